@@ -1,0 +1,131 @@
+// The CPU reference backend: float64 everywhere, plain loops, written to be read.
+// It is the ground truth the WGSL kernels are tested against, and a fallback for tiny models
+// where a browser has no WebGPU. One file per op family, mirroring backends/webgpu.
+
+import type { AdamWParams, AttentionShape, Backend, MatmulOpts } from '../../engine/backend';
+import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
+import * as activation from './activation';
+import * as adamwOps from './adamw';
+import * as attentionOps from './attention';
+import * as elementwise from './elementwise';
+import * as embeddingOps from './embedding';
+import * as matmulOps from './matmul';
+import * as reduceOps from './reduce';
+import * as rmsnormOps from './rmsnorm';
+import * as ropeOps from './rope';
+import * as xentOps from './xent';
+
+export type CpuArray = Float64Array | Int32Array;
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly deviceLabel = 'CPU (float64 reference)';
+
+  /** The host array behind a tensor. */
+  data(t: Tensor): Float64Array {
+    return t.storage as Float64Array;
+  }
+
+  ints(t: Tensor): Int32Array {
+    return t.storage as Int32Array;
+  }
+
+  /** Wrap a host array as a tensor (takes ownership). */
+  make(shape: Shape, data: CpuArray, dtype: DType = data instanceof Int32Array ? 'i32' : 'f32'): Tensor {
+    if (data.length !== sizeOf(shape)) throw new Error(`cpu: ${data.length} values for shape [${shape}]`);
+    return new Tensor(this, shape, dtype, data);
+  }
+
+  zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
+    const n = sizeOf(shape);
+    return this.make(shape, dtype === 'i32' ? new Int32Array(n) : new Float64Array(n), dtype);
+  }
+
+  fromArray(data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
+    const arr = dtype === 'i32' ? Int32Array.from(data) : Float64Array.from(data);
+    return this.make(shape, arr, dtype);
+  }
+
+  view(t: Tensor, shape: Shape): Tensor {
+    if (sizeOf(shape) !== t.size) throw new Error(`cpu: cannot view [${t.shape}] as [${shape}]`);
+    return new Tensor(this, shape, t.dtype, t.storage);
+  }
+
+  async read(t: Tensor): Promise<Float64Array | Int32Array> {
+    const s = t.storage as CpuArray;
+    return s instanceof Int32Array ? Int32Array.from(s) : Float64Array.from(s);
+  }
+
+  release(_t: Tensor): void {
+    // Garbage collection frees host arrays.
+  }
+
+  async flush(): Promise<void> {}
+
+  matmul(a: Tensor, b: Tensor, opts: MatmulOpts): Tensor {
+    return matmulOps.matmul(this, a, b, opts);
+  }
+  add(a: Tensor, b: Tensor): Tensor {
+    return elementwise.add(this, a, b);
+  }
+  mul(a: Tensor, b: Tensor): Tensor {
+    return elementwise.mul(this, a, b);
+  }
+  scale(a: Tensor, s: number): Tensor {
+    return elementwise.scale(this, a, s);
+  }
+  addInPlace(dst: Tensor, src: Tensor): void {
+    elementwise.addInPlace(this, dst, src);
+  }
+  broadcastScalar(s: Tensor, shape: Shape, factor: number): Tensor {
+    return elementwise.broadcastScalar(this, s, shape, factor);
+  }
+  sum(a: Tensor): Tensor {
+    return reduceOps.sum(this, a);
+  }
+  sumSquares(ts: Tensor[]): Tensor {
+    return reduceOps.sumSquares(this, ts);
+  }
+  embedding(table: Tensor, ids: Tensor): Tensor {
+    return embeddingOps.embedding(this, table, ids);
+  }
+  embeddingBackward(ids: Tensor, dOut: Tensor, vocab: number): Tensor {
+    return embeddingOps.embeddingBackward(this, ids, dOut, vocab);
+  }
+  rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+    return rmsnormOps.rmsnorm(this, x, w, eps);
+  }
+  rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor } {
+    return rmsnormOps.rmsnormBackward(this, x, w, rstd, dy);
+  }
+  rope(x: Tensor, theta: number, posOffset: number, inverse: boolean): Tensor {
+    return ropeOps.rope(this, x, theta, posOffset, inverse);
+  }
+  attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor } {
+    return attentionOps.attention(this, q, k, v, s);
+  }
+  attentionBackward(q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape): { dq: Tensor; dk: Tensor; dv: Tensor } {
+    return attentionOps.attentionBackward(this, q, k, v, o, lse, dO, s);
+  }
+  silu(x: Tensor): Tensor {
+    return activation.silu(this, x);
+  }
+  siluBackward(x: Tensor, dy: Tensor): Tensor {
+    return activation.siluBackward(this, x, dy);
+  }
+  swiglu(g: Tensor, u: Tensor): Tensor {
+    return activation.swiglu(this, g, u);
+  }
+  swigluBackward(g: Tensor, u: Tensor, dy: Tensor): { dg: Tensor; du: Tensor } {
+    return activation.swigluBackward(this, g, u, dy);
+  }
+  crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
+    return xentOps.crossEntropy(this, logits, targets);
+  }
+  crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor {
+    return xentOps.crossEntropyBackward(this, logits, targets, lse, dloss);
+  }
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamWParams, clip: { normSq: Tensor; maxNorm: number } | null): void {
+    adamwOps.adamw(this, param, grad, m, v, hp, clip);
+  }
+}

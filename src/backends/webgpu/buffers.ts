@@ -1,0 +1,81 @@
+// A pool of storage buffers, bucketed by size (powers of two above 256 bytes).
+// A released buffer is not reusable until the work recorded before its release has been
+// submitted: it waits in `pendingFree` until the next flush, so later queue writes can never
+// overtake earlier reads of the same memory.
+
+const STORAGE_USAGE = GPUBufferUsageFlags();
+
+function GPUBufferUsageFlags(): number {
+  // GPUBufferUsage is a global in browsers and (after node.ts runs) in node.
+  const U = (globalThis as unknown as { GPUBufferUsage?: Record<string, number> }).GPUBufferUsage;
+  if (!U) return 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
+  return U.STORAGE | U.COPY_SRC | U.COPY_DST;
+}
+
+export function bucketBytes(bytes: number): number {
+  const min = 256;
+  if (bytes <= min) return min;
+  return 2 ** Math.ceil(Math.log2(bytes));
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private pendingFree: GPUBuffer[] = [];
+  /** Bytes currently handed out to tensors. */
+  liveBytes = 0;
+  /** Bytes held by the pool in total (live + free). */
+  totalBytes = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly maxBufferBytes: number) {}
+
+  acquire(bytes: number, label?: string): GPUBuffer {
+    const size = bucketBytes(Math.max(4, bytes));
+    if (size > this.maxBufferBytes && bytes <= this.maxBufferBytes) {
+      // Bucketing would exceed the limit; allocate the exact (4-aligned) size instead.
+      return this.create(Math.ceil(bytes / 4) * 4, label);
+    }
+    if (size > this.maxBufferBytes) {
+      throw new Error(`buffer of ${bytes} bytes exceeds this device's maxStorageBufferBindingSize (${this.maxBufferBytes})`);
+    }
+    const list = this.free.get(size);
+    const buf = list?.pop();
+    if (buf) {
+      this.liveBytes += size;
+      return buf;
+    }
+    return this.create(size, label);
+  }
+
+  private create(size: number, label?: string): GPUBuffer {
+    const buf = this.device.createBuffer({ size, usage: STORAGE_USAGE || GPUBufferUsageFlags(), label });
+    this.liveBytes += size;
+    this.totalBytes += size;
+    return buf;
+  }
+
+  release(buf: GPUBuffer): void {
+    this.liveBytes -= buf.size;
+    this.pendingFree.push(buf);
+  }
+
+  /** Called after a submit: buffers released before it may now be reused. */
+  recycle(): void {
+    for (const buf of this.pendingFree) {
+      const list = this.free.get(buf.size) ?? [];
+      list.push(buf);
+      this.free.set(buf.size, list);
+    }
+    this.pendingFree = [];
+  }
+
+  /** Destroy every free buffer (e.g. after a run ends). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.totalBytes -= b.size;
+        b.destroy();
+      }
+    }
+    this.free.clear();
+  }
+}

@@ -1,0 +1,72 @@
+// Acquire a GPUDevice in a window, a worker or node (dawn.node; see node.ts for the GPU object).
+// We request the adapter's real limits for the resources our kernels use, and every optional
+// feature we can exploit that the adapter has. Nothing is assumed beyond what was granted.
+
+export interface GpuFeatures {
+  shaderF16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterLabel: string;
+  features: GpuFeatures;
+  limits: GPUSupportedLimits;
+}
+
+/** The limits our kernels care about; each is raised to what the adapter offers. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const OPTIONAL_FEATURES: Array<[GPUFeatureName, keyof GpuFeatures]> = [
+  ['shader-f16', 'shaderF16'],
+  ['subgroups' as GPUFeatureName, 'subgroups'],
+  ['timestamp-query', 'timestampQuery'],
+];
+
+export class GpuUnavailableError extends Error {
+  override name = 'GpuUnavailableError';
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  if (!info) return 'unknown adapter';
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
+  return parts.length ? [...new Set(parts)].join(' / ') : 'unknown adapter';
+}
+
+export async function acquireDevice(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<AcquiredDevice> {
+  if (!gpu) {
+    throw new GpuUnavailableError(
+      'WebGPU is not available here (navigator.gpu is missing). Use a browser with WebGPU: Chrome/Edge 113+, Safari 26+, or Firefox 141+ on Windows.',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference });
+  if (!adapter) throw new GpuUnavailableError('WebGPU is present but no GPU adapter was found.');
+
+  const requiredLimits: Record<string, number> = {};
+  for (const key of WANTED_LIMITS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[key];
+    if (typeof v === 'number') requiredLimits[key] = v;
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  const features: GpuFeatures = { shaderF16: false, subgroups: false, timestampQuery: false };
+  for (const [name, key] of OPTIONAL_FEATURES) {
+    if (adapter.features.has(name)) {
+      requiredFeatures.push(name);
+      features[key] = true;
+    }
+  }
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'v3lab' });
+  return { device, adapterLabel: describeAdapter(adapter), features, limits: device.limits };
+}

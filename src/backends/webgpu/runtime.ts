@@ -1,0 +1,207 @@
+// The WebGPU runtime: records kernel dispatches, then encodes all of them into ONE command
+// encoder per flush (the trainer flushes once per step), and reads buffers back asynchronously.
+// Nothing here maps a buffer between flushes, so a training step never waits on the GPU.
+
+import { BufferPool } from './buffers';
+import type { AcquiredDevice, GpuFeatures } from './device';
+import { PipelineCache, type Kernel, type Overrides } from './pipelines';
+
+export interface Dispatch {
+  kernel: Kernel;
+  overrides?: Overrides;
+  /** Storage buffers, bound at @group(0) @binding(0..n-1) in this order. */
+  buffers: GPUBuffer[];
+  /** Optional uniform block, bound at @binding(n) right after the storage buffers. */
+  uniform?: ArrayBuffer;
+  workgroups: [number, number, number];
+}
+
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+export class GpuValidationError extends Error {
+  override name = 'GpuValidationError';
+}
+
+/**
+ * Pack a uniform block from a type string and values: 'u' = u32, 'i' = i32, 'f' = f32.
+ * Each field takes 4 bytes in order (declare the WGSL struct with only scalar u32/i32/f32
+ * fields in the same order). Padded to a multiple of 16 bytes.
+ */
+export function packUniforms(types: string, values: readonly number[]): ArrayBuffer {
+  if (types.length !== values.length) throw new Error(`packUniforms: ${types.length} types for ${values.length} values`);
+  const bytes = Math.max(16, Math.ceil((types.length * 4) / 16) * 16);
+  const buf = new ArrayBuffer(bytes);
+  const dv = new DataView(buf);
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i];
+    const v = values[i];
+    if (t === 'u') dv.setUint32(i * 4, v >>> 0, true);
+    else if (t === 'i') dv.setInt32(i * 4, v | 0, true);
+    else if (t === 'f') dv.setFloat32(i * 4, v, true);
+    else throw new Error(`packUniforms: unknown type '${t}'`);
+  }
+  return buf;
+}
+
+/**
+ * Workgroup grid for `n` invocations of a 1-D kernel with `wg` threads per group, folded into
+ * two dimensions when it exceeds maxComputeWorkgroupsPerDimension. In WGSL, recover the linear
+ * index as `gid.x + gid.y * (nwg.x * WG)` (nwg = @builtin(num_workgroups)) and bounds-check it.
+ */
+export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / wg));
+  if (groups <= maxPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+export class GpuRuntime {
+  readonly device: GPUDevice;
+  readonly adapterLabel: string;
+  readonly features: GpuFeatures;
+  readonly limits: GPUSupportedLimits;
+  readonly pipelines: PipelineCache;
+  readonly pool: BufferPool;
+  private recorded: Dispatch[] = [];
+  private uniformBuf: GPUBuffer | null = null;
+  private lostMessage: string | null = null;
+  private lastKernels: string[] = [];
+  /** Number of flushes (≈ command encoders submitted). */
+  submits = 0;
+  /** Number of dispatches encoded in total. */
+  dispatches = 0;
+
+  constructor(acq: AcquiredDevice) {
+    this.device = acq.device;
+    this.adapterLabel = acq.adapterLabel;
+    this.features = acq.features;
+    this.limits = acq.limits;
+    this.pipelines = new PipelineCache(this.device);
+    this.pool = new BufferPool(this.device, Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize));
+    this.device.lost.then((info) => {
+      const last = this.lastKernels.length ? ` (last kernels: ${this.lastKernels.slice(-5).join(', ')})` : '';
+      this.lostMessage = `GPU device lost (${info.reason}): ${info.message || 'no message'}${last}`;
+    });
+  }
+
+  get isLost(): boolean {
+    return this.lostMessage !== null;
+  }
+
+  checkAlive(): void {
+    if (this.lostMessage) throw new DeviceLostError(this.lostMessage);
+  }
+
+  record(d: Dispatch): void {
+    this.checkAlive();
+    const [x, y, z] = d.workgroups;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new GpuValidationError(`kernel "${d.kernel.name}": dispatch [${x},${y},${z}] exceeds ${max} workgroups per dimension`);
+    }
+    if (d.buffers.length > this.limits.maxStorageBuffersPerShaderStage) {
+      throw new GpuValidationError(`kernel "${d.kernel.name}": ${d.buffers.length} storage buffers exceed this device's limit of ${this.limits.maxStorageBuffersPerShaderStage}`);
+    }
+    if (x === 0 || y === 0 || z === 0) return; // nothing to do
+    this.recorded.push(d);
+  }
+
+  get pendingDispatches(): number {
+    return this.recorded.length;
+  }
+
+  /** Compile what is missing, encode everything recorded into one command encoder, submit. */
+  async flush(): Promise<void> {
+    this.checkAlive();
+    const work = this.recorded;
+    this.recorded = [];
+    if (work.length === 0) {
+      this.pool.recycle();
+      return;
+    }
+    const pipelines = await Promise.all(work.map((d) => this.pipelines.get(d.kernel, d.overrides)));
+    this.checkAlive();
+
+    // One uniform buffer per flush, each block at an aligned offset.
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    const offsets: number[] = [];
+    let total = 0;
+    for (const d of work) {
+      if (d.uniform) {
+        offsets.push(total);
+        total += Math.ceil(d.uniform.byteLength / align) * align;
+      } else offsets.push(-1);
+    }
+    if (total > 0) {
+      if (!this.uniformBuf || this.uniformBuf.size < total) {
+        this.uniformBuf?.destroy();
+        const size = 2 ** Math.ceil(Math.log2(Math.max(total, 4096)));
+        this.uniformBuf = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' });
+      }
+      const staging = new Uint8Array(total);
+      work.forEach((d, i) => {
+        if (d.uniform) staging.set(new Uint8Array(d.uniform), offsets[i]);
+      });
+      this.device.queue.writeBuffer(this.uniformBuf, 0, staging);
+    }
+
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: 'v3lab-step' });
+    const pass = encoder.beginComputePass();
+    work.forEach((d, i) => {
+      const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      if (d.uniform) {
+        entries.push({ binding: d.buffers.length, resource: { buffer: this.uniformBuf!, offset: offsets[i], size: d.uniform.byteLength } });
+      }
+      const bg = this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
+      pass.setPipeline(pipelines[i]);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    });
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.submits++;
+    this.dispatches += work.length;
+    this.lastKernels = work.map((d) => d.kernel.name);
+    this.pool.recycle();
+    const err = await this.device.popErrorScope();
+    if (err) {
+      const names = [...new Set(work.map((d) => d.kernel.name))].join(', ');
+      throw new GpuValidationError(`GPU validation error in a batch of kernels [${names}]: ${err.message}`);
+    }
+  }
+
+  /** Flush, then copy `bytes` of `buf` back to the host. */
+  async readBuffer(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    await this.flush();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const enc = this.device.createCommandEncoder({ label: 'readback' });
+    enc.copyBufferToBuffer(buf, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.checkAlive();
+      throw e;
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Write host data into a buffer (queued before the next flush's work). */
+  write(buf: GPUBuffer, data: ArrayBufferView): void {
+    this.checkAlive();
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  destroy(): void {
+    this.pool.trim();
+    this.uniformBuf?.destroy();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,136 @@
+// The Backend interface: every primitive the model and trainer need, forward and backward.
+// Two implementations: backends/cpu (float64, written to be read; the reference) and
+// backends/webgpu (WGSL in shaders/). Model code never calls these directly: it goes through
+// engine/ops.ts, which records the tape for autograd.
+//
+// Layout conventions (row-major, last dim contiguous):
+//   matrices [M, K]; batched matrices [...batch, M, K];
+//   sequences [B, T, H, D] (the natural output layout of x[B*T, d] @ W^T viewed per head).
+// All ops allocate fresh outputs unless named *InPlace. Shapes are validated by ops.ts
+// before a backend sees them, so backends may assume valid input.
+
+import type { DType, Shape, Tensor } from './tensor';
+
+export interface MatmulOpts {
+  /** Treat A's last two dims as [K, M] instead of [M, K]. */
+  transA?: boolean;
+  /** Treat B's last two dims as [N, K] instead of [K, N]. */
+  transB?: boolean;
+}
+
+export interface AdamWParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+export interface AttentionShape {
+  batch: number;
+  seq: number;
+  heads: number;
+  /** Number of K/V heads; heads % kvHeads === 0 (MHA: equal; GQA/MQA: fewer). */
+  kvHeads: number;
+  /** Head dim of q and k. */
+  dQK: number;
+  /** Head dim of v (may differ from dQK, as MLA needs). */
+  dV: number;
+  /** Softmax scale applied to q·k. */
+  scale: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Human-readable description of the device, e.g. the adapter name. */
+  readonly deviceLabel: string;
+
+  // ---- memory ----
+  zeros(shape: Shape, dtype?: DType): Tensor;
+  fromArray(data: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;
+  /** A tensor of a new shape with the same size sharing t's storage. Releasing a view frees nothing. */
+  view(t: Tensor, shape: Shape): Tensor;
+  read(t: Tensor): Promise<Float64Array | Int32Array>;
+  release(t: Tensor): void;
+  /** Submit recorded work. CPU: no-op. WebGPU: one command encoder for everything recorded since the last flush. */
+  flush(): Promise<void>;
+
+  // ---- linear algebra ----
+  /** C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N]. B may have no batch dims (broadcast). */
+  matmul(a: Tensor, b: Tensor, opts: MatmulOpts): Tensor;
+
+  // ---- elementwise (same shapes) ----
+  add(a: Tensor, b: Tensor): Tensor;
+  mul(a: Tensor, b: Tensor): Tensor;
+  scale(a: Tensor, s: number): Tensor;
+  /** dst += src, in place (gradient accumulation). */
+  addInPlace(dst: Tensor, src: Tensor): void;
+  /** A tensor of `shape` with every element equal to s[0] * factor (s has one element). */
+  broadcastScalar(s: Tensor, shape: Shape, factor: number): Tensor;
+
+  // ---- reductions (deterministic: fixed-order trees, no atomics) ----
+  /** Sum of all elements, shape [1]. */
+  sum(a: Tensor): Tensor;
+  /** Σ over all tensors of Σ x², shape [1]. Used for the global grad norm. */
+  sumSquares(ts: Tensor[]): Tensor;
+
+  // ---- embedding ----
+  /** out[n, :] = table[ids[n], :]. table [V, D], ids i32 [N] → [N, D]. */
+  embedding(table: Tensor, ids: Tensor): Tensor;
+  /** dTable[v, :] = Σ_{n: ids[n]=v} dOut[n, :], summed in increasing n. → [V, D]. */
+  embeddingBackward(ids: Tensor, dOut: Tensor, vocab: number): Tensor;
+
+  // ---- normalization ----
+  /** y = x · rstd · w with rstd = 1/sqrt(mean(x²) + eps) per row. x [N, D], w [D]. */
+  rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor };
+  rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor };
+
+  // ---- rotary embedding ----
+  /**
+   * x [B, T, H, D] with D even. Rotates adjacent pairs (x[2i], x[2i+1]) by angle
+   * (t + posOffset) · theta^(-2i/D), as DeepSeek-V3's reference does. inverse rotates by the
+   * negative angle, which is exactly the backward pass.
+   */
+  rope(x: Tensor, theta: number, posOffset: number, inverse: boolean): Tensor;
+
+  // ---- attention ----
+  /**
+   * Causal softmax attention. q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV] →
+   * o [B,T,H,dV] and lse [B,H,T] (natural-log log-sum-exp of the scaled scores, per query).
+   */
+  attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor };
+  attentionBackward(
+    q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape,
+  ): { dq: Tensor; dk: Tensor; dv: Tensor };
+
+  // ---- activations ----
+  silu(x: Tensor): Tensor;
+  siluBackward(x: Tensor, dy: Tensor): Tensor;
+  /** silu(g) · u. */
+  swiglu(g: Tensor, u: Tensor): Tensor;
+  swigluBackward(g: Tensor, u: Tensor, dy: Tensor): { dg: Tensor; du: Tensor };
+
+  // ---- loss ----
+  /**
+   * Fused, stable softmax cross-entropy per row. logits [N, V], targets i32 [N].
+   * loss[n] = lse[n] − logits[n, t]; rows with target < 0 are ignored (loss 0, grad 0).
+   */
+  crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor };
+  /** dlogits[n, j] = (softmax[n, j] − 1[j = t_n]) · dloss[n]. */
+  crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor;
+
+  // ---- optimizer ----
+  /**
+   * Decoupled-weight-decay Adam, in place on param, m, v:
+   *   g' = g · c, c = clip ? min(1, maxNorm / (sqrt(normSq) + 1e-6)) : 1
+   *   m = β1 m + (1−β1) g';  v = β2 v + (1−β2) g'²
+   *   p = p − lr·wd·p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps)
+   * normSq is a one-element tensor (from sumSquares), read on the device: no host round trip.
+   */
+  adamw(
+    param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamWParams,
+    clip: { normSq: Tensor; maxNorm: number } | null,
+  ): void;
+}
