@@ -25,6 +25,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 let nextId = 1;
 
+/** Called for every tensor created; engine/scope.ts uses it to free a step's temporaries. */
+export const tensorHooks: { created: ((t: Tensor) => void) | null } = { created: null };
+
 export class Tensor {
   readonly id = nextId++;
   readonly size: number;
@@ -45,6 +48,7 @@ export class Tensor {
       if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape ${shapeStr(shape)}`);
     }
     this.size = sizeOf(shape);
+    tensorHooks.created?.(this);
   }
 
   /** Copy back to the host. On the GPU this flushes pending work and waits for it. */

@@ -1,0 +1,176 @@
+// `npm run lab -- <command>`: the lab, headless, in node (WebGPU through dawn.node).
+//   train --preset NAME [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+//   check --op NAME|all [--seed S] [--json]
+//   presets
+// With --json, stdout carries only JSON lines; progress and logs go to stderr. Any bad input
+// ends with a one-line error on stderr and exit code 2; a failed check exits 1.
+
+import { parseArgs } from 'node:util';
+import type { Backend } from '../engine/backend';
+import type { StepMetrics } from '../lab/api';
+import { FIELDS } from '../lab/config';
+import { PRESETS } from '../lab/presets';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run lab -- <command> [options]
+  train   --preset NAME [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+  check   --op NAME|all [--seed S] [--json]
+  presets
+  fields  (lists every --set path)`;
+
+function parseIntArg(name: string, raw: string | undefined, min: number, fallback?: number): number {
+  if (raw === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`--${name}: "${raw}" is not an integer`);
+  if (n < min) throw new UsageError(`--${name}: ${n} must be ≥ ${min}`);
+  return n;
+}
+
+function parseSets(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set "${item}": expected path=value, e.g. optim.lr=0.001`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+async function makeBackend(kind: string): Promise<Backend> {
+  if (kind === 'cpu') {
+    const { CpuBackend } = await import('../backends/cpu/backend');
+    return new CpuBackend();
+  }
+  if (kind !== 'webgpu') throw new UsageError(`--backend: "${kind}" is not one of webgpu, cpu`);
+  const { createNodeBackend } = await import('../backends/webgpu/node');
+  return createNodeBackend();
+}
+
+function fmt(x: number | null, digits = 4): string {
+  return x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+async function cmdTrain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string', default: 'webgpu' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.preset) throw new UsageError(`--preset is required (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+  if (!PRESETS.some((p) => p.name === values.preset)) {
+    throw new UsageError(`unknown preset "${values.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+  }
+  const steps = values.steps === undefined ? undefined : parseIntArg('steps', values.steps, 1);
+  const seed = parseIntArg('seed', values.seed, 0, 0);
+  const set = parseSets(values.set);
+  const json = values.json;
+
+  const { createLab } = await import('../lab/lab');
+  const { applyOverrides } = await import('../lab/config');
+  // Validate the whole config before acquiring a device, so config errors are instant.
+  applyOverrides(PRESETS.find((p) => p.name === values.preset)!.config, { ...set, ...(steps ? { 'train.steps': steps } : {}) });
+  const lab = createLab(() => makeBackend(values.backend!));
+  const init = await lab.init();
+  const info = await lab.createRun({ preset: values.preset, seed, steps, set });
+  process.stderr.write(`v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`);
+  const started = performance.now();
+  const summary = await lab.train((batch: StepMetrics[]) => {
+    for (const m of batch) {
+      if (json) process.stdout.write(`${JSON.stringify(m)}\n`);
+      const pct = ((100 * m.step) / info.totalSteps).toFixed(0).padStart(3);
+      const elapsed = (performance.now() - started) / 1000;
+      const eta = (elapsed / m.step) * (info.totalSteps - m.step);
+      const line = `[${pct}%] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}  val ${fmt(m.val_loss)}  lr ${m.lr.toExponential(2)}  |g| ${fmt(m.grad_norm, 3)}  ${Math.round(m.tokens_per_s)} tok/s  eta ${eta.toFixed(0)}s`;
+      process.stderr.write(`${line}\n`);
+      if (!json) process.stdout.write(`${line}\n`);
+    }
+  });
+  const done = { done: true, final_loss: summary.final_loss, final_val_loss: summary.final_val_loss, steps: summary.steps, adapter: summary.adapter };
+  if (json) process.stdout.write(`${JSON.stringify(done)}\n`);
+  else process.stdout.write(`done: final loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)} (ln V = ${Math.log(info.vocabSize).toFixed(4)}) on ${summary.adapter}\n`);
+  return 0;
+}
+
+async function cmdCheck(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { op: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, cases: { type: 'string' } },
+    strict: true,
+  });
+  const { OP_CHECKS, findCheck } = await import('../check/index');
+  if (!values.op) throw new UsageError(`--op is required: one of all, ${OP_CHECKS.map((c) => c.name).join(', ')}`);
+  const checks = values.op === 'all' ? OP_CHECKS : [findCheck(values.op)];
+  if (!checks[0]) throw new UsageError(`unknown op "${values.op}" (available: all, ${OP_CHECKS.map((c) => c.name).join(', ')})`);
+  const seed = parseIntArg('seed', values.seed, 0, 0);
+  const cases = parseIntArg('cases', values.cases, 1, 3);
+  const { runCheck } = await import('../check/harness');
+  const { CpuBackend } = await import('../backends/cpu/backend');
+  const gpu = await makeBackend('webgpu');
+  const cpu = new CpuBackend();
+  process.stderr.write(`v3lab check: seed ${seed} on ${gpu.deviceLabel}\n`);
+  let failed = 0;
+  const e = (x: number | null) => (x === null ? '-' : x.toExponential(2));
+  for (const check of checks) {
+    for (const r of await runCheck(check!, seed, cpu, gpu, cases)) {
+      if (!r.ok) failed++;
+      if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        process.stdout.write(
+          `${r.ok ? 'ok  ' : 'FAIL'} ${r.op.padEnd(16)} ${r.desc.padEnd(40)} fwd ${e(r.forwardErr)} (tol ${e(r.tolForward)})  bwd ${e(r.backwardErr)} (tol ${e(r.tolBackward)})  fd ${e(r.finiteDiffErr)}\n`,
+        );
+      }
+    }
+  }
+  const summary = { done: true, failed, adapter: gpu.deviceLabel, seed };
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(failed ? `${failed} case(s) FAILED\n` : 'all checks passed\n');
+  return failed ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'train':
+      return cmdTrain(rest);
+    case 'check':
+      return cmdCheck(rest);
+    case 'presets':
+      for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(14)} ${p.description}\n`);
+      return 0;
+    case 'fields':
+      for (const f of FIELDS) {
+        const range = f.kind === 'enum' ? f.options.join('|') : f.kind === 'string' ? `text ≤ ${f.maxLength} chars` : `${f.kind} [${f.min}, ${f.max}]`;
+        process.stdout.write(`${f.path.padEnd(26)} ${range.padEnd(28)} ${f.live ? 'live ' : '     '} ${f.help}\n`);
+      }
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+    if (process.env.V3LAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exit(2);
+  },
+);

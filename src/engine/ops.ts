@@ -1,0 +1,231 @@
+// Differentiable ops: model code calls these. Each validates shapes (errors name the op and the
+// shapes), runs the backend's forward, and, while a Tape is recording and an input needs a
+// gradient, records how to push the output's gradient back to its inputs.
+
+import type { AttentionShape, MatmulOpts } from './backend';
+import { Tape } from './tape';
+import { Tensor, sameShape, shapeStr, type Shape } from './tensor';
+
+function fail(op: string, msg: string): never {
+  throw new Error(`${op}: ${msg}`);
+}
+
+function needsGrad(...ts: Tensor[]): boolean {
+  return Tape.active !== null && ts.some((t) => t.requiresGrad);
+}
+
+function requireF32(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'f32') fail(op, `expected f32 tensor, got ${t}`);
+}
+
+/** Reshape without copying; the gradient flows through the same reshape. */
+export function view(x: Tensor, shape: Shape): Tensor {
+  const y = x.backend.view(x, shape);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [dy.backend.view(dy, x.shape)]);
+  return y;
+}
+
+// ---------------------------------------------------------------- linear algebra
+
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
+  requireF32('matmul', a, b);
+  if (a.shape.length < 2 || b.shape.length < 2) fail('matmul', `inputs must be rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  const kA = opts.transA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const kB = opts.transB ? b.shape[br - 1] : b.shape[br - 2];
+  if (kA !== kB) fail('matmul', `inner dims differ: ${shapeStr(a.shape)}${opts.transA ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${opts.transB ? 'ᵀ' : ''}`);
+  if (br > 2 && !sameShape(a.shape.slice(0, ar - 2), b.shape.slice(0, br - 2))) {
+    fail('matmul', `batch dims differ: ${shapeStr(a.shape)} · ${shapeStr(b.shape)}`);
+  }
+  const be = a.backend;
+  const c = be.matmul(a, b, opts);
+  if (needsGrad(a, b)) {
+    const broadcastB = br === 2 && ar > 2;
+    if (broadcastB && opts.transA && b.requiresGrad) fail('matmul', 'gradient of a broadcast B with transA is not supported');
+    Tape.record(c, [a, b], (dc) => {
+      const { transA = false, transB = false } = opts;
+      const da = a.requiresGrad
+        ? transA
+          ? be.matmul(b, dc, { transA: transB, transB: true })
+          : be.matmul(dc, b, { transB: !transB })
+        : null;
+      let db: Tensor | null = null;
+      if (b.requiresGrad) {
+        // With B broadcast over A's batch, fold the batch into rows so the matmul sums over it.
+        const a2 = broadcastB ? be.view(a, [a.size / a.shape[ar - 1], a.shape[ar - 1]]) : a;
+        const dc2 = broadcastB ? be.view(dc, [dc.size / dc.shape[dc.shape.length - 1], dc.shape[dc.shape.length - 1]]) : dc;
+        db = transB ? be.matmul(dc2, a2, { transA: true, transB: transA }) : be.matmul(a2, dc2, { transA: !transA });
+      }
+      return [da, db];
+    });
+  }
+  return c;
+}
+
+/** y = x · Wᵀ with W stored [out, in] as in Hugging Face checkpoints. x [..., in]. */
+export function linear(x: Tensor, w: Tensor): Tensor {
+  if (w.shape.length !== 2) fail('linear', `weight must be [out, in], got ${shapeStr(w.shape)}`);
+  const inDim = x.shape[x.shape.length - 1];
+  if (inDim !== w.shape[1]) fail('linear', `input width ${inDim} ≠ weight in-dim ${w.shape[1]} (weight ${w.name ?? ''}${shapeStr(w.shape)})`);
+  const rows = x.size / inDim;
+  const y = matmul(view(x, [rows, inDim]), w, { transB: true });
+  return view(y, [...x.shape.slice(0, -1), w.shape[0]]);
+}
+
+// ---------------------------------------------------------------- elementwise
+
+function sameShapeOrFail(op: string, a: Tensor, b: Tensor): void {
+  if (!sameShape(a.shape, b.shape)) fail(op, `shapes differ: ${shapeStr(a.shape)} vs ${shapeStr(b.shape)}`);
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  requireF32('add', a, b);
+  sameShapeOrFail('add', a, b);
+  const y = a.backend.add(a, b);
+  if (needsGrad(a, b)) Tape.record(y, [a, b], (dy) => [a.requiresGrad ? dy : null, b.requiresGrad ? dy : null]);
+  return y;
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  requireF32('mul', a, b);
+  sameShapeOrFail('mul', a, b);
+  const be = a.backend;
+  const y = be.mul(a, b);
+  if (needsGrad(a, b)) Tape.record(y, [a, b], (dy) => [a.requiresGrad ? be.mul(dy, b) : null, b.requiresGrad ? be.mul(dy, a) : null]);
+  return y;
+}
+
+export function scale(a: Tensor, s: number): Tensor {
+  requireF32('scale', a);
+  const be = a.backend;
+  const y = be.scale(a, s);
+  if (needsGrad(a)) Tape.record(y, [a], (dy) => [be.scale(dy, s)]);
+  return y;
+}
+
+export function sum(a: Tensor): Tensor {
+  requireF32('sum', a);
+  const be = a.backend;
+  const y = be.sum(a);
+  if (needsGrad(a)) Tape.record(y, [a], (dy) => [be.broadcastScalar(dy, a.shape, 1)]);
+  return y;
+}
+
+export function mean(a: Tensor): Tensor {
+  if (a.size === 0) fail('mean', 'empty tensor');
+  return scale(sum(a), 1 / a.size);
+}
+
+export function silu(x: Tensor): Tensor {
+  requireF32('silu', x);
+  const be = x.backend;
+  const y = be.silu(x);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.siluBackward(x, dy)]);
+  return y;
+}
+
+/** silu(g) · u, the SwiGLU gate. */
+export function swiglu(g: Tensor, u: Tensor): Tensor {
+  requireF32('swiglu', g, u);
+  sameShapeOrFail('swiglu', g, u);
+  const be = g.backend;
+  const y = be.swiglu(g, u);
+  if (needsGrad(g, u)) {
+    Tape.record(y, [g, u], (dy) => {
+      const { dg, du } = be.swigluBackward(g, u, dy);
+      return [dg, du];
+    });
+  }
+  return y;
+}
+
+// ---------------------------------------------------------------- embedding, norm, rope
+
+export function embedding(table: Tensor, ids: Tensor): Tensor {
+  requireF32('embedding', table);
+  if (ids.dtype !== 'i32') fail('embedding', `ids must be i32, got ${ids}`);
+  if (table.shape.length !== 2) fail('embedding', `table must be [vocab, dim], got ${shapeStr(table.shape)}`);
+  const be = table.backend;
+  const flat = be.view(ids, [ids.size]);
+  const y = be.embedding(table, flat);
+  const out = be.view(y, [...ids.shape, table.shape[1]]);
+  if (needsGrad(table)) {
+    Tape.record(out, [table], (dy) => [be.embeddingBackward(flat, be.view(dy, [ids.size, table.shape[1]]), table.shape[0])]);
+  }
+  return out;
+}
+
+/** RMSNorm over the last dim: x · rsqrt(mean(x²) + eps) · w. */
+export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
+  requireF32('rmsnorm', x, w);
+  const d = x.shape[x.shape.length - 1];
+  if (w.shape.length !== 1 || w.shape[0] !== d) fail('rmsnorm', `weight ${shapeStr(w.shape)} does not match last dim ${d} of ${shapeStr(x.shape)}`);
+  const be = x.backend;
+  const x2 = be.view(x, [x.size / d, d]);
+  const { y, rstd } = be.rmsnorm(x2, w, eps);
+  const out = be.view(y, x.shape);
+  if (needsGrad(x, w)) {
+    Tape.record(out, [x, w], (dy) => {
+      const { dx, dw } = be.rmsnormBackward(x2, w, rstd, be.view(dy, [x.size / d, d]));
+      return [be.view(dx, x.shape), dw];
+    });
+  }
+  return out;
+}
+
+/** Rotary embedding on x [B, T, H, D], adjacent pairs, position t + posOffset. */
+export function rope(x: Tensor, theta: number, posOffset = 0): Tensor {
+  requireF32('rope', x);
+  if (x.shape.length !== 4) fail('rope', `expected [B, T, H, D], got ${shapeStr(x.shape)}`);
+  if (x.shape[3] % 2 !== 0) fail('rope', `head dim must be even, got ${x.shape[3]}`);
+  const be = x.backend;
+  const y = be.rope(x, theta, posOffset, false);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.rope(dy, theta, posOffset, true)]);
+  return y;
+}
+
+// ---------------------------------------------------------------- attention
+
+export function attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
+  requireF32('attention', q, k, v);
+  const want = (name: string, t: Tensor, shape: number[]) => {
+    if (!sameShape(t.shape, shape)) fail('attention', `${name} is ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
+  };
+  if (s.heads % s.kvHeads !== 0) fail('attention', `heads ${s.heads} not a multiple of kv heads ${s.kvHeads}`);
+  want('q', q, [s.batch, s.seq, s.heads, s.dQK]);
+  want('k', k, [s.batch, s.seq, s.kvHeads, s.dQK]);
+  want('v', v, [s.batch, s.seq, s.kvHeads, s.dV]);
+  const be = q.backend;
+  const { o, lse } = be.attention(q, k, v, s);
+  if (needsGrad(q, k, v)) {
+    Tape.record(o, [q, k, v], (dO) => {
+      const { dq, dk, dv } = be.attentionBackward(q, k, v, o, lse, dO, s);
+      return [dq, dk, dv];
+    });
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------- loss
+
+/**
+ * Mean softmax cross-entropy over rows whose target is ≥ 0. logits [..., V], targets i32 [...].
+ * `count` is the number of rows with a target (known on the host when the batch is built).
+ */
+export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number): Tensor {
+  requireF32('crossEntropy', logits);
+  if (targets.dtype !== 'i32') fail('crossEntropy', `targets must be i32, got ${targets}`);
+  const V = logits.shape[logits.shape.length - 1];
+  const N = logits.size / V;
+  if (targets.size !== N) fail('crossEntropy', `${targets.size} targets for ${N} rows of logits ${shapeStr(logits.shape)}`);
+  if (count <= 0) fail('crossEntropy', 'no rows with a target');
+  const be = logits.backend;
+  const l2 = be.view(logits, [N, V]);
+  const t2 = be.view(targets, [N]);
+  const { loss, lse } = be.crossEntropy(l2, t2);
+  if (needsGrad(logits)) {
+    Tape.record(loss, [logits], (dloss) => [be.view(be.crossEntropyBackward(l2, t2, lse, dloss), logits.shape)]);
+  }
+  return scale(sum(loss), 1 / count);
+}

@@ -1,0 +1,172 @@
+// The run configuration: ONE typed list of fields. It drives validation (zod), the CLI's
+// `--set path=value`, presets, and (later) the page's panels and the share link. Model fields
+// use Hugging Face DeepseekV3Config names; lab-only settings live in their own sections.
+
+import { z } from 'zod';
+
+type FieldKind =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'float'; min: number; max: number }
+  | { kind: 'enum'; options: readonly string[] }
+  | { kind: 'string'; maxLength: number };
+
+export type FieldSpec = FieldKind & {
+  path: string;
+  help: string;
+  /** Safe to change while a run is going (applies at the next step). */
+  live: boolean;
+};
+
+/** Largest user text corpus accepted, in characters. */
+export const MAX_TEXT_CHARS = 4_000_000;
+
+export const FIELDS: readonly FieldSpec[] = [
+  // model (HF DeepseekV3Config names)
+  { path: 'model.hidden_size', kind: 'int', min: 8, max: 4096, live: false, help: 'model width d' },
+  { path: 'model.num_hidden_layers', kind: 'int', min: 1, max: 64, live: false, help: 'number of transformer blocks' },
+  { path: 'model.num_attention_heads', kind: 'int', min: 1, max: 128, live: false, help: 'query heads; must divide hidden_size' },
+  { path: 'model.num_key_value_heads', kind: 'int', min: 1, max: 128, live: false, help: 'key/value heads (GQA); must divide num_attention_heads' },
+  { path: 'model.intermediate_size', kind: 'int', min: 4, max: 16384, live: false, help: 'SwiGLU hidden width of the dense FFN' },
+  { path: 'model.rope_theta', kind: 'float', min: 1, max: 1e7, live: false, help: 'RoPE base θ' },
+  { path: 'model.rms_norm_eps', kind: 'float', min: 1e-12, max: 1e-2, live: false, help: 'RMSNorm epsilon' },
+  { path: 'model.initializer_range', kind: 'float', min: 1e-5, max: 1, live: false, help: 'std of the normal init of weights' },
+  // optimizer and schedule
+  { path: 'optim.lr', kind: 'float', min: 0, max: 1, live: true, help: 'peak learning rate' },
+  { path: 'optim.beta1', kind: 'float', min: 0, max: 0.9999, live: true, help: 'AdamW β1' },
+  { path: 'optim.beta2', kind: 'float', min: 0, max: 0.99999, live: true, help: 'AdamW β2' },
+  { path: 'optim.eps', kind: 'float', min: 1e-12, max: 1e-2, live: true, help: 'AdamW ε' },
+  { path: 'optim.weight_decay', kind: 'float', min: 0, max: 1, live: true, help: 'decoupled weight decay' },
+  { path: 'optim.clip_norm', kind: 'float', min: 0, max: 1e6, live: true, help: 'global grad-norm clip (0 = off)' },
+  { path: 'optim.schedule', kind: 'enum', options: ['cosine', 'wsd'], live: true, help: 'warmup+cosine, or warmup-stable-decay' },
+  { path: 'optim.warmup_steps', kind: 'int', min: 0, max: 1_000_000, live: true, help: 'linear warmup steps' },
+  { path: 'optim.min_lr_ratio', kind: 'float', min: 0, max: 1, live: true, help: 'final lr as a fraction of the peak' },
+  { path: 'optim.decay_fraction', kind: 'float', min: 0, max: 1, live: true, help: 'WSD: fraction of steps spent decaying' },
+  // data
+  { path: 'data.corpus', kind: 'enum', options: ['grammar', 'arith', 'text'], live: false, help: 'built-in synthetic corpus, or your own text' },
+  { path: 'data.text', kind: 'string', maxLength: MAX_TEXT_CHARS, live: false, help: 'the text for corpus "text"' },
+  { path: 'data.corpus_chars', kind: 'int', min: 1000, max: MAX_TEXT_CHARS, live: false, help: 'size of a generated corpus' },
+  { path: 'data.seq_len', kind: 'int', min: 2, max: 4096, live: false, help: 'tokens per training sequence' },
+  { path: 'data.batch_size', kind: 'int', min: 1, max: 4096, live: false, help: 'sequences per step' },
+  { path: 'data.val_fraction', kind: 'float', min: 0.01, max: 0.5, live: false, help: 'held-out share of the corpus' },
+  // training loop
+  { path: 'train.steps', kind: 'int', min: 1, max: 10_000_000, live: false, help: 'optimizer steps' },
+  { path: 'train.log_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between metric readbacks' },
+  { path: 'train.eval_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between validation losses' },
+  { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: true, help: 'batches per validation loss' },
+];
+
+export interface ModelSection {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  intermediate_size: number;
+  rope_theta: number;
+  rms_norm_eps: number;
+  initializer_range: number;
+}
+
+export interface RunConfig {
+  model: ModelSection;
+  optim: {
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weight_decay: number;
+    clip_norm: number;
+    schedule: 'cosine' | 'wsd';
+    warmup_steps: number;
+    min_lr_ratio: number;
+    decay_fraction: number;
+  };
+  data: {
+    corpus: 'grammar' | 'arith' | 'text';
+    text: string;
+    corpus_chars: number;
+    seq_len: number;
+    batch_size: number;
+    val_fraction: number;
+  };
+  train: { steps: number; log_every: number; eval_every: number; eval_batches: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function fieldSchema(f: FieldSpec): z.ZodType {
+  switch (f.kind) {
+    case 'int':
+      return z.number().int().min(f.min).max(f.max);
+    case 'float':
+      return z.number().finite().min(f.min).max(f.max);
+    case 'enum':
+      return z.enum(f.options as [string, ...string[]]);
+    case 'string':
+      return z.string().max(f.maxLength);
+  }
+}
+
+/** zod schema for the whole config, built from FIELDS (strict: unknown keys are errors). */
+export const RunConfigSchema: z.ZodType<RunConfig> = (() => {
+  const sections: Record<string, Record<string, z.ZodType>> = {};
+  for (const f of FIELDS) {
+    const [sec, key] = f.path.split('.');
+    (sections[sec] ??= {})[key] = fieldSchema(f);
+  }
+  return z.strictObject(Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, z.strictObject(v)]))) as unknown as z.ZodType<RunConfig>;
+})();
+
+export function findField(path: string): FieldSpec | undefined {
+  return FIELDS.find((f) => f.path === path);
+}
+
+/** Parse a value given as text (CLI, URL) for a field; errors name the field. */
+export function parseFieldValue(path: string, raw: string | number | boolean): string | number {
+  const f = findField(path);
+  if (!f) {
+    throw new ConfigError(`unknown config path "${path}" (known: ${FIELDS.map((x) => x.path).join(', ')})`);
+  }
+  if (f.kind === 'enum') {
+    const s = String(raw);
+    if (!f.options.includes(s)) throw new ConfigError(`${path}: "${s}" is not one of ${f.options.join(', ')}`);
+    return s;
+  }
+  if (f.kind === 'string') return String(raw);
+  const s = String(raw).trim();
+  const n = typeof raw === 'number' ? raw : s === '' ? NaN : Number(s);
+  if (!Number.isFinite(n)) throw new ConfigError(`${path}: "${raw}" is not a number`);
+  if (f.kind === 'int' && !Number.isInteger(n)) throw new ConfigError(`${path}: ${raw} is not an integer`);
+  if (n < f.min || n > f.max) throw new ConfigError(`${path}: ${n} is out of range [${f.min}, ${f.max}]`);
+  return n;
+}
+
+/** A copy of cfg with dotted-path overrides applied and the result validated. */
+export function applyOverrides(cfg: RunConfig, set: Record<string, string | number | boolean>): RunConfig {
+  const out = structuredClone(cfg) as unknown as Record<string, Record<string, unknown>>;
+  for (const [path, raw] of Object.entries(set)) {
+    const v = parseFieldValue(path, raw);
+    const [sec, key] = path.split('.');
+    out[sec][key] = v;
+  }
+  return validateConfig(out);
+}
+
+/** Validate a whole config; the error names every bad field. Also checks cross-field rules. */
+export function validateConfig(raw: unknown): RunConfig {
+  const r = RunConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`invalid config: ${msgs.join('; ')}`);
+  }
+  const c = r.data;
+  const m = c.model;
+  const errs: string[] = [];
+  if (m.hidden_size % m.num_attention_heads !== 0) errs.push(`model.num_attention_heads: ${m.num_attention_heads} does not divide model.hidden_size ${m.hidden_size}`);
+  else if ((m.hidden_size / m.num_attention_heads) % 2 !== 0) errs.push(`model.num_attention_heads: head dim ${m.hidden_size / m.num_attention_heads} must be even for RoPE`);
+  if (m.num_attention_heads % m.num_key_value_heads !== 0) errs.push(`model.num_key_value_heads: ${m.num_key_value_heads} does not divide model.num_attention_heads ${m.num_attention_heads}`);
+  if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (corpus "text" needs your text)');
+  if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);
+  return c;
+}
