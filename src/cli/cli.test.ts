@@ -1,0 +1,60 @@
+// The CLI as a user runs it: bad input gives one line on stderr and a non-zero exit, never a
+// stack trace; a seed fixes the run; --json keeps stdout machine-readable.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function lab(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function expectOneLineError(r: ReturnType<typeof lab>, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe('');
+  const lines = r.err.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('CLI', () => {
+  it('lists presets', () => {
+    const r = lab('presets');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^micro-dense\s+\S/m);
+  });
+
+  it('rejects bad input with a one-line error', () => {
+    expectOneLineError(lab('train', '--preset', 'nope'), /unknown preset "nope"/);
+    expectOneLineError(lab('train', '--preset', 'micro-dense', '--set', 'optim.nope=1'), /unknown config path "optim.nope"/);
+    expectOneLineError(lab('train', '--preset', 'micro-dense', '--set', 'optim.lr=fast'), /optim.lr: "fast" is not a number/);
+    expectOneLineError(lab('train', '--preset', 'micro-dense', '--steps', '-5'), /--steps: -5 must be ≥ 1/);
+    expectOneLineError(lab('train', '--preset', 'micro-dense', '--steps', 'ten'), /--steps: "ten" is not an integer/);
+    expectOneLineError(lab('train', '--preset', 'micro-dense', '--bogus'), /bogus/);
+    expectOneLineError(lab('frobnicate'), /unknown command "frobnicate"/);
+    expectOneLineError(lab('check', '--op', 'nope'), /unknown op "nope"/);
+  });
+
+  it('same seed → same losses; different seed → different losses (GPU, --json)', () => {
+    const run = (seed: string) => {
+      const r = lab('train', '--preset', 'micro-dense', '--steps', '12', '--seed', seed, '--set', 'train.log_every=4', '--set', 'train.eval_every=12', '--json');
+      expect(r.code, r.err).toBe(0);
+      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.at(-1).done).toBe(true);
+      expect(typeof lines.at(-1).adapter).toBe('string');
+      const steps = lines.slice(0, -1);
+      expect(steps.map((s: { step: number }) => s.step)).toEqual([4, 8, 12]);
+      for (const s of steps) for (const k of ['step', 'loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s']) expect(s).toHaveProperty(k);
+      return steps.map((s: { loss: number }) => s.loss);
+    };
+    const a = run('1');
+    const b = run('1');
+    const c = run('2');
+    expect(a).toEqual(b);
+    expect(c).not.toEqual(a);
+  });
+});
