@@ -65,17 +65,32 @@ export class PipelineCache {
     return p;
   }
 
-  private module(kernel: Kernel): GPUShaderModule {
+  private async module(kernel: Kernel): Promise<GPUShaderModule> {
     let m = this.modules.get(kernel.name);
     if (!m) {
+      // Capture module errors here (instead of the device's uncaptured-error path), so a
+      // broken shader becomes an error that names its kernel.
+      this.device.pushErrorScope('validation');
       m = this.device.createShaderModule({ label: kernel.name, code: kernel.code });
+      const err = await this.device.popErrorScope();
+      if (err) {
+        let detail = err.message;
+        try {
+          const info = await m.getCompilationInfo();
+          const errors = info.messages.filter((x) => x.type === 'error');
+          if (errors.length) detail = errors.map((x) => `line ${x.lineNum}:${x.linePos}: ${x.message}`).join('; ');
+        } catch {
+          // keep the scope's message
+        }
+        throw new ShaderCompileError(kernel.name, detail);
+      }
       this.modules.set(kernel.name, m);
     }
     return m;
   }
 
   private async compile(kernel: Kernel, overrides?: Overrides): Promise<GPUComputePipeline> {
-    const module = this.module(kernel);
+    const module = await this.module(kernel);
     try {
       return await this.device.createComputePipelineAsync({
         label: kernel.name,
