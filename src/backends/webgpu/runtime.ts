@@ -112,8 +112,20 @@ export class GpuRuntime {
     return this.recorded.length;
   }
 
-  /** Compile what is missing, encode everything recorded into one command encoder, submit. */
-  async flush(): Promise<void> {
+  private flushing: Promise<void> = Promise.resolve();
+
+  /**
+   * Compile what is missing, encode everything recorded into one command encoder, submit.
+   * Flushes are serialized: a flush (and so a read) called while another is compiling waits for
+   * it, so submits keep recording order and no buffer is recycled before its work is submitted.
+   */
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.flushNow());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flushNow(): Promise<void> {
     this.checkAlive();
     const work = this.recorded;
     this.recorded = [];

@@ -1,0 +1,61 @@
+// Deterministic sum (or sum of squares) of a flat f32 array, one level of a two-level tree.
+//
+// Workgroup w owns the fixed slice [w·WG·ITEMS, (w+1)·WG·ITEMS) of x:
+//   1. thread t folds ITEMS elements of it, x[base + k·WG + t] for k = 0..ITEMS-1, in
+//      increasing k (neighbouring threads read neighbouring addresses: coalesced loads);
+//   2. the WG per-thread sums are combined by a fixed binary tree in workgroup memory
+//      (stride WG/2, WG/4, …, 1);
+//   3. thread 0 writes the slice's total to partials[out_offset + w].
+// The host repeats the pass on the partials (square = 0) until one value is left. The slice
+// boundaries, the per-thread order and the tree shape depend only on n, so the result is
+// bit-identical run to run. No atomics.
+//
+// sumSquares over several tensors runs one pass per tensor with square = 1, each writing its
+// partials into its own segment (out_offset) of one shared buffer, then reduces that buffer.
+// Grid: one workgroup per slice, folded into 2-D when there are more than 65535 slices:
+// w = wid.x + wid.y · nwg.x.
+
+override WG: u32 = 256;    // threads per workgroup (power of two)
+override ITEMS: u32 = 8;   // elements each thread folds before the tree
+
+struct Params {
+  n: u32,           // elements of x to reduce
+  out_offset: u32,  // where this pass's partials start in `partials`
+  square: u32,      // 1: sum x², 0: sum x
+  groups: u32,      // number of slices = ceil(n / (WG·ITEMS))
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+var<workgroup> tree: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
+  if (w >= p.groups) {
+    return;
+  }
+  let base = w * WG * ITEMS;
+  var acc = 0.0;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG + t;
+    if (i < p.n) {
+      let v = x[i];
+      acc += select(v, v * v, p.square != 0u);
+    }
+  }
+  tree[t] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (t < s) {
+      tree[t] = tree[t] + tree[t + s];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    partials[p.out_offset + w] = tree[0];
+  }
+}

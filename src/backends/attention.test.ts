@@ -1,0 +1,124 @@
+// Causal attention: GPU flash-attention kernels vs the float64 reference (forward, backward,
+// finite differences), plus multi-tile online softmax at T=256, small-workgroup-memory tilings
+// and run-to-run bit reproducibility.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AttentionShape, Backend } from '../engine/backend';
+import { Rng } from '../engine/rng';
+import type { Tensor } from '../engine/tensor';
+import { attentionChecks } from '../check/attention';
+import { relErr, runCheck } from '../check/harness';
+import { cpu, gpuBackend } from '../test/gpu';
+import { attentionTile, setAttentionWorkgroupBudget } from './webgpu/attention';
+
+function shapeOf(s: AttentionShape) {
+  return {
+    q: [s.batch, s.seq, s.heads, s.dQK],
+    k: [s.batch, s.seq, s.kvHeads, s.dQK],
+    v: [s.batch, s.seq, s.kvHeads, s.dV],
+    o: [s.batch, s.seq, s.heads, s.dV],
+  };
+}
+
+function randomInputs(s: AttentionShape, seed: number) {
+  const rng = new Rng(seed);
+  const sh = shapeOf(s);
+  const n = (x: number[]) => x.reduce((a, b) => a * b, 1);
+  return { q: rng.normalArray(n(sh.q)), k: rng.normalArray(n(sh.k)), v: rng.normalArray(n(sh.v)), dO: rng.normalArray(n(sh.o)) };
+}
+
+/** Forward and backward on one backend; returns host copies of o, lse, dq, dk, dv. */
+async function runAll(be: Backend, s: AttentionShape, x: ReturnType<typeof randomInputs>, withBackward = true) {
+  const sh = shapeOf(s);
+  const q = be.fromArray(x.q, sh.q);
+  const k = be.fromArray(x.k, sh.k);
+  const v = be.fromArray(x.v, sh.v);
+  const { o, lse } = be.attention(q, k, v, s);
+  const ts: Tensor[] = [o, lse];
+  if (withBackward) {
+    const dO = be.fromArray(x.dO, sh.o);
+    const g = be.attentionBackward(q, k, v, o, lse, dO, s);
+    ts.push(g.dq, g.dk, g.dv, dO);
+  }
+  const out: Float64Array[] = [];
+  for (const t of ts.slice(0, withBackward ? 5 : 2)) out.push((await t.read()) as Float64Array);
+  for (const t of [q, k, v, ...ts]) t.dispose();
+  return out;
+}
+
+const NAMES = ['o', 'lse', 'dq', 'dk', 'dv'];
+
+async function compare(s: AttentionShape, seed: number, withBackward = true) {
+  const gpu = await gpuBackend();
+  const x = randomInputs(s, seed);
+  const ref = await runAll(cpu, s, x, withBackward);
+  const got = await runAll(gpu, s, x, withBackward);
+  return ref.map((r, i) => ({ name: NAMES[i], err: relErr(got[i], r) }));
+}
+
+function fmt(errs: Array<{ name: string; err: number }>): string {
+  return errs.map((e) => `${e.name} ${e.err.toExponential(2)}`).join(', ');
+}
+
+afterEach(() => setAttentionWorkgroupBudget(null));
+
+describe('attention (GPU vs CPU float64 reference)', () => {
+  const check = attentionChecks[0];
+  for (const seed of [1, 2, 3]) {
+    it(`op check, seed ${seed}`, async () => {
+      const results = await runCheck(check, seed, cpu, await gpuBackend());
+      for (const r of results) {
+        const msg = `${r.desc}: fwd ${r.forwardErr.toExponential(2)} bwd ${r.backwardErr?.toExponential(2)} fd ${r.finiteDiffErr?.toExponential(2)}`;
+        console.log(`[attention] seed ${seed} ${msg}`);
+        expect(r.ok, msg).toBe(true);
+      }
+    });
+  }
+
+  it('T=256 with realistic dims: multi-tile online softmax forward (and backward) match', async () => {
+    // MLA-like head dims (qk = nope + rope ≠ v), GQA 4:2, 256 tokens = many key tiles per block.
+    const s: AttentionShape = { batch: 1, seq: 256, heads: 4, kvHeads: 2, dQK: 48, dV: 32, scale: 1 / Math.sqrt(48) };
+    const errs = await compare(s, 11);
+    console.log(`[attention] T=256 dQK=48 dV=32 H=4 Hkv=2: ${fmt(errs)}`);
+    for (const e of errs) expect(e.err, fmt(errs)).toBeLessThan(e.name === 'o' || e.name === 'lse' ? 1e-5 : 1e-4);
+  });
+
+  it('head dim 128 (and MLA 192/128) under the browser-default 16 KiB workgroup memory', async () => {
+    const gpu = await gpuBackend();
+    setAttentionWorkgroupBudget(16384);
+    for (const [dQK, dV] of [[128, 128], [192, 128]]) {
+      for (const kind of ['fwd', 'dq', 'dkdv'] as const) {
+        const t = attentionTile(gpu, kind, dQK, dV);
+        console.log(`[attention] 16 KiB budget dQK=${dQK} dV=${dV} ${kind}: rows ${t.rows} cols ${t.cols} tpr ${t.tpr} → ${t.rows * t.tpr} threads, ${t.bytes} B`);
+        expect(t.bytes).toBeLessThanOrEqual(16384);
+      }
+      const s: AttentionShape = { batch: 1, seq: 37, heads: 2, kvHeads: 1, dQK, dV, scale: 1 / Math.sqrt(dQK) };
+      const errs = await compare(s, 5);
+      console.log(`[attention] 16 KiB budget T=37 dQK=${dQK} dV=${dV}: ${fmt(errs)}`);
+      for (const e of errs) expect(e.err, fmt(errs)).toBeLessThan(e.name === 'o' || e.name === 'lse' ? 1e-5 : 1e-4);
+    }
+  });
+
+  it('is deterministic: two runs give bit-identical outputs and gradients', async () => {
+    const gpu = await gpuBackend();
+    const s: AttentionShape = { batch: 2, seq: 70, heads: 4, kvHeads: 2, dQK: 20, dV: 12, scale: 1 / Math.sqrt(20) };
+    const x = randomInputs(s, 3);
+    const a = await runAll(gpu, s, x);
+    const b = await runAll(gpu, s, x);
+    for (let i = 0; i < a.length; i++) {
+      expect(Buffer.from(a[i].buffer).equals(Buffer.from(b[i].buffer)), `${NAMES[i]} differs between runs`).toBe(true);
+    }
+  });
+
+  it('reports the tilings used for common head dims', async () => {
+    const gpu = await gpuBackend();
+    for (const [dQK, dV] of [[8, 8], [32, 32], [48, 32], [64, 64], [128, 128]]) {
+      const line = (['fwd', 'dq', 'dkdv'] as const)
+        .map((kind) => {
+          const t = attentionTile(gpu, kind, dQK, dV);
+          return `${kind} ${t.rows}x${t.cols} tpr${t.tpr} ${t.bytes}B`;
+        })
+        .join(' | ');
+      console.log(`[attention] device limit ${gpu.rt.limits.maxComputeWorkgroupStorageSize} B, dQK=${dQK} dV=${dV}: ${line}`);
+    }
+  });
+});

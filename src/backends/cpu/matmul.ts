@@ -1,0 +1,72 @@
+// Matmul, the float64 reference: C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N].
+// op(A) = A, or Aᵀ of A's last two dims with transA (A stored [...b, K, M]); likewise op(B)
+// with transB (B stored [...b, N, K]). B of rank 2 is shared by every batch of A.
+
+import type { MatmulOpts } from '../../engine/backend';
+import { shapeStr, type Shape, type Tensor } from '../../engine/tensor';
+import type { CpuBackend } from './backend';
+
+export interface MatmulDims {
+  /** Product of A's batch dims (1 for rank 2). */
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  /** False when B is rank 2 and broadcast over A's batch. */
+  bBatched: boolean;
+  /** Output shape [...batchA, M, N]. */
+  outShape: Shape;
+}
+
+/**
+ * Validate matmul operands and derive the problem size. Shared by both backends (and the
+ * checks), so the two agree on what a valid call is. Throws an Error naming the shapes.
+ */
+export function matmulDims(aShape: Shape, bShape: Shape, opts: MatmulOpts): MatmulDims {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const what = () => `matmul: A ${shapeStr(aShape)}${transA ? ' (transA)' : ''}, B ${shapeStr(bShape)}${transB ? ' (transB)' : ''}`;
+  if (aShape.length < 2 || bShape.length < 2) throw new Error(`${what()}: both inputs need rank >= 2`);
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const M = transA ? aShape[ra - 1] : aShape[ra - 2];
+  const K = transA ? aShape[ra - 2] : aShape[ra - 1];
+  const Kb = transB ? bShape[rb - 1] : bShape[rb - 2];
+  const N = transB ? bShape[rb - 2] : bShape[rb - 1];
+  if (K !== Kb) throw new Error(`${what()}: inner dims differ (op(A) is ${M}x${K}, op(B) is ${Kb}x${N})`);
+  const batchDims = aShape.slice(0, ra - 2);
+  const bBatched = rb > 2;
+  if (bBatched) {
+    const bb = bShape.slice(0, rb - 2);
+    if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
+      throw new Error(`${what()}: batch dims differ (A ${shapeStr(batchDims)}, B ${shapeStr(bb)}); B must have A's batch dims or none`);
+    }
+  }
+  let batch = 1;
+  for (const d of batchDims) batch *= d;
+  return { batch, M, K, N, bBatched, outShape: [...batchDims, M, N] };
+}
+
+export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): Tensor {
+  const { batch, M, K, N, bBatched, outShape } = matmulDims(a.shape, b.shape, opts);
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
+  const A = be.data(a);
+  const B = be.data(b);
+  const C = new Float64Array(batch * M * N);
+  // Element (m, k) of op(A) and (k, n) of op(B), as offsets within one batch's matrix.
+  const aAt = opts.transA ? (m: number, k: number) => k * M + m : (m: number, k: number) => m * K + k;
+  const bAt = opts.transB ? (k: number, n: number) => n * K + k : (k: number, n: number) => k * N + n;
+  for (let bi = 0; bi < batch; bi++) {
+    const aOff = bi * M * K;
+    const bOff = bBatched ? bi * K * N : 0;
+    const cOff = bi * M * N;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[aOff + aAt(m, k)] * B[bOff + bAt(k, n)];
+        C[cOff + m * N + n] = s;
+      }
+    }
+  }
+  return be.make(outShape, C);
+}

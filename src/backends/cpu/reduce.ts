@@ -1,0 +1,23 @@
+// Reductions, float64 reference: plain sequential sums (the GPU sums in a fixed-order tree;
+// the two agree to f32 rounding).
+
+import type { Tensor } from '../../engine/tensor';
+import type { CpuBackend } from './backend';
+
+/** Σ of all elements → [1]. */
+export function sum(be: CpuBackend, a: Tensor): Tensor {
+  const x = be.data(a);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return be.make([1], Float64Array.of(s));
+}
+
+/** Σ over tensors of Σ x² → [1]. */
+export function sumSquares(be: CpuBackend, ts: Tensor[]): Tensor {
+  let s = 0;
+  for (const t of ts) {
+    const x = be.data(t);
+    for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  }
+  return be.make([1], Float64Array.of(s));
+}

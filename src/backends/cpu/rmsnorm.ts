@@ -1,0 +1,49 @@
+// RMSNorm, float64 reference.
+//   forward:  rstd[n] = 1 / sqrt(mean_j x[n,j]² + eps),  y[n,j] = x[n,j] · rstd[n] · w[j]
+//   backward: with s[n] = Σ_j w[j]·dy[n,j]·x[n,j],
+//             dx[n,j] = rstd[n]·w[j]·dy[n,j] − x[n,j]·rstd[n]³·s[n] / D
+//             dw[j]   = Σ_n dy[n,j]·x[n,j]·rstd[n]   (summed in increasing n)
+
+import type { Tensor } from '../../engine/tensor';
+import type { CpuBackend } from './backend';
+
+export function rmsnorm(be: CpuBackend, x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+  const D = x.shape[x.shape.length - 1];
+  const N = D === 0 ? 0 : x.size / D;
+  const xs = be.data(x);
+  const ws = be.data(w);
+  const y = new Float64Array(x.size);
+  const rstd = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const base = n * D;
+    let ss = 0;
+    for (let j = 0; j < D; j++) ss += xs[base + j] * xs[base + j];
+    const r = 1 / Math.sqrt(ss / D + eps);
+    rstd[n] = r;
+    for (let j = 0; j < D; j++) y[base + j] = xs[base + j] * r * ws[j];
+  }
+  return { y: be.make(x.shape, y), rstd: be.make([N], rstd) };
+}
+
+export function rmsnormBackward(be: CpuBackend, x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor } {
+  const D = x.shape[x.shape.length - 1];
+  const N = D === 0 ? 0 : x.size / D;
+  const xs = be.data(x);
+  const ws = be.data(w);
+  const rs = be.data(rstd);
+  const g = be.data(dy);
+  const dx = new Float64Array(x.size);
+  const dw = new Float64Array(D);
+  for (let n = 0; n < N; n++) {
+    const base = n * D;
+    const r = rs[n];
+    let s = 0;
+    for (let j = 0; j < D; j++) s += ws[j] * g[base + j] * xs[base + j];
+    const c = (r * r * r * s) / D;
+    for (let j = 0; j < D; j++) {
+      dx[base + j] = r * ws[j] * g[base + j] - xs[base + j] * c;
+      dw[j] += g[base + j] * xs[base + j] * r;
+    }
+  }
+  return { dx: be.make(x.shape, dx), dw: be.make([D], dw) };
+}

@@ -1,0 +1,162 @@
+// Causal attention on WebGPU: flash-attention-style kernels that never materialize the T×T
+// score matrix (shaders/attention_fwd.wgsl, attention_bwd_prep/dq/dkdv.wgsl).
+//
+// Forward: one workgroup per (BQ query rows, head, batch), online softmax over key tiles.
+// Backward: D = rowsum(dO ∘ O) (prep), then dQ (workgroups own query rows) and dK/dV
+// (workgroups own key rows of one kv head and loop over its query heads) — every output
+// element has one writer, so no atomics and bit-reproducible results.
+//
+// Tile sizes are chosen here from the head dims and the device's workgroup-memory limit
+// (16 KiB is the browser default; a Q/K/V tile costs rows · ceil(d/4) · 16 bytes), and passed
+// as override constants. Shapes travel in a uniform, so one pipeline serves every sequence
+// length and batch for a given (head dims, tiles).
+
+import type { AttentionShape } from '../../engine/backend';
+import type { Tensor } from '../../engine/tensor';
+import dkdvSrc from '../../../shaders/attention_bwd_dkdv.wgsl?raw';
+import dqSrc from '../../../shaders/attention_bwd_dq.wgsl?raw';
+import prepSrc from '../../../shaders/attention_bwd_prep.wgsl?raw';
+import fwdSrc from '../../../shaders/attention_fwd.wgsl?raw';
+import type { WebGPUBackend } from './backend';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+const FWD: Kernel = { name: 'attention_fwd', code: fwdSrc, entry: 'main' };
+const PREP: Kernel = { name: 'attention_bwd_prep', code: prepSrc, entry: 'main' };
+const DQ: Kernel = { name: 'attention_bwd_dq', code: dqSrc, entry: 'main' };
+const DKDV: Kernel = { name: 'attention_bwd_dkdv', code: dkdvSrc, entry: 'main' };
+
+/** Accumulator vec4 chunks per lane, the shaders' `const NACC`. */
+const NACC = 4;
+/** Fewest invocations we aim for per workgroup (when the tile allows). */
+const MIN_THREADS = 64;
+/** Preferred (rows owned by a workgroup, rows per streamed tile), best first. */
+const TILE_CANDIDATES: ReadonlyArray<[number, number]> = [
+  [32, 32], [32, 16], [16, 32], [16, 16], [16, 8], [8, 16], [8, 8], [8, 4], [4, 8], [4, 4], [4, 2], [2, 2], [2, 1], [1, 1],
+];
+
+export type AttentionKernelKind = 'fwd' | 'dq' | 'dkdv';
+
+export interface AttentionTile {
+  /** Rows a workgroup owns: query rows (fwd, dq) or key rows (dkdv). */
+  rows: number;
+  /** Rows per tile it streams through: key rows (fwd, dq) or query rows (dkdv). */
+  cols: number;
+  /** Lanes per owned row; the workgroup has rows · tpr invocations. */
+  tpr: number;
+  /** Workgroup memory the kernel declares, in bytes. */
+  bytes: number;
+}
+
+const roundUp16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/** Workgroup memory of each kernel's declarations (each variable rounded up to 16 bytes). */
+function workgroupBytes(kind: AttentionKernelKind, rows: number, cols: number, dq4: number, dv4: number): number {
+  const vec4s = (n: number) => roundUp16(n * 16);
+  const f32s = (n: number) => roundUp16(n * 4);
+  switch (kind) {
+    case 'fwd': // Qs, Ks, Vs, Ss
+      return vec4s(rows * dq4) + vec4s(cols * dq4) + vec4s(cols * dv4) + f32s(rows * cols);
+    case 'dq': // Qs, dOs, Ks, Vs, dSs
+      return vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * dq4) + vec4s(cols * dv4) + f32s(rows * cols);
+    case 'dkdv': // Ks, Vs, Qs, dOs, Ps, dSs, lseS, Dsh
+      return vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * dq4) + vec4s(cols * dv4) + 2 * f32s(rows * cols) + 2 * f32s(cols);
+  }
+}
+
+let budgetOverride: number | null = null;
+
+/**
+ * Cap the workgroup memory the attention kernels may use below the device's limit (null: the
+ * device's limit). For tests of the small-budget tilings, e.g. the browser default 16384.
+ */
+export function setAttentionWorkgroupBudget(bytes: number | null): void {
+  budgetOverride = bytes;
+}
+
+/** The tiling one attention kernel uses for these head dims on this device. */
+export function attentionTile(be: WebGPUBackend, kind: AttentionKernelKind, dQK: number, dV: number): AttentionTile {
+  const lim = be.rt.limits;
+  const budget = Math.min(lim.maxComputeWorkgroupStorageSize, budgetOverride ?? Infinity);
+  const maxThreads = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 256);
+  const dq4 = Math.ceil(dQK / 4);
+  const dv4 = Math.ceil(dV / 4);
+  // Each lane holds ≤ NACC vec4 chunks of every accumulated row (dk and dv both for dkdv).
+  const accChunks = kind === 'fwd' ? dv4 : kind === 'dq' ? dq4 : Math.max(dq4, dv4);
+  const minTpr = Math.max(1, Math.ceil(accChunks / NACC));
+  for (const [rows, cols] of TILE_CANDIDATES) {
+    const bytes = workgroupBytes(kind, rows, cols, dq4, dv4);
+    if (bytes > budget || rows * minTpr > maxThreads) continue;
+    let tpr = Math.max(minTpr, Math.ceil(MIN_THREADS / rows));
+    while (rows * tpr > maxThreads) tpr--;
+    return { rows, cols, tpr, bytes };
+  }
+  throw new Error(
+    `attention: head dims dQK=${dQK}, dV=${dV} need more workgroup memory or invocations than this device allows ` +
+      `(${budget} bytes, ${maxThreads} invocations)`,
+  );
+}
+
+function shapeUniform(s: AttentionShape): ArrayBuffer {
+  return packUniforms('uuuuuf', [s.seq, s.heads, s.kvHeads, s.dQK, s.dV, s.scale]);
+}
+
+export function attention(be: WebGPUBackend, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor } {
+  const { batch: B, seq: T, heads: H, dQK, dV } = s;
+  const o = be.empty([B, T, H, dV]);
+  const lse = be.empty([B, H, T]);
+  const t = attentionTile(be, 'fwd', dQK, dV);
+  be.rt.record({
+    kernel: FWD,
+    buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(o), be.buf(lse)],
+    uniform: shapeUniform(s),
+    workgroups: [Math.ceil(T / t.rows), H, B],
+    overrides: { BQ: t.rows, BK: t.cols, TPR: t.tpr, DQ4: Math.ceil(dQK / 4), DV4: Math.ceil(dV / 4) },
+  });
+  return { o, lse };
+}
+
+export function attentionBackward(
+  be: WebGPUBackend, q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape,
+): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  const { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK, dV } = s;
+  const dq4 = Math.ceil(dQK / 4);
+  const dv4 = Math.ceil(dV / 4);
+
+  // (1) D = rowsum(dO ∘ O), [B, H, T].
+  const D = be.empty([B, H, T]);
+  const prepWg = 64;
+  be.rt.record({
+    kernel: PREP,
+    buffers: [be.buf(o), be.buf(dO), be.buf(D)],
+    uniform: packUniforms('uuuu', [B, T, H, dV]),
+    workgroups: grid1d(B * H * T, prepWg, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    overrides: { WG: prepWg },
+  });
+
+  // (2) dQ: workgroups own query rows.
+  const dq = be.empty([B, T, H, dQK]);
+  const tq = attentionTile(be, 'dq', dQK, dV);
+  be.rt.record({
+    kernel: DQ,
+    buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dq)],
+    uniform: shapeUniform(s),
+    workgroups: [Math.ceil(T / tq.rows), H, B],
+    overrides: { BQ: tq.rows, BK: tq.cols, TPR: tq.tpr, DQ4: dq4, DV4: dv4 },
+  });
+
+  // (3) dK, dV: workgroups own key rows of one kv head.
+  const dk = be.empty([B, T, Hkv, dQK]);
+  const dv = be.empty([B, T, Hkv, dV]);
+  const tk = attentionTile(be, 'dkdv', dQK, dV);
+  be.rt.record({
+    kernel: DKDV,
+    buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dk), be.buf(dv)],
+    uniform: shapeUniform(s),
+    workgroups: [Math.ceil(T / tk.rows), Hkv, B],
+    overrides: { BK: tk.rows, BQ: tk.cols, TPR: tk.tpr, DQ4: dq4, DV4: dv4 },
+  });
+
+  D.dispose(); // pooled: reusable only after this flush's work is submitted
+  return { dq, dk, dv };
+}

@@ -1,0 +1,85 @@
+// Deterministic reductions on the GPU (shaders/reduce.wgsl): sum and sumSquares, result [1].
+// Each pass cuts its input into fixed slices of WG·ITEMS elements and writes one partial per
+// slice; passes repeat over the partials until one value is left. The slicing depends only on
+// the element counts, so the same inputs give bit-identical results. No atomics.
+
+import src from '../../../shaders/reduce.wgsl?raw';
+import type { Tensor } from '../../engine/tensor';
+import type { WebGPUBackend } from './backend';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+const REDUCE: Kernel = { name: 'reduce', code: src, entry: 'main' };
+const WG = 256;
+const ITEMS = 8;
+/** Elements one workgroup reduces to one partial. */
+const SLICE = WG * ITEMS;
+
+function slices(n: number): number {
+  return Math.ceil(n / SLICE);
+}
+
+/** One pass: partials of x[0..n) (or of x²) into out[offset .. offset + slices(n)). */
+function pass(be: WebGPUBackend, x: GPUBuffer, n: number, out: GPUBuffer, offset: number, square: boolean): void {
+  const groups = slices(n);
+  be.rt.record({
+    kernel: REDUCE,
+    overrides: { WG, ITEMS },
+    buffers: [x, out],
+    uniform: packUniforms('uuuu', [n, offset, square ? 1 : 0, groups]),
+    workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+}
+
+/** Reduce the n partials in `parts` (plain sum) down to the single value out[0]. */
+function finish(be: WebGPUBackend, parts: Tensor, n: number, out: Tensor): void {
+  let cur = parts;
+  let len = n;
+  while (len > SLICE) {
+    const next = be.empty([slices(len)]);
+    pass(be, be.buf(cur), len, be.buf(next), 0, false);
+    // Released now, reusable only after this work is submitted (see BufferPool).
+    if (cur !== parts) cur.dispose();
+    cur = next;
+    len = slices(len);
+  }
+  pass(be, be.buf(cur), len, be.buf(out), 0, false);
+  if (cur !== parts) cur.dispose();
+}
+
+export function sum(be: WebGPUBackend, a: Tensor): Tensor {
+  const n = a.size;
+  if (n === 0) return be.zeros([1]);
+  const out = be.empty([1]);
+  if (n <= SLICE) {
+    pass(be, be.buf(a), n, be.buf(out), 0, false);
+    return out;
+  }
+  const parts = be.empty([slices(n)]);
+  pass(be, be.buf(a), n, be.buf(parts), 0, false);
+  finish(be, parts, slices(n), out);
+  parts.dispose();
+  return out;
+}
+
+export function sumSquares(be: WebGPUBackend, ts: Tensor[]): Tensor {
+  const xs = ts.filter((t) => t.size > 0);
+  if (xs.length === 0) return be.zeros([1]);
+  const out = be.empty([1]);
+  if (xs.length === 1 && xs[0].size <= SLICE) {
+    pass(be, be.buf(xs[0]), xs[0].size, be.buf(out), 0, true);
+    return out;
+  }
+  // One pass per tensor, each into its own segment of one partials buffer (in list order),
+  // then the whole buffer reduced as one array.
+  const total = xs.reduce((acc, t) => acc + slices(t.size), 0);
+  const parts = be.empty([total]);
+  let offset = 0;
+  for (const t of xs) {
+    pass(be, be.buf(t), t.size, be.buf(parts), offset, true);
+    offset += slices(t.size);
+  }
+  finish(be, parts, total, out);
+  parts.dispose();
+  return out;
+}

@@ -1,0 +1,96 @@
+// RMSNorm on the GPU (shaders/rmsnorm.wgsl). Forward and the dx half of the backward run one
+// workgroup per row; dw is a deterministic two-pass column reduction (per-chunk partial sums,
+// then the chunks summed in order). See the shader for the algorithm.
+
+import type { Tensor } from '../../engine/tensor';
+import src from '../../../shaders/rmsnorm.wgsl?raw';
+import type { WebGPUBackend } from './backend';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
+const BWD_DX: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd_dx' };
+const DW_PART: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_part' };
+const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
+
+/** Columns per workgroup in the dw passes. */
+const COLS = 64;
+/** Rows per dw partial sum (raised for huge N so the chunk count fits one grid dimension). */
+const CHUNK_ROWS = 64;
+
+/**
+ * Threads per row: enough to cover short rows with one element per thread, capped at 256 for
+ * long ones (each thread then strides over D/256 elements). Depends on D only, so the
+ * reduction tree, and hence the result, is a fixed function of the shape.
+ */
+function rowThreads(D: number): number {
+  if (D <= 32) return 32;
+  if (D <= 64) return 64;
+  if (D <= 128) return 128;
+  return 256;
+}
+
+function rowsCols(x: Tensor): [number, number] {
+  const D = x.shape[x.shape.length - 1];
+  return [D === 0 ? 0 : x.size / D, D];
+}
+
+/** Uniform block: rows, cols, eps, chunks, chunk_rows (see Params in the shader). */
+function params(N: number, D: number, eps: number, chunks: number, chunkRows: number): ArrayBuffer {
+  return packUniforms('uufuu', [N, D, eps, chunks, chunkRows]);
+}
+
+export function rmsnorm(be: WebGPUBackend, x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
+  const [N, D] = rowsCols(x);
+  const y = be.empty(x.shape);
+  const rstd = be.empty([N]);
+  if (N === 0) return { y, rstd };
+  be.rt.record({
+    kernel: FWD,
+    overrides: { WG: rowThreads(D) },
+    buffers: [be.buf(x), be.buf(w), be.buf(y), be.buf(rstd)],
+    uniform: params(N, D, eps, 0, 0),
+    workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return { y, rstd };
+}
+
+export function rmsnormBackward(be: WebGPUBackend, x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor } {
+  const [N, D] = rowsCols(x);
+  const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
+  const dx = be.empty(x.shape);
+  if (N === 0) return { dx, dw: be.zeros([D]) };
+  const dw = be.empty([D]);
+  be.rt.record({
+    kernel: BWD_DX,
+    overrides: { WG: rowThreads(D) },
+    buffers: [be.buf(x), be.buf(w), be.buf(rstd), be.buf(dy), be.buf(dx)],
+    uniform: params(N, D, 0, 0, 0),
+    workgroups: grid1d(N, 1, maxDim),
+  });
+
+  // dw: partial column sums over fixed chunks of rows, then the chunks summed in order.
+  // With a single chunk the first pass writes dw directly.
+  const chunkRows = Math.max(CHUNK_ROWS, Math.ceil(N / maxDim));
+  const chunks = Math.ceil(N / chunkRows);
+  const part = chunks === 1 ? dw : be.empty([chunks, D]);
+  be.rt.record({
+    kernel: DW_PART,
+    overrides: { COLS },
+    buffers: [be.buf(x), be.buf(rstd), be.buf(dy), be.buf(part)],
+    uniform: params(N, D, 0, chunks, chunkRows),
+    workgroups: [Math.ceil(D / COLS), chunks, 1],
+  });
+  if (part !== dw) {
+    be.rt.record({
+      kernel: DW_SUM,
+      overrides: { COLS },
+      buffers: [be.buf(part), be.buf(dw)],
+      uniform: params(N, D, 0, chunks, chunkRows),
+      workgroups: [Math.ceil(D / COLS), 1, 1],
+    });
+    // Released now; the pool hands it out again only after this work has been submitted.
+    part.dispose();
+  }
+  return { dx, dw };
+}

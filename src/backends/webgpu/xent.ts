@@ -1,0 +1,53 @@
+// Softmax cross-entropy on the GPU (shaders/xent.wgsl): forward one workgroup per row with an
+// online max/sum-exp and a fixed-order tree; backward one invocation per logit.
+
+import src from '../../../shaders/xent.wgsl?raw';
+import type { Tensor } from '../../engine/tensor';
+import type { WebGPUBackend } from './backend';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+const FWD: Kernel = { name: 'xent', code: src, entry: 'forward' };
+const BWD: Kernel = { name: 'xent', code: src, entry: 'backward' };
+
+/**
+ * Threads per row in the forward: just enough for short (character-vocabulary) rows, 256 for
+ * long ones. A function of V only, so the reduction tree (and the result) is fixed per shape.
+ */
+function rowThreads(V: number): number {
+  if (V <= 32) return 32;
+  if (V <= 64) return 64;
+  if (V <= 128) return 128;
+  return 256;
+}
+const BWD_WG = 256;
+
+export function crossEntropy(be: WebGPUBackend, logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
+  const [N, V] = logits.shape;
+  const loss = be.empty([N]);
+  const lse = be.empty([N]);
+  if (N === 0) return { loss, lse };
+  be.rt.record({
+    kernel: FWD,
+    overrides: { WG: rowThreads(V) },
+    buffers: [be.buf(logits), be.buf(targets), be.buf(loss), be.buf(lse)],
+    uniform: packUniforms('uu', [N, V]),
+    workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return { loss, lse };
+}
+
+export function crossEntropyBackward(be: WebGPUBackend, logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor {
+  const [N, V] = logits.shape;
+  const dlogits = be.empty([N, V]);
+  const count = N * V;
+  if (count === 0) return dlogits;
+  be.rt.record({
+    kernel: BWD,
+    overrides: { WG: BWD_WG },
+    buffers: [be.buf(logits), be.buf(targets), be.buf(lse), be.buf(dloss), be.buf(dlogits)],
+    uniform: packUniforms('uu', [count, V]),
+    workgroups: grid1d(count, BWD_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return dlogits;
+}

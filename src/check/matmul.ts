@@ -1,0 +1,133 @@
+// Op check for matmul: random transposes, and B batched, broadcast (rank 2 under a batched A)
+// or both plain rank-2 matrices, over the three shape regimes.
+//
+// Backward, written with matmul alone (Ā = op(A), B̄ = op(B), C = Ā·B̄):
+//   dĀ = dC·B̄ᵀ,  dB̄ = Āᵀ·dC  (summed over the batch when B is broadcast),
+// then dA = dĀ (or dĀᵀ with transA) and dB = dB̄ (or dB̄ᵀ with transB). See matmulBackward.
+
+import type { Backend, MatmulOpts } from '../engine/backend';
+import type { Rng } from '../engine/rng';
+import { shapeStr, type Shape, type Tensor } from '../engine/tensor';
+import type { CheckCase, OpCheck } from './types';
+
+/**
+ * Gradients of C = op(A)·op(B) for upstream dC, using only Backend.matmul (and fromArray/view
+ * for two helper constants). The batched and plain cases are one matmul each:
+ *   dA = transA ? B̄·dCᵀ : dC·B̄ᵀ        dB = transB ? dCᵀ·Ā : Āᵀ·dC
+ * A broadcast B (rank 2 under a batched A) needs its gradient summed over the batch:
+ *   - without transA, Ā's rows for all batches stack into one [batch·M, K] matrix (a view), so
+ *     Σ_b Ā[b]ᵀ·dC[b] is a single 2-D matmul of the stacked A and stacked dC;
+ *   - with transA, A[b] is Ā[b]ᵀ, so Ā is first made explicit as Aᵀ·I (a product with an
+ *     identity is an exact transpose), then stacked as above.
+ * With transA, dA[b] = B̄·dC[b]ᵀ has an unbatched left operand, which matmul does not take; it
+ * is computed as (dC[b]·B̄ᵀ)ᵀ, transposed the same exact way.
+ */
+export function matmulBackward(be: Backend, a: Tensor, b: Tensor, dC: Tensor, opts: MatmulOpts): { dA: Tensor; dB: Tensor } {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const ra = a.shape.length;
+  const M = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const N = dC.shape[dC.shape.length - 1];
+  const batch = a.shape.slice(0, ra - 2).reduce((x, y) => x * y, 1);
+  const broadcast = b.shape.length === 2 && ra > 2;
+
+  let dA: Tensor;
+  if (!transA) {
+    dA = be.matmul(dC, b, { transB: !transB }); // dC · B̄ᵀ
+  } else if (!broadcast) {
+    dA = be.matmul(b, dC, { transA: transB, transB: true }); // B̄ · dCᵀ
+  } else {
+    const dAbar = be.matmul(dC, b, { transB: !transB }); // [..., M, K]
+    const eye = be.fromArray(identity(M), [M, M]);
+    dA = be.matmul(dAbar, eye, { transA: true }); // dĀᵀ · I = dĀᵀ, [..., K, M]
+    dAbar.dispose();
+    eye.dispose();
+  }
+
+  let dB: Tensor;
+  if (!broadcast) {
+    dB = transB
+      ? be.matmul(dC, a, { transA: true, transB: transA }) // dCᵀ · Ā
+      : be.matmul(a, dC, { transA: !transA }); // Āᵀ · dC
+  } else if (!transA) {
+    const a2 = be.view(a, [batch * M, K]);
+    const dC2 = be.view(dC, [batch * M, N]);
+    dB = transB ? be.matmul(dC2, a2, { transA: true }) : be.matmul(a2, dC2, { transA: true });
+  } else {
+    // Make Ā explicit ([..., M, K], an exact transpose via the identity), then as above.
+    const eye = be.fromArray(identity(K), [K, K]);
+    const abar = be.matmul(a, eye, { transA: true }); // Aᵀ · I
+    const a2 = be.view(abar, [batch * M, K]);
+    const dC2 = be.view(dC, [batch * M, N]);
+    dB = transB ? be.matmul(dC2, a2, { transA: true }) : be.matmul(a2, dC2, { transA: true });
+    abar.dispose();
+    eye.dispose();
+  }
+  return { dA, dB };
+}
+
+function identity(n: number): Float64Array {
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  return I;
+}
+
+type Mode = 'plain' | 'batched' | 'broadcast';
+
+/** [M, K, N] for a regime: 0 tiny (1..3), 1 odd non-multiples of the tiles, 2 larger (≤ ~300). */
+function dims(rng: Rng, regime: number, batch: number): [number, number, number] {
+  if (regime === 0) return [rng.int(1, 3), rng.int(1, 3), rng.int(1, 3)];
+  if (regime === 1) {
+    const odd = [1, 5, 7, 13, 17, 33, 63, 65, 67, 97, 130];
+    return [rng.pick(odd), rng.pick(odd), rng.pick(odd)];
+  }
+  // Larger: each dim 64..300, shrunk (a random dim at a time) until the CPU work fits the
+  // finite-difference budget (~32 CPU forwards per case).
+  const d: [number, number, number] = [rng.int(64, 300), rng.int(64, 300), rng.int(64, 300)];
+  while (d[0] * d[1] * d[2] * batch > 3e6) {
+    const i = rng.int(0, 2);
+    d[i] = Math.max(40, Math.floor((d[i] * 2) / 3));
+  }
+  return d;
+}
+
+export const matmulCheck: OpCheck = {
+  name: 'matmul',
+  about: 'C = op(A)·op(B), random transA/transB, B batched / broadcast / plain 2-D; dA, dB via matmul',
+  // Entries of C are sums of K products of N(0,1) inputs. f32 rounding of the inputs (2⁻²⁴
+  // relative) and of each of the K sequential accumulations gives an error ≈ 2⁻²⁴·√K·|c|-ish
+  // per entry; measured max ≈ 3e-7 here at K ≤ 300. 1e-5 allows K in the tens of thousands.
+  tolForward: 1e-5,
+  // The backward is the same kernel on the same kind of sums (dC is N(0,1) too): same bound.
+  tolBackward: 1e-5,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const regime = index % 3;
+    const mode: Mode = rng.pick(['plain', 'batched', 'broadcast'] as const);
+    const transA = rng.next() < 0.5;
+    const transB = rng.next() < 0.5;
+    const batchDims: number[] =
+      mode === 'plain' ? [] : regime === 2 ? [rng.int(1, 2)] : rng.next() < 0.5 ? [rng.int(1, 3)] : [rng.int(1, 2), rng.int(1, 3)];
+    const batch = batchDims.reduce((x, y) => x * y, 1);
+    const [M, K, N] = dims(rng, regime, batch);
+    const aShape: Shape = [...batchDims, ...(transA ? [K, M] : [M, K])];
+    const bShape: Shape = [...(mode === 'batched' ? batchDims : []), ...(transB ? [N, K] : [K, N])];
+    const size = (s: Shape) => s.reduce((x, y) => x * y, 1);
+    const opts: MatmulOpts = { transA, transB };
+    return {
+      desc: `${mode} A${shapeStr(aShape)}${transA ? 'ᵀ' : ''} B${shapeStr(bShape)}${transB ? 'ᵀ' : ''} M=${M} K=${K} N=${N}`,
+      inputs: [
+        { name: 'a', shape: aShape, dtype: 'f32', data: rng.normalArray(size(aShape)), grad: true },
+        { name: 'b', shape: bShape, dtype: 'f32', data: rng.normalArray(size(bShape)), grad: true },
+      ],
+      nDiff: 1,
+      forward: (be, [a, b]) => [be.matmul(a, b, opts)],
+      backward: (be, [a, b], [dC]) => {
+        const { dA, dB } = matmulBackward(be, a, b, dC, opts);
+        return [dA, dB];
+      },
+    };
+  },
+};
+
+export const matmulChecks: OpCheck[] = [matmulCheck];

@@ -1,0 +1,55 @@
+// Op check for RMSNorm: forward (y, and rstd compared but not differentiated) and the backward
+// (dx, dw), which recomputes rstd with rmsnorm before calling rmsnormBackward, as the tape does.
+import type { Rng } from '../engine/rng';
+import type { OpCheck } from './types';
+
+function rowsAndDim(rng: Rng, index: number): [number, number] {
+  switch (index % 3) {
+    case 0:
+      // D ≥ 2: at D = 1 the true dx = r·w·dy·(1 − x²r²) = r³·eps·w·dy is a cancellation of two
+      // O(1) terms, so any f32 kernel's dx is only ≈ ε/(r²·eps) accurate relative to itself;
+      // that case is tested against the scale of the terms in norm-rope-act.test.ts.
+      return [rng.int(1, 3), rng.int(2, 4)];
+    case 1:
+      // Odd sizes: rows cross a dw chunk boundary (64 rows), D is no multiple of the row threads.
+      return [rng.pick([7, 33, 67, 130]), rng.pick([7, 33, 130, 257])];
+    default:
+      return [rng.int(130, 300), rng.int(200, 600)];
+  }
+}
+
+export const rmsnormChecks: OpCheck[] = [
+  {
+    name: 'rmsnorm',
+    about: 'y = x·rstd·w per row, rstd = 1/sqrt(mean(x²)+eps); dx, dw (dw summed over rows without atomics)',
+    // Forward: a row sum of squares in f32 (ε·log2(D) growth) and two products: ~1e-6 observed.
+    tolForward: 1e-5,
+    // Backward: dx subtracts two O(1) terms per element and dw sums up to a few hundred rows in
+    // f32, so allow a little more.
+    tolBackward: 1e-4,
+    makeCase(rng, index) {
+      const [N, D] = rowsAndDim(rng, index);
+      const eps = rng.pick([1e-6, 1e-5]);
+      const scale = rng.pick([0.1, 1, 3]);
+      return {
+        desc: `N=${N} D=${D} eps=${eps} |x|~${scale}`,
+        inputs: [
+          { name: 'x', shape: [N, D], dtype: 'f32', data: rng.normalArray(N * D, scale), grad: true },
+          { name: 'w', shape: [D], dtype: 'f32', data: rng.normalArray(D), grad: true },
+        ],
+        nDiff: 1,
+        forward(be, [x, w]) {
+          const { y, rstd } = be.rmsnorm(x, w, eps);
+          return [y, rstd];
+        },
+        backward(be, [x, w], [dy]) {
+          const { y, rstd } = be.rmsnorm(x, w, eps);
+          const { dx, dw } = be.rmsnormBackward(x, w, rstd, dy);
+          y.dispose();
+          rstd.dispose();
+          return [dx, dw];
+        },
+      };
+    },
+  },
+];
