@@ -54,7 +54,7 @@ export interface LabApi {
    * Train until the run's total steps or stop()/pause(). Metrics are delivered in batches via
    * onMetrics (a comlink proxy in the page). Resolves when training halts.
    */
-  train(onMetrics: (batch: StepMetrics[]) => void): Promise<RunSummary>;
+  train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>): Promise<RunSummary>;
   pause(): Promise<void>;
   stop(): Promise<void>;
 }

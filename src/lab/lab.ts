@@ -57,7 +57,7 @@ export function createLab(acquire: () => Promise<Backend>): LabApi & { trainer()
       return info;
     },
 
-    async train(onMetrics: (batch: StepMetrics[]) => void): Promise<RunSummary> {
+    async train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>): Promise<RunSummary> {
       const t = trainer;
       if (!t || !info) throw new Error('no run: call createRun first');
       if (running) throw new Error('already training');
@@ -92,7 +92,8 @@ export function createLab(acquire: () => Promise<Backend>): LabApi & { trainer()
           mark = performance.now();
           markStep = s;
           lastLoss = loss;
-          onMetrics([{ step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS }]);
+          // Awaited so batches arrive in order and the page's callback is not flooded.
+          await onMetrics([{ step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS }]);
         }
       } finally {
         running = false;

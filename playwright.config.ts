@@ -1,0 +1,44 @@
+import { defineConfig } from '@playwright/test';
+
+// E2E against the built app (`npm run test:e2e` builds dist/ first) in the system Chromium.
+// Headless Chromium with --enable-unsafe-webgpu exposes a SwiftShader WebGPU adapter, also in
+// workers. SwiftShader is slow, so timeouts are generous and tests run one at a time.
+// Never run `playwright install`: the browser is /usr/bin/chromium.
+const PORT = 4173;
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  timeout: 10 * 60_000,
+  expect: { timeout: 30_000 },
+  reporter: [['list']],
+  use: {
+    viewport: { width: 1200, height: 900 },
+    baseURL: BASE_URL,
+    headless: true,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--enable-unsafe-webgpu',
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    },
+  },
+  webServer: {
+    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    url: BASE_URL,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});
