@@ -160,20 +160,26 @@ export class GpuRuntime {
     }
 
     this.device.pushErrorScope('validation');
-    const encoder = this.device.createCommandEncoder({ label: 'v3lab-step' });
-    const pass = encoder.beginComputePass();
-    work.forEach((d, i) => {
+    const bindGroups = work.map((d, i) => {
       const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
       if (d.uniform) {
         entries.push({ binding: d.buffers.length, resource: { buffer: this.uniformBuf!, offset: offsets[i], size: d.uniform.byteLength } });
       }
-      const bg = this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
-      pass.setPipeline(pipelines[i]);
-      pass.setBindGroup(0, bg);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      return this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
     });
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    if (this.profile) {
+      await this.submitProfiled(work, pipelines, bindGroups);
+    } else {
+      const encoder = this.device.createCommandEncoder({ label: 'v3lab-step' });
+      const pass = encoder.beginComputePass();
+      work.forEach((d, i) => {
+        pass.setPipeline(pipelines[i]);
+        pass.setBindGroup(0, bindGroups[i]);
+        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      });
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+    }
     this.submits++;
     this.dispatches += work.length;
     this.lastKernels = work.map((d) => d.kernel.name);
@@ -182,6 +188,33 @@ export class GpuRuntime {
     if (err) {
       const names = [...new Set(work.map((d) => d.kernel.name))].join(', ');
       throw new GpuValidationError(`GPU validation error in a batch of kernels [${names}]: ${err.message}`);
+    }
+  }
+
+  /**
+   * Profiling (diagnostics only): when set, each dispatch is submitted alone and timed to
+   * completion on the host, accumulating wall time per kernel name. Much slower than normal
+   * flushing; never on in training.
+   */
+  profile: Map<string, { count: number; ms: number }> | null = null;
+
+  private async submitProfiled(work: Dispatch[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[]): Promise<void> {
+    for (let i = 0; i < work.length; i++) {
+      const d = work[i];
+      const t0 = performance.now();
+      const encoder = this.device.createCommandEncoder({ label: d.kernel.name });
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipelines[i]);
+      pass.setBindGroup(0, bindGroups[i]);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+      await this.device.queue.onSubmittedWorkDone();
+      const key = `${d.kernel.name}:${d.kernel.entry ?? 'main'}`;
+      const e = this.profile!.get(key) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += performance.now() - t0;
+      this.profile!.set(key, e);
     }
   }
 
