@@ -88,6 +88,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let kj = k0 + c;          // my key position (may be ≥ T in the last tile: computed, not stored)
   let nThreads = BK * TPR;
+  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
+  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
+  let nq4 = (U.dQK + 3u) / 4u;
+  let nv4 = (U.dV + 3u) / 4u;
 
   // Stage this workgroup's K and V rows (zero past T).
   for (var i = lid; i < BK * DQ4; i += nThreads) {
@@ -146,9 +150,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var ds = 0.0;
         if (qi < T && qi >= kj) {
           var s = 0.0;
-          for (var d = 0u; d < DQ4; d++) { s += dot(Ks[c * DQ4 + d], Qs[r * DQ4 + d]); }
+          for (var d = 0u; d < nq4; d++) { s += dot(Ks[c * DQ4 + d], Qs[r * DQ4 + d]); }
           var dp = 0.0;
-          for (var d = 0u; d < DV4; d++) { dp += dot(Vs[c * DV4 + d], dOs[r * DV4 + d]); }
+          for (var d = 0u; d < nv4; d++) { dp += dot(Vs[c * DV4 + d], dOs[r * DV4 + d]); }
           p = exp(U.scale * s - lseS[r]);
           ds = p * (dp - Dsh[r]);
         }

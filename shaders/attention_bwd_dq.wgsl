@@ -82,6 +82,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let qi = q0 + r;
   let nThreads = BQ * TPR;
+  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
+  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
+  let nq4 = (U.dQK + 3u) / 4u;
+  let nv4 = (U.dV + 3u) / 4u;
 
   // Stage Q and dO rows of this tile (zero past T).
   for (var i = lid; i < BQ * DQ4; i += nThreads) {
@@ -129,9 +133,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var ds = 0.0;
       if (rowValid && k0 + c <= qi) {
         var s = 0.0;
-        for (var d = 0u; d < DQ4; d++) { s += dot(Qs[r * DQ4 + d], Ks[c * DQ4 + d]); }
+        for (var d = 0u; d < nq4; d++) { s += dot(Qs[r * DQ4 + d], Ks[c * DQ4 + d]); }
         var dp = 0.0;
-        for (var d = 0u; d < DV4; d++) { dp += dot(dOs[r * DV4 + d], Vs[c * DV4 + d]); }
+        for (var d = 0u; d < nv4; d++) { dp += dot(dOs[r * DV4 + d], Vs[c * DV4 + d]); }
         let p = exp(U.scale * s - lseR);
         ds = p * (dp - dR);
       }

@@ -83,6 +83,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let qi = q0 + r;            // my query position (may be ≥ T in the last tile: computed, not stored)
   let nThreads = BQ * TPR;
+  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
+  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
+  let nq4 = (U.dQK + 3u) / 4u;
 
   // Stage the Q tile (rows past T are zero).
   for (var i = lid; i < BQ * DQ4; i += nThreads) {
@@ -118,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Scores for my row, columns c ≡ lane (mod TPR).
     for (var c = lane; c < BK; c += TPR) {
       var s = 0.0;
-      for (var d = 0u; d < DQ4; d++) { s += dot(Qs[r * DQ4 + d], Ks[c * DQ4 + d]); }
+      for (var d = 0u; d < nq4; d++) { s += dot(Qs[r * DQ4 + d], Ks[c * DQ4 + d]); }
       Ss[r * BK + c] = U.scale * s;
     }
     workgroupBarrier();

@@ -3,21 +3,25 @@
 //   op(A) is M×K: A stored [M, K], or [K, M] with TRANS_A.
 //   op(B) is K×N: B stored [K, N], or [N, K] with TRANS_B.   strideB = 0 broadcasts B over batches.
 //
-// Work split. A workgroup of WG_X × WG_Y threads owns one TM × TN tile of C (TM = 4·WG_Y,
-// TN = 4·WG_X; 64 × 64 with the default 16 × 16 threads). Each thread owns a 4 × 4 block of it,
-// held in four vec4 accumulators (rows ty·4 .. ty·4+3, columns tx·4 .. tx·4+3).
+// Work split. A workgroup of WG_X × WG_Y threads owns one TM × TN tile of C (TM = 8·WG_Y,
+// TN = 8·WG_X: 128 × 128 with 16 × 16 threads, 64 × 64 with 8 × 8). Each thread owns an 8 × 8
+// block of it in sixteen vec4 accumulators: rows {ty·4 + i, TM/2 + ty·4 + i} × columns
+// {tx·4 .. tx·4+3, TN/2 + tx·4 .. +3} (i = 0..3). Splitting a thread's rows and columns into two
+// halves, rather than 8 adjacent ones, keeps neighbouring threads on neighbouring vec4s below.
 //
 // Per K-step of TK:
 //   1. the workgroup copies a TK × TM slice of op(A) and a TK × TN slice of op(B) into workgroup
 //      memory, both "k-major" (As[k][m], Bs[k][n]) as vec4s along m / n. Out-of-range elements
 //      (ragged M, N, K) are written as 0, so these loads are the only bounds checks: the FMA loop
 //      below runs unguarded, and the zero padding adds exact zeros to the sums.
-//   2. barrier; every thread runs TK steps of a rank-1 update: one vec4 of A (its 4 rows at k),
-//      one vec4 of B (its 4 columns at k), 16 FMAs. Two workgroup loads per 16 FMAs; the A load is
-//      a broadcast (all threads of a row share it), the B loads are consecutive vec4s.
+//   2. barrier; every thread runs TK steps of a rank-1 update of its 8 × 8 block: two vec4s of A
+//      (its 8 rows at k), two vec4s of B (its 8 columns at k), 64 FMAs — four workgroup loads
+//      per 64 FMAs. The A loads are broadcasts (a row of threads shares them), the B loads are
+//      consecutive vec4s across threads.
 //   3. barrier, next K-step.
 // Each thread sums k = 0, 1, 2, … in order, whatever the tile sizes: results are bit-identical
-// run to run and across TK choices.
+// run to run and across tile choices (only split-K, below, changes the order, and it depends
+// on the shape alone).
 //
 // Staging loads. Global reads should be coalesced (neighbouring threads read neighbouring
 // addresses) and the workgroup stores free of bank conflicts:
@@ -35,8 +39,8 @@
 // tokens) each chunk writes a partial product to C = scratch[s][b][M][N], and
 // matmul_splitk.wgsl sums the chunks in order s = 0, 1, … — deterministic, no atomics.
 //
-// Constraints (checked by the host): WG_X·WG_Y ≤ the device's invocation limit;
-// 2 · TK · (TM/4 + 1) · 16 bytes ≤ its workgroup storage (8.5 KiB at TK = 16, 17 KiB at TK = 32).
+// Constraints (met by the host): WG_X·WG_Y ≤ the device's invocation limit; the workgroup
+// storage TK · (TM/4 + 1 + TN/4 + 1) · 16 bytes within its limit (16.5 KiB for 128 × 128 at TK = 16).
 
 override WG_X: u32 = 16u;      // threads along N
 override WG_Y: u32 = 16u;      // threads along M
@@ -45,8 +49,8 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 
 override NT: u32 = WG_X * WG_Y; // threads per workgroup
-override TM: u32 = 4u * WG_Y;   // tile rows (M)
-override TN: u32 = 4u * WG_X;   // tile columns (N)
+override TM: u32 = 8u * WG_Y;   // tile rows (M)
+override TN: u32 = 8u * WG_X;   // tile columns (N)
 override SA: u32 = TM / 4u + 1u; // As row stride in vec4s (+1 pad: conflict-free transposed stores)
 override SB: u32 = TN / 4u + 1u;
 
@@ -114,10 +118,15 @@ fn main(
     let bBase = b * p.strideB;
     let kBegin = split * p.kChunk;
     let kEnd = min(p.K, kBegin + p.kChunk);
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    // acc_r_c: rows (r < 4 ? ty·4 + r : TM/2 + ty·4 + r − 4), columns half c (0: tx·4.., 1: TN/2 + tx·4..).
+    var acc00 = vec4<f32>(0.0); var acc01 = vec4<f32>(0.0);
+    var acc10 = vec4<f32>(0.0); var acc11 = vec4<f32>(0.0);
+    var acc20 = vec4<f32>(0.0); var acc21 = vec4<f32>(0.0);
+    var acc30 = vec4<f32>(0.0); var acc31 = vec4<f32>(0.0);
+    var acc40 = vec4<f32>(0.0); var acc41 = vec4<f32>(0.0);
+    var acc50 = vec4<f32>(0.0); var acc51 = vec4<f32>(0.0);
+    var acc60 = vec4<f32>(0.0); var acc61 = vec4<f32>(0.0);
+    var acc70 = vec4<f32>(0.0); var acc71 = vec4<f32>(0.0);
 
     // Tiles never straddle a chunk end (kChunk is a multiple of TK); loads stop at K.
     for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
@@ -145,24 +154,36 @@ fn main(
       }
       workgroupBarrier();
 
-      // 2. TK rank-1 updates of this thread's 4×4 block, from workgroup memory only.
+      // 2. TK rank-1 updates of this thread's 8×8 block, from workgroup memory only.
       for (var k = 0u; k < TK; k++) {
-        let a = As[k * SA + ty]; // op(A)[rows ty*4 .. ty*4+3, k]
-        let bv = Bs[k * SB + tx]; // op(B)[k, cols tx*4 .. tx*4+3]
-        acc0 += a.x * bv;
-        acc1 += a.y * bv;
-        acc2 += a.z * bv;
-        acc3 += a.w * bv;
+        let a0 = As[k * SA + ty];        // op(A)[ty·4 .. +3, k]
+        let a1 = As[k * SA + WG_Y + ty]; // op(A)[TM/2 + ty·4 .. +3, k]
+        let b0 = Bs[k * SB + tx];        // op(B)[k, tx·4 .. +3]
+        let b1 = Bs[k * SB + WG_X + tx]; // op(B)[k, TN/2 + tx·4 .. +3]
+        acc00 += a0.x * b0; acc01 += a0.x * b1;
+        acc10 += a0.y * b0; acc11 += a0.y * b1;
+        acc20 += a0.z * b0; acc21 += a0.z * b1;
+        acc30 += a0.w * b0; acc31 += a0.w * b1;
+        acc40 += a1.x * b0; acc41 += a1.x * b1;
+        acc50 += a1.y * b0; acc51 += a1.y * b1;
+        acc60 += a1.z * b0; acc61 += a1.z * b1;
+        acc70 += a1.w * b0; acc71 += a1.w * b1;
       }
       workgroupBarrier();
     }
 
     let cBase = j * p.M * p.N; // (split · batch + b) · M · N
-    let m = m0 + ty * 4u;
-    let n = n0 + tx * 4u;
-    storeRow(cBase, m, n, acc0);
-    storeRow(cBase, m + 1u, n, acc1);
-    storeRow(cBase, m + 2u, n, acc2);
-    storeRow(cBase, m + 3u, n, acc3);
+    let mA = m0 + ty * 4u;           // first row of the upper half
+    let mB = m0 + TM / 2u + ty * 4u; // … of the lower half
+    let nA = n0 + tx * 4u;
+    let nB = n0 + TN / 2u + tx * 4u;
+    storeRow(cBase, mA, nA, acc00); storeRow(cBase, mA, nB, acc01);
+    storeRow(cBase, mA + 1u, nA, acc10); storeRow(cBase, mA + 1u, nB, acc11);
+    storeRow(cBase, mA + 2u, nA, acc20); storeRow(cBase, mA + 2u, nB, acc21);
+    storeRow(cBase, mA + 3u, nA, acc30); storeRow(cBase, mA + 3u, nB, acc31);
+    storeRow(cBase, mB, nA, acc40); storeRow(cBase, mB, nB, acc41);
+    storeRow(cBase, mB + 1u, nA, acc50); storeRow(cBase, mB + 1u, nB, acc51);
+    storeRow(cBase, mB + 2u, nA, acc60); storeRow(cBase, mB + 2u, nB, acc61);
+    storeRow(cBase, mB + 3u, nA, acc70); storeRow(cBase, mB + 3u, nB, acc71);
   }
 }

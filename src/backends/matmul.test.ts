@@ -1,10 +1,12 @@
 // Matmul: the op check (GPU vs CPU float64, finite differences) plus targeted cases — every
-// transpose × batching combination on ragged shapes, determinism, batch counts past the
-// 65535 workgroups-per-dimension limit, K = 0, and shape validation.
+// transpose × batching combination on ragged shapes, the largest tile, split-K, determinism
+// (run to run and across tile shapes), batch counts past the 65535 workgroups-per-dimension
+// limit, K = 0, and shape validation.
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../check/harness';
 import { matmulChecks } from '../check/matmul';
 import { Rng } from '../engine/rng';
+import { chooseThreads, matmul as matmulWith, splitKPlan } from './webgpu/matmul';
 import type { Shape } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 
@@ -37,7 +39,7 @@ describe('matmul', () => {
   it('all transpose and batching combinations on ragged shapes match the CPU', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(11);
-    // M, K, N straddle the 64-wide tile and the 16-wide skinny tile; K straddles the K tile.
+    // M, K, N straddle the 64-wide tile and the 32-wide skinny tile; K straddles every K tile.
     const [M, K, N] = [67, 35, 18];
     const batch = [2, 3];
     let worst = 0;
@@ -62,15 +64,84 @@ describe('matmul', () => {
     console.log(`[matmul] combinations: worst rel err ${worst.toExponential(2)}`);
   });
 
+  it('128 × 128 tiles (many tiles: large batch) match the CPU for every transpose', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(17);
+    const [batch, M, K, N] = [16, 130, 21, 129];
+    expect(chooseThreads(M, N, batch)).toEqual({ wgX: 16, wgY: 16 }); // the tile under test
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const aShape = [batch, ...(transA ? [K, M] : [M, K])];
+        const bShape = [batch, ...(transB ? [N, K] : [K, N])];
+        const ah = rng.normalArray(size(aShape));
+        const bh = rng.normalArray(size(bShape));
+        const opts = { transA, transB };
+        const ref = await cpu.matmul(cpu.fromArray(ah, aShape), cpu.fromArray(bh, bShape), opts).read();
+        const out = await gpu.matmul(gpu.fromArray(ah, aShape), gpu.fromArray(bh, bShape), opts).read();
+        expect(maxRelErr(out, ref), `transA=${transA} transB=${transB}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('split-K (long K, few output tiles) matches the CPU for every transpose and batching', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(21);
+    const [M, K, N] = [19, 3001, 37];
+    expect(splitKPlan(2, K).splits).toBeGreaterThan(1); // the path under test is taken
+    let worst = 0;
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const mode of ['plain', 'batched', 'broadcast'] as const) {
+          const bd = mode === 'plain' ? [] : [2];
+          const aShape = [...bd, ...(transA ? [K, M] : [M, K])];
+          const bShape = [...(mode === 'batched' ? bd : []), ...(transB ? [N, K] : [K, N])];
+          const ah = rng.normalArray(size(aShape));
+          const bh = rng.normalArray(size(bShape));
+          const opts = { transA, transB };
+          const ref = await cpu.matmul(cpu.fromArray(ah, aShape), cpu.fromArray(bh, bShape), opts).read();
+          const out = await gpu.matmul(gpu.fromArray(ah, aShape), gpu.fromArray(bh, bShape), opts).read();
+          const err = maxRelErr(out, ref);
+          worst = Math.max(worst, err);
+          expect(err, `${mode} transA=${transA} transB=${transB}`).toBeLessThan(1e-5);
+        }
+      }
+    }
+    console.log(`[matmul] split-K K=${K}: worst rel err ${worst.toExponential(2)}`);
+  });
+
+  it('every tile shape and K-tile depth gives bit-identical sums (each thread adds k in order)', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(3);
+    const a = gpu.fromArray(rng.normalArray(2 * 70 * 75), [2, 75, 70]);
+    const b = gpu.fromArray(rng.normalArray(75 * 90), [90, 75]);
+    const opts = { transA: true, transB: true };
+    const auto = await gpu.matmul(a, b, opts).read();
+    // A few shapes covering every thread count and K depth (each new pipeline costs 1–4 s to
+    // compile on lavapipe without its shader cache, so not the full cross product).
+    const shapes = [
+      { wgX: 4, wgY: 4, tk: 8 },
+      { wgX: 16, wgY: 4, tk: 32 },
+      { wgX: 8, wgY: 16, tk: 16 },
+      { wgX: 16, wgY: 16, tk: 8 },
+    ];
+    for (const t of shapes) {
+      const out = await matmulWith(gpu, a, b, opts, t).read();
+      expect(out, JSON.stringify(t)).toEqual(auto);
+    }
+  });
+
   it('is deterministic: the same inputs give bit-identical outputs', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(5);
     const a = gpu.fromArray(rng.normalArray(130 * 97), [130, 97]);
     const b = gpu.fromArray(rng.normalArray(97 * 71), [97, 71]);
     const first = await gpu.matmul(a, b, {}).read();
+    // A split-K product too: its chunk sums must also come out in the same order every time.
+    const c = gpu.fromArray(rng.normalArray(2000 * 20), [2000, 20]);
+    const firstSplit = await gpu.matmul(c, c, { transA: true }).read();
     for (let i = 0; i < 3; i++) {
-      const again = await gpu.matmul(a, b, {}).read();
-      expect(again).toEqual(first);
+      expect(await gpu.matmul(a, b, {}).read()).toEqual(first);
+      expect(await gpu.matmul(c, c, { transA: true }).read()).toEqual(firstSplit);
     }
   });
 

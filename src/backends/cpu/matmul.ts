@@ -53,9 +53,9 @@ export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): 
   const A = be.data(a);
   const B = be.data(b);
   const C = new Float64Array(batch * M * N);
-  // Element (m, k) of op(A) and (k, n) of op(B), as offsets within one batch's matrix.
-  const aAt = opts.transA ? (m: number, k: number) => k * M + m : (m: number, k: number) => m * K + k;
-  const bAt = opts.transB ? (k: number, n: number) => n * K + k : (k: number, n: number) => k * N + n;
+  // Strides of op(A) and op(B) within one batch's matrix: op(A)[m, k] = A[m·sAm + k·sAk], etc.
+  const [sAm, sAk] = opts.transA ? [1, M] : [K, 1];
+  const [sBk, sBn] = opts.transB ? [1, K] : [N, 1];
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * M * K;
     const bOff = bBatched ? bi * K * N : 0;
@@ -63,7 +63,7 @@ export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): 
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
         let s = 0;
-        for (let k = 0; k < K; k++) s += A[aOff + aAt(m, k)] * B[bOff + bAt(k, n)];
+        for (let k = 0; k < K; k++) s += A[aOff + m * sAm + k * sAk] * B[bOff + k * sBk + n * sBn];
         C[cOff + m * N + n] = s;
       }
     }

@@ -1,50 +1,116 @@
-// Matmul on the GPU: one dispatch of the tiled, register-blocked kernel in shaders/matmul.wgsl.
+// Matmul on the GPU: the tiled, register-blocked kernel in shaders/matmul.wgsl.
 // C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N]; B of rank 2 is broadcast over A's batch.
 //
 // Pipelines are specialized by override constants: the transpose flags, the thread-grid shape
 // and the K-tile depth. Shapes go in the uniform, so one pipeline serves every shape.
+// Products with few output tiles and a long K (weight gradients over many tokens) would leave
+// most of a GPU idle, so they split K into chunks computed in parallel into a scratch buffer,
+// then summed in a fixed order by shaders/matmul_splitk.wgsl (a second dispatch).
 
 import src from '../../../shaders/matmul.wgsl?raw';
+import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MatmulOpts } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
 import type { WebGPUBackend } from './backend';
 import type { Kernel } from './pipelines';
-import { packUniforms } from './runtime';
+import { grid1d, packUniforms } from './runtime';
 
 const MATMUL: Kernel = { name: 'matmul', code: src, entry: 'main' };
+const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
-/** Workgroup memory the kernel needs: As and Bs, TK rows of (tile/4 + 1) vec4s each. */
+/** Below this many workgroups a big GPU idles: use smaller tiles, or split K. */
+const MIN_GROUPS = 64;
+/** K chunks are multiples of this (≥ every TK used), so the split depends on the shape alone. */
+const K_CHUNK_ALIGN = 32;
+/** Shortest K worth splitting, and the shortest chunk. */
+const SPLIT_MIN_K = 1024;
+const SPLIT_MIN_CHUNK = 256;
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/**
+ * How to cut K: `splits` chunks of `kChunk` (the last one shorter). A function of the shape
+ * only — never of the device — so a given product sums in the same order on every adapter.
+ */
+export function splitKPlan(tiles: number, K: number): { splits: number; kChunk: number } {
+  const whole = { splits: 1, kChunk: roundUp(Math.max(K, 1), K_CHUNK_ALIGN) };
+  if (K < SPLIT_MIN_K || tiles >= MIN_GROUPS) return whole;
+  // Aim for about 2 · MIN_GROUPS workgroups in all.
+  const want = Math.min(Math.ceil((2 * MIN_GROUPS) / tiles), Math.floor(K / SPLIT_MIN_CHUNK));
+  if (want < 2) return whole;
+  const kChunk = roundUp(Math.ceil(K / want), K_CHUNK_ALIGN);
+  return { splits: Math.ceil(K / kChunk), kChunk };
+}
+
+/** Workgroup memory the kernel needs: As and Bs, TK rows of (tile/4 + 1) vec4s each (tile = 8 · threads). */
 function sharedBytes(wgX: number, wgY: number, tk: number): number {
-  return tk * (wgY + 1) * 16 + tk * (wgX + 1) * 16;
+  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16;
 }
 
 /**
- * Thread grid along one output dim: 16 threads (a 64-wide tile) normally; 4 threads (16 wide)
- * when that dim is at most 16, so skinny products (decode steps, few experts) waste less.
+ * Threads along N and M (each thread covers 8 outputs per dim). Start from the tile the dim
+ * needs — 32 wide for dims ≤ 32 (decode steps, few experts), 64 for ≤ 64, else 128 — then halve
+ * the larger 128-wide tile while the grid has too few workgroups to fill a GPU. A function of
+ * the shape; the sums do not depend on it anyway (see matmul.wgsl).
  */
-function threadsFor(dim: number): number {
-  return dim <= 16 ? 4 : 16;
+export function chooseThreads(M: number, N: number, batch: number): { wgX: number; wgY: number } {
+  const need = (d: number) => (d <= 32 ? 4 : d <= 64 ? 8 : 16);
+  let wgX = need(N);
+  let wgY = need(M);
+  const groups = () => Math.ceil(N / (8 * wgX)) * Math.ceil(M / (8 * wgY)) * batch;
+  while (groups() < MIN_GROUPS && (wgX > 8 || wgY > 8)) {
+    if (wgX >= wgY) wgX /= 2;
+    else wgY /= 2;
+  }
+  return { wgX, wgY };
 }
 
-export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts): Tensor {
+/** Kernel shape: threads along N and M (4, 8 or 16 each) and the K-tile depth (8, 16 or 32). */
+export interface MatmulTiles {
+  wgX: number;
+  wgY: number;
+  tk: number;
+}
+
+/**
+ * `tiles` overrides the automatic choice (tests use it to show that every tile shape gives
+ * bit-identical sums); the backend never passes it.
+ */
+export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts, tiles?: MatmulTiles): Tensor {
   const { batch, M, K, N, bBatched, outShape } = matmulDims(a.shape, b.shape, opts);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
   const out = be.empty(outShape, 'f32');
   if (batch === 0 || M === 0 || N === 0) return out;
 
   const limits = be.rt.limits;
-  const wgX = threadsFor(N);
-  const wgY = threadsFor(M);
-  // A deeper K tile halves the barriers; use it when the device grants the workgroup memory.
-  const tk = sharedBytes(wgX, wgY, 32) <= limits.maxComputeWorkgroupStorageSize ? 32 : 16;
-  const zGroups = Math.min(batch, limits.maxComputeWorkgroupsPerDimension);
+  const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch);
+  // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
+  const tk = tiles?.tk ?? [32, 16, 8].find((t) => sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
+  if (sharedBytes(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(`matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
+  }
+  const tilesX = Math.ceil(N / (8 * wgX));
+  const tilesY = Math.ceil(M / (8 * wgY));
+  const { splits, kChunk } = splitKPlan(tilesX * tilesY * batch, K);
+  const total = batch * M * N;
+  // With split-K the kernel writes one partial product per chunk: scratch [splits, ...batch, M, N].
+  const target = splits > 1 ? be.empty([splits * total], 'f32') : out;
   be.rt.record({
     kernel: MATMUL,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_A: opts.transA ? 1 : 0, TRANS_B: opts.transB ? 1 : 0 },
-    buffers: [be.buf(a), be.buf(b), be.buf(out)],
-    uniform: packUniforms('uuuuuu', [M, N, K, batch, M * K, bBatched ? K * N : 0]),
-    workgroups: [Math.ceil(N / (4 * wgX)), Math.ceil(M / (4 * wgY)), zGroups],
+    buffers: [be.buf(a), be.buf(b), be.buf(target)],
+    uniform: packUniforms('uuuuuuuu', [M, N, K, batch, M * K, bBatched ? K * N : 0, kChunk, splits]),
+    workgroups: [tilesX, tilesY, Math.min(batch * splits, limits.maxComputeWorkgroupsPerDimension)],
   });
+  if (splits > 1) {
+    be.rt.record({
+      kernel: SPLITK_SUM,
+      buffers: [be.buf(target), be.buf(out)],
+      uniform: packUniforms('uu', [total, splits]),
+      workgroups: grid1d(total, 256, limits.maxComputeWorkgroupsPerDimension),
+    });
+    target.dispose(); // reusable only after this flush's work is submitted (see BufferPool)
+  }
   return out;
 }
