@@ -138,8 +138,23 @@ async function cmdCheck(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+const VALUE_OPTIONS = new Set(['--preset', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
+
+/** Join `--opt value` into `--opt=value`, so values like "-5" reach our own validation. */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (VALUE_OPTIONS.has(a) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      out.push(`${a}=${argv[i + 1]}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...rest] = joinValues(argv);
   switch (cmd) {
     case 'train':
       return cmdTrain(rest);

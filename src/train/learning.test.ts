@@ -38,4 +38,4 @@ describe('learning', () => {
 });
 
 const STEPS = 200;
-const THRESHOLD = 0.45;
+const THRESHOLD = 0.3;
