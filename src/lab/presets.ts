@@ -21,21 +21,24 @@ const BASE_OPTIM: RunConfig['optim'] = {
   decay_fraction: 0.2,
 };
 
+/** The micro model: small enough to learn in about a minute on a software adapter. */
+const MICRO_MODEL: RunConfig['model'] = {
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 4,
+  intermediate_size: 128,
+  rope_theta: 10000,
+  rms_norm_eps: 1e-6,
+  initializer_range: 0.02,
+};
+
 export const PRESETS: readonly Preset[] = [
   {
     name: 'micro-dense',
     description: 'dense pre-norm decoder, d=64, 2 layers, 4 heads, on the sentence grammar; learns in about a minute on a software adapter',
     config: {
-      model: {
-        hidden_size: 64,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        num_key_value_heads: 4,
-        intermediate_size: 128,
-        rope_theta: 10000,
-        rms_norm_eps: 1e-6,
-        initializer_range: 0.02,
-      },
+      model: { ...MICRO_MODEL },
       optim: { ...BASE_OPTIM },
       data: { corpus: 'grammar', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 },
       train: { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4 },
@@ -45,16 +48,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'micro-arith',
     description: 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn',
     config: {
-      model: {
-        hidden_size: 64,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        num_key_value_heads: 4,
-        intermediate_size: 128,
-        rope_theta: 10000,
-        rms_norm_eps: 1e-6,
-        initializer_range: 0.02,
-      },
+      model: { ...MICRO_MODEL },
       optim: { ...BASE_OPTIM },
       data: { corpus: 'arith', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 },
       train: { steps: 600, log_every: 10, eval_every: 100, eval_batches: 4 },
