@@ -4,7 +4,7 @@
 export interface StepMetrics {
   step: number;
   loss: number;
-  /** Validation loss, measured every `evalEvery` steps; null on other steps. */
+  /** Validation loss, measured every `eval_every` steps and at the end; null on other steps. */
   val_loss: number | null;
   lr: number;
   grad_norm: number;
@@ -29,32 +29,93 @@ export interface RunInfo {
   preset: string;
   seed: number;
   totalSteps: number;
+  /** Steps already taken (non-zero after restoring a checkpoint). */
+  step: number;
   vocabSize: number;
   params: number;
   backend: 'webgpu' | 'cpu';
   adapter: string;
+  /** The full validated config of the run (RunConfig from lab/config.ts). */
+  config: import('./config').RunConfig;
 }
 
 export interface RunSummary {
-  done: true;
+  done: boolean;
   steps: number;
   final_loss: number;
   final_val_loss: number | null;
   adapter: string;
-  stopped: boolean;
+  /** Why training halted: finished all steps, pause(), stop(), or maxSteps reached. */
+  reason: 'finished' | 'paused' | 'stopped' | 'max-steps';
+}
+
+/** A live hyperparameter change, applied from `step` on (marked on the charts). */
+export interface LiveChange {
+  step: number;
+  path: string;
+  value: string | number;
+}
+
+export interface SampleOptions {
+  /** Text to continue; characters outside the vocabulary are an error naming them. Empty = start from a newline (or the first vocab entry). */
+  prompt: string;
+  /** Characters to generate (1..2000). */
+  length: number;
+  /** Softmax temperature; 0 = greedy. */
+  temperature: number;
+  seed: number;
+}
+
+/** A host-side copy of everything needed to continue a run exactly. */
+export interface Checkpoint {
+  format: 'v3lab-checkpoint';
+  version: 1;
+  preset: string;
+  seed: number;
+  step: number;
+  config: import('./config').RunConfig;
+  /** HF-named parameters, f32 data. */
+  params: Record<string, { shape: number[]; data: Float32Array }>;
+  /** AdamW moments per parameter (absent in weights-only files). */
+  optimizer?: { step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> };
+  /** Training batch sampler state, so batches continue where they were. */
+  samplerState?: number[];
+}
+
+export interface InitOptions {
+  /** 'webgpu' (default) or the slow float64 'cpu' reference (micro presets only). */
+  backend?: 'webgpu' | 'cpu';
 }
 
 export interface LabApi {
-  /** Acquire the GPU (or report why not). */
-  init(): Promise<{ adapter: string; backend: 'webgpu' | 'cpu'; features: string[] }>;
+  /** Acquire the device (or report why not). Calling again with another backend switches. */
+  init(opts?: InitOptions): Promise<{ adapter: string; backend: 'webgpu' | 'cpu'; features: string[] }>;
   presets(): Promise<PresetInfo[]>;
   /** Build model, data and optimizer for a run; replaces any previous run. */
   createRun(opts: RunOptions): Promise<RunInfo>;
   /**
-   * Train until the run's total steps or stop()/pause(). Metrics are delivered in batches via
-   * onMetrics (a comlink proxy in the page). Resolves when training halts.
+   * Train until the run's total steps, `maxSteps` more steps, pause() or stop(). Metrics are
+   * delivered in batches via onMetrics (a comlink proxy in the page). Resolves when training
+   * halts. A halted run resumes with another train() call.
    */
-  train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>): Promise<RunSummary>;
+  train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>, opts?: { maxSteps?: number }): Promise<RunSummary>;
+  /** Exactly one step, with its metrics read back (the single-step button). */
+  step(): Promise<StepMetrics>;
   pause(): Promise<void>;
   stop(): Promise<void>;
+  /** Drop the current run and free its memory. */
+  reset(): Promise<void>;
+  /**
+   * Change a live setting (FieldSpec.live) of the current run; it applies at the next step.
+   * A non-live path or bad value throws a ConfigError naming the field.
+   */
+  setLive(path: string, value: string | number): Promise<LiveChange>;
+  /** Generate text from the current model (host-side sampling from GPU logits). */
+  sample(opts: SampleOptions): Promise<string>;
+  /** Host copy of the run (weights, optimizer, sampler): for export and device-loss recovery. */
+  checkpoint(opts?: { weightsOnly?: boolean }): Promise<Checkpoint>;
+  /** The most recent automatic checkpoint (taken every `train.checkpoint_every` steps), if any. */
+  lastCheckpoint(): Promise<Checkpoint | null>;
+  /** Rebuild a run from a checkpoint (re-acquiring the device if it was lost) and continue from its step. */
+  restore(ckpt: Checkpoint): Promise<RunInfo>;
 }

@@ -1,0 +1,184 @@
+// Share links: the URL hash is the experiment. Format (readable, hand-editable):
+//   #v=1&preset=micro-dense&seed=7&optim.lr=0.002&model.hidden_size=96&hide=runs,samples
+// - v: schema version (SCHEMA_VERSION now). Older versions are migrated (see MIGRATIONS).
+// - preset, seed: always present in links we write.
+// - every other key is a config path (FIELDS) holding a value that differs from the preset.
+// - hide: panels to hide (embed mode), from HIDEABLE_PANELS.
+// Decoding never throws: each bad entry is dropped (so the preset's default stands) and
+// reported as a problem that names the field. data.text is never put in a link (too big).
+
+import { FIELDS, applyOverrides, findField, parseFieldValue, type RunConfig } from './config';
+import { PRESETS, findPreset } from './presets';
+
+export const SCHEMA_VERSION = 1;
+
+export const HIDEABLE_PANELS = ['header', 'presets', 'model', 'optim', 'data', 'charts', 'samples', 'runs', 'controls'] as const;
+export type Panel = (typeof HIDEABLE_PANELS)[number];
+
+export interface LinkState {
+  preset: string;
+  seed: number;
+  /** Non-default config values, by path. */
+  set: Record<string, string | number>;
+  hide: Panel[];
+}
+
+export interface DecodedLink {
+  state: LinkState;
+  /** One message per problem, each naming the field, e.g. 'optim.lr: "abc" is not a number'. */
+  problems: string[];
+  /** Entries dropped or renamed while migrating an older schema. */
+  migrated: string[];
+}
+
+export const DEFAULT_PRESET = 'micro-dense';
+
+/** Path renames/removals per old version: MIGRATIONS[v] turns a v link's params into v+1. */
+const MIGRATIONS: Record<number, (params: Map<string, string>, notes: string[]) => void> = {
+  // v0: the pre-release links used `lr` and `steps` as top-level keys.
+  0: (params, notes) => {
+    for (const [from, to] of [['lr', 'optim.lr'], ['steps', 'train.steps']] as const) {
+      const v = params.get(from);
+      if (v !== undefined) {
+        params.delete(from);
+        params.set(to, v);
+        notes.push(`${from} → ${to}`);
+      }
+    }
+  },
+};
+
+function getPath(cfg: RunConfig, path: string): unknown {
+  const [sec, key] = path.split('.');
+  return (cfg as unknown as Record<string, Record<string, unknown>>)[sec]?.[key];
+}
+
+/** Values of `cfg` that differ from the preset's, by path (data.text excluded). */
+export function configDiff(base: RunConfig, cfg: RunConfig): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const f of FIELDS) {
+    if (f.path === 'data.text') continue;
+    const a = getPath(base, f.path);
+    const b = getPath(cfg, f.path);
+    if (a !== b) out[f.path] = b as string | number;
+  }
+  return out;
+}
+
+function encodeValue(v: string | number): string {
+  return typeof v === 'number' ? String(v) : encodeURIComponent(v);
+}
+
+export function encodeLink(state: LinkState): string {
+  const parts = [`v=${SCHEMA_VERSION}`, `preset=${encodeURIComponent(state.preset)}`, `seed=${state.seed}`];
+  for (const f of FIELDS) {
+    const v = state.set[f.path];
+    if (v !== undefined && f.path !== 'data.text') parts.push(`${f.path}=${encodeValue(v)}`);
+  }
+  if (state.hide.length) parts.push(`hide=${state.hide.join(',')}`);
+  return parts.join('&');
+}
+
+/** Accepts a full URL, a '#…' hash, or the bare 'v=1&…' string. */
+export function decodeLink(input: string): DecodedLink {
+  const problems: string[] = [];
+  const migrated: string[] = [];
+  let hash = input.trim();
+  const h = hash.indexOf('#');
+  if (h >= 0) hash = hash.slice(h + 1);
+  const params = new Map<string, string>();
+  for (const part of hash.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    let value = eq < 0 ? '' : part.slice(eq + 1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      problems.push(`${key}: value is not valid URL encoding`);
+      continue;
+    }
+    if (eq < 0) {
+      problems.push(`${key}: has no value (expected ${key}=…)`);
+      continue;
+    }
+    params.set(key, value);
+  }
+
+  let version = SCHEMA_VERSION;
+  const vRaw = params.get('v');
+  params.delete('v');
+  if (vRaw === undefined) {
+    if (params.size) problems.push(`v: missing schema version; read as version ${SCHEMA_VERSION}`);
+  } else if (!/^\d+$/.test(vRaw)) {
+    problems.push(`v: "${vRaw}" is not a schema version; read as version ${SCHEMA_VERSION}`);
+  } else if (Number(vRaw) > SCHEMA_VERSION) {
+    problems.push(`v: version ${vRaw} is newer than this lab (${SCHEMA_VERSION}); reading what it can`);
+  } else {
+    version = Number(vRaw);
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]?.(params, migrated);
+
+  let preset = DEFAULT_PRESET;
+  const p = params.get('preset');
+  params.delete('preset');
+  if (p !== undefined) {
+    if (findPreset(p)) preset = p;
+    else problems.push(`preset: unknown preset "${p}" (available: ${PRESETS.map((x) => x.name).join(', ')}); using ${DEFAULT_PRESET}`);
+  }
+
+  let seed = 0;
+  const s = params.get('seed');
+  params.delete('seed');
+  if (s !== undefined) {
+    const n = Number(s);
+    if (/^\d+$/.test(s) && Number.isSafeInteger(n) && n <= 2 ** 32 - 1) seed = n;
+    else problems.push(`seed: "${s}" is not an integer in [0, 2^32); using 0`);
+  }
+
+  const hide: Panel[] = [];
+  const hideRaw = params.get('hide');
+  params.delete('hide');
+  if (hideRaw !== undefined) {
+    for (const name of hideRaw.split(',').filter(Boolean)) {
+      if ((HIDEABLE_PANELS as readonly string[]).includes(name)) hide.push(name as Panel);
+      else problems.push(`hide: unknown panel "${name}" (panels: ${HIDEABLE_PANELS.join(', ')})`);
+    }
+  }
+
+  const set: Record<string, string | number> = {};
+  for (const [key, raw] of params) {
+    if (key === 'data.text') {
+      problems.push('data.text: text corpora are not carried in links; choose or upload the text again');
+      continue;
+    }
+    if (!findField(key)) {
+      problems.push(`${key}: unknown setting, ignored`);
+      continue;
+    }
+    try {
+      set[key] = parseFieldValue(key, raw);
+    } catch (e) {
+      problems.push(`${(e as Error).message}; using the preset's value`);
+    }
+  }
+  // Cross-field rules (e.g. heads must divide the width): drop the linked values they name.
+  const base = findPreset(preset)!.config;
+  for (let guard = 0; guard < FIELDS.length; guard++) {
+    try {
+      applyOverrides(base, set);
+      break;
+    } catch (e) {
+      const msg = (e as Error).message.replace(/^invalid config: /, '');
+      const named = Object.keys(set).filter((k) => msg.includes(k));
+      if (!named.length) {
+        problems.push(`${msg}; using the preset's values`);
+        for (const k of Object.keys(set)) delete set[k];
+        break;
+      }
+      problems.push(`${msg}; using the preset's value for ${named.join(', ')}`);
+      for (const k of named) delete set[k];
+    }
+  }
+  return { state: { preset, seed, set, hide }, problems, migrated };
+}
