@@ -37,6 +37,15 @@ describe('CLI', () => {
     expectOneLineError(lab('train', '--preset', 'micro-dense', '--bogus'), /bogus/);
     expectOneLineError(lab('frobnicate'), /unknown command "frobnicate"/);
     expectOneLineError(lab('check', '--op', 'nope'), /unknown op "nope"/);
+    expectOneLineError(lab('train', '--link', '#v=1&preset=micro-dense&optim.lr=abc'), /--link: optim.lr: "abc" is not a number/);
+    expectOneLineError(lab('train', '--link', '#v=1&preset=giant'), /--link: preset: unknown preset "giant"/);
+  });
+
+  it('trains from a share link (same link format as the page)', () => {
+    const r = lab('train', '--link', 'http://127.0.0.1:5173/#v=1&preset=micro-dense&seed=3&train.steps=4&train.log_every=2&data.batch_size=2', '--json');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l: { step?: number }) => l.step)).toEqual([2, 4, undefined]);
   });
 
   it('same seed → same losses; different seed → different losses (GPU, --json)', () => {

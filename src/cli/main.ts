@@ -1,5 +1,5 @@
 // `npm run lab -- <command>`: the lab, headless, in node (WebGPU through dawn.node).
-//   train --preset NAME [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+//   train --preset NAME|--link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
 //   check --op NAME|all [--seed S] [--json]
 //   presets
 // With --json, stdout carries only JSON lines; progress and logs go to stderr. Any bad input
@@ -14,7 +14,7 @@ import { PRESETS } from '../lab/presets';
 class UsageError extends Error {}
 
 const USAGE = `usage: npm run lab -- <command> [options]
-  train   --preset NAME [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
   check   --op NAME|all [--seed S] [--json]
   presets
   fields  (lists every --set path)`;
@@ -59,6 +59,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     args: argv,
     options: {
       preset: { type: 'string' },
+      link: { type: 'string' },
       set: { type: 'string', multiple: true },
       steps: { type: 'string' },
       seed: { type: 'string' },
@@ -67,22 +68,34 @@ async function cmdTrain(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (!values.preset) throw new UsageError(`--preset is required (available: ${PRESETS.map((p) => p.name).join(', ')})`);
-  if (!PRESETS.some((p) => p.name === values.preset)) {
-    throw new UsageError(`unknown preset "${values.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+  // A share link gives preset, seed and settings; explicit flags override it.
+  let linked: { preset: string; seed: number; set: Record<string, string | number> } | null = null;
+  if (values.link !== undefined) {
+    const { decodeLink } = await import('../lab/share');
+    const d = decodeLink(values.link);
+    if (d.problems.length) throw new UsageError(`--link: ${d.problems.join('; ')}`);
+    if (d.migrated.length) process.stderr.write(`v3lab: link migrated from an older schema (${d.migrated.join(', ')})\n`);
+    linked = d.state;
+  }
+  const presetName = values.preset ?? linked?.preset;
+  if (!presetName) throw new UsageError(`--preset or --link is required (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
+  if (!PRESETS.some((p) => p.name === presetName)) {
+    throw new UsageError(`unknown preset "${presetName}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
   }
   const steps = values.steps === undefined ? undefined : parseIntArg('steps', values.steps, 1);
-  const seed = parseIntArg('seed', values.seed, 0, 0);
-  const set = parseSets(values.set);
+  const seed = values.seed === undefined && linked ? linked.seed : parseIntArg('seed', values.seed, 0, 0);
+  const set: Record<string, string | number> = { ...(linked?.set ?? {}), ...parseSets(values.set) };
   const json = values.json;
+  const backendKind = values.backend!;
+  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
 
   const { createLab } = await import('../lab/lab');
   const { applyOverrides } = await import('../lab/config');
   // Validate the whole config before acquiring a device, so config errors are instant.
-  applyOverrides(PRESETS.find((p) => p.name === values.preset)!.config, { ...set, ...(steps ? { 'train.steps': steps } : {}) });
-  const lab = createLab(() => makeBackend(values.backend!));
-  const init = await lab.init();
-  const info = await lab.createRun({ preset: values.preset, seed, steps, set });
+  applyOverrides(PRESETS.find((p) => p.name === presetName)!.config, { ...set, ...(steps ? { 'train.steps': steps } : {}) });
+  const lab = createLab((kind) => makeBackend(kind));
+  const init = await lab.init({ backend: backendKind });
+  const info = await lab.createRun({ preset: presetName, seed, steps, set });
   process.stderr.write(`v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`);
   const started = performance.now();
   const summary = await lab.train((batch: StepMetrics[]) => {
@@ -138,7 +151,7 @@ async function cmdCheck(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const VALUE_OPTIONS = new Set(['--preset', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
+const VALUE_OPTIONS = new Set(['--preset', '--link', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
 
 /** Join `--opt value` into `--opt=value`, so values like "-5" reach our own validation. */
 function joinValues(argv: string[]): string[] {

@@ -13,6 +13,17 @@ export class Rng {
     this.state = (s ^ (s >>> 16)) >>> 0;
   }
 
+  /** The generator's full state (to checkpoint a run). */
+  getState(): number[] {
+    return this.spare === null ? [this.state] : [this.state, this.spare];
+  }
+
+  setState(st: readonly number[]): void {
+    if (!st.length || !Number.isInteger(st[0]) || st[0] < 0 || st[0] > 0xffffffff) throw new Error('rng: invalid state');
+    this.state = st[0] >>> 0;
+    this.spare = st.length > 1 && Number.isFinite(st[1]) ? st[1] : null;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

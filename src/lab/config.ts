@@ -53,6 +53,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'train.log_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between metric readbacks' },
   { path: 'train.eval_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between validation losses' },
   { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: true, help: 'batches per validation loss' },
+  { path: 'train.checkpoint_every', kind: 'int', min: 1, max: 1_000_000, live: true, help: 'steps between host checkpoints (device-loss recovery)' },
 ];
 
 export interface ModelSection {
@@ -88,7 +89,7 @@ export interface RunConfig {
     batch_size: number;
     val_fraction: number;
   };
-  train: { steps: number; log_every: number; eval_every: number; eval_batches: number };
+  train: { steps: number; log_every: number; eval_every: number; eval_batches: number; checkpoint_every: number };
 }
 
 export class ConfigError extends Error {

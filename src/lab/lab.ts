@@ -2,27 +2,108 @@
 // streamed out in batches. The worker exposes this object over comlink; the CLI calls it directly.
 
 import type { Backend } from '../engine/backend';
-import { Trainer } from '../train/trainer';
-import type { LabApi, PresetInfo, RunInfo, RunOptions, RunSummary, StepMetrics } from './api';
-import { ConfigError, applyOverrides } from './config';
+import { Trainer, type StepHandles } from '../train/trainer';
+import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, StepMetrics } from './api';
+import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
-export function createLab(acquire: () => Promise<Backend>): LabApi & { trainer(): Trainer | null } {
+export type BackendKind = 'webgpu' | 'cpu';
+
+/** The CPU reference is float64 and plain loops: keep it to micro-sized models. */
+export const CPU_MAX_PARAMS = 250_000;
+
+export interface Lab extends LabApi {
+  /** The current trainer (node callers and tests only; not exposed usefully over comlink). */
+  trainer(): Trainer | null;
+}
+
+export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab {
+  let kind: BackendKind = 'webgpu';
   let backend: Backend | null = null;
   let trainer: Trainer | null = null;
   let info: RunInfo | null = null;
   let halt: 'pause' | 'stop' | null = null;
   let running = false;
+  let lastCkpt: Checkpoint | null = null;
+  let lastLoss = NaN;
+  let lastVal: number | null = null;
 
   async function be(): Promise<Backend> {
-    backend ??= await acquire();
+    const lost = backend?.name === 'webgpu' && (backend as unknown as { rt: { isLost: boolean } }).rt.isLost;
+    if (!backend || lost) backend = await acquire(kind);
     return backend;
+  }
+
+  function current(): Trainer {
+    if (!trainer || !info) throw new Error('no run: create one first');
+    return trainer;
+  }
+
+  function runInfo(t: Trainer, preset: string, b: Backend): RunInfo {
+    return {
+      preset,
+      seed: t.seed,
+      totalSteps: t.cfg.train.steps,
+      step: t.step,
+      vocabSize: t.model.vocab_size,
+      params: t.paramCount,
+      backend: b.name,
+      adapter: b.deviceLabel,
+      config: structuredClone(t.cfg),
+    };
+  }
+
+  function install(next: Trainer, preset: string, b: Backend): RunInfo {
+    if (b.name === 'cpu' && next.paramCount > CPU_MAX_PARAMS) {
+      next.dispose();
+      throw new ConfigError(`the CPU reference backend is for micro models (≤ ${CPU_MAX_PARAMS.toLocaleString('en-US')} params); this config has ${next.paramCount.toLocaleString('en-US')}`);
+    }
+    trainer?.dispose();
+    trainer = next;
+    halt = null;
+    lastCkpt = null;
+    lastLoss = NaN;
+    lastVal = null;
+    info = runInfo(next, preset, b);
+    return info;
+  }
+
+  /** Read a logged step's metrics (the only readbacks during training). */
+  async function metricsOf(t: Trainer, h: StepHandles, tokensPerS: number): Promise<StepMetrics> {
+    const loss = (await h.loss.read())[0];
+    const normSq = (await h.normSq.read())[0];
+    h.loss.dispose();
+    h.normSq.dispose();
+    const s = t.step;
+    let val: number | null = null;
+    if (s % t.cfg.train.eval_every === 0 || s === t.cfg.train.steps) {
+      val = await t.valLoss();
+      lastVal = val;
+    }
+    lastLoss = loss;
+    return { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+  }
+
+  async function maybeCheckpoint(t: Trainer): Promise<void> {
+    if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === t.cfg.train.steps) {
+      lastCkpt = await t.checkpoint(info!.preset);
+    }
   }
 
   return {
     trainer: () => trainer,
 
-    async init() {
+    async init(opts: InitOptions = {}) {
+      const want = opts.backend ?? kind;
+      if (want !== 'webgpu' && want !== 'cpu') throw new ConfigError(`backend: "${String(want)}" is not one of webgpu, cpu`);
+      if (want !== kind || !backend) {
+        if (running) throw new Error('a run is training; stop it before switching backends');
+        trainer?.dispose();
+        trainer = null;
+        info = null;
+        backend = null;
+        kind = want;
+      }
       const b = await be();
       const features = b.name === 'webgpu' ? Object.entries((b as unknown as { rt: { features: Record<string, boolean> } }).rt.features).filter(([, v]) => v).map(([k]) => k) : [];
       return { adapter: b.deviceLabel, backend: b.name, features };
@@ -41,65 +122,57 @@ export function createLab(acquire: () => Promise<Backend>): LabApi & { trainer()
       if (opts.steps !== undefined) set['train.steps'] = opts.steps;
       const cfg = applyOverrides(preset.config, set);
       const b = await be();
-      const next = new Trainer(b, cfg, opts.seed);
-      trainer?.dispose();
-      trainer = next;
-      halt = null;
-      info = {
-        preset: preset.name,
-        seed: opts.seed,
-        totalSteps: cfg.train.steps,
-        vocabSize: next.model.vocab_size,
-        params: next.paramCount,
-        backend: b.name,
-        adapter: b.deviceLabel,
-      };
-      return info;
+      return install(new Trainer(b, cfg, opts.seed), preset.name, b);
     },
 
-    async train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>): Promise<RunSummary> {
-      const t = trainer;
-      if (!t || !info) throw new Error('no run: call createRun first');
+    async train(onMetrics, opts = {}): Promise<RunSummary> {
+      const t = current();
       if (running) throw new Error('already training');
       running = true;
       halt = null;
-      const total = t.cfg.train.steps;
-      let lastLoss = NaN;
-      let lastVal: number | null = null;
+      const stopAt = Math.min(t.cfg.train.steps, opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
       let mark = performance.now();
       let markStep = t.step;
       try {
-        while (t.step < total && halt === null) {
+        while (t.step < stopAt && halt === null && t.step < t.cfg.train.steps) {
           const h = await t.trainStep();
           const s = t.step;
-          const logNow = s % t.cfg.train.log_every === 0 || s === total;
-          if (!logNow) {
+          if (s % t.cfg.train.log_every === 0 || s === t.cfg.train.steps || s === stopAt) {
+            const now = performance.now();
+            const tps = ((s - markStep) * t.tokensPerStep) / Math.max(1e-9, (now - mark) / 1000);
+            const m = await metricsOf(t, h, tps);
+            mark = performance.now();
+            markStep = s;
+            // Awaited so batches arrive in order and the page's callback is not flooded.
+            await onMetrics([m]);
+          } else {
             h.loss.dispose();
             h.normSq.dispose();
-            continue;
           }
-          const loss = (await h.loss.read())[0];
-          const normSq = (await h.normSq.read())[0];
-          h.loss.dispose();
-          h.normSq.dispose();
-          const now = performance.now();
-          const tokensPerS = ((s - markStep) * t.tokensPerStep) / Math.max(1e-9, (now - mark) / 1000);
-          let val: number | null = null;
-          if (s % t.cfg.train.eval_every === 0 || s === total) {
-            val = await t.valLoss();
-            lastVal = val;
-          }
-          mark = performance.now();
-          markStep = s;
-          lastLoss = loss;
-          // Awaited so batches arrive in order and the page's callback is not flooded.
-          await onMetrics([{ step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS }]);
+          await maybeCheckpoint(t);
         }
       } finally {
         running = false;
       }
-      const stopped = halt === 'stop';
-      return { done: true, steps: t.step, final_loss: lastLoss, final_val_loss: lastVal, adapter: info.adapter, stopped };
+      const reason: RunSummary['reason'] =
+        t.step >= t.cfg.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
+      return { done: reason === 'finished', steps: t.step, final_loss: lastLoss, final_val_loss: lastVal, adapter: info!.adapter, reason };
+    },
+
+    async step(): Promise<StepMetrics> {
+      const t = current();
+      if (running) throw new Error('already training');
+      if (t.step >= t.cfg.train.steps) throw new Error(`the run has finished its ${t.cfg.train.steps} steps`);
+      running = true;
+      try {
+        const t0 = performance.now();
+        const h = await t.trainStep();
+        const m = await metricsOf(t, h, t.tokensPerStep / Math.max(1e-9, (performance.now() - t0) / 1000));
+        await maybeCheckpoint(t);
+        return m;
+      } finally {
+        running = false;
+      }
     },
 
     async pause() {
@@ -108,6 +181,72 @@ export function createLab(acquire: () => Promise<Backend>): LabApi & { trainer()
 
     async stop() {
       halt = 'stop';
+    },
+
+    async reset() {
+      if (running) {
+        halt = 'stop';
+        throw new Error('a run is training; it is being stopped — reset again once it has halted');
+      }
+      trainer?.dispose();
+      trainer = null;
+      info = null;
+      lastCkpt = null;
+    },
+
+    async setLive(path: string, value: string | number): Promise<LiveChange> {
+      const t = current();
+      const f = findField(path);
+      if (!f) throw new ConfigError(`unknown config path "${path}"`);
+      if (!f.live) throw new ConfigError(`${path}: cannot change during a run (it needs a new model); reset the run to change it`);
+      const v = parseFieldValue(path, value);
+      const [sec, key] = path.split('.');
+      const next = structuredClone(t.cfg) as unknown as Record<string, Record<string, unknown>>;
+      next[sec][key] = v;
+      t.cfg = validateConfig(next);
+      info = { ...info!, config: structuredClone(t.cfg) };
+      return { step: t.step + 1, path, value: v };
+    },
+
+    async sample(opts: SampleOptions): Promise<string> {
+      const t = current();
+      if (running) throw new Error('pause the run to sample');
+      if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > 2000) throw new ConfigError(`sample length: ${opts.length} is not an integer in [1, 2000]`);
+      if (!Number.isFinite(opts.temperature) || opts.temperature < 0 || opts.temperature > 10) throw new ConfigError(`temperature: ${opts.temperature} is not in [0, 10]`);
+      running = true;
+      try {
+        return await t.sample(opts.prompt, opts.length, opts.temperature, opts.seed);
+      } finally {
+        running = false;
+      }
+    },
+
+    async checkpoint(opts = {}): Promise<Checkpoint> {
+      const t = current();
+      return t.checkpoint(info!.preset, opts.weightsOnly ?? false);
+    },
+
+    async lastCheckpoint(): Promise<Checkpoint | null> {
+      return lastCkpt;
+    },
+
+    async restore(ckpt: Checkpoint): Promise<RunInfo> {
+      if (running) throw new Error('a run is training; stop it before restoring');
+      if (ckpt?.format !== 'v3lab-checkpoint') throw new ConfigError('checkpoint: not a v3lab checkpoint');
+      const preset = findPreset(ckpt.preset);
+      if (!preset) throw new ConfigError(`checkpoint: unknown preset "${ckpt.preset}"`);
+      const cfg = validateConfig(ckpt.config);
+      const b = await be();
+      const next = new Trainer(b, cfg, ckpt.seed);
+      try {
+        next.load(ckpt);
+      } catch (e) {
+        next.dispose();
+        throw e;
+      }
+      const out = install(next, preset.name, b);
+      lastCkpt = ckpt;
+      return out;
     },
   };
 }

@@ -41,7 +41,7 @@ export const PRESETS: readonly Preset[] = [
       model: { ...MICRO_MODEL },
       optim: { ...BASE_OPTIM },
       data: { corpus: 'grammar', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 },
-      train: { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4 },
+      train: { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, checkpoint_every: 100 },
     },
   },
   {
@@ -51,7 +51,7 @@ export const PRESETS: readonly Preset[] = [
       model: { ...MICRO_MODEL },
       optim: { ...BASE_OPTIM },
       data: { corpus: 'arith', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 },
-      train: { steps: 600, log_every: 10, eval_every: 100, eval_batches: 4 },
+      train: { steps: 600, log_every: 10, eval_every: 100, eval_batches: 4, checkpoint_every: 100 },
     },
   },
   {
@@ -70,7 +70,7 @@ export const PRESETS: readonly Preset[] = [
       },
       optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
       data: { corpus: 'grammar', text: '', corpus_chars: 1_000_000, seq_len: 128, batch_size: 32, val_fraction: 0.05 },
-      train: { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8 },
+      train: { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, checkpoint_every: 200 },
     },
   },
 ];

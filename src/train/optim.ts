@@ -40,6 +40,28 @@ export class AdamW {
     return normSq;
   }
 
+  /** Host copies of the moments, by parameter name. */
+  async readState(): Promise<{ step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }> {
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const [name, t] of this.m) m[name] = Float32Array.from(await t.read());
+    for (const [name, t] of this.v) v[name] = Float32Array.from(await t.read());
+    return { step: this.step, m, v };
+  }
+
+  /** Replace the moments (shapes must match the parameters). */
+  loadState(st: { step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }): void {
+    for (const [map, src] of [[this.m, st.m], [this.v, st.v]] as const) {
+      for (const [name, t] of map) {
+        const data = src[name];
+        if (!data || data.length !== t.size) throw new Error(`checkpoint: optimizer state for ${name} is missing or has the wrong size`);
+        map.set(name, this.be.fromArray(data, t.shape));
+        t.dispose();
+      }
+    }
+    this.step = st.step;
+  }
+
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }

@@ -9,7 +9,8 @@ import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
 import { countParams, type ModelConfig } from '../model/config';
-import { initParams, lossOf, type Params } from '../model/model';
+import { forward, initParams, lossOf, type Params } from '../model/model';
+import type { Checkpoint } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
 import { generateCorpus, validateUserText } from './data/corpora';
 import { CharTokenizer } from './data/tokenizer';
@@ -33,7 +34,11 @@ export class Trainer {
   private readonly valBatches: Batch[];
   step = 0;
 
-  constructor(readonly be: Backend, readonly cfg: RunConfig, readonly seed: number) {
+  /** The run's config; live settings may be replaced between steps (lab.setLive). */
+  cfg: RunConfig;
+
+  constructor(readonly be: Backend, cfg: RunConfig, readonly seed: number) {
+    this.cfg = cfg;
     const d = cfg.data;
     let text: string;
     if (d.corpus === 'text') {
@@ -111,8 +116,83 @@ export class Trainer {
     return total / this.valBatches.length;
   }
 
+  /** A host copy of the run: weights, and unless weightsOnly the optimizer and sampler state. */
+  async checkpoint(preset: string, weightsOnly = false): Promise<Checkpoint> {
+    const params: Checkpoint['params'] = {};
+    for (const [name, t] of this.params) params[name] = { shape: [...t.shape], data: Float32Array.from(await t.read()) };
+    const ckpt: Checkpoint = { format: 'v3lab-checkpoint', version: 1, preset, seed: this.seed, step: this.step, config: structuredClone(this.cfg), params };
+    if (!weightsOnly) {
+      ckpt.optimizer = await this.optim.readState();
+      ckpt.samplerState = this.sampler.state;
+    }
+    return ckpt;
+  }
+
+  /** Load a checkpoint's weights (and optimizer/sampler state when present) into this run. */
+  load(ckpt: Checkpoint): void {
+    for (const [name, t] of this.params) {
+      const src = ckpt.params[name];
+      if (!src) throw new Error(`checkpoint: missing parameter ${name}`);
+      if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
+        throw new Error(`checkpoint: parameter ${name} has shape [${src.shape}], the model needs [${t.shape}]`);
+      }
+      const fresh = this.be.fromArray(src.data, t.shape);
+      fresh.name = name;
+      fresh.requiresGrad = true;
+      this.params.set(name, fresh);
+      t.dispose();
+    }
+    if (ckpt.optimizer) this.optim.loadState(ckpt.optimizer);
+    if (ckpt.samplerState) this.sampler.state = ckpt.samplerState;
+    this.step = ckpt.step;
+  }
+
+  /**
+   * Continue `prompt` by `length` characters: one forward over the last seq_len tokens per new
+   * character, logits read back and sampled on the host (temperature 0 = greedy).
+   */
+  async sample(prompt: string, length: number, temperature: number, seed: number): Promise<string> {
+    const tok = this.tokenizer;
+    const bad = [...new Set(Array.from(prompt).filter((c) => !tok.chars.includes(c)))];
+    if (bad.length) throw new Error(`sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
+    const ids = Array.from(tok.encode(prompt.length ? prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
+    const start = ids.length;
+    const rng = new Rng(seed);
+    const V = tok.vocabSize;
+    const T = this.cfg.data.seq_len;
+    for (let i = 0; i < length; i++) {
+      const ctx = ids.slice(-T);
+      const scope = new Scope();
+      let logits: Float64Array | Int32Array;
+      try {
+        const x = this.be.fromArray(ctx, [1, ctx.length], 'i32');
+        logits = await forward(this.params, this.model, x).read();
+      } finally {
+        scope.end();
+      }
+      const row = Array.from(logits.subarray((ctx.length - 1) * V, ctx.length * V));
+      ids.push(sampleIndex(row, temperature, rng));
+    }
+    return tok.decode(ids.slice(start));
+  }
+
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
     this.optim.dispose();
   }
+}
+
+/** Sample an index from logits at a temperature (0 = argmax, ties to the lowest index). */
+export function sampleIndex(logits: number[], temperature: number, rng: Rng): number {
+  let best = 0;
+  for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+  if (temperature <= 0) return best;
+  const w = logits.map((z) => Math.exp((z - logits[best]) / temperature));
+  const total = w.reduce((a, b) => a + b, 0);
+  let u = rng.next() * total;
+  for (let j = 0; j < w.length; j++) {
+    u -= w[j];
+    if (u < 0) return j;
+  }
+  return w.length - 1;
 }

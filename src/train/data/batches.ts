@@ -19,6 +19,14 @@ export class BatchSampler {
     this.rng = new Rng(seed);
   }
 
+  get state(): number[] {
+    return this.rng.getState();
+  }
+
+  set state(st: number[]) {
+    this.rng.setState(st);
+  }
+
   next(): Batch {
     const { batch, seq, tokens } = this;
     const inputs = new Int32Array(batch * seq);
