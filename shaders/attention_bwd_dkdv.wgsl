@@ -18,27 +18,14 @@
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV], dO [B,T,H,dV], lse/D [B,H,T]
 // → dk [B,T,Hkv,dQK], dv [B,T,Hkv,dV]. Grid: (ceil(T/BK), Hkv, B).
+//
+// Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, NACC, loaders).
 
 override BK: u32 = 16u;   // key rows per workgroup
 override BQ: u32 = 16u;   // query rows per tile
 override TPR: u32 = 4u;   // lanes per key row
-override DQ4: u32 = 16u;  // vec4 chunks per q/k row (≥ ceil(dQK/4))
-override DV4: u32 = 16u;  // vec4 chunks per v/dO row (≥ ceil(dV/4))
 
-const NACC: u32 = 4u; // max dk (and dv) vec4 chunks per lane
-
-struct Params {
-  T: u32,
-  H: u32,
-  Hkv: u32,
-  dQK: u32,
-  dV: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
+// Bindings 0..2 (q, k, v) are in attention_common.wgsl.
 @group(0) @binding(3) var<storage, read> dO: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
 @group(0) @binding(5) var<storage, read> D: array<f32>;
@@ -55,25 +42,11 @@ var<workgroup> dSs: array<f32, BK * BQ>;
 var<workgroup> lseS: array<f32, BQ>;
 var<workgroup> Dsh: array<f32, BQ>;
 
-// Elements 4c..4c+3 of a global row starting at `base` with n elements, zero past n.
-fn loadQ4(base: u32, c4: u32, n: u32) -> vec4<f32> {
+// Chunk c4 of dO row (b, t, h), zero-padded like the loaders in attention_common.wgsl.
+fn loadDO4(b: u32, t: u32, h: u32, c4: u32) -> vec4<f32> {
+  let base = rowBase(b, t, h, U.H, U.dV);
   var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = q[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadK4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = k[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadV4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = v[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadDO4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = dO[base + c4 * 4u + e]; } }
+  for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dV)) { r[e] = dO[base + d]; } }
   return r;
 }
 
@@ -88,24 +61,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let kj = k0 + c;          // my key position (may be ≥ T in the last tile: computed, not stored)
   let nThreads = BK * TPR;
-  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
-  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
-  let nq4 = (U.dQK + 3u) / 4u;
+  let nq4 = (U.dQK + 3u) / 4u; // real vec4 counts: the dot-product bounds
   let nv4 = (U.dV + 3u) / 4u;
 
   // Stage this workgroup's K and V rows (zero past T).
-  for (var i = lid; i < BK * DQ4; i += nThreads) {
-    let row = k0 + i / DQ4;
-    var val = vec4<f32>(0.0);
-    if (row < T) { val = loadK4(((b * T + row) * U.Hkv + g) * U.dQK, i % DQ4, U.dQK); }
-    Ks[i] = val;
-  }
-  for (var i = lid; i < BK * DV4; i += nThreads) {
-    let row = k0 + i / DV4;
-    var val = vec4<f32>(0.0);
-    if (row < T) { val = loadV4(((b * T + row) * U.Hkv + g) * U.dV, i % DV4, U.dV); }
-    Vs[i] = val;
-  }
+  for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
+  for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
 
   var accK: array<vec4<f32>, NACC>;
   var accV: array<vec4<f32>, NACC>;
@@ -118,25 +79,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let h = g * nGroup + hh;
     // Queries before k0 see none of these keys: start the query tiles at k0.
     for (var q0 = k0; q0 < T; q0 += BQ) {
-      for (var i = lid; i < BQ * DQ4; i += nThreads) {
-        let row = q0 + i / DQ4;
-        var val = vec4<f32>(0.0);
-        if (row < T) { val = loadQ4(((b * T + row) * U.H + h) * U.dQK, i % DQ4, U.dQK); }
-        Qs[i] = val;
-      }
-      for (var i = lid; i < BQ * DV4; i += nThreads) {
-        let row = q0 + i / DV4;
-        var val = vec4<f32>(0.0);
-        if (row < T) { val = loadDO4(((b * T + row) * U.H + h) * U.dV, i % DV4, U.dV); }
-        dOs[i] = val;
-      }
+      for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
+      for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[i] = loadDO4(b, q0 + i / DV4, h, i % DV4); }
       for (var i = lid; i < BQ; i += nThreads) {
         let row = q0 + i;
         var l = 0.0;
         var dd = 0.0;
         if (row < T) {
-          l = lse[(b * U.H + h) * T + row];
-          dd = D[(b * U.H + h) * T + row];
+          l = lse[statIndex(b, h, row)];
+          dd = D[statIndex(b, h, row)];
         }
         lseS[i] = l;
         Dsh[i] = dd;
@@ -178,8 +129,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   if (kj < T) {
-    let baseK = ((b * T + kj) * U.Hkv + g) * U.dQK;
-    let baseV = ((b * T + kj) * U.Hkv + g) * U.dV;
+    let baseK = rowBase(b, kj, g, U.Hkv, U.dQK);
+    let baseV = rowBase(b, kj, g, U.Hkv, U.dV);
     for (var a = 0u; a < NACC; a++) {
       let j = lane + a * TPR;
       let vk = U.scale * accK[a];

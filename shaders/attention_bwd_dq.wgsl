@@ -16,27 +16,14 @@
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV], dO [B,T,H,dV], lse/D [B,H,T]
 // → dq [B,T,H,dQK]. Grid: (ceil(T/BQ), H, B).
+//
+// Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, NACC, loaders).
 
 override BQ: u32 = 16u;   // query rows per workgroup
 override BK: u32 = 16u;   // key rows per tile
 override TPR: u32 = 4u;   // lanes per query row
-override DQ4: u32 = 16u;  // vec4 chunks per q/k row (≥ ceil(dQK/4))
-override DV4: u32 = 16u;  // vec4 chunks per v/dO row (≥ ceil(dV/4))
 
-const NACC: u32 = 4u; // max dq vec4 chunks per lane (TS picks TPR ≥ ceil(DQ4/NACC))
-
-struct Params {
-  T: u32,
-  H: u32,
-  Hkv: u32,
-  dQK: u32,
-  dV: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
+// Bindings 0..2 (q, k, v) are in attention_common.wgsl.
 @group(0) @binding(3) var<storage, read> dO: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
 @group(0) @binding(5) var<storage, read> D: array<f32>;
@@ -49,25 +36,11 @@ var<workgroup> Ks: array<vec4<f32>, BK * DQ4>;
 var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
 var<workgroup> dSs: array<f32, BQ * BK>;
 
-// Elements 4c..4c+3 of a global row starting at `base` with n elements, zero past n.
-fn loadQ4(base: u32, c4: u32, n: u32) -> vec4<f32> {
+// Chunk c4 of dO row (b, t, h), zero-padded like the loaders in attention_common.wgsl.
+fn loadDO4(b: u32, t: u32, h: u32, c4: u32) -> vec4<f32> {
+  let base = rowBase(b, t, h, U.H, U.dV);
   var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = q[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadK4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = k[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadV4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = v[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadDO4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = dO[base + c4 * 4u + e]; } }
+  for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dV)) { r[e] = dO[base + d]; } }
   return r;
 }
 
@@ -82,31 +55,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let qi = q0 + r;
   let nThreads = BQ * TPR;
-  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
-  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
-  let nq4 = (U.dQK + 3u) / 4u;
+  let nq4 = (U.dQK + 3u) / 4u; // real vec4 counts: the dot-product bounds
   let nv4 = (U.dV + 3u) / 4u;
 
   // Stage Q and dO rows of this tile (zero past T).
-  for (var i = lid; i < BQ * DQ4; i += nThreads) {
-    let row = q0 + i / DQ4;
-    var val = vec4<f32>(0.0);
-    if (row < T) { val = loadQ4(((b * T + row) * U.H + h) * U.dQK, i % DQ4, U.dQK); }
-    Qs[i] = val;
-  }
-  for (var i = lid; i < BQ * DV4; i += nThreads) {
-    let row = q0 + i / DV4;
-    var val = vec4<f32>(0.0);
-    if (row < T) { val = loadDO4(((b * T + row) * U.H + h) * U.dV, i % DV4, U.dV); }
-    dOs[i] = val;
-  }
+  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
+  for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[i] = loadDO4(b, q0 + i / DV4, h, i % DV4); }
   // My row's saved statistics (rows past T contribute nothing: every dS there is masked).
   let rowValid = qi < T;
   var lseR = 0.0;
   var dR = 0.0;
   if (rowValid) {
-    lseR = lse[(b * U.H + h) * T + qi];
-    dR = D[(b * U.H + h) * T + qi];
+    lseR = lse[statIndex(b, h, qi)];
+    dR = D[statIndex(b, h, qi)];
   }
 
   var acc: array<vec4<f32>, NACC>;
@@ -114,18 +75,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let kEnd = min(q0 + BQ, T);
   for (var k0 = 0u; k0 < kEnd; k0 += BK) {
-    for (var i = lid; i < BK * DQ4; i += nThreads) {
-      let row = k0 + i / DQ4;
-      var val = vec4<f32>(0.0);
-      if (row < T) { val = loadK4(((b * T + row) * U.Hkv + g) * U.dQK, i % DQ4, U.dQK); }
-      Ks[i] = val;
-    }
-    for (var i = lid; i < BK * DV4; i += nThreads) {
-      let row = k0 + i / DV4;
-      var val = vec4<f32>(0.0);
-      if (row < T) { val = loadV4(((b * T + row) * U.Hkv + g) * U.dV, i % DV4, U.dV); }
-      Vs[i] = val;
-    }
+    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
+    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
     workgroupBarrier();
 
     // dS for my row, columns c ≡ lane (mod TPR).
@@ -156,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   if (rowValid) {
-    let base = ((b * T + qi) * U.H + h) * U.dQK;
+    let base = rowBase(b, qi, h, U.H, U.dQK);
     for (var a = 0u; a < NACC; a++) {
       let j = lane + a * TPR;
       let val = U.scale * acc[a];

@@ -17,34 +17,20 @@
 // registers. All lanes of a row recompute the row max and exponentials identically, which
 // costs BK exps per lane per tile but needs no extra barrier or reduction.
 //
-// Head dims are padded to vec4 (DQ4 = ceil(dQK/4), DV4 = ceil(dV/4)) in workgroup memory; the
-// pad lanes are zero so vec4 dot products are exact. Global tensors are plain f32 (head dims
-// may be odd, so global rows are not vec4-aligned).
+// Head dims are padded to vec4 (DQ4, DV4 chunks) in workgroup memory with zeros.
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV] → o [B,T,H,dV], lse [B,H,T].
 // Grid: (ceil(T/BQ), H, B).
+//
+// Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, NACC, loaders).
 
 override BQ: u32 = 16u;   // query rows per workgroup
 override BK: u32 = 16u;   // key rows per tile
 override TPR: u32 = 4u;   // lanes per query row
-override DQ4: u32 = 16u;  // vec4 chunks per q/k row in workgroup memory (≥ ceil(dQK/4))
-override DV4: u32 = 16u;  // vec4 chunks per v row (≥ ceil(dV/4))
 
-const NACC: u32 = 4u;       // max output vec4 chunks per lane (TS picks TPR ≥ ceil(DV4/NACC))
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞ as the initial running max
 
-struct Params {
-  T: u32,
-  H: u32,
-  Hkv: u32,
-  dQK: u32,
-  dV: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k: array<f32>;
-@group(0) @binding(2) var<storage, read> v: array<f32>;
+// Bindings 0..2 (q, k, v) are in attention_common.wgsl.
 @group(0) @binding(3) var<storage, read_write> o: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<uniform> U: Params;
@@ -53,24 +39,6 @@ var<workgroup> Qs: array<vec4<f32>, BQ * DQ4>;
 var<workgroup> Ks: array<vec4<f32>, BK * DQ4>;
 var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
 var<workgroup> Ss: array<f32, BQ * BK>;
-
-// Four consecutive elements row[4c .. 4c+3] of a global row starting at `base` with n
-// elements, zero past n (this is how the vec4 padding of odd head dims gets its zeros).
-fn loadQ4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = q[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadK4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = k[base + c4 * 4u + e]; } }
-  return r;
-}
-fn loadV4(base: u32, c4: u32, n: u32) -> vec4<f32> {
-  var r = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) { if (c4 * 4u + e < n) { r[e] = v[base + c4 * 4u + e]; } }
-  return r;
-}
 
 @compute @workgroup_size(BQ * TPR)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -83,17 +51,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lane = lid % TPR;
   let qi = q0 + r;            // my query position (may be ≥ T in the last tile: computed, not stored)
   let nThreads = BQ * TPR;
-  // Dot products run over the real vec4 count, a uniform: a loop bound the compiler need not
-  // unroll (fully unrolled DQ4-long dots made shader compiles very slow on some drivers).
-  let nq4 = (U.dQK + 3u) / 4u;
+  let nq4 = (U.dQK + 3u) / 4u; // real vec4 count: the dot-product bound
 
   // Stage the Q tile (rows past T are zero).
-  for (var i = lid; i < BQ * DQ4; i += nThreads) {
-    let row = q0 + i / DQ4;
-    var val = vec4<f32>(0.0);
-    if (row < T) { val = loadQ4(((b * T + row) * U.H + h) * U.dQK, i % DQ4, U.dQK); }
-    Qs[i] = val;
-  }
+  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
 
   var m = NEG_BIG;
   var l = 0.0;
@@ -104,18 +65,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kEnd = min(q0 + BQ, T);
   for (var k0 = 0u; k0 < kEnd; k0 += BK) {
     // Stage K and V tiles (rows past T are zero).
-    for (var i = lid; i < BK * DQ4; i += nThreads) {
-      let row = k0 + i / DQ4;
-      var val = vec4<f32>(0.0);
-      if (row < T) { val = loadK4(((b * T + row) * U.Hkv + g) * U.dQK, i % DQ4, U.dQK); }
-      Ks[i] = val;
-    }
-    for (var i = lid; i < BK * DV4; i += nThreads) {
-      let row = k0 + i / DV4;
-      var val = vec4<f32>(0.0);
-      if (row < T) { val = loadV4(((b * T + row) * U.Hkv + g) * U.dV, i % DV4, U.dV); }
-      Vs[i] = val;
-    }
+    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
+    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
     workgroupBarrier();
 
     // Scores for my row, columns c ≡ lane (mod TPR).
@@ -147,8 +98,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   if (qi < T) {
-    if (lane == 0u) { lse[(b * U.H + h) * T + qi] = m + log(l); }
-    let base = ((b * T + qi) * U.H + h) * U.dV;
+    if (lane == 0u) { lse[statIndex(b, h, qi)] = m + log(l); }
+    let base = rowBase(b, qi, h, U.H, U.dV);
     for (var a = 0u; a < NACC; a++) {
       let j = lane + a * TPR;
       let val = acc[a] / l;

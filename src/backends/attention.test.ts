@@ -4,31 +4,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttentionShape, Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
-import type { Tensor } from '../engine/tensor';
-import { attentionChecks } from '../check/attention';
+import { sizeOf, type Tensor } from '../engine/tensor';
+import { attentionChecks, attentionShapes } from '../check/attention';
 import { relErr, runCheck } from '../check/harness';
 import { cpu, gpuBackend } from '../test/gpu';
 import { attentionTile, setAttentionWorkgroupBudget } from './webgpu/attention';
 
-function shapeOf(s: AttentionShape) {
-  return {
-    q: [s.batch, s.seq, s.heads, s.dQK],
-    k: [s.batch, s.seq, s.kvHeads, s.dQK],
-    v: [s.batch, s.seq, s.kvHeads, s.dV],
-    o: [s.batch, s.seq, s.heads, s.dV],
-  };
-}
-
 function randomInputs(s: AttentionShape, seed: number) {
   const rng = new Rng(seed);
-  const sh = shapeOf(s);
-  const n = (x: number[]) => x.reduce((a, b) => a * b, 1);
-  return { q: rng.normalArray(n(sh.q)), k: rng.normalArray(n(sh.k)), v: rng.normalArray(n(sh.v)), dO: rng.normalArray(n(sh.o)) };
+  const sh = attentionShapes(s);
+  const normal = (shape: number[]) => rng.normalArray(sizeOf(shape));
+  return { q: normal(sh.q), k: normal(sh.k), v: normal(sh.v), dO: normal(sh.o) };
 }
 
 /** Forward and backward on one backend; returns host copies of o, lse, dq, dk, dv. */
 async function runAll(be: Backend, s: AttentionShape, x: ReturnType<typeof randomInputs>, withBackward = true) {
-  const sh = shapeOf(s);
+  const sh = attentionShapes(s);
   const q = be.fromArray(x.q, sh.q);
   const k = be.fromArray(x.k, sh.k);
   const v = be.fromArray(x.v, sh.v);
@@ -59,10 +50,18 @@ function fmt(errs: Array<{ name: string; err: number }>): string {
   return errs.map((e) => `${e.name} ${e.err.toExponential(2)}`).join(', ');
 }
 
+const check = attentionChecks[0];
+
+/** The op check's tolerances: tolForward (1e-5) for o and lse, tolBackward (1e-4) for the gradients. */
+function expectClose(errs: Array<{ name: string; err: number }>): void {
+  for (const e of errs) {
+    expect(e.err, fmt(errs)).toBeLessThan(e.name === 'o' || e.name === 'lse' ? check.tolForward : check.tolBackward);
+  }
+}
+
 afterEach(() => setAttentionWorkgroupBudget(null));
 
 describe('attention (GPU vs CPU float64 reference)', () => {
-  const check = attentionChecks[0];
   for (const seed of [1, 2, 3]) {
     it(`op check, seed ${seed}`, async () => {
       const results = await runCheck(check, seed, cpu, await gpuBackend());
@@ -79,7 +78,7 @@ describe('attention (GPU vs CPU float64 reference)', () => {
     const s: AttentionShape = { batch: 1, seq: 256, heads: 4, kvHeads: 2, dQK: 48, dV: 32, scale: 1 / Math.sqrt(48) };
     const errs = await compare(s, 11);
     console.log(`[attention] T=256 dQK=48 dV=32 H=4 Hkv=2: ${fmt(errs)}`);
-    for (const e of errs) expect(e.err, fmt(errs)).toBeLessThan(e.name === 'o' || e.name === 'lse' ? 1e-5 : 1e-4);
+    expectClose(errs);
   });
 
   it('head dim 128 (and MLA 192/128) under the browser-default 16 KiB workgroup memory', async () => {
@@ -94,7 +93,7 @@ describe('attention (GPU vs CPU float64 reference)', () => {
       const s: AttentionShape = { batch: 1, seq: 37, heads: 2, kvHeads: 1, dQK, dV, scale: 1 / Math.sqrt(dQK) };
       const errs = await compare(s, 5);
       console.log(`[attention] 16 KiB budget T=37 dQK=${dQK} dV=${dV}: ${fmt(errs)}`);
-      for (const e of errs) expect(e.err, fmt(errs)).toBeLessThan(e.name === 'o' || e.name === 'lse' ? 1e-5 : 1e-4);
+      expectClose(errs);
     }
   });
 

@@ -2,7 +2,18 @@
 // with dQK ≠ dV sometimes (as MLA needs), at three shape regimes.
 import type { AttentionShape } from '../engine/backend';
 import type { Rng } from '../engine/rng';
+import { sizeOf } from '../engine/tensor';
 import type { CheckCase, OpCheck } from './types';
+
+/** Shapes of q, k, v and of o (= dO) for an attention shape. */
+export function attentionShapes(s: AttentionShape): { q: number[]; k: number[]; v: number[]; o: number[] } {
+  return {
+    q: [s.batch, s.seq, s.heads, s.dQK],
+    k: [s.batch, s.seq, s.kvHeads, s.dQK],
+    v: [s.batch, s.seq, s.kvHeads, s.dV],
+    o: [s.batch, s.seq, s.heads, s.dV],
+  };
+}
 
 /** Pick (heads, kvHeads): MHA half the time, else a GQA/MQA split of `heads`. */
 function pickHeads(rng: Rng, heads: number): [number, number] {
@@ -37,16 +48,13 @@ function attentionCase(rng: Rng, index: number): CheckCase {
   }
   const [heads, kvHeads] = pickHeads(rng, H);
   const s: AttentionShape = { batch: B, seq: T, heads, kvHeads, dQK, dV, scale: 1 / Math.sqrt(dQK) };
-  const qShape = [B, T, heads, dQK];
-  const kShape = [B, T, kvHeads, dQK];
-  const vShape = [B, T, kvHeads, dV];
-  const sizeOf = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
+  const shapes = attentionShapes(s);
   return {
     desc: `B=${B} T=${T} H=${heads} Hkv=${kvHeads} dQK=${dQK} dV=${dV}`,
     inputs: [
-      { name: 'q', shape: qShape, dtype: 'f32', data: rng.normalArray(sizeOf(qShape)), grad: true },
-      { name: 'k', shape: kShape, dtype: 'f32', data: rng.normalArray(sizeOf(kShape)), grad: true },
-      { name: 'v', shape: vShape, dtype: 'f32', data: rng.normalArray(sizeOf(vShape)), grad: true },
+      { name: 'q', shape: shapes.q, dtype: 'f32', data: rng.normalArray(sizeOf(shapes.q)), grad: true },
+      { name: 'k', shape: shapes.k, dtype: 'f32', data: rng.normalArray(sizeOf(shapes.k)), grad: true },
+      { name: 'v', shape: shapes.v, dtype: 'f32', data: rng.normalArray(sizeOf(shapes.v)), grad: true },
     ],
     forward(be, [q, k, v]) {
       const { o, lse } = be.attention(q, k, v, s);

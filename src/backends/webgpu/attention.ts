@@ -1,5 +1,7 @@
 // Causal attention on WebGPU: flash-attention-style kernels that never materialize the T×T
-// score matrix (shaders/attention_fwd.wgsl, attention_bwd_prep/dq/dkdv.wgsl).
+// score matrix (shaders/attention_fwd.wgsl, attention_bwd_prep/dq/dkdv.wgsl). The fwd, dq and
+// dkdv shaders share shaders/attention_common.wgsl (shape uniform, q/k/v bindings, row loaders),
+// which is prepended to each of them here.
 //
 // Forward: one workgroup per (BQ query rows, head, batch), online softmax over key tiles.
 // Backward: D = rowsum(dO ∘ O) (prep), then dQ (workgroups own query rows) and dK/dV
@@ -16,17 +18,21 @@ import type { Tensor } from '../../engine/tensor';
 import dkdvSrc from '../../../shaders/attention_bwd_dkdv.wgsl?raw';
 import dqSrc from '../../../shaders/attention_bwd_dq.wgsl?raw';
 import prepSrc from '../../../shaders/attention_bwd_prep.wgsl?raw';
+import commonSrc from '../../../shaders/attention_common.wgsl?raw';
 import fwdSrc from '../../../shaders/attention_fwd.wgsl?raw';
 import type { WebGPUBackend } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
-const FWD: Kernel = { name: 'attention_fwd', code: fwdSrc, entry: 'main' };
-const PREP: Kernel = { name: 'attention_bwd_prep', code: prepSrc, entry: 'main' };
-const DQ: Kernel = { name: 'attention_bwd_dq', code: dqSrc, entry: 'main' };
-const DKDV: Kernel = { name: 'attention_bwd_dkdv', code: dkdvSrc, entry: 'main' };
+/** A kernel whose shader builds on attention_common.wgsl. */
+const withCommon = (src: string) => commonSrc + '\n' + src;
 
-/** Accumulator vec4 chunks per lane, the shaders' `const NACC`. */
+const FWD: Kernel = { name: 'attention_fwd', code: withCommon(fwdSrc), entry: 'main' };
+const PREP: Kernel = { name: 'attention_bwd_prep', code: prepSrc, entry: 'main' };
+const DQ: Kernel = { name: 'attention_bwd_dq', code: withCommon(dqSrc), entry: 'main' };
+const DKDV: Kernel = { name: 'attention_bwd_dkdv', code: withCommon(dkdvSrc), entry: 'main' };
+
+/** Accumulator vec4 chunks per lane, the `const NACC` of attention_common.wgsl. */
 const NACC = 4;
 /** Fewest invocations we aim for per workgroup (when the tile allows). */
 const MIN_THREADS = 64;

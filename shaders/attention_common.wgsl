@@ -1,0 +1,72 @@
+// Declarations shared by the causal-attention kernels attention_fwd, attention_bwd_dq and
+// attention_bwd_dkdv. src/backends/webgpu/attention.ts prepends this file to each of them; it
+// is not a shader on its own (attention_bwd_prep has its own, smaller uniform and does not use it).
+//
+// Here: the shape uniform's struct, the q/k/v bindings (0..2 in every kernel), the vec4 head-dim
+// padding overrides, the accumulator bound NACC, index helpers and the zero-padding row loaders.
+// In each kernel file: its other bindings (they differ: the forward binds o at 3, the backward
+// kernels dO), the uniform `U: Params` right after them (the helpers below read it), the tile
+// overrides BQ, BK, TPR (whose roles differ per kernel) and its workgroup memory.
+//
+// Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV]; per-row statistics (lse, D) [B,H,T].
+//
+// Head dims are padded to vec4 in workgroup memory (DQ4 ≥ ceil(dQK/4), DV4 ≥ ceil(dV/4)); the
+// pad lanes are zero so vec4 dot products are exact. Global tensors are plain f32 (head dims may
+// be odd, so global rows are not vec4-aligned). Dot products loop over the real vec4 counts
+// ceil(d/4), uniforms, rather than DQ4/DV4: a loop bound the compiler need not unroll (fully
+// unrolled DQ4-long dots made shader compiles very slow on some drivers).
+
+override DQ4: u32 = 16u;  // vec4 chunks per q/k row in workgroup memory (≥ ceil(dQK/4))
+override DV4: u32 = 16u;  // vec4 chunks per v/o/dO row (≥ ceil(dV/4))
+
+// Max accumulator vec4 chunks per lane (of each accumulated row). attention.ts mirrors it as
+// NACC and picks TPR ≥ ceil(chunks/NACC) so that every lane's share fits.
+const NACC: u32 = 4u;
+
+struct Params {
+  T: u32,
+  H: u32,
+  Hkv: u32,
+  dQK: u32,
+  dV: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+
+// First element of row (b, t, head) of a [B, T, nHeads, d] tensor.
+fn rowBase(b: u32, t: u32, head: u32, nHeads: u32, d: u32) -> u32 {
+  return ((b * U.T + t) * nHeads + head) * d;
+}
+
+// Index of (b, h, t) in a per-row statistic [B, H, T] (lse, D).
+fn statIndex(b: u32, h: u32, t: u32) -> u32 {
+  return (b * U.H + h) * U.T + t;
+}
+
+// Loaders: chunk c4 (elements 4·c4 .. 4·c4+3) of one global row, as a vec4 for workgroup
+// memory. Elements past the head dim (the vec4 padding) and whole rows with t ≥ T (tile rows
+// past the end of the sequence) read as zero, so tiles need no other bounds checks.
+fn inRow(t: u32, d: u32, n: u32) -> bool {
+  return t < U.T && d < n;
+}
+fn loadQ4(b: u32, t: u32, h: u32, c4: u32) -> vec4<f32> {
+  let base = rowBase(b, t, h, U.H, U.dQK);
+  var r = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dQK)) { r[e] = q[base + d]; } }
+  return r;
+}
+fn loadK4(b: u32, t: u32, g: u32, c4: u32) -> vec4<f32> {
+  let base = rowBase(b, t, g, U.Hkv, U.dQK);
+  var r = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dQK)) { r[e] = k[base + d]; } }
+  return r;
+}
+fn loadV4(b: u32, t: u32, g: u32, c4: u32) -> vec4<f32> {
+  let base = rowBase(b, t, g, U.Hkv, U.dV);
+  var r = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dV)) { r[e] = v[base + d]; } }
+  return r;
+}
