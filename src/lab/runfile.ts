@@ -39,15 +39,19 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
+function fromSpecial(v: unknown): unknown {
+  return typeof v === 'string' && Object.hasOwn(SPECIAL, v) ? SPECIAL[v] : v;
+}
+
 /** A metric value: any number, non-finite ones included (in their string spelling). */
 const metricNumber = z.preprocess(
-  (v) => (typeof v === 'string' && v in SPECIAL ? SPECIAL[v] : v),
+  fromSpecial,
   z.custom<number>((v) => typeof v === 'number', { message: 'expected number (or "NaN", "Infinity", "-Infinity")' }),
 );
 
 /** Same, or null (a step without a validation loss). */
 const metricNumberOrNull = z.preprocess(
-  (v) => (typeof v === 'string' && v in SPECIAL ? SPECIAL[v] : v),
+  fromSpecial,
   z.custom<number | null>((v) => v === null || typeof v === 'number', { message: 'expected number or null (or "NaN", "Infinity", "-Infinity")' }),
 );
 
