@@ -4,10 +4,13 @@ import { adamwChecks } from './adamw';
 import { attentionChecks } from './attention';
 import { elementwiseChecks } from './elementwise';
 import { embeddingChecks } from './embedding';
+import { layoutChecks } from './layout';
 import { matmulChecks } from './matmul';
+import { mlaChecks } from './mla';
 import { reduceChecks } from './reduce';
 import { rmsnormChecks } from './rmsnorm';
 import { ropeChecks } from './rope';
+import { softmaxChecks } from './softmax';
 import type { OpCheck } from './types';
 import { xentChecks } from './xent';
 
@@ -20,8 +23,11 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...ropeChecks,
   ...activationChecks,
   ...attentionChecks,
+  ...softmaxChecks,
+  ...layoutChecks,
   ...xentChecks,
   ...adamwChecks,
+  ...mlaChecks,
 ];
 
 export function findCheck(name: string): OpCheck | undefined {

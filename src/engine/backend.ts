@@ -105,6 +105,35 @@ export interface Backend {
     q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape,
   ): { dq: Tensor; dk: Tensor; dv: Tensor };
 
+  // ---- softmax ----
+  /**
+   * Row softmax over the last dim of x [R, Tq, Tk] (R = e.g. batch·heads), max-subtracted.
+   * causalOffset null: every column is visible. Otherwise entry (i, j) is masked out
+   * (probability exactly 0) when j > i + causalOffset: offset 0 with Tq = Tk is the standard
+   * causal mask, offset Tk − Tq lets the last query see every key (incremental decoding).
+   * A row with no visible column (only possible for an offset < 0) is all zeros.
+   */
+  softmax(x: Tensor, causalOffset: number | null): Tensor;
+  /** dx = y ⊙ (dy − rowsum(dy ⊙ y)) for y = softmax(x, ·) [R, Tq, Tk] (masked entries: y = 0 → 0). */
+  softmaxBackward(y: Tensor, dy: Tensor): Tensor;
+
+  // ---- layout (pure copies; exact) ----
+  /** x [..., D] → [..., len]: columns [start, start + len) of the last dim. Backward: padLast(dy, start, D). */
+  sliceLast(x: Tensor, start: number, len: number): Tensor;
+  /**
+   * x [..., L] → [..., total]: x at columns [start, start + L) of the last dim, zeros elsewhere.
+   * The backward of sliceLast; its own backward is sliceLast(dy, start, L).
+   */
+  padLast(x: Tensor, start: number, total: number): Tensor;
+  /** a [..., Da], b [..., Db] with equal leading dims → [..., Da + Db]. Backward: sliceLast(dy, 0, Da), sliceLast(dy, Da, Db). */
+  concatLast(a: Tensor, b: Tensor): Tensor;
+  /**
+   * x [A, B, C] → [B, A, C]: swaps the first two dims of a rank-3 tensor (C stays contiguous),
+   * e.g. [B·T, H, d] → [H, B·T, d] to put heads in front for per-head batched matmuls.
+   * Its own backward.
+   */
+  swap01(x: Tensor): Tensor;
+
   // ---- activations ----
   silu(x: Tensor): Tensor;
   siluBackward(x: Tensor, dy: Tensor): Tensor;

@@ -229,3 +229,76 @@ export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number)
   }
   return scale(sum(loss), 1 / count);
 }
+
+// ---------------------------------------------------------------- layout (MLA needs these)
+
+/** Columns [start, start+len) of the last dim. */
+export function sliceLast(x: Tensor, start: number, len: number): Tensor {
+  requireF32('sliceLast', x);
+  const D = x.shape[x.shape.length - 1];
+  if (!Number.isInteger(start) || !Number.isInteger(len) || start < 0 || len < 1 || start + len > D) {
+    fail('sliceLast', `columns [${start}, ${start + len}) are outside the last dim ${D} of ${shapeStr(x.shape)}`);
+  }
+  const be = x.backend;
+  const y = be.sliceLast(x, start, len);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.padLast(dy, start, D)]);
+  return y;
+}
+
+/** [a ; b] along the last dim; leading dims must match. */
+export function concatLast(a: Tensor, b: Tensor): Tensor {
+  requireF32('concatLast', a, b);
+  if (!sameShape(a.shape.slice(0, -1), b.shape.slice(0, -1))) fail('concatLast', `leading dims differ: ${shapeStr(a.shape)} vs ${shapeStr(b.shape)}`);
+  const da = a.shape[a.shape.length - 1];
+  const db = b.shape[b.shape.length - 1];
+  const be = a.backend;
+  const y = be.concatLast(a, b);
+  if (needsGrad(a, b)) Tape.record(y, [a, b], (dy) => [a.requiresGrad ? be.sliceLast(dy, 0, da) : null, b.requiresGrad ? be.sliceLast(dy, da, db) : null]);
+  return y;
+}
+
+/** [A, B, C] → [B, A, C]. */
+export function swap01(x: Tensor): Tensor {
+  requireF32('swap01', x);
+  if (x.shape.length !== 3) fail('swap01', `expected rank 3, got ${shapeStr(x.shape)}`);
+  const be = x.backend;
+  const y = be.swap01(x);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.swap01(dy)]);
+  return y;
+}
+
+/** Softmax over the last dim of x [R, Tq, Tk]; with causalOffset, (i, j) is masked when j > i + offset. */
+export function softmax(x: Tensor, causalOffset: number | null): Tensor {
+  requireF32('softmax', x);
+  if (x.shape.length !== 3) fail('softmax', `expected [R, Tq, Tk], got ${shapeStr(x.shape)}`);
+  if (causalOffset !== null && (!Number.isInteger(causalOffset) || causalOffset < 0)) fail('softmax', `causal offset must be a non-negative integer, got ${causalOffset}`);
+  const be = x.backend;
+  const y = be.softmax(x, causalOffset);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.softmaxBackward(y, dy)]);
+  return y;
+}
+
+/**
+ * x [N, 1, D] → [N, H, D], every row repeated H times, written as a batched product with a
+ * ones column (ones[N, H, 1] · x[N, 1, D]) so that its gradient — the sum over the H copies —
+ * comes from the matmul's own backward.
+ */
+export function repeatMiddle(x: Tensor, H: number): Tensor {
+  if (x.shape.length !== 3 || x.shape[1] !== 1) fail('repeatMiddle', `expected [N, 1, D], got ${shapeStr(x.shape)}`);
+  const ones = x.backend.fromArray(new Float32Array(x.shape[0] * H).fill(1), [x.shape[0], H, 1]);
+  return matmul(ones, x);
+}
+
+/**
+ * Causal attention written out with separate kernels (scores matmul, masked softmax, values
+ * matmul), materializing the T×T scores: the unfused baseline the fused kernel is measured
+ * against. Same semantics as attention(), for batch 1 and kvHeads = heads.
+ */
+export function attentionUnfused(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
+  if (s.batch !== 1 || s.kvHeads !== s.heads) fail('attentionUnfused', 'the unfused baseline takes batch 1 and kv heads = heads');
+  const { seq: T, heads: H, dQK, dV } = s;
+  const perHead = (x: Tensor, d: number) => swap01(view(x, [T, H, d])); // [H, T, d]
+  const scores = scale(matmul(perHead(q, dQK), perHead(k, dQK), { transB: true }), s.scale); // [H, T, T]
+  const out = matmul(softmax(scores, 0), perHead(v, dV)); // [H, T, dV]
+  return view(swap01(out), [1, T, H, dV]);
+}

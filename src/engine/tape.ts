@@ -44,8 +44,13 @@ export class Tape {
    */
   backward(loss: Tensor): Map<number, Tensor> {
     if (loss.size !== 1) throw new Error(`backward: loss must have one element, got ${loss}`);
+    return this.backwardFrom(loss, loss.backend.fromArray([1], loss.shape));
+  }
+
+  /** Vector-Jacobian product: gradients of Σ(out ⊙ dOut) with respect to every recorded tensor. */
+  backwardFrom(out: Tensor, dOut: Tensor): Map<number, Tensor> {
     const grads = new Map<number, Tensor>();
-    grads.set(loss.id, loss.backend.fromArray([1], loss.shape));
+    grads.set(out.id, dOut);
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i];
       const dy = grads.get(node.out.id);

@@ -26,10 +26,17 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'model.num_hidden_layers', kind: 'int', min: 1, max: 64, live: false, help: 'number of transformer blocks' },
   { path: 'model.num_attention_heads', kind: 'int', min: 1, max: 128, live: false, help: 'query heads; must divide hidden_size' },
   { path: 'model.num_key_value_heads', kind: 'int', min: 1, max: 128, live: false, help: 'key/value heads (GQA); must divide num_attention_heads' },
+  { path: 'model.q_lora_rank', kind: 'int', min: 0, max: 4096, live: false, help: 'MLA: rank of the low-rank query (0 = a direct q_proj)' },
+  { path: 'model.kv_lora_rank', kind: 'int', min: 1, max: 4096, live: false, help: 'MLA: width of the latent c that the KV cache stores' },
+  { path: 'model.qk_nope_head_dim', kind: 'int', min: 1, max: 512, live: false, help: 'MLA: per-head query/key dims without RoPE' },
+  { path: 'model.qk_rope_head_dim', kind: 'int', min: 2, max: 512, live: false, help: 'MLA: per-head query dims with RoPE (one shared RoPE key); even' },
+  { path: 'model.v_head_dim', kind: 'int', min: 1, max: 512, live: false, help: 'MLA: per-head value dims' },
   { path: 'model.intermediate_size', kind: 'int', min: 4, max: 16384, live: false, help: 'SwiGLU hidden width of the dense FFN' },
   { path: 'model.rope_theta', kind: 'float', min: 1, max: 1e7, live: false, help: 'RoPE base θ' },
   { path: 'model.rms_norm_eps', kind: 'float', min: 1e-12, max: 1e-2, live: false, help: 'RMSNorm epsilon' },
   { path: 'model.initializer_range', kind: 'float', min: 1e-5, max: 1, live: false, help: 'std of the normal init of weights' },
+  // architecture choices (lab-only)
+  { path: 'arch.attention', kind: 'enum', options: ['mha', 'mla'], live: false, help: 'mha: standard attention (GQA/MQA via num_key_value_heads); mla: multi-head latent attention' },
   // optimizer and schedule
   { path: 'optim.lr', kind: 'float', min: 0, max: 1, live: true, help: 'peak learning rate' },
   { path: 'optim.beta1', kind: 'float', min: 0, max: 0.9999, live: true, help: 'AdamW β1' },
@@ -61,14 +68,24 @@ export interface ModelSection {
   num_hidden_layers: number;
   num_attention_heads: number;
   num_key_value_heads: number;
+  q_lora_rank: number;
+  kv_lora_rank: number;
+  qk_nope_head_dim: number;
+  qk_rope_head_dim: number;
+  v_head_dim: number;
   intermediate_size: number;
   rope_theta: number;
   rms_norm_eps: number;
   initializer_range: number;
 }
 
+export interface ArchSection {
+  attention: 'mha' | 'mla';
+}
+
 export interface RunConfig {
   model: ModelSection;
+  arch: ArchSection;
   optim: {
     lr: number;
     beta1: number;
@@ -164,6 +181,7 @@ export function validateConfig(raw: unknown): RunConfig {
   const c = r.data;
   const m = c.model;
   const errs: string[] = [];
+  if (c.arch.attention === 'mla' && m.qk_rope_head_dim % 2 !== 0) errs.push(`model.qk_rope_head_dim: ${m.qk_rope_head_dim} must be even for RoPE`);
   if (m.hidden_size % m.num_attention_heads !== 0) errs.push(`model.num_attention_heads: ${m.num_attention_heads} does not divide model.hidden_size ${m.hidden_size}`);
   else if ((m.hidden_size / m.num_attention_heads) % 2 !== 0) errs.push(`model.num_attention_heads: head dim ${m.hidden_size / m.num_attention_heads} must be even for RoPE`);
   if (m.num_attention_heads % m.num_key_value_heads !== 0) errs.push(`model.num_key_value_heads: ${m.num_key_value_heads} does not divide model.num_attention_heads ${m.num_attention_heads}`);

@@ -96,6 +96,6 @@ describe('lab API', () => {
     expect((await lab.init({ backend: 'cpu' })).backend).toBe('cpu');
     await lab.createRun({ preset: 'micro-dense', seed: 1, steps: 2, set: SMALL });
     expect(await losses(lab)).toHaveLength(2);
-    await expect(lab.createRun({ preset: 'small-dense', seed: 1 })).rejects.toThrow(/CPU reference backend is for micro models/);
+    await expect(lab.createRun({ preset: 'small-mha', seed: 1 })).rejects.toThrow(/CPU reference backend is for micro models/);
   });
 });

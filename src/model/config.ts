@@ -1,29 +1,57 @@
-// The model's shape: the `model` section of the run config plus the vocabulary, with derived
-// figures (head dim, parameter counts, KV-cache bytes, FLOPs per token).
+// The model's shape: the `model` and `arch` sections of the run config plus the vocabulary,
+// with derived figures (parameter counts, KV-cache bytes, FLOPs per token).
 
-import type { ModelSection } from '../lab/config';
+import type { ArchSection, ModelSection } from '../lab/config';
 
 export interface ModelConfig extends ModelSection {
   vocab_size: number;
+  attention: ArchSection['attention'];
 }
 
+/** Head dim of standard (MHA/GQA) attention. */
 export function headDim(c: ModelConfig): number {
   return c.hidden_size / c.num_attention_heads;
 }
 
-/** Parameter shapes with Hugging Face names, in a fixed order (init and checkpoints use it). */
+function attentionShapes(c: ModelConfig, p: string): Array<[string, number[]]> {
+  const d = c.hidden_size;
+  const H = c.num_attention_heads;
+  if (c.attention === 'mha') {
+    const hd = headDim(c);
+    return [
+      [`${p}.q_proj.weight`, [H * hd, d]],
+      [`${p}.k_proj.weight`, [c.num_key_value_heads * hd, d]],
+      [`${p}.v_proj.weight`, [c.num_key_value_heads * hd, d]],
+      [`${p}.o_proj.weight`, [d, H * hd]],
+    ];
+  }
+  const qk = c.qk_nope_head_dim + c.qk_rope_head_dim;
+  const q: Array<[string, number[]]> =
+    c.q_lora_rank === 0
+      ? [[`${p}.q_proj.weight`, [H * qk, d]]]
+      : [
+          [`${p}.q_a_proj.weight`, [c.q_lora_rank, d]],
+          [`${p}.q_a_layernorm.weight`, [c.q_lora_rank]],
+          [`${p}.q_b_proj.weight`, [H * qk, c.q_lora_rank]],
+        ];
+  return [
+    ...q,
+    [`${p}.kv_a_proj_with_mqa.weight`, [c.kv_lora_rank + c.qk_rope_head_dim, d]],
+    [`${p}.kv_a_layernorm.weight`, [c.kv_lora_rank]],
+    [`${p}.kv_b_proj.weight`, [H * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank]],
+    [`${p}.o_proj.weight`, [d, H * c.v_head_dim]],
+  ];
+}
+
+/** Parameter shapes with Hugging Face DeepSeek-V3 names, in a fixed order (init and checkpoints use it). */
 export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
   const d = c.hidden_size;
-  const hd = headDim(c);
   const out: Array<[string, number[]]> = [['model.embed_tokens.weight', [c.vocab_size, d]]];
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     out.push(
       [`${p}.input_layernorm.weight`, [d]],
-      [`${p}.self_attn.q_proj.weight`, [c.num_attention_heads * hd, d]],
-      [`${p}.self_attn.k_proj.weight`, [c.num_key_value_heads * hd, d]],
-      [`${p}.self_attn.v_proj.weight`, [c.num_key_value_heads * hd, d]],
-      [`${p}.self_attn.o_proj.weight`, [d, c.num_attention_heads * hd]],
+      ...attentionShapes(c, `${p}.self_attn`),
       [`${p}.post_attention_layernorm.weight`, [d]],
       [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, d]],
       [`${p}.mlp.up_proj.weight`, [c.intermediate_size, d]],
@@ -34,18 +62,37 @@ export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
   return out;
 }
 
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
 export function countParams(c: ModelConfig): number {
-  return parameterShapes(c).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  return parameterShapes(c).reduce((n, [, s]) => n + numel(s), 0);
 }
 
-/** Bytes of K and V cached per token at f32, all layers. */
-export function kvCacheBytesPerToken(c: ModelConfig): number {
-  return c.num_hidden_layers * 2 * c.num_key_value_heads * headDim(c) * 4;
+/** Values cached per token per layer: K and V for MHA/GQA; the latent c plus the shared RoPE key for MLA. */
+export function kvCacheValuesPerLayer(c: ModelConfig): number {
+  return c.attention === 'mla' ? c.kv_lora_rank + c.qk_rope_head_dim : 2 * c.num_key_value_heads * headDim(c);
+}
+
+/** What standard MHA with the same heads and head dims would cache per token per layer. */
+export function mhaEquivalentValuesPerLayer(c: ModelConfig): number {
+  return c.attention === 'mla' ? c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim + c.v_head_dim) : 2 * c.num_attention_heads * headDim(c);
+}
+
+/** Bytes of KV cache per token, all layers, at `bytesPerValue` (4 for f32, 2 for bf16). */
+export function kvCacheBytesPerToken(c: ModelConfig, bytesPerValue = 4): number {
+  return c.num_hidden_layers * kvCacheValuesPerLayer(c) * bytesPerValue;
 }
 
 /** Forward FLOPs per token at context length T (2 per multiply-add; causal attention averaged). */
 export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
-  const matmulParams = countParams(c) - c.vocab_size * c.hidden_size - (2 * c.num_hidden_layers + 1) * c.hidden_size;
-  const attn = c.num_hidden_layers * 2 * 2 * c.num_attention_heads * headDim(c) * ((T + 1) / 2);
+  let matmulParams = 0;
+  for (const [name, s] of parameterShapes(c)) if (s.length === 2 && name !== 'model.embed_tokens.weight') matmulParams += numel(s);
+  const dqk = c.attention === 'mla' ? c.qk_nope_head_dim + c.qk_rope_head_dim : headDim(c);
+  const dv = c.attention === 'mla' ? c.v_head_dim : headDim(c);
+  const attn = c.num_hidden_layers * 2 * c.num_attention_heads * (dqk + dv) * ((T + 1) / 2);
   return 2 * matmulParams + attn;
+}
+
+export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection }, vocabSize: number): ModelConfig {
+  return { ...cfg.model, attention: cfg.arch.attention, vocab_size: vocabSize };
 }

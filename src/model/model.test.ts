@@ -7,10 +7,16 @@ import { Rng } from '../engine/rng';
 import { Tape } from '../engine/tape';
 import { findPreset } from '../lab/presets';
 import { cpu, gpuBackend } from '../test/gpu';
-import type { ModelConfig } from './config';
+import { modelConfigOf, type ModelConfig } from './config';
 import { forward, initParams, lossOf } from './model';
 
 const tiny: ModelConfig = {
+  attention: 'mha',
+  q_lora_rank: 0,
+  kv_lora_rank: 4,
+  qk_nope_head_dim: 2,
+  qk_rope_head_dim: 2,
+  v_head_dim: 3,
   vocab_size: 7,
   hidden_size: 8,
   num_hidden_layers: 2,
@@ -70,7 +76,7 @@ describe('dense model', () => {
 
   it('GPU and CPU agree on the micro model: logits, loss and every gradient', async () => {
     const gpu = await gpuBackend();
-    const c: ModelConfig = { ...findPreset('micro-dense')!.config.model, vocab_size: 31 };
+    const c: ModelConfig = modelConfigOf(findPreset('micro-dense')!.config, 31);
     const B = 2;
     const T = 33;
     const rc = await lossAndGrads(cpu, c, 7, B, T);

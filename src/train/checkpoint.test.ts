@@ -3,7 +3,7 @@ import type { Checkpoint } from '../lab/api';
 import { validateConfig, type RunConfig } from '../lab/config';
 import { findPreset } from '../lab/presets';
 import { Rng } from '../engine/rng';
-import { parameterShapes } from '../model/config';
+import { modelConfigOf, parameterShapes } from '../model/config';
 import {
   CheckpointError,
   checkpointFromSafetensors,
@@ -57,7 +57,7 @@ function tinyCheckpoint(withOptimizer: boolean): Checkpoint {
   const params: Checkpoint['params'] = {};
   const m: Record<string, Float32Array> = {};
   const v: Record<string, Float32Array> = {};
-  for (const [name, shape] of parameterShapes({ ...config.model, vocab_size: 5 })) {
+  for (const [name, shape] of parameterShapes(modelConfigOf(config, 5))) {
     const n = shape.reduce((a, b) => a * b, 1);
     params[name] = { shape, data: Float32Array.from(rng.normalArray(n, 0.02)) };
     m[name] = Float32Array.from(rng.normalArray(n, 1e-3));
@@ -255,7 +255,7 @@ describe('v3lab checkpoints', () => {
     const back = checkpointFromSafetensors(checkpointToSafetensors(tinyCheckpoint(false)));
     expect(back.optimizer).toBeUndefined();
     expect(back.samplerState).toBeUndefined();
-    expect(Object.keys(back.params)).toHaveLength(parameterShapes({ ...tinyConfig().model, vocab_size: 5 }).length);
+    expect(Object.keys(back.params)).toHaveLength(parameterShapes(modelConfigOf(tinyConfig(), 5)).length);
   });
 
   it('infers the vocabulary from the embedding', () => {

@@ -15,7 +15,7 @@
 
 import type { Checkpoint } from '../lab/api';
 import { ConfigError, validateConfig, type RunConfig } from '../lab/config';
-import { parameterShapes } from '../model/config';
+import { modelConfigOf, parameterShapes } from '../model/config';
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -391,7 +391,7 @@ function checkpointFromStrict(bytes: Uint8Array): Checkpoint {
   if (embed.shape.length !== 2 || embed.shape[0] < 1) {
     throw new CheckpointError(`tensor "model.embed_tokens.weight" has shape ${fmtShape(embed.shape)}; expected [vocab_size, ${config.model.hidden_size}]`);
   }
-  const expected = parameterShapes({ ...config.model, vocab_size: embed.shape[0] });
+  const expected = parameterShapes(modelConfigOf(config, embed.shape[0]));
   const expectedMap = new Map(expected);
 
   // Sort every tensor into parameter / moment, and collect every mismatch before reporting.

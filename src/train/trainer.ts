@@ -8,7 +8,7 @@ import { Scope } from '../engine/scope';
 import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
-import { countParams, type ModelConfig } from '../model/config';
+import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
 import { forward, initParams, lossOf, type Params } from '../model/model';
 import type { Checkpoint } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
@@ -51,7 +51,7 @@ export class Trainer {
     const tokens = this.tokenizer.encode(text);
     const { train, val } = splitTokens(tokens, d.val_fraction);
     if (val.length < d.seq_len + 1) throw new Error(`data: the validation split (${val.length} tokens) is shorter than one sequence; raise data.val_fraction or the corpus size`);
-    this.model = { ...cfg.model, vocab_size: this.tokenizer.vocabSize };
+    this.model = modelConfigOf(cfg, this.tokenizer.vocabSize);
     this.paramCount = countParams(this.model);
     // Independent streams for init, training batches and validation batches.
     const root = new Rng(seed);

@@ -9,10 +9,12 @@ import * as adamwOps from './adamw';
 import * as attentionOps from './attention';
 import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
+import * as layoutOps from './layout';
 import * as matmulOps from './matmul';
 import * as reduceOps from './reduce';
 import * as rmsnormOps from './rmsnorm';
 import * as ropeOps from './rope';
+import * as softmaxOps from './softmax';
 import * as xentOps from './xent';
 
 export type CpuArray = Float64Array | Int32Array;
@@ -106,6 +108,24 @@ export class CpuBackend implements Backend {
   }
   attentionBackward(q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape): { dq: Tensor; dk: Tensor; dv: Tensor } {
     return attentionOps.attentionBackward(this, q, k, v, o, lse, dO, s);
+  }
+  softmax(x: Tensor, causalOffset: number | null): Tensor {
+    return softmaxOps.softmax(this, x, causalOffset);
+  }
+  softmaxBackward(y: Tensor, dy: Tensor): Tensor {
+    return softmaxOps.softmaxBackward(this, y, dy);
+  }
+  sliceLast(x: Tensor, start: number, len: number): Tensor {
+    return layoutOps.sliceLast(this, x, start, len);
+  }
+  padLast(x: Tensor, start: number, total: number): Tensor {
+    return layoutOps.padLast(this, x, start, total);
+  }
+  concatLast(a: Tensor, b: Tensor): Tensor {
+    return layoutOps.concatLast(this, a, b);
+  }
+  swap01(x: Tensor): Tensor {
+    return layoutOps.swap01(this, x);
   }
   silu(x: Tensor): Tensor {
     return activation.silu(this, x);

@@ -1,0 +1,84 @@
+// MLA at model level: causality on both backends, and the absorbed incremental decode (latent
+// cache of c + k_pe only) against the training-form forward.
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../engine/backend';
+import { Rng } from '../engine/rng';
+import { findPreset } from '../lab/presets';
+import { cpu, gpuBackend } from '../test/gpu';
+import { kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from './config';
+import { MlaDecoder } from './decode';
+import { forward, initParams } from './model';
+
+const V = 23;
+
+function config(name: string, set: Partial<ModelConfig> = {}): ModelConfig {
+  return { ...modelConfigOf(findPreset(name)!.config, V), initializer_range: 0.3, ...set };
+}
+
+async function logits(be: Backend, c: ModelConfig, ids: Int32Array, B: number, T: number, seed = 1): Promise<Float64Array> {
+  const params = initParams(be, c, new Rng(seed));
+  return (await forward(params, c, be.fromArray(ids, [B, T], 'i32')).read()) as Float64Array;
+}
+
+describe('MLA', () => {
+  for (const [name, set] of [
+    ['micro-mla', {}],
+    ['micro-mla', { q_lora_rank: 12 }],
+    ['micro-dense', {}],
+    ['micro-dense', { num_key_value_heads: 1 }],
+  ] as Array<[string, Partial<ModelConfig>]>) {
+    it(`is causal: changing token t+1 never changes outputs ≤ t (${name} ${JSON.stringify(set)}, GPU and CPU)`, async () => {
+      const c = config(name, set);
+      const T = 37;
+      const rng = new Rng(3);
+      const ids = Int32Array.from({ length: T }, () => rng.int(0, V - 1));
+      for (const be of [cpu, await gpuBackend()]) {
+        for (const t of [0, 17, 35]) {
+          const changed = ids.slice();
+          changed[t + 1] = (changed[t + 1] + 5) % V;
+          const a = await logits(be, c, ids, 1, T);
+          const b = await logits(be, c, changed, 1, T);
+          const upTo = (t + 1) * V;
+          let diff = 0;
+          for (let i = 0; i < upTo; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+          expect(diff, `${be.name}: rows ≤ ${t}`).toBe(0);
+          let later = 0;
+          for (let i = upTo; i < a.length; i++) later = Math.max(later, Math.abs(a[i] - b[i]));
+          expect(later, `${be.name}: row ${t + 1} must change`).toBeGreaterThan(0);
+        }
+      }
+    });
+  }
+
+  for (const qLora of [0, 12]) {
+    it(`absorbed incremental decode equals the training form over 64 steps (q_lora_rank ${qLora})`, async () => {
+      const c = config('micro-mla', { q_lora_rank: qLora });
+      const B = 2;
+      const T = 64;
+      const rng = new Rng(9);
+      const ids = Int32Array.from({ length: B * T }, () => rng.int(0, V - 1));
+      for (const be of [await gpuBackend(), cpu]) {
+        const params = initParams(be, c, new Rng(4));
+        const full = (await forward(params, c, be.fromArray(ids, [B, T], 'i32')).read()) as Float64Array;
+        const dec = await MlaDecoder.create(be, params, c, B);
+        let worst = 0;
+        for (let t = 0; t < T; t++) {
+          const step = await dec.step(Int32Array.from({ length: B }, (_, b) => ids[b * T + t]));
+          for (let b = 0; b < B; b++) {
+            for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(step[b * V + v] - full[(b * T + t) * V + v]));
+          }
+        }
+        dec.dispose();
+        console.log(`[mla] absorbed decode vs training form, ${be.name}, q_lora_rank ${qLora}: max abs error ${worst.toExponential(2)} over ${T} steps`);
+        expect(worst, `${be.name}: max abs error over ${T} steps`).toBeLessThan(be.name === 'cpu' ? 1e-10 : 1e-4);
+      }
+    });
+  }
+
+  it('caches kv_lora_rank + qk_rope_head_dim values per token per layer', () => {
+    // DeepSeek-V3: 128 heads, latent 512, RoPE key 64, nope 128, v 128.
+    const v3 = { ...config('micro-mla'), num_attention_heads: 128, kv_lora_rank: 512, qk_rope_head_dim: 64, qk_nope_head_dim: 128, v_head_dim: 128 };
+    expect(kvCacheValuesPerLayer(v3)).toBe(576);
+    expect(mhaEquivalentValuesPerLayer(v3)).toBe(128 * (192 + 128));
+  });
+});

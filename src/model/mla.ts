@@ -1,0 +1,60 @@
+// Multi-head latent attention (DeepSeek-V2/V3), training form, exactly as the spec's §1:
+//   q:  q_lora_rank = 0 → q = W_q·x;  else q = W_UQ·RMSNorm(W_DQ·x)         [H, dn + dr] per token
+//       q_nope | q_pe split per head; RoPE on q_pe
+//   kv: [c_raw ; kpe_raw] = W_DKV·x;  c = RMSNorm(c_raw);  k_pe = RoPE(kpe_raw)  (ONE key, all heads)
+//       [k_nope ; v]_h = (W_UKV·c) viewed [H, dn + dv]
+//   attention with k_h = [k_nope_h ; k_pe], scale (dn + dr)^-0.5, then o_proj.
+// Parameter names follow Hugging Face DeepSeek-V3 (q_proj | q_a_proj, q_a_layernorm, q_b_proj,
+// kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj).
+
+import * as op from '../engine/ops';
+import type { Tensor } from '../engine/tensor';
+import type { ModelConfig } from './config';
+
+export type ParamGetter = (name: string) => Tensor;
+
+export function mlaScale(c: ModelConfig): number {
+  return 1 / Math.sqrt(c.qk_nope_head_dim + c.qk_rope_head_dim);
+}
+
+/** Queries [B, T, H, dn + dr] with RoPE applied to the last dr dims of each head. */
+export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset = 0): { nope: Tensor; pe: Tensor } {
+  const H = c.num_attention_heads;
+  const dn = c.qk_nope_head_dim;
+  const dr = c.qk_rope_head_dim;
+  const q =
+    c.q_lora_rank === 0
+      ? op.linear(x, p(`${pre}.q_proj.weight`))
+      : op.linear(op.rmsnorm(op.linear(x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
+  const qh = op.view(q, [B, T, H, dn + dr]);
+  return { nope: op.sliceLast(qh, 0, dn), pe: op.rope(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
+}
+
+/** The per-token cache content: normalized latent c [B, T, dc] and the RoPE'd shared key [B, T, 1, dr]. */
+export function mlaLatent(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset = 0): { latent: Tensor; kpe: Tensor } {
+  const dc = c.kv_lora_rank;
+  const dr = c.qk_rope_head_dim;
+  const kva = op.linear(x, p(`${pre}.kv_a_proj_with_mqa.weight`)); // [B, T, dc + dr]
+  const latent = op.rmsnorm(op.sliceLast(kva, 0, dc), p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
+  const kpe = op.rope(op.view(op.sliceLast(kva, dc, dr), [B, T, 1, dr]), c.rope_theta, posOffset);
+  return { latent, kpe };
+}
+
+/** Training-form MLA over a whole sequence: x [B, T, d] → [B, T, d]. */
+export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number): Tensor {
+  const H = c.num_attention_heads;
+  const dn = c.qk_nope_head_dim;
+  const dr = c.qk_rope_head_dim;
+  const dv = c.v_head_dim;
+  const q = mlaQuery(p, c, pre, x, B, T);
+  const { latent, kpe } = mlaLatent(p, c, pre, x, B, T);
+  const kv = op.view(op.linear(latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
+  const kNope = op.sliceLast(kv, 0, dn);
+  const v = op.sliceLast(kv, dn, dv);
+  // The one RoPE key is shared by every head: repeat it across the head axis.
+  const kpeHeads = op.view(op.repeatMiddle(op.view(kpe, [B * T, 1, dr]), H), [B, T, H, dr]);
+  const qFull = op.concatLast(q.nope, q.pe);
+  const kFull = op.concatLast(kNope, kpeHeads);
+  const o = op.attention(qFull, kFull, v, { batch: B, seq: T, heads: H, kvHeads: H, dQK: dn + dr, dV: dv, scale: mlaScale(c) });
+  return op.linear(op.view(o, [B, T, H * dv]), p(`${pre}.o_proj.weight`));
+}
