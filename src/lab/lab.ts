@@ -69,11 +69,13 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   }
 
   /** Read a logged step's metrics (the only readbacks during training). */
-  async function metricsOf(t: Trainer, h: StepHandles, tokensPerS: number): Promise<StepMetrics> {
+  async function metricsOf(t: Trainer, h: StepHandles, since: { time: number; step: number }): Promise<StepMetrics> {
     const loss = (await h.loss.read())[0];
     const normSq = (await h.normSq.read())[0];
     h.loss.dispose();
     h.normSq.dispose();
+    // Measured after the readback, i.e. once the GPU has finished these steps (submits are async).
+    const tokensPerS = ((t.step - since.step) * t.tokensPerStep) / Math.max(1e-9, (performance.now() - since.time) / 1000);
     const s = t.step;
     let val: number | null = null;
     if (s % t.cfg.train.eval_every === 0 || s === t.cfg.train.steps) {
@@ -131,18 +133,14 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       running = true;
       halt = null;
       const stopAt = Math.min(t.cfg.train.steps, opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
-      let mark = performance.now();
-      let markStep = t.step;
+      let mark = { time: performance.now(), step: t.step };
       try {
         while (t.step < stopAt && halt === null && t.step < t.cfg.train.steps) {
           const h = await t.trainStep();
           const s = t.step;
           if (s % t.cfg.train.log_every === 0 || s === t.cfg.train.steps || s === stopAt) {
-            const now = performance.now();
-            const tps = ((s - markStep) * t.tokensPerStep) / Math.max(1e-9, (now - mark) / 1000);
-            const m = await metricsOf(t, h, tps);
-            mark = performance.now();
-            markStep = s;
+            const m = await metricsOf(t, h, mark);
+            mark = { time: performance.now(), step: s };
             // Awaited so batches arrive in order and the page's callback is not flooded.
             await onMetrics([m]);
           } else {
@@ -165,9 +163,9 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       if (t.step >= t.cfg.train.steps) throw new Error(`the run has finished its ${t.cfg.train.steps} steps`);
       running = true;
       try {
-        const t0 = performance.now();
+        const since = { time: performance.now(), step: t.step };
         const h = await t.trainStep();
-        const m = await metricsOf(t, h, t.tokensPerStep / Math.max(1e-9, (performance.now() - t0) / 1000));
+        const m = await metricsOf(t, h, since);
         await maybeCheckpoint(t);
         return m;
       } finally {

@@ -3,11 +3,11 @@
 // flight would wait forever, so every call here races a "crashed" promise that rejects instead.
 
 import * as Comlink from 'comlink';
-import type { LabApi } from '../lab/api';
+import type { WorkerApi } from '../worker/lab.worker';
 
 export interface LabClient {
-  /** Run one call against the worker's LabApi; rejects if the worker crashes meanwhile. */
-  call<T>(fn: (lab: Comlink.Remote<LabApi>) => Promise<T>): Promise<T>;
+  /** Run one call against the worker's API; rejects if the worker crashes meanwhile. */
+  call<T>(fn: (lab: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T>;
   /** Terminate the worker (and with it the GPU device and any run). */
   dispose(): void;
 }
@@ -18,7 +18,7 @@ export class WorkerCrashedError extends Error {
 
 export function startLabWorker(): LabClient {
   const worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module', name: 'v3lab-lab' });
-  const lab = Comlink.wrap<LabApi>(worker);
+  const lab = Comlink.wrap<WorkerApi>(worker);
 
   let fail: (err: Error) => void = () => {};
   const crashed = new Promise<never>((_, reject) => {

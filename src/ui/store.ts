@@ -1,246 +1,783 @@
-// Page state (zustand) and the actions that drive the lab worker. Components read slices of
-// this store and call its actions; they never talk to the worker themselves.
+// Page state (zustand) and the actions that drive the lab worker. Components read slices of this
+// store and call its actions; they never talk to the worker themselves.
 //
-// Run lifecycle:  idle ──Train──▶ starting ──▶ training ──(last step)──▶ done
-//                                   │            │  ▲
-//                                 Stop         Pause Resume            Stop ──▶ stopped
-//                                   ▼            ▼  │
-//                                 stopped      paused
-// Any worker error ends the run as 'failed' (metrics already shown stay) and the worker is
-// replaced on the next Train, so a lost GPU device or a broken shader never wedges the page.
+// Run lifecycle:
+//   idle ──Start──▶ starting ──▶ training ──(last step)──▶ done
+//                      │          │   ▲  ╲
+//                    Stop       Pause Start ╲ device lost ──▶ lost ──Continue──▶ training
+//                      ▼          ▼   │      ╲ other error ──▶ failed
+//                   stopped ◀─Stop─ paused ──Step──▶ paused
+// Training runs in chunks that end on eval steps (train(…, {maxSteps})); between chunks the
+// page asks for a text sample. Metrics arrive in batches from the worker and are folded into the
+// run's record and chart columns at most once per animation frame. Every run is kept in IndexedDB.
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
-import type { PresetInfo, RunInfo, RunSummary, StepMetrics } from '../lab/api';
-import { DEFAULT_FORM, parseRunForm, type FormError, type FormField, type RunForm } from './form';
-import { startLabWorker, type LabClient } from './lab-client';
+import type { LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import { FIELDS, findField, type RunConfig } from '../lab/config';
+import { PRESETS, findPreset } from '../lab/presets';
+import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
+import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, type Panel } from '../lab/share';
+import { MetricColumns } from './columns';
+import { draftDiff, draftFromConfig, draftWith, evaluateDraft, getPath, parseSeed, type Draft, type DraftEval } from './draft';
+import { startLabWorker, WorkerCrashedError, type LabClient } from './lab-client';
+import { RunPersistence } from './persist';
+import { fileSafe, newRunId, nextRunName, sortRuns, stepsDone } from './runs';
 
 export type Phase =
   | 'connecting' // asking the worker for a GPU
-  | 'unavailable' // no WebGPU here: nothing can run
-  | 'idle' // ready, no run yet
+  | 'unavailable' // no WebGPU here (the CPU reference can be chosen)
+  | 'idle' // ready, no run in the worker
   | 'starting' // building model, data and optimizer
   | 'training'
   | 'pausing'
   | 'paused'
+  | 'stepping' // one single step
   | 'stopping'
   | 'done'
   | 'stopped'
-  | 'failed';
+  | 'failed'
+  | 'lost'; // the GPU device was lost: paused, data kept, can continue from a checkpoint
 
-/** Phases in which Train starts a new run. */
+/** Phases with a run in the worker that live settings apply to (others edit the next run). */
+export const RUN_ACTIVE: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused', 'stepping', 'stopping', 'lost']);
+/** Phases in which Start creates a new run. */
 export const CAN_START: ReadonlySet<Phase> = new Set(['idle', 'done', 'stopped', 'failed']);
-/** Phases with a run that Stop can end. */
-export const CAN_STOP: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused']);
+/** Phases in which Stop ends the run. */
+export const CAN_STOP: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused', 'lost']);
 
 export const NO_WEBGPU_MESSAGE =
-  'v3lab needs WebGPU to train on your GPU, and this browser did not provide it. ' +
-  'WebGPU is available in Chrome and Edge 113+, Safari 26+, and Firefox 141+ on Windows.';
+  'This browser did not provide WebGPU, which v3lab uses to train on your GPU. WebGPU is available in ' +
+  'Chrome and Edge 113+, Safari 26+, and Firefox 141+ on Windows. On Linux, Chrome needs the ' +
+  '--enable-unsafe-webgpu flag (or chrome://flags → "Unsafe WebGPU Support").';
+
+/** Presets the slow CPU reference can run. */
+export const isMicroPreset = (name: string) => name.startsWith('micro');
+
+export const SAMPLE_LENGTH = 120;
+export const SAMPLES_SHOWN = 4;
+
+export interface Banner {
+  id: number;
+  kind: 'error' | 'info' | 'lost';
+  title: string;
+  lines: string[];
+}
+
+export interface ConfirmRequest {
+  testId: 'confirm-reset' | 'confirm-delete' | 'confirm-link';
+  title: string;
+  body: string;
+  confirmLabel: string;
+}
+
+export interface Progress {
+  step: number;
+  total: number | null;
+  loss: number | null;
+  valLoss: number | null;
+  tokensPerS: number | null;
+  etaS: number | null;
+}
+
+const NO_PROGRESS: Progress = { step: 0, total: null, loss: null, valLoss: null, tokensPerS: null, etaS: null };
 
 export interface LabState {
   phase: Phase;
-  /** The GPU adapter the worker acquired, e.g. "google / swiftshader". */
   adapter: string | null;
   backend: 'webgpu' | 'cpu' | null;
-  /** Why nothing can run (no WebGPU); shown instead of the adapter. */
-  unavailableReason: string | null;
-  presets: PresetInfo[];
-  form: RunForm;
-  formError: FormError | null;
-  run: RunInfo | null;
-  /** Every step's metrics of the current (or last) run, in step order. */
-  metrics: StepMetrics[];
-  summary: RunSummary | null;
-  /** The last error from the worker, shown in a banner until dismissed or a new run starts. */
-  error: string | null;
-  /** Steps per second over the current training segment (since the last Train/Resume). */
-  stepsPerSec: number | null;
+  features: string[];
 
-  connect(): Promise<void>;
-  setField(field: FormField, value: string): void;
-  /** Start a new run from the form, or resume a paused one. */
-  train(): Promise<void>;
+  // The config being edited (the next run, or the live settings of the current one).
+  presetName: string;
+  seedText: string;
+  draft: Draft;
+  evaluated: DraftEval;
+  seedError: string | null;
+  presetError: string | null;
+  hide: Panel[];
+
+  // The current run (also in `runs`); its metrics arrays are appended in place and `version` bumps.
+  run: RunRecord | null;
+  info: RunInfo | null;
+  columns: MetricColumns | null;
+  version: number;
+  progress: Progress;
+  sampling: boolean;
+
+  // History.
+  runs: RunRecord[];
+  runsVersion: number;
+  baselineId: string | null;
+  overlayIds: string[];
+
+  // View settings.
+  logY: boolean;
+  smoothing: number;
+  temperature: number;
+  prompt: string;
+
+  banners: Banner[];
+  confirm: ConfirmRequest | null;
+  shareUrl: string | null;
+  shareCopied: boolean;
+
+  boot(): Promise<void>;
+  useCpu(): Promise<void>;
+  setPreset(name: string): void;
+  setSeed(text: string): void;
+  setField(path: string, text: string): void;
+  commitField(path: string): Promise<void>;
+  loadTextFile(file: File): Promise<void>;
+  start(): Promise<void>;
   pause(): Promise<void>;
+  singleStep(): Promise<void>;
   stop(): Promise<void>;
-  reportError(err: unknown): void;
-  dismissError(): void;
+  reset(): Promise<void>;
+  continueFromCheckpoint(): Promise<void>;
+  sampleNow(): Promise<void>;
+  setTemperature(t: number): void;
+  setPrompt(p: string): void;
+  setLogY(on: boolean): void;
+  setSmoothing(s: number): void;
+  setBaseline(id: string): void;
+  toggleOverlay(id: string): void;
+  deleteRun(id: string): void;
+  exportRun(id: string): void;
+  exportWeights(id: string): Promise<void>;
+  importFile(file: File): Promise<void>;
+  copyShareLink(): Promise<void>;
+  answerConfirm(yes: boolean): void;
+  /** A share link typed into the address bar (hashchange). */
+  openLink(hash: string): void;
+  reportError(err: unknown, title?: string): void;
+  dismissBanner(id: number): void;
 }
 
 /** Text for an error thrown in the worker (comlink keeps name and message) or the page. */
 export function describeError(err: unknown): string {
   if (err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err)) {
     const e = err as { name?: string; message?: string };
-    const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+    const name = e.name && !['Error', 'ConfigError'].includes(e.name) ? `${e.name}: ` : '';
     return `${name}${e.message || 'unknown error'}`;
   }
   return String(err);
 }
 
-function isGpuUnavailable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { name?: string }).name === 'GpuUnavailableError';
+const errName = (err: unknown) => (typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined);
+const errMessage = (err: unknown) => (typeof err === 'object' && err !== null ? String((err as { message?: string }).message ?? '') : String(err));
+
+export function isDeviceLost(err: unknown): boolean {
+  return errName(err) === 'DeviceLostError' || errMessage(err).startsWith('GPU device lost');
 }
 
-// The worker client lives outside the state: it is not data to render.
+function presetConfig(name: string): RunConfig {
+  return (findPreset(name) ?? findPreset(DEFAULT_PRESET) ?? PRESETS[0]).config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker and run bookkeeping that is not rendered lives outside the state.
+
 let client: LabClient | null = null;
-let clientReady: Promise<LabClient> | null = null;
 let makeClient: () => LabClient = startLabWorker;
 /** Identifies the current run; results and metrics from older runs are ignored. */
 let runToken = 0;
-/** Stop pressed while createRun was still in flight. */
+let pauseRequested = false;
 let stopRequested = false;
-/** Anchor for the steps/s estimate: the first step seen in this training segment. */
+let sampleRequested = false;
+/** Resolves when the current training loop has ended (paused, stopped, done or failed). */
+let loopDone: Promise<void> = Promise.resolve();
+/** Metrics received but not yet folded into the state (flushed once per frame). */
+let pending: StepMetrics[] = [];
+let flushScheduled = false;
+/** Wall-clock anchor of this training segment, for the ETA. */
 let rateAnchor: { step: number; time: number } | null = null;
+let lastRunsBump = 0;
+/** What to do when the confirm dialog is answered yes. */
+let confirmAction: (() => void | Promise<void>) | null = null;
+let bannerSeq = 0;
+let persistence: RunPersistence | null = null;
+/** The end-of-run saves (status, checkpoint) in flight; a new run waits for them. */
+let finishing: Promise<void> = Promise.resolve();
 
 /** For tests: build the store's worker client some other way. */
 export function setLabClientFactory(factory: () => LabClient): void {
   makeClient = factory;
 }
 
+function ensureClient(): LabClient {
+  client ??= makeClient();
+  return client;
+}
+
 function dropClient(): void {
   client?.dispose();
   client = null;
-  clientReady = null;
 }
 
+const initialDraft = draftFromConfig(presetConfig(DEFAULT_PRESET));
+
 export const useLab = create<LabState>()((set, get) => {
-  /** The worker client, started and initialized (adapter acquired) on first use. */
-  function ready(): Promise<LabClient> {
-    if (clientReady) return clientReady;
-    const c = makeClient();
-    client = c;
-    clientReady = (async () => {
-      const info = await c.call((lab) => lab.init());
-      const presets = await c.call((lab) => lab.presets());
-      // Keep the chosen preset if this lab has it; otherwise fall back to the lab's first one.
-      const form = get().form;
-      const preset = presets.some((p) => p.name === form.preset) || presets.length === 0 ? form.preset : presets[0].name;
-      set({ adapter: info.adapter, backend: info.backend, unavailableReason: null, presets, form: { ...form, preset } });
-      return c;
-    })();
-    clientReady.catch(() => {
-      if (client === c) dropClient();
-    });
-    return clientReady;
+  const store = () => (persistence ??= new RunPersistence((err, what) => get().reportError(err, what)));
+
+  function banner(kind: Banner['kind'], title: string, lines: string[] = []): number {
+    const id = ++bannerSeq;
+    set((s) => ({ banners: [...s.banners.filter((b) => !(b.title === title && b.kind === kind)), { id, kind, title, lines }] }));
+    return id;
   }
 
-  /** The run ended in an error: keep its metrics, show the error, and use a fresh worker next time. */
-  function fail(token: number, err: unknown): void {
-    if (token !== runToken) return;
-    dropClient();
-    set({ phase: 'failed', error: describeError(err) });
+  function bumpRuns(): void {
+    lastRunsBump = performance.now();
+    set((s) => ({ runsVersion: s.runsVersion + 1 }));
   }
 
-  function onMetrics(token: number, batch: StepMetrics[]): void {
-    if (token !== runToken || batch.length === 0) return;
-    const last = batch[batch.length - 1];
-    const now = performance.now();
-    let stepsPerSec = get().stepsPerSec;
-    if (!rateAnchor) rateAnchor = { step: last.step, time: now };
-    else if (now > rateAnchor.time && last.step > rateAnchor.step) {
-      stepsPerSec = ((last.step - rateAnchor.step) * 1000) / (now - rateAnchor.time);
+  function setDraft(draft: Draft): void {
+    set({ draft, evaluated: evaluateDraft(draft) });
+  }
+
+  function loadPresetDraft(name: string, keepText: string): Draft {
+    return { ...draftFromConfig(presetConfig(name)), 'data.text': keepText };
+  }
+
+  // ---- metrics ----
+
+  function computeProgress(run: RunRecord, info: RunInfo | null): Progress {
+    const last = run.metrics.length ? run.metrics[run.metrics.length - 1] : null;
+    const step = last?.step ?? info?.step ?? 0;
+    const total = info?.totalSteps ?? run.config.train.steps;
+    let valLoss: number | null = null;
+    for (let i = run.metrics.length - 1; i >= 0; i--) {
+      if (run.metrics[i].val_loss !== null) {
+        valLoss = run.metrics[i].val_loss;
+        break;
+      }
     }
-    set((s) => ({ metrics: s.metrics.concat(batch), stepsPerSec }));
+    let etaS: number | null = null;
+    const now = performance.now();
+    if (rateAnchor && step > rateAnchor.step && now > rateAnchor.time) {
+      etaS = ((total - step) * (now - rateAnchor.time)) / 1000 / (step - rateAnchor.step);
+    } else if (last && last.tokens_per_s > 0) {
+      const tokensPerStep = run.config.data.batch_size * run.config.data.seq_len;
+      etaS = ((total - step) * tokensPerStep) / last.tokens_per_s;
+    }
+    if (step >= total) etaS = 0;
+    return { step, total, loss: last?.loss ?? null, valLoss, tokensPerS: last?.tokens_per_s ?? null, etaS };
   }
 
-  /** Train the current run until it finishes, pauses or stops. */
-  async function trainSegment(c: LabClient, token: number): Promise<void> {
-    rateAnchor = null;
-    set({ phase: 'training', stepsPerSec: null });
-    const callback = Comlink.proxy((batch: StepMetrics[]) => onMetrics(token, batch));
-    let summary: RunSummary;
-    try {
-      summary = await c.call((lab) => lab.train(callback));
-    } catch (err) {
-      fail(token, err);
+  function flushMetrics(): void {
+    flushScheduled = false;
+    const { run, columns, info } = get();
+    if (!pending.length || !run || !columns) {
+      pending = [];
       return;
     }
+    for (const m of pending) {
+      run.metrics.push(m);
+      columns.push(m);
+    }
+    const last = pending[pending.length - 1];
+    pending = [];
+    rateAnchor ??= { step: last.step, time: performance.now() };
+    set((s) => ({ version: s.version + 1, progress: computeProgress(run, info) }));
+    store().saveLater(run);
+    if (performance.now() - lastRunsBump > 1000) bumpRuns();
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    // Once per frame; the timeout covers hidden tabs, where animation frames stop.
+    const id = setTimeout(flushMetrics, 250);
+    requestAnimationFrame(() => {
+      clearTimeout(id);
+      if (flushScheduled) flushMetrics();
+    });
+  }
+
+  function metricsCallback(token: number) {
+    return Comlink.proxy((batch: StepMetrics[]) => {
+      if (token !== runToken || batch.length === 0) return;
+      pending.push(...batch);
+      scheduleFlush();
+    });
+  }
+
+  // ---- run lifecycle ----
+
+  async function saveStatus(run: RunRecord, status: RunRecord['status']): Promise<void> {
+    run.status = status;
+    bumpRuns();
+    await store().saveNow(run);
+  }
+
+  async function saveCheckpoint(run: RunRecord): Promise<void> {
+    if (!client) return;
+    try {
+      const bytes = await client.call((lab) => lab.checkpointSafetensors());
+      await store().putCheckpoint(run.id, bytes);
+    } catch (err) {
+      get().reportError(err, `Could not save the weights of ${run.name}`);
+    }
+  }
+
+  async function endRun(token: number, status: 'done' | 'stopped'): Promise<void> {
+    const run = get().run;
+    if (!run || token !== runToken) return;
+    flushMetrics();
+    set({ phase: status, progress: computeProgress(run, get().info) });
+    const work = (async () => {
+      await saveStatus(run, status);
+      await saveCheckpoint(run);
+    })();
+    finishing = work;
+    await work;
+  }
+
+  async function enterPaused(token: number): Promise<void> {
+    const run = get().run;
+    if (!run || token !== runToken) return;
+    flushMetrics();
+    set({ phase: 'paused' });
+    await saveStatus(run, 'paused');
+  }
+
+  async function onTrainError(token: number, err: unknown): Promise<void> {
     if (token !== runToken) return;
-    const { phase, run } = get();
-    const total = run?.totalSteps ?? summary.steps;
-    let next: Phase;
-    if (summary.stopped || phase === 'stopping') next = 'stopped';
-    else if (summary.steps >= total) next = 'done';
-    else next = 'paused';
-    set({ phase: next, summary });
+    flushMetrics();
+    const run = get().run;
+    if (isDeviceLost(err)) {
+      set({ phase: 'lost' });
+      banner('lost', 'The GPU device was lost. The run is paused and its data is kept.', [describeError(err)]);
+      if (run) await saveStatus(run, 'paused');
+      return;
+    }
+    if (err instanceof WorkerCrashedError) dropClient();
+    set({ phase: 'failed' });
+    banner('error', `The run failed: ${describeError(err)}`);
+    if (run) await saveStatus(run, 'failed');
+  }
+
+  async function takeSample(token: number): Promise<void> {
+    const { run, hide, temperature, prompt } = get();
+    if (!run || !client || hide.includes('samples')) return;
+    const step = get().progress.step;
+    set({ sampling: true });
+    try {
+      const text = await client.call((lab) => lab.sample({ prompt, length: SAMPLE_LENGTH, temperature, seed: (run.seed + step) >>> 0 }));
+      if (token !== runToken) return;
+      run.samples.push({ step, temperature, text });
+      set((s) => ({ version: s.version + 1 }));
+      store().saveLater(run);
+    } catch (err) {
+      if (token === runToken) get().reportError(err, 'Could not sample');
+    } finally {
+      set({ sampling: false });
+    }
+  }
+
+  /** Train the current run in chunks ending on eval steps, sampling between chunks. */
+  async function trainLoop(token: number): Promise<void> {
+    const c = client;
+    const run = get().run;
+    if (!c || !run) return;
+    pauseRequested = false;
+    sampleRequested = false;
+    rateAnchor = null;
+    set({ phase: 'training' });
+    await saveStatus(run, 'running');
+    for (;;) {
+      if (token !== runToken) return;
+      if (stopRequested) return endRun(token, 'stopped');
+      if (pauseRequested) return enterPaused(token);
+      const info = get().info;
+      const step = get().progress.step;
+      const every = info?.config?.train.eval_every ?? run.config.train.eval_every;
+      const maxSteps = every - (step % every);
+      let summary;
+      try {
+        summary = await c.call((lab) => lab.train(metricsCallback(token), { maxSteps }));
+      } catch (err) {
+        return onTrainError(token, err);
+      }
+      if (token !== runToken) return;
+      flushMetrics();
+      if (summary.reason === 'finished') {
+        await takeSample(token);
+        return endRun(token, 'done');
+      }
+      if (summary.reason === 'stopped' || stopRequested) return endRun(token, 'stopped');
+      if (summary.reason === 'max-steps' || sampleRequested) {
+        sampleRequested = false;
+        await takeSample(token);
+        rateAnchor = null; // sampling time is not training time
+        continue;
+      }
+      return enterPaused(token);
+    }
+  }
+
+  function runLoop(token: number): Promise<void> {
+    loopDone = trainLoop(token).catch((err) => get().reportError(err));
+    return loopDone;
+  }
+
+  /** Build a new run in the worker from the validated config; returns its token or null. */
+  async function createRun(): Promise<number | null> {
+    const s = get();
+    const config = s.evaluated.config;
+    const seed = parseSeed(s.seedText);
+    if (!config || 'error' in seed || s.presetError || !CAN_START.has(s.phase)) return null;
+    const c = client;
+    if (!c) return null;
+    const token = ++runToken;
+    pauseRequested = stopRequested = sampleRequested = false;
+    pending = [];
+    set({ phase: 'starting' });
+    await finishing;
+    const setVals: Record<string, string | number> = configDiff(presetConfig(s.presetName), config);
+    if (config.data.corpus === 'text') setVals['data.text'] = config.data.text;
+    let info: RunInfo;
+    try {
+      info = await c.call((lab) => lab.createRun({ preset: s.presetName, seed: seed.seed, set: setVals }));
+    } catch (err) {
+      if (token !== runToken) return null;
+      if (err instanceof WorkerCrashedError) dropClient();
+      set({ phase: 'idle' });
+      banner('error', `Could not start the run: ${describeError(err)}`);
+      return null;
+    }
+    if (token !== runToken) return null;
+    const runs = get().runs;
+    const run: RunRecord = {
+      id: newRunId(),
+      name: nextRunName(runs),
+      createdAt: Date.now(),
+      preset: info.preset,
+      seed: info.seed,
+      config: info.config ?? config,
+      metrics: [],
+      changes: [],
+      samples: [],
+      status: 'running',
+      adapter: info.adapter,
+      backend: info.backend,
+    };
+    set({
+      run,
+      info,
+      columns: new MetricColumns(),
+      version: get().version + 1,
+      runs: [...runs, run],
+      adapter: info.adapter || get().adapter,
+      progress: { ...NO_PROGRESS, total: info.totalSteps },
+    });
+    bumpRuns();
+    await store().saveNow(run);
+    if (stopRequested) {
+      await endRun(token, 'stopped');
+      return null;
+    }
+    return token;
+  }
+
+  /** Stop a training run and wait until it has halted (for Reset and non-live edits). */
+  async function haltRun(): Promise<void> {
+    const { phase } = get();
+    if (phase === 'training' || phase === 'pausing' || phase === 'stopping') {
+      stopRequested = true;
+      set({ phase: 'stopping' });
+      await client?.call((lab) => lab.stop()).catch(() => {});
+      await loopDone;
+    } else if (phase === 'paused' || phase === 'lost') {
+      await endRun(runToken, 'stopped');
+    } else if (phase === 'stepping') {
+      await loopDone;
+      await endRun(runToken, 'stopped');
+    }
+  }
+
+  async function resetRun(): Promise<void> {
+    await haltRun();
+    await finishing;
+    runToken++;
+    try {
+      await client?.call((lab) => lab.reset());
+    } catch (err) {
+      get().reportError(err, 'Could not reset the run');
+    }
+    pending = [];
+    set({
+      run: null,
+      info: null,
+      columns: null,
+      version: get().version + 1,
+      progress: NO_PROGRESS,
+      phase: get().phase === 'unavailable' ? 'unavailable' : client ? 'idle' : get().phase,
+    });
+  }
+
+  function askConfirm(req: ConfirmRequest, action: () => void | Promise<void>): void {
+    confirmAction = action;
+    set({ confirm: req });
+  }
+
+  /** Apply a decoded share link to the editor (preset, seed, values, hidden panels). */
+  function applyLink(link: DecodedLink): void {
+    const { state, problems, migrated } = link;
+    const draft = draftWith(loadPresetDraft(state.preset, get().draft['data.text'] ?? ''), state.set);
+    set({ presetName: state.preset, seedText: String(state.seed), seedError: null, hide: state.hide, presetError: null });
+    setDraft(draft);
+    checkPresetForBackend();
+    if (problems.length) banner('error', "This link has problems; the preset's values are used for these:", problems);
+    if (migrated.length) banner('info', 'This link is from an older version of the lab and was updated:', migrated);
+  }
+
+  function checkPresetForBackend(): void {
+    const { backend, presetName } = get();
+    set({ presetError: backend === 'cpu' && !isMicroPreset(presetName) ? 'the CPU reference runs micro presets only' : null });
+  }
+
+  function linkHash(): string {
+    const s = get();
+    const seed = parseSeed(s.seedText);
+    return encodeLink({
+      preset: s.presetName,
+      seed: 'seed' in seed ? seed.seed : 0,
+      set: draftDiff(presetConfig(s.presetName), s.draft),
+      hide: s.hide,
+    });
+  }
+
+  function download(name: string, data: BlobPart, type: string): void {
+    const url = URL.createObjectURL(new Blob([data], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  async function connect(backend: 'webgpu' | 'cpu'): Promise<void> {
+    set({ phase: 'connecting' });
+    const c = ensureClient();
+    try {
+      const r = await c.call((lab) => lab.init({ backend }));
+      set({ phase: 'idle', adapter: r.adapter, backend: r.backend, features: r.features });
+      checkPresetForBackend();
+    } catch (err) {
+      if (err instanceof WorkerCrashedError) dropClient();
+      if (backend === 'webgpu' && (errName(err) === 'GpuUnavailableError' || typeof navigator === 'undefined' || !('gpu' in navigator))) {
+        set({ phase: 'unavailable', adapter: null, backend: null });
+      } else {
+        set({ phase: 'unavailable', adapter: null, backend: null });
+        banner('error', `Could not start the ${backend === 'cpu' ? 'CPU reference' : 'GPU'}: ${describeError(err)}`);
+      }
+    }
   }
 
   return {
     phase: 'connecting',
     adapter: null,
     backend: null,
-    unavailableReason: null,
-    presets: [],
-    form: { ...DEFAULT_FORM },
-    formError: null,
+    features: [],
+    presetName: DEFAULT_PRESET,
+    seedText: '0',
+    draft: initialDraft,
+    evaluated: evaluateDraft(initialDraft),
+    seedError: null,
+    presetError: null,
+    hide: [],
     run: null,
-    metrics: [],
-    summary: null,
-    error: null,
-    stepsPerSec: null,
+    info: null,
+    columns: null,
+    version: 0,
+    progress: NO_PROGRESS,
+    sampling: false,
+    runs: [],
+    runsVersion: 0,
+    baselineId: null,
+    overlayIds: [],
+    logY: false,
+    smoothing: 0,
+    temperature: 0.8,
+    prompt: '',
+    banners: [],
+    confirm: null,
+    shareUrl: null,
+    shareCopied: false,
 
-    async connect() {
-      if (get().phase !== 'connecting' || clientReady) return;
-      try {
-        await ready();
-        set({ phase: 'idle' });
-      } catch (err) {
-        if (isGpuUnavailable(err) || typeof navigator === 'undefined' || !('gpu' in navigator)) {
-          set({ phase: 'unavailable', unavailableReason: `${NO_WEBGPU_MESSAGE} (${describeError(err)})` });
-        } else {
-          // Something else went wrong (worker failed to load, adapter request threw…): show it and
-          // let Train try again with a fresh worker.
-          set({ phase: 'idle', error: describeError(err) });
-        }
+    async boot() {
+      // The link first (so the panels show it at once), then history, then the GPU.
+      if (typeof location !== 'undefined' && location.hash.length > 1) applyLink(decodeLink(location.hash));
+      const listed = store()
+        .list()
+        .then(async (runs) => {
+          // Runs that were training when the page closed cannot continue: mark them stopped.
+          for (const r of runs) {
+            if (r.status === 'running' || r.status === 'paused') {
+              r.status = 'stopped';
+              await store().saveNow(r);
+            }
+          }
+          set((s) => ({ runs: sortRuns([...runs.filter((r) => !s.runs.some((x) => x.id === r.id)), ...s.runs]) }));
+          bumpRuns();
+        });
+      await Promise.all([listed, connect('webgpu')]);
+    },
+
+    async useCpu() {
+      if (RUN_ACTIVE.has(get().phase)) return;
+      await connect('cpu');
+    },
+
+    setPreset(name) {
+      const apply = () => {
+        set({ presetName: name });
+        setDraft(loadPresetDraft(name, get().draft['data.text'] ?? ''));
+        checkPresetForBackend();
+      };
+      if (RUN_ACTIVE.has(get().phase)) {
+        askConfirm(
+          { testId: 'confirm-reset', title: `Load preset ${name}?`, body: 'A new preset needs a new model: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and reset' },
+          async () => {
+            await resetRun();
+            apply();
+          },
+        );
+        return;
       }
+      apply();
     },
 
-    setField(field, value) {
-      set((s) => ({ form: { ...s.form, [field]: value }, formError: s.formError?.field === field ? null : s.formError }));
+    setSeed(text) {
+      const apply = () => {
+        const r = parseSeed(text);
+        set({ seedText: text, seedError: 'error' in r ? r.error : null });
+      };
+      if (RUN_ACTIVE.has(get().phase)) {
+        askConfirm(
+          { testId: 'confirm-reset', title: 'Change the seed?', body: 'A new seed needs a new model: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and reset' },
+          async () => {
+            await resetRun();
+            apply();
+          },
+        );
+        return;
+      }
+      apply();
     },
 
-    async train() {
+    setField(path, text) {
+      const f = findField(path);
+      if (!f) return;
+      const apply = () => setDraft({ ...get().draft, [path]: text });
+      if (!f.live && RUN_ACTIVE.has(get().phase)) {
+        askConfirm(
+          {
+            testId: 'confirm-reset',
+            title: `Change ${path}?`,
+            body: `${path} cannot change during a run (it needs a new model or new data). The current run will be stopped (it stays in the runs table) and reset.`,
+            confirmLabel: 'Stop and reset',
+          },
+          async () => {
+            await resetRun();
+            apply();
+          },
+        );
+        return;
+      }
+      apply();
+    },
+
+    async commitField(path) {
+      const f = findField(path);
+      const { info, run, phase, evaluated, draft } = get();
+      if (!f?.live || !info || !run || !RUN_ACTIVE.has(phase) || !client) return;
+      if (evaluated.errors[path]) return;
+      const raw = draft[path];
+      const current = info.config ? getPath(info.config, path) : getPath(run.config, path);
+      if (String(current) === raw) return;
+      let change: LiveChange;
+      try {
+        change = await client.call((lab) => lab.setLive(path, raw));
+      } catch (err) {
+        get().reportError(err, `Could not change ${path}`);
+        return;
+      }
+      if (get().run !== run) return;
+      run.changes.push(change);
+      const [sec, key] = path.split('.');
+      const cfg = structuredClone(get().info?.config ?? run.config) as unknown as Record<string, Record<string, unknown>>;
+      cfg[sec][key] = change.value;
+      set((s) => ({ info: s.info ? { ...s.info, config: cfg as unknown as RunConfig } : s.info, version: s.version + 1 }));
+      store().saveLater(run);
+    },
+
+    async loadTextFile(file) {
+      const MAX = FIELDS.find((f) => f.path === 'data.text');
+      const max = MAX && MAX.kind === 'string' ? MAX.maxLength : Infinity;
+      // A character is at least one byte of UTF-8: a file this big cannot fit; don't even read it.
+      if (file.size > max * 4) {
+        set({ evaluated: { ...get().evaluated, config: null, errors: { ...get().evaluated.errors, 'data.text': `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${max.toLocaleString('en-US')} characters` } } });
+        return;
+      }
+      const text = await file.text();
+      get().setField('data.text', text);
+    },
+
+    async start() {
       const { phase } = get();
       if (phase === 'paused') {
-        if (client) await trainSegment(client, runToken);
+        await runLoop(runToken);
         return;
       }
-      if (!CAN_START.has(phase)) return;
-
-      const parsed = parseRunForm(get().form, get().presets.map((p) => p.name));
-      if (!parsed.ok) {
-        set({ formError: parsed.error });
-        return;
-      }
-      const token = ++runToken;
-      stopRequested = false;
-      set({ phase: 'starting', formError: null, error: null, run: null, summary: null, metrics: [], stepsPerSec: null });
-      let c: LabClient;
-      let run: RunInfo;
-      try {
-        c = await ready();
-        run = await c.call((lab) => lab.createRun(parsed.options));
-      } catch (err) {
-        if (isGpuUnavailable(err)) set({ phase: 'unavailable', unavailableReason: `${NO_WEBGPU_MESSAGE} (${describeError(err)})` });
-        else fail(token, err);
-        return;
-      }
-      if (token !== runToken) return;
-      set({ run, adapter: run.adapter || get().adapter });
-      if (stopRequested) {
-        set({ phase: 'stopped' });
-        return;
-      }
-      await trainSegment(c, token);
+      const token = await createRun();
+      if (token !== null) await runLoop(token);
     },
 
     async pause() {
       if (get().phase !== 'training' || !client) return;
+      pauseRequested = true;
       set({ phase: 'pausing' });
       try {
         await client.call((lab) => lab.pause());
       } catch (err) {
-        fail(runToken, err);
+        get().reportError(err, 'Could not pause');
       }
+    },
+
+    async singleStep() {
+      const { phase } = get();
+      let token = runToken;
+      if (CAN_START.has(phase)) {
+        const t = await createRun();
+        if (t === null) return;
+        token = t;
+        await enterPaused(token);
+      } else if (phase !== 'paused') return;
+      const c = client;
+      const run = get().run;
+      if (!c || !run) return;
+      set({ phase: 'stepping' });
+      const work = (async () => {
+        let m: StepMetrics;
+        try {
+          m = await c.call((lab) => lab.step());
+        } catch (err) {
+          return onTrainError(token, err);
+        }
+        if (token !== runToken) return;
+        pending.push(m);
+        rateAnchor = null;
+        flushMetrics();
+        const total = get().info?.totalSteps ?? run.config.train.steps;
+        if (m.step >= total) return endRun(token, 'done');
+        set({ phase: 'paused' });
+      })();
+      loopDone = work;
+      await work;
     },
 
     async stop() {
@@ -250,36 +787,253 @@ export const useLab = create<LabState>()((set, get) => {
         stopRequested = true;
         return;
       }
+      if (phase === 'paused' || phase === 'lost') {
+        await endRun(runToken, 'stopped');
+        return;
+      }
+      stopRequested = true;
       set({ phase: 'stopping' });
-      const token = runToken;
       try {
         await client?.call((lab) => lab.stop());
       } catch (err) {
-        fail(token, err);
+        get().reportError(err, 'Could not stop');
+      }
+    },
+
+    async reset() {
+      await resetRun();
+    },
+
+    async continueFromCheckpoint() {
+      const c = client;
+      const run = get().run;
+      if (get().phase !== 'lost' || !c || !run) return;
+      set((s) => ({ banners: s.banners.filter((b) => b.kind !== 'lost') }));
+      const token = runToken;
+      try {
+        const ckpt = await c.call((lab) => lab.lastCheckpoint());
+        if (!ckpt) {
+          banner('error', 'There is no checkpoint to continue from yet (one is taken every train.checkpoint_every steps). Start the run again.');
+          await endRun(token, 'stopped');
+          return;
+        }
+        const info = await c.call((lab) => lab.restore(ckpt));
+        if (token !== runToken) return;
+        // Metrics after the checkpoint will be produced again: drop them.
+        const keep = run.metrics.filter((m) => m.step <= info.step);
+        run.metrics.length = 0;
+        run.metrics.push(...keep);
+        set((s) => ({ info, columns: MetricColumns.from(run.metrics), version: s.version + 1, progress: computeProgress(run, info) }));
+      } catch (err) {
+        if (isDeviceLost(err)) {
+          set({ phase: 'lost' });
+          banner('lost', 'The GPU device is still lost.', [describeError(err)]);
+        } else {
+          set({ phase: 'failed' });
+          banner('error', `Could not continue from the checkpoint: ${describeError(err)}`);
+          await saveStatus(run, 'failed');
+        }
         return;
       }
-      // A paused run has no train() in flight to report the stop: end it here.
-      if (phase === 'paused' && token === runToken) set({ phase: 'stopped' });
+      await runLoop(token);
     },
 
-    reportError(err) {
-      set({ error: describeError(err) });
+    async sampleNow() {
+      const { phase, info } = get();
+      if (!info || get().sampling) return;
+      if (phase === 'training') {
+        sampleRequested = true;
+        await client?.call((lab) => lab.pause()).catch(() => {});
+        return;
+      }
+      if (phase === 'paused' || phase === 'done' || phase === 'stopped') await takeSample(runToken);
     },
 
-    dismissError() {
-      set({ error: null });
+    setTemperature(t) {
+      set({ temperature: t });
+    },
+    setPrompt(p) {
+      set({ prompt: p });
+    },
+    setLogY(on) {
+      set({ logY: on });
+    },
+    setSmoothing(v) {
+      set({ smoothing: v });
+    },
+
+    setBaseline(id) {
+      set({ baselineId: id });
+    },
+
+    toggleOverlay(id) {
+      set((s) => ({ overlayIds: s.overlayIds.includes(id) ? s.overlayIds.filter((x) => x !== id) : [...s.overlayIds, id] }));
+    },
+
+    deleteRun(id) {
+      const run = get().runs.find((r) => r.id === id);
+      if (!run) return;
+      if (get().run?.id === id && RUN_ACTIVE.has(get().phase)) {
+        banner('info', `${run.name} is the current run: stop or reset it before deleting it.`);
+        return;
+      }
+      askConfirm(
+        { testId: 'confirm-delete', title: `Delete ${run.name}?`, body: 'Its config, metrics, samples and weights are removed from this browser. Export it first to keep a copy.', confirmLabel: 'Delete' },
+        async () => {
+          set((s) => ({
+            runs: s.runs.filter((r) => r.id !== id),
+            overlayIds: s.overlayIds.filter((x) => x !== id),
+            baselineId: s.baselineId === id ? null : s.baselineId,
+            ...(s.run?.id === id ? { run: null, info: null, columns: null, progress: NO_PROGRESS } : {}),
+          }));
+          bumpRuns();
+          await store().delete(id);
+        },
+      );
+    },
+
+    exportRun(id) {
+      const run = get().runs.find((r) => r.id === id);
+      if (!run) return;
+      try {
+        download(`${fileSafe(run.name)}.v3lab.json`, exportRunJson(run), 'application/json');
+      } catch (err) {
+        get().reportError(err, `Could not export ${run.name}`);
+      }
+    },
+
+    async exportWeights(id) {
+      const run = get().runs.find((r) => r.id === id);
+      if (!run) return;
+      const bytes = await store().getCheckpoint(id);
+      if (!bytes) {
+        banner('info', `${run.name} has no saved weights (they are saved when a run finishes or is stopped).`);
+        return;
+      }
+      download(`${fileSafe(run.name)}.safetensors`, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+    },
+
+    async importFile(file) {
+      try {
+        if (file.name.endsWith('.safetensors')) {
+          const bytes = new Uint8Array(await file.arrayBuffer());
+          const c = ensureClient();
+          const head = await c.call((lab) => lab.inspectSafetensors(bytes));
+          const run: RunRecord = {
+            id: newRunId(),
+            name: file.name.replace(/\.safetensors$/, ''),
+            createdAt: Date.now(),
+            preset: head.preset,
+            seed: head.seed,
+            config: head.config,
+            metrics: [],
+            changes: [],
+            samples: [],
+            status: 'stopped',
+            adapter: 'imported weights',
+            backend: 'webgpu',
+          };
+          set((s) => ({ runs: [...s.runs, run] }));
+          bumpRuns();
+          await store().saveNow(run);
+          await store().putCheckpoint(run.id, bytes);
+          banner('info', `Imported the weights in ${file.name} (step ${head.step}) as ${run.name}.`);
+          return;
+        }
+        const run = importRunJson(await file.text());
+        if (get().runs.some((r) => r.id === run.id)) {
+          run.id = newRunId();
+          run.name = `${run.name} (copy)`;
+        }
+        if (run.status === 'running' || run.status === 'paused') run.status = 'stopped';
+        set((s) => ({ runs: sortRuns([...s.runs, run]) }));
+        bumpRuns();
+        await store().saveNow(run);
+      } catch (err) {
+        banner('error', `Could not import ${file.name}: ${describeError(err)}`);
+      }
+    },
+
+    async copyShareLink() {
+      const url = `${location.origin}${location.pathname}#${linkHash()}`;
+      let copied = false;
+      try {
+        if (navigator.clipboard?.writeText) {
+          await Promise.race([navigator.clipboard.writeText(url), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000))]);
+          copied = true;
+        }
+      } catch {
+        copied = false;
+      }
+      set({ shareUrl: url, shareCopied: copied });
+    },
+
+    openLink(hash) {
+      const link = decodeLink(hash);
+      if (RUN_ACTIVE.has(get().phase)) {
+        askConfirm(
+          { testId: 'confirm-link', title: 'Open this link?', body: 'The link sets up a new run: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and open' },
+          async () => {
+            await resetRun();
+            applyLink(link);
+          },
+        );
+        return;
+      }
+      applyLink(link);
+    },
+
+    answerConfirm(yes) {
+      const action = confirmAction;
+      confirmAction = null;
+      set({ confirm: null });
+      if (yes && action) void Promise.resolve(action()).catch((err) => get().reportError(err));
+    },
+
+    reportError(err, title) {
+      banner('error', title ? `${title}: ${describeError(err)}` : describeError(err));
+    },
+
+    dismissBanner(id) {
+      set((s) => ({ banners: s.banners.filter((b) => b.id !== id) }));
     },
   };
 });
 
-/** Debug/test handle: `window.__v3lab.metrics()` etc. Read-only views of the store. */
+/** Keep the URL hash in step with the editor (replaceState: no history entries, no hashchange). */
+export function syncHash(): () => void {
+  let last = '';
+  const write = () => {
+    const s = useLab.getState();
+    const seed = parseSeed(s.seedText);
+    const hash = encodeLink({ preset: s.presetName, seed: 'seed' in seed ? seed.seed : 0, set: draftDiff(presetConfig(s.presetName), s.draft), hide: s.hide });
+    if (hash !== last) {
+      last = hash;
+      history.replaceState(history.state, '', `#${hash}`);
+    }
+  };
+  const unsub = useLab.subscribe((s, prev) => {
+    if (s.draft !== prev.draft || s.presetName !== prev.presetName || s.seedText !== prev.seedText || s.hide !== prev.hide) write();
+  });
+  return unsub;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debug/test handle: `window.__v3lab.metrics()` etc. Read-only views plus the chart bench.
+
 export interface V3LabDebug {
   metrics(): StepMetrics[];
   phase(): Phase;
-  run(): RunInfo | null;
-  summary(): RunSummary | null;
+  run(): RunRecord | null;
+  info(): RunInfo | null;
   adapter(): string | null;
-  error(): string | null;
+  errors(): string[];
+  changes(): LiveChange[];
+  runs(): Array<{ id: string; name: string; status: string; steps: number; metrics: number }>;
+  config(): RunConfig | null;
+  /** Resolves once every pending IndexedDB write has landed. */
+  flushed(): Promise<void>;
+  chartBench(points: number): Promise<{ points: number; setDataMs: number; redrawMs: number }>;
 }
 
 declare global {
@@ -291,11 +1045,29 @@ declare global {
 export function exposeDebugHandle(target: Window): void {
   const s = () => useLab.getState();
   target.__v3lab = {
-    metrics: () => s().metrics,
+    metrics: () => s().run?.metrics ?? [],
     phase: () => s().phase,
     run: () => s().run,
-    summary: () => s().summary,
+    info: () => s().info,
     adapter: () => s().adapter,
-    error: () => s().error,
+    errors: () => s().banners.filter((b) => b.kind !== 'info').map((b) => [b.title, ...b.lines].join('\n')),
+    changes: () => s().run?.changes ?? [],
+    runs: () => s().runs.map((r) => ({ id: r.id, name: r.name, status: r.status, steps: stepsDone(r), metrics: r.metrics.length })),
+    config: () => s().evaluated.config,
+    async flushed() {
+      await finishing;
+      await persistence?.flush();
+    },
+    async chartBench(points) {
+      const { benchChartRedraw } = await import('./charts/bench');
+      const box = document.createElement('div');
+      box.style.cssText = 'position:fixed;left:0;top:0;width:900px;height:320px;z-index:-1;opacity:0;pointer-events:none';
+      document.body.appendChild(box);
+      try {
+        return await benchChartRedraw(box, points);
+      } finally {
+        box.remove();
+      }
+    },
   };
 }
