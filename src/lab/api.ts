@@ -112,6 +112,11 @@ export interface LabApi {
   setLive(path: string, value: string | number): Promise<LiveChange>;
   /** Generate text from the current model (host-side sampling from GPU logits). */
   sample(opts: SampleOptions): Promise<string>;
+  /**
+   * Attention probabilities of one layer/head on a text (≤ seq_len characters from the
+   * vocabulary): probs is row-major [T, T], row = query position (for the heatmap).
+   */
+  attentionPattern(opts: { text: string; layer: number; head: number }): Promise<{ tokens: string[]; probs: Float32Array }>;
   /** Host copy of the run (weights, optimizer, sampler): for export and device-loss recovery. */
   checkpoint(opts?: { weightsOnly?: boolean }): Promise<Checkpoint>;
   /** The most recent automatic checkpoint (taken every `train.checkpoint_every` steps), if any. */

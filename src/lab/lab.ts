@@ -219,6 +219,17 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       }
     },
 
+    async attentionPattern(opts: { text: string; layer: number; head: number }) {
+      const t = current();
+      if (running) throw new Error('pause the run to inspect attention');
+      running = true;
+      try {
+        return await t.attentionPattern(opts.text, opts.layer, opts.head);
+      } finally {
+        running = false;
+      }
+    },
+
     async checkpoint(opts = {}): Promise<Checkpoint> {
       const t = current();
       return t.checkpoint(info!.preset, opts.weightsOnly ?? false);

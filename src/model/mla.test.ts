@@ -7,7 +7,7 @@ import { findPreset } from '../lab/presets';
 import { cpu, gpuBackend } from '../test/gpu';
 import { kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from './config';
 import { MlaDecoder } from './decode';
-import { forward, initParams } from './model';
+import { attentionPattern, forward, initParams } from './model';
 
 const V = 23;
 
@@ -81,4 +81,30 @@ describe('MLA', () => {
     expect(kvCacheValuesPerLayer(v3)).toBe(576);
     expect(mhaEquivalentValuesPerLayer(v3)).toBe(128 * (192 + 128));
   });
+});
+
+describe('attention pattern (lab heatmap)', () => {
+  for (const name of ['micro-mla', 'micro-dense']) {
+    it(`is a causal row-stochastic matrix, GPU = CPU (${name})`, async () => {
+      const c = config(name, { num_key_value_heads: 2 });
+      const T = 19;
+      const rng = new Rng(5);
+      const ids = Int32Array.from({ length: T }, () => rng.int(0, V - 1));
+      const run = async (be: Backend) => {
+        const params = initParams(be, c, new Rng(2));
+        return (await attentionPattern(params, c, be.fromArray(ids, [1, T], 'i32'), 1, 3).read()) as Float64Array;
+      };
+      const a = await run(cpu);
+      const g = await run(await gpuBackend());
+      for (let i = 0; i < T; i++) {
+        let sum = 0;
+        for (let j = 0; j < T; j++) {
+          if (j > i) expect(a[i * T + j]).toBe(0);
+          sum += a[i * T + j];
+          expect(Math.abs(g[i * T + j] - a[i * T + j])).toBeLessThan(1e-5);
+        }
+        expect(sum).toBeCloseTo(1, 12);
+      }
+    });
+  }
 });

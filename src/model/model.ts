@@ -10,7 +10,7 @@ import * as op from '../engine/ops';
 import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { headDim, parameterShapes, type ModelConfig } from './config';
-import { mlaAttention, type ParamGetter } from './mla';
+import { mlaAttention, mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
 
 export type Params = Map<string, Tensor>;
 
@@ -67,6 +67,54 @@ export function forward(params: Params, c: ModelConfig, ids: Tensor): Tensor {
   }
   x = op.rmsnorm(x, p('model.norm.weight'), c.rms_norm_eps);
   return op.linear(x, p('lm_head.weight'));
+}
+
+/**
+ * Attention probabilities [T, T] of one head of one layer for a single sequence ids [1, T]
+ * (for the lab's heatmap): the same q and k the layer uses, causal softmax of q·kᵀ·scale.
+ */
+export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, layer: number, head: number): Tensor {
+  const [B, T] = ids.shape;
+  if (B !== 1) throw new Error('attentionPattern: one sequence at a time');
+  if (!Number.isInteger(layer) || layer < 0 || layer >= c.num_hidden_layers) throw new Error(`attentionPattern: layer ${layer} is not in [0, ${c.num_hidden_layers})`);
+  if (!Number.isInteger(head) || head < 0 || head >= c.num_attention_heads) throw new Error(`attentionPattern: head ${head} is not in [0, ${c.num_attention_heads})`);
+  const p = getter(params);
+  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
+  let x = op.embedding(p('model.embed_tokens.weight'), ids);
+  for (let l = 0; l < layer; l++) {
+    const pre = `model.layers.${l}`;
+    x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
+    x = op.add(x, ffn(p, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
+  }
+  const pre = `model.layers.${layer}.self_attn`;
+  const h = op.rmsnorm(x, p(`model.layers.${layer}.input_layernorm.weight`), c.rms_norm_eps);
+  const { q, k, scale } = c.attention === 'mla' ? mlaQueryKey(p, c, pre, h, T) : mhaQueryKey(p, c, pre, h, T);
+  // q [1, T, H, dq], k [1, T, Hk, dq] → this head's rows [1, T, dq] (GQA: its kv head).
+  const [, , H, dq] = q.shape;
+  const Hk = k.shape[2];
+  const row = (t: Tensor, heads: number, i: number) => op.view(op.sliceLast(op.view(t, [T, heads * dq]), i * dq, dq), [1, T, dq]);
+  const qh = row(q, H, head);
+  const kh = row(k, Hk, Math.floor(head / (H / Hk)));
+  const scores = op.scale(op.matmul(qh, kh, { transB: true }), scale);
+  return op.view(op.softmax(scores, 0), [T, T]);
+}
+
+function mhaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: number) {
+  const hd = headDim(c);
+  const q = op.rope(op.view(op.linear(x, p(`${pre}.q_proj.weight`)), [1, T, c.num_attention_heads, hd]), c.rope_theta);
+  const k = op.rope(op.view(op.linear(x, p(`${pre}.k_proj.weight`)), [1, T, c.num_key_value_heads, hd]), c.rope_theta);
+  return { q, k, scale: 1 / Math.sqrt(hd) };
+}
+
+function mlaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: number) {
+  const H = c.num_attention_heads;
+  const dn = c.qk_nope_head_dim;
+  const dr = c.qk_rope_head_dim;
+  const q = mlaQuery(p, c, pre, x, 1, T);
+  const { latent, kpe } = mlaLatent(p, c, pre, x, 1, T);
+  const kv = op.view(op.linear(latent, p(`${pre}.kv_b_proj.weight`)), [1, T, H, dn + c.v_head_dim]);
+  const kpeHeads = op.view(op.repeatMiddle(op.view(kpe, [T, 1, dr]), H), [1, T, H, dr]);
+  return { q: op.concatLast(q.nope, q.pe), k: op.concatLast(op.sliceLast(kv, 0, dn), kpeHeads), scale: mlaScale(c) };
 }
 
 /** Mean next-token cross-entropy of a batch. */

@@ -9,7 +9,7 @@ import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
 import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
-import { forward, initParams, lossOf, type Params } from '../model/model';
+import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
 import type { Checkpoint } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
 import { generateCorpus, validateUserText } from './data/corpora';
@@ -174,6 +174,23 @@ export class Trainer {
       ids.push(sampleIndex(row, temperature, rng));
     }
     return tok.decode(ids.slice(start));
+  }
+
+  /** Attention probabilities [T, T] of one layer and head on `text`. */
+  async attentionPattern(text: string, layer: number, head: number): Promise<{ tokens: string[]; probs: Float32Array }> {
+    const tok = this.tokenizer;
+    const chars = Array.from(text);
+    const bad = [...new Set(chars.filter((ch) => !tok.chars.includes(ch)))];
+    if (bad.length) throw new Error(`attention pattern: text has characters outside the vocabulary: ${bad.map((ch) => JSON.stringify(ch)).join(' ')}`);
+    if (chars.length < 1 || chars.length > this.cfg.data.seq_len) throw new Error(`attention pattern: text must be 1..${this.cfg.data.seq_len} characters (data.seq_len), got ${chars.length}`);
+    const scope = new Scope();
+    try {
+      const ids = this.be.fromArray(tok.encode(text), [1, chars.length], 'i32');
+      const probs = Float32Array.from(await attentionPattern(this.params, this.model, ids, layer, head).read());
+      return { tokens: chars, probs };
+    } finally {
+      scope.end();
+    }
   }
 
   dispose(): void {
