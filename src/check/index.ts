@@ -7,6 +7,10 @@ import { embeddingChecks } from './embedding';
 import { layoutChecks } from './layout';
 import { matmulChecks } from './matmul';
 import { mlaChecks } from './mla';
+import { moeChecks } from './moe';
+import { moeAuxChecks } from './moe_aux';
+import { moeDispatchChecks } from './moe_dispatch';
+import { moeRouteChecks } from './moe_route';
 import { reduceChecks } from './reduce';
 import { rmsnormChecks } from './rmsnorm';
 import { ropeChecks } from './rope';
@@ -27,9 +31,21 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...layoutChecks,
   ...xentChecks,
   ...adamwChecks,
+  ...moeRouteChecks,
+  ...moeDispatchChecks,
+  ...moeAuxChecks,
+  ...moeChecks,
   ...mlaChecks,
 ];
 
 export function findCheck(name: string): OpCheck | undefined {
   return OP_CHECKS.find((c) => c.name === name);
+}
+
+/** The checks `--op NAME` selects: 'all'; an exact name; or a family — 'moe' runs moe, moeRoute, moePlan, …. */
+export function selectChecks(name: string): OpCheck[] {
+  if (name === 'all') return [...OP_CHECKS];
+  const exact = OP_CHECKS.filter((c) => c.name === name);
+  const family = OP_CHECKS.filter((c) => c.name !== name && c.name.startsWith(name) && /[A-Z_]/.test(c.name[name.length] ?? ''));
+  return [...exact, ...family];
 }

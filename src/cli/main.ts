@@ -69,7 +69,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     strict: true,
   });
   // A share link gives preset, seed and settings; explicit flags override it.
-  let linked: { preset: string; seed: number; set: Record<string, string | number> } | null = null;
+  let linked: { preset: string; seed: number; set: Record<string, string | number | boolean> } | null = null;
   if (values.link !== undefined) {
     const { decodeLink } = await import('../lab/share');
     const d = decodeLink(values.link);
@@ -84,7 +84,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   }
   const steps = values.steps === undefined ? undefined : parseIntArg('steps', values.steps, 1);
   const seed = values.seed === undefined && linked ? linked.seed : parseIntArg('seed', values.seed, 0, 0);
-  const set: Record<string, string | number> = { ...(linked?.set ?? {}), ...parseSets(values.set) };
+  const set: Record<string, string | number | boolean> = { ...(linked?.set ?? {}), ...parseSets(values.set) };
   const json = values.json;
   const backendKind = values.backend!;
   if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
@@ -121,10 +121,10 @@ async function cmdCheck(argv: string[]): Promise<number> {
     options: { op: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, cases: { type: 'string' } },
     strict: true,
   });
-  const { OP_CHECKS, findCheck } = await import('../check/index');
+  const { OP_CHECKS, selectChecks } = await import('../check/index');
   if (!values.op) throw new UsageError(`--op is required: one of all, ${OP_CHECKS.map((c) => c.name).join(', ')}`);
-  const checks = values.op === 'all' ? OP_CHECKS : [findCheck(values.op)];
-  if (!checks[0]) throw new UsageError(`unknown op "${values.op}" (available: all, ${OP_CHECKS.map((c) => c.name).join(', ')})`);
+  const checks = selectChecks(values.op);
+  if (!checks.length) throw new UsageError(`unknown op "${values.op}" (available: all, ${OP_CHECKS.map((c) => c.name).join(', ')})`);
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const cases = parseIntArg('cases', values.cases, 1, 3);
   const { runCheck } = await import('../check/harness');
@@ -135,7 +135,7 @@ async function cmdCheck(argv: string[]): Promise<number> {
   let failed = 0;
   const e = (x: number | null) => (x === null ? '-' : x.toExponential(2));
   for (const check of checks) {
-    for (const r of await runCheck(check!, seed, cpu, gpu, cases)) {
+    for (const r of await runCheck(check, seed, cpu, gpu, cases)) {
       if (!r.ok) failed++;
       if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
@@ -178,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'fields':
       for (const f of FIELDS) {
-        const range = f.kind === 'enum' ? f.options.join('|') : f.kind === 'string' ? `text ≤ ${f.maxLength} chars` : `${f.kind} [${f.min}, ${f.max}]`;
+        const range = f.kind === 'enum' ? f.options.join('|') : f.kind === 'bool' ? 'true|false' : f.kind === 'string' ? `text ≤ ${f.maxLength} chars` : `${f.kind} [${f.min}, ${f.max}]`;
         process.stdout.write(`${f.path.padEnd(26)} ${range.padEnd(28)} ${f.live ? 'live ' : '     '} ${f.help}\n`);
       }
       return 0;

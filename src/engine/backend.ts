@@ -42,6 +42,33 @@ export interface AttentionShape {
   scale: number;
 }
 
+/** DeepSeekMoE routing (spec §2). */
+export interface RouteConfig {
+  /** Expert groups (n_group); experts e belong to group floor(e / (E / nGroup)). */
+  nGroup: number;
+  /** Groups kept per token (topk_group). */
+  topkGroup: number;
+  /** Experts per token (num_experts_per_tok). */
+  topK: number;
+  /** Normalize the chosen scores to sum to 1 (norm_topk_prob). */
+  normTopk: boolean;
+  /** routed_scaling_factor, applied after normalization. */
+  scale: number;
+}
+
+/**
+ * The dispatch plan of one MoE layer for N tokens × K choices (M = N·K assignments):
+ * slots are the assignments sorted by expert, then by assignment index a = n·K + k.
+ */
+export interface MoePlan {
+  /** i32 [E + 1]: expert e owns slots [offsets[e], offsets[e+1]). offsets[E] = M. */
+  offsets: Tensor;
+  /** i32 [M]: the assignment a = n·K + k in each slot (token n = a / K). */
+  slotAssign: Tensor;
+  /** i32 [M]: the slot of each assignment (inverse of slotAssign). */
+  assignSlot: Tensor;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable description of the device, e.g. the adapter name. */
@@ -140,6 +167,52 @@ export interface Backend {
   /** silu(g) · u. */
   swiglu(g: Tensor, u: Tensor): Tensor;
   swigluBackward(g: Tensor, u: Tensor, dy: Tensor): { dg: Tensor; du: Tensor };
+
+  // ---- mixture of experts (routing: moe_route family; dispatch/combine: moe_dispatch family) ----
+  /** y = σ(x), stable for large |x|. */
+  sigmoid(x: Tensor): Tensor;
+  /** dx = dy · y · (1 − y) for y = σ(x). */
+  sigmoidBackward(y: Tensor, dy: Tensor): Tensor;
+  /**
+   * Group-limited top-K routing for scores [N, E] with a selection-only bias [E]:
+   *   sel = scores + bias; group score = sum of the top-2 sel in the group (the single sel if a
+   *   group has one expert); keep the topkGroup best groups; take the topK best sel among their
+   *   experts. Ties break to the lower group / expert index. idx i32 [N, K] lists the chosen
+   *   experts in decreasing sel order. weight [N, K] = scores[idx] (the ORIGINAL scores, no
+   *   bias), divided by their sum when normTopk, times scale.
+   */
+  moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor };
+  /** Gradient of weight with respect to scores (zero for experts not chosen): [N, E]. */
+  moeRouteBackward(scores: Tensor, idx: Tensor, dWeight: Tensor, r: RouteConfig): Tensor;
+  /** The dispatch plan for idx i32 [N, K] over E experts (deterministic counting sort). */
+  moePlan(idx: Tensor, experts: number): MoePlan;
+  /** Loss-free balancing, in place: c_e = tokens routed to e (from offsets), b_e += γ·sign(mean(c) − c_e). */
+  moeBiasUpdate(bias: Tensor, offsets: Tensor, gamma: number): void;
+  /** out[m, :] = x[slotAssign[m] / K, :]. x [N, d] → [M, d] (each expert's tokens contiguous). */
+  moeGather(x: Tensor, plan: MoePlan, K: number): Tensor;
+  /** dx[n, :] = Σ_k dy[assignSlot[n·K + k], :], summed in k order. dy [M, d] → [N, d]. */
+  moeGatherBackward(dy: Tensor, plan: MoePlan, K: number): Tensor;
+  /**
+   * Grouped GEMM over the plan's expert segments, x [M, a] and w [E, b, a] (HF [out, in]
+   * per expert): transW → y_seg = x_seg · W_eᵀ [M, b]; with w [E, a, b] and !transW →
+   * y_seg = x_seg · W_e [M, b] (the input-gradient direction).
+   */
+  moeGroupedMatmul(x: Tensor, w: Tensor, plan: MoePlan, transW: boolean): Tensor;
+  /** dW_e = Σ over segment rows of dyᵀ·x: dy [M, b], x [M, a] → [E, b, a] (zeros for idle experts). */
+  moeGroupedWeightGrad(dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor;
+  /** out[n, :] = Σ_k weight[n, k] · y[assignSlot[n·K + k], :] in k order. y [M, d], weight [N, K] → [N, d]. */
+  moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor;
+  /** dy[slot] = weight[a] · dOut[n] and dWeight[n, k] = dOut[n] · y[assignSlot[a]], a = n·K + k. */
+  moeCombineBackward(y: Tensor, weight: Tensor, plan: MoePlan, dOut: Tensor): { dy: Tensor; dWeight: Tensor };
+
+  /**
+   * Sequence-wise balance loss per sequence (V3 eqs. 17–20; the indicator uses the routed idx):
+   * scores [B, T, E], idx i32 [B, T, K] → [B], L_b = Σ_i f_i·P_i with
+   * f_i = E/(K·T)·#{t : i ∈ idx[b, t]}, P_i = (1/T)·Σ_t s[b,t,i] / Σ_j s[b,t,j].
+   */
+  moeAuxLoss(scores: Tensor, idx: Tensor): Tensor;
+  /** dScores[b,t,j] = dL[b]/T · (f_j/S_t − Σ_i f_i·s[b,t,i]/S_t²), S_t = Σ_j s[b,t,j]; f held constant. */
+  moeAuxLossBackward(scores: Tensor, idx: Tensor, dL: Tensor): Tensor;
 
   // ---- loss ----
   /**

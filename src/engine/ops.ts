@@ -2,7 +2,7 @@
 // shapes), runs the backend's forward, and, while a Tape is recording and an input needs a
 // gradient, records how to push the output's gradient back to its inputs.
 
-import type { AttentionShape, MatmulOpts } from './backend';
+import type { AttentionShape, MatmulOpts, MoePlan, RouteConfig } from './backend';
 import { Tape } from './tape';
 import { Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
@@ -301,4 +301,83 @@ export function attentionUnfused(q: Tensor, k: Tensor, v: Tensor, s: AttentionSh
   const scores = scale(matmul(perHead(q, dQK), perHead(k, dQK), { transB: true }), s.scale); // [H, T, T]
   const out = matmul(softmax(scores, 0), perHead(v, dV)); // [H, T, dV]
   return view(swap01(out), [1, T, H, dV]);
+}
+
+// ---------------------------------------------------------------- mixture of experts
+
+export function sigmoid(x: Tensor): Tensor {
+  requireF32('sigmoid', x);
+  const be = x.backend;
+  const y = be.sigmoid(x);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.sigmoidBackward(y, dy)]);
+  return y;
+}
+
+/**
+ * Group-limited top-K routing (Backend.moeRoute). The selection (idx) carries no gradient; the
+ * weights are the original scores of the chosen experts, so the gate's gradient flows through them.
+ */
+export function moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
+  requireF32('moeRoute', scores, bias);
+  if (scores.shape.length !== 2) fail('moeRoute', `scores must be [N, E], got ${shapeStr(scores.shape)}`);
+  const E = scores.shape[1];
+  if (bias.size !== E) fail('moeRoute', `bias has ${bias.size} entries for ${E} experts`);
+  if (E % r.nGroup !== 0 || r.topkGroup > r.nGroup || r.topK > (E / r.nGroup) * r.topkGroup) fail('moeRoute', `invalid routing ${JSON.stringify(r)} for ${E} experts`);
+  const be = scores.backend;
+  const { idx, weight } = be.moeRoute(scores, bias, r);
+  if (needsGrad(scores)) Tape.record(weight, [scores], (dw) => [be.moeRouteBackward(scores, idx, dw, r)]);
+  return { idx, weight };
+}
+
+/** Rows of x [N, d] in dispatch-slot order [N·K, d]. */
+export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
+  requireF32('moeGather', x);
+  const be = x.backend;
+  const y = be.moeGather(x, plan, K);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.moeGatherBackward(dy, plan, K)]);
+  return y;
+}
+
+/** Each expert's segment of x [M, in] times its weight W_e [out, in]ᵀ (w [E, out, in]) → [M, out]. */
+export function moeExperts(x: Tensor, w: Tensor, plan: MoePlan): Tensor {
+  requireF32('moeExperts', x, w);
+  if (w.shape.length !== 3 || w.shape[2] !== x.shape[1]) fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
+  const be = x.backend;
+  const y = be.moeGroupedMatmul(x, w, plan, true);
+  if (needsGrad(x, w)) {
+    Tape.record(y, [x, w], (dy) => [
+      x.requiresGrad ? be.moeGroupedMatmul(dy, w, plan, false) : null,
+      w.requiresGrad ? be.moeGroupedWeightGrad(dy, x, plan, w.shape[0]) : null,
+    ]);
+  }
+  return y;
+}
+
+/** out[n] = Σ_k weight[n, k] · y[slot of (n, k)]. */
+export function moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
+  requireF32('moeCombine', y, weight);
+  const be = y.backend;
+  const out = be.moeCombine(y, weight, plan);
+  if (needsGrad(y, weight)) {
+    Tape.record(out, [y, weight], (dOut) => {
+      const g = be.moeCombineBackward(y, weight, plan, dOut);
+      return [g.dy, g.dWeight];
+    });
+  }
+  return out;
+}
+
+/**
+ * V3's sequence-wise balance loss per sequence (eqs. 17–20), scores [B, T, E], idx [B, T, K]:
+ * L_b = Σ_i f_i·P_i, f_i = E/(K·T)·#{t: i chosen}, P_i = mean_t s_it/Σ_j s_jt. Gradient through P.
+ */
+export function moeAuxLoss(scores: Tensor, idx: Tensor): Tensor {
+  requireF32('moeAuxLoss', scores);
+  if (scores.shape.length !== 3 || idx.shape.length !== 3 || idx.shape[0] !== scores.shape[0] || idx.shape[1] !== scores.shape[1]) {
+    fail('moeAuxLoss', `scores ${shapeStr(scores.shape)} and idx ${shapeStr(idx.shape)} must be [B, T, E] and [B, T, K]`);
+  }
+  const be = scores.backend;
+  const y = be.moeAuxLoss(scores, idx);
+  if (needsGrad(scores)) Tape.record(y, [scores], (dy) => [be.moeAuxLossBackward(scores, idx, dy)]);
+  return y;
 }

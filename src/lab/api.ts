@@ -9,6 +9,16 @@ export interface StepMetrics {
   lr: number;
   grad_norm: number;
   tokens_per_s: number;
+  /** MoE runs only: the sequence-wise balance loss (Σ over layers, before α) when α > 0. */
+  aux_loss?: number;
+  /** MoE runs only: MaxVio_batch = (max load − mean load)/mean load, mean over MoE layers. */
+  max_vio?: number;
+  /** MoE runs only: MaxVio_batch per MoE layer. */
+  max_vio_layers?: number[];
+  /** MoE runs only: tokens routed to each expert in this step's batch, per MoE layer. */
+  expert_load?: number[][];
+  /** MoE runs only: the routing bias per MoE layer, after this step's update. */
+  router_bias?: number[][];
 }
 
 export interface PresetInfo {
@@ -53,7 +63,7 @@ export interface RunSummary {
 export interface LiveChange {
   step: number;
   path: string;
-  value: string | number;
+  value: string | number | boolean;
 }
 
 export interface SampleOptions {
@@ -109,7 +119,7 @@ export interface LabApi {
    * Change a live setting (FieldSpec.live) of the current run; it applies at the next step.
    * A non-live path or bad value throws a ConfigError naming the field.
    */
-  setLive(path: string, value: string | number): Promise<LiveChange>;
+  setLive(path: string, value: string | number | boolean): Promise<LiveChange>;
   /** Generate text from the current model (host-side sampling from GPU logits). */
   sample(opts: SampleOptions): Promise<string>;
   /**

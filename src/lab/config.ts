@@ -8,6 +8,7 @@ type FieldKind =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'float'; min: number; max: number }
   | { kind: 'enum'; options: readonly string[] }
+  | { kind: 'bool' }
   | { kind: 'string'; maxLength: number };
 
 export type FieldSpec = FieldKind & {
@@ -32,10 +33,22 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'model.qk_rope_head_dim', kind: 'int', min: 2, max: 512, live: false, help: 'MLA: per-head query dims with RoPE (one shared RoPE key); even' },
   { path: 'model.v_head_dim', kind: 'int', min: 1, max: 512, live: false, help: 'MLA: per-head value dims' },
   { path: 'model.intermediate_size', kind: 'int', min: 4, max: 16384, live: false, help: 'SwiGLU hidden width of the dense FFN' },
+  { path: 'model.n_routed_experts', kind: 'int', min: 2, max: 512, live: false, help: 'MoE: routed experts per layer' },
+  { path: 'model.n_shared_experts', kind: 'int', min: 0, max: 16, live: false, help: 'MoE: always-active shared experts (one MLP of n_shared·moe_intermediate_size)' },
+  { path: 'model.num_experts_per_tok', kind: 'int', min: 1, max: 64, live: false, help: 'MoE: routed experts per token (K)' },
+  { path: 'model.n_group', kind: 'int', min: 1, max: 64, live: false, help: 'MoE: expert groups for group-limited routing' },
+  { path: 'model.topk_group', kind: 'int', min: 1, max: 64, live: false, help: 'MoE: groups kept per token' },
+  { path: 'model.routed_scaling_factor', kind: 'float', min: 0.01, max: 100, live: false, help: 'MoE: scale on the routed experts\' weights' },
+  { path: 'model.norm_topk_prob', kind: 'bool', live: false, help: 'MoE: normalize the chosen experts\' scores to sum to 1' },
+  { path: 'model.scoring_func', kind: 'enum', options: ['sigmoid', 'softmax'], live: false, help: 'MoE: gate scores (V3: sigmoid; V2: softmax)' },
+  { path: 'model.moe_intermediate_size', kind: 'int', min: 1, max: 16384, live: false, help: 'MoE: SwiGLU hidden width of each expert' },
+  { path: 'model.first_k_dense_replace', kind: 'int', min: 0, max: 64, live: false, help: 'MoE: the first k layers keep a dense FFN' },
+  { path: 'model.aux_loss_alpha', kind: 'float', min: 0, max: 1, live: true, help: 'MoE: weight α of the sequence-wise balance loss (0 = off)' },
   { path: 'model.rope_theta', kind: 'float', min: 1, max: 1e7, live: false, help: 'RoPE base θ' },
   { path: 'model.rms_norm_eps', kind: 'float', min: 1e-12, max: 1e-2, live: false, help: 'RMSNorm epsilon' },
   { path: 'model.initializer_range', kind: 'float', min: 1e-5, max: 1, live: false, help: 'std of the normal init of weights' },
   // architecture choices (lab-only)
+  { path: 'arch.ffn', kind: 'enum', options: ['dense', 'moe'], live: false, help: 'dense: SwiGLU FFN in every layer; moe: DeepSeekMoE after the first_k_dense_replace layers' },
   { path: 'arch.attention', kind: 'enum', options: ['mha', 'mla'], live: false, help: 'mha: standard attention (GQA/MQA via num_key_value_heads); mla: multi-head latent attention' },
   // optimizer and schedule
   { path: 'optim.lr', kind: 'float', min: 0, max: 1, live: true, help: 'peak learning rate' },
@@ -60,6 +73,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'train.log_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between metric readbacks' },
   { path: 'train.eval_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between validation losses' },
   { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: true, help: 'batches per validation loss' },
+  { path: 'train.bias_update_speed', kind: 'float', min: 0, max: 1, live: true, help: 'MoE loss-free balancing: γ in b += γ·sign(mean load − load) (0 = off)' },
   { path: 'train.checkpoint_every', kind: 'int', min: 1, max: 1_000_000, live: true, help: 'steps between host checkpoints (device-loss recovery)' },
 ];
 
@@ -74,6 +88,17 @@ export interface ModelSection {
   qk_rope_head_dim: number;
   v_head_dim: number;
   intermediate_size: number;
+  n_routed_experts: number;
+  n_shared_experts: number;
+  num_experts_per_tok: number;
+  n_group: number;
+  topk_group: number;
+  routed_scaling_factor: number;
+  norm_topk_prob: boolean;
+  scoring_func: 'sigmoid' | 'softmax';
+  moe_intermediate_size: number;
+  first_k_dense_replace: number;
+  aux_loss_alpha: number;
   rope_theta: number;
   rms_norm_eps: number;
   initializer_range: number;
@@ -81,6 +106,7 @@ export interface ModelSection {
 
 export interface ArchSection {
   attention: 'mha' | 'mla';
+  ffn: 'dense' | 'moe';
 }
 
 export interface RunConfig {
@@ -106,7 +132,7 @@ export interface RunConfig {
     batch_size: number;
     val_fraction: number;
   };
-  train: { steps: number; log_every: number; eval_every: number; eval_batches: number; checkpoint_every: number };
+  train: { steps: number; log_every: number; eval_every: number; eval_batches: number; bias_update_speed: number; checkpoint_every: number };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +147,8 @@ function fieldSchema(f: FieldSpec): z.ZodType {
       return z.number().finite().min(f.min).max(f.max);
     case 'enum':
       return z.enum(f.options as [string, ...string[]]);
+    case 'bool':
+      return z.boolean();
     case 'string':
       return z.string().max(f.maxLength);
   }
@@ -141,7 +169,7 @@ export function findField(path: string): FieldSpec | undefined {
 }
 
 /** Parse a value given as text (CLI, URL) for a field; errors name the field. */
-export function parseFieldValue(path: string, raw: string | number | boolean): string | number {
+export function parseFieldValue(path: string, raw: string | number | boolean): string | number | boolean {
   const f = findField(path);
   if (!f) {
     throw new ConfigError(`unknown config path "${path}" (known: ${FIELDS.map((x) => x.path).join(', ')})`);
@@ -152,6 +180,12 @@ export function parseFieldValue(path: string, raw: string | number | boolean): s
     return s;
   }
   if (f.kind === 'string') return String(raw);
+  if (f.kind === 'bool') {
+    const b = String(raw).trim().toLowerCase();
+    if (b === 'true' || b === '1') return true;
+    if (b === 'false' || b === '0') return false;
+    throw new ConfigError(`${path}: "${raw}" is not true or false`);
+  }
   const s = String(raw).trim();
   const n = typeof raw === 'number' ? raw : s === '' ? NaN : Number(s);
   if (!Number.isFinite(n)) throw new ConfigError(`${path}: "${raw}" is not a number`);
@@ -185,6 +219,14 @@ export function validateConfig(raw: unknown): RunConfig {
   if (m.hidden_size % m.num_attention_heads !== 0) errs.push(`model.num_attention_heads: ${m.num_attention_heads} does not divide model.hidden_size ${m.hidden_size}`);
   else if ((m.hidden_size / m.num_attention_heads) % 2 !== 0) errs.push(`model.num_attention_heads: head dim ${m.hidden_size / m.num_attention_heads} must be even for RoPE`);
   if (m.num_attention_heads % m.num_key_value_heads !== 0) errs.push(`model.num_key_value_heads: ${m.num_key_value_heads} does not divide model.num_attention_heads ${m.num_attention_heads}`);
+  if (c.arch.ffn === 'moe') {
+    const E = m.n_routed_experts;
+    if (E % m.n_group !== 0) errs.push(`model.n_group: ${m.n_group} does not divide model.n_routed_experts ${E}`);
+    else if (E / m.n_group < 2) errs.push(`model.n_group: ${m.n_group} groups of ${E} experts leave fewer than 2 experts per group`);
+    else if (m.topk_group > m.n_group) errs.push(`model.topk_group: ${m.topk_group} is more than model.n_group ${m.n_group}`);
+    else if (m.topk_group * (E / m.n_group) < m.num_experts_per_tok) errs.push(`model.num_experts_per_tok: ${m.num_experts_per_tok} is more than the ${m.topk_group * (E / m.n_group)} experts in the kept groups (topk_group·n_routed_experts/n_group)`);
+    if (m.first_k_dense_replace > m.num_hidden_layers) errs.push(`model.first_k_dense_replace: ${m.first_k_dense_replace} is more than model.num_hidden_layers ${m.num_hidden_layers}`);
+  }
   if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (corpus "text" needs your text)');
   if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);
   return c;

@@ -2,12 +2,18 @@
 // streamed out in batches. The worker exposes this object over comlink; the CLI calls it directly.
 
 import type { Backend } from '../engine/backend';
-import { Trainer, type StepHandles } from '../train/trainer';
+import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
 import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, StepMetrics } from './api';
 import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
 export type BackendKind = 'webgpu' | 'cpu';
+
+/** MaxVio_batch of one layer's loads: (max − mean)/mean (spec §2, LFB eq. 4). */
+export function maxVio(loads: number[]): number {
+  const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
+  return mean > 0 ? (Math.max(...loads) - mean) / mean : 0;
+}
 
 /** The CPU reference is float64 and plain loops: keep it to micro-sized models. */
 export const CPU_MAX_PARAMS = 250_000;
@@ -72,8 +78,13 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   async function metricsOf(t: Trainer, h: StepHandles, since: { time: number; step: number }): Promise<StepMetrics> {
     const loss = (await h.loss.read())[0];
     const normSq = (await h.normSq.read())[0];
-    h.loss.dispose();
-    h.normSq.dispose();
+    const aux = h.aux ? (await h.aux.read())[0] : null;
+    const loads: number[][] = [];
+    for (const o of h.offsets) {
+      const off = await o.read();
+      loads.push(Array.from({ length: off.length - 1 }, (_, e) => off[e + 1] - off[e]));
+    }
+    disposeHandles(h);
     // Measured after the readback, i.e. once the GPU has finished these steps (submits are async).
     const tokensPerS = ((t.step - since.step) * t.tokensPerStep) / Math.max(1e-9, (performance.now() - since.time) / 1000);
     const s = t.step;
@@ -83,7 +94,16 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       lastVal = val;
     }
     lastLoss = loss;
-    return { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+    const m: StepMetrics = { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+    if (loads.length) {
+      const vio = loads.map(maxVio);
+      m.max_vio = vio.reduce((a, b) => a + b, 0) / vio.length;
+      m.max_vio_layers = vio;
+      m.expert_load = loads;
+      m.router_bias = await t.routerBias();
+      if (aux !== null) m.aux_loss = aux;
+    }
+    return m;
   }
 
   async function maybeCheckpoint(t: Trainer): Promise<void> {
@@ -144,8 +164,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
             // Awaited so batches arrive in order and the page's callback is not flooded.
             await onMetrics([m]);
           } else {
-            h.loss.dispose();
-            h.normSq.dispose();
+            disposeHandles(h);
           }
           await maybeCheckpoint(t);
         }
@@ -192,7 +211,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       lastCkpt = null;
     },
 
-    async setLive(path: string, value: string | number): Promise<LiveChange> {
+    async setLive(path: string, value: string | number | boolean): Promise<LiveChange> {
       const t = current();
       const f = findField(path);
       if (!f) throw new ConfigError(`unknown config path "${path}"`);

@@ -33,13 +33,24 @@ const MICRO_MODEL: RunConfig['model'] = {
   qk_rope_head_dim: 8,
   v_head_dim: 16,
   intermediate_size: 128,
+  n_routed_experts: 8,
+  n_shared_experts: 1,
+  num_experts_per_tok: 2,
+  n_group: 2,
+  topk_group: 1,
+  routed_scaling_factor: 1,
+  norm_topk_prob: true,
+  scoring_func: 'sigmoid',
+  moe_intermediate_size: 32,
+  first_k_dense_replace: 1,
+  aux_loss_alpha: 0,
   rope_theta: 10000,
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
 
 const MICRO_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 };
-const MICRO_TRAIN: RunConfig['train'] = { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, checkpoint_every: 100 };
+const MICRO_TRAIN: RunConfig['train'] = { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, bias_update_speed: 0.001, checkpoint_every: 100 };
 
 /** A browser-sized model for real GPUs; the MHA and MLA variants differ only in attention. */
 const SMALL_MODEL: RunConfig['model'] = {
@@ -53,49 +64,90 @@ const SMALL_MODEL: RunConfig['model'] = {
   qk_rope_head_dim: 16,
   v_head_dim: 16,
   intermediate_size: 352,
+  n_routed_experts: 16,
+  n_shared_experts: 1,
+  num_experts_per_tok: 4,
+  n_group: 4,
+  topk_group: 2,
+  routed_scaling_factor: 1,
+  norm_topk_prob: true,
+  scoring_func: 'sigmoid',
+  moe_intermediate_size: 88,
+  first_k_dense_replace: 1,
+  aux_loss_alpha: 0,
   rope_theta: 10000,
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
 const SMALL_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 1_000_000, seq_len: 128, batch_size: 32, val_fraction: 0.05 };
-const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, checkpoint_every: 200 };
+const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, bias_update_speed: 0.001, checkpoint_every: 200 };
 
 function preset(name: string, description: string, c: RunConfig): Preset {
   return { name, description, config: c };
 }
 
+/**
+ * The balancing experiment of V3 / loss-free balancing, on micro-moe with the same seed:
+ * loss-free (bias, γ = 0.001, no aux loss), aux-loss only (no bias, α = 0.001: the classic
+ * baseline at [HFC]'s α), and neither.
+ */
+function balancingAblation(): Preset[] {
+  const arms: Array<[string, string, number, number]> = [
+    ['balance-lossfree', 'balancing ablation 1/3: loss-free bias updates (γ=0.001), no aux loss', 0.001, 0],
+    ['balance-aux', 'balancing ablation 2/3: sequence-wise aux loss only (α=0.001), no bias', 0, 0.001],
+    ['balance-none', 'balancing ablation 3/3: no balancing at all (γ=0, α=0)', 0, 0],
+  ];
+  return arms.map(([name, description, gamma, alpha]) =>
+    preset(name, description, {
+      model: { ...MICRO_MODEL, first_k_dense_replace: 0, aux_loss_alpha: alpha },
+      arch: { attention: 'mha', ffn: 'moe' },
+      optim: { ...BASE_OPTIM },
+      data: { ...MICRO_DATA },
+      train: { ...MICRO_TRAIN, bias_update_speed: gamma },
+    }),
+  );
+}
+
 export const PRESETS: readonly Preset[] = [
   preset('micro-dense', 'dense pre-norm decoder, d=64, 2 layers, 4 heads (MHA), on the sentence grammar; learns in about a minute on a software adapter', {
     model: { ...MICRO_MODEL },
-    arch: { attention: 'mha' },
+    arch: { attention: 'mha', ffn: 'dense' },
     optim: { ...BASE_OPTIM },
     data: { ...MICRO_DATA },
     train: { ...MICRO_TRAIN },
   }),
   preset('micro-mla', 'micro-dense with multi-head latent attention (latent 32 + RoPE key 8 cached per token instead of 128): compare with micro-dense', {
     model: { ...MICRO_MODEL },
-    arch: { attention: 'mla' },
+    arch: { attention: 'mla', ffn: 'dense' },
     optim: { ...BASE_OPTIM },
     data: { ...MICRO_DATA },
     train: { ...MICRO_TRAIN },
   }),
+  preset('micro-moe', 'micro-dense with DeepSeekMoE in both layers: 8 routed experts in 2 groups (top-1 group), top-2, 1 shared expert, sigmoid gate, loss-free balancing γ=0.001', {
+    model: { ...MICRO_MODEL, first_k_dense_replace: 0 },
+    arch: { attention: 'mha', ffn: 'moe' },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA },
+    train: { ...MICRO_TRAIN },
+  }),
+  ...balancingAblation(),
   preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', {
     model: { ...MICRO_MODEL },
-    arch: { attention: 'mha' },
+    arch: { attention: 'mha', ffn: 'dense' },
     optim: { ...BASE_OPTIM },
     data: { ...MICRO_DATA, corpus: 'arith' },
     train: { ...MICRO_TRAIN, steps: 600 },
   }),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
-    arch: { attention: 'mha' },
+    arch: { attention: 'mha', ffn: 'dense' },
     optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
     data: { ...SMALL_DATA },
     train: { ...SMALL_TRAIN },
   }),
   preset('small-mla', 'small-mha with MLA (q rank 64, latent 64, RoPE key 16): the other half of the pair', {
     model: { ...SMALL_MODEL },
-    arch: { attention: 'mla' },
+    arch: { attention: 'mla', ffn: 'dense' },
     optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
     data: { ...SMALL_DATA },
     train: { ...SMALL_TRAIN },

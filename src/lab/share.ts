@@ -19,7 +19,7 @@ export interface LinkState {
   preset: string;
   seed: number;
   /** Non-default config values, by path. */
-  set: Record<string, string | number>;
+  set: Record<string, string | number | boolean>;
   hide: Panel[];
 }
 
@@ -54,19 +54,19 @@ function getPath(cfg: RunConfig, path: string): unknown {
 }
 
 /** Values of `cfg` that differ from the preset's, by path (data.text excluded). */
-export function configDiff(base: RunConfig, cfg: RunConfig): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+export function configDiff(base: RunConfig, cfg: RunConfig): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
   for (const f of FIELDS) {
     if (f.path === 'data.text') continue;
     const a = getPath(base, f.path);
     const b = getPath(cfg, f.path);
-    if (a !== b) out[f.path] = b as string | number;
+    if (a !== b) out[f.path] = b as string | number | boolean;
   }
   return out;
 }
 
-function encodeValue(v: string | number): string {
-  return typeof v === 'number' ? String(v) : encodeURIComponent(v);
+function encodeValue(v: string | number | boolean): string {
+  return typeof v === 'string' ? encodeURIComponent(v) : String(v);
 }
 
 export function encodeLink(state: LinkState): string {
@@ -146,7 +146,7 @@ export function decodeLink(input: string): DecodedLink {
     }
   }
 
-  const set: Record<string, string | number> = {};
+  const set: Record<string, string | number | boolean> = {};
   for (const [key, raw] of params) {
     if (key === 'data.text') {
       problems.push('data.text: text corpora are not carried in links; choose or upload the text again');

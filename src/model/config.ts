@@ -2,10 +2,12 @@
 // with derived figures (parameter counts, KV-cache bytes, FLOPs per token).
 
 import type { ArchSection, ModelSection } from '../lab/config';
+import { isBuffer, isMoeLayer, moeShapes } from './moe';
 
 export interface ModelConfig extends ModelSection {
   vocab_size: number;
   attention: ArchSection['attention'];
+  ffn: ArchSection['ffn'];
 }
 
 /** Head dim of standard (MHA/GQA) attention. */
@@ -53,9 +55,13 @@ export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
       [`${p}.input_layernorm.weight`, [d]],
       ...attentionShapes(c, `${p}.self_attn`),
       [`${p}.post_attention_layernorm.weight`, [d]],
-      [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, d]],
-      [`${p}.mlp.up_proj.weight`, [c.intermediate_size, d]],
-      [`${p}.mlp.down_proj.weight`, [d, c.intermediate_size]],
+      ...(isMoeLayer(c, l)
+        ? moeShapes(c, `${p}.mlp`)
+        : ([
+            [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, d]],
+            [`${p}.mlp.up_proj.weight`, [c.intermediate_size, d]],
+            [`${p}.mlp.down_proj.weight`, [d, c.intermediate_size]],
+          ] as Array<[string, number[]]>)),
     );
   }
   out.push(['model.norm.weight', [d]], ['lm_head.weight', [c.vocab_size, d]]);
@@ -64,8 +70,19 @@ export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
+/** Trainable parameters (the MoE routing bias is state, not a parameter). */
 export function countParams(c: ModelConfig): number {
-  return parameterShapes(c).reduce((n, [, s]) => n + numel(s), 0);
+  return parameterShapes(c).reduce((n, [name, s]) => n + (isBuffer(name) ? 0 : numel(s)), 0);
+}
+
+/** Parameters a token actually uses: routed experts count K of E (shared experts always). */
+export function activeParams(c: ModelConfig): number {
+  let n = 0;
+  for (const [name, s] of parameterShapes(c)) {
+    if (isBuffer(name)) continue;
+    n += name.includes('.mlp.experts.') ? (numel(s) / c.n_routed_experts) * c.num_experts_per_tok : numel(s);
+  }
+  return n;
 }
 
 /** Values cached per token per layer: K and V for MHA/GQA; the latent c plus the shared RoPE key for MLA. */
@@ -86,7 +103,10 @@ export function kvCacheBytesPerToken(c: ModelConfig, bytesPerValue = 4): number 
 /** Forward FLOPs per token at context length T (2 per multiply-add; causal attention averaged). */
 export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
   let matmulParams = 0;
-  for (const [name, s] of parameterShapes(c)) if (s.length === 2 && name !== 'model.embed_tokens.weight') matmulParams += numel(s);
+  for (const [name, s] of parameterShapes(c)) {
+    if (s.length < 2 || name === 'model.embed_tokens.weight') continue;
+    matmulParams += name.includes('.mlp.experts.') ? (numel(s) / c.n_routed_experts) * c.num_experts_per_tok : numel(s);
+  }
   const dqk = c.attention === 'mla' ? c.qk_nope_head_dim + c.qk_rope_head_dim : headDim(c);
   const dv = c.attention === 'mla' ? c.v_head_dim : headDim(c);
   const attn = c.num_hidden_layers * 2 * c.num_attention_heads * (dqk + dv) * ((T + 1) / 2);
@@ -94,5 +114,5 @@ export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
 }
 
 export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection }, vocabSize: number): ModelConfig {
-  return { ...cfg.model, attention: cfg.arch.attention, vocab_size: vocabSize };
+  return { ...cfg.model, attention: cfg.arch.attention, ffn: cfg.arch.ffn, vocab_size: vocabSize };
 }

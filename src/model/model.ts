@@ -11,6 +11,7 @@ import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { headDim, parameterShapes, type ModelConfig } from './config';
 import { mlaAttention, mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
+import { isBuffer, isMoeLayer, moeLayer, newTrace, type MoeTrace } from './moe';
 
 export type Params = Map<string, Tensor>;
 
@@ -19,10 +20,10 @@ export function initParams(be: Backend, c: ModelConfig, rng: Rng): Params {
   const params: Params = new Map();
   for (const [name, shape] of parameterShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, c.initializer_range);
+    const data = name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : isBuffer(name) ? new Float64Array(n) : rng.normalArray(n, c.initializer_range);
     const t = be.fromArray(data, shape);
     t.name = name;
-    t.requiresGrad = true;
+    t.requiresGrad = !isBuffer(name);
     params.set(name, t);
   }
   return params;
@@ -54,17 +55,21 @@ export function ffn(p: ParamGetter, pre: string, x: Tensor): Tensor {
   return op.linear(op.swiglu(g, u), p(`${pre}.down_proj.weight`));
 }
 
-/** Logits [B, T, V] for token ids [B, T] (i32). */
-export function forward(params: Params, c: ModelConfig, ids: Tensor): Tensor {
+/** One decoder block: attention and FFN (dense or MoE), each pre-normed with a residual. */
+function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, T: number, trace: MoeTrace | null): Tensor {
+  const pre = `model.layers.${l}`;
+  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
+  x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
+  const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+  return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, `${pre}.mlp`, h));
+}
+
+/** Logits [B, T, V] for token ids [B, T] (i32). MoE layers report loads into `trace`. */
+export function forward(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
   const [B, T] = ids.shape;
   const p = getter(params);
-  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
   let x = op.embedding(p('model.embed_tokens.weight'), ids);
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const pre = `model.layers.${l}`;
-    x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
-    x = op.add(x, ffn(p, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
-  }
+  for (let l = 0; l < c.num_hidden_layers; l++) x = block(p, c, l, x, B, T, trace);
   x = op.rmsnorm(x, p('model.norm.weight'), c.rms_norm_eps);
   return op.linear(x, p('lm_head.weight'));
 }
@@ -79,13 +84,8 @@ export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, la
   if (!Number.isInteger(layer) || layer < 0 || layer >= c.num_hidden_layers) throw new Error(`attentionPattern: layer ${layer} is not in [0, ${c.num_hidden_layers})`);
   if (!Number.isInteger(head) || head < 0 || head >= c.num_attention_heads) throw new Error(`attentionPattern: head ${head} is not in [0, ${c.num_attention_heads})`);
   const p = getter(params);
-  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
   let x = op.embedding(p('model.embed_tokens.weight'), ids);
-  for (let l = 0; l < layer; l++) {
-    const pre = `model.layers.${l}`;
-    x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
-    x = op.add(x, ffn(p, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
-  }
+  for (let l = 0; l < layer; l++) x = block(p, c, l, x, B, T, null);
   const pre = `model.layers.${layer}.self_attn`;
   const h = op.rmsnorm(x, p(`model.layers.${layer}.input_layernorm.weight`), c.rms_norm_eps);
   const { q, k, scale } = c.attention === 'mla' ? mlaQueryKey(p, c, pre, h, T) : mhaQueryKey(p, c, pre, h, T);
@@ -117,8 +117,16 @@ function mlaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: 
   return { q: op.concatLast(q.nope, q.pe), k: op.concatLast(op.sliceLast(kv, 0, dn), kpeHeads), scale: mlaScale(c) };
 }
 
-/** Mean next-token cross-entropy of a batch. */
-export function lossOf(params: Params, c: ModelConfig, ids: Tensor, targets: Tensor): Tensor {
-  const logits = forward(params, c, ids);
-  return op.crossEntropyMean(logits, targets, targets.size);
+/**
+ * The training objective of a batch: lm = mean next-token cross-entropy; total adds, for MoE
+ * with aux_loss_alpha > 0, α · Σ_layers mean_sequences(L_Bal).
+ */
+export function lossOf(params: Params, c: ModelConfig, ids: Tensor, targets: Tensor, trace: MoeTrace | null = null): { total: Tensor; lm: Tensor; aux: Tensor | null } {
+  const tr = trace ?? newTrace();
+  const logits = forward(params, c, ids, tr);
+  const lm = op.crossEntropyMean(logits, targets, targets.size);
+  if (!tr.aux.length || c.aux_loss_alpha === 0) return { total: lm, lm, aux: null };
+  let aux = op.mean(tr.aux[0]);
+  for (const a of tr.aux.slice(1)) aux = op.add(aux, op.mean(a));
+  return { total: op.add(lm, op.scale(aux, c.aux_loss_alpha)), lm, aux };
 }

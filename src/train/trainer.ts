@@ -10,6 +10,7 @@ import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
 import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
 import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
+import { isBuffer, newTrace } from '../model/moe';
 import type { Checkpoint } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
 import { generateCorpus, validateUserText } from './data/corpora';
@@ -18,10 +19,17 @@ import { AdamW } from './optim';
 import { learningRate } from './schedule';
 
 export interface StepHandles {
-  /** Device scalars of this step; dispose after reading. */
+  /** Device tensors of this step (the LM loss, the balance loss if any, grad norm², and each
+   * MoE layer's dispatch offsets); release them with disposeHandles after reading. */
   loss: Tensor;
+  aux: Tensor | null;
   normSq: Tensor;
+  offsets: Tensor[];
   lr: number;
+}
+
+export function disposeHandles(h: StepHandles): void {
+  for (const t of [h.loss, h.aux, h.normSq, ...h.offsets]) t?.dispose();
 }
 
 export class Trainer {
@@ -59,8 +67,12 @@ export class Trainer {
     this.sampler = new BatchSampler(train, d.batch_size, d.seq_len, Math.floor(root.next() * 2 ** 32));
     const valSampler = new BatchSampler(val, d.batch_size, d.seq_len, Math.floor(root.next() * 2 ** 32));
     this.valBatches = Array.from({ length: cfg.train.eval_batches }, () => valSampler.next());
-    this.optim = new AdamW(be, this.params);
+    this.trainable = new Map([...this.params].filter(([name]) => !isBuffer(name)));
+    this.optim = new AdamW(be, this.trainable);
   }
+
+  /** The parameters the optimizer updates (everything but state such as the MoE routing bias). */
+  readonly trainable: Params;
 
   get tokensPerStep(): number {
     return this.cfg.data.batch_size * this.cfg.data.seq_len;
@@ -82,16 +94,21 @@ export class Trainer {
     try {
       const { ids, targets } = this.upload(this.sampler.next());
       const tape = new Tape();
-      const loss = tape.run(() => lossOf(this.params, this.model, ids, targets));
-      const all = tape.backward(loss);
+      const trace = newTrace();
+      const loss = tape.run(() => lossOf(this.params, this.model, ids, targets, trace));
+      const all = tape.backward(loss.total);
       const grads = new Map<string, Tensor>();
-      for (const [name, p] of this.params) {
+      for (const [name, p] of this.trainable) {
         const g = all.get(p.id);
         if (g) grads.set(name, g);
       }
-      const normSq = this.optim.update(this.params, grads, this.cfg.optim, lr);
-      scope.keep(loss, normSq);
-      out = { loss, normSq, lr };
+      const normSq = this.optim.update(this.trainable, grads, this.cfg.optim, lr);
+      // Loss-free balancing: after the update, nudge each MoE layer's routing bias toward
+      // balance using this batch's loads (it affects the next batch's routing only).
+      const gamma = this.cfg.train.bias_update_speed;
+      if (gamma > 0) trace.bias.forEach((b, i) => this.be.moeBiasUpdate(b, trace.offsets[i], gamma));
+      scope.keep(loss.lm, normSq, ...trace.offsets, ...(loss.aux ? [loss.aux] : []));
+      out = { loss: loss.lm, aux: loss.aux, normSq, offsets: trace.offsets, lr };
     } finally {
       scope.end();
     }
@@ -100,7 +117,14 @@ export class Trainer {
     return out;
   }
 
-  /** Mean loss over the fixed validation batches (no tape, nothing kept). */
+  /** The routing bias of each MoE layer, in layer order (host copies). */
+  async routerBias(): Promise<number[][]> {
+    const out: number[][] = [];
+    for (const [name, t] of this.params) if (isBuffer(name)) out.push(Array.from(await t.read()));
+    return out;
+  }
+
+  /** Mean LM loss over the fixed validation batches (no tape, nothing kept). */
   async valLoss(): Promise<number> {
     let total = 0;
     for (const b of this.valBatches) {
@@ -108,7 +132,7 @@ export class Trainer {
       try {
         const { ids, targets } = this.upload(b);
         const loss = lossOf(this.params, this.model, ids, targets);
-        total += (await loss.read())[0];
+        total += (await loss.lm.read())[0];
       } finally {
         scope.end();
       }
@@ -138,8 +162,9 @@ export class Trainer {
       }
       const fresh = this.be.fromArray(src.data, t.shape);
       fresh.name = name;
-      fresh.requiresGrad = true;
+      fresh.requiresGrad = t.requiresGrad;
       this.params.set(name, fresh);
+      if (this.trainable.has(name)) this.trainable.set(name, fresh);
       t.dispose();
     }
     if (ckpt.optimizer) this.optim.loadState(ckpt.optimizer);

@@ -2,7 +2,7 @@
 // encodes them into a single command encoder. Tensors own pooled GPU buffers.
 // One file per op family (matmul.ts, attention.ts, …) with its WGSL in shaders/.
 
-import type { AdamWParams, AttentionShape, Backend, MatmulOpts } from '../../engine/backend';
+import type { AdamWParams, AttentionShape, Backend, MatmulOpts, MoePlan, RouteConfig } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import * as activation from './activation';
 import * as adamwOps from './adamw';
@@ -12,6 +12,9 @@ import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
 import * as layoutOps from './layout';
 import * as matmulOps from './matmul';
+import * as moeAuxOps from './moe_aux';
+import * as moeDispatchOps from './moe_dispatch';
+import * as moeRouteOps from './moe_route';
 import * as reduceOps from './reduce';
 import * as rmsnormOps from './rmsnorm';
 import * as ropeOps from './rope';
@@ -161,6 +164,48 @@ export class WebGPUBackend implements Backend {
   }
   swigluBackward(g: Tensor, u: Tensor, dy: Tensor): { dg: Tensor; du: Tensor } {
     return activation.swigluBackward(this, g, u, dy);
+  }
+  sigmoid(x: Tensor): Tensor {
+    return moeRouteOps.sigmoid(this, x);
+  }
+  sigmoidBackward(y: Tensor, dy: Tensor): Tensor {
+    return moeRouteOps.sigmoidBackward(this, y, dy);
+  }
+  moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
+    return moeRouteOps.moeRoute(this, scores, bias, r);
+  }
+  moeRouteBackward(scores: Tensor, idx: Tensor, dWeight: Tensor, r: RouteConfig): Tensor {
+    return moeRouteOps.moeRouteBackward(this, scores, idx, dWeight, r);
+  }
+  moePlan(idx: Tensor, experts: number): MoePlan {
+    return moeRouteOps.moePlan(this, idx, experts);
+  }
+  moeBiasUpdate(bias: Tensor, offsets: Tensor, gamma: number): void {
+    moeRouteOps.moeBiasUpdate(this, bias, offsets, gamma);
+  }
+  moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
+    return moeDispatchOps.moeGather(this, x, plan, K);
+  }
+  moeGatherBackward(dy: Tensor, plan: MoePlan, K: number): Tensor {
+    return moeDispatchOps.moeGatherBackward(this, dy, plan, K);
+  }
+  moeGroupedMatmul(x: Tensor, w: Tensor, plan: MoePlan, transW: boolean): Tensor {
+    return moeDispatchOps.moeGroupedMatmul(this, x, w, plan, transW);
+  }
+  moeGroupedWeightGrad(dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor {
+    return moeDispatchOps.moeGroupedWeightGrad(this, dy, x, plan, experts);
+  }
+  moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
+    return moeDispatchOps.moeCombine(this, y, weight, plan);
+  }
+  moeCombineBackward(y: Tensor, weight: Tensor, plan: MoePlan, dOut: Tensor): { dy: Tensor; dWeight: Tensor } {
+    return moeDispatchOps.moeCombineBackward(this, y, weight, plan, dOut);
+  }
+  moeAuxLoss(scores: Tensor, idx: Tensor): Tensor {
+    return moeAuxOps.moeAuxLoss(this, scores, idx);
+  }
+  moeAuxLossBackward(scores: Tensor, idx: Tensor, dL: Tensor): Tensor {
+    return moeAuxOps.moeAuxLossBackward(this, scores, idx, dL);
   }
   crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
     return xentOps.crossEntropy(this, logits, targets);

@@ -1,0 +1,165 @@
+// MoE dispatch/combine: the op checks (GPU vs CPU float64, finite differences) for seeds 1..3,
+// plus targeted cases — bit-identical reruns, every tile shape giving the same bits, all tokens
+// routed to one expert (the others idle: their weight gradients exactly zero), a single expert
+// (E = 1: the grouped GEMM is a plain matmul), and the split-K path of the weight gradient.
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../check/harness';
+import { hostPlan, moeDispatchChecks, randomIdx } from '../check/moe_dispatch';
+import type { Backend, MoePlan } from '../engine/backend';
+import { Rng } from '../engine/rng';
+import type { Tensor } from '../engine/tensor';
+import { cpu, gpuBackend } from '../test/gpu';
+import { moeGroupedMatmul as groupedWith, weightGradSplits } from './webgpu/moe_dispatch';
+
+function maxRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let num = 0;
+  let den = 1e-6;
+  for (let i = 0; i < ref.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - ref[i]));
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return a.length === ref.length ? num / den : Infinity;
+}
+
+function uploadPlan(be: Backend, idx: Int32Array, E: number): MoePlan {
+  const p = hostPlan(idx, E);
+  return {
+    offsets: be.fromArray(p.offsets, [E + 1], 'i32'),
+    slotAssign: be.fromArray(p.slotAssign, [idx.length], 'i32'),
+    assignSlot: be.fromArray(p.assignSlot, [idx.length], 'i32'),
+  };
+}
+
+/** Every op of the family on one routing, on one backend; host copies of all outputs. */
+async function runAll(be: Backend, h: { x: Float64Array; w: Float64Array; wt: Float64Array; g: Float64Array; dOut: Float64Array },
+  idx: Int32Array, N: number, K: number, E: number, a: number, b: number): Promise<Record<string, Float64Array>> {
+  const plan = uploadPlan(be, idx, E);
+  const M = N * K;
+  const xTok = be.fromArray(h.x, [N, a]);
+  const xs = be.moeGather(xTok, plan, K); // [M, a]
+  const w = be.fromArray(h.w, [E, b, a]);
+  const wt = be.fromArray(h.wt, [E, a, b]);
+  const y = be.moeGroupedMatmul(xs, w, plan, true); // [M, b]
+  const y2 = be.moeGroupedMatmul(xs, wt, plan, false); // [M, b]
+  const gate = be.fromArray(h.g, [N, K]);
+  const out = be.moeCombine(y, gate, plan); // [N, b]
+  const dOut = be.fromArray(h.dOut, [N, b]);
+  const { dy, dWeight } = be.moeCombineBackward(y, gate, plan, dOut);
+  const dxs = be.moeGroupedMatmul(dy, w, plan, false); // [M, a]
+  const dw = be.moeGroupedWeightGrad(dy, xs, plan, E); // [E, b, a]
+  const dwt = be.moeGroupedWeightGrad(xs, dy, plan, E); // [E, a, b]
+  const dx = be.moeGatherBackward(dxs, plan, K); // [N, a]
+  const named: Record<string, Tensor> = { xs, y, y2, out, dy, dWeight, dxs, dw, dwt, dx };
+  const res: Record<string, Float64Array> = {};
+  for (const [k, t] of Object.entries(named)) res[k] = (await t.read()) as Float64Array;
+  expect(res.xs.length).toBe(M * a);
+  return res;
+}
+
+function hostInputs(rng: Rng, N: number, K: number, E: number, a: number, b: number) {
+  return {
+    x: rng.normalArray(N * a),
+    w: rng.normalArray(E * b * a),
+    wt: rng.normalArray(E * a * b),
+    g: Float64Array.from({ length: N * K }, () => rng.next()),
+    dOut: rng.normalArray(N * b),
+  };
+}
+
+/** GPU vs CPU for every output of runAll; returns the worst error and the GPU results. */
+async function compareAll(idx: Int32Array, N: number, K: number, E: number, a: number, b: number, seed: number) {
+  const gpu = await gpuBackend();
+  const h = hostInputs(new Rng(seed), N, K, E, a, b);
+  const ref = await runAll(cpu, h, idx, N, K, E, a, b);
+  const got = await runAll(gpu, h, idx, N, K, E, a, b);
+  let worst = 0;
+  for (const k of Object.keys(ref)) {
+    const err = maxRelErr(got[k], ref[k]);
+    worst = Math.max(worst, err);
+    expect(err, k).toBeLessThan(1e-5);
+  }
+  return { worst, got };
+}
+
+describe('moe dispatch / combine', () => {
+  for (const check of moeDispatchChecks) {
+    it(`op check: ${check.name}`, async () => {
+      const gpu = await gpuBackend();
+      for (const seed of [1, 2, 3]) {
+        for (const r of await runCheck(check, seed, cpu, gpu)) {
+          const msg = `${r.desc}: fwd ${r.forwardErr.toExponential(2)} bwd ${r.backwardErr?.toExponential(2)} fd ${r.finiteDiffErr?.toExponential(2)}`;
+          console.log(`[${check.name} seed ${seed}] ${msg}`);
+          expect.soft(r.ok, msg).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('is bit-identical run to run', async () => {
+    const gpu = await gpuBackend();
+    const [N, K, E, a, b] = [301, 2, 8, 37, 70];
+    const rng = new Rng(5);
+    const idx = randomIdx(rng, N, K, [0, 2, 3, 6, 7]);
+    const h = hostInputs(rng, N, K, E, a, b);
+    const r1 = await runAll(gpu, h, idx, N, K, E, a, b);
+    const r2 = await runAll(gpu, h, idx, N, K, E, a, b);
+    for (const k of Object.keys(r1)) expect(Array.from(r2[k]), k).toEqual(Array.from(r1[k]));
+  });
+
+  it('gives the same bits for every tile shape of the grouped GEMM', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(9);
+    const [N, K, E, a, b] = [150, 3, 6, 45, 77];
+    const idx = randomIdx(rng, N, K, [0, 1, 3, 4, 5]);
+    const plan = uploadPlan(gpu, idx, E);
+    const x = gpu.fromArray(rng.normalArray(N * K * a), [N * K, a]);
+    for (const transW of [true, false]) {
+      const w = gpu.fromArray(rng.normalArray(E * a * b), transW ? [E, b, a] : [E, a, b]);
+      let first: Float64Array | null = null;
+      for (const tiles of [{ wgX: 4, wgY: 4 }, { wgX: 8, wgY: 4 }, { wgX: 8, wgY: 8 }, { wgX: 16, wgY: 16 }]) {
+        const y = (await groupedWith(gpu, x, w, plan, transW, tiles).read()) as Float64Array;
+        if (first) expect(Array.from(y), `${tiles.wgX}x${tiles.wgY} transW=${transW}`).toEqual(Array.from(first));
+        else first = y;
+      }
+    }
+  });
+
+  it('routes every token to one expert (the others idle) and matches the CPU', async () => {
+    const [N, K, E, a, b] = [97, 1, 5, 33, 19];
+    const idx = new Int32Array(N * K).fill(3);
+    const { worst, got } = await compareAll(idx, N, K, E, a, b, 21);
+    // Idle experts' weight gradients are exactly zero.
+    for (const e of [0, 1, 2, 4]) {
+      expect(got.dw.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0), `dw expert ${e}`).toBe(true);
+      expect(got.dwt.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0), `dwt expert ${e}`).toBe(true);
+    }
+    console.log(`[moe] one busy expert: worst rel err ${worst.toExponential(2)}`);
+  });
+
+  it('handles a single expert (E = 1)', async () => {
+    const [N, K, E, a, b] = [130, 1, 1, 66, 7];
+    const idx = new Int32Array(N * K);
+    const { worst } = await compareAll(idx, N, K, E, a, b, 22);
+    console.log(`[moe] E = 1: worst rel err ${worst.toExponential(2)}`);
+  });
+
+  it('splits long segments of the weight gradient and matches the CPU', async () => {
+    const gpu = await gpuBackend();
+    const [N, K, E, a, b] = [2100, 1, 2, 9, 6];
+    expect(weightGradSplits(E, N * K, E)).toBeGreaterThan(1); // the path under test
+    const rng = new Rng(23);
+    const idx = randomIdx(rng, N, K, [0, 1]);
+    const dyH = rng.normalArray(N * K * b);
+    const xH = rng.normalArray(N * K * a);
+    const results: Float64Array[] = [];
+    for (const be of [cpu, gpu] as Backend[]) {
+      const plan = uploadPlan(be, idx, E);
+      const dw = be.moeGroupedWeightGrad(be.fromArray(dyH, [N * K, b]), be.fromArray(xH, [N * K, a]), plan, E);
+      expect(dw.shape).toEqual([E, b, a]);
+      results.push((await dw.read()) as Float64Array);
+    }
+    const err = maxRelErr(results[1], results[0]);
+    console.log(`[moe] split weight grad: rel err ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-5);
+  });
+});

@@ -1,0 +1,206 @@
+// The MoE routing family (sigmoid, moeRoute/moeRouteBackward, moePlan, moeBiasUpdate): the op
+// checks for seeds 1..3, plus targeted tests: the bias update rule on hand-made loads, a bias
+// that changes the selection but not the weights' source scores, group-limited selection and
+// tie-breaking by hand, GPU idx bit-identical to the CPU's on 2000 rows full of exact ties, a
+// large plan (many chunks, carries across scan tiles), plan determinism and a stable sigmoid.
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../check/harness';
+import { moeRouteChecks } from '../check/moe_route';
+import type { Backend, RouteConfig } from '../engine/backend';
+import { Rng } from '../engine/rng';
+import { cpu, gpuBackend } from '../test/gpu';
+
+const fmt = (x: number | null) => (x === null ? '-' : x.toExponential(2));
+
+async function backends(): Promise<Array<[string, Backend]>> {
+  return [['cpu', cpu], ['webgpu', await gpuBackend()]];
+}
+
+async function ints(t: { read(): Promise<Float64Array | Int32Array> }): Promise<number[]> {
+  return Array.from(await t.read());
+}
+
+describe('op checks: moe routing', () => {
+  for (const check of moeRouteChecks) {
+    it(check.name, async () => {
+      const gpu = await gpuBackend();
+      const lines: string[] = [];
+      let fwd = 0;
+      let bwd = 0;
+      let fd = 0;
+      for (const seed of [1, 2, 3]) {
+        for (const r of await runCheck(check, seed, cpu, gpu)) {
+          const line = `${r.op} seed=${seed} ${r.desc}: fwd ${fmt(r.forwardErr)} bwd ${fmt(r.backwardErr)} fd ${fmt(r.finiteDiffErr)}`;
+          lines.push(line);
+          fwd = Math.max(fwd, r.forwardErr);
+          bwd = Math.max(bwd, r.backwardErr ?? 0);
+          fd = Math.max(fd, r.finiteDiffErr ?? 0);
+          expect.soft(r.ok, line).toBe(true);
+        }
+      }
+      console.log(`${lines.join('\n')}\n[errors] ${check.name}: max fwd ${fmt(fwd)} bwd ${fmt(bwd)} fd ${fmt(fd)}`);
+    });
+  }
+});
+
+describe('loss-free bias update', () => {
+  it('b += γ·sign(mean − c) on hand-made loads (E=4, loads [3,1,2,2], mean 2)', async () => {
+    const gamma = 0.001;
+    const b0 = [0.5, 0, -0.25, 0.125];
+    const expected = [0.5 - gamma, gamma, -0.25, 0.125];
+    for (const [name, be] of await backends()) {
+      const bias = be.fromArray(b0, [4]);
+      const offsets = be.fromArray([0, 3, 4, 6, 8], [5], 'i32');
+      be.moeBiasUpdate(bias, offsets, gamma);
+      const got = Array.from(await bias.read());
+      for (let e = 0; e < 4; e++) expect(got[e], `${name} e=${e}`).toBeCloseTo(expected[e], 7);
+      // Loads above the mean lose bias, below gain, at the mean exactly unchanged.
+      expect(got[2], name).toBe(Math.fround(-0.25));
+      expect(got[3], name).toBe(Math.fround(0.125));
+    }
+  });
+
+  it('γ = 0 changes nothing; a non-integer mean never gives sign 0', async () => {
+    for (const [name, be] of await backends()) {
+      const bias = be.fromArray([0.25, -0.5, 1], [3]);
+      // loads [1, 1, 0]: mean 2/3 → signs [−1, −1, +1]
+      const offsets = be.fromArray([0, 1, 2, 2], [4], 'i32');
+      be.moeBiasUpdate(bias, offsets, 0);
+      expect(Array.from(await bias.read()), name).toEqual([0.25, -0.5, 1]);
+      be.moeBiasUpdate(bias, offsets, 0.5);
+      expect(Array.from(await bias.read()), name).toEqual([-0.25, -1, 1.5]);
+    }
+  });
+});
+
+describe('routing by hand', () => {
+  const plain: RouteConfig = { nGroup: 1, topkGroup: 1, topK: 2, normTopk: false, scale: 1 };
+
+  it('a bias changes the selection, but the weights stay the original scores', async () => {
+    const scores = [0.875, 0.75, 0.25, 0.125];
+    for (const [name, be] of await backends()) {
+      const s = be.fromArray(scores, [1, 4]);
+      const noBias = be.moeRoute(s, be.fromArray([0, 0, 0, 0], [4]), plain);
+      expect(await ints(noBias.idx), name).toEqual([0, 1]);
+      expect(Array.from(await noBias.weight.read()), name).toEqual([0.875, 0.75]);
+      // Bias lifts expert 2 to sel 1.0 (first) — its weight is still its score 0.25, not 1.0.
+      const biased = be.moeRoute(s, be.fromArray([0, 0, 0.75, 0], [4]), plain);
+      expect(await ints(biased.idx), name).toEqual([2, 0]);
+      expect(Array.from(await biased.weight.read()), name).toEqual([0.25, 0.875]);
+      // Normalized and scaled: 2.5·[0.25, 0.875] / 1.125.
+      const normed = be.moeRoute(s, be.fromArray([0, 0, 0.75, 0], [4]), { ...plain, normTopk: true, scale: 2.5 });
+      const w = Array.from(await normed.weight.read());
+      expect(w[0], name).toBeCloseTo((2.5 * 0.25) / 1.125, 6);
+      expect(w[1], name).toBeCloseTo((2.5 * 0.875) / 1.125, 6);
+    }
+  });
+
+  it('group-limited selection keeps the groups with the best top-2 sums', async () => {
+    // Groups {0,1} {2,3} {4,5}: top-2 sums 1.0, 1.125, 0.875 → keep group 1 only.
+    const scores = [0.875, 0.125, 0.625, 0.5, 0.5, 0.375];
+    const zero = [0, 0, 0, 0, 0, 0];
+    for (const [name, be] of await backends()) {
+      const s = be.fromArray(scores, [1, 6]);
+      const b = be.fromArray(zero, [6]);
+      expect(await ints(be.moeRoute(s, b, { ...plain, nGroup: 3, topkGroup: 1 }).idx), name).toEqual([2, 3]);
+      // Plain top-2 would take expert 0 first.
+      expect(await ints(be.moeRoute(s, b, plain).idx), name).toEqual([0, 2]);
+      // Keeping 2 groups: groups 1 and 0 → best of {0,1,2,3} = 0, 2.
+      expect(await ints(be.moeRoute(s, b, { ...plain, nGroup: 3, topkGroup: 2, topK: 3 }).idx), name).toEqual([0, 2, 3]);
+    }
+  });
+
+  it('ties break to the lower index, for experts and for groups, including bias-made ties', async () => {
+    for (const [name, be] of await backends()) {
+      const s = be.fromArray([0.5, 0.5, 0.5, 0.5], [1, 4]);
+      const zero = be.fromArray([0, 0, 0, 0], [4]);
+      expect(await ints(be.moeRoute(s, zero, plain).idx), name).toEqual([0, 1]);
+      // Both groups tie (sum 1.0): group 0 is kept.
+      expect(await ints(be.moeRoute(s, zero, { ...plain, nGroup: 2, topkGroup: 1 }).idx), name).toEqual([0, 1]);
+      // scores [0.25, 0.5, 0.75, 0.5] + bias [0.5, 0.25, 0, 0] = sel [0.75, 0.75, 0.75, 0.5]: a 3-way tie.
+      const s2 = be.fromArray([0.25, 0.5, 0.75, 0.5], [1, 4]);
+      const b2 = be.fromArray([0.5, 0.25, 0, 0], [4]);
+      expect(await ints(be.moeRoute(s2, b2, { ...plain, topK: 3 }).idx), name).toEqual([0, 1, 2]);
+      // Groups {0,1} {2,3}: sums 1.5 and 1.25 → group 0; order within: 0 then 1.
+      expect(await ints(be.moeRoute(s2, b2, { ...plain, nGroup: 2, topkGroup: 1 }).idx), name).toEqual([0, 1]);
+    }
+  });
+});
+
+describe('GPU routing matches the CPU bit for bit under exact ties', () => {
+  const configs: Array<[number, RouteConfig]> = [
+    [8, { nGroup: 2, topkGroup: 1, topK: 2, normTopk: true, scale: 1 }],
+    [6, { nGroup: 3, topkGroup: 2, topK: 3, normTopk: false, scale: 2.5 }],
+    [64, { nGroup: 8, topkGroup: 4, topK: 8, normTopk: true, scale: 2.5 }],
+    [256, { nGroup: 8, topkGroup: 4, topK: 8, normTopk: true, scale: 1 }],
+    [256, { nGroup: 1, topkGroup: 1, topK: 16, normTopk: false, scale: 1 }],
+  ];
+  for (const [E, r] of configs) {
+    it(`2000 rows, E=${E} G=${r.nGroup} topkGroup=${r.topkGroup} K=${r.topK}`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(E * 31 + r.topK);
+      const N = 2000;
+      // Multiples of 1/8: with E ≥ 8 values from 7 levels, almost every row has ties.
+      const scores = Float64Array.from({ length: N * E }, () => rng.int(1, 7) / 8);
+      const bias = Float64Array.from({ length: E }, () => rng.int(-2, 2) / 8);
+      const c = cpu.moeRoute(cpu.fromArray(scores, [N, E]), cpu.fromArray(bias, [E]), r);
+      const g = gpu.moeRoute(gpu.fromArray(scores, [N, E]), gpu.fromArray(bias, [E]), r);
+      const ci = await c.idx.read();
+      const gi = await g.idx.read();
+      expect(gi).toBeInstanceOf(Int32Array);
+      let mismatches = 0;
+      for (let i = 0; i < ci.length; i++) if (ci[i] !== gi[i]) mismatches++;
+      expect(mismatches).toBe(0);
+      const cw = await c.weight.read();
+      const gw = await g.weight.read();
+      let err = 0;
+      for (let i = 0; i < cw.length; i++) err = Math.max(err, Math.abs(cw[i] - gw[i]));
+      expect(err).toBeLessThan(1e-6);
+    });
+  }
+});
+
+describe('dispatch plan', () => {
+  it('a large plan (N=65536, K=2, E=64: 512 chunks, carries across scan tiles) equals the CPU counting sort and is deterministic', async () => {
+    const gpu = await gpuBackend();
+    const N = 65536;
+    const K = 2;
+    const E = 64;
+    const rng = new Rng(5);
+    const idx = new Int32Array(N * K);
+    for (let n = 0; n < N; n++) {
+      // Experts 60..63 are never chosen; the rest skewed towards low indices.
+      const a = Math.floor(rng.next() ** 2 * 60);
+      let b = Math.floor(rng.next() * 60);
+      if (b === a) b = (a + 1) % 60;
+      idx[n * K] = a;
+      idx[n * K + 1] = b;
+    }
+    const c = cpu.moePlan(cpu.fromArray(idx, [N, K], 'i32'), E);
+    const gIdx = gpu.fromArray(idx, [N, K], 'i32');
+    const g1 = gpu.moePlan(gIdx, E);
+    const g2 = gpu.moePlan(gIdx, E);
+    for (const key of ['offsets', 'slotAssign', 'assignSlot'] as const) {
+      const want = await c[key].read();
+      expect(await g1[key].read(), key).toEqual(want);
+      expect(await g2[key].read(), key).toEqual(want);
+    }
+    const off = await c.offsets.read();
+    expect(off[E]).toBe(N * K);
+    expect(off[60]).toBe(N * K); // idle experts: empty segments at the end
+  });
+});
+
+describe('sigmoid', () => {
+  it('is stable and saturates cleanly at huge |x|', async () => {
+    for (const [name, be] of await backends()) {
+      const y = Array.from(await be.sigmoid(be.fromArray([-1000, -100, -20, 0, 20, 100, 1000], [7])).read());
+      expect(y.every(Number.isFinite), name).toBe(true);
+      expect(y[0], name).toBe(0);
+      expect(y[3], name).toBe(0.5);
+      expect(y[6], name).toBe(1);
+      expect(y[2], name).toBeCloseTo(Math.exp(-20), 14);
+      expect(Math.abs(y[2] - Math.exp(-20)) / Math.exp(-20), name).toBeLessThan(1e-5);
+    }
+  });
+});

@@ -1,0 +1,171 @@
+// MoE routing on the GPU: the sigmoid gate (shaders/moe_route_sigmoid.wgsl), group-limited
+// top-K routing forward/backward (shaders/moe_route.wgsl), and the deterministic dispatch plan
+// plus the loss-free-balancing bias update (shaders/moe_route_plan.wgsl). The shaders explain
+// the algorithms; this file picks launch shapes and allocates outputs.
+
+import routeSrc from '../../../shaders/moe_route.wgsl?raw';
+import planSrc from '../../../shaders/moe_route_plan.wgsl?raw';
+import sigmoidSrc from '../../../shaders/moe_route_sigmoid.wgsl?raw';
+import type { MoePlan, RouteConfig } from '../../engine/backend';
+import type { Tensor } from '../../engine/tensor';
+import type { WebGPUBackend } from './backend';
+import { scalarVariant, vec4Ok } from './elementwise';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+// ---- sigmoid ----
+
+const EW_WG = 256;
+const SIGMOID_SRC1 = scalarVariant(sigmoidSrc);
+const SIGMOID = {
+  v4: { name: 'moe_route_sigmoid', code: sigmoidSrc, entry: 'sigmoid' } as Kernel,
+  v1: { name: 'moe_route_sigmoid_f32', code: SIGMOID_SRC1, entry: 'sigmoid' } as Kernel,
+};
+const SIGMOID_BWD = {
+  v4: { name: 'moe_route_sigmoid', code: sigmoidSrc, entry: 'sigmoid_bwd' } as Kernel,
+  v1: { name: 'moe_route_sigmoid_f32', code: SIGMOID_SRC1, entry: 'sigmoid_bwd' } as Kernel,
+};
+
+/** One elementwise dispatch over n floats: vec4-wide when every buffer allows it. */
+function elementwise(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, n: number, bufs: GPUBuffer[]): void {
+  if (n === 0) return;
+  const v4 = vec4Ok(bufs);
+  const count = v4 ? Math.ceil(n / 4) : n;
+  be.rt.record({
+    kernel: v4 ? k.v4 : k.v1,
+    overrides: { WG: EW_WG },
+    buffers: bufs,
+    uniform: packUniforms('u', [count]),
+    workgroups: grid1d(count, EW_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+}
+
+export function sigmoid(be: WebGPUBackend, x: Tensor): Tensor {
+  const y = be.empty(x.shape);
+  elementwise(be, SIGMOID, x.size, [be.buf(x), be.buf(y)]);
+  return y;
+}
+
+export function sigmoidBackward(be: WebGPUBackend, y: Tensor, dy: Tensor): Tensor {
+  const dx = be.empty(y.shape);
+  elementwise(be, SIGMOID_BWD, y.size, [be.buf(y), be.buf(dy), be.buf(dx)]);
+  return dx;
+}
+
+// ---- routing ----
+
+const ROUTE: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route' };
+const ROUTE_BWD: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_bwd' };
+/** Threads per routing workgroup (rows × threads per row). */
+const ROUTE_WG = 64;
+const BWD_WG = 256;
+
+/**
+ * Launch shape of the routing kernel for E experts: TPR threads per token row (E rounded up to a
+ * power of two, at most ROUTE_WG) and ROUTE_WG / TPR rows per workgroup; CAP workgroup slots per
+ * array (≥ ROWS·E; 256 covers every E ≤ 256 with one pipeline per TPR).
+ */
+function routeShape(E: number): { TPR: number; ROWS: number; CAP: number } {
+  const TPR = Math.min(ROUTE_WG, 2 ** Math.ceil(Math.log2(Math.max(1, E))));
+  const ROWS = ROUTE_WG / TPR;
+  const CAP = Math.max(256, Math.ceil((ROWS * E) / 64) * 64);
+  return { TPR, ROWS, CAP };
+}
+
+export function moeRoute(be: WebGPUBackend, scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
+  const [N, E] = scores.shape;
+  const K = r.topK;
+  const idx = be.empty([N, K], 'i32');
+  const weight = be.empty([N, K]);
+  if (N === 0 || K === 0) return { idx, weight };
+  const { TPR, ROWS, CAP } = routeShape(E);
+  // Four arrays of CAP 4-byte slots in workgroup memory.
+  const wgBytes = 4 * 4 * CAP;
+  if (wgBytes > be.rt.limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(`moeRoute: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`);
+  }
+  be.rt.record({
+    kernel: ROUTE,
+    overrides: { WG: ROUTE_WG, TPR, ROWS, CAP },
+    buffers: [be.buf(scores), be.buf(bias), be.buf(idx), be.buf(weight)],
+    uniform: packUniforms('uuuuuuf', [N, E, r.nGroup, r.topkGroup, K, r.normTopk ? 1 : 0, r.scale]),
+    workgroups: grid1d(Math.ceil(N / ROWS), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return { idx, weight };
+}
+
+export function moeRouteBackward(be: WebGPUBackend, scores: Tensor, idx: Tensor, dWeight: Tensor, r: RouteConfig): Tensor {
+  const [N, E] = scores.shape;
+  const dScores = be.empty([N, E]);
+  const count = N * E;
+  if (count === 0) return dScores;
+  be.rt.record({
+    kernel: ROUTE_BWD,
+    overrides: { WG: BWD_WG },
+    buffers: [be.buf(scores), be.buf(idx), be.buf(dWeight), be.buf(dScores)],
+    uniform: packUniforms('uuuuf', [count, E, r.topK, r.normTopk ? 1 : 0, r.scale]),
+    workgroups: grid1d(count, BWD_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return dScores;
+}
+
+// ---- dispatch plan and bias update ----
+
+/** Assignments per chunk in the plan kernels (= threads per workgroup). */
+const PLAN_WG = 256;
+const PLAN_COUNT: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_count' };
+const PLAN_SCAN: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scan' };
+const PLAN_OFFSETS: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_offsets' };
+const PLAN_SCATTER: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scatter' };
+const BIAS_UPDATE: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'bias_update' };
+
+export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number): MoePlan {
+  const M = idx.size;
+  const E = experts;
+  const offsets = M === 0 ? be.zeros([E + 1], 'i32') : be.empty([E + 1], 'i32');
+  const slotAssign = be.empty([M], 'i32');
+  const assignSlot = be.empty([M], 'i32');
+  if (M === 0) return { offsets, slotAssign, assignSlot };
+  const P = Math.ceil(M / PLAN_WG);
+  const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
+  const counts = be.empty([E * P], 'i32'); // per (expert, chunk): count, then exclusive prefix
+  const totals = be.empty([E], 'i32');
+  const uniform = packUniforms('uuu', [M, E, P]);
+  const overrides = { WG: PLAN_WG };
+  be.rt.record({
+    kernel: PLAN_COUNT, overrides, uniform,
+    buffers: [be.buf(idx), be.buf(counts)],
+    workgroups: grid1d(P, 1, maxDim),
+  });
+  be.rt.record({
+    kernel: PLAN_SCAN, overrides, uniform,
+    buffers: [be.buf(counts), be.buf(totals)],
+    workgroups: grid1d(E, 1, maxDim),
+  });
+  be.rt.record({
+    kernel: PLAN_OFFSETS, overrides, uniform,
+    buffers: [be.buf(totals), be.buf(offsets)],
+    workgroups: [1, 1, 1],
+  });
+  be.rt.record({
+    kernel: PLAN_SCATTER, overrides, uniform,
+    buffers: [be.buf(idx), be.buf(counts), be.buf(offsets), be.buf(slotAssign), be.buf(assignSlot)],
+    workgroups: grid1d(P, 1, maxDim),
+  });
+  // Released now; the pool reuses them only after this work is submitted.
+  counts.dispose();
+  totals.dispose();
+  return { offsets, slotAssign, assignSlot };
+}
+
+export function moeBiasUpdate(be: WebGPUBackend, bias: Tensor, offsets: Tensor, gamma: number): void {
+  const E = bias.size;
+  if (E === 0) return;
+  be.rt.record({
+    kernel: BIAS_UPDATE,
+    overrides: { WG: PLAN_WG },
+    buffers: [be.buf(bias), be.buf(offsets)],
+    uniform: packUniforms('uf', [E, gamma]),
+    workgroups: grid1d(E, PLAN_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+}

@@ -1,0 +1,88 @@
+// DeepSeekMoE feed-forward layer (spec §2), for x [N, d]:
+//   s = sigmoid(x·W_gᵀ)  (softmax for V2-style configs)
+//   route on s + b (b: per-expert bias, selection only, never trained by the optimizer);
+//   group-limited top-K; weights = the original s of the chosen experts (normalized, scaled)
+//   y = Σ_k w_k·Expert_k(x) + SharedMLP(x)
+// Dispatch is a deterministic counting sort on the device: tokens are gathered per expert,
+// run through grouped GEMMs, and combined back in token order (no float atomics, no drops).
+// Routed experts are stored stacked, [E, out, in] per projection; HF checkpoints split them
+// per expert (`mlp.experts.{e}.gate_proj.weight`), which export does.
+
+import type { RouteConfig } from '../engine/backend';
+import * as op from '../engine/ops';
+import type { Tensor } from '../engine/tensor';
+import type { ModelConfig } from './config';
+import type { ParamGetter } from './mla';
+
+/** What an MoE layer leaves behind for the trainer: per-layer loads and balance losses. */
+export interface MoeTrace {
+  /** Per MoE layer: the plan's offsets (i32 [E+1]); loads are their differences. */
+  offsets: Tensor[];
+  /** Per MoE layer: the sequence-wise balance loss per sequence [B] (only when α > 0). */
+  aux: Tensor[];
+  /** Per MoE layer: its bias tensor (for the loss-free update). */
+  bias: Tensor[];
+}
+
+export function newTrace(): MoeTrace {
+  return { offsets: [], aux: [], bias: [] };
+}
+
+export function routeConfig(c: ModelConfig): RouteConfig {
+  return { nGroup: c.n_group, topkGroup: c.topk_group, topK: c.num_experts_per_tok, normTopk: c.norm_topk_prob, scale: c.routed_scaling_factor };
+}
+
+export function isMoeLayer(c: ModelConfig, layer: number): boolean {
+  return c.ffn === 'moe' && layer >= c.first_k_dense_replace;
+}
+
+export function moeShapes(c: ModelConfig, p: string): Array<[string, number[]]> {
+  const d = c.hidden_size;
+  const E = c.n_routed_experts;
+  const I = c.moe_intermediate_size;
+  const S = c.n_shared_experts * I;
+  const out: Array<[string, number[]]> = [
+    [`${p}.gate.weight`, [E, d]],
+    [`${p}.gate.e_score_correction_bias`, [E]],
+    [`${p}.experts.gate_proj.weight`, [E, I, d]],
+    [`${p}.experts.up_proj.weight`, [E, I, d]],
+    [`${p}.experts.down_proj.weight`, [E, d, I]],
+  ];
+  if (S > 0) {
+    out.push([`${p}.shared_experts.gate_proj.weight`, [S, d]], [`${p}.shared_experts.up_proj.weight`, [S, d]], [`${p}.shared_experts.down_proj.weight`, [d, S]]);
+  }
+  return out;
+}
+
+/** Parameters that are state, not trained: the routing bias. */
+export function isBuffer(name: string): boolean {
+  return name.endsWith('.e_score_correction_bias');
+}
+
+/** The MoE layer on x [B, T, d] → [B, T, d]; records loads (and aux losses) into trace. */
+export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, trace: MoeTrace | null): Tensor {
+  const [B, T, d] = x.shape;
+  const N = B * T;
+  const E = c.n_routed_experts;
+  const K = c.num_experts_per_tok;
+  const x2 = op.view(x, [N, d]);
+  const logits = op.linear(x2, p(`${pre}.gate.weight`));
+  const scores = c.scoring_func === 'sigmoid' ? op.sigmoid(logits) : op.view(op.softmax(op.view(logits, [1, N, E]), null), [N, E]);
+  const bias = p(`${pre}.gate.e_score_correction_bias`);
+  const { idx, weight } = op.moeRoute(scores, bias, routeConfig(c));
+  const plan = x.backend.moePlan(idx, E);
+  const xg = op.moeGather(x2, plan, K);
+  const h = op.swiglu(op.moeExperts(xg, p(`${pre}.experts.gate_proj.weight`), plan), op.moeExperts(xg, p(`${pre}.experts.up_proj.weight`), plan));
+  let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
+  if (c.n_shared_experts > 0) {
+    const g = op.linear(x2, p(`${pre}.shared_experts.gate_proj.weight`));
+    const u = op.linear(x2, p(`${pre}.shared_experts.up_proj.weight`));
+    y = op.add(y, op.linear(op.swiglu(g, u), p(`${pre}.shared_experts.down_proj.weight`)));
+  }
+  if (trace) {
+    trace.offsets.push(plan.offsets);
+    trace.bias.push(bias);
+    if (c.aux_loss_alpha > 0) trace.aux.push(op.moeAuxLoss(op.view(scores, [B, T, E]), x.backend.view(idx, [B, T, K])));
+  }
+  return op.view(y, [B, T, d]);
+}
