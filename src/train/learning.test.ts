@@ -18,9 +18,9 @@ function unigramEntropy(text: string): number {
 }
 
 describe('learning', () => {
-  it('micro-dense falls from ≈ ln(vocab) to well below half of it on the GPU', async () => {
+  it.each(['micro-dense', 'micro-mla', 'micro-moe'])('%s falls from ≈ ln(vocab) to well below half of it on the GPU', async (preset) => {
     const lab = createLab(gpuBackend);
-    const info = await lab.createRun({ preset: 'micro-dense', seed: 1, steps: STEPS, set: { 'train.log_every': 10, 'train.eval_every': STEPS } });
+    const info = await lab.createRun({ preset, seed: 1, steps: STEPS, set: { 'train.log_every': 10, 'train.eval_every': STEPS } });
     const metrics: StepMetrics[] = [];
     const summary = await lab.train((b) => {
       metrics.push(...b);
@@ -29,7 +29,7 @@ describe('learning', () => {
     const text = generateCorpus('grammar', 200_000, 1);
     expect(CharTokenizer.fromText(text).vocabSize).toBe(info.vocabSize);
     const unigram = unigramEntropy(text);
-    console.log(`learning: ln V = ${lnV.toFixed(3)}, unigram entropy = ${unigram.toFixed(3)}, first loss ${metrics[0].loss.toFixed(3)} → final ${summary.final_loss.toFixed(3)}, val ${summary.final_val_loss?.toFixed(3)}`);
+    console.log(`learning ${preset}: ln V = ${lnV.toFixed(3)}, unigram entropy = ${unigram.toFixed(3)}, first loss ${metrics[0].loss.toFixed(3)} → final ${summary.final_loss.toFixed(3)}, val ${summary.final_val_loss?.toFixed(3)}`);
     expect(Math.abs(metrics[0].loss - lnV)).toBeLessThan(0.5); // starts near a uniform guess
     expect(summary.final_loss).toBeLessThan(THRESHOLD * lnV);
     expect(summary.final_val_loss!).toBeLessThan(THRESHOLD * lnV);
