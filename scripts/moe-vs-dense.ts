@@ -36,7 +36,7 @@ const x = be.fromArray(rng.normalArray(N * d), [1, N, d]);
 x.requiresGrad = true;
 const dy = be.fromArray(rng.normalArray(N * d), [1, N, d]);
 const moe = () => moeLayer((n) => moeW.get(n)!, c, 'm', x, null);
-const dense = () => op.view(ffn((n) => denseW.get(n)!, 'd', op.view(x, [N, d])), [1, N, d]);
+const dense = () => op.view(ffn((n) => denseW.get(n)!, c, 'd', op.view(x, [N, d])), [1, N, d]);
 
 async function time(fn: () => void, reps = 7): Promise<number> {
   const run = async () => {

@@ -4,6 +4,8 @@ import { adamwChecks } from './adamw';
 import { attentionChecks } from './attention';
 import { elementwiseChecks } from './elementwise';
 import { embeddingChecks } from './embedding';
+import { fp8Checks } from './fp8';
+import { fp8GemmChecks } from './fp8_gemm';
 import { layoutChecks } from './layout';
 import { matmulChecks } from './matmul';
 import { mlaChecks } from './mla';
@@ -36,6 +38,8 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...moeAuxChecks,
   ...moeChecks,
   ...mlaChecks,
+  ...fp8Checks,
+  ...fp8GemmChecks,
 ];
 
 export function findCheck(name: string): OpCheck | undefined {

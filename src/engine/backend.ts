@@ -69,6 +69,47 @@ export interface MoePlan {
   assignSlot: Tensor;
 }
 
+/** Low-precision element formats (OCP OFP8 E4M3/E5M2, OCP MX E2M1). */
+export type LowFormat = 'e4m3' | 'e5m2' | 'e2m1';
+/**
+ * How a tile's scale is chosen (spec §3):
+ *  'f32':   s = max(amax, 1e-4) / fmax (V3 / DeepGEMM);
+ *  'ue8m0': the f32 rule rounded UP to a power of two (never saturates);
+ *  'mx':    OCP MX: s = 2^(floor(log2 amax) − emax_elem) (may clip the largest values).
+ */
+export type ScaleRule = 'f32' | 'ue8m0' | 'mx';
+
+export interface QuantSpec {
+  format: LowFormat;
+  /** Tile/block edge B (32, 64 or 128). */
+  block: number;
+  scale: ScaleRule;
+}
+
+/**
+ * A quantized matrix [rows, cols]: `codes` holds the element codes, four per u32 (code j of a
+ * row at byte j % 4 of word j / 4, little-endian), stored in an i32 tensor
+ * [rows, colsPadded / 4] with colsPadded = ceil(cols / B)·B (padding codes are 0).
+ * tiling 'rows': one scale per 1×B tile along cols, scales f32 [rows, colsPadded / B];
+ * tiling 'blocks': one scale per B×B block, scales f32 [ceil(rows / B), colsPadded / B].
+ */
+export interface QTensor {
+  codes: Tensor;
+  scales: Tensor;
+  rows: number;
+  cols: number;
+  spec: QuantSpec;
+  tiling: 'rows' | 'blocks';
+}
+
+/** The accumulation-precision experiment (spec §3 "Promotion"). */
+export interface AccumSpec {
+  /** 0 = plain f32 accumulation per K-block; else round the running sum to this many mantissa bits after every add. */
+  mantissaBits: number;
+  /** With limited mantissa: add the partial into an f32 accumulator every this many K elements (0 = never). */
+  promoteEvery: number;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable description of the device, e.g. the adapter name. */
@@ -213,6 +254,21 @@ export interface Backend {
   moeAuxLoss(scores: Tensor, idx: Tensor): Tensor;
   /** dScores[b,t,j] = dL[b]/T · (f_j/S_t − Σ_i f_i·s[b,t,i]/S_t²), S_t = Σ_j s[b,t,j]; f held constant. */
   moeAuxLossBackward(scores: Tensor, idx: Tensor, dL: Tensor): Tensor;
+
+  // ---- block-scaled low precision (fp8 family: quantize; fp8_gemm family: GEMM) ----
+  /** Quantize x [rows, cols] in 1×B tiles along cols (per token along K, V3's activation tiling). */
+  quantizeRows(x: Tensor, spec: QuantSpec): QTensor;
+  /** Quantize w [rows, cols] in B×B blocks (V3's weight tiling). */
+  quantizeBlocks(w: Tensor, spec: QuantSpec): QTensor;
+  /** The f32 values a QTensor stands for, [rows, cols] (codes decoded times their scales). */
+  dequantize(q: QTensor): Tensor;
+  /**
+   * C [a.rows, b.rows] = A · Bᵀ over the shared cols K, dequantizing in the kernel: for each
+   * K-block kb, acc += (Σ_k a_q·b_q) · sA[m, kb] · sB[n or n/B, kb] (DeepSeek's fp8_gemm), or
+   * the limited-accumulator emulation of `accum`. a must be tiled 'rows'; b 'rows' or 'blocks';
+   * both with the same block size.
+   */
+  blockScaledMatmul(a: QTensor, b: QTensor, accum: AccumSpec): Tensor;
 
   // ---- loss ----
   /**

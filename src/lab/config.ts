@@ -50,6 +50,15 @@ export const FIELDS: readonly FieldSpec[] = [
   // architecture choices (lab-only)
   { path: 'arch.ffn', kind: 'enum', options: ['dense', 'moe'], live: false, help: 'dense: SwiGLU FFN in every layer; moe: DeepSeekMoE after the first_k_dense_replace layers' },
   { path: 'arch.attention', kind: 'enum', options: ['mha', 'mla'], live: false, help: 'mha: standard attention (GQA/MQA via num_key_value_heads); mla: multi-head latent attention' },
+  // precision of the linear layers inside the blocks (lab-only; spec §3)
+  { path: 'precision.linear', kind: 'enum', options: ['f32', 'lowp'], live: false, help: 'f32, or block-scaled low precision (FP8 / MX) for every GEMM of the linear layers in the blocks' },
+  { path: 'precision.format', kind: 'enum', options: ['e4m3', 'e5m2', 'e2m1'], live: false, help: 'element format of activations and weights (e2m1 = FP4, for MXFP4)' },
+  { path: 'precision.grad_format', kind: 'enum', options: ['e4m3', 'e5m2'], live: false, help: 'element format of output gradients in Dgrad and Wgrad (V3: e4m3)' },
+  { path: 'precision.block', kind: 'int', min: 32, max: 128, live: false, help: 'tile/block edge B: 32, 64 or 128 (V3: 128; MX: 32)' },
+  { path: 'precision.scale', kind: 'enum', options: ['f32', 'ue8m0', 'mx'], live: false, help: 'scale rule: amax/fmax in f32, rounded up to a power of two (UE8M0), or the OCP MX floor rule' },
+  { path: 'precision.weight_tiling', kind: 'enum', options: ['blocks', 'rows'], live: false, help: 'weights in B×B blocks (V3) or 1×B rows like activations (MX)' },
+  { path: 'precision.accum_bits', kind: 'int', min: 0, max: 23, live: false, help: 'emulate an accumulator with this many mantissa bits (0 = f32; V3 reports ~14 for FP8 tensor cores)' },
+  { path: 'precision.promote_every', kind: 'int', min: 0, max: 65536, live: false, help: 'with a limited accumulator: promote partial sums to f32 every N_C elements (0 = never; V3: 128)' },
   // optimizer and schedule
   { path: 'optim.lr', kind: 'float', min: 0, max: 1, live: true, help: 'peak learning rate' },
   { path: 'optim.beta1', kind: 'float', min: 0, max: 0.9999, live: true, help: 'AdamW β1' },
@@ -109,9 +118,21 @@ export interface ArchSection {
   ffn: 'dense' | 'moe';
 }
 
+export interface PrecisionSection {
+  linear: 'f32' | 'lowp';
+  format: 'e4m3' | 'e5m2' | 'e2m1';
+  grad_format: 'e4m3' | 'e5m2';
+  block: number;
+  scale: 'f32' | 'ue8m0' | 'mx';
+  weight_tiling: 'blocks' | 'rows';
+  accum_bits: number;
+  promote_every: number;
+}
+
 export interface RunConfig {
   model: ModelSection;
   arch: ArchSection;
+  precision: PrecisionSection;
   optim: {
     lr: number;
     beta1: number;
@@ -227,6 +248,7 @@ export function validateConfig(raw: unknown): RunConfig {
     else if (m.topk_group * (E / m.n_group) < m.num_experts_per_tok) errs.push(`model.num_experts_per_tok: ${m.num_experts_per_tok} is more than the ${m.topk_group * (E / m.n_group)} experts in the kept groups (topk_group·n_routed_experts/n_group)`);
     if (m.first_k_dense_replace > m.num_hidden_layers) errs.push(`model.first_k_dense_replace: ${m.first_k_dense_replace} is more than model.num_hidden_layers ${m.num_hidden_layers}`);
   }
+  if (![32, 64, 128].includes(c.precision.block)) errs.push(`precision.block: ${c.precision.block} is not one of 32, 64, 128`);
   if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (corpus "text" needs your text)');
   if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);
   return c;

@@ -82,8 +82,11 @@ const SMALL_MODEL: RunConfig['model'] = {
 const SMALL_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 1_000_000, seq_len: 128, batch_size: 32, val_fraction: 0.05 };
 const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, bias_update_speed: 0.001, checkpoint_every: 200 };
 
-function preset(name: string, description: string, c: RunConfig): Preset {
-  return { name, description, config: c };
+/** Every preset's default: f32 linears; the low-precision settings are V3's recipe, ready to switch on. */
+const F32: RunConfig['precision'] = { linear: 'f32', format: 'e4m3', grad_format: 'e4m3', block: 128, scale: 'f32', weight_tiling: 'blocks', accum_bits: 0, promote_every: 128 };
+
+function preset(name: string, description: string, c: Omit<RunConfig, 'precision'> & { precision?: RunConfig['precision'] }): Preset {
+  return { name, description, config: { ...c, precision: c.precision ?? { ...F32 } } };
 }
 
 /**
@@ -131,6 +134,22 @@ export const PRESETS: readonly Preset[] = [
     train: { ...MICRO_TRAIN },
   }),
   ...balancingAblation(),
+  preset('micro-fp8', 'micro-dense with V3\'s FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)', {
+    model: { ...MICRO_MODEL },
+    arch: { attention: 'mha', ffn: 'dense' },
+    precision: { ...F32, linear: 'lowp' },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA },
+    train: { ...MICRO_TRAIN },
+  }),
+  preset('micro-mxfp8', 'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule', {
+    model: { ...MICRO_MODEL },
+    arch: { attention: 'mha', ffn: 'dense' },
+    precision: { ...F32, linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA },
+    train: { ...MICRO_TRAIN },
+  }),
   preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', {
     model: { ...MICRO_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

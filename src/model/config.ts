@@ -1,13 +1,15 @@
 // The model's shape: the `model` and `arch` sections of the run config plus the vocabulary,
 // with derived figures (parameter counts, KV-cache bytes, FLOPs per token).
 
-import type { ArchSection, ModelSection } from '../lab/config';
+import type { ArchSection, ModelSection, PrecisionSection } from '../lab/config';
 import { isBuffer, isMoeLayer, moeShapes } from './moe';
 
 export interface ModelConfig extends ModelSection {
   vocab_size: number;
   attention: ArchSection['attention'];
   ffn: ArchSection['ffn'];
+  /** Precision of the linear layers inside the blocks. */
+  precision: PrecisionSection;
 }
 
 /** Head dim of standard (MHA/GQA) attention. */
@@ -113,6 +115,6 @@ export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
   return 2 * matmulParams + attn;
 }
 
-export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection }, vocabSize: number): ModelConfig {
-  return { ...cfg.model, attention: cfg.arch.attention, ffn: cfg.arch.ffn, vocab_size: vocabSize };
+export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection; precision: PrecisionSection }, vocabSize: number): ModelConfig {
+  return { ...cfg.model, attention: cfg.arch.attention, ffn: cfg.arch.ffn, precision: { ...cfg.precision }, vocab_size: vocabSize };
 }

@@ -12,6 +12,7 @@ import * as op from '../engine/ops';
 import { Scope } from '../engine/scope';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
+import { blockLinear } from './linear';
 import { mlaLatent, mlaQuery, mlaScale } from './mla';
 import { ffn, getter, type Params } from './model';
 
@@ -78,7 +79,7 @@ export class MlaDecoder {
     // Absorb W_UV into the output: o_h = o_lat_h · W_UV[h]ᵀ.
     const oh = op.swap01(op.matmul(op.swap01(oLat), L.wUV, { transB: true })); // [B, H, dv]
     L.kv = kv;
-    return op.linear(op.view(oh, [B, 1, H * c.v_head_dim]), p(`${pre}.o_proj.weight`));
+    return blockLinear(c, op.view(oh, [B, 1, H * c.v_head_dim]), p(`${pre}.o_proj.weight`));
   }
 
   /** Feed one token per sequence (ids i32 [B]); returns next-token logits [B, V] on the host. */
@@ -93,7 +94,7 @@ export class MlaDecoder {
       for (let l = 0; l < c.num_hidden_layers; l++) {
         const pre = `model.layers.${l}`;
         x = op.add(x, this.attend(l, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps)));
-        x = op.add(x, ffn(p, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
+        x = op.add(x, ffn(p, c, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
       }
       const logits = op.linear(op.rmsnorm(x, p('model.norm.weight'), c.rms_norm_eps), p('lm_head.weight'));
       for (const L of this.layers) if (L.kv) scope.keep(L.kv);

@@ -10,6 +10,7 @@
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
+import { blockLinear } from './linear';
 
 export type ParamGetter = (name: string) => Tensor;
 
@@ -24,8 +25,8 @@ export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   const dr = c.qk_rope_head_dim;
   const q =
     c.q_lora_rank === 0
-      ? op.linear(x, p(`${pre}.q_proj.weight`))
-      : op.linear(op.rmsnorm(op.linear(x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
+      ? blockLinear(c, x, p(`${pre}.q_proj.weight`))
+      : blockLinear(c, op.rmsnorm(blockLinear(c, x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
   const qh = op.view(q, [B, T, H, dn + dr]);
   return { nope: op.sliceLast(qh, 0, dn), pe: op.rope(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
 }
@@ -34,7 +35,7 @@ export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
 export function mlaLatent(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset = 0): { latent: Tensor; kpe: Tensor } {
   const dc = c.kv_lora_rank;
   const dr = c.qk_rope_head_dim;
-  const kva = op.linear(x, p(`${pre}.kv_a_proj_with_mqa.weight`)); // [B, T, dc + dr]
+  const kva = blockLinear(c, x, p(`${pre}.kv_a_proj_with_mqa.weight`)); // [B, T, dc + dr]
   const latent = op.rmsnorm(op.sliceLast(kva, 0, dc), p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
   const kpe = op.rope(op.view(op.sliceLast(kva, dc, dr), [B, T, 1, dr]), c.rope_theta, posOffset);
   return { latent, kpe };
@@ -48,7 +49,7 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const dv = c.v_head_dim;
   const q = mlaQuery(p, c, pre, x, B, T);
   const { latent, kpe } = mlaLatent(p, c, pre, x, B, T);
-  const kv = op.view(op.linear(latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
+  const kv = op.view(blockLinear(c, latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
   const kNope = op.sliceLast(kv, 0, dn);
   const v = op.sliceLast(kv, dn, dv);
   // The one RoPE key is shared by every head: repeat it across the head axis.
@@ -56,5 +57,5 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const qFull = op.concatLast(q.nope, q.pe);
   const kFull = op.concatLast(kNope, kpeHeads);
   const o = op.attention(qFull, kFull, v, { batch: B, seq: T, heads: H, kvHeads: H, dQK: dn + dr, dV: dv, scale: mlaScale(c) });
-  return op.linear(op.view(o, [B, T, H * dv]), p(`${pre}.o_proj.weight`));
+  return blockLinear(c, op.view(o, [B, T, H * dv]), p(`${pre}.o_proj.weight`));
 }

@@ -10,6 +10,7 @@ import * as op from '../engine/ops';
 import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { headDim, parameterShapes, type ModelConfig } from './config';
+import { blockLinear } from './linear';
 import { mlaAttention, mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
 import { isBuffer, isMoeLayer, moeLayer, newTrace, type MoeTrace } from './moe';
 
@@ -42,17 +43,17 @@ function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B:
   const hd = headDim(c);
   const H = c.num_attention_heads;
   const Hkv = c.num_key_value_heads;
-  const q = op.rope(op.view(op.linear(x, p(`${pre}.q_proj.weight`)), [B, T, H, hd]), c.rope_theta);
-  const k = op.rope(op.view(op.linear(x, p(`${pre}.k_proj.weight`)), [B, T, Hkv, hd]), c.rope_theta);
-  const v = op.view(op.linear(x, p(`${pre}.v_proj.weight`)), [B, T, Hkv, hd]);
+  const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [B, T, H, hd]), c.rope_theta);
+  const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [B, T, Hkv, hd]), c.rope_theta);
+  const v = op.view(blockLinear(c, x, p(`${pre}.v_proj.weight`)), [B, T, Hkv, hd]);
   const o = op.attention(q, k, v, { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK: hd, dV: hd, scale: 1 / Math.sqrt(hd) });
-  return op.linear(op.view(o, [B, T, H * hd]), p(`${pre}.o_proj.weight`));
+  return blockLinear(c, op.view(o, [B, T, H * hd]), p(`${pre}.o_proj.weight`));
 }
 
-export function ffn(p: ParamGetter, pre: string, x: Tensor): Tensor {
-  const g = op.linear(x, p(`${pre}.gate_proj.weight`));
-  const u = op.linear(x, p(`${pre}.up_proj.weight`));
-  return op.linear(op.swiglu(g, u), p(`${pre}.down_proj.weight`));
+export function ffn(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Tensor {
+  const g = blockLinear(c, x, p(`${pre}.gate_proj.weight`));
+  const u = blockLinear(c, x, p(`${pre}.up_proj.weight`));
+  return blockLinear(c, op.swiglu(g, u), p(`${pre}.down_proj.weight`));
 }
 
 /** One decoder block: attention and FFN (dense or MoE), each pre-normed with a residual. */
@@ -61,7 +62,7 @@ function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, 
   const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
   x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
   const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
-  return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, `${pre}.mlp`, h));
+  return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
 }
 
 /** Logits [B, T, V] for token ids [B, T] (i32). MoE layers report loads into `trace`. */
@@ -101,8 +102,8 @@ export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, la
 
 function mhaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: number) {
   const hd = headDim(c);
-  const q = op.rope(op.view(op.linear(x, p(`${pre}.q_proj.weight`)), [1, T, c.num_attention_heads, hd]), c.rope_theta);
-  const k = op.rope(op.view(op.linear(x, p(`${pre}.k_proj.weight`)), [1, T, c.num_key_value_heads, hd]), c.rope_theta);
+  const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [1, T, c.num_attention_heads, hd]), c.rope_theta);
+  const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [1, T, c.num_key_value_heads, hd]), c.rope_theta);
   return { q, k, scale: 1 / Math.sqrt(hd) };
 }
 
@@ -112,7 +113,7 @@ function mlaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: 
   const dr = c.qk_rope_head_dim;
   const q = mlaQuery(p, c, pre, x, 1, T);
   const { latent, kpe } = mlaLatent(p, c, pre, x, 1, T);
-  const kv = op.view(op.linear(latent, p(`${pre}.kv_b_proj.weight`)), [1, T, H, dn + c.v_head_dim]);
+  const kv = op.view(blockLinear(c, latent, p(`${pre}.kv_b_proj.weight`)), [1, T, H, dn + c.v_head_dim]);
   const kpeHeads = op.view(op.repeatMiddle(op.view(kpe, [T, 1, dr]), H), [1, T, H, dr]);
   return { q: op.concatLast(q.nope, q.pe), k: op.concatLast(op.sliceLast(kv, 0, dn), kpeHeads), scale: mlaScale(c) };
 }

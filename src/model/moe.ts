@@ -12,6 +12,7 @@ import type { RouteConfig } from '../engine/backend';
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
+import { blockLinear } from './linear';
 import type { ParamGetter } from './mla';
 
 /** What an MoE layer leaves behind for the trainer: per-layer loads and balance losses. */
@@ -75,9 +76,9 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   const h = op.swiglu(op.moeExperts(xg, p(`${pre}.experts.gate_proj.weight`), plan), op.moeExperts(xg, p(`${pre}.experts.up_proj.weight`), plan));
   let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
   if (c.n_shared_experts > 0) {
-    const g = op.linear(x2, p(`${pre}.shared_experts.gate_proj.weight`));
-    const u = op.linear(x2, p(`${pre}.shared_experts.up_proj.weight`));
-    y = op.add(y, op.linear(op.swiglu(g, u), p(`${pre}.shared_experts.down_proj.weight`)));
+    const g = blockLinear(c, x2, p(`${pre}.shared_experts.gate_proj.weight`));
+    const u = blockLinear(c, x2, p(`${pre}.shared_experts.up_proj.weight`));
+    y = op.add(y, blockLinear(c, op.swiglu(g, u), p(`${pre}.shared_experts.down_proj.weight`)));
   }
   if (trace) {
     trace.offsets.push(plan.offsets);

@@ -2,13 +2,15 @@
 // It is the ground truth the WGSL kernels are tested against, and a fallback for tiny models
 // where a browser has no WebGPU. One file per op family, mirroring backends/webgpu.
 
-import type { AdamWParams, AttentionShape, Backend, MatmulOpts, MoePlan, RouteConfig } from '../../engine/backend';
+import type { AccumSpec, AdamWParams, AttentionShape, Backend, MatmulOpts, MoePlan, QTensor, QuantSpec, RouteConfig } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import * as activation from './activation';
 import * as adamwOps from './adamw';
 import * as attentionOps from './attention';
 import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
+import * as fp8Ops from './fp8';
+import * as fp8GemmOps from './fp8_gemm';
 import * as layoutOps from './layout';
 import * as matmulOps from './matmul';
 import * as moeAuxOps from './moe_aux';
@@ -183,6 +185,18 @@ export class CpuBackend implements Backend {
   }
   moeAuxLossBackward(scores: Tensor, idx: Tensor, dL: Tensor): Tensor {
     return moeAuxOps.moeAuxLossBackward(this, scores, idx, dL);
+  }
+  quantizeRows(x: Tensor, spec: QuantSpec): QTensor {
+    return fp8Ops.quantizeRows(this, x, spec);
+  }
+  quantizeBlocks(w: Tensor, spec: QuantSpec): QTensor {
+    return fp8Ops.quantizeBlocks(this, w, spec);
+  }
+  dequantize(q: QTensor): Tensor {
+    return fp8Ops.dequantize(this, q);
+  }
+  blockScaledMatmul(a: QTensor, b: QTensor, accum: AccumSpec): Tensor {
+    return fp8GemmOps.blockScaledMatmul(this, a, b, accum);
   }
   crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
     return xentOps.crossEntropy(this, logits, targets);

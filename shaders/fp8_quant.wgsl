@@ -1,0 +1,177 @@
+// Fine-grained quantization to low-precision codes, and dequantization (spec §3).
+// shaders/fp8_codec.wgsl is prepended (encoders, decoders, exact division, scale rules).
+//
+// Layouts (engine/backend.ts QTensor): codes are u32 words, four codes each (code j of a row at
+// byte j % 4 of word j / 4), [rows, colsPadded / 4] with colsPadded = ceil(cols / B)·B; padding
+// codes are 0. Scales are f32: [rows, colsPadded / B] for 1×B row tiles, [ceil(rows / B),
+// colsPadded / B] for B×B blocks. Formats: 0 e4m3, 1 e5m2, 2 e2m1; rules: 0 f32, 1 ue8m0, 2 mx.
+//
+// Everything on the quantize path is integer arithmetic on f32 bit patterns (the amax is a max of
+// magnitude bit patterns, the division x / s is correctly rounded by f32_div_rn_bits), so the
+// codes and scales equal the CPU reference bit for bit on every GPU, whatever its float
+// division accuracy or denormal mode.
+
+struct QParams {
+  rows: u32,
+  cols: u32,
+  words_per_row: u32, // colsPadded / 4
+  n_tiles: u32,       // colsPadded / B
+  block: u32,         // B (a power of two, 4 ≤ B ≤ 4·WG)
+  format: u32,
+  rule: u32,
+  segs: u32,          // quantize_rows: workgroups per row = ceil(words_per_row / WG)
+  groups: u32,        // quantize_rows: rows · segs (the folded 1-D grid is bounds-checked against it)
+}
+
+/** Threads per workgroup: quantize_rows gives each thread one word (4 elements). */
+override WG: u32 = 64;
+/** Threads per workgroup of quantize_blocks (one workgroup per B×B block). */
+override WGB: u32 = 256;
+
+@group(0) @binding(0) var<storage, read> q_x: array<u32>; // f32 input, read as bit patterns
+@group(0) @binding(1) var<storage, read_write> q_codes: array<u32>;
+@group(0) @binding(2) var<storage, read_write> q_scales: array<u32>; // f32 scales as bits
+@group(0) @binding(3) var<uniform> q_p: QParams;
+
+var<workgroup> red: array<u32, WG>;
+var<workgroup> redb: array<u32, WGB>;
+
+/** The 4 input bit patterns of word w of row r (0 beyond cols, i.e. padding is +0). */
+fn load_word(r: u32, w: u32) -> vec4<u32> {
+  var v = vec4<u32>(0u);
+  let c0 = w * 4u;
+  let base = r * q_p.cols;
+  for (var j = 0u; j < 4u; j = j + 1u) {
+    if (c0 + j < q_p.cols) {
+      v[j] = q_x[base + c0 + j];
+    }
+  }
+  return v;
+}
+
+/** max |x| over the word, as magnitude bit patterns (monotone in |x| for non-NaN f32). */
+fn word_amax(v: vec4<u32>) -> u32 {
+  let m = v & vec4<u32>(0x7FFFFFFFu);
+  return max(max(m.x, m.y), max(m.z, m.w));
+}
+
+/** Encode word w of row r with scale bits s: codes of fround(x / s), padding columns 0. */
+fn encode_word(v: vec4<u32>, w: u32, s: u32) -> u32 {
+  var c = vec4<u32>(0u);
+  for (var j = 0u; j < 4u; j = j + 1u) {
+    if (w * 4u + j < q_p.cols) {
+      c[j] = lowp_encode_bits(f32_div_rn_bits(v[j], s), q_p.format);
+    }
+  }
+  return fp8_pack4(c.x, c.y, c.z, c.w);
+}
+
+// 1×B tiles along each row. A workgroup covers WG consecutive words (4·WG columns, i.e.
+// 4·WG / B whole tiles) of one row; thread = word. The tile amax is a fixed-order tree over the
+// B/4 threads of the tile in workgroup memory; then every thread derives the tile's scale
+// (redundantly, to skip a second barrier) and encodes its 4 elements.
+@compute @workgroup_size(WG)
+fn quantize_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= q_p.groups) {
+    return; // uniform over the workgroup
+  }
+  let r = g / q_p.segs;
+  let w = (g % q_p.segs) * WG + lid;
+  let tw = q_p.block / 4u; // words per tile (divides WG)
+  let lane = lid % tw;
+  let live = w < q_p.words_per_row;
+
+  var v = vec4<u32>(0u);
+  if (live) {
+    v = load_word(r, w);
+  }
+  red[lid] = word_amax(v);
+  workgroupBarrier();
+  for (var stride = tw / 2u; stride > 0u; stride = stride / 2u) {
+    if (lane < stride) {
+      red[lid] = max(red[lid], red[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let s = lowp_scale_bits(red[lid - lane], q_p.format, q_p.rule);
+  if (live) {
+    q_codes[r * q_p.words_per_row + w] = encode_word(v, w, s);
+    if (lane == 0u) {
+      q_scales[r * q_p.n_tiles + w / tw] = s;
+    }
+  }
+}
+
+// B×B blocks: one workgroup per block (wid.x = column block, wid.y = row block). Pass 1: each
+// thread takes a strided share of the block's B·B/4 words and keeps a running max; a fixed-order
+// tree over WGB threads gives the block amax. Pass 2 re-reads the words (from cache) and encodes.
+// Rows at or beyond `rows` are not part of the block.
+@compute @workgroup_size(WGB)
+fn quantize_blocks(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let B = q_p.block;
+  let tw = B / 4u;
+  let nwords = B * tw;
+  let r0 = wid.y * B;
+  let w0 = wid.x * tw;
+
+  var m = 0u;
+  for (var i = lid; i < nwords; i = i + WGB) {
+    let r = r0 + i / tw;
+    if (r < q_p.rows) {
+      m = max(m, word_amax(load_word(r, w0 + i % tw)));
+    }
+  }
+  redb[lid] = m;
+  workgroupBarrier();
+  for (var stride = WGB / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      redb[lid] = max(redb[lid], redb[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let s = lowp_scale_bits(redb[0], q_p.format, q_p.rule);
+  if (lid == 0u) {
+    q_scales[wid.y * q_p.n_tiles + wid.x] = s;
+  }
+  for (var i = lid; i < nwords; i = i + WGB) {
+    let r = r0 + i / tw;
+    if (r < q_p.rows) {
+      let w = w0 + i % tw;
+      q_codes[r * q_p.words_per_row + w] = encode_word(load_word(r, w), w, s);
+    }
+  }
+}
+
+// ---- dequantize: out[r, c] = decode(code[r, c]) · scale(r, c), one thread per element ----
+
+struct DParams {
+  rows: u32,
+  cols: u32,
+  words_per_row: u32,
+  n_tiles: u32,
+  block: u32,
+  format: u32,
+  blocks: u32, // 0 = row tiles (scale row r), 1 = B×B blocks (scale row r / B)
+}
+
+override WGD: u32 = 256;
+
+@group(0) @binding(0) var<storage, read> d_codes: array<u32>;
+@group(0) @binding(1) var<storage, read> d_scales: array<f32>;
+@group(0) @binding(2) var<storage, read_write> d_out: array<f32>;
+@group(0) @binding(3) var<uniform> d_p: DParams;
+
+@compute @workgroup_size(WGD)
+fn dequantize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * (nwg.x * WGD);
+  if (idx >= d_p.rows * d_p.cols) {
+    return;
+  }
+  let r = idx / d_p.cols;
+  let c = idx % d_p.cols;
+  let code = fp8_unpack(d_codes[r * d_p.words_per_row + c / 4u], c % 4u);
+  let sr = select(r, r / d_p.block, d_p.blocks == 1u);
+  d_out[idx] = lowp_decode(code, d_p.format) * d_scales[sr * d_p.n_tiles + c / d_p.block];
+}

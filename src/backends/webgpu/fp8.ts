@@ -1,0 +1,85 @@
+// Fine-grained quantization on the GPU (shaders/fp8_quant.wgsl with shaders/fp8_codec.wgsl
+// prepended). Layouts: engine/backend.ts QTensor. Formats, rules and shapes go in uniforms, so
+// each entry point is one pipeline.
+//
+//  quantizeRows:   1×B tiles; workgroups of WG = 64 threads, one packed word (4 elements) per
+//                  thread, so a workgroup covers 4·WG = 256 columns (256 / B whole tiles) of a
+//                  row; tile amax by a fixed-order tree in workgroup memory. 1-D grid over
+//                  rows × ceil(words / WG), folded into 2-D past the per-dimension limit.
+//  quantizeBlocks: one workgroup (WGB = 256 threads) per B×B block: strided amax, tree, encode.
+//  dequantize:     one thread per element.
+// The quantize path is integer-only (see the shader), so it matches the CPU bit for bit.
+
+import codecSrc from '../../../shaders/fp8_codec.wgsl?raw';
+import quantSrc from '../../../shaders/fp8_quant.wgsl?raw';
+import type { QTensor, QuantSpec } from '../../engine/backend';
+import type { Tensor } from '../../engine/tensor';
+import { formatId, qLayout, ruleId } from '../../lowp/codec';
+import type { WebGPUBackend } from './backend';
+import type { Kernel } from './pipelines';
+import { grid1d, packUniforms } from './runtime';
+
+/** The shared codec, for kernels that prepend it (the GEMM does too). */
+export const FP8_CODEC_WGSL: string = codecSrc;
+
+const CODE = `${codecSrc}\n${quantSrc}`;
+const QROWS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_rows' };
+const QBLOCKS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks' };
+const DEQUANT: Kernel = { name: 'fp8_quant', code: CODE, entry: 'dequantize' };
+
+const WG = 64;
+const WGB = 256;
+const WGD = 256;
+
+function matrixDims(t: Tensor): [number, number] {
+  if (t.shape.length === 0) throw new Error('quantize: expected a tensor of rank ≥ 1');
+  const cols = t.shape[t.shape.length - 1];
+  return [cols === 0 ? 0 : t.size / cols, cols];
+}
+
+function quantize(be: WebGPUBackend, x: Tensor, spec: QuantSpec, tiling: 'rows' | 'blocks'): QTensor {
+  if (x.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${x.dtype}`);
+  const [rows, cols] = matrixDims(x);
+  const L = qLayout(rows, cols, spec.block, tiling);
+  const codes = be.empty([rows, L.wordsPerRow], 'i32');
+  const scales = be.empty([L.scaleRows, L.nTiles]);
+  if (rows > 0 && cols > 0) {
+    const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
+    const segs = Math.ceil(L.wordsPerRow / WG);
+    const groups = rows * segs;
+    const uniform = packUniforms('uuuuuuuuu', [rows, cols, L.wordsPerRow, L.nTiles, spec.block, formatId(spec.format), ruleId(spec.scale), segs, groups]);
+    const buffers = [be.buf(x), be.buf(codes), be.buf(scales)];
+    if (tiling === 'rows') {
+      be.rt.record({ kernel: QROWS, overrides: { WG }, buffers, uniform, workgroups: grid1d(groups, 1, maxDim) });
+    } else {
+      if (L.nTiles > maxDim || L.scaleRows > maxDim) throw new Error(`quantizeBlocks: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
+      be.rt.record({ kernel: QBLOCKS, overrides: { WGB }, buffers, uniform, workgroups: [L.nTiles, L.scaleRows, 1] });
+    }
+  }
+  return { codes, scales, rows, cols, spec: { ...spec }, tiling };
+}
+
+export function quantizeRows(be: WebGPUBackend, x: Tensor, spec: QuantSpec): QTensor {
+  return quantize(be, x, spec, 'rows');
+}
+
+export function quantizeBlocks(be: WebGPUBackend, w: Tensor, spec: QuantSpec): QTensor {
+  return quantize(be, w, spec, 'blocks');
+}
+
+export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
+  const { rows, cols, spec } = q;
+  const L = qLayout(rows, cols, spec.block, q.tiling);
+  const out = be.empty([rows, cols]);
+  const n = rows * cols;
+  if (n > 0) {
+    be.rt.record({
+      kernel: DEQUANT,
+      overrides: { WGD },
+      buffers: [be.buf(q.codes), be.buf(q.scales), be.buf(out)],
+      uniform: packUniforms('uuuuuuu', [rows, cols, L.wordsPerRow, L.nTiles, spec.block, formatId(spec.format), q.tiling === 'blocks' ? 1 : 0]),
+      workgroups: grid1d(n, WGD, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+// The linear layers inside the decoder blocks: f32, or block-scaled low precision (FP8 / MX)
+// when precision.linear is 'lowp'. The embedding, the output head, the MoE gate, the norms and
+// the attention core always stay in f32 (spec §3, "kept in high precision").
+
+import type { Tensor } from '../engine/tensor';
+import * as op from '../engine/ops';
+import type { ModelConfig } from './config';
+
+export function lowpSpec(c: ModelConfig): op.LowpLinearSpec {
+  const p = c.precision;
+  return {
+    forward: { format: p.format, block: p.block, scale: p.scale },
+    grad: { format: p.grad_format, block: p.block, scale: p.scale },
+    weightTiling: p.weight_tiling,
+    accum: { mantissaBits: p.accum_bits, promoteEvery: p.promote_every },
+  };
+}
+
+/** x·Wᵀ for a linear layer inside a block, at the configured precision. */
+export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
+  return c.precision.linear === 'lowp' ? op.linearLowp(x, w, lowpSpec(c)) : op.linear(x, w);
+}
