@@ -41,6 +41,26 @@ describe('CLI', () => {
     expectOneLineError(lab('train', '--link', '#v=1&preset=giant'), /--link: preset: unknown preset "giant"/);
   });
 
+  it('fp8 inspector: spec vectors, and every code against an independent decoder', () => {
+    const enc = lab('fp8', '--format', 'e4m3', '--encode', '0.3', '1.0625', '1.1875', '17', '300', '0.001', '464');
+    expect(enc.code, enc.err).toBe(0);
+    const vals = (JSON.parse(enc.out) as number[]).map((c) => independentDecode(c, 4, 3, 7, false));
+    expect(vals).toEqual([0.3125, 1.0, 1.25, 16, 288, 2 ** -9, 448]);
+    for (const [format, e, m, bias, ieee] of [['e4m3', 4, 3, 7, false], ['e5m2', 5, 2, 15, true]] as const) {
+      const codes = Array.from({ length: 256 }, (_, i) => String(i));
+      const r = lab('fp8', '--format', format, '--decode', ...codes);
+      expect(r.code, r.err).toBe(0);
+      const got = JSON.parse(r.out) as Array<number | string>;
+      got.forEach((v, i) => {
+        const want = independentDecode(i, e, m, bias, ieee);
+        const asJson = Number.isNaN(want) ? 'NaN' : want === Infinity ? 'Infinity' : want === -Infinity ? '-Infinity' : want;
+        expect(v, `${format} code ${i}`).toEqual(asJson === 0 ? 0 : asJson);
+      });
+    }
+    expectOneLineError(lab('fp8', '--format', 'e3m4', '--encode', '1'), /--format: "e3m4" is not one of/);
+    expectOneLineError(lab('fp8', '--decode', '256'), /"256" is not a e4m3 code/);
+  });
+
   it('trains from a share link (same link format as the page)', () => {
     const r = lab('train', '--link', 'http://127.0.0.1:5173/#v=1&preset=micro-dense&seed=3&train.steps=4&train.log_every=2&data.batch_size=2', '--json');
     expect(r.code, r.err).toBe(0);
@@ -67,3 +87,15 @@ describe('CLI', () => {
     expect(c).not.toEqual(a);
   });
 });
+
+/** OFP8 decoding straight from the formula, float64, written independently of src/lowp/codec.ts. */
+function independentDecode(code: number, eBits: number, mBits: number, bias: number, ieee: boolean): number {
+  const sign = code >> (eBits + mBits) & 1 ? -1 : 1;
+  const exp = (code >> mBits) & ((1 << eBits) - 1);
+  const man = code & ((1 << mBits) - 1);
+  const expMax = (1 << eBits) - 1;
+  if (ieee && exp === expMax) return man === 0 ? sign * Infinity : NaN; // E5M2: IEEE-like specials
+  if (!ieee && exp === expMax && man === (1 << mBits) - 1) return NaN; // E4M3: only S.1111.111
+  if (exp === 0) return sign * man * 2 ** (1 - bias - mBits); // subnormal
+  return sign * (1 + man / 2 ** mBits) * 2 ** (exp - bias);
+}

@@ -16,6 +16,7 @@ class UsageError extends Error {}
 const USAGE = `usage: npm run lab -- <command> [options]
   train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
   check   --op NAME|all [--seed S] [--json]
+  fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
   presets
   fields  (lists every --set path)`;
 
@@ -151,7 +152,7 @@ async function cmdCheck(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const VALUE_OPTIONS = new Set(['--preset', '--link', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
+const VALUE_OPTIONS = new Set(['--format', '--preset', '--link', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
 
 /** Join `--opt value` into `--opt=value`, so values like "-5" reach our own validation. */
 function joinValues(argv: string[]): string[] {
@@ -166,6 +167,52 @@ function joinValues(argv: string[]): string[] {
   return out;
 }
 
+/** Numbers as JSON values: NaN and ±Inf become the strings "NaN", "Infinity", "-Infinity". */
+function jsonNumber(x: number): number | string {
+  return Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : Object.is(x, -0) ? -0 : x;
+}
+
+async function cmdFp8(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { format: { type: 'string', default: 'e4m3' }, encode: { type: 'boolean', default: false }, decode: { type: 'boolean', default: false }, accum: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const codec = await import('../lowp/codec');
+  const format = values.format as 'e4m3' | 'e5m2' | 'e2m1';
+  if (!codec.LOW_FORMATS.includes(format)) throw new UsageError(`--format: "${values.format}" is not one of ${codec.LOW_FORMATS.join(', ')}`);
+  const modes = [values.encode, values.decode, values.accum].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError('fp8: give exactly one of --encode <numbers…>, --decode <codes…>, --accum');
+  if (values.accum) {
+    const { accumExperiment, formatAccumTable } = await import('../lowp/accum');
+    const gpu = await makeBackend('webgpu');
+    process.stderr.write(`v3lab fp8 --accum: accumulation error vs K on ${gpu.deviceLabel}\n`);
+    process.stdout.write(`${formatAccumTable(await accumExperiment(gpu, [256, 512, 1024, 2048, 4096]))}\n`);
+    return 0;
+  }
+  if (!positionals.length) throw new UsageError(`fp8: no ${values.encode ? 'numbers' : 'codes'} given`);
+  if (values.encode) {
+    const codes = positionals.map((raw) => {
+      const t = raw.trim();
+      const x = t === 'NaN' ? NaN : t === 'Infinity' || t === 'inf' ? Infinity : t === '-Infinity' || t === '-inf' ? -Infinity : Number(t);
+      if (t === '' || (Number.isNaN(x) && t !== 'NaN')) throw new UsageError(`--encode: "${raw}" is not a number`);
+      return codec.lowpEncode(x, format);
+    });
+    process.stdout.write(`${JSON.stringify(codes)}\n`);
+    return 0;
+  }
+  const max = codec.codeCount(format) - 1;
+  const out = positionals.map((raw) => {
+    const t = raw.trim().toLowerCase();
+    const code = /^0x[0-9a-f]+$/.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+    if (!Number.isInteger(code) || code < 0 || code > max) throw new UsageError(`--decode: "${raw}" is not a ${format} code (0..${max}, decimal or 0x hex)`);
+    return jsonNumber(codec.lowpDecode(code, format));
+  });
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = joinValues(argv);
   switch (cmd) {
@@ -173,6 +220,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdTrain(rest);
     case 'check':
       return cmdCheck(rest);
+    case 'fp8':
+      return cmdFp8(rest);
     case 'presets':
       for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(14)} ${p.description}\n`);
       return 0;
