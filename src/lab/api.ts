@@ -127,6 +127,11 @@ export interface LabApi {
    * vocabulary): probs is row-major [T, T], row = query position (for the heatmap).
    */
   attentionPattern(opts: { text: string; layer: number; head: number }): Promise<{ tokens: string[]; probs: Float32Array }>;
+  /**
+   * Per-layer quantization statistics of the block linears' weights under the run's precision
+   * settings (calc_diff, saturated share, amax, log2-scale histogram), for the precision panel.
+   */
+  precisionStats(): Promise<import('../lowp/stats').QuantLayerStats[]>;
   /** Host copy of the run (weights, optimizer, sampler): for export and device-loss recovery. */
   checkpoint(opts?: { weightsOnly?: boolean }): Promise<Checkpoint>;
   /** The most recent automatic checkpoint (taken every `train.checkpoint_every` steps), if any. */

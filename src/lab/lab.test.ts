@@ -98,4 +98,18 @@ describe('lab API', () => {
     expect(await losses(lab)).toHaveLength(2);
     await expect(lab.createRun({ preset: 'small-mha', seed: 1 })).rejects.toThrow(/CPU reference backend is for micro models/);
   });
+
+  it('reports per-layer quantization statistics of the block linears', async () => {
+    const { lab } = gpuLab();
+    await lab.createRun({ preset: 'micro-fp8', seed: 1, steps: 2, set: SMALL });
+    const stats = await lab.precisionStats();
+    expect(stats.map((s) => s.name)).toContain('model.layers.0.self_attn.q_proj.weight');
+    expect(stats).toHaveLength(7); // one layer (SMALL): q, k, v, o, gate, up, down
+    for (const s of stats) {
+      expect(s.calcDiff).toBeGreaterThan(0);
+      expect(s.calcDiff).toBeLessThan(1e-3);
+      expect(s.saturated).toBeGreaterThan(0); // the amax element of each tile maps to ±448
+      expect(Object.values(s.scaleLog2).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    }
+  });
 });

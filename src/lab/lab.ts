@@ -2,6 +2,8 @@
 // streamed out in batches. The worker exposes this object over comlink; the CLI calls it directly.
 
 import type { Backend } from '../engine/backend';
+import { lowpSpec } from '../model/linear';
+import { quantStats } from '../lowp/stats';
 import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
 import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, StepMetrics } from './api';
 import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from './config';
@@ -244,6 +246,19 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       running = true;
       try {
         return await t.attentionPattern(opts.text, opts.layer, opts.head);
+      } finally {
+        running = false;
+      }
+    },
+
+    async precisionStats() {
+      const t = current();
+      if (running) throw new Error('pause the run to inspect quantization');
+      const spec = lowpSpec(t.model);
+      const weights = [...t.trainable].filter(([name, w]) => w.shape.length === 2 && /\.(self_attn|mlp)\./.test(name) && !name.includes('.mlp.gate.'));
+      running = true;
+      try {
+        return await quantStats(t.be, weights, spec.forward, spec.weightTiling);
       } finally {
         running = false;
       }
