@@ -4,12 +4,17 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { exposeDebugHandle, syncHash, useLab } from './ui/store';
+import { exposeDebugHandle, syncHash } from './ui/page-hooks';
+import { useLab } from './ui/store';
 import './ui/styles.css';
 
 exposeDebugHandle(window);
 window.addEventListener('unhandledrejection', (e) => useLab.getState().reportError(e.reason));
-window.addEventListener('error', (e) => useLab.getState().reportError(e.error ?? e.message));
+window.addEventListener('error', (e) => {
+  // Benign: a resize observer (charts follow their width) took one more frame to settle.
+  if (String(e.message).startsWith('ResizeObserver loop')) return;
+  useLab.getState().reportError(e.error ?? e.message);
+});
 
 // Boot outside React (StrictMode runs effects twice in development). boot() applies the link
 // synchronously before its first await, so the hash sync starts from the linked state.

@@ -21,8 +21,9 @@ import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, t
 import { MetricColumns } from './columns';
 import { draftDiff, draftFromConfig, draftWith, evaluateDraft, getPath, parseSeed, type Draft, type DraftEval } from './draft';
 import { startLabWorker, WorkerCrashedError, type LabClient } from './lab-client';
-import { RunPersistence } from './persist';
-import { fileSafe, newRunId, nextRunName, sortRuns, stepsDone } from './runs';
+import { describeError, errName, isDeviceLost } from './errors';
+import { RunPersistence, type RunStoreLike } from './persist';
+import { fileSafe, newRunId, nextRunName, sortRuns } from './runs';
 
 export type Phase =
   | 'connecting' // asking the worker for a GPU
@@ -154,23 +155,6 @@ export interface LabState {
   dismissBanner(id: number): void;
 }
 
-/** Text for an error thrown in the worker (comlink keeps name and message) or the page. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err)) {
-    const e = err as { name?: string; message?: string };
-    const name = e.name && !['Error', 'ConfigError'].includes(e.name) ? `${e.name}: ` : '';
-    return `${name}${e.message || 'unknown error'}`;
-  }
-  return String(err);
-}
-
-const errName = (err: unknown) => (typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined);
-const errMessage = (err: unknown) => (typeof err === 'object' && err !== null ? String((err as { message?: string }).message ?? '') : String(err));
-
-export function isDeviceLost(err: unknown): boolean {
-  return errName(err) === 'DeviceLostError' || errMessage(err).startsWith('GPU device lost');
-}
-
 function presetConfig(name: string): RunConfig {
   return (findPreset(name) ?? findPreset(DEFAULT_PRESET) ?? PRESETS[0]).config;
 }
@@ -200,9 +184,17 @@ let persistence: RunPersistence | null = null;
 /** The end-of-run saves (status, checkpoint) in flight; a new run waits for them. */
 let finishing: Promise<void> = Promise.resolve();
 
+let openRunStore: (() => Promise<RunStoreLike>) | undefined;
+
 /** For tests: build the store's worker client some other way. */
 export function setLabClientFactory(factory: () => LabClient): void {
   makeClient = factory;
+}
+
+/** For tests: keep the run history somewhere other than IndexedDB. */
+export function setRunStoreOpener(open: () => Promise<RunStoreLike>): void {
+  openRunStore = open;
+  persistence = null;
 }
 
 function ensureClient(): LabClient {
@@ -218,7 +210,7 @@ function dropClient(): void {
 const initialDraft = draftFromConfig(presetConfig(DEFAULT_PRESET));
 
 export const useLab = create<LabState>()((set, get) => {
-  const store = () => (persistence ??= new RunPersistence((err, what) => get().reportError(err, what)));
+  const store = () => (persistence ??= new RunPersistence((err, what) => get().reportError(err, what), openRunStore));
 
   function banner(kind: Banner['kind'], title: string, lines: string[] = []): number {
     const id = ++bannerSeq;
@@ -434,7 +426,7 @@ export const useLab = create<LabState>()((set, get) => {
     pending = [];
     set({ phase: 'starting' });
     await finishing;
-    const setVals: Record<string, string | number> = configDiff(presetConfig(s.presetName), config);
+    const setVals: Record<string, string | number | boolean> = configDiff(presetConfig(s.presetName), config);
     if (config.data.corpus === 'text') setVals['data.text'] = config.data.text;
     let info: RunInfo;
     try {
@@ -447,6 +439,8 @@ export const useLab = create<LabState>()((set, get) => {
       return null;
     }
     if (token !== runToken) return null;
+    // Errors from earlier attempts to start are now beside the point.
+    set((st) => ({ banners: st.banners.filter((b) => !b.title.startsWith('Could not start')) }));
     const runs = get().runs;
     const run: RunRecord = {
       id: newRunId(),
@@ -575,6 +569,13 @@ export const useLab = create<LabState>()((set, get) => {
         banner('error', `Could not start the ${backend === 'cpu' ? 'CPU reference' : 'GPU'}: ${describeError(err)}`);
       }
     }
+  }
+
+  /** After the worker crashed (and was dropped), start a fresh one on the same backend. */
+  async function reconnectIfNeeded(): Promise<void> {
+    const { phase, backend } = get();
+    if (client || !backend || !CAN_START.has(phase)) return;
+    await connect(backend);
   }
 
   return {
@@ -733,6 +734,7 @@ export const useLab = create<LabState>()((set, get) => {
         await runLoop(runToken);
         return;
       }
+      await reconnectIfNeeded();
       const token = await createRun();
       if (token !== null) await runLoop(token);
     },
@@ -752,6 +754,7 @@ export const useLab = create<LabState>()((set, get) => {
       const { phase } = get();
       let token = runToken;
       if (CAN_START.has(phase)) {
+        await reconnectIfNeeded();
         const t = await createRun();
         if (t === null) return;
         token = t;
@@ -1000,74 +1003,15 @@ export const useLab = create<LabState>()((set, get) => {
   };
 });
 
-/** Keep the URL hash in step with the editor (replaceState: no history entries, no hashchange). */
-export function syncHash(): () => void {
-  let last = '';
-  const write = () => {
-    const s = useLab.getState();
-    const seed = parseSeed(s.seedText);
-    const hash = encodeLink({ preset: s.presetName, seed: 'seed' in seed ? seed.seed : 0, set: draftDiff(presetConfig(s.presetName), s.draft), hide: s.hide });
-    if (hash !== last) {
-      last = hash;
-      history.replaceState(history.state, '', `#${hash}`);
-    }
-  };
-  const unsub = useLab.subscribe((s, prev) => {
-    if (s.draft !== prev.draft || s.presetName !== prev.presetName || s.seedText !== prev.seedText || s.hide !== prev.hide) write();
-  });
-  return unsub;
+/** Resolves once the end-of-run saves and every pending IndexedDB write have landed. */
+export async function whenSaved(): Promise<void> {
+  await finishing;
+  await persistence?.flush();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Debug/test handle: `window.__v3lab.metrics()` etc. Read-only views plus the chart bench.
-
-export interface V3LabDebug {
-  metrics(): StepMetrics[];
-  phase(): Phase;
-  run(): RunRecord | null;
-  info(): RunInfo | null;
-  adapter(): string | null;
-  errors(): string[];
-  changes(): LiveChange[];
-  runs(): Array<{ id: string; name: string; status: string; steps: number; metrics: number }>;
-  config(): RunConfig | null;
-  /** Resolves once every pending IndexedDB write has landed. */
-  flushed(): Promise<void>;
-  chartBench(points: number): Promise<{ points: number; setDataMs: number; redrawMs: number }>;
-}
-
-declare global {
-  interface Window {
-    __v3lab?: V3LabDebug;
-  }
-}
-
-export function exposeDebugHandle(target: Window): void {
-  const s = () => useLab.getState();
-  target.__v3lab = {
-    metrics: () => s().run?.metrics ?? [],
-    phase: () => s().phase,
-    run: () => s().run,
-    info: () => s().info,
-    adapter: () => s().adapter,
-    errors: () => s().banners.filter((b) => b.kind !== 'info').map((b) => [b.title, ...b.lines].join('\n')),
-    changes: () => s().run?.changes ?? [],
-    runs: () => s().runs.map((r) => ({ id: r.id, name: r.name, status: r.status, steps: stepsDone(r), metrics: r.metrics.length })),
-    config: () => s().evaluated.config,
-    async flushed() {
-      await finishing;
-      await persistence?.flush();
-    },
-    async chartBench(points) {
-      const { benchChartRedraw } = await import('./charts/bench');
-      const box = document.createElement('div');
-      box.style.cssText = 'position:fixed;left:0;top:0;width:900px;height:320px;z-index:-1;opacity:0;pointer-events:none';
-      document.body.appendChild(box);
-      try {
-        return await benchChartRedraw(box, points);
-      } finally {
-        box.remove();
-      }
-    },
-  };
+/** The link (hash without '#') for the editor's current state. */
+export function currentLinkHash(): string {
+  const s = useLab.getState();
+  const seed = parseSeed(s.seedText);
+  return encodeLink({ preset: s.presetName, seed: 'seed' in seed ? seed.seed : 0, set: draftDiff(presetConfig(s.presetName), s.draft), hide: s.hide });
 }

@@ -1,0 +1,102 @@
+// Metrics of a run in growable typed-array columns, so the charts get zero-copy views (subarray)
+// on every frame instead of rebuilding arrays from objects. Every numeric StepMetrics field gets
+// its own column the first time it appears (NaN before, and on rows without it), so a new metric
+// (e.g. MoE's max_vio) can be charted without touching this file. Validation losses are sparse and
+// kept in their own pair of columns, so their line joins the evaluated steps.
+
+import type { StepMetrics } from '../lab/api';
+
+class Column {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+export interface XYView {
+  x: Float64Array;
+  y: Float64Array;
+}
+
+export interface ColumnViews {
+  step: Float64Array;
+  valStep: Float64Array;
+  valLoss: Float64Array;
+  /** A numeric field against step (empty when the run never logged it). */
+  field(name: string): XYView;
+  has(name: string): boolean;
+}
+
+const EMPTY = new Float64Array(0);
+
+export class MetricColumns {
+  private step = new Column();
+  private cols = new Map<string, Column>();
+  private valStep = new Column(64);
+  private valLoss = new Column(64);
+
+  get length(): number {
+    return this.step.length;
+  }
+
+  push(m: StepMetrics): void {
+    const row = this.step.length;
+    this.step.push(m.step);
+    for (const [k, v] of Object.entries(m)) {
+      if (k === 'step' || k === 'val_loss' || typeof v !== 'number') continue;
+      let c = this.cols.get(k);
+      if (!c) {
+        c = new Column(Math.max(1024, row + 1));
+        for (let i = 0; i < row; i++) c.push(NaN);
+        this.cols.set(k, c);
+      }
+      c.push(v);
+    }
+    for (const c of this.cols.values()) if (c.length === row) c.push(NaN);
+    if (m.val_loss !== null && m.val_loss !== undefined) {
+      this.valStep.push(m.step);
+      this.valLoss.push(m.val_loss);
+    }
+  }
+
+  views(): ColumnViews {
+    const step = this.step.view();
+    const cols = this.cols;
+    return {
+      step,
+      valStep: this.valStep.view(),
+      valLoss: this.valLoss.view(),
+      field: (name) => {
+        const c = cols.get(name);
+        return c ? { x: step, y: c.view() } : { x: EMPTY, y: EMPTY };
+      },
+      has: (name) => cols.has(name),
+    };
+  }
+
+  static from(metrics: readonly StepMetrics[]): MetricColumns {
+    const c = new MetricColumns();
+    for (const m of metrics) c.push(m);
+    return c;
+  }
+}
+
+export const NO_COLUMNS: ColumnViews = {
+  step: EMPTY,
+  valStep: EMPTY,
+  valLoss: EMPTY,
+  field: () => ({ x: EMPTY, y: EMPTY }),
+  has: () => false,
+};

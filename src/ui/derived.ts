@@ -1,0 +1,68 @@
+// Derived model figures shown live in the model panel, from the config being edited. The vocab
+// size comes from the corpus: exact after a run was built (RunInfo.vocabSize) for the same data,
+// otherwise an estimate — the built-in corpora have fixed alphabets, a text has its distinct characters.
+
+import type { RunConfig } from '../lab/config';
+import { activeParams, countParams, forwardFlopsPerToken, kvCacheBytesPerToken, modelConfigOf } from '../model/config';
+
+/** Distinct characters of the built-in corpora (measured from generateCorpus). */
+export const BUILTIN_VOCAB: Record<'grammar' | 'arith', number> = { grammar: 27, arith: 14 };
+
+/** Distinct characters (code points) of a text; a flat bitmap keeps 4M characters to a few ms. */
+export function distinctChars(text: string): number {
+  const bmp = new Uint8Array(65536);
+  const astral = new Set<number>();
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        astral.add(((c - 0xd800) << 10) + (d - 0xdc00));
+        i++;
+        continue;
+      }
+    }
+    if (!bmp[c]) {
+      bmp[c] = 1;
+      n++;
+    }
+  }
+  return n + astral.size;
+}
+
+export interface VocabGuess {
+  size: number;
+  estimated: boolean;
+}
+
+export function estimateVocab(data: RunConfig['data'], known: { data: RunConfig['data']; vocabSize: number } | null, textVocab: () => number): VocabGuess {
+  if (known && known.data.corpus === data.corpus && (data.corpus !== 'text' || known.data.text === data.text)) {
+    return { size: known.vocabSize, estimated: false };
+  }
+  if (data.corpus === 'text') return { size: Math.max(1, textVocab()), estimated: true };
+  return { size: BUILTIN_VOCAB[data.corpus], estimated: true };
+}
+
+export interface DerivedFigures {
+  params: number;
+  activeParams: number;
+  kvBytesPerToken: number;
+  flopsPerToken: number;
+  vocab: VocabGuess;
+}
+
+/** Figures at context length seq_len for the config's model (and architecture) section. */
+export function deriveFigures(cfg: RunConfig, vocab: VocabGuess): DerivedFigures {
+  const c = modelConfigOf(cfg, vocab.size);
+  const seqLen = cfg.data.seq_len;
+  const params = countParams(c);
+  return {
+    params,
+    // Dense: every parameter is used for every token; MoE: only the chosen experts'.
+    activeParams: activeParams(c),
+    kvBytesPerToken: kvCacheBytesPerToken(c),
+    flopsPerToken: forwardFlopsPerToken(c, seqLen),
+    vocab,
+  };
+}

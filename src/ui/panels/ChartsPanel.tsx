@@ -1,0 +1,138 @@
+// The charts: one per entry of CHARTS, for the current run plus the runs selected in the runs
+// table (dashed overlays), with live changes marked and shared log-scale and smoothing controls.
+// Series are zero-copy views of the runs' metric columns; the chart module coalesces redraws to
+// one per animation frame. A later capability adds a chart by adding an entry here (any numeric
+// StepMetrics field has a column).
+
+import { useMemo } from 'react';
+import type { LiveChange } from '../../lab/api';
+import type { RunRecord } from '../../lab/runfile';
+import { MetricChart, type ChartMarker, type ChartSeries } from '../charts/MetricChart';
+import { MetricColumns, NO_COLUMNS, type ColumnViews } from '../columns';
+import { useLab } from '../store';
+import { Panel } from './Panel';
+
+interface ChartSpec {
+  id: string;
+  title: string;
+  /** StepMetrics field to plot against step. */
+  field: string;
+  /** Label of the current run's line (fixed, so the chart is not rebuilt when a run starts). */
+  label: string;
+  /** Also draw the validation loss. */
+  val?: boolean;
+  /** Follows the log-scale toggle. */
+  log?: boolean;
+  /** Follows the smoothing slider. */
+  smooth?: boolean;
+  wide?: boolean;
+  /** Shown only when a drawn run has this field (e.g. MoE metrics). */
+  optional?: boolean;
+}
+
+export const CHARTS: readonly ChartSpec[] = [
+  { id: 'loss', title: 'Loss', field: 'loss', label: 'train', val: true, log: true, smooth: true, wide: true },
+  { id: 'lr', title: 'Learning rate', field: 'lr', label: 'lr' },
+  { id: 'grad', title: 'Grad norm', field: 'grad_norm', label: 'grad norm', log: true, smooth: true },
+  { id: 'tps', title: 'Tokens/s', field: 'tokens_per_s', label: 'tokens/s', smooth: true },
+  { id: 'maxvio', title: 'MaxVio (expert load imbalance)', field: 'max_vio', label: 'MaxVio', smooth: true, optional: true },
+  { id: 'aux', title: 'Balance loss', field: 'aux_loss', label: 'aux loss', smooth: true, optional: true },
+];
+
+const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
+
+function seriesFor(spec: ChartSpec, current: ColumnViews, overlays: Array<{ name: string; v: ColumnViews }>): ChartSeries[] {
+  const f = current.field(spec.field);
+  const out: ChartSeries[] = [{ label: spec.label, x: f.x, y: f.y, color: 'var(--train)' }];
+  if (spec.val) out.push({ label: 'val', x: current.valStep, y: current.valLoss, color: 'var(--val)', points: true });
+  overlays.forEach(({ name, v }, i) => {
+    const color = OVERLAY_COLORS[i % OVERLAY_COLORS.length];
+    const o = v.field(spec.field);
+    out.push({ label: spec.val ? `${name} train` : name, x: o.x, y: o.y, color, dashed: true });
+    if (spec.val && v.valStep.length) out.push({ label: `${name} val`, x: v.valStep, y: v.valLoss, color, dashed: true, points: true });
+  });
+  return out;
+}
+
+const columnCache = new WeakMap<RunRecord, { n: number; cols: MetricColumns }>();
+/** Columns of a history run (rebuilt only when its metrics grew). */
+function columnsOf(run: RunRecord): ColumnViews {
+  const hit = columnCache.get(run);
+  if (hit && hit.n === run.metrics.length) return hit.cols.views();
+  const cols = MetricColumns.from(run.metrics);
+  columnCache.set(run, { n: run.metrics.length, cols });
+  return cols.views();
+}
+
+export function markersOf(changes: readonly LiveChange[]): ChartMarker[] {
+  return changes.map((c) => ({ x: c.step, label: `${c.path.slice(c.path.indexOf('.') + 1)}=${String(c.value)}` }));
+}
+
+export function ChartsPanel() {
+  const version = useLab((s) => s.version);
+  const runsVersion = useLab((s) => s.runsVersion);
+  const columns = useLab((s) => s.columns);
+  const run = useLab((s) => s.run);
+  const runs = useLab((s) => s.runs);
+  const overlayIds = useLab((s) => s.overlayIds);
+  const logY = useLab((s) => s.logY);
+  const smoothing = useLab((s) => s.smoothing);
+  const setLogY = useLab((s) => s.setLogY);
+  const setSmoothing = useLab((s) => s.setSmoothing);
+
+  const charts = useMemo(() => {
+    void version; // the current run's columns grow in place
+    void runsVersion; // so do history runs
+    const current = columns && run ? columns.views() : NO_COLUMNS;
+    const overlays = runs.filter((r) => overlayIds.includes(r.id) && r.id !== run?.id).map((r) => ({ name: r.name, v: columnsOf(r) }));
+    return CHARTS.filter((c) => !c.optional || current.has(c.field) || overlays.some((o) => o.v.has(c.field))).map((spec) => ({
+      spec,
+      series: seriesFor(spec, current, overlays),
+    }));
+  }, [columns, run, runs, overlayIds, version, runsVersion]);
+
+  const nChanges = run?.changes.length ?? 0;
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const markers = useMemo(() => markersOf(run?.changes ?? []), [run, nChanges]);
+
+  const toolbar = (
+    <div className="chart-tools">
+      <label title="logarithmic y axis for loss and grad norm">
+        <input type="checkbox" data-testid="chart-log" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log scale
+      </label>
+      <label title="exponential moving average of the curves (the raw curve stays faint behind)">
+        smoothing
+        <input type="range" data-testid="chart-smoothing" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} />
+        <span className="num">{smoothing.toFixed(2)}</span>
+      </label>
+      <span className="muted small" title="live hyperparameter changes in this run, marked on the charts">
+        changes: <span data-testid="live-marker-count">{nChanges}</span>
+      </span>
+    </div>
+  );
+
+  return (
+    <Panel title="Charts" testId="panel-charts" aside={toolbar} className="charts-panel">
+      <div className="chart-grid">
+        {charts.map(({ spec, series }) => (
+          <div
+            key={spec.id}
+            className={`chart-cell${spec.wide ? ' chart-wide' : ''}`}
+            data-testid={`chart-${spec.id}`}
+            data-markers={markers.length}
+            data-series={series.length}
+          >
+            <MetricChart
+              title={spec.title}
+              series={series}
+              markers={markers}
+              logY={spec.log ? logY : false}
+              smoothing={spec.smooth ? smoothing : 0}
+              height={spec.wide ? 260 : 170}
+            />
+          </div>
+        ))}
+      </div>
+    </Panel>
+  );
+}

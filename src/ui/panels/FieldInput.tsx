@@ -1,0 +1,120 @@
+// One config field, generated from its FieldSpec: a text input or a select, its help as the
+// title, its validation error under it, a "live" badge for settings that apply mid-run, and a
+// mark when it differs from the preset. Live fields are sent to a running lab on commit (Enter,
+// blur, or a select change), so typing "0.001" does not send 0, 0.0 and 0.00 on the way.
+
+import type { FieldSpec } from '../../lab/config';
+import { findPreset } from '../../lab/presets';
+import { getPath } from '../draft';
+import { relevanceKey, splitByRelevance } from '../relevance';
+import { RUN_ACTIVE, useLab } from '../store';
+
+export function FieldInput({ field }: { field: FieldSpec }) {
+  const { path } = field;
+  const value = useLab((s) => s.draft[path] ?? '');
+  const error = useLab((s) => s.evaluated.errors[path]);
+  const changed = useLab((s) => {
+    const p = findPreset(s.presetName);
+    return !!p && path !== 'data.text' && String(getPath(p.config, path)) !== (s.draft[path] ?? '');
+  });
+  const active = useLab((s) => RUN_ACTIVE.has(s.phase));
+  const busy = useLab((s) => s.phase === 'starting' || s.phase === 'stopping');
+  const setField = useLab((s) => s.setField);
+  const commitField = useLab((s) => s.commitField);
+
+  const key = path.slice(path.indexOf('.') + 1);
+  const id = `field-${path}`;
+  const errId = `${id}-error`;
+  const common = {
+    id,
+    'data-testid': `config-${path}`,
+    title: field.help,
+    disabled: busy,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? errId : undefined,
+  } as const;
+
+  const options = field.kind === 'enum' ? field.options : field.kind === 'bool' ? ['true', 'false'] : null;
+  const input =
+    options ? (
+      <select
+        {...common}
+        value={value}
+        onChange={(e) => {
+          setField(path, e.target.value);
+          void commitField(path);
+        }}
+      >
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    ) : (
+      <input
+        {...common}
+        type="text"
+        inputMode="decimal"
+        spellCheck={false}
+        autoComplete="off"
+        value={value}
+        onChange={(e) => setField(path, e.target.value)}
+        onBlur={() => void commitField(path)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') void commitField(path);
+        }}
+      />
+    );
+
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}${changed ? ' field-changed' : ''}`}>
+      <label htmlFor={id} title={field.help}>
+        <span className="field-name">{key}</span>
+        {field.live && (
+          <span className={`badge${active ? ' badge-on' : ''}`} title="safe to change during a run: applies at the next step">
+            live
+          </span>
+        )}
+      </label>
+      {input}
+      {error && (
+        <span className="field-error" id={errId} data-testid={`config-error-${path}`} role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Fields of a panel. Settings the current config does not use (MLA's while attention is mha, …)
+ * are folded into a closed group under the rest; a group with an invalid value opens.
+ */
+export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
+  useLab((s) => relevanceKey(s.draft)); // re-group when an enum that switches a group changes
+  const draft = useLab.getState().draft;
+  const errors = useLab((s) => s.evaluated.errors);
+  const { shown, folded } = splitByRelevance(fields, draft);
+  return (
+    <>
+      <div className="field-grid">
+        {shown.map((f) => (
+          <FieldInput key={f.path} field={f} />
+        ))}
+      </div>
+      {folded.map((g) => (
+        <details key={`${g.path}=${g.option}`} className="field-group" open={g.fields.some((f) => errors[f.path]) || undefined}>
+          <summary>
+            {g.tag} settings <span className="muted small">(used when {g.path.slice(g.path.indexOf('.') + 1)} = {g.option}; now {g.current})</span>
+          </summary>
+          <div className="field-grid">
+            {g.fields.map((f) => (
+              <FieldInput key={f.path} field={f} />
+            ))}
+          </div>
+        </details>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,89 @@
+// Preset, seed and the share link: the three things that name an experiment.
+
+import { PRESETS } from '../../lab/presets';
+import { isMicroPreset, useLab } from '../store';
+import { Panel } from './Panel';
+
+export function PresetPanel() {
+  const presetName = useLab((s) => s.presetName);
+  const presetError = useLab((s) => s.presetError);
+  const seedText = useLab((s) => s.seedText);
+  const seedError = useLab((s) => s.seedError);
+  const backend = useLab((s) => s.backend);
+  const busy = useLab((s) => s.phase === 'starting' || s.phase === 'stopping');
+  const setPreset = useLab((s) => s.setPreset);
+  const setSeed = useLab((s) => s.setSeed);
+  const description = PRESETS.find((p) => p.name === presetName)?.description;
+
+  return (
+    <Panel title="Preset" testId="panel-presets">
+      <div className="field-grid">
+        <div className={`field${presetError ? ' field-invalid' : ''}`}>
+          <label htmlFor="field-preset">preset</label>
+          <select
+            id="field-preset"
+            data-testid="preset-select"
+            value={presetName}
+            disabled={busy}
+            title="a named starting config; loading one replaces the config below"
+            onChange={(e) => setPreset(e.target.value)}
+          >
+            {PRESETS.map((p) => (
+              <option key={p.name} value={p.name} disabled={backend === 'cpu' && !isMicroPreset(p.name)}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+          {presetError && (
+            <span className="field-error" data-testid="config-error-preset" role="alert">
+              {presetError}
+            </span>
+          )}
+        </div>
+        <div className={`field${seedError ? ' field-invalid' : ''}`}>
+          <label htmlFor="field-seed" title="seeds the weights, the corpus and the batches: same seed, same adapter, same curve">
+            seed
+          </label>
+          <input
+            id="field-seed"
+            data-testid="config-seed"
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            title="seeds the weights, the corpus and the batches: same seed, same adapter, same curve"
+            value={seedText}
+            disabled={busy}
+            aria-invalid={seedError ? true : undefined}
+            onChange={(e) => setSeed(e.target.value)}
+          />
+          {seedError && (
+            <span className="field-error" data-testid="config-error-seed" role="alert">
+              {seedError}
+            </span>
+          )}
+        </div>
+      </div>
+      {description && <p className="muted small">{description}</p>}
+      <ShareLink />
+    </Panel>
+  );
+}
+
+function ShareLink() {
+  const copy = useLab((s) => s.copyShareLink);
+  const url = useLab((s) => s.shareUrl);
+  const copied = useLab((s) => s.shareCopied);
+  return (
+    <div className="share">
+      <button type="button" data-testid="share-link" onClick={() => void copy()} title="a link that opens this exact config (preset, seed, changed values)">
+        Copy link
+      </button>
+      {url && (
+        <>
+          <span className="muted small">{copied ? 'Copied.' : 'Copy it from here:'}</span>
+          <input className="share-url" data-testid="share-link-url" readOnly value={url} onFocus={(e) => e.target.select()} aria-label="share link" />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+// The run history (IndexedDB): one row per run with its final loss and its config diff against
+// a baseline run; checkboxes overlay runs on the charts; export (JSON, weights), import, delete.
+
+import { useRef } from 'react';
+import type { RunRecord } from '../../lab/runfile';
+import { fmtLoss } from '../format';
+import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
+import { useLab } from '../store';
+import { Panel } from './Panel';
+
+export function RunsPanel() {
+  const runs = useLab((s) => s.runs);
+  useLab((s) => s.runsVersion); // rows change in place (status, metrics)
+  const currentId = useLab((s) => s.run?.id ?? null);
+  const baselineId = useLab((s) => s.baselineId);
+  const overlayIds = useLab((s) => s.overlayIds);
+  const importFile = useLab((s) => s.importFile);
+  const fileRef = useRef<HTMLInputElement>(null);
+
+  const rows = sortRuns(runs);
+  const baseline = rows.find((r) => r.id === baselineId) ?? rows[0] ?? null;
+
+  const tools = (
+    <label className="import" title="a run exported as .json (config and metrics), or weights as .safetensors">
+      Import
+      <input
+        ref={fileRef}
+        type="file"
+        accept=".json,.safetensors,application/json"
+        data-testid="run-import"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) void importFile(f);
+          e.target.value = '';
+        }}
+      />
+    </label>
+  );
+
+  return (
+    <Panel title="Runs" testId="panel-runs" aside={tools}>
+      {rows.length === 0 ? (
+        <p className="muted small" data-testid="runs-empty">
+          No runs yet. Every run you start is kept here (in this browser), with its config, metrics, samples and final weights.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table className="runs" data-testid="runs-table">
+            <thead>
+              <tr>
+                <th title="overlay this run's curves on the charts">show</th>
+                <th title="the run the others are compared against">baseline</th>
+                <th>name</th>
+                <th>preset</th>
+                <th>seed</th>
+                <th>status</th>
+                <th>final loss</th>
+                <th>steps</th>
+                <th>config vs baseline</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <RunRow key={r.id} run={r} baseline={baseline} current={r.id === currentId} overlaid={overlayIds.includes(r.id)} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline: RunRecord | null; current: boolean; overlaid: boolean }) {
+  const setBaseline = useLab((s) => s.setBaseline);
+  const toggleOverlay = useLab((s) => s.toggleOverlay);
+  const exportRun = useLab((s) => s.exportRun);
+  const exportWeights = useLab((s) => s.exportWeights);
+  const deleteRun = useLab((s) => s.deleteRun);
+  const isBase = baseline?.id === run.id;
+  const diff = baseline ? runDiff(baseline, run) : [];
+  const extra: string[] = [];
+  if (baseline && !isBase) {
+    if (baseline.preset !== run.preset) extra.push(`preset: ${baseline.preset} → ${run.preset}`);
+    if (baseline.seed !== run.seed) extra.push(`seed: ${baseline.seed} → ${run.seed}`);
+  }
+  const hasWeights = run.status === 'done' || run.status === 'stopped';
+
+  return (
+    <tr data-testid={`runs-row-${run.id}`} className={current ? 'current' : undefined}>
+      <td>
+        <input type="checkbox" aria-label={`overlay ${run.name}`} data-testid={`run-overlay-${run.id}`} checked={overlaid || current} disabled={current} onChange={() => toggleOverlay(run.id)} />
+      </td>
+      <td>
+        <input type="radio" name="baseline" aria-label={`baseline ${run.name}`} data-testid={`run-baseline-${run.id}`} checked={isBase} onChange={() => setBaseline(run.id)} />
+      </td>
+      <td data-col="name">
+        {run.name}
+        {current && <span className="badge badge-on">current</span>}
+      </td>
+      <td data-col="preset">{run.preset}</td>
+      <td data-col="seed" className="num">
+        {run.seed}
+      </td>
+      <td data-col="status">
+        <span className={`status status-${run.status}`}>{run.status}</span>
+      </td>
+      <td data-col="final-loss" className="num">
+        {fmtLoss(finalLoss(run))}
+      </td>
+      <td data-col="steps" className="num">
+        {stepsDone(run)} / {run.config.train.steps}
+      </td>
+      <td data-col="diff" className="diff">
+        {isBase ? (
+          <span className="muted small">baseline</span>
+        ) : diff.length + extra.length === 0 ? (
+          <span className="muted small">same config</span>
+        ) : (
+          [...extra, ...diff.map((d) => d.text)].map((t) => (
+            <span key={t} className="chip">
+              {t}
+            </span>
+          ))
+        )}
+      </td>
+      <td className="actions">
+        <button type="button" className="link" data-testid={`run-export-${run.id}`} onClick={() => exportRun(run.id)} title="config, metrics, changes and samples as JSON">
+          JSON
+        </button>
+        {hasWeights && (
+          <button type="button" className="link" data-testid={`run-weights-${run.id}`} onClick={() => void exportWeights(run.id)} title="final weights (and optimizer state) as .safetensors">
+            weights
+          </button>
+        )}
+        <button type="button" className="link danger" data-testid={`run-delete-${run.id}`} onClick={() => deleteRun(run.id)}>
+          delete
+        </button>
+      </td>
+    </tr>
+  );
+}

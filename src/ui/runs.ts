@@ -1,0 +1,61 @@
+// Helpers for the run history: summaries for the runs table, config diffs against a baseline,
+// names and ids. Pure functions over RunRecord (lab/runfile.ts).
+
+import type { RunRecord } from '../lab/runfile';
+import { configDiff } from '../lab/share';
+import { fmtValue } from './format';
+import { getPath } from './draft';
+
+export function lastMetric(run: RunRecord) {
+  return run.metrics.length ? run.metrics[run.metrics.length - 1] : null;
+}
+
+export function finalLoss(run: RunRecord): number | null {
+  return lastMetric(run)?.loss ?? null;
+}
+
+export function stepsDone(run: RunRecord): number {
+  return lastMetric(run)?.step ?? 0;
+}
+
+export interface DiffEntry {
+  path: string;
+  text: string;
+}
+
+/** What differs in `run`'s config from `base`'s (preset and seed have their own columns). */
+export function runDiff(base: RunRecord, run: RunRecord): DiffEntry[] {
+  if (base.id === run.id) return [];
+  const out: DiffEntry[] = Object.entries(configDiff(base.config, run.config)).map(([path, v]) => ({
+    path,
+    text: `${path}: ${fmtValue(getPath(base.config, path))} → ${fmtValue(v)}`,
+  }));
+  if (run.config.data.corpus === 'text' && base.config.data.corpus === 'text' && run.config.data.text !== base.config.data.text) {
+    out.push({ path: 'data.text', text: 'data.text: different text' });
+  }
+  return out;
+}
+
+/** "run 7": one more than the highest "run N" so far. */
+export function nextRunName(runs: readonly RunRecord[]): string {
+  let n = 0;
+  for (const r of runs) {
+    const m = /^run (\d+)$/.exec(r.name);
+    if (m) n = Math.max(n, Number(m[1]));
+  }
+  return `run ${Math.max(n, runs.length) + 1}`;
+}
+
+/** Short id safe for data-testids and file names. */
+export function newRunId(): string {
+  return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+}
+
+/** Runs in the order the table shows them (oldest first). */
+export function sortRuns(runs: readonly RunRecord[]): RunRecord[] {
+  return [...runs].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+}
+
+export function fileSafe(name: string): string {
+  return name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'run';
+}

@@ -1,0 +1,258 @@
+// The page store's run lifecycle against a fake lab (no worker, no GPU, in-memory history):
+// chunked training with samples, pause/resume, live changes, confirm before a reset, device
+// loss and continuing from the last checkpoint, single steps.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Checkpoint, RunInfo, RunSummary, StepMetrics } from '../lab/api';
+import { applyOverrides, parseFieldValue, type RunConfig } from '../lab/config';
+import { findPreset } from '../lab/presets';
+import type { RunRecord } from '../lab/runfile';
+import type { LabClient } from './lab-client';
+import type { RunStoreLike } from './persist';
+
+type Store = typeof import('./store');
+
+interface FakeOptions {
+  /** Throw a DeviceLostError (once) when about to take this step. */
+  loseAt?: number;
+  /** Milliseconds per step. */
+  stepMs?: number;
+}
+
+function fakeLab(opts: FakeOptions = {}) {
+  let step = 0;
+  let cfg: RunConfig | null = null;
+  let preset = '';
+  let seed = 0;
+  let halt: 'pause' | 'stop' | null = null;
+  let running = false;
+  let lost = false;
+  const calls: string[] = [];
+  const metric = (s: number): StepMetrics => ({ step: s, loss: 4 - s / 10, val_loss: s % cfg!.train.eval_every === 0 ? 4 - s / 10 : null, lr: cfg!.optim.lr, grad_norm: 1, tokens_per_s: 1000 });
+  const info = (): RunInfo => ({ preset, seed, totalSteps: cfg!.train.steps, step, vocabSize: 27, params: 1000, backend: 'webgpu', adapter: 'fake adapter', config: structuredClone(cfg!) });
+  const lab = {
+    calls,
+    async init(o: { backend?: 'webgpu' | 'cpu' } = {}) {
+      return { adapter: 'fake adapter', backend: o.backend ?? 'webgpu', features: [] };
+    },
+    async createRun(o: { preset: string; seed: number; set?: Record<string, string | number | boolean> }) {
+      cfg = applyOverrides(findPreset(o.preset)!.config, o.set ?? {});
+      preset = o.preset;
+      seed = o.seed;
+      step = 0;
+      return info();
+    },
+    async train(cb: (b: StepMetrics[]) => void, o: { maxSteps?: number } = {}): Promise<RunSummary> {
+      calls.push(`train ${o.maxSteps}`);
+      running = true;
+      halt = null;
+      const stopAt = Math.min(cfg!.train.steps, o.maxSteps !== undefined ? step + o.maxSteps : Infinity);
+      try {
+        while (step < stopAt && halt === null) {
+          await new Promise((r) => setTimeout(r, opts.stepMs ?? 1));
+          if (step === opts.loseAt && !lost) {
+            lost = true;
+            throw Object.assign(new Error('GPU device lost (destroyed): test'), { name: 'DeviceLostError' });
+          }
+          step++;
+          if (step % cfg!.train.log_every === 0 || step === stopAt) await cb([metric(step)]);
+        }
+      } finally {
+        running = false;
+      }
+      const reason = step >= cfg!.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
+      return { done: reason === 'finished', steps: step, final_loss: 0, final_val_loss: null, adapter: 'fake adapter', reason };
+    },
+    async step() {
+      step++;
+      return metric(step);
+    },
+    async pause() {
+      if (running) halt = 'pause';
+    },
+    async stop() {
+      halt = 'stop';
+    },
+    async reset() {
+      calls.push('reset');
+    },
+    async setLive(path: string, value: string | number | boolean) {
+      const v = parseFieldValue(path, value);
+      const [sec, key] = path.split('.');
+      (cfg as unknown as Record<string, Record<string, unknown>>)[sec][key] = v;
+      return { step: step + 1, path, value: v };
+    },
+    async sample(o: { temperature: number }) {
+      calls.push(`sample T=${o.temperature}`);
+      return 'the cat sees';
+    },
+    async checkpointSafetensors() {
+      calls.push('checkpoint');
+      return new Uint8Array([1, 2, 3]);
+    },
+    async lastCheckpoint(): Promise<Checkpoint | null> {
+      calls.push('lastCheckpoint');
+      return { format: 'v3lab-checkpoint', version: 1, preset, seed, step: 4, config: cfg!, params: {} };
+    },
+    async restore(c: Checkpoint) {
+      calls.push(`restore ${c.step}`);
+      step = c.step;
+      return info();
+    },
+  };
+  return lab;
+}
+
+function memoryStore() {
+  const runs = new Map<string, RunRecord>();
+  const ckpts = new Map<string, Uint8Array>();
+  const s: RunStoreLike = {
+    async list() {
+      return [...runs.values()].map((r) => structuredClone(r));
+    },
+    async put(r) {
+      runs.set(r.id, structuredClone(r));
+    },
+    async delete(id) {
+      runs.delete(id);
+      ckpts.delete(id);
+    },
+    async putCheckpoint(id, b) {
+      ckpts.set(id, b);
+    },
+    async getCheckpoint(id) {
+      return ckpts.get(id);
+    },
+  };
+  return { s, runs, ckpts };
+}
+
+let S: Store;
+let lab: ReturnType<typeof fakeLab>;
+let mem: ReturnType<typeof memoryStore>;
+
+async function setup(opts: FakeOptions = {}, link = '') {
+  vi.resetModules();
+  vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0));
+  vi.stubGlobal('location', { hash: link, origin: 'http://x', pathname: '/' });
+  S = await import('./store');
+  lab = fakeLab(opts);
+  mem = memoryStore();
+  const client: LabClient = { call: (fn) => fn(lab as never), dispose() {} };
+  S.setLabClientFactory(() => client);
+  S.setRunStoreOpener(async () => mem.s);
+  await S.useLab.getState().boot();
+}
+
+const st = () => S.useLab.getState();
+const until = (cond: () => boolean) => vi.waitFor(() => expect(cond()).toBe(true), { timeout: 5000, interval: 5 });
+
+beforeEach(() => {
+  vi.useRealTimers();
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('lab page store', () => {
+  it('trains in chunks ending on eval steps, samples between them, and saves the finished run', async () => {
+    await setup({}, '#v=1&preset=micro-dense&train.steps=12&train.log_every=2&train.eval_every=5');
+    expect(st().phase).toBe('idle');
+    expect(st().adapter).toBe('fake adapter');
+    await st().start();
+    expect(st().phase).toBe('done');
+    // The last chunk asks for 5 steps; the lab stops at the run's end.
+    expect(lab.calls.filter((c) => c.startsWith('train'))).toEqual(['train 5', 'train 5', 'train 5']);
+    expect(lab.calls.filter((c) => c.startsWith('sample'))).toHaveLength(3);
+    const run = st().run!;
+    expect(run.metrics.map((m) => m.step)).toEqual([2, 4, 5, 6, 8, 10, 12]);
+    expect(run.samples.map((s) => s.step)).toEqual([5, 10, 12]);
+    expect(st().progress).toMatchObject({ step: 12, total: 12, loss: 4 - 1.2 });
+    await until(() => mem.ckpts.has(run.id));
+    expect(mem.runs.get(run.id)).toMatchObject({ status: 'done', preset: 'micro-dense' });
+    expect(mem.runs.get(run.id)!.metrics).toHaveLength(7);
+  });
+
+  it('pause halts, resume continues; a live change is recorded; a non-live edit asks first', async () => {
+    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=40&train.log_every=1&train.eval_every=40&hide=samples');
+    const done = st().start();
+    await until(() => st().progress.step >= 3);
+
+    st().setField('optim.lr', '0.001');
+    await st().commitField('optim.lr');
+    expect(st().run!.changes).toEqual([expect.objectContaining({ path: 'optim.lr', value: 0.001 })]);
+    await st().commitField('optim.lr'); // unchanged: no second marker
+    expect(st().run!.changes).toHaveLength(1);
+
+    st().setField('model.hidden_size', '32');
+    expect(st().confirm?.testId).toBe('confirm-reset');
+    st().answerConfirm(false);
+    expect(st().draft['model.hidden_size']).toBe('64');
+    expect(st().phase).toBe('training');
+
+    await st().pause();
+    await done;
+    expect(st().phase).toBe('paused');
+    const at = st().progress.step;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(st().progress.step).toBe(at);
+    await st().start();
+    expect(st().phase).toBe('done');
+    expect(st().progress.step).toBe(40);
+    expect(st().run!.metrics.filter((m) => m.step > st().run!.changes[0].step - 1).every((m) => m.lr === 0.001)).toBe(true);
+  });
+
+  it('confirming a non-live edit stops and resets the run, keeping it in history', async () => {
+    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=400&train.log_every=1&hide=samples');
+    const done = st().start();
+    await until(() => st().progress.step >= 2);
+    const id = st().run!.id;
+    st().setField('model.num_hidden_layers', '1');
+    st().answerConfirm(true);
+    await done;
+    await until(() => st().run === null);
+    expect(st().phase).toBe('idle');
+    expect(st().draft['model.num_hidden_layers']).toBe('1');
+    expect(lab.calls).toContain('reset');
+    expect(st().runs.find((r) => r.id === id)?.status).toBe('stopped');
+  });
+
+  it('device loss pauses the run with its data; continuing restores the last checkpoint and finishes', async () => {
+    await setup({ loseAt: 7 }, '#v=1&preset=micro-dense&train.steps=12&train.log_every=1&train.eval_every=100&hide=samples');
+    await st().start();
+    expect(st().phase).toBe('lost');
+    expect(st().banners.some((b) => b.kind === 'lost')).toBe(true);
+    expect(st().run!.metrics.at(-1)!.step).toBe(7);
+    expect(st().run!.status).toBe('paused');
+    await st().continueFromCheckpoint();
+    expect(lab.calls).toContain('lastCheckpoint');
+    expect(lab.calls).toContain('restore 4');
+    expect(st().phase).toBe('done');
+    // Steps 5..7 were trained again from the checkpoint: each appears once.
+    expect(st().run!.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(st().banners.some((b) => b.kind === 'lost')).toBe(false);
+  });
+
+  it('Step from idle builds the run and takes exactly one step', async () => {
+    await setup({}, '#v=1&preset=micro-dense&train.steps=3&train.log_every=1');
+    await st().singleStep();
+    expect(st().phase).toBe('paused');
+    expect(st().progress.step).toBe(1);
+    await st().singleStep();
+    await st().singleStep();
+    expect(st().phase).toBe('done');
+  });
+
+  it('invalid fields block Start; a malformed link is reported per field', async () => {
+    await setup({}, '#v=1&preset=micro-dense&optim.lr=abc&seed=zz');
+    const errs = st().banners.flatMap((b) => b.lines).join('\n');
+    expect(errs).toMatch(/optim\.lr/);
+    expect(errs).toMatch(/seed/);
+    expect(st().draft['optim.lr']).toBe('0.003');
+    st().setField('model.num_attention_heads', '5');
+    expect(st().evaluated.errors['model.num_attention_heads']).toMatch(/does not divide/);
+    await st().start();
+    expect(st().run).toBeNull();
+    expect(st().phase).toBe('idle');
+  });
+});
