@@ -185,6 +185,17 @@ export const RunConfigSchema: z.ZodType<RunConfig> = (() => {
   return z.strictObject(Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, z.strictObject(v)]))) as unknown as z.ZodType<RunConfig>;
 })();
 
+/** The config with sections and keys in FIELDS order (stable JSON whatever built the object). */
+export function canonicalConfig(c: RunConfig): RunConfig {
+  const src = c as unknown as Record<string, Record<string, unknown>>;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const f of FIELDS) {
+    const [sec, key] = f.path.split('.');
+    (out[sec] ??= {})[key] = src[sec]?.[key];
+  }
+  return out as unknown as RunConfig;
+}
+
 export function findField(path: string): FieldSpec | undefined {
   return FIELDS.find((f) => f.path === path);
 }

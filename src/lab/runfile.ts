@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { LiveChange, StepMetrics } from './api';
-import { ConfigError, validateConfig, type RunConfig } from './config';
+import { ConfigError, canonicalConfig, validateConfig, type RunConfig } from './config';
 
 export interface RunRecord {
   id: string;
@@ -105,7 +105,7 @@ export function exportRunJson(run: RunRecord): string {
   const s = (v: unknown) => JSON.stringify(v, jsonReplacer) ?? 'null';
   const lines = [`  "format": ${s(RUN_FILE_FORMAT)}`, `  "version": ${RUN_FILE_VERSION}`];
   for (const key of RECORD_KEYS) {
-    const v: unknown = run[key];
+    const v: unknown = key === 'config' ? canonicalConfig(run.config) : run[key];
     const body = Array.isArray(v) && v.length > 0 ? `[\n${v.map((x) => `    ${s(x)}`).join(',\n')}\n  ]` : s(v);
     lines.push(`  ${s(key)}: ${body}`);
   }
