@@ -223,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
     case 'fp8':
       return cmdFp8(rest);
     case 'presets':
-      for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(14)} ${p.description}\n`);
+      for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(17)} ${p.description}\n`);
       return 0;
     case 'fields':
       for (const f of FIELDS) {
