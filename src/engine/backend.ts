@@ -108,6 +108,8 @@ export interface AccumSpec {
   mantissaBits: number;
   /** With limited mantissa: add the partial into an f32 accumulator every this many K elements (0 = never). */
   promoteEvery: number;
+  /** How the limited accumulator rounds: to nearest even (default) or toward zero (truncate). */
+  rounding?: 'rne' | 'trunc';
 }
 
 export interface Backend {
