@@ -150,6 +150,14 @@ export const PRESETS: readonly Preset[] = [
     data: { ...MICRO_DATA },
     train: { ...MICRO_TRAIN },
   }),
+  preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', {
+    model: { ...MICRO_MODEL },
+    arch: { attention: 'mha', ffn: 'dense' },
+    precision: { ...F32, linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA },
+    train: { ...MICRO_TRAIN },
+  }),
   preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', {
     model: { ...MICRO_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

@@ -118,3 +118,18 @@ export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
 export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection; precision: PrecisionSection }, vocabSize: number): ModelConfig {
   return { ...cfg.model, attention: cfg.arch.attention, ffn: cfg.arch.ffn, precision: { ...cfg.precision }, vocab_size: vocabSize };
 }
+
+/**
+ * Bytes per token of the activations the block linears keep for their weight gradients: f32
+ * copies, or — with precision.linear = lowp — the quantized transposes (one byte per value, half
+ * for E2M1, plus one f32 scale per B values). MoE routed experts (f32 grouped GEMMs) excluded.
+ */
+export function linearActivationCacheBytes(c: ModelConfig): { f32: number; lowp: number } {
+  let values = 0;
+  for (const [name, s] of parameterShapes(c)) {
+    if (s.length !== 2 || !/\.(self_attn|mlp)\./.test(name) || name.includes('.mlp.gate.')) continue;
+    values += s[1]; // each linear caches its input row (in features) per token
+  }
+  const bytesPerCode = c.precision.format === 'e2m1' ? 0.5 : 1;
+  return { f32: 4 * values, lowp: values * bytesPerCode + (4 * values) / c.precision.block };
+}

@@ -54,3 +54,14 @@ describe('MoE in training', () => {
     expect(maxVio([2, 2, 2, 2])).toBe(0);
   });
 });
+
+describe('low-precision activation cache', () => {
+  it('keeps about a quarter of the f32 bytes for E4M3 with 128-blocks', async () => {
+    const { linearActivationCacheBytes } = await import('./config');
+    const c = modelConfigOf(findPreset('micro-fp8')!.config, 30);
+    const { f32, lowp } = linearActivationCacheBytes(c);
+    // per layer: q,k,v,gate,up read d=64; o reads 64; down reads 128 → 6·64 + 128 = 512 values
+    expect(f32).toBe(4 * 2 * 512);
+    expect(lowp / f32).toBeCloseTo(0.25 + 1 / 128, 10);
+  });
+});
