@@ -173,8 +173,11 @@ function jsonNumber(x: number): number | string {
 }
 
 async function cmdFp8(argv: string[]): Promise<number> {
+  // Numbers like -0.5 would read as options: pass every non-flag argument, in order, after '--'.
+  const flags = argv.filter((a) => a.startsWith('--') && !/^--?[\d.]/.test(a) && a !== '--');
+  const values_ = argv.filter((a) => !flags.includes(a) && a !== '--');
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: [...flags, '--', ...values_],
     options: { format: { type: 'string', default: 'e4m3' }, encode: { type: 'boolean', default: false }, decode: { type: 'boolean', default: false }, accum: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true,

@@ -42,7 +42,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
   const c = be.matmul(a, b, opts);
   if (needsGrad(a, b)) {
     const broadcastB = br === 2 && ar > 2;
-    if (broadcastB && opts.transA && b.requiresGrad) fail('matmul', 'gradient of a broadcast B with transA is not supported');
+    if (broadcastB && opts.transA) fail('matmul', 'gradients through a broadcast B with transA are not supported');
     Tape.record(c, [a, b], (dc) => {
       const { transA = false, transB = false } = opts;
       const da = a.requiresGrad

@@ -81,7 +81,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'train.steps', kind: 'int', min: 1, max: 10_000_000, live: false, help: 'optimizer steps' },
   { path: 'train.log_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between metric readbacks' },
   { path: 'train.eval_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between validation losses' },
-  { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: true, help: 'batches per validation loss' },
+  { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: false, help: 'batches per validation loss' },
   { path: 'train.bias_update_speed', kind: 'float', min: 0, max: 1, live: true, help: 'MoE loss-free balancing: γ in b += γ·sign(mean load − load) (0 = off)' },
   { path: 'train.checkpoint_every', kind: 'int', min: 1, max: 1_000_000, live: true, help: 'steps between host checkpoints (device-loss recovery)' },
 ];
@@ -248,9 +248,11 @@ export function validateConfig(raw: unknown): RunConfig {
   const m = c.model;
   const errs: string[] = [];
   if (c.arch.attention === 'mla' && m.qk_rope_head_dim % 2 !== 0) errs.push(`model.qk_rope_head_dim: ${m.qk_rope_head_dim} must be even for RoPE`);
-  if (m.hidden_size % m.num_attention_heads !== 0) errs.push(`model.num_attention_heads: ${m.num_attention_heads} does not divide model.hidden_size ${m.hidden_size}`);
-  else if ((m.hidden_size / m.num_attention_heads) % 2 !== 0) errs.push(`model.num_attention_heads: head dim ${m.hidden_size / m.num_attention_heads} must be even for RoPE`);
-  if (m.num_attention_heads % m.num_key_value_heads !== 0) errs.push(`model.num_key_value_heads: ${m.num_key_value_heads} does not divide model.num_attention_heads ${m.num_attention_heads}`);
+  if (c.arch.attention === 'mha') {
+    if (m.hidden_size % m.num_attention_heads !== 0) errs.push(`model.num_attention_heads: ${m.num_attention_heads} does not divide model.hidden_size ${m.hidden_size}`);
+    else if ((m.hidden_size / m.num_attention_heads) % 2 !== 0) errs.push(`model.num_attention_heads: head dim ${m.hidden_size / m.num_attention_heads} must be even for RoPE`);
+    if (m.num_attention_heads % m.num_key_value_heads !== 0) errs.push(`model.num_key_value_heads: ${m.num_key_value_heads} does not divide model.num_attention_heads ${m.num_attention_heads}`);
+  }
   if (c.arch.ffn === 'moe') {
     const E = m.n_routed_experts;
     if (E % m.n_group !== 0) errs.push(`model.n_group: ${m.n_group} does not divide model.n_routed_experts ${E}`);
@@ -260,7 +262,7 @@ export function validateConfig(raw: unknown): RunConfig {
     if (m.first_k_dense_replace > m.num_hidden_layers) errs.push(`model.first_k_dense_replace: ${m.first_k_dense_replace} is more than model.num_hidden_layers ${m.num_hidden_layers}`);
   }
   if (![32, 64, 128].includes(c.precision.block)) errs.push(`precision.block: ${c.precision.block} is not one of 32, 64, 128`);
-  if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (corpus "text" needs your text)');
+  if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (data.corpus "text" needs your text)');
   if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);
   return c;
 }

@@ -160,15 +160,16 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
         while (t.step < stopAt && halt === null && t.step < t.cfg.train.steps) {
           const h = await t.trainStep();
           const s = t.step;
-          if (s % t.cfg.train.log_every === 0 || s === t.cfg.train.steps || s === stopAt) {
+          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === t.cfg.train.steps || s === stopAt;
+          if (logNow) {
             const m = await metricsOf(t, h, mark);
-            mark = { time: performance.now(), step: s };
             // Awaited so batches arrive in order and the page's callback is not flooded.
             await onMetrics([m]);
           } else {
             disposeHandles(h);
           }
           await maybeCheckpoint(t);
+          if (logNow) mark = { time: performance.now(), step: s };
         }
       } finally {
         running = false;
@@ -266,6 +267,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
 
     async checkpoint(opts = {}): Promise<Checkpoint> {
       const t = current();
+      if (running) throw new Error('pause the run to take a checkpoint');
       return t.checkpoint(info!.preset, opts.weightsOnly ?? false);
     },
 

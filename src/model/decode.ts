@@ -15,6 +15,7 @@ import type { ModelConfig } from './config';
 import { blockLinear } from './linear';
 import { mlaLatent, mlaQuery, mlaScale } from './mla';
 import { ffn, getter, type Params } from './model';
+import { isMoeLayer, moeLayer } from './moe';
 
 interface LayerCache {
   /** [B, t · (dc + dr)]: row b holds token 0..t−1's [c ; k_pe], concatenated. */
@@ -27,6 +28,8 @@ export class MlaDecoder {
   private readonly layers: LayerCache[] = [];
   /** Tokens decoded so far (the next token's position). */
   length = 0;
+  /** Each layer's extended cache during a step, installed when the step completes. */
+  private pending: Array<Tensor | null> = [];
 
   private constructor(private readonly be: Backend, private readonly params: Params, private readonly c: ModelConfig, readonly batch: number) {}
 
@@ -78,7 +81,7 @@ export class MlaDecoder {
     const oLat = op.matmul(probs, op.sliceLast(cache, 0, dc)); // [B, H, dc]
     // Absorb W_UV into the output: o_h = o_lat_h · W_UV[h]ᵀ.
     const oh = op.swap01(op.matmul(op.swap01(oLat), L.wUV, { transB: true })); // [B, H, dv]
-    L.kv = kv;
+    this.pending[layer] = kv;
     return blockLinear(c, op.view(oh, [B, 1, H * c.v_head_dim]), p(`${pre}.o_proj.weight`));
   }
 
@@ -88,17 +91,23 @@ export class MlaDecoder {
     const { c, be } = this;
     const p = getter(this.params);
     const old = this.layers.map((L) => L.kv);
+    this.pending = this.layers.map(() => null);
     const scope = new Scope();
     try {
       let x = op.embedding(p('model.embed_tokens.weight'), be.fromArray(ids, [this.batch, 1], 'i32'));
       for (let l = 0; l < c.num_hidden_layers; l++) {
         const pre = `model.layers.${l}`;
         x = op.add(x, this.attend(l, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps)));
-        x = op.add(x, ffn(p, c, `${pre}.mlp`, op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps)));
+        const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+        x = op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, null) : ffn(p, c, `${pre}.mlp`, h));
       }
       const logits = op.linear(op.rmsnorm(x, p('model.norm.weight'), c.rms_norm_eps), p('lm_head.weight'));
-      for (const L of this.layers) if (L.kv) scope.keep(L.kv);
+      for (const kv of this.pending) if (kv) scope.keep(kv);
       const out = (await logits.read()) as Float64Array;
+      // Only a completed step replaces the caches.
+      this.layers.forEach((L, i) => {
+        L.kv = this.pending[i];
+      });
       for (const t of old) t?.dispose();
       this.length++;
       return out;

@@ -74,6 +74,11 @@ export class Trainer {
   /** The parameters the optimizer updates (everything but state such as the MoE routing bias). */
   readonly trainable: Params;
 
+  /** Model fields that are live settings (α) follow the run config between steps. */
+  private syncLiveModelFields(): void {
+    this.model.aux_loss_alpha = this.cfg.model.aux_loss_alpha;
+  }
+
   get tokensPerStep(): number {
     return this.cfg.data.batch_size * this.cfg.data.seq_len;
   }
@@ -87,6 +92,7 @@ export class Trainer {
 
   /** Record one optimizer step and submit it. Returns device handles for the loss and grad norm². */
   async trainStep(): Promise<StepHandles> {
+    this.syncLiveModelFields();
     const t = this.step + 1;
     const lr = learningRate(this.cfg.optim, t, this.cfg.train.steps);
     const scope = new Scope();
@@ -112,8 +118,9 @@ export class Trainer {
     } finally {
       scope.end();
     }
-    await this.be.flush();
+    // The step is recorded: count it now, so a live change made while it runs applies to the next.
     this.step = t;
+    await this.be.flush();
     return out;
   }
 
@@ -126,6 +133,7 @@ export class Trainer {
 
   /** Mean LM loss over the fixed validation batches (no tape, nothing kept). */
   async valLoss(): Promise<number> {
+    this.syncLiveModelFields();
     let total = 0;
     for (const b of this.valBatches) {
       const scope = new Scope();

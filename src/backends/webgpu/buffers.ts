@@ -31,8 +31,14 @@ export class BufferPool {
   acquire(bytes: number, label?: string): GPUBuffer {
     const size = bucketBytes(Math.max(4, bytes));
     if (size > this.maxBufferBytes && bytes <= this.maxBufferBytes) {
-      // Bucketing would exceed the limit; allocate the exact (4-aligned) size instead.
-      return this.create(Math.ceil(bytes / 4) * 4, label);
+      // Bucketing would exceed the limit; use the exact (4-aligned) size instead, pooled by it.
+      const exact = Math.ceil(bytes / 4) * 4;
+      const reused = this.free.get(exact)?.pop();
+      if (reused) {
+        this.liveBytes += exact;
+        return reused;
+      }
+      return this.create(exact, label);
     }
     if (size > this.maxBufferBytes) {
       throw new Error(`buffer of ${bytes} bytes exceeds this device's maxStorageBufferBindingSize (${this.maxBufferBytes})`);
@@ -58,14 +64,20 @@ export class BufferPool {
     this.pendingFree.push(buf);
   }
 
-  /** Called after a submit: buffers released before it may now be reused. */
-  recycle(): void {
-    for (const buf of this.pendingFree) {
+  /** The buffers released so far (to be recycled once the work recorded before now is submitted). */
+  takePending(): GPUBuffer[] {
+    const out = this.pendingFree;
+    this.pendingFree = [];
+    return out;
+  }
+
+  /** Called after a submit with the buffers taken before it: they may now be reused. */
+  recycle(bufs: GPUBuffer[] = this.takePending()): void {
+    for (const buf of bufs) {
       const list = this.free.get(buf.size) ?? [];
       list.push(buf);
       this.free.set(buf.size, list);
     }
-    this.pendingFree = [];
   }
 
   /** Destroy every free buffer (e.g. after a run ends). */

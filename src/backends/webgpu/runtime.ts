@@ -129,8 +129,11 @@ export class GpuRuntime {
     this.checkAlive();
     const work = this.recorded;
     this.recorded = [];
+    // Buffers released before this point were last used by `work` (or earlier): they become
+    // reusable once it is submitted. Ones released later (e.g. while pipelines compile) wait.
+    const freed = this.pool.takePending();
     if (work.length === 0) {
-      this.pool.recycle();
+      this.pool.recycle(freed);
       return;
     }
     const pipelines = await Promise.all(work.map((d) => this.pipelines.get(d.kernel, d.overrides)));
@@ -183,7 +186,7 @@ export class GpuRuntime {
     this.submits++;
     this.dispatches += work.length;
     this.lastKernels = work.map((d) => d.kernel.name);
-    this.pool.recycle();
+    this.pool.recycle(freed);
     const err = await this.device.popErrorScope();
     if (err) {
       const names = [...new Set(work.map((d) => d.kernel.name))].join(', ');
@@ -229,6 +232,9 @@ export class GpuRuntime {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A failed map is often the first sign of a lost device: give device.lost a moment to land.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
+      await Promise.resolve();
       this.checkAlive();
       throw e;
     }
