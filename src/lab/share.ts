@@ -12,7 +12,7 @@ import { PRESETS, findPreset } from './presets';
 
 export const SCHEMA_VERSION = 1;
 
-export const HIDEABLE_PANELS = ['header', 'presets', 'model', 'optim', 'data', 'charts', 'samples', 'runs', 'controls'] as const;
+export const HIDEABLE_PANELS = ['header', 'presets', 'model', 'precision', 'optim', 'data', 'charts', 'moe', 'samples', 'attention', 'runs', 'controls'] as const;
 export type Panel = (typeof HIDEABLE_PANELS)[number];
 
 export interface LinkState {

@@ -1,9 +1,12 @@
 // The lab page: header, notices, controls and progress, config panels beside the charts and
 // samples, and the runs table. Each panel is its own component (panels/); all state lives in the
-// store. Panels named in the link's `hide=` (embed mode) are not rendered at all.
+// store. Panels named in the link's `hide=` (embed mode) are not rendered at all; the panels
+// that have no name there yet go with the nearest one: precision with model, the MoE views with
+// charts, attention with samples.
 
 import { Component, type ReactNode } from 'react';
 import type { Panel } from '../lab/share';
+import { AttentionPanel } from './panels/AttentionPanel';
 import { Banners } from './panels/Banners';
 import { ChartsPanel } from './panels/ChartsPanel';
 import { ConfirmDialog } from './panels/ConfirmDialog';
@@ -11,8 +14,10 @@ import { Controls } from './panels/Controls';
 import { DataPanel } from './panels/DataPanel';
 import { Header } from './panels/Header';
 import { ModelPanel } from './panels/ModelPanel';
+import { MoePanel } from './panels/MoePanel';
 import { NoWebGpu } from './panels/NoWebGpu';
 import { OptimPanel } from './panels/OptimPanel';
+import { PrecisionPanel } from './panels/PrecisionPanel';
 import { PresetPanel } from './panels/PresetPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
@@ -46,9 +51,10 @@ class ErrorBoundary extends Component<{ name: string; children: ReactNode }, { e
 export function App() {
   const hide = useLab((s) => s.hide);
   const shown = (p: Panel) => !hide.includes(p);
-  const slot = (p: Panel, node: ReactNode) =>
-    shown(p) ? (
-      <ErrorBoundary key={p} name={p}>
+  // A sub-panel is hidden by its own name or with its parent (precision with model, …).
+  const slot = (p: Panel, node: ReactNode, name: string = p) =>
+    shown(p) && (name === p || shown(name as Panel)) ? (
+      <ErrorBoundary key={name} name={name}>
         {node}
       </ErrorBoundary>
     ) : null;
@@ -65,13 +71,16 @@ export function App() {
           <aside className="sidebar">
             {slot('presets', <PresetPanel />)}
             {slot('model', <ModelPanel />)}
+            {slot('model', <PrecisionPanel />, 'precision')}
             {slot('optim', <OptimPanel />)}
             {slot('data', <DataPanel />)}
           </aside>
         )}
         <main className="content">
           {slot('charts', <ChartsPanel />)}
+          {slot('charts', <MoePanel />, 'moe')}
           {slot('samples', <SamplesPanel />)}
+          {slot('samples', <AttentionPanel />, 'attention')}
         </main>
       </div>
       {slot('runs', <RunsPanel />)}

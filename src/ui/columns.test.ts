@@ -18,14 +18,27 @@ describe('MetricColumns', () => {
     expect(Array.from(v.valLoss)).toEqual([1, 1, 1]);
   });
 
-  it('gives a new numeric field its own column, NaN where it was not logged; arrays are skipped', () => {
+  it('gives a new numeric field its own column, NaN where it was not logged; arrays get a column per element', () => {
     const c = MetricColumns.from([m(2), m(4, 3.5, { max_vio: 0.5, expert_load: [[1, 2]] }), m(6)]);
     const v = c.views();
     expect(Array.from(v.field('lr').y)).toEqual([0.02, 0.04, 0.06]);
     expect(Array.from(v.field('max_vio').y)).toEqual([NaN, 0.5, NaN]);
     expect(v.has('max_vio')).toBe(true);
     expect(v.has('expert_load')).toBe(false);
+    expect(Array.from(v.field('expert_load.0.1').y)).toEqual([NaN, 2, NaN]);
     expect(v.field('nothing').x.length).toBe(0);
     expect(Array.from(v.valStep)).toEqual([4]);
+  });
+
+  it('per-layer and per-expert MoE metrics become columns by path', () => {
+    const c = MetricColumns.from([
+      m(1, null, { max_vio: 1, max_vio_layers: [0.5, 1.5], expert_load: [[3, 1], [2, 2]], router_bias: [[0.1, -0.1], [0, 0]] }),
+      m(2, null, { max_vio: 0.5, max_vio_layers: [0.25, 0.75], expert_load: [[2, 2], [1, 3]], router_bias: [[0.2, -0.2], [0.1, -0.1]] }),
+    ]);
+    const v = c.views();
+    expect(Array.from(v.field('max_vio_layers.1').y)).toEqual([1.5, 0.75]);
+    expect(Array.from(v.field('expert_load.1.1').y)).toEqual([2, 3]);
+    expect(Array.from(v.field('router_bias.0.1').y)).toEqual([-0.1, -0.2]);
+    expect(v.has('max_vio_layers.2')).toBe(false);
   });
 });

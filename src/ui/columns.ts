@@ -1,10 +1,13 @@
 // Metrics of a run in growable typed-array columns, so the charts get zero-copy views (subarray)
 // on every frame instead of rebuilding arrays from objects. Every numeric StepMetrics field gets
 // its own column the first time it appears (NaN before, and on rows without it), so a new metric
-// (e.g. MoE's max_vio) can be charted without touching this file. Validation losses are sparse and
+// (e.g. MoE's max_vio) can be charted without touching this file. Arrays of numbers (one or two
+// levels, e.g. MoE's per-layer max_vio_layers or expert_load[layer][expert]) get one column per
+// element, named by path: "max_vio_layers.1", "expert_load.0.3". Validation losses are sparse and
 // kept in their own pair of columns, so their line joins the evaluated steps.
 
 import type { StepMetrics } from '../lab/api';
+import type { RunRecord } from '../lab/runfile';
 
 class Column {
   data: Float64Array;
@@ -54,15 +57,24 @@ export class MetricColumns {
   push(m: StepMetrics): void {
     const row = this.step.length;
     this.step.push(m.step);
-    for (const [k, v] of Object.entries(m)) {
-      if (k === 'step' || k === 'val_loss' || typeof v !== 'number') continue;
+    const put = (k: string, v: number) => {
       let c = this.cols.get(k);
       if (!c) {
         c = new Column(Math.max(1024, row + 1));
         for (let i = 0; i < row; i++) c.push(NaN);
         this.cols.set(k, c);
       }
-      c.push(v);
+      if (c.length === row) c.push(v);
+    };
+    for (const [k, v] of Object.entries(m)) {
+      if (k === 'step' || k === 'val_loss') continue;
+      if (typeof v === 'number') put(k, v);
+      else if (Array.isArray(v)) {
+        v.forEach((a: unknown, i) => {
+          if (typeof a === 'number') put(`${k}.${i}`, a);
+          else if (Array.isArray(a)) a.forEach((b: unknown, j) => typeof b === 'number' && put(`${k}.${i}.${j}`, b));
+        });
+      }
     }
     for (const c of this.cols.values()) if (c.length === row) c.push(NaN);
     if (m.val_loss !== null && m.val_loss !== undefined) {
@@ -100,3 +112,21 @@ export const NO_COLUMNS: ColumnViews = {
   field: () => ({ x: EMPTY, y: EMPTY }),
   has: () => false,
 };
+
+const columnCache = new WeakMap<RunRecord, { n: number; cols: MetricColumns }>();
+
+/** Columns of a history run (rebuilt only when its metrics grew). */
+export function columnsOf(run: RunRecord): ColumnViews {
+  const hit = columnCache.get(run);
+  if (hit && hit.n === run.metrics.length) return hit.cols.views();
+  const cols = MetricColumns.from(run.metrics);
+  columnCache.set(run, { n: run.metrics.length, cols });
+  return cols.views();
+}
+
+/** Number of consecutive per-element columns `prefix.0`, `prefix.1`, … (e.g. MoE layers). */
+export function countIndexed(v: ColumnViews, prefix: string, suffix = ''): number {
+  let k = 0;
+  while (v.has(`${prefix}.${k}${suffix}`)) k++;
+  return k;
+}

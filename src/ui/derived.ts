@@ -3,7 +3,7 @@
 // otherwise an estimate — the built-in corpora have fixed alphabets, a text has its distinct characters.
 
 import type { RunConfig } from '../lab/config';
-import { activeParams, countParams, forwardFlopsPerToken, kvCacheBytesPerToken, modelConfigOf } from '../model/config';
+import { activeParams, countParams, forwardFlopsPerToken, kvCacheBytesPerToken, kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from '../model/config';
 
 /** Distinct characters of the built-in corpora (measured from generateCorpus). */
 export const BUILTIN_VOCAB: Record<'grammar' | 'arith', number> = { grammar: 27, arith: 14 };
@@ -44,10 +44,43 @@ export function estimateVocab(data: RunConfig['data'], known: { data: RunConfig[
   return { size: BUILTIN_VOCAB[data.corpus], estimated: true };
 }
 
+/**
+ * KV cache per token over all layers, beside what standard multi-head attention with the same
+ * heads would cache. MLA caches the latent c (kv_lora_rank) plus one shared RoPE key
+ * (qk_rope_head_dim) per layer instead of n_h·(d_nope + d_rope + d_v); GQA caches K and V of
+ * num_key_value_heads heads instead of all of them.
+ */
+export interface KvFigures {
+  kind: 'mla' | 'gqa' | 'mha';
+  layers: number;
+  values: number;
+  mhaValues: number;
+  bytes: { f32: number; bf16: number };
+  mhaBytes: { f32: number; bf16: number };
+  /** MHA equivalent ÷ this config: how many times smaller the cache is. */
+  ratio: number;
+}
+
+export function kvFigures(c: ModelConfig): KvFigures {
+  const layers = c.num_hidden_layers;
+  const values = layers * kvCacheValuesPerLayer(c);
+  const mhaValues = layers * mhaEquivalentValuesPerLayer(c);
+  return {
+    kind: c.attention === 'mla' ? 'mla' : c.num_key_value_heads < c.num_attention_heads ? 'gqa' : 'mha',
+    layers,
+    values,
+    mhaValues,
+    bytes: { f32: kvCacheBytesPerToken(c, 4), bf16: kvCacheBytesPerToken(c, 2) },
+    mhaBytes: { f32: mhaValues * 4, bf16: mhaValues * 2 },
+    ratio: mhaValues / values,
+  };
+}
+
 export interface DerivedFigures {
   params: number;
   activeParams: number;
   kvBytesPerToken: number;
+  kv: KvFigures;
   flopsPerToken: number;
   vocab: VocabGuess;
 }
@@ -62,6 +95,7 @@ export function deriveFigures(cfg: RunConfig, vocab: VocabGuess): DerivedFigures
     // Dense: every parameter is used for every token; MoE: only the chosen experts'.
     activeParams: activeParams(c),
     kvBytesPerToken: kvCacheBytesPerToken(c),
+    kv: kvFigures(c),
     flopsPerToken: forwardFlopsPerToken(c, seqLen),
     vocab,
   };

@@ -82,6 +82,21 @@ function fakeLab(opts: FakeOptions = {}) {
       (cfg as unknown as Record<string, Record<string, unknown>>)[sec][key] = v;
       return { step: step + 1, path, value: v };
     },
+    async attentionPattern(o: { text: string; layer: number; head: number }) {
+      if (running) throw new Error('pause the run to inspect attention');
+      calls.push(`attention ${o.layer}/${o.head} at ${step}`);
+      const chars = Array.from(o.text);
+      if (chars.some((ch) => !'abcdefghijklmnopqrstuvwxyz .'.includes(ch))) throw new Error('attention pattern: text has characters outside the vocabulary: "!"');
+      const T = chars.length;
+      const probs = new Float32Array(T * T);
+      for (let i = 0; i < T; i++) for (let j = 0; j <= i; j++) probs[i * T + j] = 1 / (i + 1);
+      return { tokens: chars, probs };
+    },
+    async precisionStats() {
+      if (running) throw new Error('pause the run to inspect quantization');
+      calls.push(`precision at ${step}`);
+      return [{ name: 'model.layers.0.self_attn.q_proj.weight', calcDiff: 1e-4, saturated: 0.001, amax: 0.08, scaleLog2: { [-11]: 1 } }];
+    },
     async sample(o: { temperature: number }) {
       calls.push(`sample T=${o.temperature}`);
       return 'the cat sees';
@@ -254,5 +269,50 @@ describe('lab page store', () => {
     await st().start();
     expect(st().run).toBeNull();
     expect(st().phase).toBe('idle');
+  });
+
+  it('inspections run at once when paused or done, and between chunks (pausing briefly) while training', async () => {
+    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=60&train.log_every=1&train.eval_every=60&hide=samples');
+    const done = st().start();
+    await until(() => st().progress.step >= 3);
+    await st().inspectAttention('the cat.', 1, 2);
+    expect(st().attention).toMatchObject({ layer: 1, head: 2, tokens: Array.from('the cat.') });
+    expect(st().attention!.step).toBeGreaterThanOrEqual(3);
+    expect(st().inspecting).toBeNull();
+    // Training carried on after the inspection.
+    expect(st().phase).toBe('training');
+    await st().inspectPrecision();
+    expect(st().quant!.stats).toHaveLength(1);
+    expect(st().quant!.precision.linear).toBe('f32');
+    await done;
+    expect(st().phase).toBe('done');
+    expect(st().progress.step).toBe(60);
+    // A bad text is reported on the panel, not as a run failure.
+    await st().inspectAttention('no!', 0, 0);
+    expect(st().attentionError).toMatch(/outside the vocabulary/);
+    expect(st().attention!.tokens).toEqual(Array.from('the cat.'));
+    await st().inspectAttention('a cat', 0, 0);
+    expect(lab.calls.filter((c) => c.startsWith('attention')).at(-1)).toBe('attention 0/0 at 60');
+    expect(st().attentionError).toBeNull();
+  });
+
+  it('the f32 twin of a lowp run uses its config and seed with f32 linears, and is overlaid on it', async () => {
+    await setup({}, '#v=1&preset=micro-fp8&seed=7&train.steps=4&train.log_every=1&train.eval_every=4&optim.lr=0.002&hide=samples');
+    await st().start();
+    const src = st().run!;
+    expect(src.config.precision.linear).toBe('lowp');
+    await st().runF32Twin(src.id);
+    const twin = st().run!;
+    expect(twin.id).not.toBe(src.id);
+    expect(st().phase).toBe('done');
+    expect(twin).toMatchObject({ preset: 'micro-fp8', seed: 7 });
+    expect(twin.config.precision.linear).toBe('f32');
+    expect(twin.config.optim.lr).toBe(0.002);
+    expect({ ...twin.config, precision: src.config.precision }).toEqual(src.config);
+    expect(st().overlayIds).toEqual(expect.arrayContaining([src.id, twin.id]));
+    expect(st().baselineId).toBe(src.id);
+    // Not offered for f32 runs: nothing happens.
+    await st().runF32Twin(twin.id);
+    expect(st().run!.id).toBe(twin.id);
   });
 });

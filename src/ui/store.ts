@@ -10,10 +10,14 @@
 // Training runs in chunks that end on eval steps (train(…, {maxSteps})); between chunks the
 // page asks for a text sample. Metrics arrive in batches from the worker and are folded into the
 // run's record and chart columns at most once per animation frame. Every run is kept in IndexedDB.
+// Inspections that need the lab to themselves (an attention pattern, quantization statistics) run
+// at once when no training is going, or else between two chunks: the page pauses the lab, runs
+// them, and carries on training.
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import type { QuantLayerStats } from '../lowp/stats';
 import { FIELDS, findField, type RunConfig } from '../lab/config';
 import { PRESETS, findPreset } from '../lab/presets';
 import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
@@ -44,6 +48,8 @@ export type Phase =
 export const RUN_ACTIVE: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused', 'stepping', 'stopping', 'lost']);
 /** Phases in which Start creates a new run. */
 export const CAN_START: ReadonlySet<Phase> = new Set(['idle', 'done', 'stopped', 'failed']);
+/** Phases in which the current run can be inspected (attention, quantization); while training, between chunks. */
+export const CAN_INSPECT: ReadonlySet<Phase> = new Set(['training', 'paused', 'done', 'stopped']);
 /** Phases in which Stop ends the run. */
 export const CAN_STOP: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused', 'lost']);
 
@@ -81,6 +87,27 @@ export interface Progress {
   etaS: number | null;
 }
 
+/** One head's attention pattern on a text, from the current run's model at `step`. */
+export interface AttentionView {
+  runId: string;
+  step: number;
+  layer: number;
+  head: number;
+  tokens: string[];
+  /** Row-major [T, T], row = query. */
+  probs: Float32Array;
+}
+
+/** Per-layer quantization statistics of the current run's block weights at `step`. */
+export interface QuantView {
+  runId: string;
+  step: number;
+  precision: RunConfig['precision'];
+  stats: QuantLayerStats[];
+}
+
+export type Inspection = 'attention' | 'precision';
+
 const NO_PROGRESS: Progress = { step: 0, total: null, loss: null, valLoss: null, tokensPerS: null, etaS: null };
 
 export interface LabState {
@@ -105,6 +132,13 @@ export interface LabState {
   version: number;
   progress: Progress;
   sampling: boolean;
+
+  // Inspections of the current run's model (cleared when a new run starts).
+  attention: AttentionView | null;
+  attentionError: string | null;
+  quant: QuantView | null;
+  quantError: string | null;
+  inspecting: Inspection | null;
 
   // History.
   runs: RunRecord[];
@@ -137,6 +171,12 @@ export interface LabState {
   reset(): Promise<void>;
   continueFromCheckpoint(): Promise<void>;
   sampleNow(): Promise<void>;
+  /** Attention probabilities of one layer/head on `text` (≤ seq_len characters of the vocabulary). */
+  inspectAttention(text: string, layer: number, head: number): Promise<void>;
+  /** Quantization statistics of the block weights under the run's precision settings. */
+  inspectPrecision(): Promise<void>;
+  /** Start the run's config and seed again with precision.linear = f32, overlaid on the run. */
+  runF32Twin(id: string): Promise<void>;
   setTemperature(t: number): void;
   setPrompt(p: string): void;
   setLogY(on: boolean): void;
@@ -185,6 +225,13 @@ let persistence: RunPersistence | null = null;
 let finishing: Promise<void> = Promise.resolve();
 
 let openRunStore: (() => Promise<RunStoreLike>) | undefined;
+/** Inspections waiting for the current training chunk to end. */
+let jobs: Array<() => Promise<void>> = [];
+/** Lab work started while no training loop runs (inspections, samples on demand); training waits for it. */
+let exclusive: Promise<void> = Promise.resolve();
+/** The lowp run whose f32 twin the next createRun builds, and the twin once it is built. */
+let pendingTwin: string | null = null;
+let twin: { token: number; sourceId: string } | null = null;
 
 /** For tests: build the store's worker client some other way. */
 export function setLabClientFactory(factory: () => LabClient): void {
@@ -317,6 +364,11 @@ export const useLab = create<LabState>()((set, get) => {
     if (!run || token !== runToken) return;
     flushMetrics();
     set({ phase: status, progress: computeProgress(run, get().info) });
+    if (status === 'done' && twin?.token === token) {
+      const ids = [twin.sourceId, run.id];
+      set((s) => ({ overlayIds: [...s.overlayIds.filter((x) => !ids.includes(x)), ...ids] }));
+      twin = null;
+    }
     const work = (async () => {
       await saveStatus(run, status);
       await saveCheckpoint(run);
@@ -380,6 +432,8 @@ export const useLab = create<LabState>()((set, get) => {
     for (;;) {
       if (token !== runToken) return;
       if (stopRequested) return endRun(token, 'stopped');
+      await exclusive; // an inspection started while paused ends first
+      await runJobs(); // inspections asked for while no chunk was running
       if (pauseRequested) return enterPaused(token);
       const info = get().info;
       const step = get().progress.step;
@@ -393,6 +447,8 @@ export const useLab = create<LabState>()((set, get) => {
       }
       if (token !== runToken) return;
       flushMetrics();
+      const inspected = jobs.length > 0; // the chunk may have been paused for these
+      await runJobs();
       if (summary.reason === 'finished') {
         await takeSample(token);
         return endRun(token, 'done');
@@ -404,13 +460,45 @@ export const useLab = create<LabState>()((set, get) => {
         rateAnchor = null; // sampling time is not training time
         continue;
       }
+      if (inspected && !pauseRequested) {
+        rateAnchor = null;
+        continue;
+      }
       return enterPaused(token);
     }
   }
 
   function runLoop(token: number): Promise<void> {
-    loopDone = trainLoop(token).catch((err) => get().reportError(err));
+    loopDone = trainLoop(token)
+      .catch((err) => get().reportError(err))
+      .finally(() => {
+        // Inspections queued as the loop ended run now, in order.
+        const left = jobs;
+        jobs = [];
+        for (const job of left) exclusively(job);
+      });
     return loopDone;
+  }
+
+  async function runJobs(): Promise<void> {
+    while (jobs.length) await jobs.shift()!();
+  }
+
+  /** Run lab work after any other such work, while no training loop is running. */
+  function exclusively(job: () => Promise<void>): Promise<void> {
+    const work = exclusive.then(job);
+    exclusive = work.catch(() => {});
+    return work;
+  }
+
+  /** Run an inspection now if no training is going, else between chunks (pausing the lab for it). */
+  function whenLabFree(job: () => Promise<void>): Promise<void> {
+    const phase = get().phase;
+    if (phase !== 'training' && phase !== 'pausing') return exclusively(job);
+    return new Promise<void>((resolve) => {
+      jobs.push(() => job().finally(resolve));
+      if (phase === 'training') void client?.call((lab) => lab.pause()).catch(() => {});
+    });
   }
 
   /** Build a new run in the worker from the validated config; returns its token or null. */
@@ -422,10 +510,13 @@ export const useLab = create<LabState>()((set, get) => {
     const c = client;
     if (!c) return null;
     const token = ++runToken;
+    const twinOf = pendingTwin;
+    pendingTwin = null;
     pauseRequested = stopRequested = sampleRequested = false;
     pending = [];
-    set({ phase: 'starting' });
+    set({ phase: 'starting', attention: null, attentionError: null, quant: null, quantError: null });
     await finishing;
+    await exclusive;
     const setVals: Record<string, string | number | boolean> = configDiff(presetConfig(s.presetName), config);
     if (config.data.corpus === 'text') setVals['data.text'] = config.data.text;
     let info: RunInfo;
@@ -465,6 +556,11 @@ export const useLab = create<LabState>()((set, get) => {
       adapter: info.adapter || get().adapter,
       progress: { ...NO_PROGRESS, total: info.totalSteps },
     });
+    if (twinOf && runs.some((r) => r.id === twinOf)) {
+      // Compared against its lowp source from the start: baseline for the diff, overlaid on the charts.
+      twin = { token, sourceId: twinOf };
+      set((s) => ({ baselineId: twinOf, overlayIds: s.overlayIds.includes(twinOf) ? s.overlayIds : [...s.overlayIds, twinOf] }));
+    }
     bumpRuns();
     await store().saveNow(run);
     if (stopRequested) {
@@ -493,6 +589,7 @@ export const useLab = create<LabState>()((set, get) => {
   async function resetRun(): Promise<void> {
     await haltRun();
     await finishing;
+    await exclusive;
     runToken++;
     try {
       await client?.call((lab) => lab.reset());
@@ -504,6 +601,10 @@ export const useLab = create<LabState>()((set, get) => {
       run: null,
       info: null,
       columns: null,
+      attention: null,
+      attentionError: null,
+      quant: null,
+      quantError: null,
       version: get().version + 1,
       progress: NO_PROGRESS,
       phase: get().phase === 'unavailable' ? 'unavailable' : client ? 'idle' : get().phase,
@@ -596,6 +697,11 @@ export const useLab = create<LabState>()((set, get) => {
     version: 0,
     progress: NO_PROGRESS,
     sampling: false,
+    attention: null,
+    attentionError: null,
+    quant: null,
+    quantError: null,
+    inspecting: null,
     runs: [],
     runsVersion: 0,
     baselineId: null,
@@ -765,6 +871,7 @@ export const useLab = create<LabState>()((set, get) => {
       if (!c || !run) return;
       set({ phase: 'stepping' });
       const work = (async () => {
+        await exclusive;
         let m: StepMetrics;
         try {
           m = await c.call((lab) => lab.step());
@@ -849,7 +956,60 @@ export const useLab = create<LabState>()((set, get) => {
         await client?.call((lab) => lab.pause()).catch(() => {});
         return;
       }
-      if (phase === 'paused' || phase === 'done' || phase === 'stopped') await takeSample(runToken);
+      if (phase === 'paused' || phase === 'done' || phase === 'stopped') {
+        const token = runToken;
+        await exclusively(() => takeSample(token));
+      }
+    },
+
+    async inspectAttention(text, layer, head) {
+      const { run, phase, inspecting } = get();
+      const c = client;
+      if (!run || !c || inspecting || !CAN_INSPECT.has(phase)) return;
+      set({ inspecting: 'attention', attentionError: null });
+      await whenLabFree(async () => {
+        try {
+          const r = await c.call((lab) => lab.attentionPattern({ text, layer, head }));
+          if (get().run === run) set({ attention: { runId: run.id, step: get().progress.step, layer, head, tokens: r.tokens, probs: r.probs } });
+        } catch (err) {
+          if (get().run === run) set({ attentionError: describeError(err) });
+        }
+      });
+      set({ inspecting: null });
+    },
+
+    async inspectPrecision() {
+      const { run, phase, inspecting } = get();
+      const c = client;
+      if (!run || !c || inspecting || !CAN_INSPECT.has(phase)) return;
+      set({ inspecting: 'precision', quantError: null });
+      await whenLabFree(async () => {
+        try {
+          const stats = await c.call((lab) => lab.precisionStats());
+          const precision = structuredClone((get().info?.config ?? run.config).precision);
+          if (get().run === run) set({ quant: { runId: run.id, step: get().progress.step, precision, stats } });
+        } catch (err) {
+          if (get().run === run) set({ quantError: describeError(err) });
+        }
+      });
+      set({ inspecting: null });
+    },
+
+    async runF32Twin(id) {
+      const src = get().runs.find((r) => r.id === id);
+      if (!src || src.config.precision.linear !== 'lowp' || !CAN_START.has(get().phase)) return;
+      const cfg = structuredClone(src.config);
+      cfg.precision.linear = 'f32';
+      set({ presetName: src.preset, seedText: String(src.seed), seedError: null });
+      setDraft(draftFromConfig(cfg));
+      checkPresetForBackend();
+      if (!get().evaluated.config || get().presetError) {
+        banner('error', `Could not set up the f32 twin of ${src.name}: ${get().presetError ?? Object.values(get().evaluated.errors).join('; ')}`);
+        return;
+      }
+      pendingTwin = id;
+      await get().start();
+      pendingTwin = null;
     },
 
     setTemperature(t) {

@@ -42,6 +42,11 @@ function methods(obj: object): Record<string, unknown> {
 
 const api: WorkerApi = {
   ...(methods(lab) as unknown as LabApi),
+  async attentionPattern(opts) {
+    // The T×T probabilities move to the page instead of being copied.
+    const r = await lab.attentionPattern(opts);
+    return Comlink.transfer(r, [r.probs.buffer as ArrayBuffer]);
+  },
   async checkpointSafetensors(opts) {
     const bytes = checkpointToSafetensors(await lab.checkpoint(opts));
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);

@@ -12,7 +12,11 @@ import 'uplot/dist/uPlot.min.css';
 import './chart.css';
 import type { ChartMarker, ChartSeries } from './MetricChart';
 import { markersPlugin } from './markers';
+import { formatValue, lastValue } from './plot-format';
 import { plotLines, prepareChartData, resolveCssColor, type PlotLine } from './prepare';
+import { tickLabels } from './ticks';
+
+export { formatValue } from './plot-format';
 
 export interface PlotInit {
   series: ChartSeries[];
@@ -25,12 +29,12 @@ export interface PlotInit {
 
 const MAX_ZOOM_DETAIL = 64;
 
-/** Compact number formatting for the legend: 4 significant digits, no exponent for usual values. */
-export function formatValue(v: number | null | undefined): string {
-  if (v == null || !Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-4 || a >= 1e7)) return v.toExponential(3);
-  return String(Number(v.toPrecision(4)));
+/**
+ * Legend text of a series: the hovered point's value, or — with the cursor off the chart — the
+ * series' latest value (so the legend reads as a live readout instead of dashes).
+ */
+function legendValue(u: uPlot, v: number | null, sidx: number, idx: number | null): string {
+  return formatValue(idx == null ? lastValue(u.data[sidx]) : v);
 }
 
 export class Plot {
@@ -61,8 +65,12 @@ export class Plot {
       width: init.width,
       height: init.height,
       scales: { x: { time: false }, y: init.logY ? { distr: 3, log: 10 } : {} },
-      axes: [axis, { ...axis, size: 56 }],
-      series: [{ label: 'step', value: (_u, v) => formatValue(v) }, ...lines.map((l) => this.seriesOpts(l, color))],
+      // Tick precision follows the tick spacing (no "0.001, 0.001" pairs).
+      axes: [
+        { ...axis, values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr) },
+        { ...axis, size: 56, values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr, init.logY) },
+      ],
+      series: [{ label: 'step', value: legendValue }, ...lines.map((l) => this.seriesOpts(l, color))],
       legend: { live: true },
       // Overlaid runs leave nulls where a series has no point: hover the nearest real point instead.
       cursor: { drag: { x: true, y: false }, hover: { skip: [null, undefined] } },
@@ -95,7 +103,7 @@ export class Plot {
       dash: l.dashed ? [6, 4] : undefined,
       spanGaps: true,
       points: { show: l.points && !raw, size: 5, fill: stroke },
-      value: (_u, v) => formatValue(v),
+      value: legendValue,
     };
   }
 
@@ -126,7 +134,11 @@ export class Plot {
     this.xRange = xRange;
     this.u.batch(() => {
       this.u.setData(data, !keepZoom);
-      if (keepZoom) this.u.redraw();
+      if (keepZoom) {
+        this.u.redraw();
+        // setData without a rescale leaves the legend alone: refresh its latest values.
+        if (this.u.cursor.idx == null) this.u.setLegend({ idx: null as unknown as number });
+      }
     });
   }
 

@@ -6,9 +6,8 @@
 
 import { useMemo } from 'react';
 import type { LiveChange } from '../../lab/api';
-import type { RunRecord } from '../../lab/runfile';
 import { MetricChart, type ChartMarker, type ChartSeries } from '../charts/MetricChart';
-import { MetricColumns, NO_COLUMNS, type ColumnViews } from '../columns';
+import { NO_COLUMNS, columnsOf, countIndexed, type ColumnViews } from '../columns';
 import { useLab } from '../store';
 import { Panel } from './Panel';
 
@@ -28,6 +27,8 @@ interface ChartSpec {
   wide?: boolean;
   /** Shown only when a drawn run has this field (e.g. MoE metrics). */
   optional?: boolean;
+  /** Per-layer columns `<perLayer>.<k>` of the current run, drawn as thin extra lines (MoE layers). */
+  perLayer?: string;
 }
 
 export const CHARTS: readonly ChartSpec[] = [
@@ -35,16 +36,25 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'lr', title: 'Learning rate', field: 'lr', label: 'lr' },
   { id: 'grad', title: 'Grad norm', field: 'grad_norm', label: 'grad norm', log: true, smooth: true },
   { id: 'tps', title: 'Tokens/s', field: 'tokens_per_s', label: 'tokens/s', smooth: true },
-  { id: 'maxvio', title: 'MaxVio (expert load imbalance)', field: 'max_vio', label: 'MaxVio', smooth: true, optional: true },
+  { id: 'maxvio', title: 'MaxVio (expert load imbalance)', field: 'max_vio', label: 'mean over layers', smooth: true, optional: true, perLayer: 'max_vio_layers' },
   { id: 'aux', title: 'Balance loss', field: 'aux_loss', label: 'aux loss', smooth: true, optional: true },
 ];
 
 const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
+const LAYER_COLORS = ['#94a3b8', '#f59e0b', '#14b8a6', '#f43f5e', '#a3a3a3', '#84cc16'];
 
-function seriesFor(spec: ChartSpec, current: ColumnViews, overlays: Array<{ name: string; v: ColumnViews }>): ChartSeries[] {
+/** `layerOffset`: absolute index of the first per-layer column's layer (MoE layers start after the dense ones). */
+function seriesFor(spec: ChartSpec, current: ColumnViews, overlays: Array<{ name: string; v: ColumnViews }>, layerOffset: number): ChartSeries[] {
   const f = current.field(spec.field);
   const out: ChartSeries[] = [{ label: spec.label, x: f.x, y: f.y, color: 'var(--train)' }];
   if (spec.val) out.push({ label: 'val', x: current.valStep, y: current.valLoss, color: 'var(--val)', points: true });
+  if (spec.perLayer) {
+    const n = countIndexed(current, spec.perLayer);
+    for (let k = 0; k < n; k++) {
+      const l = current.field(`${spec.perLayer}.${k}`);
+      out.push({ label: `layer ${layerOffset + k}`, x: l.x, y: l.y, color: LAYER_COLORS[k % LAYER_COLORS.length] });
+    }
+  }
   overlays.forEach(({ name, v }, i) => {
     const color = OVERLAY_COLORS[i % OVERLAY_COLORS.length];
     const o = v.field(spec.field);
@@ -52,16 +62,6 @@ function seriesFor(spec: ChartSpec, current: ColumnViews, overlays: Array<{ name
     if (spec.val && v.valStep.length) out.push({ label: `${name} val`, x: v.valStep, y: v.valLoss, color, dashed: true, points: true });
   });
   return out;
-}
-
-const columnCache = new WeakMap<RunRecord, { n: number; cols: MetricColumns }>();
-/** Columns of a history run (rebuilt only when its metrics grew). */
-function columnsOf(run: RunRecord): ColumnViews {
-  const hit = columnCache.get(run);
-  if (hit && hit.n === run.metrics.length) return hit.cols.views();
-  const cols = MetricColumns.from(run.metrics);
-  columnCache.set(run, { n: run.metrics.length, cols });
-  return cols.views();
 }
 
 export function markersOf(changes: readonly LiveChange[]): ChartMarker[] {
@@ -87,7 +87,7 @@ export function ChartsPanel() {
     const overlays = runs.filter((r) => overlayIds.includes(r.id) && r.id !== run?.id).map((r) => ({ name: r.name, v: columnsOf(r) }));
     return CHARTS.filter((c) => !c.optional || current.has(c.field) || overlays.some((o) => o.v.has(c.field))).map((spec) => ({
       spec,
-      series: seriesFor(spec, current, overlays),
+      series: seriesFor(spec, current, overlays, run?.config.model.first_k_dense_replace ?? 0),
     }));
   }, [columns, run, runs, overlayIds, version, runsVersion]);
 

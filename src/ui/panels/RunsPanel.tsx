@@ -1,11 +1,12 @@
 // The run history (IndexedDB): one row per run with its final loss and its config diff against
 // a baseline run; checkboxes overlay runs on the charts; export (JSON, weights), import, delete.
+// A finished low-precision run offers its f32 twin (same config and seed, linear = f32).
 
 import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
 import { fmtLoss } from '../format';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
-import { useLab } from '../store';
+import { CAN_START, useLab } from '../store';
 import { Panel } from './Panel';
 
 export function RunsPanel() {
@@ -78,6 +79,8 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
   const exportRun = useLab((s) => s.exportRun);
   const exportWeights = useLab((s) => s.exportWeights);
   const deleteRun = useLab((s) => s.deleteRun);
+  const runF32Twin = useLab((s) => s.runF32Twin);
+  const canStart = useLab((s) => CAN_START.has(s.phase) && s.backend !== null);
   const isBase = baseline?.id === run.id;
   const diff = baseline ? runDiff(baseline, run) : [];
   const extra: string[] = [];
@@ -132,6 +135,18 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
         {hasWeights && (
           <button type="button" className="link" data-testid={`run-weights-${run.id}`} onClick={() => void exportWeights(run.id)} title="final weights (and optimizer state) as .safetensors">
             weights
+          </button>
+        )}
+        {run.status === 'done' && run.config.precision.linear === 'lowp' && (
+          <button
+            type="button"
+            className="link"
+            data-testid={`run-f32-twin-${run.id}`}
+            disabled={!canStart}
+            onClick={() => void runF32Twin(run.id)}
+            title="train the same config and seed with precision.linear = f32, overlaid on this run"
+          >
+            f32 twin
           </button>
         )}
         <button type="button" className="link danger" data-testid={`run-delete-${run.id}`} onClick={() => deleteRun(run.id)}>
