@@ -9,6 +9,7 @@ import { fp8GemmChecks } from './fp8_gemm';
 import { layoutChecks } from './layout';
 import { matmulChecks } from './matmul';
 import { mlaChecks } from './mla';
+import { mtpChecks } from './mtp';
 import { moeChecks } from './moe';
 import { moeAuxChecks } from './moe_aux';
 import { moeDispatchChecks } from './moe_dispatch';
@@ -38,6 +39,7 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...moeAuxChecks,
   ...moeChecks,
   ...mlaChecks,
+  ...mtpChecks,
   ...fp8Checks,
   ...fp8GemmChecks,
 ];

@@ -9,6 +9,8 @@ export interface StepMetrics {
   lr: number;
   grad_norm: number;
   tokens_per_s: number;
+  /** MTP runs only: the mean next-next-token loss over the MTP depths (reported beside `loss`, the main loss). */
+  mtp_loss?: number;
   /** MoE runs only: the sequence-wise balance loss (Σ over layers, before α) when α > 0. */
   aux_loss?: number;
   /** MoE runs only: MaxVio_batch = (max load − mean load)/mean load, mean over MoE layers. */

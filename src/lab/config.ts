@@ -44,6 +44,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'model.moe_intermediate_size', kind: 'int', min: 1, max: 16384, live: false, help: 'MoE: SwiGLU hidden width of each expert' },
   { path: 'model.first_k_dense_replace', kind: 'int', min: 0, max: 64, live: false, help: 'MoE: the first k layers keep a dense FFN' },
   { path: 'model.aux_loss_alpha', kind: 'float', min: 0, max: 1, live: true, help: 'MoE: weight α of the sequence-wise balance loss (0 = off)' },
+  { path: 'model.num_nextn_predict_layers', kind: 'int', min: 0, max: 4, live: false, help: 'MTP: depth D of multi-token prediction modules (0 = off; V3: 1)' },
   { path: 'model.rope_theta', kind: 'float', min: 1, max: 1e7, live: false, help: 'RoPE base θ' },
   { path: 'model.rms_norm_eps', kind: 'float', min: 1e-12, max: 1e-2, live: false, help: 'RMSNorm epsilon' },
   { path: 'model.initializer_range', kind: 'float', min: 1e-5, max: 1, live: false, help: 'std of the normal init of weights' },
@@ -82,6 +83,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'train.log_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between metric readbacks' },
   { path: 'train.eval_every', kind: 'int', min: 1, max: 100_000, live: true, help: 'steps between validation losses' },
   { path: 'train.eval_batches', kind: 'int', min: 1, max: 1000, live: false, help: 'batches per validation loss' },
+  { path: 'train.mtp_lambda', kind: 'float', min: 0, max: 10, live: true, help: 'MTP: weight λ of the MTP losses, L = L_main + (λ/D)·Σ L_k (V3: 0.3, later 0.1)' },
   { path: 'train.bias_update_speed', kind: 'float', min: 0, max: 1, live: true, help: 'MoE loss-free balancing: γ in b += γ·sign(mean load − load) (0 = off)' },
   { path: 'train.checkpoint_every', kind: 'int', min: 1, max: 1_000_000, live: true, help: 'steps between host checkpoints (device-loss recovery)' },
 ];
@@ -108,6 +110,7 @@ export interface ModelSection {
   moe_intermediate_size: number;
   first_k_dense_replace: number;
   aux_loss_alpha: number;
+  num_nextn_predict_layers: number;
   rope_theta: number;
   rms_norm_eps: number;
   initializer_range: number;
@@ -153,7 +156,7 @@ export interface RunConfig {
     batch_size: number;
     val_fraction: number;
   };
-  train: { steps: number; log_every: number; eval_every: number; eval_batches: number; bias_update_speed: number; checkpoint_every: number };
+  train: { steps: number; log_every: number; eval_every: number; eval_batches: number; mtp_lambda: number; bias_update_speed: number; checkpoint_every: number };
 }
 
 export class ConfigError extends Error {
@@ -261,6 +264,7 @@ export function validateConfig(raw: unknown): RunConfig {
     else if (m.topk_group * (E / m.n_group) < m.num_experts_per_tok) errs.push(`model.num_experts_per_tok: ${m.num_experts_per_tok} is more than the ${m.topk_group * (E / m.n_group)} experts in the kept groups (topk_group·n_routed_experts/n_group)`);
     if (m.first_k_dense_replace > m.num_hidden_layers) errs.push(`model.first_k_dense_replace: ${m.first_k_dense_replace} is more than model.num_hidden_layers ${m.num_hidden_layers}`);
   }
+  if (m.num_nextn_predict_layers >= c.data.seq_len) errs.push(`model.num_nextn_predict_layers: ${m.num_nextn_predict_layers} must be less than data.seq_len ${c.data.seq_len}`);
   if (![32, 64, 128].includes(c.precision.block)) errs.push(`precision.block: ${c.precision.block} is not one of 32, 64, 128`);
   if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (data.corpus "text" needs your text)');
   if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);

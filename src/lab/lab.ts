@@ -81,6 +81,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     const loss = (await h.loss.read())[0];
     const normSq = (await h.normSq.read())[0];
     const aux = h.aux ? (await h.aux.read())[0] : null;
+    const mtpLoss = h.mtp ? (await h.mtp.read())[0] : null;
     const loads: number[][] = [];
     for (const o of h.offsets) {
       const off = await o.read();
@@ -97,6 +98,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     }
     lastLoss = loss;
     const m: StepMetrics = { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+    if (mtpLoss !== null) m.mtp_loss = mtpLoss;
     if (loads.length) {
       const vio = loads.map(maxVio);
       m.max_vio = vio.reduce((a, b) => a + b, 0) / vio.length;

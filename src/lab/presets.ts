@@ -44,13 +44,14 @@ const MICRO_MODEL: RunConfig['model'] = {
   moe_intermediate_size: 32,
   first_k_dense_replace: 1,
   aux_loss_alpha: 0,
+  num_nextn_predict_layers: 0,
   rope_theta: 10000,
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
 
 const MICRO_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 };
-const MICRO_TRAIN: RunConfig['train'] = { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, bias_update_speed: 0.001, checkpoint_every: 100 };
+const MICRO_TRAIN: RunConfig['train'] = { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, mtp_lambda: 0.3, bias_update_speed: 0.001, checkpoint_every: 100 };
 
 /** A browser-sized model for real GPUs; the MHA and MLA variants differ only in attention. */
 const SMALL_MODEL: RunConfig['model'] = {
@@ -75,12 +76,13 @@ const SMALL_MODEL: RunConfig['model'] = {
   moe_intermediate_size: 88,
   first_k_dense_replace: 1,
   aux_loss_alpha: 0,
+  num_nextn_predict_layers: 0,
   rope_theta: 10000,
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
 const SMALL_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 1_000_000, seq_len: 128, batch_size: 32, val_fraction: 0.05 };
-const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, bias_update_speed: 0.001, checkpoint_every: 200 };
+const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, mtp_lambda: 0.3, bias_update_speed: 0.001, checkpoint_every: 200 };
 
 /** Every preset's default: f32 linears; the low-precision settings are V3's recipe, ready to switch on. */
 const F32: RunConfig['precision'] = { linear: 'f32', format: 'e4m3', grad_format: 'e4m3', block: 128, scale: 'f32', weight_tiling: 'blocks', accum_bits: 0, promote_every: 128 };
@@ -134,6 +136,34 @@ export const PRESETS: readonly Preset[] = [
     train: { ...MICRO_TRAIN },
   }),
   ...balancingAblation(),
+  preset('micro-v3', 'every V3 part at CI size: MLA + DeepSeekMoE (8 routed experts in 2 groups, top-2, 1 shared, sigmoid gate, loss-free balancing; first layer dense) + one MTP module (λ=0.3)', {
+    model: { ...MICRO_MODEL, first_k_dense_replace: 1, num_nextn_predict_layers: 1 },
+    arch: { attention: 'mla', ffn: 'moe' },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA },
+    train: { ...MICRO_TRAIN },
+  }),
+  preset('v3-tiny', 'browser-sized V3 for a laptop GPU: d=256, 6 layers, 8 heads, MLA (q rank 96, latent 64, RoPE 32), 16 routed experts in 4 groups (top-2 groups, top-4) + 1 shared, first layer dense, MTP depth 1; set precision.linear=lowp for FP8', {
+    model: {
+      ...SMALL_MODEL,
+      hidden_size: 256,
+      num_hidden_layers: 6,
+      num_attention_heads: 8,
+      num_key_value_heads: 8,
+      q_lora_rank: 96,
+      kv_lora_rank: 64,
+      qk_nope_head_dim: 32,
+      qk_rope_head_dim: 32,
+      v_head_dim: 32,
+      intermediate_size: 704,
+      moe_intermediate_size: 96,
+      num_nextn_predict_layers: 1,
+    },
+    arch: { attention: 'mla', ffn: 'moe' },
+    optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
+    data: { ...SMALL_DATA },
+    train: { ...SMALL_TRAIN, steps: 3000 },
+  }),
   preset('micro-fp8', 'micro-dense with V3\'s FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)', {
     model: { ...MICRO_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

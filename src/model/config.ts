@@ -3,6 +3,7 @@
 
 import type { ArchSection, ModelSection, PrecisionSection } from '../lab/config';
 import { isBuffer, isMoeLayer, moeShapes } from './moe';
+import { mtpShapes } from './mtp';
 
 export interface ModelConfig extends ModelSection {
   vocab_size: number;
@@ -47,8 +48,14 @@ function attentionShapes(c: ModelConfig, p: string): Array<[string, number[]]> {
   ];
 }
 
-/** Parameter shapes with Hugging Face DeepSeek-V3 names, in a fixed order (init and checkpoints use it). */
+/** Parameter shapes with Hugging Face DeepSeek-V3 names, in a fixed order (init and checkpoints
+ * use it): the main model, then the MTP modules (DeepSeek-V3's layer-L+k−1 layout). */
 export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
+  return [...baseParameterShapes(c), ...mtpShapes(c, c.num_nextn_predict_layers)];
+}
+
+/** The main model's parameters only. */
+export function baseParameterShapes(c: ModelConfig): Array<[string, number[]]> {
   const d = c.hidden_size;
   const out: Array<[string, number[]]> = [['model.embed_tokens.weight', [c.vocab_size, d]]];
   for (let l = 0; l < c.num_hidden_layers; l++) {
@@ -127,7 +134,7 @@ export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection; pre
 export function linearActivationCacheBytes(c: ModelConfig): { f32: number; lowp: number } {
   let values = 0;
   for (const [name, s] of parameterShapes(c)) {
-    if (s.length !== 2 || !/\.(self_attn|mlp)\./.test(name) || name.includes('.mlp.gate.')) continue;
+    if (s.length !== 2 || !/\.(self_attn|mlp)\./.test(name) || name.includes('.mlp.gate.')) continue; // eh_proj stays out: MTP only
     values += s[1]; // each linear caches its input row (in features) per token
   }
   const bytesPerCode = c.precision.format === 'e2m1' ? 0.5 : 1;

@@ -13,6 +13,7 @@ import { headDim, parameterShapes, type ModelConfig } from './config';
 import { blockLinear } from './linear';
 import { mlaAttention, mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
 import { isBuffer, isMoeLayer, moeLayer, newTrace, type MoeTrace } from './moe';
+import { mtpLosses } from './mtp';
 
 export type Params = Map<string, Tensor>;
 
@@ -39,7 +40,7 @@ export function getter(params: Params): ParamGetter {
 }
 
 /** Standard causal multi-head attention with RoPE on the full head; kv heads < heads is GQA. */
-function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number): Tensor {
+export function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number): Tensor {
   const hd = headDim(c);
   const H = c.num_attention_heads;
   const Hkv = c.num_key_value_heads;
@@ -57,7 +58,7 @@ export function ffn(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Ten
 }
 
 /** One decoder block: attention and FFN (dense or MoE), each pre-normed with a residual. */
-function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, T: number, trace: MoeTrace | null): Tensor {
+export function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, T: number, trace: MoeTrace | null): Tensor {
   const pre = `model.layers.${l}`;
   const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
   x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
@@ -65,14 +66,30 @@ function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, 
   return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
 }
 
-/** Logits [B, T, V] for token ids [B, T] (i32). MoE layers report loads into `trace`. */
-export function forward(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
+/** The last block's output [B, T, d] (before the final norm): what the MTP modules start from. */
+export function hidden(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
   const [B, T] = ids.shape;
   const p = getter(params);
   let x = op.embedding(p('model.embed_tokens.weight'), ids);
   for (let l = 0; l < c.num_hidden_layers; l++) x = block(p, c, l, x, B, T, trace);
-  x = op.rmsnorm(x, p('model.norm.weight'), c.rms_norm_eps);
-  return op.linear(x, p('lm_head.weight'));
+  return x;
+}
+
+/** Final norm and the (untied) output head. */
+function head(params: Params, c: ModelConfig, h: Tensor): Tensor {
+  const p = getter(params);
+  return op.linear(op.rmsnorm(h, p('model.norm.weight'), c.rms_norm_eps), p('lm_head.weight'));
+}
+
+/** Logits [B, T, V] for token ids [B, T] (i32). MoE layers report loads into `trace`. */
+export function forward(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
+  return head(params, c, hidden(params, c, ids, trace));
+}
+
+/** Per MTP depth k: ids[:, k:] and targets[:, k:] (i32 [B, T−k]), built on the host. */
+export interface MtpInputs {
+  ids: Tensor[];
+  targets: Tensor[];
 }
 
 /**
@@ -122,12 +139,33 @@ function mlaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: 
  * The training objective of a batch: lm = mean next-token cross-entropy; total adds, for MoE
  * with aux_loss_alpha > 0, α · Σ_layers mean_sequences(L_Bal).
  */
-export function lossOf(params: Params, c: ModelConfig, ids: Tensor, targets: Tensor, trace: MoeTrace | null = null): { total: Tensor; lm: Tensor; aux: Tensor | null } {
+export function lossOf(
+  params: Params,
+  c: ModelConfig,
+  ids: Tensor,
+  targets: Tensor,
+  trace: MoeTrace | null = null,
+  mtp: { inputs: MtpInputs; lambda: number } | null = null,
+): { total: Tensor; lm: Tensor; aux: Tensor | null; mtp: Tensor | null } {
   const tr = trace ?? newTrace();
-  const logits = forward(params, c, ids, tr);
-  const lm = op.crossEntropyMean(logits, targets, targets.size);
-  if (!tr.aux.length || c.aux_loss_alpha === 0) return { total: lm, lm, aux: null };
-  let aux = op.mean(tr.aux[0]);
-  for (const a of tr.aux.slice(1)) aux = op.add(aux, op.mean(a));
-  return { total: op.add(lm, op.scale(aux, c.aux_loss_alpha)), lm, aux };
+  const h = hidden(params, c, ids, tr);
+  const lm = op.crossEntropyMean(head(params, c, h), targets, targets.size);
+  let total = lm;
+  // MTP: L += (λ/D)·Σ_k L_k; reported as mean_k L_k.
+  let mtpLoss: Tensor | null = null;
+  const D = c.num_nextn_predict_layers;
+  if (D > 0 && mtp) {
+    const losses = mtpLosses(getter(params), c, h, mtp.inputs.ids, mtp.inputs.targets, tr);
+    let sum = losses[0];
+    for (const l of losses.slice(1)) sum = op.add(sum, l);
+    mtpLoss = op.scale(sum, 1 / D);
+    if (mtp.lambda > 0) total = op.add(total, op.scale(sum, mtp.lambda / D));
+  }
+  let aux: Tensor | null = null;
+  if (tr.aux.length && c.aux_loss_alpha > 0) {
+    aux = op.mean(tr.aux[0]);
+    for (const a of tr.aux.slice(1)) aux = op.add(aux, op.mean(a));
+    total = op.add(total, op.scale(aux, c.aux_loss_alpha));
+  }
+  return { total, lm, aux, mtp: mtpLoss };
 }

@@ -62,6 +62,43 @@ describe('MTP module', () => {
     });
   }
 
+  it('concatenates [enorm(Emb) ; hnorm(h)] (embedding first) and drops the last hidden position', async () => {
+    const c = config('micro-dense', { hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 2, intermediate_size: 12 });
+    const d = c.hidden_size;
+    const [B, T] = [2, 5];
+    const rng = new Rng(11);
+    const params = initParams(cpu, c, rng);
+    for (const [name, shape] of mtpShapes(c, 1)) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      params.set(name, cpu.fromArray(name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, 0.3), shape));
+    }
+    const eh = `model.layers.${c.num_hidden_layers}.eh_proj.weight`;
+    const w = (await params.get(eh)!.read()) as Float64Array;
+    const ids = (a: number[]) => cpu.fromArray(Int32Array.from(a), [B, T - 1], 'i32');
+    const targets = ids([1, 2, 3, 4, 5, 6, 7, 8]);
+    const h = rng.normalArray(B * T * d);
+    const loss = async (cols: 'emb' | 'hidden' | 'both', idsArr: number[], hArr: Float64Array) => {
+      // Keep only the eh_proj columns that act on one half of the concatenation.
+      const wk = w.map((v, i) => (cols === 'both' || (cols === 'emb') === (i % (2 * d) < d) ? v : 0));
+      params.set(eh, cpu.fromArray(wk, [d, 2 * d]));
+      const [l] = mtpLosses(getter(params), c, cpu.fromArray(hArr, [B, T, d]), [ids(idsArr)], [targets], null);
+      return (await l.read())[0];
+    };
+    const idsA = [3, 1, 4, 1, 5, 9, 2, 6];
+    const idsB = [2, 7, 1, 8, 2, 8, 1, 8];
+    const hOther = rng.normalArray(B * T * d);
+    // Columns [0, d) see the embedding only: the hidden state then cannot matter, the ids must.
+    expect(await loss('emb', idsA, h)).toBe(await loss('emb', idsA, hOther));
+    expect(await loss('emb', idsA, h)).not.toBe(await loss('emb', idsB, h));
+    // Columns [d, 2d) see the hidden state only.
+    expect(await loss('hidden', idsA, h)).toBe(await loss('hidden', idsB, h));
+    expect(await loss('hidden', idsA, h)).not.toBe(await loss('hidden', idsA, hOther));
+    // Position T−1 of hMain is never used (module 1 predicts t_{i+2} from h_i, i ≤ T−2).
+    const hLast = h.slice();
+    for (let b = 0; b < B; b++) for (let j = 0; j < d; j++) hLast[(b * T + T - 1) * d + j] += 5;
+    expect(await loss('both', idsA, hLast)).toBe(await loss('both', idsA, h));
+  });
+
   it('D = 1 works at T = 2 (one position) and T = 1 throws', async () => {
     const c = config('micro-mla', { initializer_range: 0.3 });
     const rng = new Rng(5);

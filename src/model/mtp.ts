@@ -19,11 +19,11 @@
 
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
-import { headDim, parameterShapes, type ModelConfig } from './config';
+import { baseParameterShapes, type ModelConfig } from './config';
 import { blockLinear } from './linear';
-import { mlaAttention, type ParamGetter } from './mla';
-import { isMoeLayer, moeLayer, type MoeTrace } from './moe';
-import { ffn } from './model';
+import type { ParamGetter } from './mla';
+import type { MoeTrace } from './moe';
+import { block } from './model';
 
 /** Layer index of MTP module k (1-based) in the checkpoint layout. */
 export function mtpLayerIndex(c: ModelConfig, k: number): number {
@@ -39,7 +39,7 @@ export function mtpShapes(c: ModelConfig, depth: number): Array<[string, number[
   if (!Number.isInteger(depth) || depth < 0) throw new Error(`mtpShapes: depth must be a non-negative integer, got ${depth}`);
   if (depth === 0) return [];
   const d = c.hidden_size;
-  const all = parameterShapes({ ...c, num_hidden_layers: c.num_hidden_layers + depth });
+  const all = baseParameterShapes({ ...c, num_hidden_layers: c.num_hidden_layers + depth });
   const out: Array<[string, number[]]> = [];
   for (let k = 1; k <= depth; k++) {
     const pre = `model.layers.${mtpLayerIndex(c, k)}`;
@@ -48,31 +48,6 @@ export function mtpShapes(c: ModelConfig, depth: number): Array<[string, number[
     out.push([`${pre}.shared_head.norm.weight`, [d]]);
   }
   return out;
-}
-
-/**
- * Standard causal multi-head attention (GQA through num_key_value_heads), the same math as
- * model.ts's (module-private) one: RoPE on the full head, scale 1/√hd.
- * TODO(refactor): share with model.ts once it exports its attention and block.
- */
-function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number): Tensor {
-  const hd = headDim(c);
-  const H = c.num_attention_heads;
-  const Hkv = c.num_key_value_heads;
-  const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [B, T, H, hd]), c.rope_theta);
-  const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [B, T, Hkv, hd]), c.rope_theta);
-  const v = op.view(blockLinear(c, x, p(`${pre}.v_proj.weight`)), [B, T, Hkv, hd]);
-  const o = op.attention(q, k, v, { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK: hd, dV: hd, scale: 1 / Math.sqrt(hd) });
-  return blockLinear(c, op.view(o, [B, T, H * hd]), p(`${pre}.o_proj.weight`));
-}
-
-/** One decoder block (pre-norm attention + pre-norm FFN, each with a residual), as in model.ts. */
-function decoderBlock(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, T: number, trace: MoeTrace | null): Tensor {
-  const pre = `model.layers.${l}`;
-  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
-  x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
-  const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
-  return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
 }
 
 /** The first `len` positions of x [B, T, d]. */
@@ -118,7 +93,7 @@ export function mtpLosses(p: ParamGetter, c: ModelConfig, hMain: Tensor, idsShif
     // vLLM's loader), the reverse of the paper's notation [RMSNorm(h); RMSNorm(Emb)] (spec §4 ⚠).
     // eh_proj is not among the layers V3 keeps in high precision, so it follows the block linears.
     const x = blockLinear(c, op.concatLast(e, h), p(`${pre}.eh_proj.weight`));
-    const hk = decoderBlock(p, c, l, x, B, Tk, trace);
+    const hk = block(p, c, l, x, B, Tk, trace);
     const logits = op.linear(op.rmsnorm(hk, p(`${pre}.shared_head.norm.weight`), c.rms_norm_eps), head);
     losses.push(op.crossEntropyMean(logits, targets, targets.size));
     hPrev = hk;

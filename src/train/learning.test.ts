@@ -18,7 +18,7 @@ function unigramEntropy(text: string): number {
 }
 
 describe('learning', () => {
-  it.each(['micro-dense', 'micro-mla', 'micro-moe'])('%s falls from ≈ ln(vocab) to well below half of it on the GPU', async (preset) => {
+  it.each(['micro-dense', 'micro-mla', 'micro-moe', 'micro-v3'])('%s falls from ≈ ln(vocab) to well below half of it on the GPU', async (preset) => {
     const lab = createLab(gpuBackend);
     const info = await lab.createRun({ preset, seed: 1, steps: STEPS, set: { 'train.log_every': 10, 'train.eval_every': STEPS } });
     const metrics: StepMetrics[] = [];

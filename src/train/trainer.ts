@@ -23,13 +23,15 @@ export interface StepHandles {
    * MoE layer's dispatch offsets); release them with disposeHandles after reading. */
   loss: Tensor;
   aux: Tensor | null;
+  /** Mean MTP loss over depths (MTP runs only). */
+  mtp: Tensor | null;
   normSq: Tensor;
   offsets: Tensor[];
   lr: number;
 }
 
 export function disposeHandles(h: StepHandles): void {
-  for (const t of [h.loss, h.aux, h.normSq, ...h.offsets]) t?.dispose();
+  for (const t of [h.loss, h.aux, h.mtp, h.normSq, ...h.offsets]) t?.dispose();
 }
 
 export class Trainer {
@@ -83,6 +85,24 @@ export class Trainer {
     return this.cfg.data.batch_size * this.cfg.data.seq_len;
   }
 
+  /** ids[:, k:] and targets[:, k:] for each MTP depth k (module k predicts token i+k+1). */
+  private mtpInputs(b: Batch): { ids: Tensor[]; targets: Tensor[] } {
+    const ids: Tensor[] = [];
+    const targets: Tensor[] = [];
+    for (let k = 1; k <= this.model.num_nextn_predict_layers; k++) {
+      const n = b.seq - k;
+      const ik = new Int32Array(b.batch * n);
+      const tk = new Int32Array(b.batch * n);
+      for (let r = 0; r < b.batch; r++) {
+        ik.set(b.inputs.subarray(r * b.seq + k, (r + 1) * b.seq), r * n);
+        tk.set(b.targets.subarray(r * b.seq + k, (r + 1) * b.seq), r * n);
+      }
+      ids.push(this.be.fromArray(ik, [b.batch, n], 'i32'));
+      targets.push(this.be.fromArray(tk, [b.batch, n], 'i32'));
+    }
+    return { ids, targets };
+  }
+
   private upload(b: Batch): { ids: Tensor; targets: Tensor } {
     return {
       ids: this.be.fromArray(b.inputs, [b.batch, b.seq], 'i32'),
@@ -98,10 +118,12 @@ export class Trainer {
     const scope = new Scope();
     let out: StepHandles;
     try {
-      const { ids, targets } = this.upload(this.sampler.next());
+      const batch = this.sampler.next();
+      const { ids, targets } = this.upload(batch);
+      const mtp = this.model.num_nextn_predict_layers > 0 ? { inputs: this.mtpInputs(batch), lambda: this.cfg.train.mtp_lambda } : null;
       const tape = new Tape();
       const trace = newTrace();
-      const loss = tape.run(() => lossOf(this.params, this.model, ids, targets, trace));
+      const loss = tape.run(() => lossOf(this.params, this.model, ids, targets, trace, mtp));
       const all = tape.backward(loss.total);
       const grads = new Map<string, Tensor>();
       for (const [name, p] of this.trainable) {
@@ -113,8 +135,8 @@ export class Trainer {
       // balance using this batch's loads (it affects the next batch's routing only).
       const gamma = this.cfg.train.bias_update_speed;
       if (gamma > 0) trace.bias.forEach((b, i) => this.be.moeBiasUpdate(b, trace.offsets[i], gamma));
-      scope.keep(loss.lm, normSq, ...trace.offsets, ...(loss.aux ? [loss.aux] : []));
-      out = { loss: loss.lm, aux: loss.aux, normSq, offsets: trace.offsets, lr };
+      scope.keep(loss.lm, normSq, ...trace.offsets, ...(loss.aux ? [loss.aux] : []), ...(loss.mtp ? [loss.mtp] : []));
+      out = { loss: loss.lm, aux: loss.aux, mtp: loss.mtp, normSq, offsets: trace.offsets, lr };
     } finally {
       scope.end();
     }
