@@ -121,3 +121,16 @@ describe('run files', () => {
     expect(errorOf(() => importRunJson(huge)).message).toMatch(/run file is too large: 50\.0 MB of text; the limit is 50 MB/);
   });
 });
+
+describe('run files of MoE and MTP runs', () => {
+  it('round-trip their extra metrics and boolean live changes', async () => {
+    const { exportRunJson, importRunJson } = await import('./runfile');
+    const { findPreset } = await import('./presets');
+    const run = {
+      id: 'r', name: 'moe', createdAt: 1, preset: 'micro-moe', seed: 1, config: findPreset('micro-moe')!.config,
+      metrics: [{ step: 1, loss: 3, val_loss: null, lr: 0.001, grad_norm: 1, tokens_per_s: 10, max_vio: 0.5, max_vio_layers: [0.4, 0.6], expert_load: [[1, 2], [2, 1]], router_bias: [[0.001, -0.001]], aux_loss: 0.9, mtp_loss: 3.1 }],
+      changes: [{ step: 2, path: 'model.norm_topk_prob', value: false }], samples: [], status: 'done' as const, adapter: 'a', backend: 'webgpu' as const,
+    };
+    expect(importRunJson(exportRunJson(run))).toEqual(run);
+  });
+});

@@ -64,12 +64,19 @@ const stepMetricsSchema = z.strictObject({
   lr: metricNumber,
   grad_norm: metricNumber,
   tokens_per_s: metricNumber,
+  // MoE and MTP runs only.
+  aux_loss: metricNumber.optional(),
+  mtp_loss: metricNumber.optional(),
+  max_vio: metricNumber.optional(),
+  max_vio_layers: z.array(metricNumber).optional(),
+  expert_load: z.array(z.array(z.number())).optional(),
+  router_bias: z.array(z.array(metricNumber)).optional(),
 });
 
 const liveChangeSchema = z.strictObject({
   step,
   path: z.string().min(1),
-  value: z.union([z.string(), z.number()]),
+  value: z.union([z.string(), z.number(), z.boolean()]),
 });
 
 const sampleSchema = z.strictObject({

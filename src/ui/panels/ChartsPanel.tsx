@@ -38,6 +38,7 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'tps', title: 'Tokens/s', field: 'tokens_per_s', label: 'tokens/s', smooth: true },
   { id: 'maxvio', title: 'MaxVio (expert load imbalance)', field: 'max_vio', label: 'mean over layers', smooth: true, optional: true, perLayer: 'max_vio_layers' },
   { id: 'aux', title: 'Balance loss', field: 'aux_loss', label: 'aux loss', smooth: true, optional: true },
+  { id: 'mtp', title: 'MTP loss (mean over depths)', field: 'mtp_loss', label: 'MTP', log: true, smooth: true, optional: true },
 ];
 
 const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
