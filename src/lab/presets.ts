@@ -103,46 +103,28 @@ function balancingAblation(): Preset[] {
     ['balance-none', 'balancing ablation 3/3: no balancing at all (γ=0, α=0)', 0, 0],
   ];
   return arms.map(([name, description, gamma, alpha]) =>
-    preset(name, description, {
-      model: { ...MICRO_MODEL, first_k_dense_replace: 0, aux_loss_alpha: alpha },
-      arch: { attention: 'mha', ffn: 'moe' },
-      optim: { ...BASE_OPTIM },
-      data: { ...MICRO_DATA },
-      train: { ...MICRO_TRAIN, bias_update_speed: gamma },
-    }),
+    preset(name, description, micro({ attention: 'mha', ffn: 'moe' }, { model: { first_k_dense_replace: 0, aux_loss_alpha: alpha }, train: { bias_update_speed: gamma } })),
   );
 }
 
+/** A micro-sized config: the micro model, optimizer, data and loop, with the given changes. */
+function micro(arch: RunConfig['arch'], over: { model?: Partial<RunConfig['model']>; precision?: Partial<RunConfig['precision']>; data?: Partial<RunConfig['data']>; train?: Partial<RunConfig['train']> } = {}): RunConfig {
+  return {
+    model: { ...MICRO_MODEL, ...over.model },
+    arch,
+    precision: { ...F32, ...over.precision },
+    optim: { ...BASE_OPTIM },
+    data: { ...MICRO_DATA, ...over.data },
+    train: { ...MICRO_TRAIN, ...over.train },
+  };
+}
+
 export const PRESETS: readonly Preset[] = [
-  preset('micro-dense', 'dense pre-norm decoder, d=64, 2 layers, 4 heads (MHA), on the sentence grammar; learns in about a minute on a software adapter', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mha', ffn: 'dense' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
-  preset('micro-mla', 'micro-dense with multi-head latent attention (latent 32 + RoPE key 8 cached per token instead of 128): compare with micro-dense', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mla', ffn: 'dense' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
-  preset('micro-moe', 'micro-dense with DeepSeekMoE in both layers: 8 routed experts in 2 groups (top-1 group), top-2, 1 shared expert, sigmoid gate, loss-free balancing γ=0.001', {
-    model: { ...MICRO_MODEL, first_k_dense_replace: 0 },
-    arch: { attention: 'mha', ffn: 'moe' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
+  preset('micro-dense', 'dense pre-norm decoder, d=64, 2 layers, 4 heads (MHA), on the sentence grammar; learns in about a minute on a software adapter', micro({ attention: 'mha', ffn: 'dense' })),
+  preset('micro-mla', 'micro-dense with multi-head latent attention (latent 32 + RoPE key 8 cached per token instead of 128): compare with micro-dense', micro({ attention: 'mla', ffn: 'dense' })),
+  preset('micro-moe', 'micro-dense with DeepSeekMoE in both layers: 8 routed experts in 2 groups (top-1 group), top-2, 1 shared expert, sigmoid gate, loss-free balancing γ=0.001', micro({ attention: 'mha', ffn: 'moe' }, { model: { first_k_dense_replace: 0 } })),
   ...balancingAblation(),
-  preset('micro-v3', 'every V3 part at CI size: MLA + DeepSeekMoE (8 routed experts in 2 groups, top-2, 1 shared, sigmoid gate, loss-free balancing; first layer dense) + one MTP module (λ=0.3)', {
-    model: { ...MICRO_MODEL, first_k_dense_replace: 1, num_nextn_predict_layers: 1 },
-    arch: { attention: 'mla', ffn: 'moe' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
+  preset('micro-v3', 'every V3 part at CI size: MLA + DeepSeekMoE (8 routed experts in 2 groups, top-2, 1 shared, sigmoid gate, loss-free balancing; first layer dense) + one MTP module (λ=0.3)', micro({ attention: 'mla', ffn: 'moe' }, { model: { first_k_dense_replace: 1, num_nextn_predict_layers: 1 } })),
   preset('v3-tiny', 'browser-sized V3 for a laptop GPU: d=256, 6 layers, 8 heads, MLA (q rank 96, latent 64, RoPE 32), 16 routed experts in 4 groups (top-2 groups, top-4) + 1 shared, first layer dense, MTP depth 1; set precision.linear=lowp for FP8', {
     model: {
       ...SMALL_MODEL,
@@ -164,37 +146,10 @@ export const PRESETS: readonly Preset[] = [
     data: { ...SMALL_DATA },
     train: { ...SMALL_TRAIN, steps: 3000 },
   }),
-  preset('micro-fp8', 'micro-dense with V3\'s FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mha', ffn: 'dense' },
-    precision: { ...F32, linear: 'lowp' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
-  preset('micro-mxfp8', 'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mha', ffn: 'dense' },
-    precision: { ...F32, linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
-  preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mha', ffn: 'dense' },
-    precision: { ...F32, linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA },
-    train: { ...MICRO_TRAIN },
-  }),
-  preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', {
-    model: { ...MICRO_MODEL },
-    arch: { attention: 'mha', ffn: 'dense' },
-    optim: { ...BASE_OPTIM },
-    data: { ...MICRO_DATA, corpus: 'arith' },
-    train: { ...MICRO_TRAIN, steps: 600 },
-  }),
+  preset('micro-fp8', 'micro-dense with V3\'s FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp' } })),
+  preset('micro-mxfp8', 'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
+  preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
+  preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', micro({ attention: 'mha', ffn: 'dense' }, { data: { corpus: 'arith' }, train: { steps: 600 } })),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },
