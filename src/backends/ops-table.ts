@@ -13,7 +13,8 @@ export const OP_METHODS = [
   'moeRouteBackward', 'moePlan', 'moeBiasUpdate', 'moeGather', 'moeGatherBackward',
   'moeGroupedMatmul', 'moeGroupedWeightGrad', 'moeCombine', 'moeCombineBackward', 'moeAuxLoss',
   'moeAuxLossBackward', 'quantizeRows', 'quantizeBlocks', 'dequantize', 'blockScaledMatmul',
-  'crossEntropy', 'crossEntropyBackward', 'adamw',
+  'crossEntropy', 'crossEntropyBackward', 'adamw', 'cacheWrite', 'ropeAt', 'cachedAttention',
+  'samplingProbs', 'sampleCategorical', 'tokenLogprob', 'specResidual', 'specAccept',
 ] as const satisfies ReadonlyArray<keyof Backend>;
 
 export type BackendOps = Pick<Backend, (typeof OP_METHODS)[number]>;

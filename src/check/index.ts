@@ -2,6 +2,7 @@
 import { activationChecks } from './activation';
 import { adamwChecks } from './adamw';
 import { attentionChecks } from './attention';
+import { decodeChecks } from './decode';
 import { elementwiseChecks } from './elementwise';
 import { embeddingChecks } from './embedding';
 import { fp8Checks } from './fp8';
@@ -17,6 +18,7 @@ import { moeRouteChecks } from './moe_route';
 import { reduceChecks } from './reduce';
 import { rmsnormChecks } from './rmsnorm';
 import { ropeChecks } from './rope';
+import { sampleChecks } from './sample';
 import { softmaxChecks } from './softmax';
 import type { OpCheck } from './types';
 import { xentChecks } from './xent';
@@ -30,6 +32,7 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...ropeChecks,
   ...activationChecks,
   ...attentionChecks,
+  ...decodeChecks,
   ...softmaxChecks,
   ...layoutChecks,
   ...xentChecks,
@@ -42,6 +45,7 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...mtpChecks,
   ...fp8Checks,
   ...fp8GemmChecks,
+  ...sampleChecks,
 ];
 
 export function findCheck(name: string): OpCheck | undefined {

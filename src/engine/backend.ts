@@ -42,6 +42,25 @@ export interface AttentionShape {
   scale: number;
 }
 
+/** Shape of cachedAttention (the generation engine's attention over a KV cache). */
+export interface CachedAttentionShape {
+  heads: number;
+  /** K/V heads in the cache; heads % kvHeads === 0. MLA's latent cache is one shared head. */
+  kvHeads: number;
+  /** Head dim of q and of each cached key. */
+  dQK: number;
+  /** Head dim of each cached value. */
+  dV: number;
+  /** Values per cached token row of the key cache (≥ kvHeads·dQK). */
+  kStride: number;
+  /** Values per cached token row of the value cache (≥ vOffset + kvHeads·dV). */
+  vStride: number;
+  /** Column where the values start within a value row (MLA: 0, the latent part of [c ; k_pe]). */
+  vOffset: number;
+  /** Softmax scale applied to q·k. */
+  scale: number;
+}
+
 /** DeepSeekMoE routing (spec §2). */
 export interface RouteConfig {
   /** Expert groups (n_group); experts e belong to group floor(e / (E / nGroup)). */
@@ -280,6 +299,58 @@ export interface Backend {
   crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor };
   /** dlogits[n, j] = (softmax[n, j] − 1[j = t_n]) · dloss[n]. */
   crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor;
+
+  // ---- generation (inference only) ----
+  // These ops serve the generation engine (model/generate.ts). They have no backward: training and
+  // GRPO recompute log-probs through the taped forward, never through the cache.
+  /**
+   * In place on cache [B, C, W] (C = capacity in tokens): cache[b, pos[b] + j, :] = rows[b, j, :]
+   * for rows [B, n, W] and pos i32 [B]. Rows that would land at or past C are dropped.
+   */
+  cacheWrite(cache: Tensor, rows: Tensor, pos: Tensor): void;
+  /**
+   * RoPE with a start position per sequence: x [B, n, H, D], pos i32 [B]; token j of sequence b
+   * is rotated as position pos[b] + j (same pairs and frequencies as rope()).
+   */
+  ropeAt(x: Tensor, pos: Tensor, theta: number): Tensor;
+  /**
+   * n new queries per sequence against a KV cache with per-sequence lengths. q [B, n, H, dQK];
+   * kc [B, C, kStride]: kv head g's key at columns [g·dQK, (g+1)·dQK) of a row; vc [B, C, vStride]:
+   * kv head g's value at columns vOffset + [g·dV, (g+1)·dV). Query j of sequence b sits at
+   * position pos[b] + j and sees cached positions 0 ..= pos[b] + j (so the new tokens must be
+   * written to the cache first). Query head h reads kv head floor(h / (H / Hkv)).
+   * → o [B, n, H, dV]. kc and vc may be the same tensor (MLA: the latent is key and value).
+   */
+  cachedAttention(q: Tensor, kc: Tensor, vc: Tensor, pos: Tensor, s: CachedAttentionShape): Tensor;
+  /**
+   * The sampling distribution of each row of logits [R, V] → probs [R, V] (zero outside the kept set):
+   *   temperature 0: one-hot at the argmax (lowest index among equal maxima); topK/topP ignored.
+   *   otherwise z = logits / temperature, then
+   *   top-k (topK ≥ 1; 0 = off): keep z_i ≥ the k-th largest z (ties at the boundary are kept);
+   *   p = softmax of z over the kept set;
+   *   top-p (0 < topP < 1; ≥ 1 = off): keep p_i ≥ τ, τ the largest value with Σ_{p_j ≥ τ} p_j ≥ topP
+   *   (the smallest head of the sorted distribution holding mass topP, ties kept), renormalized.
+   */
+  samplingProbs(logits: Tensor, temperature: number, topK: number, topP: number): Tensor;
+  /**
+   * Inverse-CDF draws from non-negative weights w [R, V] (need not sum to 1) with uniforms
+   * u [R] in [0, 1): index i32 [R], the smallest i with Σ_{j ≤ i} w_j > u · Σ_j w_j, clamped to
+   * the last index with w > 0. A row of all zeros gives index 0.
+   */
+  sampleCategorical(w: Tensor, u: Tensor): Tensor;
+  /**
+   * log softmax(logits / temperature)[ids] per row: logits [R, V], ids i32 [R] → [R].
+   * temperature 0 (greedy) is read as 1.
+   */
+  tokenLogprob(logits: Tensor, ids: Tensor, temperature: number): Tensor;
+  /** Speculative decoding's residual distribution, unnormalized: max(0, p − q) elementwise, [R, V]. */
+  specResidual(p: Tensor, q: Tensor): Tensor;
+  /**
+   * The speculative accept/reject rule per row: the draft token d = draft[r] (drawn from q) is
+   * accepted when u[r] · q[d] < p[d] (probability min(1, p[d]/q[d])); otherwise the row takes
+   * resid[r], a draw from specResidual(p, q). → i32 [R, 2]: (token, accepted ? 1 : 0).
+   */
+  specAccept(p: Tensor, q: Tensor, draft: Tensor, u: Tensor, resid: Tensor): Tensor;
 
   // ---- optimizer ----
   /**

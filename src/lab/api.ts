@@ -75,7 +75,31 @@ export interface SampleOptions {
   length: number;
   /** Softmax temperature; 0 = greedy. */
   temperature: number;
+  /** Keep the k most likely characters (0 = off, the default). */
+  topK?: number;
+  /** Nucleus sampling: keep the smallest set of characters holding this much probability (1 = off, the default). */
+  topP?: number;
   seed: number;
+  /** Speculative decoding with the MTP module as drafter (the model needs num_nextn_predict_layers ≥ 1). */
+  speculative?: boolean;
+}
+
+/** How a sample was decoded: the lab's decoding readout. */
+export interface DecodeStats {
+  mode: 'plain' | 'speculative';
+  /** Characters generated. */
+  tokens: number;
+  /** Main-model forwards (a speculative forward can emit two characters). */
+  forwards: number;
+  ms: number;
+  tokensPerSecond: number;
+  /** Speculative only: share of MTP drafts the main model accepted. */
+  acceptanceRate: number | null;
+}
+
+export interface SampleResult {
+  text: string;
+  stats: DecodeStats;
 }
 
 /** A host-side copy of everything needed to continue a run exactly. */
@@ -122,8 +146,8 @@ export interface LabApi {
    * A non-live path or bad value throws a ConfigError naming the field.
    */
   setLive(path: string, value: string | number | boolean): Promise<LiveChange>;
-  /** Generate text from the current model (host-side sampling from GPU logits). */
-  sample(opts: SampleOptions): Promise<string>;
+  /** Generate text from the current model with the generation engine (KV cache, sampling on the device). */
+  sample(opts: SampleOptions): Promise<SampleResult>;
   /**
    * Attention probabilities of one layer/head on a text (≤ seq_len characters from the
    * vocabulary): probs is row-major [T, T], row = query position (for the heatmap).

@@ -86,9 +86,24 @@ describe('lab API', () => {
     const { lab } = gpuLab();
     await lab.createRun({ preset: 'micro-dense', seed: 4, steps: 4, set: SMALL });
     const a = await lab.sample({ prompt: 'the ', length: 12, temperature: 0.8, seed: 1 });
-    expect(Array.from(a)).toHaveLength(12);
-    expect(await lab.sample({ prompt: 'the ', length: 12, temperature: 0.8, seed: 1 })).toBe(a);
+    expect(Array.from(a.text)).toHaveLength(12);
+    expect(a.stats).toMatchObject({ mode: 'plain', tokens: 12, acceptanceRate: null });
+    expect((await lab.sample({ prompt: 'the ', length: 12, temperature: 0.8, seed: 1 })).text).toBe(a.text);
     await expect(lab.sample({ prompt: 'Zebra', length: 3, temperature: 1, seed: 1 })).rejects.toThrow(/outside the vocabulary: "Z"/);
+    await expect(lab.sample({ prompt: 'the ', length: 3, temperature: 1, seed: 1, topP: 0 })).rejects.toThrow(/top-p/);
+    await expect(lab.sample({ prompt: 'the ', length: 3, temperature: 1, seed: 1, speculative: true })).rejects.toThrow(/needs an MTP module/);
+  });
+
+  it('samples past seq_len in windows, and speculatively with the MTP drafter (greedy: same text)', async () => {
+    const { lab } = gpuLab();
+    await lab.createRun({ preset: 'micro-v3', seed: 2, steps: 2, set: { ...SMALL, 'data.seq_len': 16 } });
+    const plain = await lab.sample({ prompt: 'a', length: 40, temperature: 0, seed: 1 });
+    const spec = await lab.sample({ prompt: 'a', length: 40, temperature: 0, seed: 1, speculative: true });
+    expect(Array.from(plain.text)).toHaveLength(40);
+    expect(spec.text).toBe(plain.text);
+    expect(spec.stats.mode).toBe('speculative');
+    expect(spec.stats.acceptanceRate).not.toBeNull();
+    expect(spec.stats.forwards).toBeLessThanOrEqual(plain.stats.forwards);
   });
 
   it('runs micro presets on the CPU reference and refuses big models there', async () => {

@@ -5,7 +5,7 @@ import type { Backend } from '../engine/backend';
 import { lowpSpec } from '../model/linear';
 import { quantStats } from '../lowp/stats';
 import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
-import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, StepMetrics } from './api';
+import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, SampleResult, StepMetrics } from './api';
 import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
@@ -230,14 +230,21 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       return { step: t.step + 1, path, value: v };
     },
 
-    async sample(opts: SampleOptions): Promise<string> {
+    async sample(opts: SampleOptions): Promise<SampleResult> {
       const t = current();
       if (running) throw new Error('pause the run to sample');
       if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > 2000) throw new ConfigError(`sample length: ${opts.length} is not an integer in [1, 2000]`);
       if (!Number.isFinite(opts.temperature) || opts.temperature < 0 || opts.temperature > 10) throw new ConfigError(`temperature: ${opts.temperature} is not in [0, 10]`);
+      const topK = opts.topK ?? 0;
+      const topP = opts.topP ?? 1;
+      if (!Number.isInteger(topK) || topK < 0) throw new ConfigError(`top-k: ${topK} is not an integer ≥ 0 (0 = off)`);
+      if (!Number.isFinite(topP) || topP <= 0 || topP > 1) throw new ConfigError(`top-p: ${topP} is not in (0, 1]`);
+      if (opts.speculative && t.model.num_nextn_predict_layers < 1) throw new ConfigError('speculative decoding needs an MTP module: set model.num_nextn_predict_layers ≥ 1 (e.g. the v3-tiny preset)');
       running = true;
       try {
-        return await t.sample(opts.prompt, opts.length, opts.temperature, opts.seed);
+        const { texts, stats } = await t.sample({ ...opts, topK, topP, count: 1 });
+        const { mode, tokens, forwards, ms, tokensPerSecond, acceptanceRate } = stats;
+        return { text: texts[0], stats: { mode, tokens, forwards, ms, tokensPerSecond, acceptanceRate } };
       } finally {
         running = false;
       }

@@ -18,8 +18,18 @@ export function mlaScale(c: ModelConfig): number {
   return 1 / Math.sqrt(c.qk_nope_head_dim + c.qk_rope_head_dim);
 }
 
+/**
+ * Where the tokens sit for RoPE: a start position for all sequences (training, posOffset), or a
+ * start position per sequence (the generation engine: i32 [B], token j of sequence b at pos[b] + j).
+ */
+export type Positions = number | Tensor;
+
+export function rotate(x: Tensor, theta: number, at: Positions): Tensor {
+  return typeof at === 'number' ? op.rope(x, theta, at) : x.backend.ropeAt(x, at, theta);
+}
+
 /** Queries [B, T, H, dn + dr] with RoPE applied to the last dr dims of each head. */
-export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset = 0): { nope: Tensor; pe: Tensor } {
+export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset: Positions = 0): { nope: Tensor; pe: Tensor } {
   const H = c.num_attention_heads;
   const dn = c.qk_nope_head_dim;
   const dr = c.qk_rope_head_dim;
@@ -28,16 +38,16 @@ export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
       ? blockLinear(c, x, p(`${pre}.q_proj.weight`))
       : blockLinear(c, op.rmsnorm(blockLinear(c, x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
   const qh = op.view(q, [B, T, H, dn + dr]);
-  return { nope: op.sliceLast(qh, 0, dn), pe: op.rope(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
+  return { nope: op.sliceLast(qh, 0, dn), pe: rotate(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
 }
 
 /** The per-token cache content: normalized latent c [B, T, dc] and the RoPE'd shared key [B, T, 1, dr]. */
-export function mlaLatent(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset = 0): { latent: Tensor; kpe: Tensor } {
+export function mlaLatent(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset: Positions = 0): { latent: Tensor; kpe: Tensor } {
   const dc = c.kv_lora_rank;
   const dr = c.qk_rope_head_dim;
   const kva = blockLinear(c, x, p(`${pre}.kv_a_proj_with_mqa.weight`)); // [B, T, dc + dr]
   const latent = op.rmsnorm(op.sliceLast(kva, 0, dc), p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
-  const kpe = op.rope(op.view(op.sliceLast(kva, dc, dr), [B, T, 1, dr]), c.rope_theta, posOffset);
+  const kpe = rotate(op.view(op.sliceLast(kva, dc, dr), [B, T, 1, dr]), c.rope_theta, posOffset);
   return { latent, kpe };
 }
 

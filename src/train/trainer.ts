@@ -9,6 +9,7 @@ import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
 import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
+import { Generator, type GenerateStats } from '../model/generate';
 import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
 import { isBuffer, newTrace } from '../model/moe';
 import type { Checkpoint } from '../lab/api';
@@ -28,6 +29,20 @@ export interface StepHandles {
   normSq: Tensor;
   offsets: Tensor[];
   lr: number;
+}
+
+export interface TrainerSampleOptions {
+  prompt: string;
+  /** Characters to generate per sample. */
+  length: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed: number;
+  /** Draft with the MTP module and verify with the main model. */
+  speculative?: boolean;
+  /** Samples generated together as one batch (default 1). */
+  count?: number;
 }
 
 export function disposeHandles(h: StepHandles): void {
@@ -203,32 +218,47 @@ export class Trainer {
   }
 
   /**
-   * Continue `prompt` by `length` characters: one forward over the last seq_len tokens per new
-   * character, logits read back and sampled on the host (temperature 0 = greedy).
+   * Continue `prompt` by `length` characters, `count` samples at once, with the generation engine
+   * (KV cache, device-side sampling; speculative with the MTP drafter when asked). The model
+   * only ever saw seq_len-token contexts, so generation runs in windows: when a context is full,
+   * the next window starts from its last seq_len/2 tokens (prefilled again).
    */
-  async sample(prompt: string, length: number, temperature: number, seed: number): Promise<string> {
+  async sample(opts: TrainerSampleOptions): Promise<{ texts: string[]; stats: GenerateStats }> {
     const tok = this.tokenizer;
-    const bad = [...new Set(Array.from(prompt).filter((c) => !tok.chars.includes(c)))];
+    const bad = [...new Set(Array.from(opts.prompt).filter((c) => !tok.chars.includes(c)))];
     if (bad.length) throw new Error(`sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
-    const ids = Array.from(tok.encode(prompt.length ? prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
-    const start = ids.length;
-    const rng = new Rng(seed);
-    const V = tok.vocabSize;
+    const count = opts.count ?? 1;
+    const start = Array.from(tok.encode(opts.prompt.length ? opts.prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
     const T = this.cfg.data.seq_len;
-    for (let i = 0; i < length; i++) {
-      const ctx = ids.slice(-T);
-      const scope = new Scope();
-      let logits: Float64Array | Int32Array;
-      try {
-        const x = this.be.fromArray(ctx, [1, ctx.length], 'i32');
-        logits = await forward(this.params, this.model, x).read();
-      } finally {
-        scope.end();
+    const seqs = Array.from({ length: count }, () => start.slice(-Math.max(1, T - 1)));
+    const made: number[][] = seqs.map(() => []);
+    const total: GenerateStats = { mode: opts.speculative ? 'speculative' : 'plain', tokens: 0, forwards: 0, ms: 0, tokensPerSecond: 0, drafted: 0, accepted: 0, acceptanceRate: null };
+    const gen = Generator.create(this.be, this.params, this.model);
+    try {
+      let window = 0;
+      while (made[0].length < opts.length) {
+        const room = Math.max(1, T - seqs[0].length);
+        const want = Math.min(room, opts.length - made[0].length);
+        const res = await gen.generate({
+          prompts: seqs,
+          maxNewTokens: want,
+          sampling: { temperature: opts.temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1 },
+          seed: (opts.seed + 7919 * window++) >>> 0,
+          speculative: opts.speculative,
+        });
+        for (const [b, s] of res.sequences.entries()) {
+          made[b].push(...s.tokens);
+          const all = [...seqs[b], ...s.tokens];
+          seqs[b] = all.length >= T ? all.slice(-Math.max(1, Math.floor(T / 2))) : all;
+        }
+        for (const k of ['tokens', 'forwards', 'ms', 'drafted', 'accepted'] as const) total[k] += res.stats[k];
       }
-      const row = Array.from(logits.subarray((ctx.length - 1) * V, ctx.length * V));
-      ids.push(sampleIndex(row, temperature, rng));
+    } finally {
+      gen.dispose();
     }
-    return tok.decode(ids.slice(start));
+    total.tokensPerSecond = total.ms > 0 ? (total.tokens * 1000) / total.ms : 0;
+    total.acceptanceRate = opts.speculative && total.drafted > 0 ? total.accepted / total.drafted : null;
+    return { texts: made.map((m) => tok.decode(m)), stats: total };
   }
 
   /** Attention probabilities [T, T] of one layer and head on `text`. */
@@ -252,19 +282,4 @@ export class Trainer {
     for (const p of this.params.values()) p.dispose();
     this.optim.dispose();
   }
-}
-
-/** Sample an index from logits at a temperature (0 = argmax, ties to the lowest index). */
-export function sampleIndex(logits: number[], temperature: number, rng: Rng): number {
-  let best = 0;
-  for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-  if (temperature <= 0) return best;
-  const w = logits.map((z) => Math.exp((z - logits[best]) / temperature));
-  const total = w.reduce((a, b) => a + b, 0);
-  let u = rng.next() * total;
-  for (let j = 0; j < w.length; j++) {
-    u -= w[j];
-    if (u < 0) return j;
-  }
-  return w.length - 1;
 }

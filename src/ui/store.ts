@@ -16,7 +16,7 @@
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
-import type { LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import type { DecodeStats, LiveChange, RunInfo, StepMetrics } from '../lab/api';
 import type { QuantLayerStats } from '../lowp/stats';
 import { FIELDS, findField, type RunConfig } from '../lab/config';
 import { PRESETS, findPreset } from '../lab/presets';
@@ -150,7 +150,15 @@ export interface LabState {
   logY: boolean;
   smoothing: number;
   temperature: number;
+  /** Sampling filters of the sample panel: top-k (0 = off) and top-p (1 = off). */
+  topK: number;
+  topP: number;
+  /** Sample with MTP speculative decoding (models with an MTP module). */
+  speculative: boolean;
   prompt: string;
+  /** The decoding readout: the latest plain and speculative samples' speed (and acceptance). */
+  decoding: { plain: DecodeStats | null; speculative: DecodeStats | null };
+  comparing: boolean;
 
   banners: Banner[];
   confirm: ConfirmRequest | null;
@@ -178,6 +186,9 @@ export interface LabState {
   /** Start the run's config and seed again with precision.linear = f32, overlaid on the run. */
   runF32Twin(id: string): Promise<void>;
   setTemperature(t: number): void;
+  setSampling(p: { topK?: number; topP?: number; speculative?: boolean }): void;
+  /** Sample the same prompt plainly and speculatively, filling both rows of the decoding readout. */
+  compareDecoding(): Promise<void>;
   setPrompt(p: string): void;
   setLogY(on: boolean): void;
   setSmoothing(s: number): void;
@@ -401,19 +412,23 @@ export const useLab = create<LabState>()((set, get) => {
     if (run) await saveStatus(run, 'failed');
   }
 
-  async function takeSample(token: number): Promise<void> {
-    const { run, hide, temperature, prompt } = get();
-    if (!run || !client || hide.includes('samples')) return;
+  /** Sample once (speculatively when asked and the model has MTP); false when it failed. */
+  async function takeSample(token: number, speculative = get().speculative): Promise<boolean> {
+    const { run, hide, temperature, topK, topP, prompt, info } = get();
+    if (!run || !client || hide.includes('samples')) return false;
     const step = get().progress.step;
+    const spec = speculative && (info?.config.model.num_nextn_predict_layers ?? 0) > 0;
     set({ sampling: true });
     try {
-      const text = await client.call((lab) => lab.sample({ prompt, length: SAMPLE_LENGTH, temperature, seed: (run.seed + step) >>> 0 }));
-      if (token !== runToken) return;
-      run.samples.push({ step, temperature, text });
-      set((s) => ({ version: s.version + 1 }));
+      const res = await client.call((lab) => lab.sample({ prompt, length: SAMPLE_LENGTH, temperature, topK, topP, speculative: spec, seed: (run.seed + step) >>> 0 }));
+      if (token !== runToken) return false;
+      run.samples.push({ step, temperature, text: res.text });
+      set((s) => ({ version: s.version + 1, decoding: { ...s.decoding, [res.stats.mode]: res.stats } }));
       store().saveLater(run);
+      return true;
     } catch (err) {
       if (token === runToken) get().reportError(err, 'Could not sample');
+      return false;
     } finally {
       set({ sampling: false });
     }
@@ -709,7 +724,12 @@ export const useLab = create<LabState>()((set, get) => {
     logY: false,
     smoothing: 0,
     temperature: 0.8,
+    topK: 0,
+    topP: 1,
+    speculative: false,
     prompt: '',
+    decoding: { plain: null, speculative: null },
+    comparing: false,
     banners: [],
     confirm: null,
     shareUrl: null,
@@ -958,7 +978,7 @@ export const useLab = create<LabState>()((set, get) => {
       }
       if (phase === 'paused' || phase === 'done' || phase === 'stopped') {
         const token = runToken;
-        await exclusively(() => takeSample(token));
+        await exclusively(async () => void (await takeSample(token)));
       }
     },
 
@@ -1014,6 +1034,25 @@ export const useLab = create<LabState>()((set, get) => {
 
     setTemperature(t) {
       set({ temperature: t });
+    },
+    setSampling(p) {
+      set(p);
+    },
+    async compareDecoding() {
+      const { phase, info, sampling, comparing } = get();
+      if (!info || sampling || comparing || !['paused', 'done', 'stopped'].includes(phase)) return;
+      const token = runToken;
+      set({ comparing: true });
+      try {
+        await exclusively(async () => {
+          for (const speculative of [false, true]) {
+            const ok = await takeSample(token, speculative);
+            if (!ok) break;
+          }
+        });
+      } finally {
+        set({ comparing: false });
+      }
     },
     setPrompt(p) {
       set({ prompt: p });

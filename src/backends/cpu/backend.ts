@@ -8,6 +8,7 @@ import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import * as activation from './activation';
 import * as adamwOps from './adamw';
 import * as attentionOps from './attention';
+import * as decodeOps from './decode';
 import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
 import * as fp8Ops from './fp8';
@@ -20,6 +21,7 @@ import * as moeRouteOps from './moe_route';
 import * as reduceOps from './reduce';
 import * as rmsnormOps from './rmsnorm';
 import * as ropeOps from './rope';
+import * as sampleOps from './sample';
 import * as softmaxOps from './softmax';
 import * as xentOps from './xent';
 
@@ -74,4 +76,4 @@ export class CpuBackend implements Backend {
   async flush(): Promise<void> {}
 }
 
-installOps(CpuBackend.prototype, 'cpu', [activation, adamwOps, attentionOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, softmaxOps, xentOps]);
+installOps(CpuBackend.prototype, 'cpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);

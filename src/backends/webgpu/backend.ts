@@ -8,6 +8,7 @@ import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import * as activation from './activation';
 import * as adamwOps from './adamw';
 import * as attentionOps from './attention';
+import * as decodeOps from './decode';
 import { acquireDevice } from './device';
 import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
@@ -21,6 +22,7 @@ import * as moeRouteOps from './moe_route';
 import * as reduceOps from './reduce';
 import * as rmsnormOps from './rmsnorm';
 import * as ropeOps from './rope';
+import * as sampleOps from './sample';
 import { GpuRuntime } from './runtime';
 import * as softmaxOps from './softmax';
 import * as xentOps from './xent';
@@ -97,4 +99,4 @@ export class WebGPUBackend implements Backend {
   }
 }
 
-installOps(WebGPUBackend.prototype, 'webgpu', [activation, adamwOps, attentionOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, softmaxOps, xentOps]);
+installOps(WebGPUBackend.prototype, 'webgpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);

@@ -1,0 +1,468 @@
+// The generation engine: batched autoregressive decoding on the device with a KV cache, GPU
+// sampling, per-token log-probs, and speculative decoding with the MTP module as the drafter.
+//
+// Cache. Each layer keeps a [B, C, W] buffer per sequence slot, C = the longest prompt plus its
+// token budget (+2 for a speculative overshoot). MHA/GQA caches RoPE'd keys and values
+// (W = Hkv·hd each); MLA caches its latent [c ; k_pe] (W = dc + dr) and decodes in the absorbed
+// form (spec §1): W_UK moves into the query and W_UV into the output, so the cache is never
+// up-projected. Every sequence has its own length: a forward of n tokens writes them at
+// positions pos[b] .. pos[b]+n−1 (ropeAt, cacheWrite) and query j attends to 0 ..= pos[b]+j
+// (cachedAttention). Prompts of different lengths are prefilled together, right-padded; a padded
+// row writes garbage past its sequence's length, which the next real token overwrites before any
+// query can see it.
+//
+// Sampling. samplingProbs applies temperature, top-k and top-p on the device; sampleCategorical
+// draws with uniforms from a seeded host generator (one per sequence per draw, in a fixed order),
+// so a seed gives the same tokens on the same adapter. tokenLogprob returns
+// log softmax(logits / T)[token]: the log-prob of the token under the model at the sampling
+// temperature, before top-k/top-p truncation (what a policy-gradient ratio needs). Greedy
+// (T = 0) reports the T = 1 log-prob.
+//
+// Speculative decoding (V3 §2.2: the MTP modules "can be repurposed for speculative decoding").
+// The main model has fed tokens 0..P−1 and sampled `cur` (token P). MTP module 1 at position
+// P−1 combines the main hidden state h_{P−1} with Emb(cur) and drafts d for position P+1 from
+// its distribution q. One main forward of [cur, d] at positions P, P+1 yields p (for P+1) and
+// p' (for P+2). d is kept with probability min(1, p(d)/q(d)); otherwise the token is drawn from
+// norm(max(0, p − q)), which leaves the output distributed exactly as p. On acceptance a bonus
+// token is drawn from p'. So each main forward emits 1 or 2 tokens. Only module 1 drafts (one
+// token ahead), as in V3's report; deeper modules are a training signal here.
+//
+// Finished sequences (a stop token or their budget) stay in the batch and are ignored; their
+// position stops advancing, so they keep rewriting one slot.
+
+import type { Backend, CachedAttentionShape } from '../engine/backend';
+import * as op from '../engine/ops';
+import { Rng } from '../engine/rng';
+import { Scope } from '../engine/scope';
+import type { Tensor } from '../engine/tensor';
+import { headDim, type ModelConfig } from './config';
+import { blockLinear } from './linear';
+import { mlaLatent, mlaQuery, mlaScale, rotate, type ParamGetter } from './mla';
+import { ffn, getter, type Params } from './model';
+import { isMoeLayer, moeLayer } from './moe';
+import { mtpLayerIndex } from './mtp';
+
+export interface SamplingSpec {
+  /** 0 = greedy (argmax). */
+  temperature: number;
+  /** Keep the k most likely tokens (ties kept); 0 = off. */
+  topK: number;
+  /** Nucleus: keep the smallest head of the distribution with this much mass; 1 = off. */
+  topP: number;
+}
+
+export interface GenerateOptions {
+  /** Token ids of each prompt (at least one token each). */
+  prompts: number[][];
+  /** New tokens per sequence (one number for all, or one per prompt). */
+  maxNewTokens: number | number[];
+  /** Token ids that end a sequence (the stop token is kept in its output). One list for all, or one per prompt. */
+  stopTokens?: number[] | number[][];
+  sampling: SamplingSpec;
+  seed: number;
+  /** Draft with MTP module 1 and verify with the main model (needs num_nextn_predict_layers ≥ 1). */
+  speculative?: boolean;
+  /** Also return, per generated token, the main model's logits it was sampled from (tests, inspection). */
+  keepLogits?: boolean;
+  /** Called after every main-model forward with the tokens emitted so far and the total budget. */
+  onProgress?: (emitted: number, budget: number) => void;
+}
+
+export interface GeneratedSequence {
+  /** The new tokens (without the prompt); a stop token, if hit, is the last. */
+  tokens: number[];
+  /** log p(token) under the model at the sampling temperature, one per token. */
+  logprobs: number[];
+  finish: 'stop' | 'length';
+  /** With keepLogits: the logits [V] each token was sampled from. */
+  logits?: Float64Array[];
+}
+
+export interface GenerateStats {
+  mode: 'plain' | 'speculative';
+  /** Tokens emitted over all sequences. */
+  tokens: number;
+  /** Main-model forwards (prefill included). */
+  forwards: number;
+  ms: number;
+  tokensPerSecond: number;
+  /** Speculative only: drafts proposed to unfinished sequences, and how many were accepted. */
+  drafted: number;
+  accepted: number;
+  acceptanceRate: number | null;
+}
+
+export interface GenerateResult {
+  sequences: GeneratedSequence[];
+  stats: GenerateStats;
+}
+
+interface LayerCache {
+  /** MHA: keys [B, C, Hkv·hd]; MLA: the latent [B, C, dc + dr]. */
+  k: Tensor;
+  /** MHA: values [B, C, Hkv·hd]; MLA: the same tensor as k. */
+  v: Tensor;
+}
+
+/** MLA's absorbed up-projections of one layer: W_UK [H, dn, dc] and W_UV [H, dv, dc]. */
+interface Absorbed {
+  wUK: Tensor;
+  wUV: Tensor;
+  owners: Tensor[];
+}
+
+function validateSampling(s: SamplingSpec): void {
+  if (!(Number.isFinite(s.temperature) && s.temperature >= 0)) throw new Error(`generate: temperature ${s.temperature} must be ≥ 0`);
+  if (!(Number.isInteger(s.topK) && s.topK >= 0)) throw new Error(`generate: topK ${s.topK} must be an integer ≥ 0 (0 = off)`);
+  if (!(Number.isFinite(s.topP) && s.topP > 0 && s.topP <= 1)) throw new Error(`generate: topP ${s.topP} must be in (0, 1]`);
+}
+
+function perSequence<T>(v: T | T[], B: number, what: string, isList: (x: T | T[]) => x is T[]): T[] {
+  if (isList(v)) {
+    if (v.length !== B) throw new Error(`generate: ${v.length} ${what} for ${B} prompts`);
+    return v;
+  }
+  return Array.from({ length: B }, () => v);
+}
+
+export class Generator {
+  private readonly p: ParamGetter;
+  private readonly absorbed = new Map<number, Absorbed>();
+
+  private constructor(
+    readonly be: Backend,
+    readonly params: Params,
+    readonly c: ModelConfig,
+  ) {
+    this.p = getter(params);
+  }
+
+  /** For MLA, splits every layer's kv_b_proj (main and MTP) into W_UK and W_UV once, on the device. */
+  static create(be: Backend, params: Params, c: ModelConfig): Generator {
+    const g = new Generator(be, params, c);
+    if (c.attention === 'mla') {
+      const H = c.num_attention_heads;
+      const dn = c.qk_nope_head_dim;
+      const dv = c.v_head_dim;
+      const dc = c.kv_lora_rank;
+      const layers = c.num_hidden_layers + (c.num_nextn_predict_layers > 0 ? 1 : 0);
+      for (let l = 0; l < layers; l++) {
+        const scope = new Scope();
+        let uk: Tensor;
+        let uv: Tensor;
+        try {
+          // kv_b_proj [H·(dn+dv), dc] viewed [H, dn+dv, dc]; W_UK = rows [0, dn) of each head, W_UV the rest.
+          const heads = be.view(g.p(`model.layers.${l}.self_attn.kv_b_proj.weight`), [H, (dn + dv) * dc]);
+          uk = be.sliceLast(heads, 0, dn * dc);
+          uv = be.sliceLast(heads, dn * dc, dv * dc);
+          scope.keep(uk, uv);
+        } finally {
+          scope.end();
+        }
+        // The views are made outside the scope (which would dispose them); the copies own the memory.
+        g.absorbed.set(l, { wUK: be.view(uk, [H, dn, dc]), wUV: be.view(uv, [H, dv, dc]), owners: [uk, uv] });
+      }
+    }
+    return g;
+  }
+
+  dispose(): void {
+    for (const a of this.absorbed.values()) for (const t of a.owners) t.dispose();
+    this.absorbed.clear();
+  }
+
+  /** Values cached per token per layer: MLA's dc + dr against MHA's 2·Hkv·hd. */
+  get cacheValuesPerToken(): number {
+    const c = this.c;
+    return c.attention === 'mla' ? c.kv_lora_rank + c.qk_rope_head_dim : 2 * c.num_key_value_heads * headDim(c);
+  }
+
+  private newCache(B: number, C: number): LayerCache {
+    const c = this.c;
+    if (c.attention === 'mla') {
+      const kv = this.be.zeros([B, C, c.kv_lora_rank + c.qk_rope_head_dim]);
+      return { k: kv, v: kv };
+    }
+    const w = c.num_key_value_heads * headDim(c);
+    return { k: this.be.zeros([B, C, w]), v: this.be.zeros([B, C, w]) };
+  }
+
+  /** Attention of layer l for n new tokens per sequence at positions pos[b]..; writes them to the cache first. */
+  private attend(l: number, cache: LayerCache, x: Tensor, B: number, n: number, pos: Tensor): Tensor {
+    const { c, p, be } = this;
+    const pre = `model.layers.${l}.self_attn`;
+    const H = c.num_attention_heads;
+    if (c.attention === 'mha') {
+      const hd = headDim(c);
+      const Hkv = c.num_key_value_heads;
+      const q = rotate(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [B, n, H, hd]), c.rope_theta, pos);
+      const k = rotate(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [B, n, Hkv, hd]), c.rope_theta, pos);
+      const v = blockLinear(c, x, p(`${pre}.v_proj.weight`));
+      be.cacheWrite(cache.k, op.view(k, [B, n, Hkv * hd]), pos);
+      be.cacheWrite(cache.v, op.view(v, [B, n, Hkv * hd]), pos);
+      const s: CachedAttentionShape = { heads: H, kvHeads: Hkv, dQK: hd, dV: hd, kStride: Hkv * hd, vStride: Hkv * hd, vOffset: 0, scale: 1 / Math.sqrt(hd) };
+      const o = be.cachedAttention(q, cache.k, cache.v, pos, s);
+      return blockLinear(c, op.view(o, [B, n, H * hd]), p(`${pre}.o_proj.weight`));
+    }
+    const dn = c.qk_nope_head_dim;
+    const dr = c.qk_rope_head_dim;
+    const dc = c.kv_lora_rank;
+    const dv = c.v_head_dim;
+    const { wUK, wUV } = this.absorbed.get(l)!;
+    const N = B * n;
+    const q = mlaQuery(p, c, pre, x, B, n, pos);
+    const { latent, kpe } = mlaLatent(p, c, pre, x, B, n, pos);
+    be.cacheWrite(cache.k, op.concatLast(latent, op.view(kpe, [B, n, dr])), pos);
+    // q~_h = q_nope_h · W_UK[h]: per head, [N, dn] · [dn, dc].
+    const qLat = op.swap01(op.matmul(op.swap01(op.view(q.nope, [N, H, dn])), wUK)); // [N, H, dc]
+    const qAbs = op.view(op.concatLast(qLat, op.view(q.pe, [N, H, dr])), [B, n, H, dc + dr]);
+    const s: CachedAttentionShape = { heads: H, kvHeads: 1, dQK: dc + dr, dV: dc, kStride: dc + dr, vStride: dc + dr, vOffset: 0, scale: mlaScale(c) };
+    const oLat = be.cachedAttention(qAbs, cache.k, cache.v, pos, s); // [B, n, H, dc]
+    // o_h = o_lat_h · W_UV[h]ᵀ.
+    const o = op.swap01(op.matmul(op.swap01(op.view(oLat, [N, H, dc])), wUV, { transB: true })); // [N, H, dv]
+    return blockLinear(c, op.view(o, [B, n, H * dv]), p(`${pre}.o_proj.weight`));
+  }
+
+  private block(l: number, cache: LayerCache, x: Tensor, B: number, n: number, pos: Tensor): Tensor {
+    const { c, p } = this;
+    const pre = `model.layers.${l}`;
+    x = op.add(x, this.attend(l, cache, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, n, pos));
+    const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+    return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, null) : ffn(p, c, `${pre}.mlp`, h));
+  }
+
+  /** The main model on embeddings x [B, n, d] at positions pos[b]..: the last block's output [B, n, d]. */
+  private main(caches: LayerCache[], x: Tensor, B: number, n: number, pos: Tensor): Tensor {
+    for (let l = 0; l < this.c.num_hidden_layers; l++) x = this.block(l, caches[l], x, B, n, pos);
+    return x;
+  }
+
+  /** MTP module 1 at positions pos[b]..: main hidden states h [B, n, d] and the next tokens ids [B, n]. */
+  private mtp(cache: LayerCache, h: Tensor, ids: Tensor, B: number, n: number, pos: Tensor): Tensor {
+    const { c, p } = this;
+    const l = mtpLayerIndex(c, 1);
+    const pre = `model.layers.${l}`;
+    const e = op.rmsnorm(op.embedding(p('model.embed_tokens.weight'), ids), p(`${pre}.enorm.weight`), c.rms_norm_eps);
+    const hn = op.rmsnorm(h, p(`${pre}.hnorm.weight`), c.rms_norm_eps);
+    const x = blockLinear(c, op.concatLast(e, hn), p(`${pre}.eh_proj.weight`));
+    return this.block(l, cache, x, B, n, pos);
+  }
+
+  /** Logits [R, V] of rows `rows` of h [B, n, d] (flattened), through a final norm and the shared head. */
+  private logits(h: Tensor, rows: number[], norm: string): Tensor {
+    const { be, c, p } = this;
+    const [B, n, d] = h.shape;
+    const picked = op.view(op.embedding(op.view(h, [B * n, d]), be.fromArray(rows, [1, rows.length], 'i32')), [rows.length, d]);
+    return op.linear(op.rmsnorm(picked, p(norm), c.rms_norm_eps), p('lm_head.weight'));
+  }
+
+  private ids(rows: number[][], width: number): Tensor {
+    const flat = new Int32Array(rows.length * width);
+    rows.forEach((r, b) => flat.set(r.slice(0, width), b * width));
+    return this.be.fromArray(flat, [rows.length, width], 'i32');
+  }
+
+  /** Run a batch of prompts to completion. */
+  async generate(opts: GenerateOptions): Promise<GenerateResult> {
+    const { be, c } = this;
+    const B = opts.prompts.length;
+    if (B < 1) throw new Error('generate: no prompts');
+    validateSampling(opts.sampling);
+    const V = c.vocab_size;
+    for (const [b, pr] of opts.prompts.entries()) {
+      if (pr.length < 1) throw new Error(`generate: prompt ${b} is empty (each sequence needs at least one token)`);
+      const bad = pr.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
+      if (bad !== undefined) throw new Error(`generate: prompt ${b} holds token ${bad}, outside the vocabulary [0, ${V})`);
+    }
+    const budget = perSequence(opts.maxNewTokens, B, 'token budgets', Array.isArray);
+    for (const m of budget) if (!Number.isInteger(m) || m < 1) throw new Error(`generate: maxNewTokens ${m} must be an integer ≥ 1`);
+    const stops = perSequence<number[]>(opts.stopTokens ?? [], B, 'stop lists', (x): x is number[][] => Array.isArray(x) && x.length > 0 && Array.isArray(x[0])).map((s) => new Set(s));
+    const speculative = opts.speculative ?? false;
+    if (speculative && c.num_nextn_predict_layers < 1) throw new Error('generate: speculative decoding drafts with the MTP module, but this model has none (model.num_nextn_predict_layers = 0)');
+
+    const lens = opts.prompts.map((pr) => pr.length);
+    const Pmax = Math.max(...lens);
+    const capacity = Math.max(...lens.map((L, b) => L + budget[b])) + 2;
+    const rng = new Rng(opts.seed);
+    const uniforms = () => be.fromArray(Array.from({ length: B }, () => rng.next()), [B]);
+    const { temperature, topK, topP } = opts.sampling;
+    const out: GeneratedSequence[] = opts.prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length', ...(opts.keepLogits ? { logits: [] } : {}) }));
+    const active = opts.prompts.map(() => true);
+    const totalBudget = budget.reduce((a, b) => a + b, 0);
+    let emittedTotal = 0;
+    /** Append a token; returns whether the sequence goes on. */
+    const emit = (b: number, tok: number, lp: number, logits: Float64Array | null): boolean => {
+      const s = out[b];
+      s.tokens.push(tok);
+      s.logprobs.push(lp);
+      if (logits) s.logits!.push(logits);
+      emittedTotal++;
+      if (stops[b].has(tok)) {
+        s.finish = 'stop';
+        active[b] = false;
+      } else if (s.tokens.length >= budget[b]) {
+        active[b] = false;
+      }
+      return active[b];
+    };
+    const row = (data: Float64Array, r: number) => data.slice(r * V, (r + 1) * V);
+
+    const layers = c.num_hidden_layers;
+    const caches = Array.from({ length: layers }, () => this.newCache(B, capacity));
+    const mtpCache = speculative ? this.newCache(B, capacity) : null;
+    const emb = this.p('model.embed_tokens.weight');
+    const pos = lens.slice();
+    let forwards = 0;
+    let drafted = 0;
+    let accepted = 0;
+    const t0 = performance.now();
+    const persistent = new Scope();
+    let hidden: Tensor | null = null; // main hidden states the MTP module has not consumed yet
+    let q: Tensor | null = null; // draft distributions [B, V]
+    let draft: Tensor | null = null; // draft tokens i32 [B]
+    let cur: number[] = [];
+    try {
+      // ---- prefill: every prompt at once, right-padded to Pmax; sample each one's first token.
+      {
+        const scope = new Scope();
+        try {
+          const h = this.main(caches, op.embedding(emb, this.ids(opts.prompts, Pmax)), B, Pmax, be.zeros([B], 'i32'));
+          const logits = this.logits(h, lens.map((L, b) => b * Pmax + L - 1), 'model.norm.weight');
+          const probs = be.samplingProbs(logits, temperature, topK, topP);
+          const tok = be.sampleCategorical(probs, uniforms());
+          const lp = be.tokenLogprob(logits, tok, temperature);
+          if (speculative) {
+            scope.keep(h);
+            hidden = h;
+          }
+          const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+          forwards++;
+          cur = Array.from(toks);
+          for (let b = 0; b < B; b++) emit(b, cur[b], lps[b], lg ? row(lg as Float64Array, b) : null);
+        } finally {
+          scope.end();
+        }
+        opts.onProgress?.(emittedTotal, totalBudget);
+      }
+      if (speculative) {
+        // MTP prefill: position i pairs h_i with token i+1 (the prompt's next token, or the one just sampled).
+        const next = opts.prompts.map((pr, b) => [...pr.slice(1), cur[b]]);
+        const scope = new Scope();
+        try {
+          const hm = this.mtp(mtpCache!, hidden!, this.ids(next, Pmax), B, Pmax, be.zeros([B], 'i32'));
+          q = be.samplingProbs(this.logits(hm, lens.map((L, b) => b * Pmax + L - 1), `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`), temperature, topK, topP);
+          draft = be.sampleCategorical(q, uniforms());
+          scope.keep(q, draft);
+        } finally {
+          scope.end();
+        }
+        hidden!.dispose();
+        hidden = null;
+      }
+
+      // ---- one main forward per iteration until every sequence is done.
+      while (active.some(Boolean)) {
+        const scope = new Scope();
+        try {
+          const posT = be.fromArray(pos, [B], 'i32');
+          if (!speculative) {
+            const h = this.main(caches, op.embedding(emb, this.ids(cur.map((t) => [t]), 1)), B, 1, posT);
+            const logits = this.logits(h, Array.from({ length: B }, (_, b) => b), 'model.norm.weight');
+            const tok = be.sampleCategorical(be.samplingProbs(logits, temperature, topK, topP), uniforms());
+            const lp = be.tokenLogprob(logits, tok, temperature);
+            const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+            forwards++;
+            for (let b = 0; b < B; b++) {
+              if (!active[b]) continue;
+              emit(b, toks[b], lps[b], lg ? row(lg as Float64Array, b) : null);
+              cur[b] = toks[b];
+              pos[b]++;
+            }
+          } else {
+            // Verify: [cur, draft] at positions P, P+1 in one forward.
+            const d = this.c.hidden_size;
+            const eCur = op.view(op.embedding(emb, this.ids(cur.map((t) => [t]), 1)), [B, d]);
+            const eDraft = op.view(op.embedding(emb, be.view(draft!, [B, 1])), [B, d]);
+            const x = op.view(op.concatLast(eCur, eDraft), [B, 2, d]);
+            const h = this.main(caches, x, B, 2, posT);
+            const l0 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b), 'model.norm.weight');
+            const l1 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b + 1), 'model.norm.weight');
+            const p0 = be.samplingProbs(l0, temperature, topK, topP);
+            const resid = be.sampleCategorical(be.specResidual(p0, q!), uniforms());
+            const decision = be.specAccept(p0, q!, draft!, uniforms(), resid);
+            const bonus = be.sampleCategorical(be.samplingProbs(l1, temperature, topK, topP), uniforms());
+            const lpDraft = be.tokenLogprob(l0, draft!, temperature);
+            const lpResid = be.tokenLogprob(l0, resid, temperature);
+            const lpBonus = be.tokenLogprob(l1, bonus, temperature);
+            const reads = await Promise.all([decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus].map((t) => be.read(t)));
+            const [dec, drs, rs, bs, lpd, lpr, lpb] = reads;
+            const [lg0, lg1] = opts.keepLogits ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[]) : [null, null];
+            forwards++;
+            // What the MTP module consumes next: per sequence, the tokens after positions P and P+1, and which row drafts.
+            const mtpIds: number[][] = [];
+            const draftRow: number[] = [];
+            const before = pos.slice();
+            for (let b = 0; b < B; b++) {
+              if (!active[b]) {
+                mtpIds.push([0, 0]);
+                draftRow.push(0);
+                continue;
+              }
+              drafted++;
+              if (dec[2 * b + 1] === 1) {
+                accepted++;
+                const goOn = emit(b, drs[b], lpd[b], lg0 ? row(lg0, b) : null);
+                if (goOn) emit(b, bs[b], lpb[b], lg1 ? row(lg1, b) : null);
+                mtpIds.push([drs[b], bs[b]]);
+                draftRow.push(1);
+                cur[b] = bs[b];
+                pos[b] += 2;
+              } else {
+                emit(b, rs[b], lpr[b], lg0 ? row(lg0, b) : null);
+                mtpIds.push([rs[b], 0]);
+                draftRow.push(0);
+                cur[b] = rs[b];
+                pos[b] += 1;
+              }
+            }
+            if (active.some(Boolean)) {
+              // Draft the next token: MTP at positions P (and P+1 when the draft was accepted).
+              const hm = this.mtp(mtpCache!, h, this.ids(mtpIds, 2), B, 2, be.fromArray(before, [B], 'i32'));
+              const ql = this.logits(hm, draftRow.map((r, b) => 2 * b + r), `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`);
+              const nq = be.samplingProbs(ql, temperature, topK, topP);
+              const nd = be.sampleCategorical(nq, uniforms());
+              scope.keep(nq, nd);
+              q!.dispose();
+              draft!.dispose();
+              q = nq;
+              draft = nd;
+            }
+          }
+        } finally {
+          scope.end();
+        }
+        opts.onProgress?.(emittedTotal, totalBudget);
+      }
+    } finally {
+      persistent.end();
+      q?.dispose();
+      draft?.dispose();
+      for (const L of caches) L.k.dispose(), L.k !== L.v && L.v.dispose();
+      if (mtpCache) mtpCache.k.dispose(), mtpCache.k !== mtpCache.v && mtpCache.v.dispose();
+    }
+    const ms = performance.now() - t0;
+    return {
+      sequences: out,
+      stats: {
+        mode: speculative ? 'speculative' : 'plain',
+        tokens: emittedTotal,
+        forwards,
+        ms,
+        tokensPerSecond: ms > 0 ? (emittedTotal * 1000) / ms : 0,
+        drafted,
+        accepted,
+        acceptanceRate: speculative && drafted > 0 ? accepted / drafted : null,
+      },
+    };
+  }
+}
