@@ -30,7 +30,7 @@
 //
 // sampleCategorical (entry sample_categorical), per row: thread l owns the contiguous chunk
 // [l·c, (l+1)·c), c = ceil(V / WG). Chunk sums → a Hillis–Steele inclusive scan over the WG
-// chunk sums (fixed order) → each thread knows the mass before its chunk. Target = u · total.
+// chunk sums (fixed order) → each thread knows the mass before its chunk. Goal = u · total.
 // Every thread scans its own chunk from its exclusive prefix and reports the first column with
 // w > 0 whose running sum exceeds the goal (threads past the goal report their chunk's
 // first positive column at once); the minimum over threads is the draw. Taking the minimum
@@ -107,7 +107,7 @@ fn wg_argmax(v: f32, i: u32, t: u32) -> u32 {
       let ia = red_u[t];
       let vb = red_f[t + h];
       let ib = red_u[t + h];
-      if (ib != NONE && (ia == NONE || vb > va || (vb == va && ib > ia))) {
+      if (ib != NONE && (ia == NONE || vb > va || (vb == va && ib < ia))) {
         red_f[t] = vb;
         red_u[t] = ib;
       }

@@ -298,7 +298,7 @@ export const sampleChecks: OpCheck[] = [
         }
       }
       return {
-        desc: `R=${R2} V=${V}`,
+        desc: `R=${R2} V=${V} accepted=${u.filter((ur, r) => ur * q[r * V + draft[r]] < p[r * V + draft[r]]).length}`,
         inputs: [
           f32Input('p', [R2, V], p),
           f32Input('q', [R2, V], q),

@@ -1,5 +1,6 @@
 // `npm run lab -- <command>`: the lab, headless, in node (WebGPU through dawn.node).
-//   train --preset NAME|--link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+//   train --preset NAME|--link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--save FILE] [--json]
+//   sample --preset NAME|--link URL|--checkpoint FILE [--train-steps N] [--prompt TEXT] … [--speculative|--compare]
 //   check --op NAME|all [--seed S] [--json]
 //   presets
 // With --json, stdout carries only JSON lines; progress and logs go to stderr. Any bad input
@@ -14,7 +15,9 @@ import { PRESETS } from '../lab/presets';
 class UsageError extends Error {}
 
 const USAGE = `usage: npm run lab -- <command> [options]
-  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--json]
+  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--save FILE] [--json]
+  sample  --preset NAME | --link URL | --checkpoint FILE [--set path=value]... [--train-steps N] [--prompt TEXT]
+          [--length N] [--count N] [--temperature T] [--top-k K] [--top-p P] [--speculative | --compare] [--seed S] [--json]
   check   --op NAME|all [--seed S] [--json]
   fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
   presets
@@ -65,6 +68,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string', default: 'webgpu' },
+      save: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -110,7 +114,8 @@ async function cmdTrain(argv: string[]): Promise<number> {
       if (!json) process.stdout.write(`${line}\n`);
     }
   });
-  const done = { done: true, final_loss: summary.final_loss, final_val_loss: summary.final_val_loss, steps: summary.steps, adapter: summary.adapter };
+  if (values.save) await saveCheckpoint(lab, values.save);
+  const done = { done: true, final_loss: summary.final_loss, final_val_loss: summary.final_val_loss, steps: summary.steps, adapter: summary.adapter, ...(values.save ? { saved: values.save } : {}) };
   if (json) process.stdout.write(`${JSON.stringify(done)}\n`);
   else process.stdout.write(`done: final loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)} (ln V = ${Math.log(info.vocabSize).toFixed(4)}) on ${summary.adapter}\n`);
   return 0;
@@ -216,11 +221,152 @@ async function cmdFp8(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Write the run (weights, optimizer, sampler state) as a v3lab .safetensors checkpoint. */
+async function saveCheckpoint(lab: import('../lab/api').LabApi, file: string): Promise<void> {
+  const { checkpointToSafetensors } = await import('../train/checkpoint');
+  const { writeFile } = await import('node:fs/promises');
+  const bytes = checkpointToSafetensors(await lab.checkpoint());
+  await writeFile(file, bytes).catch((err: Error) => {
+    throw new UsageError(`--save: cannot write ${file}: ${err.message}`);
+  });
+  process.stderr.write(`v3lab: checkpoint written to ${file} (${(bytes.length / 1e6).toFixed(2)} MB)\n`);
+}
+
+function parseFloatArg(name: string, raw: string | undefined, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name}: "${raw}" is not a number`);
+  if (n < min || n > max) throw new UsageError(`--${name}: ${n} is not in [${min}, ${max}]`);
+  return n;
+}
+
+/**
+ * Generate text with the generation engine from a preset (optionally trained first for
+ * --train-steps steps), a share link, or a saved checkpoint. Prints the samples and the decoding
+ * figures: chars/s, chars per main forward, and with --speculative/--compare the MTP drafts'
+ * acceptance rate.
+ */
+async function cmdSample(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: 'string' },
+      link: { type: 'string' },
+      checkpoint: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'train-steps': { type: 'string' },
+      prompt: { type: 'string', default: '' },
+      length: { type: 'string' },
+      count: { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      speculative: { type: 'boolean', default: false },
+      compare: { type: 'boolean', default: false },
+      seed: { type: 'string' },
+      backend: { type: 'string', default: 'webgpu' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const sources = [values.preset, values.link, values.checkpoint].filter((v) => v !== undefined).length;
+  if (sources !== 1) throw new UsageError(`give exactly one of --preset, --link, --checkpoint (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
+  if (values.speculative && values.compare) throw new UsageError('--speculative and --compare exclude each other (--compare runs both)');
+  const length = parseIntArg('length', values.length, 1, 120);
+  if (length > 2000) throw new UsageError(`--length: ${length} must be ≤ 2000`);
+  const count = parseIntArg('count', values.count, 1, 1);
+  if (count > 64) throw new UsageError(`--count: ${count} must be ≤ 64`);
+  const temperature = parseFloatArg('temperature', values.temperature, 0, 10, 0.8);
+  const topK = parseIntArg('top-k', values['top-k'], 0, 0);
+  const topP = parseFloatArg('top-p', values['top-p'], 0.001, 1, 1);
+  const trainSteps = parseIntArg('train-steps', values['train-steps'], 0, 0);
+  const backendKind = values.backend!;
+  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
+  const json = values.json;
+
+  const { createLab } = await import('../lab/lab');
+  const lab = createLab((kind) => makeBackend(kind));
+  let seed = parseIntArg('seed', values.seed, 0, 0);
+  let info: import('../lab/api').RunInfo;
+  if (values.checkpoint !== undefined) {
+    if (values.set?.length || trainSteps) throw new UsageError('--set and --train-steps apply to a preset or link, not to a checkpoint');
+    const { readFile } = await import('node:fs/promises');
+    const { checkpointFromSafetensors } = await import('../train/checkpoint');
+    const bytes = await readFile(values.checkpoint).catch((err: Error) => {
+      throw new UsageError(`--checkpoint: cannot read ${values.checkpoint}: ${err.message}`);
+    });
+    const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
+    await lab.init({ backend: backendKind });
+    info = await lab.restore(ckpt);
+    if (values.seed === undefined) seed = ckpt.seed;
+  } else {
+    let preset = values.preset;
+    let set: Record<string, string | number | boolean> = parseSets(values.set);
+    if (values.link !== undefined) {
+      const { decodeLink } = await import('../lab/share');
+      const d = decodeLink(values.link);
+      if (d.problems.length) throw new UsageError(`--link: ${d.problems.join('; ')}`);
+      preset = d.state.preset;
+      set = { ...d.state.set, ...set };
+      if (values.seed === undefined) seed = d.state.seed;
+    }
+    if (!PRESETS.some((p) => p.name === preset)) throw new UsageError(`unknown preset "${preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+    const { applyOverrides } = await import('../lab/config');
+    applyOverrides(PRESETS.find((p) => p.name === preset)!.config, { ...set, ...(trainSteps ? { 'train.steps': trainSteps } : {}) });
+    await lab.init({ backend: backendKind });
+    info = await lab.createRun({ preset: preset!, seed, steps: trainSteps || undefined, set });
+    if (trainSteps > 0) {
+      process.stderr.write(`v3lab sample: training ${info.preset} for ${trainSteps} steps first\n`);
+      const summary = await lab.train((batch: StepMetrics[]) => {
+        const m = batch[batch.length - 1];
+        if (m) process.stderr.write(`\r[${((100 * m.step) / trainSteps).toFixed(0).padStart(3)}%] step ${m.step}/${trainSteps}  loss ${fmt(m.loss)}`);
+      });
+      process.stderr.write(`\ntrained: loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)}\n`);
+    } else {
+      process.stderr.write(`v3lab sample: ${info.preset} is untrained (freshly initialized); pass --train-steps N or --checkpoint FILE for a trained model\n`);
+    }
+  }
+  const hasMtp = info.config.model.num_nextn_predict_layers > 0;
+  if ((values.speculative || values.compare) && !hasMtp) throw new UsageError(`speculative decoding drafts with the MTP module, but ${info.preset} has none: add --set model.num_nextn_predict_layers=1 (and train) or use micro-v3 / v3-tiny`);
+  const modes = values.compare ? [false, true] : [values.speculative];
+  const results: Array<{ mode: string; samples: string[]; tokens_per_s: number; chars_per_forward: number; acceptance: number | null; ms: number }> = [];
+  for (const speculative of modes) {
+    const samples: string[] = [];
+    const stats = { tokens: 0, forwards: 0, ms: 0, drafted: 0, accepted: 0 };
+    let acceptance: number | null = null;
+    for (let i = 0; i < count; i++) {
+      const r = await lab.sample({ prompt: values.prompt!, length, temperature, topK, topP, seed: seed + i, speculative });
+      samples.push(r.text);
+      stats.tokens += r.stats.tokens;
+      stats.forwards += r.stats.forwards;
+      stats.ms += r.stats.ms;
+      stats.drafted += r.stats.drafted;
+      stats.accepted += r.stats.accepted;
+      if (speculative && stats.drafted > 0) acceptance = stats.accepted / stats.drafted;
+    }
+    const row = { mode: speculative ? 'speculative' : 'plain', samples, tokens_per_s: (stats.tokens * 1000) / Math.max(stats.ms, 1e-9), chars_per_forward: stats.tokens / Math.max(1, stats.forwards), acceptance, ms: stats.ms };
+    results.push(row);
+    if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+    else {
+      process.stdout.write(`--- ${row.mode} decoding: ${row.tokens_per_s.toFixed(1)} chars/s, ${row.chars_per_forward.toFixed(2)} chars per forward${acceptance !== null ? `, acceptance ${(100 * acceptance).toFixed(1)}%` : ''} ---\n`);
+      for (const text of samples) process.stdout.write(`${JSON.stringify(values.prompt)} → ${JSON.stringify(text)}\n`);
+    }
+  }
+  if (results.length === 2) {
+    const ratio = results[1].tokens_per_s / results[0].tokens_per_s;
+    if (json) process.stdout.write(`${JSON.stringify({ speculative_over_plain: ratio })}\n`);
+    else process.stdout.write(`speculative / plain: ${ratio.toFixed(2)}× chars/s\n`);
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = joinValues(argv);
   switch (cmd) {
     case 'train':
       return cmdTrain(rest);
+    case 'sample':
+      return cmdSample(rest);
     case 'check':
       return cmdCheck(rest);
     case 'fp8':

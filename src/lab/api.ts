@@ -93,7 +93,9 @@ export interface DecodeStats {
   forwards: number;
   ms: number;
   tokensPerSecond: number;
-  /** Speculative only: share of MTP drafts the main model accepted. */
+  /** Speculative only: MTP drafts proposed and accepted, and their ratio. */
+  drafted: number;
+  accepted: number;
   acceptanceRate: number | null;
 }
 

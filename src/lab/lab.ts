@@ -243,8 +243,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       running = true;
       try {
         const { texts, stats } = await t.sample({ ...opts, topK, topP, count: 1 });
-        const { mode, tokens, forwards, ms, tokensPerSecond, acceptanceRate } = stats;
-        return { text: texts[0], stats: { mode, tokens, forwards, ms, tokensPerSecond, acceptanceRate } };
+        return { text: texts[0], stats };
       } finally {
         running = false;
       }
