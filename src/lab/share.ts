@@ -31,7 +31,8 @@ export interface DecodedLink {
   migrated: string[];
 }
 
-export const DEFAULT_PRESET = 'micro-dense';
+/** The lab opens on the browser-sized V3 (MLA + DeepSeekMoE + MTP); links always name their preset. */
+export const DEFAULT_PRESET = 'v3-tiny';
 
 /** Path renames/removals per old version: MIGRATIONS[v] turns a v link's params into v+1. */
 const MIGRATIONS: Record<number, (params: Map<string, string>, notes: string[]) => void> = {

@@ -97,9 +97,10 @@ function fakeLab(opts: FakeOptions = {}) {
       calls.push(`precision at ${step}`);
       return [{ name: 'model.layers.0.self_attn.q_proj.weight', calcDiff: 1e-4, saturated: 0.001, amax: 0.08, scaleLog2: { [-11]: 1 } }];
     },
-    async sample(o: { temperature: number }) {
+    async sample(o: { temperature: number; speculative?: boolean }) {
       calls.push(`sample T=${o.temperature}`);
-      return 'the cat sees';
+      const mode = o.speculative ? ('speculative' as const) : ('plain' as const);
+      return { text: 'the cat sees', stats: { mode, tokens: 12, forwards: o.speculative ? 7 : 12, ms: 10, tokensPerSecond: 1200, drafted: o.speculative ? 6 : 0, accepted: o.speculative ? 5 : 0, acceptanceRate: o.speculative ? 5 / 6 : null } };
     },
     async checkpointSafetensors() {
       calls.push('checkpoint');
@@ -182,6 +183,8 @@ describe('lab page store', () => {
     const run = st().run!;
     expect(run.metrics.map((m) => m.step)).toEqual([2, 4, 5, 6, 8, 10, 12]);
     expect(run.samples.map((s) => s.step)).toEqual([5, 10, 12]);
+    expect(st().decoding.plain).toMatchObject({ mode: 'plain', tokensPerSecond: 1200 });
+    expect(st().banners.filter((b) => b.kind === 'error')).toEqual([]);
     expect(st().progress).toMatchObject({ step: 12, total: 12, loss: 4 - 1.2 });
     await until(() => mem.ckpts.has(run.id));
     expect(mem.runs.get(run.id)).toMatchObject({ status: 'done', preset: 'micro-dense' });

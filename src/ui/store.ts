@@ -757,6 +757,12 @@ export const useLab = create<LabState>()((set, get) => {
     async useCpu() {
       if (RUN_ACTIVE.has(get().phase)) return;
       await connect('cpu');
+      // The CPU reference runs micro presets only: move a browser-sized pick to its CI-sized twin.
+      const from = get().presetName;
+      if (!isMicroPreset(from)) {
+        get().setPreset('micro-v3');
+        banner('info', `The CPU reference runs micro presets only, so the lab switched from ${from} to micro-v3 (the same V3 parts at CI size).`);
+      }
     },
 
     setPreset(name) {
