@@ -5,7 +5,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
 
-const LINK = '#v=1&preset=micro-moe&seed=1&arch.attention=mla&train.steps=6&train.log_every=2&train.eval_every=6&data.batch_size=2';
+const LINK = '#v=1&preset=micro-moe&seed=1&arch.attention=mla&model.num_nextn_predict_layers=1&train.steps=6&train.log_every=2&train.eval_every=6&data.batch_size=2';
 
 /** Canvas pixels with any alpha: the heatmap really drew something. */
 const paintedPixels = (heatmap: Locator) =>
@@ -28,6 +28,9 @@ test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attenti
   await expect(page.getByTestId('derived-kv-values')).toHaveText('80');
   await expect(page.getByTestId('derived-kv-mha-values')).toHaveText('320');
   await expect(page.getByTestId('derived-kv-ratio')).toHaveText('4.00× smaller than MHA');
+  // MTP controls: depth and λ.
+  await expect(page.getByTestId('config-model.num_nextn_predict_layers')).toHaveValue('1');
+  await expect(page.getByTestId('config-train.mtp_lambda')).toBeVisible();
   // f32 linears: the low-precision settings are folded away.
   await expect(page.getByTestId('config-precision.format')).toBeHidden();
 
@@ -72,6 +75,14 @@ test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attenti
   expect(rows).toBeGreaterThanOrEqual(8);
   await expect(page.getByTestId('precision-scale-hist')).toBeVisible();
   log(`quantization stats, ${rows} weights, in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+
+  // Decoding readout: the same prompt plainly and with MTP speculative decoding.
+  const t3 = Date.now();
+  await page.getByTestId('compare-decoding').click();
+  await expect(page.getByTestId('decode-speedup')).toBeVisible({ timeout: 120_000 });
+  const readout = await page.getByTestId('decode-readout').innerText();
+  expect(readout).toMatch(/speculative[^\n]*\d+(\.\d)?%/);
+  log(`decoding readout in ${((Date.now() - t3) / 1000).toFixed(1)} s:\n${readout}`);
 
   await expect(page.getByTestId('error-banner')).toHaveCount(0);
   expect(pageErrors).toEqual([]);

@@ -86,6 +86,28 @@ describe('CLI', () => {
     expect(a).toEqual(b);
     expect(c).not.toEqual(a);
   });
+  it('sample: trains, saves a checkpoint, and samples it plainly and speculatively (--compare, --json)', () => {
+    const ckpt = `${process.env.TMPDIR ?? '/tmp'}/v3lab-cli-${process.pid}.safetensors`;
+    const small = ['--set', 'data.batch_size=2', '--set', 'data.seq_len=16', '--set', 'train.eval_every=1000'];
+    const t = lab('train', '--preset', 'micro-v3', '--steps', '4', '--seed', '2', '--save', ckpt, '--json', ...small);
+    expect(t.code, t.err).toBe(0);
+    expect(JSON.parse(t.out.trim().split('\n').at(-1)!)).toMatchObject({ done: true, saved: ckpt });
+    const r = lab('sample', '--checkpoint', ckpt, '--prompt', 'the ', '--length', '24', '--temperature', '0', '--compare', '--json');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    const [plain, spec, ratio] = lines;
+    expect(plain).toMatchObject({ mode: 'plain', acceptance: null });
+    expect(spec.mode).toBe('speculative');
+    expect(spec.acceptance).toBeGreaterThanOrEqual(0);
+    expect(Array.from(plain.samples[0] as string)).toHaveLength(24);
+    expect(spec.samples).toEqual(plain.samples); // greedy: speculative decoding changes nothing
+    expect(ratio.speculative_over_plain).toBeGreaterThan(0);
+    expectOneLineError(lab('sample', '--preset', 'micro-dense', '--speculative'), /has none/);
+    expectOneLineError(lab('sample', '--preset', 'micro-v3', '--top-p', '0'), /--top-p: 0 is not in/);
+    expectOneLineError(lab('sample', '--preset', 'micro-v3', '--checkpoint', ckpt), /exactly one of/);
+    expectOneLineError(lab('sample', '--checkpoint', '/nonexistent/x.safetensors'), /cannot read/);
+  });
 });
 
 /** OFP8 decoding straight from the formula, float64, written independently of src/lowp/codec.ts. */

@@ -20,6 +20,8 @@ const USAGE = `usage: npm run lab -- <command> [options]
           [--length N] [--count N] [--temperature T] [--top-k K] [--top-p P] [--speculative | --compare] [--seed S] [--json]
   check   --op NAME|all [--seed S] [--json]
   fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
+  export  (--preset NAME [--seed S] [--set path=value]… | --checkpoint FILE) --out DIR [--dtype f32|bf16|fp8] [--trainer torchtitan]
+  import  DIR [--json]   (validate a Hugging Face DeepSeek-V3 export and summarize it)
   presets
   fields  (lists every --set path)`;
 
@@ -284,6 +286,10 @@ async function cmdSample(argv: string[]): Promise<number> {
   if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
   const json = values.json;
 
+  // Checked before a device is acquired, so the error is instant.
+  const needsMtp = (name: string, depth: number) => {
+    if ((values.speculative || values.compare) && depth < 1) throw new UsageError(`speculative decoding drafts with the MTP module, but ${name} has none: add --set model.num_nextn_predict_layers=1 (and train) or use micro-v3 / v3-tiny`);
+  };
   const { createLab } = await import('../lab/lab');
   const lab = createLab((kind) => makeBackend(kind));
   let seed = parseIntArg('seed', values.seed, 0, 0);
@@ -296,6 +302,7 @@ async function cmdSample(argv: string[]): Promise<number> {
       throw new UsageError(`--checkpoint: cannot read ${values.checkpoint}: ${err.message}`);
     });
     const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
+    needsMtp(ckpt.preset, ckpt.config.model.num_nextn_predict_layers);
     await lab.init({ backend: backendKind });
     info = await lab.restore(ckpt);
     if (values.seed === undefined) seed = ckpt.seed;
@@ -312,7 +319,8 @@ async function cmdSample(argv: string[]): Promise<number> {
     }
     if (!PRESETS.some((p) => p.name === preset)) throw new UsageError(`unknown preset "${preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
     const { applyOverrides } = await import('../lab/config');
-    applyOverrides(PRESETS.find((p) => p.name === preset)!.config, { ...set, ...(trainSteps ? { 'train.steps': trainSteps } : {}) });
+    const cfg = applyOverrides(PRESETS.find((p) => p.name === preset)!.config, { ...set, ...(trainSteps ? { 'train.steps': trainSteps } : {}) });
+    needsMtp(preset!, cfg.model.num_nextn_predict_layers);
     await lab.init({ backend: backendKind });
     info = await lab.createRun({ preset: preset!, seed, steps: trainSteps || undefined, set });
     if (trainSteps > 0) {
@@ -326,8 +334,6 @@ async function cmdSample(argv: string[]): Promise<number> {
       process.stderr.write(`v3lab sample: ${info.preset} is untrained (freshly initialized); pass --train-steps N or --checkpoint FILE for a trained model\n`);
     }
   }
-  const hasMtp = info.config.model.num_nextn_predict_layers > 0;
-  if ((values.speculative || values.compare) && !hasMtp) throw new UsageError(`speculative decoding drafts with the MTP module, but ${info.preset} has none: add --set model.num_nextn_predict_layers=1 (and train) or use micro-v3 / v3-tiny`);
   const modes = values.compare ? [false, true] : [values.speculative];
   const results: Array<{ mode: string; samples: string[]; tokens_per_s: number; chars_per_forward: number; acceptance: number | null; ms: number }> = [];
   for (const speculative of modes) {
@@ -371,6 +377,10 @@ async function main(argv: string[]): Promise<number> {
       return cmdCheck(rest);
     case 'fp8':
       return cmdFp8(rest);
+    case 'export':
+      return (await import('./export')).cmdExport(rest);
+    case 'import':
+      return (await import('./export')).cmdImport(rest);
     case 'presets':
       for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(17)} ${p.description}\n`);
       return 0;

@@ -16,6 +16,7 @@
 import type { Checkpoint } from '../lab/api';
 import { ConfigError, validateConfig, type RunConfig } from '../lab/config';
 import { modelConfigOf, parameterShapes } from '../model/config';
+import { isBuffer } from '../model/moe';
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -419,7 +420,8 @@ function checkpointFromStrict(bytes: Uint8Array): Checkpoint {
   const wantMoments = momentCount > 0 || hasOptStep;
   for (const [name] of expected) {
     if (!Object.hasOwn(tensors, name)) missing.push(name);
-    if (wantMoments) {
+    // State such as the MoE routing bias is not optimized, so it has no moments.
+    if (wantMoments && !isBuffer(name)) {
       if (!Object.hasOwn(tensors, M_PREFIX + name)) missing.push(M_PREFIX + name);
       if (!Object.hasOwn(tensors, V_PREFIX + name)) missing.push(V_PREFIX + name);
     }
@@ -445,6 +447,7 @@ function checkpointFromStrict(bytes: Uint8Array): Checkpoint {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
     for (const [name] of expected) {
+      if (isBuffer(name)) continue;
       m[name] = tensors[M_PREFIX + name].data;
       v[name] = tensors[V_PREFIX + name].data;
     }
