@@ -39,14 +39,15 @@ test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attenti
   expect(await phaseOf(page)).toBe('done');
   log(`6 MoE+MLA steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
 
-  // One expert-load heatmap per MoE layer: 8 experts × 3 logged steps, drawn.
+  // One expert-load heatmap per MoE layer (both blocks and the MTP module's block): 8 experts ×
+  // 3 logged steps, drawn.
   const heat = page.getByTestId('expert-load-heatmap');
-  await expect(heat).toHaveCount(2);
+  await expect(heat).toHaveCount(3);
   await expect(heat.first()).toHaveAttribute('data-rows', '8');
   await expect(heat.first()).toHaveAttribute('data-cols', '3');
   expect(await paintedPixels(heat.first())).toBeGreaterThan(1000);
   // MaxVio: the mean over layers plus one line per MoE layer.
-  await expect(page.getByTestId('chart-maxvio')).toHaveAttribute('data-series', '3');
+  await expect(page.getByTestId('chart-maxvio')).toHaveAttribute('data-series', '4');
   await expect(page.getByTestId('router-bias')).toBeVisible();
 
   // Attention of layer 0, head 0 on the default text (the start of the latest sample).
