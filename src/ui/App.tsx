@@ -21,6 +21,8 @@ import { PrecisionPanel } from './panels/PrecisionPanel';
 import { PresetPanel } from './panels/PresetPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
+import { PipelinesView } from './pipelines/PipelinesView';
+import { ViewTabs, useView } from './pipelines/ViewTabs';
 import { useLab } from './store';
 
 /** Keeps a rendering bug in one panel from blanking the page. */
@@ -59,9 +61,21 @@ export function App() {
       </ErrorBoundary>
     ) : null;
   const sidebar = shown('presets') || shown('model') || shown('optim') || shown('data');
+  // The Pipelines view (?view=pipelines): a schedule simulator beside the lab, not inside it.
+  const [view, setView] = useView();
+  if (view === 'pipelines')
+    return (
+      <div className="app">
+        <ViewTabs view={view} onChange={setView} />
+        <ErrorBoundary name="pipelines">
+          <PipelinesView />
+        </ErrorBoundary>
+      </div>
+    );
 
   return (
     <div className={`app${hide.length ? ' embed' : ''}`}>
+      {!hide.length && <ViewTabs view={view} onChange={setView} />}
       {slot('header', <Header />)}
       <NoWebGpu />
       <Banners />

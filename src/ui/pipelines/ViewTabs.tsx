@@ -1,0 +1,45 @@
+// Which view the page shows: the lab (the default) or the Pipelines view, chosen by the query
+// string (?view=pipelines&…, see link.ts). The lab's link lives in the hash and is left alone,
+// so switching views never loses either one.
+
+import { useEffect, useState, type JSX } from 'react';
+import { VIEW_KEY, VIEW_NAME, isPipelinesSearch } from './link';
+
+export type View = 'lab' | 'pipelines';
+
+const viewOf = (): View => (typeof location !== 'undefined' && isPipelinesSearch(location.search) ? 'pipelines' : 'lab');
+
+/** The Pipelines view's query string when the user last left it (restored on return). */
+let lastPipelinesSearch = '';
+
+export function useView(): [View, (v: View) => void] {
+  const [view, setView] = useState<View>(viewOf);
+  useEffect(() => {
+    const sync = () => setView(viewOf());
+    window.addEventListener('popstate', sync);
+    return () => window.removeEventListener('popstate', sync);
+  }, []);
+  const go = (next: View) => {
+    if (next === view) return;
+    if (view === 'pipelines') lastPipelinesSearch = location.search;
+    const search = next === 'pipelines' ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}` : '';
+    history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
+    setView(next);
+    window.scrollTo(0, 0);
+  };
+  return [view, go];
+}
+
+export function ViewTabs({ view, onChange }: { view: View; onChange: (v: View) => void }): JSX.Element {
+  const tab = (v: View, text: string) => (
+    <button type="button" role="tab" aria-selected={view === v} className={`view-tab${view === v ? ' active' : ''}`} data-testid={`view-tab-${v}`} onClick={() => onChange(v)}>
+      {text}
+    </button>
+  );
+  return (
+    <nav className="view-tabs" role="tablist" aria-label="Views">
+      {tab('lab', 'Lab')}
+      {tab('pipelines', 'Pipelines')}
+    </nav>
+  );
+}
