@@ -15,6 +15,7 @@ export const OP_METHODS = [
   'moeAuxLossBackward', 'quantizeRows', 'quantizeBlocks', 'dequantize', 'blockScaledMatmul',
   'crossEntropy', 'crossEntropyBackward', 'adamw', 'cacheWrite', 'ropeAt', 'cachedAttention',
   'samplingProbs', 'sampleCategorical', 'tokenLogprob', 'specResidual', 'specAccept',
+  'grpoLoss', 'grpoLossBackward',
 ] as const satisfies ReadonlyArray<keyof Backend>;
 
 export type BackendOps = Pick<Backend, (typeof OP_METHODS)[number]>;

@@ -7,6 +7,7 @@ import { elementwiseChecks } from './elementwise';
 import { embeddingChecks } from './embedding';
 import { fp8Checks } from './fp8';
 import { fp8GemmChecks } from './fp8_gemm';
+import { grpoChecks } from './grpo';
 import { layoutChecks } from './layout';
 import { matmulChecks } from './matmul';
 import { mlaChecks } from './mla';
@@ -46,6 +47,7 @@ export const OP_CHECKS: readonly OpCheck[] = [
   ...fp8Checks,
   ...fp8GemmChecks,
   ...sampleChecks,
+  ...grpoChecks,
 ];
 
 export function findCheck(name: string): OpCheck | undefined {

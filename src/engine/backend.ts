@@ -131,6 +131,13 @@ export interface AccumSpec {
   rounding?: 'rne' | 'trunc';
 }
 
+/** GRPO clip range (DAPO clip-higher: ratio kept in [1 − epsLow, 1 + epsHigh]) and k3 KL coefficient. */
+export interface GrpoHyper {
+  epsLow: number;
+  epsHigh: number;
+  beta: number;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable description of the device, e.g. the adapter name. */
@@ -351,6 +358,22 @@ export interface Backend {
    * resid[r], a draw from specResidual(p, q). → i32 [R, 2]: (token, accepted ? 1 : 0).
    */
   specAccept(p: Tensor, q: Tensor, draft: Tensor, u: Tensor, resid: Tensor): Tensor;
+
+  // ---- GRPO (rl/grpo.ts; spec §5) ----
+  /**
+   * GRPO token objective, summed with weights (the caller's normalization: per-sequence mean,
+   * token-level, or constant length all become weights w; padding has w = 0).
+   *   lp, old, ref, adv, w: [N] f32. r = exp(lp − old);
+   *   s = min(r·A, clamp(r, 1−epsLow, 1+epsHigh)·A);  k3 = exp(ref − lp) − (ref − lp) − 1
+   *   loss [1] = −Σ_t w_t · (s_t − beta · k3_t)   (tokens with w_t = 0 are skipped, so padding
+   *   garbage cannot make the sum NaN)
+   *   stats [3] = [Σ_{w>0} clipped_t, Σ_{w>0} k3_t, #{t : w_t > 0}],
+   *   clipped_t = (A_t > 0 and r_t > 1+epsHigh) or (A_t < 0 and r_t < 1−epsLow)  (the clipped term wins the min strictly: zero gradient)
+   * The sums run in a fixed order (deterministic).
+   */
+  grpoLoss(lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper): { loss: Tensor; stats: Tensor };
+  /** d loss / d lp [N] = −dLoss[0] · w_t · ( (clipped_t ? 0 : r_t·A_t) − beta · (1 − exp(ref_t − lp_t)) ); dLoss [1] read on the device. */
+  grpoLossBackward(lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper, dLoss: Tensor): Tensor;
 
   // ---- optimizer ----
   /**

@@ -230,6 +230,26 @@ export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number)
   return scale(sum(loss), 1 / count);
 }
 
+/**
+ * Per-row cross-entropy [N] (lse − logit of the target; 0 where target < 0): the negative
+ * log-probability of each target, differentiable — what sequence log-probs (GRPO) are made of.
+ */
+export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
+  requireF32('crossEntropy', logits);
+  if (targets.dtype !== 'i32') fail('crossEntropy', `targets must be i32, got ${targets}`);
+  const V = logits.shape[logits.shape.length - 1];
+  const N = logits.size / V;
+  if (targets.size !== N) fail('crossEntropy', `${targets.size} targets for ${N} rows of logits ${shapeStr(logits.shape)}`);
+  const be = logits.backend;
+  const l2 = be.view(logits, [N, V]);
+  const t2 = be.view(targets, [N]);
+  const { loss, lse } = be.crossEntropy(l2, t2);
+  if (needsGrad(logits)) {
+    Tape.record(loss, [logits], (dloss) => [be.view(be.crossEntropyBackward(l2, t2, lse, dloss), logits.shape)]);
+  }
+  return loss;
+}
+
 // ---------------------------------------------------------------- layout (MLA needs these)
 
 /** Columns [start, start+len) of the last dim. */
@@ -428,4 +448,30 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
     });
   }
   return y;
+}
+
+// ---------------------------------------------------------------- GRPO (spec §5)
+
+/**
+ * GRPO's weighted token objective (Backend.grpoLoss): lp, old, ref, adv, w all [N] f32 →
+ * loss [1] = −Σ w·(min(r·A, clip(r)·A) − β·k3) and stats [3] = [#clipped, Σ k3, #tokens] over
+ * tokens with w > 0. Gradient flows to lp only (old, ref, adv, w are constants of the step);
+ * stats carry none.
+ */
+export function grpoLoss(
+  lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: import('./backend').GrpoHyper,
+): { loss: Tensor; stats: Tensor } {
+  const named: Array<[string, Tensor]> = [['lp', lp], ['old', old], ['ref', ref], ['adv', adv], ['w', w]];
+  for (const [, t] of named) requireF32('grpoLoss', t);
+  if (lp.shape.length !== 1) fail('grpoLoss', `lp must be [N], got ${shapeStr(lp.shape)}`);
+  for (const [name, t] of named) {
+    if (!sameShape(t.shape, lp.shape)) fail('grpoLoss', `${name} is ${shapeStr(t.shape)}, expected ${shapeStr(lp.shape)} like lp`);
+  }
+  for (const k of ['epsLow', 'epsHigh', 'beta'] as const) {
+    if (!Number.isFinite(hp[k]) || hp[k] < 0) fail('grpoLoss', `${k} must be a finite number ≥ 0, got ${hp[k]}`);
+  }
+  const be = lp.backend;
+  const { loss, stats } = be.grpoLoss(lp, old, ref, adv, w, hp);
+  if (needsGrad(lp)) Tape.record(loss, [lp], (dLoss) => [be.grpoLossBackward(lp, old, ref, adv, w, hp, dLoss)]);
+  return { loss, stats };
 }

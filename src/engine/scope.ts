@@ -43,3 +43,14 @@ export function scoped<T>(fn: () => T): T {
     s.end();
   }
 }
+
+/** Run fn outside every scope: what it creates lives until disposed explicitly (e.g. a frozen copy of the weights). */
+export function unscoped<T>(fn: () => T): T {
+  const prev = tensorHooks.created;
+  tensorHooks.created = null;
+  try {
+    return fn();
+  } finally {
+    tensorHooks.created = prev;
+  }
+}

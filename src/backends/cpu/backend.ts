@@ -13,6 +13,7 @@ import * as elementwise from './elementwise';
 import * as embeddingOps from './embedding';
 import * as fp8Ops from './fp8';
 import * as fp8GemmOps from './fp8_gemm';
+import * as grpoOps from './grpo';
 import * as layoutOps from './layout';
 import * as matmulOps from './matmul';
 import * as moeAuxOps from './moe_aux';
@@ -76,4 +77,4 @@ export class CpuBackend implements Backend {
   async flush(): Promise<void> {}
 }
 
-installOps(CpuBackend.prototype, 'cpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);
+installOps(CpuBackend.prototype, 'cpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, grpoOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);

@@ -2,7 +2,10 @@
 // C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N]; B of rank 2 is broadcast over A's batch.
 //
 // Pipelines are specialized by override constants: the transpose flags, the thread-grid shape
-// and the K-tile depth. Shapes go in the uniform, so one pipeline serves every shape.
+// and the K-tile depth. Shapes go in the uniform, so one pipeline serves every shape. Two entry
+// points: 'main' (scalar loads, any shape) and 'main_vec4' (vec4 loads and stores, for M, N, K
+// multiples of 4 — every model dim in the presets); both add the products in the same order, so
+// they give the same bits. Tile sizes and the vec4 switch come from a per-adapter table (tuning.ts).
 // Products with few output tiles and a long K (weight gradients over many tokens) would leave
 // most of a GPU idle, so they split K into chunks computed in parallel into a scratch buffer,
 // then summed in a fixed order by shaders/matmul_splitk.wgsl (a second dispatch).
@@ -14,12 +17,14 @@ import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
 import type { WebGPUBackend } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { grid1d, packUniforms, type GpuRuntime } from './runtime';
+import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
 
 const MATMUL: Kernel = { name: 'matmul', code: src, entry: 'main' };
+const MATMUL_VEC4: Kernel = { name: 'matmul', code: src, entry: 'main_vec4' };
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
-/** Below this many workgroups a big GPU idles: use smaller tiles, or split K. */
+/** Below this many workgroups a big GPU idles: split K (shape-only; tile halving is per adapter, tuning.ts). */
 const MIN_GROUPS = 64;
 /** K chunks are multiples of this (≥ every TK used), so the split depends on the shape alone. */
 const K_CHUNK_ALIGN = 32;
@@ -50,27 +55,46 @@ function sharedBytes(wgX: number, wgY: number, tk: number): number {
 
 /**
  * Threads along N and M (each thread covers 8 outputs per dim). Start from the tile the dim
- * needs — 32 wide for dims ≤ 32 (decode steps, few experts), 64 for ≤ 64, else 128 — then halve
- * the larger 128-wide tile while the grid has too few workgroups to fill a GPU. A function of
- * the shape; the sums do not depend on it anyway (see matmul.wgsl).
+ * needs — 32 wide for dims ≤ 32 (decode steps, few experts), 64 for ≤ 64, else 128 (at most
+ * 8·maxThreads) — then halve the larger 128-wide tile while the grid has too few workgroups to
+ * fill a GPU. The sums do not depend on the choice (see matmul.wgsl).
  */
-export function chooseThreads(M: number, N: number, batch: number): { wgX: number; wgY: number } {
-  const need = (d: number) => (d <= 32 ? 4 : d <= 64 ? 8 : 16);
+export function chooseThreads(M: number, N: number, batch: number, tuning: Pick<MatmulTuning, 'maxThreads' | 'minGroups'> = DEFAULT_TUNING): { wgX: number; wgY: number } {
+  const need = (d: number) => Math.min(d <= 32 ? 4 : d <= 64 ? 8 : 16, tuning.maxThreads);
   let wgX = need(N);
   let wgY = need(M);
   const groups = () => Math.ceil(N / (8 * wgX)) * Math.ceil(M / (8 * wgY)) * batch;
-  while (groups() < MIN_GROUPS && (wgX > 8 || wgY > 8)) {
+  while (groups() < tuning.minGroups && (wgX > 8 || wgY > 8)) {
     if (wgX >= wgY) wgX /= 2;
     else wgY /= 2;
   }
   return { wgX, wgY };
 }
 
-/** Kernel shape: threads along N and M (4, 8 or 16 each) and the K-tile depth (8, 16 or 32). */
+/** Kernel shape: threads along N and M (4, 8 or 16 each), the K-tile depth (8, 16 or 32), and
+ * whether to take the vec4 path when the shape allows (default: the adapter's tuning). */
 export interface MatmulTiles {
   wgX: number;
   wgY: number;
   tk: number;
+  vec4?: boolean;
+}
+
+const tuningCache = new WeakMap<GpuRuntime, MatmulTuning>();
+
+/** This runtime's adapter tuning (tuning.ts), looked up once. */
+export function tuningOf(rt: GpuRuntime): MatmulTuning {
+  let t = tuningCache.get(rt);
+  if (!t) {
+    t = matmulTuning(rt.adapterLabel, rt.limits);
+    tuningCache.set(rt, t);
+  }
+  return t;
+}
+
+/** The vec4 path needs 16-byte aligned rows (M, N, K multiples of 4) and whole vec4 buffers. */
+export function vec4Eligible(M: number, N: number, K: number, buffers: GPUBuffer[]): boolean {
+  return M % 4 === 0 && N % 4 === 0 && K % 4 === 0 && buffers.every((b) => b.size % 16 === 0);
 }
 
 /**
@@ -84,9 +108,10 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   if (batch === 0 || M === 0 || N === 0) return out;
 
   const limits = be.rt.limits;
-  const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch);
+  const tuning = tuningOf(be.rt);
+  const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch, tuning);
   // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
-  const tk = tiles?.tk ?? [32, 16, 8].find((t) => sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
+  const tk = tiles?.tk ?? tuning.tk.find((t) => sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
   if (sharedBytes(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
     throw new Error(`matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
   }
@@ -96,10 +121,12 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   const total = batch * M * N;
   // With split-K the kernel writes one partial product per chunk: scratch [splits, ...batch, M, N].
   const target = splits > 1 ? be.empty([splits * total], 'f32') : out;
+  const buffers = [be.buf(a), be.buf(b), be.buf(target)];
+  const vec4 = (tiles?.vec4 ?? tuning.vec4) && vec4Eligible(M, N, K, buffers);
   be.rt.record({
-    kernel: MATMUL,
+    kernel: vec4 ? MATMUL_VEC4 : MATMUL,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_A: opts.transA ? 1 : 0, TRANS_B: opts.transB ? 1 : 0 },
-    buffers: [be.buf(a), be.buf(b), be.buf(target)],
+    buffers,
     uniform: packUniforms('uuuuuuuu', [M, N, K, batch, M * K, bBatched ? K * N : 0, kChunk, splits]),
     workgroups: [tilesX, tilesY, Math.min(batch * splits, limits.maxComputeWorkgroupsPerDimension)],
   });
