@@ -111,7 +111,8 @@ async function cmdTrain(argv: string[]): Promise<number> {
       const pct = ((100 * m.step) / info.totalSteps).toFixed(0).padStart(3);
       const elapsed = (performance.now() - started) / 1000;
       const eta = (elapsed / m.step) * (info.totalSteps - m.step);
-      const line = `[${pct}%] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}  val ${fmt(m.val_loss)}  lr ${m.lr.toExponential(2)}  |g| ${fmt(m.grad_norm, 3)}  ${Math.round(m.tokens_per_s)} tok/s  eta ${eta.toFixed(0)}s`;
+      const rl = m.stage ? `  [${m.stage}]${m.reward !== undefined ? `  reward ${fmt(m.reward, 3)} acc ${fmt(m.accuracy ?? null, 2)} fmt ${fmt(m.format_rate ?? null, 2)} len ${fmt(m.response_len ?? null, 1)} kl ${fmt(m.kl ?? null, 4)} clip ${fmt(m.clip_frac ?? null, 3)}` : ''}${m.heldout_greedy !== undefined ? `  held-out greedy ${fmt(m.heldout_greedy, 3)} pass@k ${fmt(m.heldout_pass_k ?? null, 3)}` : ''}` : '';
+      const line = `[${pct}%] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}  val ${fmt(m.val_loss)}  lr ${m.lr.toExponential(2)}  |g| ${fmt(m.grad_norm, 3)}  ${Math.round(m.tokens_per_s)} tok/s  eta ${eta.toFixed(0)}s${rl}`;
       process.stderr.write(`${line}\n`);
       if (!json) process.stdout.write(`${line}\n`);
     }

@@ -21,6 +21,27 @@ export interface StepMetrics {
   expert_load?: number[][];
   /** MoE runs only: the routing bias per MoE layer, after this step's update. */
   router_bias?: number[][];
+  /** RL pipeline runs: the stage this step belongs to (its `loss` is the LM, SFT or GRPO loss). */
+  stage?: 'pretrain' | 'sft' | 'grpo';
+  /** GRPO steps: mean reward, and its accuracy and format parts (shares of completions). */
+  reward?: number;
+  accuracy?: number;
+  format_rate?: number;
+  /** GRPO steps: mean completion length in tokens. */
+  response_len?: number;
+  /** GRPO steps: mean k3 KL to the reference policy and share of clipped tokens (over the μ updates). */
+  kl?: number;
+  clip_frac?: number;
+  /** GRPO steps: per-token entropy estimate, −mean log-prob of the sampled tokens. */
+  entropy?: number;
+  /** GRPO steps: spread (std) of the advantages, and groups kept by dynamic sampling. */
+  adv_std?: number;
+  groups_kept?: number;
+  /** RL pipeline runs, at eval steps: held-out accuracy, greedy and pass@k. */
+  heldout_greedy?: number;
+  heldout_pass_k?: number;
+  /** GRPO steps: the first group of completions, for the rollout viewer. */
+  rollout?: { prompt: string; completions: Array<{ text: string; reward: number; advantage: number; accuracy: number; format: number; why: string }> };
 }
 
 export interface PresetInfo {

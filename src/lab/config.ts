@@ -72,7 +72,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'optim.min_lr_ratio', kind: 'float', min: 0, max: 1, live: true, help: 'final lr as a fraction of the peak' },
   { path: 'optim.decay_fraction', kind: 'float', min: 0, max: 1, live: true, help: 'WSD: fraction of steps spent decaying' },
   // data
-  { path: 'data.corpus', kind: 'enum', options: ['grammar', 'arith', 'text'], live: false, help: 'built-in synthetic corpus, or your own text' },
+  { path: 'data.corpus', kind: 'enum', options: ['grammar', 'arith', 'text', 'task'], live: false, help: 'built-in synthetic corpus, your own text, or the RL task\'s pretraining text (rl.task)' },
   { path: 'data.text', kind: 'string', maxLength: MAX_TEXT_CHARS, live: false, help: 'the text for corpus "text"' },
   { path: 'data.corpus_chars', kind: 'int', min: 1000, max: MAX_TEXT_CHARS, live: false, help: 'size of a generated corpus' },
   { path: 'data.seq_len', kind: 'int', min: 2, max: 4096, live: false, help: 'tokens per training sequence' },
@@ -86,6 +86,35 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'train.mtp_lambda', kind: 'float', min: 0, max: 10, live: true, help: 'MTP: weight λ of the MTP losses, L = L_main + (λ/D)·Σ L_k (V3: 0.3, later 0.1)' },
   { path: 'train.bias_update_speed', kind: 'float', min: 0, max: 1, live: true, help: 'MoE loss-free balancing: γ in b += γ·sign(mean load − load) (0 = off)' },
   { path: 'train.checkpoint_every', kind: 'int', min: 1, max: 1_000_000, live: true, help: 'steps between host checkpoints (device-loss recovery)' },
+  // reasoning RL (R1-style; spec §5–§6). With rl.mode "pipeline" a run is: pretrain (train.steps
+  // on the task corpus) → optional cold-start SFT (rl.sft_steps; 0 = the R1-Zero path) → GRPO.
+  { path: 'rl.mode', kind: 'enum', options: ['off', 'pipeline'], live: false, help: 'off: language-model training only; pipeline: pretrain → (SFT) → GRPO on rl.task' },
+  { path: 'rl.task', kind: 'enum', options: ['addition', 'multiplication', 'countdown', 'chain-sum', 'sorting', 'modular'], live: false, help: 'Pipeline: the toy reasoning task (prompts, verifier, pretraining text)' },
+  { path: 'rl.difficulty', kind: 'int', min: 1, max: 5, live: false, help: 'Pipeline: task difficulty (e.g. digits for addition)' },
+  { path: 'rl.template_share', kind: 'float', min: 0, max: 1, live: false, help: 'Pipeline: pretraining: share of lines in the template with an empty <think> (what gives the base a small, non-zero success rate)' },
+  { path: 'rl.sft_steps', kind: 'int', min: 0, max: 1_000_000, live: false, help: 'Pipeline: cold-start SFT steps on worked solutions (0 = R1-Zero: straight to RL)' },
+  { path: 'rl.sft_examples', kind: 'int', min: 1, max: 100_000, live: false, help: 'Pipeline: worked solutions in the cold-start set' },
+  { path: 'rl.grpo_steps', kind: 'int', min: 0, max: 1_000_000, live: false, help: 'Pipeline: GRPO steps (one rollout batch each)' },
+  { path: 'rl.lr', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: constant learning rate of the SFT and GRPO stages' },
+  { path: 'rl.prompts_per_step', kind: 'int', min: 1, max: 256, live: true, help: 'Pipeline: prompts per GRPO step' },
+  { path: 'rl.group_size', kind: 'int', min: 2, max: 64, live: true, help: 'Pipeline: G: completions sampled per prompt' },
+  { path: 'rl.max_new_tokens', kind: 'int', min: 4, max: 1024, live: false, help: 'Pipeline: completion budget (L_max); a completion without </answer> by then is truncated' },
+  { path: 'rl.temperature', kind: 'float', min: 0.05, max: 2, live: true, help: 'Pipeline: rollout sampling temperature (R1: 1)' },
+  { path: 'rl.reward', kind: 'enum', options: ['r1', 'strict', 'partial'], live: true, help: 'Pipeline: r1: w_acc·accuracy + w_fmt·format; strict (Dr. GRPO): 1 only for a correct answer in the right format; partial (TinyZero): 1 correct, 0.1 wrong answer in tags, 0 none' },
+  { path: 'rl.accuracy_weight', kind: 'float', min: 0, max: 10, live: true, help: 'Pipeline: r1 reward: weight of accuracy' },
+  { path: 'rl.format_weight', kind: 'float', min: 0, max: 10, live: true, help: 'Pipeline: r1 reward: weight of the format reward' },
+  { path: 'rl.overlong_penalty', kind: 'bool', live: true, help: 'Pipeline: DAPO soft overlong punishment over the last rl.overlong_cache tokens of the budget' },
+  { path: 'rl.overlong_cache', kind: 'int', min: 1, max: 1024, live: true, help: 'Pipeline: DAPO L_cache: length of the punishment zone' },
+  { path: 'rl.advantage', kind: 'enum', options: ['std', 'mean'], live: true, help: 'Pipeline: std: (r − mean)/(std + ε) (GRPO); mean: r − mean (Dr. GRPO)' },
+  { path: 'rl.eps_low', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: clip range below: ρ ≥ 1 − ε_low' },
+  { path: 'rl.eps_high', kind: 'float', min: 0, max: 10, live: true, help: 'Pipeline: clip range above: ρ ≤ 1 + ε_high (DAPO clip-higher: 0.28)' },
+  { path: 'rl.mu', kind: 'int', min: 1, max: 16, live: true, help: 'Pipeline: μ: policy updates per rollout batch (π_old fixed across them)' },
+  { path: 'rl.beta', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: β of the k3 KL penalty against the reference policy (DeepSeekMath 0.04, R1-Zero 0.001, DAPO/Dr. GRPO 0)' },
+  { path: 'rl.ref_reset_every', kind: 'int', min: 0, max: 1_000_000, live: true, help: 'Pipeline: replace the reference policy by the current one every N GRPO steps (0 = never; R1: 400)' },
+  { path: 'rl.loss_norm', kind: 'enum', options: ['sequence', 'token', 'constant'], live: true, help: 'Pipeline: sequence: 1/|o_i| per completion (GRPO); token: 1/Σ|o_i| (DAPO); constant: 1/L_max (Dr. GRPO)' },
+  { path: 'rl.dynamic_sampling', kind: 'bool', live: true, help: 'Pipeline: DAPO: drop groups whose completions are all right or all wrong' },
+  { path: 'rl.eval_prompts', kind: 'int', min: 1, max: 4096, live: false, help: 'Pipeline: held-out prompts for accuracy (greedy and pass@k)' },
+  { path: 'rl.pass_k', kind: 'int', min: 1, max: 64, live: false, help: 'Pipeline: k of pass@k on the held-out prompts (samples at rl.temperature)' },
 ];
 
 export interface ModelSection {
@@ -149,7 +178,7 @@ export interface RunConfig {
     decay_fraction: number;
   };
   data: {
-    corpus: 'grammar' | 'arith' | 'text';
+    corpus: 'grammar' | 'arith' | 'text' | 'task';
     text: string;
     corpus_chars: number;
     seq_len: number;
@@ -157,7 +186,74 @@ export interface RunConfig {
     val_fraction: number;
   };
   train: { steps: number; log_every: number; eval_every: number; eval_batches: number; mtp_lambda: number; bias_update_speed: number; checkpoint_every: number };
+  rl: RlSection;
 }
+
+export type RlTaskName = 'addition' | 'multiplication' | 'countdown' | 'chain-sum' | 'sorting' | 'modular';
+
+export interface RlSection {
+  mode: 'off' | 'pipeline';
+  task: RlTaskName;
+  difficulty: number;
+  template_share: number;
+  sft_steps: number;
+  sft_examples: number;
+  grpo_steps: number;
+  lr: number;
+  prompts_per_step: number;
+  group_size: number;
+  max_new_tokens: number;
+  temperature: number;
+  reward: 'r1' | 'strict' | 'partial';
+  accuracy_weight: number;
+  format_weight: number;
+  overlong_penalty: boolean;
+  overlong_cache: number;
+  advantage: 'std' | 'mean';
+  eps_low: number;
+  eps_high: number;
+  mu: number;
+  beta: number;
+  ref_reset_every: number;
+  loss_norm: 'sequence' | 'token' | 'constant';
+  dynamic_sampling: boolean;
+  eval_prompts: number;
+  pass_k: number;
+}
+
+/**
+ * The RL section's defaults (R1 / DeepSeekMath values where they fit a toy scale). Configs saved
+ * before the section existed (links, run files, checkpoints) get these, with the mode off.
+ */
+export const RL_DEFAULTS: RlSection = {
+  mode: 'off',
+  task: 'addition',
+  difficulty: 1,
+  template_share: 0.1,
+  sft_steps: 0,
+  sft_examples: 256,
+  grpo_steps: 0,
+  lr: 1e-4,
+  prompts_per_step: 4,
+  group_size: 8,
+  max_new_tokens: 32,
+  temperature: 1,
+  reward: 'r1',
+  accuracy_weight: 1,
+  format_weight: 1,
+  overlong_penalty: false,
+  overlong_cache: 8,
+  advantage: 'std',
+  eps_low: 0.2,
+  eps_high: 0.2,
+  mu: 1,
+  beta: 0.04,
+  ref_reset_every: 0,
+  loss_norm: 'sequence',
+  dynamic_sampling: false,
+  eval_prompts: 32,
+  pass_k: 4,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -241,7 +337,14 @@ export function applyOverrides(cfg: RunConfig, set: Record<string, string | numb
 }
 
 /** Validate a whole config; the error names every bad field. Also checks cross-field rules. */
+/** Optimizer steps of a whole run: train.steps, plus the SFT and GRPO stages of an RL pipeline. */
+export function totalSteps(c: RunConfig): number {
+  return c.train.steps + (c.rl.mode === 'pipeline' ? c.rl.sft_steps + c.rl.grpo_steps : 0);
+}
+
 export function validateConfig(raw: unknown): RunConfig {
+  // Configs from before the RL section: add it with the defaults (RL off).
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && !('rl' in raw)) raw = { ...raw, rl: { ...RL_DEFAULTS } };
   const r = RunConfigSchema.safeParse(raw);
   if (!r.success) {
     const msgs = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
@@ -267,6 +370,8 @@ export function validateConfig(raw: unknown): RunConfig {
   if (m.num_nextn_predict_layers >= c.data.seq_len) errs.push(`model.num_nextn_predict_layers: ${m.num_nextn_predict_layers} must be less than data.seq_len ${c.data.seq_len}`);
   if (![32, 64, 128].includes(c.precision.block)) errs.push(`precision.block: ${c.precision.block} is not one of 32, 64, 128`);
   if (c.data.corpus === 'text' && c.data.text.length === 0) errs.push('data.text: empty (data.corpus "text" needs your text)');
+  if (c.rl.mode === 'pipeline' && c.data.corpus !== 'task') errs.push(`data.corpus: "${c.data.corpus}" — an RL pipeline pretrains on its task's text, so data.corpus must be "task"`);
+  if (c.data.corpus === 'task' && c.rl.mode === 'off') errs.push('data.corpus: "task" is the RL pipeline\'s pretraining text; set rl.mode to "pipeline" (or pick another corpus)');
   if (errs.length) throw new ConfigError(`invalid config: ${errs.join('; ')}`);
   return c;
 }

@@ -6,7 +6,7 @@ import { lowpSpec } from '../model/linear';
 import { quantStats } from '../lowp/stats';
 import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
 import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, SampleResult, StepMetrics } from './api';
-import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from './config';
+import { ConfigError, applyOverrides, findField, parseFieldValue, totalSteps, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
 export type BackendKind = 'webgpu' | 'cpu';
@@ -51,7 +51,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     return {
       preset,
       seed: t.seed,
-      totalSteps: t.cfg.train.steps,
+      totalSteps: totalSteps(t.cfg),
       step: t.step,
       vocabSize: t.model.vocab_size,
       params: t.paramCount,
@@ -87,17 +87,31 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       const off = await o.read();
       loads.push(Array.from({ length: off.length - 1 }, (_, e) => off[e + 1] - off[e]));
     }
+    const grpoStats = h.grpoStats ? await h.grpoStats.read() : null;
     disposeHandles(h);
     // Measured after the readback, i.e. once the GPU has finished these steps (submits are async).
     const tokensPerS = ((t.step - since.step) * t.tokensPerStep) / Math.max(1e-9, (performance.now() - since.time) / 1000);
     const s = t.step;
     let val: number | null = null;
-    if (s % t.cfg.train.eval_every === 0 || s === t.cfg.train.steps) {
+    const evalNow = s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg);
+    if (evalNow) {
       val = await t.valLoss();
       lastVal = val;
     }
     lastLoss = loss;
     const m: StepMetrics = { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+    if (h.stage) m.stage = h.stage;
+    if (grpoStats) {
+      const [clipped, klSum, tokens] = grpoStats;
+      const g = h.grpo!;
+      Object.assign(m, { reward: g.reward, accuracy: g.accuracy, format_rate: g.format_rate, response_len: g.response_len, kl: tokens > 0 ? klSum / tokens : 0, clip_frac: tokens > 0 ? clipped / tokens : 0, entropy: g.entropy, adv_std: g.adv_std, groups_kept: g.groups_kept, rollout: g.rollout });
+    }
+    if (t.rl && (evalNow || s === t.cfg.train.steps || s === t.cfg.train.steps + t.cfg.rl.sft_steps)) {
+      // Held-out accuracy at every eval step and at each stage's end (the handoff points).
+      const e = await t.rl.evaluate();
+      m.heldout_greedy = e.greedy;
+      m.heldout_pass_k = e.passK;
+    }
     if (mtpLoss !== null) m.mtp_loss = mtpLoss;
     if (loads.length) {
       const vio = loads.map(maxVio);
@@ -111,7 +125,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   }
 
   async function maybeCheckpoint(t: Trainer): Promise<void> {
-    if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === t.cfg.train.steps) {
+    if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === totalSteps(t.cfg)) {
       lastCkpt = await t.checkpoint(info!.preset);
     }
   }
@@ -156,13 +170,13 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       if (running) throw new Error('already training');
       running = true;
       halt = null;
-      const stopAt = Math.min(t.cfg.train.steps, opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
+      const stopAt = Math.min(totalSteps(t.cfg), opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
       let mark = { time: performance.now(), step: t.step };
       try {
-        while (t.step < stopAt && halt === null && t.step < t.cfg.train.steps) {
+        while (t.step < stopAt && halt === null && t.step < totalSteps(t.cfg)) {
           const h = await t.trainStep();
           const s = t.step;
-          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === t.cfg.train.steps || s === stopAt;
+          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg) || s === stopAt;
           if (logNow) {
             const m = await metricsOf(t, h, mark);
             // Awaited so batches arrive in order and the page's callback is not flooded.
@@ -177,14 +191,14 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
         running = false;
       }
       const reason: RunSummary['reason'] =
-        t.step >= t.cfg.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
+        t.step >= totalSteps(t.cfg) ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
       return { done: reason === 'finished', steps: t.step, final_loss: lastLoss, final_val_loss: lastVal, adapter: info!.adapter, reason };
     },
 
     async step(): Promise<StepMetrics> {
       const t = current();
       if (running) throw new Error('already training');
-      if (t.step >= t.cfg.train.steps) throw new Error(`the run has finished its ${t.cfg.train.steps} steps`);
+      if (t.step >= totalSteps(t.cfg)) throw new Error(`the run has finished its ${totalSteps(t.cfg)} steps`);
       running = true;
       try {
         const since = { time: performance.now(), step: t.step };

@@ -1,6 +1,6 @@
 // Presets: named starting configs. A run = preset + seed + overrides.
 
-import type { RunConfig } from './config';
+import { RL_DEFAULTS, type RunConfig } from './config';
 
 export interface Preset {
   name: string;
@@ -87,8 +87,8 @@ const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every
 /** Every preset's default: f32 linears; the low-precision settings are V3's recipe, ready to switch on. */
 const F32: RunConfig['precision'] = { linear: 'f32', format: 'e4m3', grad_format: 'e4m3', block: 128, scale: 'f32', weight_tiling: 'blocks', accum_bits: 0, promote_every: 128 };
 
-function preset(name: string, description: string, c: Omit<RunConfig, 'precision'> & { precision?: RunConfig['precision'] }): Preset {
-  return { name, description, config: { ...c, precision: c.precision ?? { ...F32 } } };
+function preset(name: string, description: string, c: Omit<RunConfig, 'precision' | 'rl'> & { precision?: RunConfig['precision']; rl?: RunConfig['rl'] }): Preset {
+  return { name, description, config: { ...c, precision: c.precision ?? { ...F32 }, rl: c.rl ?? { ...RL_DEFAULTS } } };
 }
 
 /**
@@ -107,15 +107,31 @@ function balancingAblation(): Preset[] {
   );
 }
 
+/**
+ * The RL pipeline at micro size: the micro dense model, short task sequences, and GRPO settings
+ * from R1 / DeepSeekMath where they fit (G = 8 rather than 16–64, a constant lr).
+ */
+function grpoMicro(over: { rl?: Partial<RunConfig['rl']>; train?: Partial<RunConfig['train']> }): RunConfig {
+  return micro(
+    { attention: 'mha', ffn: 'dense' },
+    {
+      data: { corpus: 'task', corpus_chars: 60_000, seq_len: 48, batch_size: 16 },
+      train: { steps: 200, log_every: 5, eval_every: 50, eval_batches: 2, checkpoint_every: 50, ...over.train },
+      rl: { mode: 'pipeline', task: 'addition', difficulty: 1, template_share: 0.1, grpo_steps: 60, prompts_per_step: 8, group_size: 8, max_new_tokens: 16, lr: 2e-4, eval_prompts: 32, pass_k: 4, ...over.rl },
+    },
+  );
+}
+
 /** A micro-sized config: the micro model, optimizer, data and loop, with the given changes. */
-function micro(arch: RunConfig['arch'], over: { model?: Partial<RunConfig['model']>; precision?: Partial<RunConfig['precision']>; data?: Partial<RunConfig['data']>; train?: Partial<RunConfig['train']> } = {}): RunConfig {
+function micro(arch: RunConfig['arch'], over: { model?: Partial<RunConfig['model']>; precision?: Partial<RunConfig['precision']>; optim?: Partial<RunConfig['optim']>; data?: Partial<RunConfig['data']>; train?: Partial<RunConfig['train']>; rl?: Partial<RunConfig['rl']> } = {}): RunConfig {
   return {
     model: { ...MICRO_MODEL, ...over.model },
     arch,
     precision: { ...F32, ...over.precision },
-    optim: { ...BASE_OPTIM },
+    optim: { ...BASE_OPTIM, ...over.optim },
     data: { ...MICRO_DATA, ...over.data },
     train: { ...MICRO_TRAIN, ...over.train },
+    rl: { ...RL_DEFAULTS, ...over.rl },
   };
 }
 
@@ -150,6 +166,9 @@ export const PRESETS: readonly Preset[] = [
   preset('micro-mxfp8', 'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
   preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
   preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', micro({ attention: 'mha', ffn: 'dense' }, { data: { corpus: 'arith' }, train: { steps: 600 } })),
+  preset('grpo-micro', 'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path', grpoMicro({})),
+  preset('r1-zero', 'the R1-Zero arm of r1-zero vs r1: 2-digit addition, pretrain → GRPO straight away (no cold start); overlay with r1 (same task and seed)', grpoMicro({ rl: { difficulty: 2, grpo_steps: 60 }, train: { steps: 300 } })),
+  preset('r1', 'the R1 arm of r1-zero vs r1: the same pretraining, then 40 cold-start SFT steps on worked solutions, then GRPO for the same number of steps', grpoMicro({ rl: { difficulty: 2, grpo_steps: 60, sft_steps: 40 }, train: { steps: 300 } })),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

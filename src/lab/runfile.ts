@@ -71,6 +71,25 @@ const stepMetricsSchema = z.strictObject({
   max_vio_layers: z.array(metricNumber).optional(),
   expert_load: z.array(z.array(z.number())).optional(),
   router_bias: z.array(z.array(metricNumber)).optional(),
+  // RL pipeline runs only.
+  stage: z.enum(['pretrain', 'sft', 'grpo']).optional(),
+  reward: metricNumber.optional(),
+  accuracy: metricNumber.optional(),
+  format_rate: metricNumber.optional(),
+  response_len: metricNumber.optional(),
+  kl: metricNumber.optional(),
+  clip_frac: metricNumber.optional(),
+  entropy: metricNumber.optional(),
+  adv_std: metricNumber.optional(),
+  groups_kept: metricNumber.optional(),
+  heldout_greedy: metricNumber.optional(),
+  heldout_pass_k: metricNumber.optional(),
+  rollout: z
+    .strictObject({
+      prompt: z.string().max(10_000),
+      completions: z.array(z.strictObject({ text: z.string().max(100_000), reward: metricNumber, advantage: metricNumber, accuracy: metricNumber, format: metricNumber, why: z.string().max(1000) })).max(256),
+    })
+    .optional(),
 });
 
 const liveChangeSchema = z.strictObject({

@@ -10,11 +10,13 @@ import type { Tensor } from '../engine/tensor';
 import type { RunConfig } from '../lab/config';
 import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
 import { Generator, type GenerateStats } from '../model/generate';
+import { RlStages, type GrpoInfo } from '../rl/grpo';
+import { fromTokenText, toTokenText } from '../rl/template';
 import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
 import { isBuffer, newTrace } from '../model/moe';
 import type { Checkpoint } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
-import { generateCorpus, validateUserText } from './data/corpora';
+import { runCorpus } from './data/run-corpus';
 import { CharTokenizer } from './data/tokenizer';
 import { AdamW } from './optim';
 import { learningRate } from './schedule';
@@ -29,6 +31,10 @@ export interface StepHandles {
   normSq: Tensor;
   offsets: Tensor[];
   lr: number;
+  /** RL pipeline runs: the stage of this step; GRPO steps add device stats and host figures. */
+  stage?: 'pretrain' | 'sft' | 'grpo';
+  grpoStats?: Tensor | null;
+  grpo?: GrpoInfo | null;
 }
 
 export interface TrainerSampleOptions {
@@ -46,7 +52,7 @@ export interface TrainerSampleOptions {
 }
 
 export function disposeHandles(h: StepHandles): void {
-  for (const t of [h.loss, h.aux, h.mtp, h.normSq, ...h.offsets]) t?.dispose();
+  for (const t of [h.loss, h.aux, h.mtp, h.normSq, h.grpoStats, ...h.offsets]) t?.dispose();
 }
 
 export class Trainer {
@@ -65,14 +71,9 @@ export class Trainer {
   constructor(readonly be: Backend, cfg: RunConfig, readonly seed: number) {
     this.cfg = cfg;
     const d = cfg.data;
-    let text: string;
-    if (d.corpus === 'text') {
-      validateUserText(d.text, d.seq_len, d.val_fraction);
-      text = d.text;
-    } else {
-      text = generateCorpus(d.corpus, d.corpus_chars, seed);
-    }
-    this.tokenizer = CharTokenizer.fromText(text);
+    const corpus = runCorpus(cfg, seed);
+    const text = corpus.text;
+    this.tokenizer = corpus.tokenizer;
     const tokens = this.tokenizer.encode(text);
     const { train, val } = splitTokens(tokens, d.val_fraction);
     if (val.length < d.seq_len + 1) throw new Error(`data: the validation split (${val.length} tokens) is shorter than one sequence; raise data.val_fraction or the corpus size`);
@@ -86,6 +87,35 @@ export class Trainer {
     this.valBatches = Array.from({ length: cfg.train.eval_batches }, () => valSampler.next());
     this.trainable = new Map([...this.params].filter(([name]) => !isBuffer(name)));
     this.optim = new AdamW(be, this.trainable);
+    this.rl = cfg.rl.mode === 'pipeline' ? new RlStages(this) : null;
+  }
+
+  /** The SFT and GRPO stages of an RL pipeline run (null otherwise). */
+  readonly rl: RlStages | null;
+
+  /** Which stage step `s` (1-based) belongs to. */
+  stageOf(s: number): 'pretrain' | 'sft' | 'grpo' {
+    if (!this.rl || s <= this.cfg.train.steps) return 'pretrain';
+    return s <= this.cfg.train.steps + this.cfg.rl.sft_steps ? 'sft' : 'grpo';
+  }
+
+  /** One SFT or GRPO step of the pipeline (constant lr = rl.lr). */
+  private async rlStep(): Promise<StepHandles> {
+    const t = this.step + 1;
+    const stage = this.stageOf(t);
+    const lr = this.cfg.rl.lr;
+    const scope = new Scope();
+    let out: StepHandles;
+    try {
+      const r = stage === 'sft' ? this.rl!.sftStep(lr) : await this.rl!.grpoStepRun(lr);
+      scope.keep(r.loss, r.normSq, ...r.offsets, ...(r.stats ? [r.stats] : []));
+      out = { loss: r.loss, aux: null, mtp: null, normSq: r.normSq, offsets: r.offsets, lr, stage, grpoStats: r.stats, grpo: r.grpo };
+    } finally {
+      scope.end();
+    }
+    this.step = t;
+    await this.be.flush();
+    return out;
   }
 
   /** The parameters the optimizer updates (everything but state such as the MoE routing bias). */
@@ -128,6 +158,7 @@ export class Trainer {
   /** Record one optimizer step and submit it. Returns device handles for the loss and grad norm². */
   async trainStep(): Promise<StepHandles> {
     this.syncLiveModelFields();
+    if (this.rl && this.step >= this.cfg.train.steps) return this.rlStep();
     const t = this.step + 1;
     const lr = learningRate(this.cfg.optim, t, this.cfg.train.steps);
     const scope = new Scope();
@@ -151,7 +182,7 @@ export class Trainer {
       const gamma = this.cfg.train.bias_update_speed;
       if (gamma > 0) trace.bias.forEach((b, i) => this.be.moeBiasUpdate(b, trace.offsets[i], gamma));
       scope.keep(loss.lm, normSq, ...trace.offsets, ...(loss.aux ? [loss.aux] : []), ...(loss.mtp ? [loss.mtp] : []));
-      out = { loss: loss.lm, aux: loss.aux, mtp: loss.mtp, normSq, offsets: trace.offsets, lr };
+      out = { loss: loss.lm, aux: loss.aux, mtp: loss.mtp, normSq, offsets: trace.offsets, lr, ...(this.rl ? { stage: 'pretrain' as const } : {}) };
     } finally {
       scope.end();
     }
@@ -225,10 +256,13 @@ export class Trainer {
    */
   async sample(opts: TrainerSampleOptions): Promise<{ texts: string[]; stats: GenerateStats }> {
     const tok = this.tokenizer;
-    const bad = [...new Set(Array.from(opts.prompt).filter((c) => !tok.chars.includes(c)))];
+    // Task corpora spell the template's tags out in text; in token space each is one character.
+    const task = this.cfg.data.corpus === 'task';
+    const prompt = task ? toTokenText(opts.prompt) : opts.prompt;
+    const bad = [...new Set(Array.from(prompt).filter((c) => !tok.chars.includes(c)))];
     if (bad.length) throw new Error(`sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
     const count = opts.count ?? 1;
-    const start = Array.from(tok.encode(opts.prompt.length ? opts.prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
+    const start = Array.from(tok.encode(prompt.length ? prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
     const T = this.cfg.data.seq_len;
     const seqs = Array.from({ length: count }, () => start.slice(-Math.max(1, T - 1)));
     const made: number[][] = seqs.map(() => []);
@@ -258,7 +292,7 @@ export class Trainer {
     }
     total.tokensPerSecond = total.ms > 0 ? (total.tokens * 1000) / total.ms : 0;
     total.acceptanceRate = opts.speculative && total.drafted > 0 ? total.accepted / total.drafted : null;
-    return { texts: made.map((m) => tok.decode(m)), stats: total };
+    return { texts: made.map((m) => (task ? fromTokenText(tok.decode(m)) : tok.decode(m))), stats: total };
   }
 
   /** Attention probabilities [T, T] of one layer and head on `text`. */
@@ -279,6 +313,7 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.rl?.dispose();
     for (const p of this.params.values()) p.dispose();
     this.optim.dispose();
   }

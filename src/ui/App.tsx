@@ -19,6 +19,9 @@ import { NoWebGpu } from './panels/NoWebGpu';
 import { OptimPanel } from './panels/OptimPanel';
 import { PrecisionPanel } from './panels/PrecisionPanel';
 import { PresetPanel } from './panels/PresetPanel';
+import { ExportPanel } from './panels/ExportPanel';
+import { RlPanel } from './panels/RlPanel';
+import { RolloutPanel } from './panels/RolloutPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { PipelinesView } from './pipelines/PipelinesView';
@@ -87,6 +90,7 @@ export function App() {
             {slot('model', <ModelPanel />)}
             {slot('model', <PrecisionPanel />, 'precision')}
             {slot('optim', <OptimPanel />)}
+            {slot('optim', <RlPanel />, 'rl')}
             {slot('data', <DataPanel />)}
           </aside>
         )}
@@ -95,9 +99,11 @@ export function App() {
           {slot('charts', <MoePanel />, 'moe')}
           {slot('samples', <SamplesPanel />)}
           {slot('samples', <AttentionPanel />, 'attention')}
+          {slot('samples', <RolloutPanel />, 'rollouts')}
         </main>
       </div>
       {slot('runs', <RunsPanel />)}
+      {slot('runs', <ExportPanel takeCheckpoint={() => useLab.getState().checkpointForExport()} />, 'export')}
       <ConfirmDialog />
     </div>
   );

@@ -6,7 +6,7 @@ import type { RunConfig } from '../lab/config';
 import { activeParams, countParams, forwardFlopsPerToken, kvCacheBytesPerToken, kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from '../model/config';
 
 /** Distinct characters of the built-in corpora (measured from generateCorpus). */
-export const BUILTIN_VOCAB: Record<'grammar' | 'arith', number> = { grammar: 27, arith: 14 };
+export const BUILTIN_VOCAB: Record<'grammar' | 'arith' | 'task', number> = { grammar: 27, arith: 14, task: 24 };
 
 /** Distinct characters (code points) of a text; a flat bitmap keeps 4M characters to a few ms. */
 export function distinctChars(text: string): number {

@@ -8,9 +8,10 @@ import type { QuantLayerStats } from '../lowp/stats';
 export const MAX_ATTENTION_CHARS = 256;
 
 /** A line in the style of each built-in corpus (every character is in its vocabulary). */
-export const CORPUS_EXAMPLES: Record<'grammar' | 'arith', string> = {
+export const CORPUS_EXAMPLES: Record<'grammar' | 'arith' | 'task', string> = {
   grammar: 'the small cat sees a dog.',
   arith: '12+34=46\n57-8=49',
+  task: '12+34=46\n57+8=65',
 };
 
 export function attentionLimit(cfg: RunConfig): number {

@@ -16,9 +16,9 @@
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
-import type { DecodeStats, LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import type { Checkpoint, DecodeStats, LiveChange, RunInfo, StepMetrics } from '../lab/api';
 import type { QuantLayerStats } from '../lowp/stats';
-import { FIELDS, findField, type RunConfig } from '../lab/config';
+import { FIELDS, findField, totalSteps, type RunConfig } from '../lab/config';
 import { PRESETS, findPreset } from '../lab/presets';
 import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
 import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, type Panel } from '../lab/share';
@@ -189,6 +189,8 @@ export interface LabState {
   setSampling(p: { topK?: number; topP?: number; speculative?: boolean }): void;
   /** Sample the same prompt plainly and speculatively, filling both rows of the decoding readout. */
   compareDecoding(): Promise<void>;
+  /** The current run's weights (for the Hugging Face export panel). */
+  checkpointForExport(): Promise<Checkpoint>;
   setPrompt(p: string): void;
   setLogY(on: boolean): void;
   setSmoothing(s: number): void;
@@ -294,7 +296,7 @@ export const useLab = create<LabState>()((set, get) => {
   function computeProgress(run: RunRecord, info: RunInfo | null): Progress {
     const last = run.metrics.length ? run.metrics[run.metrics.length - 1] : null;
     const step = last?.step ?? info?.step ?? 0;
-    const total = info?.totalSteps ?? run.config.train.steps;
+    const total = info?.totalSteps ?? totalSteps(run.config);
     let valLoss: number | null = null;
     for (let i = run.metrics.length - 1; i >= 0; i--) {
       if (run.metrics[i].val_loss !== null) {
@@ -908,7 +910,7 @@ export const useLab = create<LabState>()((set, get) => {
         pending.push(m);
         rateAnchor = null;
         flushMetrics();
-        const total = get().info?.totalSteps ?? run.config.train.steps;
+        const total = get().info?.totalSteps ?? totalSteps(run.config);
         if (m.step >= total) return endRun(token, 'done');
         set({ phase: 'paused' });
       })();
@@ -1043,6 +1045,11 @@ export const useLab = create<LabState>()((set, get) => {
     },
     setSampling(p) {
       set(p);
+    },
+    async checkpointForExport() {
+      const c = client;
+      if (!c || !get().info) throw new Error('There is no run to export.');
+      return c.call((lab) => lab.checkpoint({ weightsOnly: true }));
     },
     async compareDecoding() {
       const { phase, info, sampling, comparing } = get();

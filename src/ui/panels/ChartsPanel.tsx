@@ -39,6 +39,17 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'maxvio', title: 'MaxVio (expert load imbalance)', field: 'max_vio', label: 'mean over layers', smooth: true, optional: true, perLayer: 'max_vio_layers' },
   { id: 'aux', title: 'Balance loss', field: 'aux_loss', label: 'aux loss', smooth: true, optional: true },
   { id: 'mtp', title: 'MTP loss (mean over depths)', field: 'mtp_loss', label: 'MTP', log: true, smooth: true, optional: true },
+  // RL pipeline runs (GRPO steps; held-out accuracy at eval steps and stage ends).
+  { id: 'reward', title: 'GRPO mean reward', field: 'reward', label: 'reward', smooth: true, optional: true },
+  { id: 'accuracy', title: 'Rollout accuracy', field: 'accuracy', label: 'accuracy', smooth: true, optional: true },
+  { id: 'format', title: 'Rollout format rate', field: 'format_rate', label: 'format', smooth: true, optional: true },
+  { id: 'heldout', title: 'Held-out accuracy (greedy)', field: 'heldout_greedy', label: 'greedy', optional: true },
+  { id: 'passk', title: 'Held-out pass@k', field: 'heldout_pass_k', label: 'pass@k', optional: true },
+  { id: 'resplen', title: 'Response length (tokens)', field: 'response_len', label: 'length', smooth: true, optional: true },
+  { id: 'kl', title: 'KL to the reference (k3)', field: 'kl', label: 'KL', smooth: true, optional: true },
+  { id: 'clip', title: 'Clip fraction', field: 'clip_frac', label: 'clipped', smooth: true, optional: true },
+  { id: 'entropy', title: 'Entropy (−mean log-prob)', field: 'entropy', label: 'entropy', smooth: true, optional: true },
+  { id: 'advstd', title: 'Advantage spread (std)', field: 'adv_std', label: 'std', smooth: true, optional: true },
 ];
 
 const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];

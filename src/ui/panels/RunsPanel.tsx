@@ -4,6 +4,7 @@
 
 import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
+import { totalSteps } from '../../lab/config';
 import { fmtLoss } from '../format';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
 import { CAN_START, useLab } from '../store';
@@ -113,7 +114,7 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
         {fmtLoss(finalLoss(run))}
       </td>
       <td data-col="steps" className="num">
-        {stepsDone(run)} / {run.config.train.steps}
+        {stepsDone(run)} / {totalSteps(run.config)}
       </td>
       <td data-col="diff" className="diff">
         {isBase ? (

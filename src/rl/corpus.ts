@@ -1,0 +1,54 @@
+// Pretraining text for the RL pipeline, and the cold-start SFT set.
+//
+// The base model must have a small but non-zero success rate, or GRPO has nothing to reinforce
+// (every group all wrong → zero advantages). So the pretraining text mixes two kinds of line:
+//   - plain lines, `plain(item)` (e.g. "12+34=46"): the task's arithmetic without any template;
+//   - a share `rl.template_share` of template lines with an EMPTY think:
+//       "Q:12+34\nA:<think></think><answer>46</answer>"
+// The model learns the facts from the first and that answers go in tags from the second, but it
+// never sees a worked reasoning step: that is what SFT (the R1 path) or RL has to find. With a
+// 10% share the micro base answers in format a fair share of the time and is right on some.
+
+import { Rng } from '../engine/rng';
+import { TEMPLATE_CHARS, promptOf, toTokenText } from './template';
+import type { Task, TaskItem } from './tasks/types';
+
+/** The template line with an empty think: format, no reasoning. */
+export function answerOnlyLine(item: TaskItem): string {
+  return `${promptOf(item.problem)}</think><answer>${item.answer}</answer>`;
+}
+
+/** About `chars` characters of pretraining text in token form (tags as single characters). */
+export function taskCorpus(task: Task, difficulty: number, templateShare: number, chars: number, seed: number): string {
+  const rng = new Rng(seed ^ 0x7a5c);
+  const parts: string[] = [];
+  let n = 0;
+  while (n < chars) {
+    const item = task.generate(rng, difficulty);
+    const line = toTokenText(`${rng.next() < templateShare ? answerOnlyLine(item) : task.plain(item)}\n`);
+    parts.push(line);
+    n += line.length;
+  }
+  return parts.join('');
+}
+
+/** Every character the pipeline can produce for a task, in token form: the tokenizer's vocabulary. */
+export function taskVocabulary(task: Task): string {
+  return task.alphabet + TEMPLATE_CHARS;
+}
+
+export interface SftExample {
+  /** Token text of the prompt (ends with the <think> token). */
+  prompt: string;
+  /** Token text of the worked solution (ends with the </answer> token). */
+  completion: string;
+}
+
+/** The cold-start set: `n` worked solutions in the template, from their own seed stream. */
+export function sftSet(task: Task, difficulty: number, n: number, seed: number): SftExample[] {
+  const rng = new Rng(seed ^ 0x5f7);
+  return Array.from({ length: n }, () => {
+    const item = task.generate(rng, difficulty);
+    return { prompt: toTokenText(promptOf(item.problem)), completion: toTokenText(task.solution(item)) };
+  });
+}
