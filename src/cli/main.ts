@@ -15,7 +15,7 @@ import { PRESETS } from '../lab/presets';
 class UsageError extends Error {}
 
 const USAGE = `usage: npm run lab -- <command> [options]
-  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--save FILE] [--json]
+  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--from FILE] [--save FILE] [--json]
   sample  --preset NAME | --link URL | --checkpoint FILE [--set path=value]... [--train-steps N] [--prompt TEXT]
           [--length N] [--count N] [--temperature T] [--top-k K] [--top-p P] [--speculative | --compare] [--seed S] [--json]
   check   --op NAME|all [--seed S] [--json]
@@ -71,6 +71,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       backend: { type: 'string', default: 'webgpu' },
       save: { type: 'string' },
+      from: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -102,7 +103,19 @@ async function cmdTrain(argv: string[]): Promise<number> {
   applyOverrides(PRESETS.find((p) => p.name === presetName)!.config, { ...set, ...(steps ? { 'train.steps': steps } : {}) });
   const lab = createLab((kind) => makeBackend(kind));
   const init = await lab.init({ backend: backendKind });
-  const info = await lab.createRun({ preset: presetName, seed, steps, set });
+  let info = await lab.createRun({ preset: presetName, seed, steps, set });
+  if (values.from !== undefined) {
+    // Stage handoff: this run (its preset and settings) starts from another run's weights, at that
+    // run's step — e.g. an R1 run's SFT stage from an R1-Zero run's pretraining checkpoint.
+    const { readFile } = await import('node:fs/promises');
+    const { checkpointFromSafetensors } = await import('../train/checkpoint');
+    const bytes = await readFile(values.from).catch((err: Error) => {
+      throw new UsageError(`--from: cannot read ${values.from}: ${err.message}`);
+    });
+    const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
+    info = await lab.restore({ ...ckpt, preset: presetName, seed, config: info.config, optimizer: undefined, samplerState: undefined });
+    process.stderr.write(`v3lab train: starting from ${values.from} at step ${ckpt.step} (weights only; a fresh optimizer)\n`);
+  }
   process.stderr.write(`v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`);
   const started = performance.now();
   const summary = await lab.train((batch: StepMetrics[]) => {
