@@ -125,7 +125,9 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   }
 
   async function maybeCheckpoint(t: Trainer): Promise<void> {
-    if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === totalSteps(t.cfg)) {
+    // RL pipelines also checkpoint at each stage's end: the handoff from pretraining to SFT / GRPO.
+    const handoff = t.rl !== null && (t.step === t.cfg.train.steps || t.step === t.cfg.train.steps + t.cfg.rl.sft_steps);
+    if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === totalSteps(t.cfg) || handoff) {
       lastCkpt = await t.checkpoint(info!.preset);
     }
   }

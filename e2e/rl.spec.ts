@@ -1,0 +1,29 @@
+// End-to-end: a tiny R1-style RL run in the page (SwiftShader WebGPU in the worker): the RL
+// settings panel, pretrain → GRPO, the GRPO charts and the rollout viewer with its tags.
+
+import { expect, test } from '@playwright/test';
+import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
+
+const LINK =
+  '#v=1&preset=grpo-micro&seed=1&train.steps=4&rl.grpo_steps=2&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
+
+test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ page }) => {
+  const pageErrors = trackPageErrors(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const t0 = Date.now();
+  await openLab(page, LINK);
+  await expect(page.getByTestId('panel-rl')).toBeVisible();
+  await expect(page.getByTestId('config-rl.mode')).toHaveValue('pipeline');
+  await expect(page.getByTestId('config-rl.group_size')).toHaveValue('4');
+  await page.getByTestId('run-start').click();
+  await waitForPhase(page, /^(done|failed|stopped)$/, 240_000);
+  expect(await phaseOf(page)).toBe('done');
+  log(`4 pretrain + 2 GRPO steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
+  await expect(page.getByTestId('chart-reward')).toBeVisible();
+  await expect(page.getByTestId('chart-heldout')).toBeVisible();
+  const rows = page.getByTestId('rollout-row');
+  await expect(rows).toHaveCount(4);
+  await expect(page.getByTestId('rollout-group')).toContainText('<think>');
+  await expect(page.getByTestId('error-banner')).toHaveCount(0);
+  expect(pageErrors).toEqual([]);
+});
