@@ -14,7 +14,7 @@ const MODEL_FIELDS = [...sectionFields(FIELDS, 'arch'), ...sectionFields(FIELDS,
 
 /** Sections no panel claims yet (later capabilities) show up here rather than nowhere. */
 function otherFields() {
-  const claimed = ['model', 'arch', 'precision', 'optim', 'train', 'data'];
+  const claimed = ['model', 'arch', 'precision', 'optim', 'train', 'data', 'rl'];
   return FIELDS.filter((f) => !claimed.includes(f.path.slice(0, f.path.indexOf('.'))));
 }
 
