@@ -214,20 +214,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): T
  * `count` is the number of rows with a target (known on the host when the batch is built).
  */
 export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number): Tensor {
-  requireF32('crossEntropy', logits);
-  if (targets.dtype !== 'i32') fail('crossEntropy', `targets must be i32, got ${targets}`);
-  const V = logits.shape[logits.shape.length - 1];
-  const N = logits.size / V;
-  if (targets.size !== N) fail('crossEntropy', `${targets.size} targets for ${N} rows of logits ${shapeStr(logits.shape)}`);
   if (count <= 0) fail('crossEntropy', 'no rows with a target');
-  const be = logits.backend;
-  const l2 = be.view(logits, [N, V]);
-  const t2 = be.view(targets, [N]);
-  const { loss, lse } = be.crossEntropy(l2, t2);
-  if (needsGrad(logits)) {
-    Tape.record(loss, [logits], (dloss) => [be.view(be.crossEntropyBackward(l2, t2, lse, dloss), logits.shape)]);
-  }
-  return scale(sum(loss), 1 / count);
+  return scale(sum(crossEntropyRows(logits, targets)), 1 / count);
 }
 
 /**

@@ -1,6 +1,8 @@
 // The lab API: what the worker exposes to the page (through comlink) and what the CLI calls
 // directly in node. Anything the page can do, the CLI can do.
 
+import type { GenerateStats } from '../model/generate';
+
 export interface StepMetrics {
   step: number;
   loss: number;
@@ -105,20 +107,12 @@ export interface SampleOptions {
   speculative?: boolean;
 }
 
-/** How a sample was decoded: the lab's decoding readout. */
-export interface DecodeStats {
-  mode: 'plain' | 'speculative';
-  /** Characters generated. */
-  tokens: number;
-  /** Main-model forwards (a speculative forward can emit two characters). */
-  forwards: number;
-  ms: number;
-  tokensPerSecond: number;
-  /** Speculative only: MTP drafts proposed and accepted, and their ratio. */
-  drafted: number;
-  accepted: number;
-  acceptanceRate: number | null;
-}
+/**
+ * How a sample was decoded, for the lab's decoding readout: characters, main-model forwards (a
+ * speculative forward can emit two), time, speed, and for speculative decoding the MTP drafts
+ * proposed and accepted.
+ */
+export type DecodeStats = GenerateStats;
 
 export interface SampleResult {
   text: string;

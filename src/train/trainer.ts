@@ -14,7 +14,7 @@ import { RlStages, type GrpoInfo } from '../rl/grpo';
 import { fromTokenText, toTokenText } from '../rl/template';
 import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
 import { isBuffer, newTrace } from '../model/moe';
-import type { Checkpoint } from '../lab/api';
+import type { Checkpoint, SampleOptions } from '../lab/api';
 import { BatchSampler, splitTokens, type Batch } from './data/batches';
 import { runCorpus } from './data/run-corpus';
 import { CharTokenizer } from './data/tokenizer';
@@ -37,19 +37,8 @@ export interface StepHandles {
   grpo?: GrpoInfo | null;
 }
 
-export interface TrainerSampleOptions {
-  prompt: string;
-  /** Characters to generate per sample. */
-  length: number;
-  temperature: number;
-  topK?: number;
-  topP?: number;
-  seed: number;
-  /** Draft with the MTP module and verify with the main model. */
-  speculative?: boolean;
-  /** Samples generated together as one batch (default 1). */
-  count?: number;
-}
+/** The lab's sample options, plus how many samples to decode together as one batch (default 1). */
+export type TrainerSampleOptions = SampleOptions & { count?: number };
 
 export function disposeHandles(h: StepHandles): void {
   for (const t of [h.loss, h.aux, h.mtp, h.normSq, h.grpoStats, ...h.offsets]) t?.dispose();
