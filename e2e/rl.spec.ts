@@ -4,8 +4,9 @@
 import { expect, test } from '@playwright/test';
 import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
 
+// The R1 arm of r1-zero vs r1, shrunk: pretrain 4 steps → cold-start SFT 1 step → GRPO 3 steps.
 const LINK =
-  '#v=1&preset=grpo-micro&seed=1&train.steps=4&rl.grpo_steps=2&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
+  '#v=1&preset=r1&seed=1&train.steps=4&rl.sft_steps=1&rl.grpo_steps=3&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
 
 test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ page }) => {
   const pageErrors = trackPageErrors(page);
@@ -18,8 +19,12 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   await page.getByTestId('run-start').click();
   await waitForPhase(page, /^(done|failed|stopped)$/, 240_000);
   expect(await phaseOf(page)).toBe('done');
-  log(`4 pretrain + 2 GRPO steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
+  log(`4 pretrain + 1 SFT + 3 GRPO steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
   await expect(page.getByTestId('chart-reward')).toBeVisible();
+  // The reward chart moves: one point per GRPO step, in stage order.
+  const metrics = await page.evaluate(() => window.__v3lab!.run()!.metrics);
+  expect(metrics.map((m) => m.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'pretrain', 'sft', 'grpo', 'grpo', 'grpo']);
+  expect(metrics.filter((m) => m.reward !== undefined)).toHaveLength(3);
   await expect(page.getByTestId('chart-heldout')).toBeVisible();
   const rows = page.getByTestId('rollout-row');
   await expect(rows).toHaveCount(4);

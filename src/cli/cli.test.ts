@@ -108,6 +108,21 @@ describe('CLI', () => {
     expectOneLineError(lab('sample', '--preset', 'micro-v3', '--checkpoint', ckpt), /exactly one of/);
     expectOneLineError(lab('sample', '--checkpoint', '/nonexistent/x.safetensors'), /cannot read/);
   });
+  it('grpo: one JSON line per GRPO step and held-out accuracy before/after; bad input named', () => {
+    const tiny = ['--set', 'train.steps=4', '--set', 'rl.eval_prompts=4', '--set', 'rl.pass_k=2', '--set', 'rl.prompts_per_step=2', '--set', 'rl.group_size=4', '--set', 'rl.max_new_tokens=8', '--set', 'data.batch_size=4'];
+    const r = lab('grpo', '--preset', 'grpo-micro', '--steps', '2', '--seed', '1', '--json', ...tiny);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    for (const l of lines.slice(0, 2)) for (const k of ['step', 'reward', 'accuracy', 'format', 'kl', 'length']) expect(Number.isFinite(l[k]), k).toBe(true);
+    expect(lines.map((l) => l.step)).toEqual([5, 6, undefined]);
+    expect(lines[2]).toMatchObject({ done: true, steps: 6 });
+    expect(lines[2].heldout_accuracy_before).toBeGreaterThanOrEqual(0);
+    expect(lines[2].heldout_accuracy_after).toBeGreaterThanOrEqual(0);
+    expectOneLineError(lab('grpo', '--preset', 'micro-dense'), /not an RL preset/);
+    expectOneLineError(lab('grpo', '--preset', 'grpo-micro', '--set', 'rl.reward=maybe'), /rl.reward/);
+    expectOneLineError(lab('grpo'), /--preset is required/);
+  });
 });
 
 /** OFP8 decoding straight from the formula, float64, written independently of src/lowp/codec.ts. */

@@ -39,6 +39,8 @@ export interface StepMetrics {
   /** GRPO steps: spread (std) of the advantages, and groups kept by dynamic sampling. */
   adv_std?: number;
   groups_kept?: number;
+  /** GRPO steps: generation engine throughput of the rollout (tokens/s over all sequences). */
+  rollout_tokens_per_s?: number;
   /** RL pipeline runs, at eval steps: held-out accuracy, greedy and pass@k. */
   heldout_greedy?: number;
   heldout_pass_k?: number;

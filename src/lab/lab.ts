@@ -104,7 +104,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     if (grpoStats) {
       const [clipped, klSum, tokens] = grpoStats;
       const g = h.grpo!;
-      Object.assign(m, { reward: g.reward, accuracy: g.accuracy, format_rate: g.format_rate, response_len: g.response_len, kl: tokens > 0 ? klSum / tokens : 0, clip_frac: tokens > 0 ? clipped / tokens : 0, entropy: g.entropy, adv_std: g.adv_std, groups_kept: g.groups_kept, rollout: g.rollout });
+      Object.assign(m, { reward: g.reward, accuracy: g.accuracy, format_rate: g.format_rate, response_len: g.response_len, kl: tokens > 0 ? klSum / tokens : 0, clip_frac: tokens > 0 ? clipped / tokens : 0, entropy: g.entropy, adv_std: g.adv_std, groups_kept: g.groups_kept, rollout_tokens_per_s: g.rollout_tokens_per_s, rollout: g.rollout });
     }
     if (t.rl && (evalNow || s === t.cfg.train.steps || s === t.cfg.train.steps + t.cfg.rl.sft_steps)) {
       // Held-out accuracy at every eval step and at each stage's end (the handoff points).

@@ -167,8 +167,8 @@ export const PRESETS: readonly Preset[] = [
   preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
   preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', micro({ attention: 'mha', ffn: 'dense' }, { data: { corpus: 'arith' }, train: { steps: 600 } })),
   preset('grpo-micro', 'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path', grpoMicro({})),
-  preset('r1-zero', 'the R1-Zero arm of r1-zero vs r1: 2-digit addition, pretrain → GRPO straight away (no cold start); overlay with r1 (same task and seed)', grpoMicro({ rl: { difficulty: 2, grpo_steps: 60 }, train: { steps: 300 } })),
-  preset('r1', 'the R1 arm of r1-zero vs r1: the same pretraining, then 40 cold-start SFT steps on worked solutions, then GRPO for the same number of steps', grpoMicro({ rl: { difficulty: 2, grpo_steps: 60, sft_steps: 40 }, train: { steps: 300 } })),
+  preset('r1-zero', 'the R1-Zero arm of r1-zero vs r1: 2-digit addition, 600 pretraining steps (20% answer-only template lines; base ≈ 10% correct), then GRPO straight away; overlay with r1 (same task and seed)', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60 }, train: { steps: 600, eval_every: 100 } })),
+  preset('r1', 'the R1 arm of r1-zero vs r1: the same pretraining, then 40 cold-start SFT steps on worked (digit-by-digit) solutions, then the same GRPO', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, sft_steps: 40 }, train: { steps: 600, eval_every: 100 } })),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

@@ -82,6 +82,7 @@ const stepMetricsSchema = z.strictObject({
   entropy: metricNumber.optional(),
   adv_std: metricNumber.optional(),
   groups_kept: metricNumber.optional(),
+  rollout_tokens_per_s: metricNumber.optional(),
   heldout_greedy: metricNumber.optional(),
   heldout_pass_k: metricNumber.optional(),
   rollout: z

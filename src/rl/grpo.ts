@@ -74,6 +74,8 @@ export interface GrpoInfo {
   entropy: number;
   adv_std: number;
   groups_kept: number;
+  /** Generated tokens per second of this step's rollout (all sequences, prefill included). */
+  rollout_tokens_per_s: number;
   rollout: RolloutView;
 }
 
@@ -190,6 +192,9 @@ export class RlStages {
   }
 
   /** Generate completions; returns token lists (stop token included) and per-token log-probs. */
+  /** Tokens/s of the latest rollout. */
+  lastRolloutSpeed = 0;
+
   private async rollout(items: TaskItem[], perItem: number, temperature: number, seed: number): Promise<Array<{ item: TaskItem; tokens: number[]; logprobs: number[]; text: string; truncated: boolean }>> {
     const { be, params, model, cfg } = this.h;
     const prompts: number[][] = [];
@@ -197,6 +202,7 @@ export class RlStages {
     const gen = Generator.create(be, params, model);
     try {
       const res = await gen.generate({ prompts, maxNewTokens: cfg.rl.max_new_tokens, stopTokens: [this.stopId], sampling: { temperature, topK: 0, topP: 1 }, seed });
+      this.lastRolloutSpeed = res.stats.tokensPerSecond;
       return res.sequences.map((s, i) => ({
         item: items[Math.floor(i / perItem)],
         tokens: s.tokens,
@@ -241,6 +247,7 @@ export class RlStages {
       entropy: -mean(allLp),
       adv_std: Math.sqrt(mean(adv.map((a) => (a - advMean) ** 2))),
       groups_kept: keep.filter(Boolean).length / G,
+      rollout_tokens_per_s: this.lastRolloutSpeed,
       rollout: {
         prompt: promptOf(items[0].problem),
         completions: outs.slice(0, G).map((o, g) => ({ text: o.text, reward: rewards[g], advantage: adv[g], accuracy: verdicts[g].accuracy, format: verdicts[g].format, why: verdicts[g].why })),

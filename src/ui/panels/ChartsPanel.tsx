@@ -50,6 +50,7 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'clip', title: 'Clip fraction', field: 'clip_frac', label: 'clipped', smooth: true, optional: true },
   { id: 'entropy', title: 'Entropy (−mean log-prob)', field: 'entropy', label: 'entropy', smooth: true, optional: true },
   { id: 'advstd', title: 'Advantage spread (std)', field: 'adv_std', label: 'std', smooth: true, optional: true },
+  { id: 'rolloutspeed', title: 'Rollout tokens/s', field: 'rollout_tokens_per_s', label: 'tokens/s', smooth: true, optional: true },
 ];
 
 const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];

@@ -1,0 +1,134 @@
+// The bench page (/bench.html): the same suite as `npm run bench`, on this browser's adapter,
+// with tfjs-backend-webgpu as the peer in the same page. Query parameters preset the controls:
+//   ?filter=matmul_f32_256,attention_mha_fwd_128  ?quick=1  ?peer=0  ?run=1 (start at once)
+// The report is exposed as window.__bench.report (for the e2e test) and copied by "Copy JSON".
+
+import { WebGPUBackend } from '../../backends/webgpu/backend';
+import { formatNotes, makeFilter, overallTiming, tableRows, type BenchReport, type CaseResult } from '../report';
+import { makeContext, runSuite } from '../suite';
+import { loadTfjs, type TfjsPeer } from '../tfjs';
+import './bench.css';
+
+declare global {
+  interface Window {
+    __bench?: { state: 'idle' | 'running' | 'done' | 'error'; report: BenchReport | null; error: string | null };
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const filterInput = $<HTMLInputElement>('bench-filter');
+const quickBox = $<HTMLInputElement>('bench-quick');
+const peerBox = $<HTMLInputElement>('bench-peer');
+const runButton = $<HTMLButtonElement>('bench-run');
+const copyButton = $<HTMLButtonElement>('bench-copy');
+const statusEl = $('bench-status');
+const adapterEl = $('bench-adapter');
+const table = $<HTMLTableElement>('bench-table');
+const notes = $('bench-notes');
+const jsonEl = $('bench-json');
+
+const params = new URLSearchParams(location.search);
+filterInput.value = params.get('filter') ?? '';
+quickBox.checked = params.get('quick') === '1';
+peerBox.checked = params.get('peer') !== '0';
+
+window.__bench = { state: 'idle', report: null, error: null };
+
+function partialReport(adapter: string, cases: CaseResult[], peer: TfjsPeer | null): BenchReport {
+  return {
+    adapter,
+    timing: overallTiming(cases),
+    peer_library: peer ? `@tensorflow/tfjs-backend-webgpu ${peer.version}` : null,
+    features: [],
+    quick: quickBox.checked,
+    filter: filterInput.value || null,
+    started: new Date().toISOString(),
+    wall_s: 0,
+    cases,
+    errors: [],
+  };
+}
+
+function renderTable(r: BenchReport): void {
+  const rows = tableRows(r);
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const h of rows[0]) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  const body = table.createTBody();
+  rows.slice(1).forEach((row, i) => {
+    const tr = body.insertRow();
+    tr.dataset.testid = `bench-row-${r.cases[i].name}`;
+    row.forEach((cell, j) => {
+      const td = tr.insertCell();
+      td.textContent = cell;
+      if (rows[0][j] === '× peer' && r.cases[i].ratio !== null) td.className = r.cases[i].ratio! >= 1 ? 'faster' : 'slower';
+    });
+  });
+}
+
+let gpuBackend: WebGPUBackend | null = null;
+let tfjsPeer: TfjsPeer | null | undefined;
+
+async function run(): Promise<void> {
+  runButton.disabled = true;
+  copyButton.disabled = true;
+  window.__bench = { state: 'running', report: null, error: null };
+  try {
+    statusEl.textContent = 'acquiring the GPU…';
+    gpuBackend ??= await WebGPUBackend.create(navigator.gpu);
+    adapterEl.textContent = gpuBackend.deviceLabel;
+    if (peerBox.checked && tfjsPeer === undefined) {
+      statusEl.textContent = 'loading tfjs-backend-webgpu…';
+      tfjsPeer = await loadTfjs(undefined, () => import('@tensorflow/tfjs-core/dist/register_all_gradients'), (m) => (statusEl.textContent = m));
+    }
+    const peer = peerBox.checked ? (tfjsPeer ?? null) : null;
+    const done: CaseResult[] = [];
+    renderTable(partialReport(gpuBackend.deviceLabel, done, peer));
+    const report = await runSuite(makeContext(gpuBackend, peer), {
+      quick: quickBox.checked,
+      filter: makeFilter(filterInput.value),
+      filterSpec: filterInput.value || null,
+      deadlineMs: params.has('deadline') ? Number(params.get('deadline')) * 1e3 : undefined,
+      log: (m) => (statusEl.textContent = m.trim()),
+      onCase: (c) => {
+        done.push(c);
+        renderTable(partialReport(gpuBackend!.deviceLabel, done, peer));
+      },
+    });
+    renderTable(report);
+    notes.textContent = formatNotes(report);
+    jsonEl.textContent = JSON.stringify(report, null, 2);
+    statusEl.textContent = `done: ${report.cases.length} case(s) in ${report.wall_s.toFixed(1)} s${report.errors.length ? `, ${report.errors.length} failed (see notes)` : ''}`;
+    copyButton.disabled = false;
+    window.__bench = { state: 'done', report, error: null };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    statusEl.textContent = `error: ${msg}`;
+    window.__bench = { state: 'error', report: null, error: msg };
+  } finally {
+    runButton.disabled = false;
+  }
+}
+
+copyButton.addEventListener('click', async () => {
+  const report = window.__bench?.report;
+  if (!report) return;
+  const text = JSON.stringify(report);
+  try {
+    await navigator.clipboard.writeText(text);
+    copyButton.textContent = 'Copied';
+  } catch {
+    // No clipboard permission (e.g. an insecure context): select the JSON for a manual copy.
+    const details = jsonEl.parentElement as HTMLDetailsElement;
+    details.open = true;
+    getSelection()?.selectAllChildren(jsonEl);
+    copyButton.textContent = 'Selected: press Ctrl+C';
+  }
+  setTimeout(() => (copyButton.textContent = 'Copy JSON'), 2000);
+});
+runButton.addEventListener('click', () => void run());
+if (params.get('run') === '1') void run();

@@ -1,0 +1,46 @@
+// End to end: `npm run bench -- --json --quick --filter …` in a child process (the CLI exactly as
+// a user runs it: dawn.node, tfjs in the same process), one matmul case and the micro-dense
+// training step with its census. stdout must be one JSON object in the acceptance shape.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { REQUIRED_CASE_KEYS, type BenchReport } from './report';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm run bench (quick, filtered)', () => {
+  it('times ours against tfjs and prints one JSON object', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/bench/main.ts', '--json', '--quick', '--filter', 'matmul_f32_256,train_step_micro-dense'],
+      { cwd: ROOT, maxBuffer: 1 << 24, timeout: 110_000 },
+    );
+    const report = JSON.parse(stdout) as BenchReport; // the whole of stdout: one object
+    expect(report.errors).toEqual([]);
+    expect(typeof report.adapter).toBe('string');
+    expect(report.peer_library).toMatch(/tfjs-backend-webgpu/);
+    expect(report.cases.map((c) => c.name)).toEqual(['matmul_f32_256', 'train_step_micro-dense']);
+    for (const c of report.cases) {
+      for (const k of REQUIRED_CASE_KEYS) expect(c).toHaveProperty(k);
+      expect(c.ms).toBeGreaterThan(0);
+      expect(c.gflops).toBeGreaterThan(0);
+      expect(c.peer!.name).toBe('tfjs-webgpu');
+      expect(c.ratio).toBeCloseTo(c.peer!.ms / c.ms, 9);
+      expect(['gpu-timestamp', 'wall']).toContain(c.timing);
+    }
+    const [mm, step] = report.cases;
+    expect(mm.floor?.name).toBe('ours naive');
+    expect(mm.flops).toBe(2 * 256 ** 3);
+    // The step's census: one submission, forward/backward/optimizer phases, matmuls in it.
+    const census = step.census!;
+    expect(census.submits).toBe(1);
+    expect(Object.keys(census.phases)).toEqual(['forward', 'backward', 'optimizer']);
+    expect(census.dispatches).toBe(Object.values(census.phases).reduce((a, b) => a + b, 0));
+    const matmuls = Object.entries(census.kernels).filter(([k]) => k.startsWith('matmul:')).reduce((n, [, v]) => n + v, 0);
+    expect(matmuls).toBeGreaterThan(10);
+    expect(census.kernels['matmul:main_vec4']).toBeGreaterThan(0); // every micro-dense dim is a multiple of 4
+    expect(step.peer_dispatches).toBeGreaterThan(census.dispatches);
+    expect(step.tokens_per_s).toBeGreaterThan(0);
+  });
+});
