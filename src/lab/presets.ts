@@ -111,10 +111,11 @@ function balancingAblation(): Preset[] {
  * The RL pipeline at micro size: the micro dense model, short task sequences, and GRPO settings
  * from R1 / DeepSeekMath where they fit (G = 8 rather than 16–64, a constant lr).
  */
-function grpoMicro(over: { rl?: Partial<RunConfig['rl']>; train?: Partial<RunConfig['train']> }): RunConfig {
+function grpoMicro(over: { model?: Partial<RunConfig['model']>; rl?: Partial<RunConfig['rl']>; train?: Partial<RunConfig['train']> }): RunConfig {
   return micro(
     { attention: 'mha', ffn: 'dense' },
     {
+      model: over.model,
       data: { corpus: 'task', corpus_chars: 60_000, seq_len: 48, batch_size: 16 },
       train: { steps: 200, log_every: 5, eval_every: 50, eval_batches: 2, checkpoint_every: 50, ...over.train },
       rl: { mode: 'pipeline', task: 'addition', difficulty: 1, template_share: 0.1, grpo_steps: 60, prompts_per_step: 8, group_size: 8, max_new_tokens: 16, lr: 2e-4, eval_prompts: 32, pass_k: 4, ...over.rl },
@@ -169,6 +170,7 @@ export const PRESETS: readonly Preset[] = [
   preset('grpo-micro', 'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path', grpoMicro({})),
   preset('r1-zero', 'the R1-Zero arm of r1-zero vs r1: 2-digit addition, 600 pretraining steps (20% answer-only template lines; base ≈ 10% correct), then GRPO straight away; overlay with r1 (same task and seed)', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60 }, train: { steps: 600, eval_every: 100 } })),
   preset('r1', 'the R1 arm of r1-zero vs r1: the same pretraining, then 40 cold-start SFT steps on worked (digit-by-digit) solutions, then the same GRPO', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, sft_steps: 40 }, train: { steps: 600, eval_every: 100 } })),
+  preset('distill-vs-rl', 'the student of distillation vs RL: a smaller V3-shaped model (d=48, 1 layer) on 1-digit addition, pretrained 150 steps; one arm SFTs on a grpo-micro teacher\'s verified completions, the other runs 20 GRPO steps, at equal student tokens (npm run lab -- distill)', grpoMicro({ model: { hidden_size: 48, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 4, intermediate_size: 96 }, rl: { grpo_steps: 20, sft_examples: 64 }, train: { steps: 150, eval_every: 5 } })),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

@@ -102,7 +102,13 @@ export interface RlHost {
 
 export class RlStages {
   readonly task: Task;
-  private readonly sft: SftExample[];
+  private sft: SftExample[];
+  /**
+   * Student budget: tokens through this model's forward passes in the SFT and GRPO stages —
+   * rollout prefill + decode, training forwards (× μ) and reference forwards; a backward is not
+   * counted separately, held-out evaluation not at all.
+   */
+  tokens = 0;
   private readonly sftRng: Rng;
   private readonly promptRng: Rng;
   private readonly evalItems: TaskItem[];
@@ -125,6 +131,12 @@ export class RlStages {
     this.stopId = h.tokenizer.encode(TAG_TOKEN[STOP_TAG])[0];
   }
 
+  /** Replace the cold-start set (distillation: a teacher's verified completions). */
+  useSftSet(examples: SftExample[]): void {
+    if (!examples.length) throw new Error('SFT: the set is empty');
+    this.sft = examples;
+  }
+
   dispose(): void {
     if (this.ref) for (const t of this.ref.values()) t.dispose();
     this.ref = null;
@@ -144,6 +156,7 @@ export class RlStages {
       rows.push({ prompt: Array.from(this.h.tokenizer.encode(ex.prompt)), completion: Array.from(this.h.tokenizer.encode(ex.completion)) });
     }
     const T = Math.max(...rows.map((r) => r.prompt.length + r.completion.length)) - 1;
+    this.tokens += B * T;
     const ids = new Int32Array(B * T);
     const targets = new Int32Array(B * T).fill(-1);
     let count = 0;
@@ -195,7 +208,7 @@ export class RlStages {
   /** Tokens/s of the latest rollout. */
   lastRolloutSpeed = 0;
 
-  private async rollout(items: TaskItem[], perItem: number, temperature: number, seed: number): Promise<Array<{ item: TaskItem; tokens: number[]; logprobs: number[]; text: string; truncated: boolean }>> {
+  async rollout(items: TaskItem[], perItem: number, temperature: number, seed: number, count = true): Promise<Array<{ item: TaskItem; tokens: number[]; logprobs: number[]; text: string; truncated: boolean }>> {
     const { be, params, model, cfg } = this.h;
     const prompts: number[][] = [];
     for (const it of items) for (let g = 0; g < perItem; g++) prompts.push(this.encode(promptOf(it.problem)));
@@ -203,6 +216,7 @@ export class RlStages {
     try {
       const res = await gen.generate({ prompts, maxNewTokens: cfg.rl.max_new_tokens, stopTokens: [this.stopId], sampling: { temperature, topK: 0, topP: 1 }, seed });
       this.lastRolloutSpeed = res.stats.tokensPerSecond;
+      if (count) this.tokens += prompts.reduce((a, p) => a + p.length, 0) + res.stats.tokens;
       return res.sequences.map((s, i) => ({
         item: items[Math.floor(i / perItem)],
         tokens: s.tokens,
@@ -285,6 +299,7 @@ export class RlStages {
         }
       }
     });
+    this.tokens += R * T * (rl.mu + 1);
     const idsT = be.fromArray(ids, [R, T], 'i32');
     const tgtT = be.fromArray(targets, [R, T], 'i32');
     const invT = 1 / rl.temperature;
@@ -336,18 +351,27 @@ export class RlStages {
     return { loss: loss!, normSq: normSq!, offsets, stats, grpo: info };
   }
 
-  /** Held-out accuracy: greedy, and pass@k at rl.temperature (any of k samples correct). */
-  async evaluate(): Promise<{ greedy: number; passK: number }> {
+  /**
+   * Held-out figures on the fixed held-out prompts: greedy accuracy, its format rate and mean
+   * length, and pass@k at rl.temperature (any of k samples correct).
+   */
+  async evaluate(): Promise<{ greedy: number; passK: number; format: number; length: number }> {
     const rl = this.h.cfg.rl;
     const items = this.evalItems;
-    const greedy = await this.rollout(items, 1, 0, 1);
-    const acc = greedy.map((o) => this.task.verify(o.item, o.text).accuracy);
+    const greedy = await this.rollout(items, 1, 0, 1, false);
+    const verdicts = greedy.map((o) => this.task.verify(o.item, o.text));
     const k = rl.pass_k;
-    const samples = await this.rollout(items, k, rl.temperature, 2);
+    const samples = await this.rollout(items, k, rl.temperature, 2, false);
     let pass = 0;
     for (let i = 0; i < items.length; i++) {
       if (samples.slice(i * k, (i + 1) * k).some((o) => this.task.verify(o.item, o.text).accuracy === 1)) pass++;
     }
-    return { greedy: acc.reduce((a: number, b) => a + b, 0) / items.length, passK: pass / items.length };
+    const n = items.length;
+    return {
+      greedy: verdicts.reduce((a: number, v) => a + v.accuracy, 0) / n,
+      passK: pass / n,
+      format: verdicts.reduce((a: number, v) => a + v.format, 0) / n,
+      length: greedy.reduce((a, o) => a + o.tokens.length, 0) / n,
+    };
   }
 }
