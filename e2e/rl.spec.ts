@@ -32,3 +32,20 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   await expect(page.getByTestId('error-banner')).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });
+
+test('Distill vs RL view: renders its charts, keeps its settings in the link, names a bad link', async ({ page }) => {
+  const pageErrors = trackPageErrors(page);
+  await page.goto('/?view=distill&teacher=r1&student=distill-vs-rl&seed=7');
+  await expect(page.getByTestId('distill-view')).toBeVisible();
+  await expect(page.getByTestId('distill-teacher')).toHaveValue('r1');
+  await expect(page.getByTestId('distill-seed')).toHaveValue('7');
+  await expect(page.getByTestId('distill-accuracy')).toBeVisible();
+  await page.getByTestId('distill-seed').fill('9');
+  await expect.poll(() => page.evaluate(() => location.search)).toBe('?view=distill&teacher=r1&student=distill-vs-rl&seed=9');
+  await page.goto('/?view=distill&teacher=micro-dense&seed=x');
+  await expect(page.getByTestId('distill-link-problems')).toContainText('teacher: "micro-dense" is not an RL preset');
+  await expect(page.getByTestId('distill-teacher')).toHaveValue('grpo-micro');
+  await page.getByTestId('view-tab-lab').click();
+  await expect(page.getByTestId('panel-charts')).toBeVisible();
+  expect(pageErrors).toEqual([]);
+});

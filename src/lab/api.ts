@@ -2,6 +2,18 @@
 // directly in node. Anything the page can do, the CLI can do.
 
 import type { GenerateStats } from '../model/generate';
+import type { DistillPoint, DistillResult } from '../rl/distill';
+
+export type { DistillPoint, DistillResult };
+
+export interface DistillRequest {
+  teacher: string;
+  student: string;
+  seed: number;
+  /** Overrides of the student preset / the teacher preset (path → value). */
+  set?: Record<string, string | number | boolean>;
+  setTeacher?: Record<string, string | number | boolean>;
+}
 
 export interface StepMetrics {
   step: number;
@@ -181,6 +193,13 @@ export interface LabApi {
   checkpoint(opts?: { weightsOnly?: boolean }): Promise<Checkpoint>;
   /** The most recent automatic checkpoint (taken every `train.checkpoint_every` steps), if any. */
   lastCheckpoint(): Promise<Checkpoint | null>;
+  /**
+   * Distillation vs direct RL (rl/distill.ts): teacher preset through its pipeline, rejection
+   * sampling, the student preset's base, then its SFT and GRPO arms at equal student tokens. Each
+   * evaluation point goes to onPoint as it is measured. Refused while a run is training; the
+   * current run is left as it is.
+   */
+  distill(opts: DistillRequest, onPoint: (p: DistillPoint) => void, onProgress?: (what: string) => void): Promise<DistillResult>;
   /** Rebuild a run from a checkpoint (re-acquiring the device if it was lost) and continue from its step. */
   restore(ckpt: Checkpoint): Promise<RunInfo>;
 }

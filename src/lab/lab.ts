@@ -5,7 +5,7 @@ import type { Backend } from '../engine/backend';
 import { lowpSpec } from '../model/linear';
 import { quantStats } from '../lowp/stats';
 import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
-import type { Checkpoint, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, SampleResult, StepMetrics } from './api';
+import type { Checkpoint, DistillRequest, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, SampleResult, StepMetrics } from './api';
 import { ConfigError, applyOverrides, findField, parseFieldValue, totalSteps, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
@@ -297,6 +297,25 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
 
     async lastCheckpoint(): Promise<Checkpoint | null> {
       return lastCkpt;
+    },
+
+    async distill(req: DistillRequest, onPoint, onProgress) {
+      if (running) throw new Error('a run is training; pause or stop it before distilling');
+      const teacher = findPreset(req.teacher);
+      const student = findPreset(req.student);
+      if (!teacher) throw new ConfigError(`teacher: unknown preset "${req.teacher}"`);
+      if (!student) throw new ConfigError(`student: unknown preset "${req.student}"`);
+      if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 2 ** 32 - 1) throw new ConfigError(`seed: ${req.seed} is not an integer in [0, 2^32)`);
+      const tc = applyOverrides(teacher.config, req.setTeacher ?? {});
+      const sc = applyOverrides(student.config, req.set ?? {});
+      const b = await be();
+      running = true;
+      try {
+        const { distillVsRl } = await import('../rl/distill');
+        return await distillVsRl(b, { teacher: tc, student: sc, seed: req.seed, onPoint: (p) => onPoint(p), onProgress });
+      } finally {
+        running = false;
+      }
     },
 
     async restore(ckpt: Checkpoint): Promise<RunInfo> {

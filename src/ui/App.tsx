@@ -24,6 +24,7 @@ import { RlPanel } from './panels/RlPanel';
 import { RolloutPanel } from './panels/RolloutPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
+import { DistillView } from './distill/DistillView';
 import { PipelinesView } from './pipelines/PipelinesView';
 import { ViewTabs, useView } from './pipelines/ViewTabs';
 import { useLab } from './store';
@@ -66,13 +67,12 @@ export function App() {
   const sidebar = shown('presets') || shown('model') || shown('optim') || shown('data');
   // The Pipelines view (?view=pipelines): a schedule simulator beside the lab, not inside it.
   const [view, setView] = useView();
-  if (view === 'pipelines')
+  if (view === 'pipelines' || view === 'distill')
     return (
       <div className="app">
         <ViewTabs view={view} onChange={setView} />
-        <ErrorBoundary name="pipelines">
-          <PipelinesView />
-        </ErrorBoundary>
+        {view === 'distill' && <Banners />}
+        <ErrorBoundary name={view}>{view === 'pipelines' ? <PipelinesView /> : <DistillView />}</ErrorBoundary>
       </div>
     );
 

@@ -16,7 +16,7 @@
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
-import type { Checkpoint, DecodeStats, LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import type { Checkpoint, DecodeStats, DistillPoint, DistillRequest, DistillResult, LiveChange, RunInfo, StepMetrics } from '../lab/api';
 import type { QuantLayerStats } from '../lowp/stats';
 import { FIELDS, findField, totalSteps, type RunConfig } from '../lab/config';
 import { PRESETS, findPreset } from '../lab/presets';
@@ -189,6 +189,9 @@ export interface LabState {
   setSampling(p: { topK?: number; topP?: number; speculative?: boolean }): void;
   /** Sample the same prompt plainly and speculatively, filling both rows of the decoding readout. */
   compareDecoding(): Promise<void>;
+  /** The distillation-vs-RL experiment (its own view): points as they are measured, then the result. */
+  distill: { status: 'idle' | 'running' | 'done' | 'failed'; points: DistillPoint[]; result: DistillResult | null; progress: string; error: string | null };
+  runDistill(req: DistillRequest): Promise<void>;
   /** The current run's weights (for the Hugging Face export panel). */
   checkpointForExport(): Promise<Checkpoint>;
   setPrompt(p: string): void;
@@ -732,6 +735,7 @@ export const useLab = create<LabState>()((set, get) => {
     prompt: '',
     decoding: { plain: null, speculative: null },
     comparing: false,
+    distill: { status: 'idle', points: [], result: null, progress: '', error: null },
     banners: [],
     confirm: null,
     shareUrl: null,
@@ -1045,6 +1049,29 @@ export const useLab = create<LabState>()((set, get) => {
     },
     setSampling(p) {
       set(p);
+    },
+    async runDistill(req) {
+      const { phase, distill } = get();
+      if (distill.status === 'running') return;
+      if (RUN_ACTIVE.has(phase)) {
+        banner('error', 'Distillation needs the GPU to itself: stop or finish the current run first.');
+        return;
+      }
+      const c = client;
+      if (!c) {
+        banner('error', 'The lab is not connected to a GPU yet.');
+        return;
+      }
+      set({ distill: { status: 'running', points: [], result: null, progress: 'starting…', error: null } });
+      const onPoint = Comlink.proxy((p: DistillPoint) => set((s) => ({ distill: { ...s.distill, points: [...s.distill.points, p] } })));
+      const onProgress = Comlink.proxy((what: string) => set((s) => ({ distill: { ...s.distill, progress: what } })));
+      try {
+        const result = await c.call((lab) => lab.distill(req, onPoint, onProgress));
+        set((s) => ({ distill: { ...s.distill, status: 'done', result, progress: '' } }));
+      } catch (err) {
+        if (err instanceof WorkerCrashedError) dropClient();
+        set((s) => ({ distill: { ...s.distill, status: 'failed', error: describeError(err), progress: '' } }));
+      }
     },
     async checkpointForExport() {
       const c = client;

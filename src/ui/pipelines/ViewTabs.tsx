@@ -1,16 +1,21 @@
-// Which view the page shows: the lab (the default) or the Pipelines view, chosen by the query
-// string (?view=pipelines&…, see link.ts). The lab's link lives in the hash and is left alone,
+// Which view the page shows: the lab (the default), the Pipelines view or the distillation
+// experiment, chosen by the query string (?view=pipelines&…, see link.ts; ?view=distill&…). The lab's link lives in the hash and is left alone,
 // so switching views never loses either one.
 
 import { useEffect, useState, type JSX } from 'react';
 import { VIEW_KEY, VIEW_NAME, isPipelinesSearch } from './link';
 
-export type View = 'lab' | 'pipelines';
+export type View = 'lab' | 'pipelines' | 'distill';
 
-const viewOf = (): View => (typeof location !== 'undefined' && isPipelinesSearch(location.search) ? 'pipelines' : 'lab');
+const viewOf = (): View => {
+  if (typeof location === 'undefined') return 'lab';
+  if (isPipelinesSearch(location.search)) return 'pipelines';
+  return new URLSearchParams(location.search).get(VIEW_KEY) === 'distill' ? 'distill' : 'lab';
+};
 
-/** The Pipelines view's query string when the user last left it (restored on return). */
+/** Each view's query string when the user last left it (restored on return). */
 let lastPipelinesSearch = '';
+let lastDistillSearch = '';
 
 export function useView(): [View, (v: View) => void] {
   const [view, setView] = useState<View>(viewOf);
@@ -22,7 +27,8 @@ export function useView(): [View, (v: View) => void] {
   const go = (next: View) => {
     if (next === view) return;
     if (view === 'pipelines') lastPipelinesSearch = location.search;
-    const search = next === 'pipelines' ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}` : '';
+    if (view === 'distill') lastDistillSearch = location.search;
+    const search = next === 'pipelines' ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}` : next === 'distill' ? lastDistillSearch || `?${VIEW_KEY}=distill` : '';
     history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
     setView(next);
     window.scrollTo(0, 0);
@@ -40,6 +46,7 @@ export function ViewTabs({ view, onChange }: { view: View; onChange: (v: View) =
     <nav className="view-tabs" role="tablist" aria-label="Views">
       {tab('lab', 'Lab')}
       {tab('pipelines', 'Pipelines')}
+      {tab('distill', 'Distill vs RL')}
     </nav>
   );
 }

@@ -1,0 +1,52 @@
+// Distillation vs RL: rejection sampling admits only completions the verifier scores correct and
+// well-formatted (with a teacher that makes both kinds), and, seeded, the student distilled from
+// the teacher ends clearly above its base checkpoint on the held-out prompts.
+import { describe, expect, it } from 'vitest';
+import { applyOverrides } from '../lab/config';
+import { findPreset } from '../lab/presets';
+import { gpuBackend } from '../test/gpu';
+import { disposeHandles, Trainer } from '../train/trainer';
+import { distillVsRl, rejectionSample, sftJsonl } from './distill';
+import { findTask } from './tasks';
+
+describe('distillation', () => {
+  it('rejection sampling never admits a completion the verifier scores wrong', async () => {
+    const be = await gpuBackend();
+    // A half-trained teacher: some completions right, some wrong, some malformed.
+    const cfg = applyOverrides(findPreset('grpo-micro')!.config, { 'train.steps': 80, 'rl.grpo_steps': 1 });
+    const t = new Trainer(be, cfg, 4);
+    try {
+      while (t.step < 80) disposeHandles(await t.trainStep());
+      const res = await rejectionSample(t, 24, 8, 9);
+      const task = findTask('addition')!;
+      console.log(`[distill] rejection sampling: ${res.records.length} of ${res.generated} admitted`);
+      expect(res.generated).toBe(24 * 8);
+      expect(res.records.length).toBeGreaterThan(0);
+      expect(res.records.length).toBeLessThan(res.generated); // the filter really rejected some
+      for (const r of res.records) {
+        const problem = r.prompt.replace(/^Q:/, '').replace(/\nA:<think>$/, '');
+        const v = task.verify({ id: '', problem, answer: r.answer, data: null }, r.completion);
+        expect(v.accuracy, `${r.prompt} ${r.completion}`).toBe(1);
+        expect(v.format, `${r.prompt} ${r.completion}`).toBe(1);
+      }
+      // JSON lines: one object per admitted completion.
+      const lines = sftJsonl(res.records).trim().split('\n');
+      expect(lines).toHaveLength(res.records.length);
+      expect(JSON.parse(lines[0])).toMatchObject({ prompt: expect.stringMatching(/^Q:/), completion: expect.stringMatching(/<\/answer>$/) });
+    } finally {
+      t.dispose();
+    }
+  }, 300_000);
+
+  it('the distilled student ends clearly above its base checkpoint (seeded, micro)', async () => {
+    const be = await gpuBackend();
+    const teacher = applyOverrides(findPreset('grpo-micro')!.config, { 'rl.grpo_steps': 5, 'rl.eval_prompts': 32 });
+    const student = applyOverrides(findPreset('distill-vs-rl')!.config, { 'train.steps': 100, 'rl.grpo_steps': 6, 'train.eval_every': 3, 'rl.sft_examples': 32 });
+    const res = await distillVsRl(be, { teacher, student, seed: 1 });
+    const f = res.final;
+    console.log(`[distill] budget ${res.budgetTokens} tokens; held-out greedy: teacher ${f.teacher.heldout_greedy.toFixed(3)}, base ${f.base.heldout_greedy.toFixed(3)}, rl ${f.rl.heldout_greedy.toFixed(3)}, distill ${f.distill.heldout_greedy.toFixed(3)}; SFT ${res.sft.admitted}/${res.sft.generated}`);
+    expect(f.distill.tokens).toBeGreaterThanOrEqual(res.budgetTokens); // equal budget (the last SFT step may pass it)
+    expect(f.rl.tokens).toBe(res.budgetTokens);
+    expect(f.distill.heldout_greedy).toBeGreaterThan(f.base.heldout_greedy + 0.1);
+  }, 900_000);
+});

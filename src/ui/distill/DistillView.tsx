@@ -1,0 +1,161 @@
+// Distillation vs direct RL, one page: a teacher trained with GRPO writes verified completions
+// (rejection sampling), and a smaller student starts twice from the same base checkpoint — SFT on
+// those completions, or GRPO on its own — at an equal budget of student tokens. Held-out accuracy,
+// format rate and response length of both arms are drawn against that budget; the SFT set can be
+// read and downloaded as JSON lines. The experiment's settings live in the link (?view=distill&…).
+
+import { useEffect, useMemo, useState } from 'react';
+import type { DistillPoint } from '../../lab/api';
+import { MetricChart, type ChartSeries } from '../charts/MetricChart';
+import { useLab } from '../store';
+import { DISTILL_DEFAULTS, RL_PRESETS, decodeDistillLink, encodeDistillLink, type DistillLinkState } from './link';
+
+const ARMS: Array<{ arm: DistillPoint['arm']; label: string; color: string; dashed?: boolean }> = [
+  { arm: 'distill', label: 'distilled (SFT on teacher)', color: '#2563eb' },
+  { arm: 'rl', label: 'direct GRPO', color: '#dc2626' },
+];
+
+function seriesOf(points: readonly DistillPoint[], field: 'heldout_greedy' | 'format_rate' | 'response_len'): ChartSeries[] {
+  const base = points.find((p) => p.arm === 'base');
+  const out: ChartSeries[] = ARMS.map(({ arm, label, color }) => {
+    // Each arm starts at the base checkpoint (0 tokens).
+    const pts = [...(base ? [base] : []), ...points.filter((p) => p.arm === arm)];
+    return { label, color, x: pts.map((p) => p.tokens), y: pts.map((p) => p[field]), points: true };
+  });
+  const teacher = points.find((p) => p.arm === 'teacher');
+  if (teacher && field !== 'response_len') {
+    const xs = points.filter((p) => p.arm === 'rl' || p.arm === 'distill').map((p) => p.tokens);
+    const xMax = xs.length ? Math.max(...xs) : 1;
+    out.push({ label: 'teacher', color: '#64748b', dashed: true, x: [0, xMax], y: [teacher[field], teacher[field]] });
+  }
+  return out;
+}
+
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/jsonl' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function DistillView() {
+  const distill = useLab((s) => s.distill);
+  const phase = useLab((s) => s.phase);
+  const runDistill = useLab((s) => s.runDistill);
+  const [{ state: linked, problems }] = useState(() => decodeDistillLink(typeof location !== 'undefined' ? location.search : ''));
+  const [form, setForm] = useState<DistillLinkState>(linked);
+  useEffect(() => {
+    history.replaceState(history.state, '', `${location.pathname}${encodeDistillLink(form)}${location.hash}`);
+  }, [form]);
+  const points = distill.points;
+  const charts = useMemo(
+    () => [
+      { id: 'distill-accuracy', title: 'Held-out accuracy (greedy) vs student tokens', s: seriesOf(points, 'heldout_greedy') },
+      { id: 'distill-format', title: 'Format rate vs student tokens', s: seriesOf(points, 'format_rate') },
+      { id: 'distill-length', title: 'Response length (tokens) vs student tokens', s: seriesOf(points, 'response_len') },
+    ],
+    [points],
+  );
+  const running = distill.status === 'running';
+  const ready = phase === 'idle' || phase === 'done' || phase === 'stopped' || phase === 'failed';
+  const r = distill.result;
+  const sel = (key: 'teacher' | 'student') => (
+    <label>
+      {key}
+      <select data-testid={`distill-${key}`} value={form[key]} disabled={running} onChange={(e) => setForm({ ...form, [key]: e.target.value })}>
+        {RL_PRESETS.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="distill-view" data-testid="distill-view">
+      <h2>Distillation vs direct RL for a small model</h2>
+      <p className="small">
+        A teacher ({form.teacher}) is trained through its RL pipeline, then samples completions that the task's verifier must score correct and
+        well-formatted (rejection sampling). A smaller student ({form.student}) is pretrained once; from that base it is either fine-tuned on the
+        teacher's set or trained with GRPO itself. <strong>Budget:</strong> student tokens processed — rollout prefill and decode, training and
+        reference forwards (a backward is not counted separately; evaluation not at all). The SFT arm runs until it has used the GRPO arm's budget.
+      </p>
+      {problems.length > 0 && (
+        <div className="notice notice-error" role="alert" data-testid="distill-link-problems">
+          {problems.map((p) => (
+            <div key={p}>Link: {p}</div>
+          ))}
+        </div>
+      )}
+      <div className="distill-form sample-tools">
+        {sel('teacher')}
+        {sel('student')}
+        <label>
+          seed
+          <input
+            type="number"
+            data-testid="distill-seed"
+            min={0}
+            value={form.seed}
+            disabled={running}
+            onChange={(e) => setForm({ ...form, seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+          />
+        </label>
+        <button type="button" data-testid="distill-start" disabled={running || !ready} onClick={() => void runDistill({ teacher: form.teacher, student: form.student, seed: form.seed })}>
+          {running ? 'Running…' : 'Run both arms'}
+        </button>
+        <button type="button" className="link" disabled={running} onClick={() => setForm(DISTILL_DEFAULTS)}>
+          defaults
+        </button>
+        <span className="muted small" data-testid="distill-progress">
+          {distill.progress}
+        </span>
+      </div>
+      {distill.error && (
+        <div className="notice notice-error" role="alert" data-testid="distill-error">
+          The experiment failed: {distill.error}
+        </div>
+      )}
+      <div className="distill-charts">
+        {charts.map((c) => (
+          <MetricChart key={c.id} testId={c.id} title={c.title} series={c.s} height={200} />
+        ))}
+      </div>
+      {r && (
+        <div data-testid="distill-result">
+          <p>
+            At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
+            <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
+          </p>
+          <h3>
+            SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}
+            <button type="button" data-testid="distill-download" onClick={() => download('sft-set.jsonl', r.sft.records.map((x) => JSON.stringify(x)).join('\n') + '\n')}>
+              Download JSON lines
+            </button>
+          </h3>
+          <table className="rl-rollouts small" data-testid="distill-sft">
+            <thead>
+              <tr>
+                <th>prompt</th>
+                <th>completion</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.sft.records.slice(0, 40).map((x, i) => (
+                <tr key={i}>
+                  <td className="rl-text">{x.prompt.replace(/\n/g, '⏎')}</td>
+                  <td className="rl-text">{x.completion}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {r.sft.records.length > 40 && <p className="muted small">… {r.sft.records.length - 40} more in the download.</p>}
+        </div>
+      )}
+    </div>
+  );
+}
