@@ -93,9 +93,10 @@ export const FIELDS: readonly FieldSpec[] = [
   { path: 'rl.difficulty', kind: 'int', min: 1, max: 5, live: false, help: 'Pipeline: task difficulty (e.g. digits for addition)' },
   { path: 'rl.template_share', kind: 'float', min: 0, max: 1, live: false, help: 'Pipeline: pretraining: share of lines in the template with an empty <think> (what gives the base a small, non-zero success rate)' },
   { path: 'rl.sft_steps', kind: 'int', min: 0, max: 1_000_000, live: false, help: 'Pipeline: cold-start SFT steps on worked solutions (0 = R1-Zero: straight to RL)' },
+  { path: 'rl.sft_lr', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: constant learning rate of the SFT stage' },
   { path: 'rl.sft_examples', kind: 'int', min: 1, max: 100_000, live: false, help: 'Pipeline: worked solutions in the cold-start set' },
   { path: 'rl.grpo_steps', kind: 'int', min: 0, max: 1_000_000, live: false, help: 'Pipeline: GRPO steps (one rollout batch each)' },
-  { path: 'rl.lr', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: constant learning rate of the SFT and GRPO stages' },
+  { path: 'rl.lr', kind: 'float', min: 0, max: 1, live: true, help: 'Pipeline: constant learning rate of the GRPO stage' },
   { path: 'rl.prompts_per_step', kind: 'int', min: 1, max: 256, live: true, help: 'Pipeline: prompts per GRPO step' },
   { path: 'rl.group_size', kind: 'int', min: 2, max: 64, live: true, help: 'Pipeline: G: completions sampled per prompt' },
   { path: 'rl.max_new_tokens', kind: 'int', min: 4, max: 1024, live: false, help: 'Pipeline: completion budget (L_max); a completion without </answer> by then is truncated' },
@@ -197,6 +198,7 @@ export interface RlSection {
   difficulty: number;
   template_share: number;
   sft_steps: number;
+  sft_lr: number;
   sft_examples: number;
   grpo_steps: number;
   lr: number;
@@ -231,6 +233,7 @@ export const RL_DEFAULTS: RlSection = {
   difficulty: 1,
   template_share: 0.1,
   sft_steps: 0,
+  sft_lr: 1e-3,
   sft_examples: 256,
   grpo_steps: 0,
   lr: 1e-4,

@@ -88,11 +88,11 @@ export class Trainer {
     return s <= this.cfg.train.steps + this.cfg.rl.sft_steps ? 'sft' : 'grpo';
   }
 
-  /** One SFT or GRPO step of the pipeline (constant lr = rl.lr). */
+  /** One SFT or GRPO step of the pipeline (constant lr: rl.sft_lr, rl.lr). */
   private async rlStep(): Promise<StepHandles> {
     const t = this.step + 1;
     const stage = this.stageOf(t);
-    const lr = this.cfg.rl.lr;
+    const lr = stage === 'sft' ? this.cfg.rl.sft_lr : this.cfg.rl.lr;
     const scope = new Scope();
     let out: StepHandles;
     try {
