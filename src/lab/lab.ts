@@ -77,7 +77,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   }
 
   /** Read a logged step's metrics (the only readbacks during training). */
-  async function metricsOf(t: Trainer, h: StepHandles, since: { time: number; step: number }): Promise<StepMetrics> {
+  async function metricsOf(t: Trainer, h: StepHandles, since: { time: number; step: number; tokens: number }): Promise<StepMetrics> {
     const loss = (await h.loss.read())[0];
     const normSq = (await h.normSq.read())[0];
     const aux = h.aux ? (await h.aux.read())[0] : null;
@@ -90,7 +90,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     const grpoStats = h.grpoStats ? await h.grpoStats.read() : null;
     disposeHandles(h);
     // Measured after the readback, i.e. once the GPU has finished these steps (submits are async).
-    const tokensPerS = ((t.step - since.step) * t.tokensPerStep) / Math.max(1e-9, (performance.now() - since.time) / 1000);
+    const tokensPerS = (t.tokensProcessed - since.tokens) / Math.max(1e-9, (performance.now() - since.time) / 1000);
     const s = t.step;
     let val: number | null = null;
     const evalNow = s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg);
@@ -173,12 +173,14 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       running = true;
       halt = null;
       const stopAt = Math.min(totalSteps(t.cfg), opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
-      let mark = { time: performance.now(), step: t.step };
+      let mark = { time: performance.now(), step: t.step, tokens: t.tokensProcessed };
       try {
         while (t.step < stopAt && halt === null && t.step < totalSteps(t.cfg)) {
           const h = await t.trainStep();
           const s = t.step;
-          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg) || s === stopAt;
+          // RL pipelines also log (and evaluate) at each stage's end, the handoff points.
+          const handoff = t.rl !== null && (s === t.cfg.train.steps || s === t.cfg.train.steps + t.cfg.rl.sft_steps);
+          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg) || s === stopAt || handoff;
           if (logNow) {
             const m = await metricsOf(t, h, mark);
             // Awaited so batches arrive in order and the page's callback is not flooded.
@@ -187,7 +189,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
             disposeHandles(h);
           }
           await maybeCheckpoint(t);
-          if (logNow) mark = { time: performance.now(), step: s };
+          if (logNow) mark = { time: performance.now(), step: s, tokens: t.tokensProcessed };
         }
       } finally {
         running = false;
@@ -203,7 +205,7 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       if (t.step >= totalSteps(t.cfg)) throw new Error(`the run has finished its ${totalSteps(t.cfg)} steps`);
       running = true;
       try {
-        const since = { time: performance.now(), step: t.step };
+        const since = { time: performance.now(), step: t.step, tokens: t.tokensProcessed };
         const h = await t.trainStep();
         const m = await metricsOf(t, h, since);
         await maybeCheckpoint(t);

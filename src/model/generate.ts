@@ -33,7 +33,7 @@
 import type { Backend, CachedAttentionShape } from '../engine/backend';
 import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
-import { Scope } from '../engine/scope';
+import { Scope, unscoped } from '../engine/scope';
 import type { Tensor } from '../engine/tensor';
 import { headDim, type ModelConfig } from './config';
 import { blockLinear } from './linear';
@@ -153,14 +153,13 @@ export class Generator {
         try {
           // kv_b_proj [H·(dn+dv), dc] viewed [H, dn+dv, dc]; W_UK = rows [0, dn) of each head, W_UV the rest.
           const heads = be.view(g.p(`model.layers.${l}.self_attn.kv_b_proj.weight`), [H, (dn + dv) * dc]);
-          uk = be.sliceLast(heads, 0, dn * dc);
-          uv = be.sliceLast(heads, dn * dc, dv * dc);
-          scope.keep(uk, uv);
+          // Owned by the generator (dispose), whatever scope it was created in.
+          [uk, uv] = unscoped(() => [be.sliceLast(heads, 0, dn * dc), be.sliceLast(heads, dn * dc, dv * dc)]);
         } finally {
           scope.end();
         }
-        // The views are made outside the scope (which would dispose them); the copies own the memory.
-        g.absorbed.set(l, { wUK: be.view(uk, [H, dn, dc]), wUV: be.view(uv, [H, dv, dc]), owners: [uk, uv] });
+        // The views are made outside every scope too; the copies own the memory.
+        g.absorbed.set(l, { wUK: unscoped(() => be.view(uk, [H, dn, dc])), wUV: unscoped(() => be.view(uv, [H, dv, dc])), owners: [uk, uv] });
       }
     }
     return g;

@@ -299,23 +299,30 @@ export class RlStages {
         }
       }
     });
-    this.tokens += R * T * (rl.mu + 1);
+    this.tokens += R * T * rl.mu;
     const idsT = be.fromArray(ids, [R, T], 'i32');
     const tgtT = be.fromArray(targets, [R, T], 'i32');
     const invT = 1 / rl.temperature;
     // log π(token) per position under some weights: −CE of logits / T (0 at masked positions).
     const logprobs = (params: Params, trace: ReturnType<typeof newTrace> | null) => op.scale(op.crossEntropyRows(op.scale(forward(params, this.h.model, idsT, trace), invT), tgtT), -1);
-    const refLp = (() => {
+    const forwardLp = (params: Params) => {
       const scope = new Scope();
       try {
-        const lp = logprobs(this.ref!, null);
+        const lp = logprobs(params, null);
         scope.keep(lp);
         return lp;
       } finally {
         scope.end();
       }
-    })();
-    const oldT = be.fromArray(old, [R * T]);
+    };
+    // π_old: the rollout's log-probs, except with low-precision linears, where training quantizes
+    // MLA's kv_b_proj but the engine's absorbed form does not: then one forward of these weights.
+    const lowp = this.h.model.precision.linear === 'lowp';
+    const oldLp = lowp ? forwardLp(this.h.params) : null;
+    // The reference forward only matters with β > 0 (its KL figure is then reported too).
+    const refLp = rl.beta > 0 ? forwardLp(this.ref!) : null;
+    this.tokens += R * T * ((lowp ? 1 : 0) + (rl.beta > 0 ? 1 : 0));
+    const oldT = oldLp ? op.view(oldLp, [R * T]) : be.fromArray(old, [R * T]);
     const advTT = be.fromArray(advT, [R * T]);
     const wT = be.fromArray(w, [R * T]);
     const hp = { epsLow: rl.eps_low, epsHigh: rl.eps_high, beta: rl.beta };
@@ -329,7 +336,10 @@ export class RlStages {
       try {
         const trace = newTrace();
         const tape = new Tape();
-        const out = tape.run(() => op.grpoLoss(op.view(logprobs(this.h.params, trace), [R * T]), oldT, op.view(refLp, [R * T]), advTT, wT, hp));
+        // With β = 0 the reference is irrelevant to the loss; π_old stands in for it (KL then reads
+        // as the distance to π_old).
+        const ref = refLp ? op.view(refLp, [R * T]) : oldT;
+        const out = tape.run(() => op.grpoLoss(op.view(logprobs(this.h.params, trace), [R * T]), oldT, ref, advTT, wT, hp));
         const n = this.update(tape, out.loss, lr);
         this.biasUpdate(trace);
         stats = stats ? op.add(stats, out.stats) : out.stats;
@@ -347,7 +357,8 @@ export class RlStages {
         scope.end();
       }
     }
-    refLp.dispose();
+    refLp?.dispose();
+    oldLp?.dispose();
     return { loss: loss!, normSq: normSq!, offsets, stats, grpo: info };
   }
 

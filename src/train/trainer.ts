@@ -119,6 +119,11 @@ export class Trainer {
     return this.cfg.data.batch_size * this.cfg.data.seq_len;
   }
 
+  /** Tokens through the model so far: pretraining batches, plus the SFT / GRPO stages' own count. */
+  get tokensProcessed(): number {
+    return Math.min(this.step, this.cfg.train.steps) * this.tokensPerStep + (this.rl?.tokens ?? 0);
+  }
+
   /** ids[:, k:] and targets[:, k:] for each MTP depth k (module k predicts token i+k+1). */
   private mtpInputs(b: Batch): { ids: Tensor[]; targets: Tensor[] } {
     const ids: Tensor[] = [];
