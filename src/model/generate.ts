@@ -387,14 +387,22 @@ export class Generator {
             const l0 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b), 'model.norm.weight');
             const l1 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b + 1), 'model.norm.weight');
             const p0 = be.samplingProbs(l0, temperature, topK, topP);
-            const resid = be.sampleCategorical(be.specResidual(p0, q!), uniforms());
+            const residW = be.specResidual(p0, q!);
+            const resid = be.sampleCategorical(residW, uniforms());
             const decision = be.specAccept(p0, q!, draft!, uniforms(), resid);
             const bonus = be.sampleCategorical(be.samplingProbs(l1, temperature, topK, topP), uniforms());
+            // If p = q up to f32 rounding the residual can be all zero while rounding still rejected
+            // the draft (exactly, acceptance was certain): then the token comes from p itself.
+            const residMass = op.matmul(residW, be.fromArray(new Float64Array(V).fill(1), [V, 1]));
+            const fromP = be.sampleCategorical(p0, uniforms());
             const lpDraft = be.tokenLogprob(l0, draft!, temperature);
             const lpResid = be.tokenLogprob(l0, resid, temperature);
+            const lpFromP = be.tokenLogprob(l0, fromP, temperature);
             const lpBonus = be.tokenLogprob(l1, bonus, temperature);
-            const reads = await Promise.all([decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus].map((t) => be.read(t)));
-            const [dec, drs, rs, bs, lpd, lpr, lpb] = reads;
+            const reads = await Promise.all([decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus, residMass, fromP, lpFromP].map((t) => be.read(t)));
+            const [dec, drs, rsRaw, bs, lpd, lprRaw, lpb, mass, fps, lpf] = reads;
+            const rs = Array.from(rsRaw, (r, b) => (mass[b] > 0 ? r : fps[b]));
+            const lpr = Array.from(lprRaw, (l, b) => (mass[b] > 0 ? l : lpf[b]));
             const [lg0, lg1] = opts.keepLogits ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[]) : [null, null];
             forwards++;
             // What the MTP module consumes next: per sequence, the tokens after positions P and P+1, and which row drafts.
