@@ -1,6 +1,10 @@
 // The two ways leaving (or re-entering) the lab can fail. Both carry a one-line message that
 // names the file, the field or the tensor at fault, so the CLI and the page can show it as is.
 
+import { quoteName } from '../train/safetensors';
+
+export { quoteName };
+
 /** The model cannot be written in the Hugging Face DeepSeek-V3 format (e.g. MHA attention). */
 export class ExportError extends Error {
   override name = 'ExportError';
@@ -17,8 +21,3 @@ export function listNames(names: readonly string[], max = 8): string {
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
 
-/** A name in quotes, cut at 120 characters (a corrupt header can hold arbitrary names). */
-export function quoteName(n: string): string {
-  const q = JSON.stringify(n);
-  return q.length > 120 ? `${q.slice(0, 117)}…"` : q;
-}
