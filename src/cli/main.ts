@@ -58,6 +58,33 @@ async function makeBackend(kind: string): Promise<Backend> {
   return createNodeBackend();
 }
 
+function parseBackend(raw: string | undefined): 'webgpu' | 'cpu' {
+  if (raw !== 'webgpu' && raw !== 'cpu') throw new UsageError(`--backend: "${raw}" is not one of webgpu, cpu`);
+  return raw;
+}
+
+/** A v3lab .safetensors checkpoint named by a flag; unreadable or invalid files end with a one-line error. */
+async function readCheckpointArg(flag: string, path: string): Promise<import('../lab/api').Checkpoint> {
+  const { readFile } = await import('node:fs/promises');
+  const { checkpointFromSafetensors } = await import('../train/checkpoint');
+  const bytes = await readFile(path).catch((err: Error) => {
+    throw new UsageError(`--${flag}: cannot read ${path}: ${err.message}`);
+  });
+  return checkpointFromSafetensors(new Uint8Array(bytes));
+}
+
+/**
+ * Stage handoff: the current run (its preset, seed and settings) continues from another run's
+ * weights at that run's step, with a fresh optimizer — e.g. an R1 run's SFT stage from an R1-Zero
+ * run's pretraining checkpoint.
+ */
+async function handOff(lab: import('../lab/api').LabApi, info: import('../lab/api').RunInfo, file: string): Promise<import('../lab/api').RunInfo> {
+  const ckpt = await readCheckpointArg('from', file);
+  const next = await lab.restore({ ...ckpt, preset: info.preset, seed: info.seed, config: info.config, optimizer: undefined, samplerState: undefined });
+  process.stderr.write(`v3lab: starting from ${file} at step ${ckpt.step} (weights only; a fresh optimizer)\n`);
+  return next;
+}
+
 function fmt(x: number | null, digits = 4): string {
   return x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
@@ -96,8 +123,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const seed = values.seed === undefined && linked ? linked.seed : parseIntArg('seed', values.seed, 0, 0);
   const set: Record<string, string | number | boolean> = { ...(linked?.set ?? {}), ...parseSets(values.set) };
   const json = values.json;
-  const backendKind = values.backend!;
-  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
+  const backendKind = parseBackend(values.backend);
 
   const { createLab } = await import('../lab/lab');
   const { applyOverrides } = await import('../lab/config');
@@ -106,18 +132,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const lab = createLab((kind) => makeBackend(kind));
   const init = await lab.init({ backend: backendKind });
   let info = await lab.createRun({ preset: presetName, seed, steps, set });
-  if (values.from !== undefined) {
-    // Stage handoff: this run (its preset and settings) starts from another run's weights, at that
-    // run's step — e.g. an R1 run's SFT stage from an R1-Zero run's pretraining checkpoint.
-    const { readFile } = await import('node:fs/promises');
-    const { checkpointFromSafetensors } = await import('../train/checkpoint');
-    const bytes = await readFile(values.from).catch((err: Error) => {
-      throw new UsageError(`--from: cannot read ${values.from}: ${err.message}`);
-    });
-    const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
-    info = await lab.restore({ ...ckpt, preset: presetName, seed, config: info.config, optimizer: undefined, samplerState: undefined });
-    process.stderr.write(`v3lab train: starting from ${values.from} at step ${ckpt.step} (weights only; a fresh optimizer)\n`);
-  }
+  if (values.from !== undefined) info = await handOff(lab, info, values.from);
   process.stderr.write(`v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`);
   const started = performance.now();
   const summary = await lab.train((batch: StepMetrics[]) => {
@@ -298,8 +313,7 @@ async function cmdSample(argv: string[]): Promise<number> {
   const topK = parseIntArg('top-k', values['top-k'], 0, 0);
   const topP = parseFloatArg('top-p', values['top-p'], 0.001, 1, 1);
   const trainSteps = parseIntArg('train-steps', values['train-steps'], 0, 0);
-  const backendKind = values.backend!;
-  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
+  const backendKind = parseBackend(values.backend);
   const json = values.json;
 
   // Checked before a device is acquired, so the error is instant.
@@ -312,12 +326,7 @@ async function cmdSample(argv: string[]): Promise<number> {
   let info: import('../lab/api').RunInfo;
   if (values.checkpoint !== undefined) {
     if (values.set?.length || trainSteps) throw new UsageError('--set and --train-steps apply to a preset or link, not to a checkpoint');
-    const { readFile } = await import('node:fs/promises');
-    const { checkpointFromSafetensors } = await import('../train/checkpoint');
-    const bytes = await readFile(values.checkpoint).catch((err: Error) => {
-      throw new UsageError(`--checkpoint: cannot read ${values.checkpoint}: ${err.message}`);
-    });
-    const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
+    const ckpt = await readCheckpointArg('checkpoint', values.checkpoint);
     needsMtp(ckpt.preset, ckpt.config.model.num_nextn_predict_layers);
     await lab.init({ backend: backendKind });
     info = await lab.restore(ckpt);
@@ -411,8 +420,7 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   // One line per GRPO step.
   set['train.log_every'] ??= 1;
   const seed = parseIntArg('seed', values.seed, 0, 0);
-  const backendKind = values.backend!;
-  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
+  const backendKind = parseBackend(values.backend);
   const { applyOverrides } = await import('../lab/config');
   const cfg = applyOverrides(preset.config, set);
   if (cfg.rl.mode !== 'pipeline') throw new UsageError(`${presetName} is not an RL preset (rl.mode is "off"); try grpo-micro, r1-zero or r1, or --set rl.mode=pipeline --set data.corpus=task`);
@@ -422,15 +430,7 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   const lab = createLab((kind) => makeBackend(kind));
   const init = await lab.init({ backend: backendKind });
   let info = await lab.createRun({ preset: presetName, seed, set });
-  if (values.from !== undefined) {
-    const { readFile } = await import('node:fs/promises');
-    const { checkpointFromSafetensors } = await import('../train/checkpoint');
-    const bytes = await readFile(values.from).catch((err: Error) => {
-      throw new UsageError(`--from: cannot read ${values.from}: ${err.message}`);
-    });
-    const ckpt = checkpointFromSafetensors(new Uint8Array(bytes));
-    info = await lab.restore({ ...ckpt, preset: presetName, seed, config: info.config, optimizer: undefined, samplerState: undefined });
-  }
+  if (values.from !== undefined) info = await handOff(lab, info, values.from);
   const grpoStart = cfg.train.steps + cfg.rl.sft_steps;
   process.stderr.write(`v3lab grpo: ${presetName} (${cfg.rl.task}, difficulty ${cfg.rl.difficulty}), seed ${seed}, ${cfg.rl.grpo_steps} GRPO steps after step ${grpoStart}, on ${init.adapter}\n`);
   let before: number | null = null;
@@ -492,8 +492,7 @@ async function cmdDistill(argv: string[]): Promise<number> {
   const student = applyOverrides(find(values.student!, 'student').config, parseSets(values.set));
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const json = values.json;
-  const backendKind = values.backend!;
-  if (backendKind !== 'webgpu' && backendKind !== 'cpu') throw new UsageError(`--backend: "${backendKind}" is not one of webgpu, cpu`);
+  const backendKind = parseBackend(values.backend);
   const { distillVsRl, sftJsonl } = await import('../rl/distill');
   const be = await makeBackend(backendKind);
   process.stderr.write(`v3lab distill: teacher ${values.teacher}, student ${values.student} (${student.rl.task}, difficulty ${student.rl.difficulty}), seed ${seed}, on ${be.deviceLabel}\n`);

@@ -147,19 +147,14 @@ export class Generator {
       const dc = c.kv_lora_rank;
       const layers = c.num_hidden_layers + (c.num_nextn_predict_layers > 0 ? 1 : 0);
       for (let l = 0; l < layers; l++) {
-        const scope = new Scope();
-        let uk: Tensor;
-        let uv: Tensor;
-        try {
-          // kv_b_proj [H·(dn+dv), dc] viewed [H, dn+dv, dc]; W_UK = rows [0, dn) of each head, W_UV the rest.
+        // Made outside every scope: the generator owns them (dispose), whatever scope creates it.
+        // kv_b_proj [H·(dn+dv), dc] viewed [H, dn+dv, dc]; W_UK = rows [0, dn) of each head, W_UV the rest.
+        unscoped(() => {
           const heads = be.view(g.p(`model.layers.${l}.self_attn.kv_b_proj.weight`), [H, (dn + dv) * dc]);
-          // Owned by the generator (dispose), whatever scope it was created in.
-          [uk, uv] = unscoped(() => [be.sliceLast(heads, 0, dn * dc), be.sliceLast(heads, dn * dc, dv * dc)]);
-        } finally {
-          scope.end();
-        }
-        // The views are made outside every scope too; the copies own the memory.
-        g.absorbed.set(l, { wUK: unscoped(() => be.view(uk, [H, dn, dc])), wUV: unscoped(() => be.view(uv, [H, dv, dc])), owners: [uk, uv] });
+          const uk = be.sliceLast(heads, 0, dn * dc);
+          const uv = be.sliceLast(heads, dn * dc, dv * dc);
+          g.absorbed.set(l, { wUK: be.view(uk, [H, dn, dc]), wUV: be.view(uv, [H, dv, dc]), owners: [uk, uv] });
+        });
       }
     }
     return g;

@@ -18,7 +18,10 @@ import type { Checkpoint } from '../lab/api';
 import { disposeHandles, Trainer } from '../train/trainer';
 import type { SftExample } from './corpus';
 import { Rng } from '../engine/rng';
+import type { SftRecord } from './sft-record';
 import { promptOf, toTokenText } from './template';
+
+export { sftJsonl, type SftRecord } from './sft-record';
 
 export interface DistillPoint {
   arm: 'teacher' | 'base' | 'rl' | 'distill';
@@ -30,12 +33,6 @@ export interface DistillPoint {
   heldout_pass_k: number;
   format_rate: number;
   response_len: number;
-}
-
-export interface SftRecord {
-  prompt: string;
-  completion: string;
-  answer: string;
 }
 
 export interface DistillResult {
@@ -175,9 +172,4 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
   }
   const teacherPoint = points.find((p) => p.arm === 'teacher')!;
   return { points, sft: { generated: sft.generated, admitted: sft.records.length, records: sft.records }, budgetTokens: budget, final: { base: basePoint, rl: rlFinal, distill: dFinal, teacher: teacherPoint } };
-}
-
-/** The SFT set as JSON lines (one {"prompt","completion","answer"} per line). */
-export function sftJsonl(records: SftRecord[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
 }

@@ -17,7 +17,7 @@
 import type { Backend } from '../engine/backend';
 import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
-import { Scope, unscoped } from '../engine/scope';
+import { Scope, scoped, unscoped } from '../engine/scope';
 import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import type { RlSection, RunConfig } from '../lab/config';
@@ -305,16 +305,7 @@ export class RlStages {
     const invT = 1 / rl.temperature;
     // log π(token) per position under some weights: −CE of logits / T (0 at masked positions).
     const logprobs = (params: Params, trace: ReturnType<typeof newTrace> | null) => op.scale(op.crossEntropyRows(op.scale(forward(params, this.h.model, idsT, trace), invT), tgtT), -1);
-    const forwardLp = (params: Params) => {
-      const scope = new Scope();
-      try {
-        const lp = logprobs(params, null);
-        scope.keep(lp);
-        return lp;
-      } finally {
-        scope.end();
-      }
-    };
+    const forwardLp = (params: Params) => scoped(() => logprobs(params, null));
     // π_old: the rollout's log-probs, except with low-precision linears, where training quantizes
     // MLA's kv_b_proj but the engine's absorbed form does not: then one forward of these weights.
     const lowp = this.h.model.precision.linear === 'lowp';

@@ -24,6 +24,7 @@ import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
 import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, type Panel } from '../lab/share';
 import { MetricColumns } from './columns';
 import { draftDiff, draftFromConfig, draftWith, evaluateDraft, getPath, parseSeed, type Draft, type DraftEval } from './draft';
+import { download } from './download';
 import { startLabWorker, WorkerCrashedError, type LabClient } from './lab-client';
 import { describeError, errName, isDeviceLost } from './errors';
 import { RunPersistence, type RunStoreLike } from './persist';
@@ -661,17 +662,6 @@ export const useLab = create<LabState>()((set, get) => {
       set: draftDiff(presetConfig(s.presetName), s.draft),
       hide: s.hide,
     });
-  }
-
-  function download(name: string, data: BlobPart, type: string): void {
-    const url = URL.createObjectURL(new Blob([data], { type }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   async function connect(backend: 'webgpu' | 'cpu'): Promise<void> {

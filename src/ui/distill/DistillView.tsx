@@ -7,6 +7,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { DistillPoint } from '../../lab/api';
 import { MetricChart, type ChartSeries } from '../charts/MetricChart';
+import { sftJsonl } from '../../rl/sft-record';
+import { download } from '../download';
 import { useLab } from '../store';
 import { DISTILL_DEFAULTS, RL_PRESETS, decodeDistillLink, encodeDistillLink, type DistillLinkState } from './link';
 
@@ -29,17 +31,6 @@ function seriesOf(points: readonly DistillPoint[], field: 'heldout_greedy' | 'fo
     out.push({ label: 'teacher', color: '#64748b', dashed: true, x: [0, xMax], y: [teacher[field], teacher[field]] });
   }
   return out;
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/jsonl' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function DistillView() {
@@ -133,7 +124,7 @@ export function DistillView() {
           </p>
           <h3>
             SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}
-            <button type="button" data-testid="distill-download" onClick={() => download('sft-set.jsonl', r.sft.records.map((x) => JSON.stringify(x)).join('\n') + '\n')}>
+            <button type="button" data-testid="distill-download" onClick={() => download('sft-set.jsonl', sftJsonl(r.sft.records), 'application/jsonl')}>
               Download JSON lines
             </button>
           </h3>

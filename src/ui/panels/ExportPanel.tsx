@@ -10,6 +10,7 @@ import { compatNotes, EXPORT_DTYPES, exportModel, runTokenizer, type ExportDtype
 import type { Checkpoint } from '../../lab/api';
 import { modelConfigOf } from '../../model/config';
 import { describeError } from '../errors';
+import { download } from '../download';
 import { useLab } from '../store';
 import { Panel } from './Panel';
 import './export.css';
@@ -22,17 +23,6 @@ const DTYPE_HELP: Record<ExportDtype, string> = {
   bf16: 'bfloat16: half the size (the routing bias stays float32)',
   fp8: "FP8 E4M3 block linears with 128×128 scales, like DeepSeek's checkpoints",
 };
-
-function download(name: string, data: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** Build the export of a checkpoint as a zip: { name, bytes, notes }. */
 export function exportZip(ckpt: Checkpoint, dtype: ExportDtype, torchtitan: boolean): { name: string; bytes: Uint8Array; notes: string[] } {
@@ -70,7 +60,7 @@ export function ExportPanel({ takeCheckpoint }: { takeCheckpoint: () => Promise<
       const ckpt = await takeCheckpoint();
       await new Promise((r) => setTimeout(r, 0)); // let "Exporting…" paint before the work
       const z = exportZip(ckpt, dtype, torchtitan);
-      download(z.name, z.bytes);
+      download(z.name, z.bytes as Uint8Array<ArrayBuffer>, 'application/zip');
       setDone({ name: z.name, size: z.bytes.length, notes: z.notes });
     } catch (err) {
       setError(describeError(err));
