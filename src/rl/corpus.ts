@@ -38,9 +38,9 @@ export function taskVocabulary(task: Task): string {
 }
 
 export interface SftExample {
-  /** Token text of the prompt (ends with the <think> token). */
+  /** The prompt (ends with <think>). */
   prompt: string;
-  /** Token text of the worked solution (ends with the </answer> token). */
+  /** The worked solution (ends with </answer>). */
   completion: string;
 }
 
@@ -49,6 +49,6 @@ export function sftSet(task: Task, difficulty: number, n: number, seed: number):
   const rng = new Rng(seed ^ 0x5f7);
   return Array.from({ length: n }, () => {
     const item = task.generate(rng, difficulty);
-    return { prompt: toTokenText(promptOf(item.problem)), completion: toTokenText(task.solution(item)) };
+    return { prompt: promptOf(item.problem), completion: task.solution(item) };
   });
 }

@@ -19,7 +19,7 @@ import { disposeHandles, Trainer } from '../train/trainer';
 import type { SftExample } from './corpus';
 import { Rng } from '../engine/rng';
 import type { SftRecord } from './sft-record';
-import { promptOf, toTokenText } from './template';
+import { promptOf } from './template';
 
 export { sftJsonl, type SftRecord } from './sft-record';
 
@@ -79,7 +79,7 @@ export async function rejectionSample(teacher: Trainer, prompts: number, perProm
     const v = rl.task.verify(o.item, o.text);
     if (v.accuracy !== 1 || v.format !== 1) continue;
     records.push({ prompt: promptOf(o.item.problem), completion: o.text, answer: o.item.answer });
-    examples.push({ prompt: toTokenText(promptOf(o.item.problem)), completion: toTokenText(o.text) });
+    examples.push({ prompt: promptOf(o.item.problem), completion: o.text });
   }
   return { generated: outs.length, records, examples };
 }

@@ -29,7 +29,7 @@ import type { CharTokenizer } from '../train/data/tokenizer';
 import type { AdamW } from '../train/optim';
 import { sftSet, type SftExample } from './corpus';
 import { findTask, type Task, type TaskItem, type Verdict } from './tasks';
-import { STOP_TAG, TAG_TOKEN, fromTokenText, promptOf, toTokenText } from './template';
+import { STOP_TAG, promptOf } from './template';
 
 /** The reward of one completion under the configured scheme (spec §5–§6). */
 export function rewardOf(v: Verdict, rl: Pick<RlSection, 'reward' | 'accuracy_weight' | 'format_weight' | 'overlong_penalty' | 'overlong_cache' | 'max_new_tokens'>, length: number, truncated: boolean): number {
@@ -128,7 +128,7 @@ export class RlStages {
     // Held-out prompts from their own stream (the training prompts are drawn fresh each step).
     const evalRng = root.fork();
     this.evalItems = Array.from({ length: rl.eval_prompts }, () => task.generate(evalRng, rl.difficulty));
-    this.stopId = h.tokenizer.encode(TAG_TOKEN[STOP_TAG])[0];
+    this.stopId = h.tokenizer.encode(STOP_TAG)[0];
   }
 
   /** Replace the cold-start set (distillation: a teacher's verified completions). */
@@ -143,7 +143,7 @@ export class RlStages {
   }
 
   private encode(text: string): number[] {
-    return Array.from(this.h.tokenizer.encode(toTokenText(text)));
+    return Array.from(this.h.tokenizer.encode(text));
   }
 
   /** One SFT step: a batch of worked solutions, loss on the completion tokens only. */
@@ -221,7 +221,7 @@ export class RlStages {
         item: items[Math.floor(i / perItem)],
         tokens: s.tokens,
         logprobs: s.logprobs,
-        text: fromTokenText(this.h.tokenizer.decode(s.tokens)),
+        text: this.h.tokenizer.decode(s.tokens),
         truncated: s.finish !== 'stop',
       }));
     } finally {

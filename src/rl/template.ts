@@ -6,14 +6,11 @@
 // R1's full preamble ("A conversation between User and Assistant…") is left out: at a few
 // hundred thousand parameters and a 96-character context it would be most of every sequence.
 // The four tags are single special tokens: in token space each is one private-use character
-// (U+E000..U+E003), so the char tokenizer, the corpus and the samplers need nothing special;
-// text shown to people and verifiers always has the tags spelled out.
+// (U+E000..U+E003): the corpus is written in token space, and TaggedTokenizer (tokenizer.ts)
+// converts on encode and decode, so text shown to people and verifiers has the tags spelled out.
 
 export const TAGS = ['<think>', '</think>', '<answer>', '</answer>'] as const;
 const TOKEN_CHARS = ['\uE000', '\uE001', '\uE002', '\uE003'] as const;
-
-/** The one-character token of each tag. */
-export const TAG_TOKEN: Record<(typeof TAGS)[number], string> = Object.fromEntries(TAGS.map((t, i) => [t, TOKEN_CHARS[i]])) as Record<(typeof TAGS)[number], string>;
 
 /** Text with tags → token text (each tag one character). Stray private-use characters are kept. */
 export function toTokenText(text: string): string {

@@ -11,7 +11,6 @@ import type { RunConfig } from '../lab/config';
 import { countParams, modelConfigOf, type ModelConfig } from '../model/config';
 import { Generator, type GenerateStats } from '../model/generate';
 import { RlStages, type GrpoInfo } from '../rl/grpo';
-import { fromTokenText, toTokenText } from '../rl/template';
 import { attentionPattern, forward, initParams, lossOf, type Params } from '../model/model';
 import { isBuffer, newTrace } from '../model/moe';
 import type { Checkpoint, SampleOptions } from '../lab/api';
@@ -250,13 +249,10 @@ export class Trainer {
    */
   async sample(opts: TrainerSampleOptions): Promise<{ texts: string[]; stats: GenerateStats }> {
     const tok = this.tokenizer;
-    // Task corpora spell the template's tags out in text; in token space each is one character.
-    const task = this.cfg.data.corpus === 'task';
-    const prompt = task ? toTokenText(opts.prompt) : opts.prompt;
-    const bad = [...new Set(Array.from(prompt).filter((c) => !tok.chars.includes(c)))];
+    const bad = tok.unknown(opts.prompt);
     if (bad.length) throw new Error(`sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
     const count = opts.count ?? 1;
-    const start = Array.from(tok.encode(prompt.length ? prompt : tok.chars.includes('\n') ? '\n' : tok.chars[0]));
+    const start = Array.from(opts.prompt.length ? tok.encode(opts.prompt) : [tok.chars.includes('\n') ? tok.chars.indexOf('\n') : 0]);
     const T = this.cfg.data.seq_len;
     const seqs = Array.from({ length: count }, () => start.slice(-Math.max(1, T - 1)));
     const made: number[][] = seqs.map(() => []);
@@ -286,21 +282,22 @@ export class Trainer {
     }
     total.tokensPerSecond = total.ms > 0 ? (total.tokens * 1000) / total.ms : 0;
     total.acceptanceRate = opts.speculative && total.drafted > 0 ? total.accepted / total.drafted : null;
-    return { texts: made.map((m) => (task ? fromTokenText(tok.decode(m)) : tok.decode(m))), stats: total };
+    return { texts: made.map((m) => tok.decode(m)), stats: total };
   }
 
   /** Attention probabilities [T, T] of one layer and head on `text`. */
   async attentionPattern(text: string, layer: number, head: number): Promise<{ tokens: string[]; probs: Float32Array }> {
     const tok = this.tokenizer;
-    const chars = Array.from(text);
-    const bad = [...new Set(chars.filter((ch) => !tok.chars.includes(ch)))];
+    const bad = tok.unknown(text);
     if (bad.length) throw new Error(`attention pattern: text has characters outside the vocabulary: ${bad.map((ch) => JSON.stringify(ch)).join(' ')}`);
-    if (chars.length < 1 || chars.length > this.cfg.data.seq_len) throw new Error(`attention pattern: text must be 1..${this.cfg.data.seq_len} characters (data.seq_len), got ${chars.length}`);
+    const enc = tok.encode(text);
+    if (enc.length < 1 || enc.length > this.cfg.data.seq_len) throw new Error(`attention pattern: text must be 1..${this.cfg.data.seq_len} characters (data.seq_len), got ${enc.length}`);
     const scope = new Scope();
     try {
-      const ids = this.be.fromArray(tok.encode(text), [1, chars.length], 'i32');
+      const ids = this.be.fromArray(enc, [1, enc.length], 'i32');
       const probs = Float32Array.from(await attentionPattern(this.params, this.model, ids, layer, head).read());
-      return { tokens: chars, probs };
+      // One label per token (a tag is one token).
+      return { tokens: Array.from(enc, (id) => tok.decode([id])), probs };
     } finally {
       scope.end();
     }

@@ -4,6 +4,7 @@
 import type { RunConfig } from '../../lab/config';
 import { taskCorpus, taskVocabulary } from '../../rl/corpus';
 import { findTask } from '../../rl/tasks';
+import { TaggedTokenizer } from '../../rl/tokenizer';
 import { generateCorpus, validateUserText } from './corpora';
 import { CharTokenizer } from './tokenizer';
 
@@ -18,7 +19,7 @@ export function runCorpus(cfg: RunConfig, seed: number): { text: string; tokeniz
     if (!task) throw new Error(`rl.task: unknown task "${cfg.rl.task}"`);
     const text = taskCorpus(task, cfg.rl.difficulty, cfg.rl.template_share, d.corpus_chars, seed);
     // Every character generation can produce is in the vocabulary, seen in the corpus or not.
-    return { text, tokenizer: CharTokenizer.fromText(text + taskVocabulary(task)) };
+    return { text, tokenizer: new TaggedTokenizer(Array.from(text + taskVocabulary(task))) };
   }
   const text = generateCorpus(d.corpus, d.corpus_chars, seed);
   return { text, tokenizer: CharTokenizer.fromText(text) };

@@ -19,6 +19,11 @@ export class CharTokenizer {
     return this.chars.length;
   }
 
+  /** The distinct characters of `text` that are not in the vocabulary (in order of appearance). */
+  unknown(text: string): string[] {
+    return [...new Set(Array.from(text).filter((c) => !this.index.has(c)))];
+  }
+
   encode(text: string): Int32Array {
     const cps = Array.from(text);
     const out = new Int32Array(cps.length);
