@@ -246,7 +246,10 @@ export class Generator {
   private logits(h: Tensor, rows: number[], norm: string): Tensor {
     const { be, c, p } = this;
     const [B, n, d] = h.shape;
-    const picked = op.view(op.embedding(op.view(h, [B * n, d]), be.fromArray(rows, [1, rows.length], 'i32')), [rows.length, d]);
+    const all = op.view(h, [B * n, d]);
+    // Every row in order (a plain decode step): no gather.
+    const identity = rows.length === B * n && rows.every((r, i) => r === i);
+    const picked = identity ? all : op.view(op.embedding(all, be.fromArray(rows, [1, rows.length], 'i32')), [rows.length, d]);
     return op.linear(op.rmsnorm(picked, p(norm), c.rms_norm_eps), p('lm_head.weight'));
   }
 
