@@ -123,6 +123,12 @@ describe('CLI', () => {
     expectOneLineError(lab('grpo', '--preset', 'grpo-micro', '--set', 'rl.reward=maybe'), /rl.reward/);
     expectOneLineError(lab('grpo'), /--preset is required/);
   });
+  it('distill: bad input is named in one line', () => {
+    expectOneLineError(lab('distill', '--teacher', 'nope'), /--teacher: unknown preset "nope"/);
+    expectOneLineError(lab('distill', '--student', 'micro-dense'), /must be RL pipeline configs/);
+    expectOneLineError(lab('distill', '--set', 'rl.difficulty=9'), /rl.difficulty/);
+    expectOneLineError(lab('distill', '--set-teacher', 'rl.task=countdown'), /must share task and difficulty/);
+  });
 });
 
 /** OFP8 decoding straight from the formula, float64, written independently of src/lowp/codec.ts. */

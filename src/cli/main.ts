@@ -493,7 +493,12 @@ async function cmdDistill(argv: string[]): Promise<number> {
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const json = values.json;
   const backendKind = parseBackend(values.backend);
-  const { distillVsRl, sftJsonl } = await import('../rl/distill');
+  const { checkDistillConfigs, distillVsRl, sftJsonl } = await import('../rl/distill');
+  try {
+    checkDistillConfigs(teacher, student); // before acquiring a device, so the error is instant
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const be = await makeBackend(backendKind);
   process.stderr.write(`v3lab distill: teacher ${values.teacher}, student ${values.student} (${student.rl.task}, difficulty ${student.rl.difficulty}), seed ${seed}, on ${be.deviceLabel}\n`);
   const started = performance.now();

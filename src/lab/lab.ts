@@ -310,10 +310,15 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 2 ** 32 - 1) throw new ConfigError(`seed: ${req.seed} is not an integer in [0, 2^32)`);
       const tc = applyOverrides(teacher.config, req.setTeacher ?? {});
       const sc = applyOverrides(student.config, req.set ?? {});
+      const { checkDistillConfigs, distillVsRl } = await import('../rl/distill');
+      try {
+        checkDistillConfigs(tc, sc);
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
       const b = await be();
       running = true;
       try {
-        const { distillVsRl } = await import('../rl/distill');
         return await distillVsRl(b, { teacher: tc, student: sc, seed: req.seed, onPoint: (p) => onPoint(p), onProgress });
       } finally {
         running = false;

@@ -84,6 +84,15 @@ export async function rejectionSample(teacher: Trainer, prompts: number, perProm
   return { generated: outs.length, records, examples };
 }
 
+/** Whether a teacher and a student can take part in the experiment; throws naming the problem. */
+export function checkDistillConfigs(teacher: RunConfig, student: RunConfig): void {
+  if (student.rl.mode !== 'pipeline' || teacher.rl.mode !== 'pipeline') throw new Error('distill: teacher and student must be RL pipeline configs (rl.mode "pipeline")');
+  if (student.rl.task !== teacher.rl.task || student.rl.difficulty !== teacher.rl.difficulty) {
+    throw new Error(`distill: teacher (${teacher.rl.task} ${teacher.rl.difficulty}) and student (${student.rl.task} ${student.rl.difficulty}) must share task and difficulty`);
+  }
+  if (student.rl.grpo_steps < 1) throw new Error('distill: the student needs rl.grpo_steps ≥ 1 for the RL arm (it also sets the budget)');
+}
+
 export async function distillVsRl(be: Backend, o: DistillOptions): Promise<DistillResult> {
   const log = o.onProgress ?? (() => {});
   const points: DistillPoint[] = [];
@@ -92,9 +101,7 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
     await o.onPoint?.(p);
   };
   const s = o.student;
-  if (s.rl.mode !== 'pipeline' || o.teacher.rl.mode !== 'pipeline') throw new Error('distill: teacher and student must be RL pipeline configs (rl.mode "pipeline")');
-  if (s.rl.task !== o.teacher.rl.task || s.rl.difficulty !== o.teacher.rl.difficulty) throw new Error(`distill: teacher (${o.teacher.rl.task} ${o.teacher.rl.difficulty}) and student (${s.rl.task} ${s.rl.difficulty}) must share task and difficulty`);
-  if (s.rl.grpo_steps < 1) throw new Error('distill: the student needs rl.grpo_steps ≥ 1 for the RL arm (it also sets the budget)');
+  checkDistillConfigs(o.teacher, s);
 
   // 1. Teacher.
   const teacher = new Trainer(be, o.teacher, o.seed);
