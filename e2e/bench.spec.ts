@@ -18,7 +18,9 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   log(`bench page adapter: ${adapter}`);
 
   // SwiftShader: loading tfjs and compiling both sides' pipelines dominates.
-  await expect.poll(() => page.evaluate(() => window.__bench?.state), { timeout: 240_000, intervals: [500, 1000] }).toMatch(/done|error/);
+  await expect
+    .poll(() => page.evaluate(() => window.__bench?.state), { timeout: 240_000, intervals: [500, 1000] })
+    .toMatch(/done|error/);
   const err = await page.evaluate(() => window.__bench?.error);
   expect(err, 'bench error').toBeNull();
   log(`bench page finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

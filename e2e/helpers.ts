@@ -59,7 +59,10 @@ declare global {
  */
 export async function installMainThreadProbe(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const probe = { longTasks: [] as Array<{ start: number; duration: number }>, ticks: [] as Array<{ at: number; late: number }> };
+    const probe = {
+      longTasks: [] as Array<{ start: number; duration: number }>,
+      ticks: [] as Array<{ at: number; late: number }>,
+    };
     window.__probe = probe;
     try {
       new PerformanceObserver((list) => {
@@ -87,13 +90,22 @@ export interface ProbeResult {
 }
 
 /** Probe results over [from, to] (page performance.now() times), minus the excluded windows. */
-export async function readProbe(page: Page, from: number, to: number, exclude: Array<[number, number]> = []): Promise<ProbeResult> {
+export async function readProbe(
+  page: Page,
+  from: number,
+  to: number,
+  exclude: Array<[number, number]> = [],
+): Promise<ProbeResult> {
   return page.evaluate(
     ({ from, to, exclude }) => {
       const p = window.__probe!;
       const outside = (a: number, b: number) => exclude.every(([x, y]) => b < x || a > y);
-      const tasks = p.longTasks.filter((t) => t.start >= from && t.start + t.duration <= to && outside(t.start, t.start + t.duration));
-      const late = p.ticks.filter((t) => t.at >= from && t.at <= to && outside(t.at - t.late - 20, t.at)).map((t) => t.late);
+      const tasks = p.longTasks.filter(
+        (t) => t.start >= from && t.start + t.duration <= to && outside(t.start, t.start + t.duration),
+      );
+      const late = p.ticks
+        .filter((t) => t.at >= from && t.at <= to && outside(t.at - t.late - 20, t.at))
+        .map((t) => t.late);
       late.sort((a, b) => a - b);
       return {
         longestTaskMs: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
@@ -113,7 +125,9 @@ export const pageNow = (page: Page) => page.evaluate(() => performance.now());
 export async function configValues(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
     const out: Record<string, string> = {};
-    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('[data-testid^="config-"]')) {
+    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(
+      '[data-testid^="config-"]',
+    )) {
       const id = el.dataset.testid!;
       if (id.startsWith('config-error-')) continue;
       if ('value' in el) out[id] = el.value;
@@ -153,7 +167,12 @@ interface TraceEvent {
  * Thread time is the CPU the page's own work took; wall time also counts time the thread was
  * runnable but not scheduled (on a 2-core machine shared with a software GPU, that dominates).
  */
-export function mainThreadTasks(traceJson: Buffer, from: string, to: string, exclude: Array<[string, string]> = []): MainThreadCpu {
+export function mainThreadTasks(
+  traceJson: Buffer,
+  from: string,
+  to: string,
+  exclude: Array<[string, string]> = [],
+): MainThreadCpu {
   const parsed = JSON.parse(traceJson.toString('utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const ev = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
   const marks = new Map<string, TraceEvent>();
@@ -182,5 +201,11 @@ export function mainThreadTasks(traceJson: Buffer, from: string, to: string, exc
     if (cpu > byCpu.cpu) byCpu = { cpu, wall };
     if (wall > byWall.wall) byWall = { cpu, wall };
   }
-  return { longestCpuMs: byCpu.cpu, longestCpuWallMs: byCpu.wall, longestWallMs: byWall.wall, longestWallCpuMs: byWall.cpu, tasks: tasks.length };
+  return {
+    longestCpuMs: byCpu.cpu,
+    longestCpuWallMs: byCpu.wall,
+    longestWallMs: byWall.wall,
+    longestWallCpuMs: byWall.cpu,
+    tasks: tasks.length,
+  };
 }

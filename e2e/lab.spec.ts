@@ -25,7 +25,10 @@ import {
 const STEPS = 30;
 const LINK = `#v=1&preset=micro-dense&seed=3&train.steps=${STEPS}&train.log_every=2&train.eval_every=${STEPS}`;
 
-test('a run from start to finish: progress, live LR, pause/resume, no main-thread jank, history, share link, export/import', async ({ page, browser }, info) => {
+test('a run from start to finish: progress, live LR, pause/resume, no main-thread jank, history, share link, export/import', async ({
+  page,
+  browser,
+}, info) => {
   const pageErrors = trackPageErrors(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   await installMainThreadProbe(page);
@@ -119,7 +122,9 @@ test('a run from start to finish: progress, live LR, pause/resume, no main-threa
   const after = metrics.filter((m) => m.step >= changes[0].step);
   expect(after.length).toBeGreaterThan(0);
   for (const m of after) expect(m.lr).toBeLessThanOrEqual(0.002 + 1e-9);
-  log(`${STEPS} steps in ${trainSeconds.toFixed(1)} s wall (incl. compile, pause, sample); loss ${firstLoss.toFixed(4)} (step ${metrics[0].step}) → ${last.loss.toFixed(4)}; val ${last.val_loss?.toFixed(4)}`);
+  log(
+    `${STEPS} steps in ${trainSeconds.toFixed(1)} s wall (incl. compile, pause, sample); loss ${firstLoss.toFixed(4)} (step ${metrics[0].step}) → ${last.loss.toFixed(4)}; val ${last.val_loss?.toFixed(4)}`,
+  );
   const samples = await page.evaluate(() => window.__v3lab!.run()!.samples);
   expect(samples.length).toBeGreaterThanOrEqual(1);
   await expect(page.getByTestId('samples-list')).toBeVisible();
@@ -145,7 +150,9 @@ test('a run from start to finish: progress, live LR, pause/resume, no main-threa
 
   // --- chart redraw at 100k points ---
   const bench = await page.evaluate(() => window.__v3lab!.chartBench(100_000));
-  log(`chart redraw, 3 series × ${bench.points.toLocaleString('en-US')} points: setData ${bench.setDataMs.toFixed(1)} ms, redraw ${bench.redrawMs.toFixed(1)} ms (median of 5)`);
+  log(
+    `chart redraw, 3 series × ${bench.points.toLocaleString('en-US')} points: setData ${bench.setDataMs.toFixed(1)} ms, redraw ${bench.redrawMs.toFixed(1)} ms (median of 5)`,
+  );
   info.annotations.push({ type: 'chart-bench', description: JSON.stringify(bench) });
 
   // --- a reload keeps the run history ---
@@ -179,7 +186,10 @@ test('a run from start to finish: progress, live LR, pause/resume, no main-threa
   await fresh.close();
 
   // --- export → import round-trips a run ---
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`run-export-${runId}`).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId(`run-export-${runId}`).click(),
+  ]);
   const file = info.outputPath('exported-run.json');
   await download.saveAs(file);
   const exported = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
@@ -197,7 +207,11 @@ test('a run from start to finish: progress, live LR, pause/resume, no main-threa
   }, runId))!;
   expect(imported).toMatchObject({ status: 'done', steps: STEPS, metrics: metrics.length });
   // A broken file is refused with the field named.
-  await page.getByTestId('run-import').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, seed: 'x' })) });
+  await page.getByTestId('run-import').setInputFiles({
+    name: 'broken.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ ...exported, seed: 'x' })),
+  });
   await expect(page.getByTestId('error-banner')).toContainText('seed');
 
   expect(pageErrors).toEqual([]);
@@ -205,7 +219,8 @@ test('a run from start to finish: progress, live LR, pause/resume, no main-threa
 
 test('a malformed link names the bad fields, keeps the rest, and the page still trains', async ({ page }) => {
   const pageErrors = trackPageErrors(page);
-  const bad = '#v=1&preset=micro-dense&optim.lr=abc&seed=zz&train.steps=6&train.log_every=2&train.eval_every=6&hide=samples';
+  const bad =
+    '#v=1&preset=micro-dense&optim.lr=abc&seed=zz&train.steps=6&train.log_every=2&train.eval_every=6&hide=samples';
   await openLab(page, bad);
   const banner = page.getByTestId('error-banner');
   await expect(banner).toBeVisible();

@@ -8,13 +8,22 @@ import { log, phaseOf, trackPageErrors, waitForPhase } from './helpers';
 test.use({
   launchOptions: {
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
   },
 });
 
 test('explains which browsers have WebGPU and offers the CPU reference', async ({ page }) => {
   const pageErrors = trackPageErrors(page);
-  await page.goto('/#v=1&preset=micro-dense&train.steps=2&train.log_every=1&train.eval_every=2&train.eval_batches=1&hide=samples');
+  await page.goto(
+    '/#v=1&preset=micro-dense&train.steps=2&train.log_every=1&train.eval_every=2&train.eval_batches=1&hide=samples',
+  );
   const notice = page.getByTestId('no-webgpu');
   await expect(notice).toBeVisible({ timeout: 60_000 });
   await expect(notice).toContainText('Chrome and Edge 113+');

@@ -22,7 +22,8 @@ const paintedPixels = (gantt: Locator) =>
 const shownValues = (page: Page) =>
   page.evaluate(() => {
     const out: Record<string, string> = {};
-    for (const el of document.querySelectorAll<HTMLElement>('[data-testid^="pipelines-value-"]')) out[el.dataset.testid!] = el.textContent ?? '';
+    for (const el of document.querySelectorAll<HTMLElement>('[data-testid^="pipelines-value-"]'))
+      out[el.dataset.testid!] = el.textContent ?? '';
     const box = document.querySelector<HTMLInputElement>('[data-testid="pipelines-input-overlap"]');
     out.overlap = String(box?.checked);
     return out;
@@ -39,7 +40,10 @@ async function expectRow(page: Page, s: string, total: string, bubble: string, p
   await expect(page.getByTestId(`pipelines-verdict-${s}`)).toHaveText('= table');
 }
 
-test('the Pipelines view: three Gantt charts, the table beside the formulas, sliders, a share link that round-trips, and the tabs', async ({ page, browser }) => {
+test('the Pipelines view: three Gantt charts, the table beside the formulas, sliders, a share link that round-trips, and the tabs', async ({
+  page,
+  browser,
+}) => {
   const pageErrors = trackPageErrors(page);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto(LINK);
@@ -95,7 +99,10 @@ test('the Pipelines view: three Gantt charts, the table beside the formulas, sli
   await expect(fresh.getByTestId('pipelines-view')).toBeVisible();
   expect(await shownValues(fresh)).toEqual(want);
   await expect(fresh.getByTestId('pipelines-link-error')).toHaveCount(0);
-  for (const s of ['1f1b', 'zb1p', 'dualpipe']) await expect(fresh.getByTestId(`pipelines-total-${s}`)).toHaveText((await page.getByTestId(`pipelines-total-${s}`).textContent())!);
+  for (const s of ['1f1b', 'zb1p', 'dualpipe'])
+    await expect(fresh.getByTestId(`pipelines-total-${s}`)).toHaveText(
+      (await page.getByTestId(`pipelines-total-${s}`).textContent())!,
+    );
   await fresh.close();
 
   // Tabs: to the lab and back; the Pipelines inputs survive the trip.
@@ -109,7 +116,9 @@ test('the Pipelines view: three Gantt charts, the table beside the formulas, sli
   expect(pageErrors).toEqual([]);
 });
 
-test('a malformed Pipelines link names the bad fields, keeps the good ones, and the view still renders', async ({ page }) => {
+test('a malformed Pipelines link names the bad fields, keeps the good ones, and the view still renders', async ({
+  page,
+}) => {
   const pageErrors = trackPageErrors(page);
   await page.goto('/?view=pipelines&v=1&pp=7&mb=abc&f=1.5&w=3&extra=1');
   const banner = page.getByTestId('pipelines-link-error');
@@ -127,11 +136,17 @@ test('a malformed Pipelines link names the bad fields, keeps the good ones, and 
   expect(pageErrors).toEqual([]);
 });
 
-test('the three schedules for PP = 8, 20 micro-batches all draw (docs screenshot with V3LAB_SCREENSHOT=1)', async ({ page }) => {
+test('the three schedules for PP = 8, 20 micro-batches all draw (docs screenshot with V3LAB_SCREENSHOT=1)', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1440, height: 1000 });
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto(LINK);
-  for (const s of SCHEDULES) await expect.poll(() => page.getByTestId(`pipelines-gantt-${s}`).getAttribute('data-drawn').then(Number)).toBeGreaterThan(0);
+  for (const s of SCHEDULES)
+    await expect
+      .poll(() => page.getByTestId(`pipelines-gantt-${s}`).getAttribute('data-drawn').then(Number))
+      .toBeGreaterThan(0);
   // The docs' screenshot: refreshed only on request, so test runs leave the tree clean.
-  if (process.env.V3LAB_SCREENSHOT) await page.getByTestId('pipelines-view').screenshot({ path: 'docs/pipelines-pp8-mb20.png' });
+  if (process.env.V3LAB_SCREENSHOT)
+    await page.getByTestId('pipelines-view').screenshot({ path: 'docs/pipelines-pp8-mb20.png' });
 });

@@ -23,7 +23,16 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   await expect(page.getByTestId('chart-reward')).toBeVisible();
   // The reward chart moves: one point per GRPO step, in stage order.
   const metrics = await page.evaluate(() => window.__v3lab!.run()!.metrics);
-  expect(metrics.map((m) => m.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'pretrain', 'sft', 'grpo', 'grpo', 'grpo']);
+  expect(metrics.map((m) => m.stage)).toEqual([
+    'pretrain',
+    'pretrain',
+    'pretrain',
+    'pretrain',
+    'sft',
+    'grpo',
+    'grpo',
+    'grpo',
+  ]);
   expect(metrics.filter((m) => m.reward !== undefined)).toHaveLength(3);
   await expect(page.getByTestId('chart-heldout')).toBeVisible();
   const rows = page.getByTestId('rollout-row');
@@ -41,7 +50,9 @@ test('Distill vs RL view: renders its charts, keeps its settings in the link, na
   await expect(page.getByTestId('distill-seed')).toHaveValue('7');
   await expect(page.getByTestId('distill-accuracy')).toBeVisible();
   await page.getByTestId('distill-seed').fill('9');
-  await expect.poll(() => page.evaluate(() => location.search)).toBe('?view=distill&teacher=r1&student=distill-vs-rl&seed=9');
+  await expect
+    .poll(() => page.evaluate(() => location.search))
+    .toBe('?view=distill&teacher=r1&student=distill-vs-rl&seed=9');
   await page.goto('/?view=distill&teacher=micro-dense&seed=x');
   await expect(page.getByTestId('distill-link-problems')).toContainText('teacher: "micro-dense" is not an RL preset');
   await expect(page.getByTestId('distill-teacher')).toHaveValue('grpo-micro');

@@ -5,7 +5,8 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
 
-const LINK = '#v=1&preset=micro-moe&seed=1&arch.attention=mla&model.num_nextn_predict_layers=1&train.steps=6&train.log_every=2&train.eval_every=6&data.batch_size=2';
+const LINK =
+  '#v=1&preset=micro-moe&seed=1&arch.attention=mla&model.num_nextn_predict_layers=1&train.steps=6&train.log_every=2&train.eval_every=6&data.batch_size=2';
 
 /** Canvas pixels with any alpha: the heatmap really drew something. */
 const paintedPixels = (heatmap: Locator) =>
@@ -16,7 +17,9 @@ const paintedPixels = (heatmap: Locator) =>
     return n;
   });
 
-test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attention heatmap, quantization stats', async ({ page }) => {
+test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attention heatmap, quantization stats', async ({
+  page,
+}) => {
   const pageErrors = trackPageErrors(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   const t0 = Date.now();

@@ -9,7 +9,10 @@ import { Scope } from '../src/engine/scope';
 import { Tape } from '../src/engine/tape';
 
 const be = await createNodeBackend();
-const seqs = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const seqs = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const rng = new Rng(1);
 
 async function time(fn: () => void, reps = 5): Promise<number> {
@@ -50,6 +53,8 @@ for (const T of seqs.length ? seqs : [128, 256]) {
   const fu = await time(() => op.attentionUnfused(q, k, v, s));
   const bf = await time(fwdBwd(op.attention));
   const bu = await time(fwdBwd(op.attentionUnfused));
-  console.log(`${String(T).padStart(5)} | ${ff.toFixed(2).padStart(12)} | ${fu.toFixed(2).padStart(14)} | ${(fu / ff).toFixed(2).padStart(13)} | ${bf.toFixed(2).padStart(12)} | ${bu.toFixed(2).padStart(14)} | ${(bu / bf).toFixed(2).padStart(13)}`);
+  console.log(
+    `${String(T).padStart(5)} | ${ff.toFixed(2).padStart(12)} | ${fu.toFixed(2).padStart(14)} | ${(fu / ff).toFixed(2).padStart(13)} | ${bf.toFixed(2).padStart(12)} | ${bu.toFixed(2).padStart(14)} | ${(bu / bf).toFixed(2).padStart(13)}`,
+  );
 }
 process.exit(0);

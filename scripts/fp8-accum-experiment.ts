@@ -17,7 +17,9 @@ import { accumExperiment, formatAccumTable } from '../src/lowp/accum';
 const Ks = [256, 512, 1024, 2048, 4096];
 const gpu = await createNodeBackend();
 console.log(`adapter: ${gpu.deviceLabel}`);
-console.log('E4M3, block 128, f32 scales; M = N = 64; error = ‖C − C_f64‖_F / ‖C_f64‖_F, C_f64 = exact product of the dequantized inputs\n');
+console.log(
+  'E4M3, block 128, f32 scales; M = N = 64; error = ‖C − C_f64‖_F / ‖C_f64‖_F, C_f64 = exact product of the dequantized inputs\n',
+);
 
 const uniform = await accumExperiment(gpu, Ks, { dist: 'uniform' });
 console.log('inputs U[0, 1) (all products positive):');
@@ -29,5 +31,7 @@ console.log(formatAccumTable(await accumExperiment(gpu, Ks, { dist: 'normal' }))
 const Kx = 1024;
 const cpuRows = await accumExperiment(new CpuBackend(), [Kx], { dist: 'uniform' });
 console.log(`\ncross-check, U[0, 1) at K = ${Kx}: CPU reference (f32-emulated) vs GPU`);
-console.log(formatAccumTable([...cpuRows, ...uniform.filter((r) => r.K === Kx)], { labels: [`${Kx} cpu`, `${Kx} gpu`] }));
+console.log(
+  formatAccumTable([...cpuRows, ...uniform.filter((r) => r.K === Kx)], { labels: [`${Kx} cpu`, `${Kx} gpu`] }),
+);
 process.exit(0);

@@ -10,7 +10,10 @@ import { Rng } from '../src/engine/rng';
 import type { Tensor } from '../src/engine/tensor';
 
 const be = await createNodeBackend();
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const spec: QuantSpec = { format: 'e4m3', block: 128, scale: 'f32' };
 const F32 = { mantissaBits: 0, promoteEvery: 0 };
 
@@ -34,7 +37,9 @@ async function time(fn: () => Tensor, reps: number): Promise<number> {
 const fmtBytes = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 
 console.log(`adapter: ${be.deviceLabel}`);
-console.log('C[n, n] = A[n, n] · B[n, n]ᵀ; fp8 = E4M3 codes, block 128, f32 scales (A 1×128, B 128×128); f32 = be.matmul(transB)\n');
+console.log(
+  'C[n, n] = A[n, n] · B[n, n]ᵀ; fp8 = E4M3 codes, block 128, f32 scales (A 1×128, B 128×128); f32 = be.matmul(transB)\n',
+);
 for (const n of sizes.length ? sizes : [512, 1024]) {
   const [M, N, K] = [n, n, n];
   const rng = new Rng(n);
@@ -51,9 +56,15 @@ for (const n of sizes.length ? sizes : [512, 1024]) {
   const f32Bytes = (M * K + N * K) * 4;
   const fp8Bytes = qa.codes.size * 4 + qb.codes.size * 4 + (qa.scales.size + qb.scales.size) * 4;
   console.log(`${M}×${N}×${K}:`);
-  console.log(`  f32 matmul:          ${msF32.toFixed(2)} ms, ${(gflop / (msF32 / 1e3)).toFixed(2)} GFLOP/s, reads ${fmtBytes(f32Bytes)}`);
-  console.log(`  block-scaled E4M3:   ${msFp8.toFixed(2)} ms, ${(gflop / (msFp8 / 1e3)).toFixed(2)} GFLOP/s, reads ${fmtBytes(fp8Bytes)} (codes ${fmtBytes((qa.codes.size + qb.codes.size) * 4)} + scales ${fmtBytes((qa.scales.size + qb.scales.size) * 4)})`);
-  console.log(`  ratio fp8/f32: speed ${(msF32 / msFp8).toFixed(2)}×, input bytes ${(fp8Bytes / f32Bytes).toFixed(3)}×\n`);
+  console.log(
+    `  f32 matmul:          ${msF32.toFixed(2)} ms, ${(gflop / (msF32 / 1e3)).toFixed(2)} GFLOP/s, reads ${fmtBytes(f32Bytes)}`,
+  );
+  console.log(
+    `  block-scaled E4M3:   ${msFp8.toFixed(2)} ms, ${(gflop / (msFp8 / 1e3)).toFixed(2)} GFLOP/s, reads ${fmtBytes(fp8Bytes)} (codes ${fmtBytes((qa.codes.size + qb.codes.size) * 4)} + scales ${fmtBytes((qa.scales.size + qb.scales.size) * 4)})`,
+  );
+  console.log(
+    `  ratio fp8/f32: speed ${(msF32 / msFp8).toFixed(2)}×, input bytes ${(fp8Bytes / f32Bytes).toFixed(3)}×\n`,
+  );
   for (const t of [a, b, qa.codes, qa.scales, qb.codes, qb.scales]) t.dispose();
 }
 process.exit(0);

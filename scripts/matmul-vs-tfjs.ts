@@ -8,7 +8,10 @@
 import { createNodeBackend, nodeGpu } from '../src/backends/webgpu/node';
 import { Rng } from '../src/engine/rng';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [256, 512, 1024];
 const REPEATS = 5;
 
@@ -113,6 +116,8 @@ for (const n of SIZES) {
 console.log('\n   size | ours GFLOP/s | tfjs GFLOP/s | ours/tfjs');
 console.log('  ------+--------------+--------------+----------');
 for (const r of rows) {
-  console.log(`  ${String(r.n).padStart(5)} | ${r.ours.toFixed(2).padStart(12)} | ${r.tfjs.toFixed(2).padStart(12)} | ${(r.ours / r.tfjs).toFixed(2).padStart(8)}`);
+  console.log(
+    `  ${String(r.n).padStart(5)} | ${r.ours.toFixed(2).padStart(12)} | ${r.tfjs.toFixed(2).padStart(12)} | ${(r.ours / r.tfjs).toFixed(2).padStart(8)}`,
+  );
 }
 process.exit(0);

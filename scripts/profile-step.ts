@@ -23,6 +23,11 @@ for (let i = 0; i < steps; i++) {
 const total = performance.now() - t0;
 const rows = [...be.rt.profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const kernelMs = rows.reduce((n, [, e]) => n + e.ms, 0);
-console.log(`${preset.name} on ${be.deviceLabel}: ${(total / steps).toFixed(1)} ms/step profiled, ${rows.reduce((n, [, e]) => n + e.count, 0) / steps} dispatches/step`);
-for (const [k, e] of rows) console.log(`${k.padEnd(40)} ${String(e.count / steps).padStart(5)}/step ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${((100 * e.ms) / kernelMs).toFixed(1).padStart(5)}%`);
+console.log(
+  `${preset.name} on ${be.deviceLabel}: ${(total / steps).toFixed(1)} ms/step profiled, ${rows.reduce((n, [, e]) => n + e.count, 0) / steps} dispatches/step`,
+);
+for (const [k, e] of rows)
+  console.log(
+    `${k.padEnd(40)} ${String(e.count / steps).padStart(5)}/step ${(e.ms / steps).toFixed(2).padStart(9)} ms/step ${((100 * e.ms) / kernelMs).toFixed(1).padStart(5)}%`,
+  );
 process.exit(0);

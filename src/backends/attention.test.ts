@@ -84,10 +84,15 @@ describe('attention (GPU vs CPU float64 reference)', () => {
   it('head dim 128 (and MLA 192/128) under the browser-default 16 KiB workgroup memory', async () => {
     const gpu = await gpuBackend();
     setAttentionWorkgroupBudget(16384);
-    for (const [dQK, dV] of [[128, 128], [192, 128]]) {
+    for (const [dQK, dV] of [
+      [128, 128],
+      [192, 128],
+    ]) {
       for (const kind of ['fwd', 'dq', 'dkdv'] as const) {
         const t = attentionTile(gpu, kind, dQK, dV);
-        console.log(`[attention] 16 KiB budget dQK=${dQK} dV=${dV} ${kind}: rows ${t.rows} cols ${t.cols} tpr ${t.tpr} → ${t.rows * t.tpr} threads, ${t.bytes} B`);
+        console.log(
+          `[attention] 16 KiB budget dQK=${dQK} dV=${dV} ${kind}: rows ${t.rows} cols ${t.cols} tpr ${t.tpr} → ${t.rows * t.tpr} threads, ${t.bytes} B`,
+        );
         expect(t.bytes).toBeLessThanOrEqual(16384);
       }
       const s: AttentionShape = { batch: 1, seq: 37, heads: 2, kvHeads: 1, dQK, dV, scale: 1 / Math.sqrt(dQK) };
@@ -110,14 +115,22 @@ describe('attention (GPU vs CPU float64 reference)', () => {
 
   it('reports the tilings used for common head dims', async () => {
     const gpu = await gpuBackend();
-    for (const [dQK, dV] of [[8, 8], [32, 32], [48, 32], [64, 64], [128, 128]]) {
+    for (const [dQK, dV] of [
+      [8, 8],
+      [32, 32],
+      [48, 32],
+      [64, 64],
+      [128, 128],
+    ]) {
       const line = (['fwd', 'dq', 'dkdv'] as const)
         .map((kind) => {
           const t = attentionTile(gpu, kind, dQK, dV);
           return `${kind} ${t.rows}x${t.cols} tpr${t.tpr} ${t.bytes}B`;
         })
         .join(' | ');
-      console.log(`[attention] device limit ${gpu.rt.limits.maxComputeWorkgroupStorageSize} B, dQK=${dQK} dV=${dV}: ${line}`);
+      console.log(
+        `[attention] device limit ${gpu.rt.limits.maxComputeWorkgroupStorageSize} B, dQK=${dQK} dV=${dV}: ${line}`,
+      );
     }
   });
 });

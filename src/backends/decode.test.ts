@@ -46,7 +46,16 @@ interface AttnHost {
 function attnHost(seed: number, B: number, n: number, C: number, s: CachedAttentionShape, pos: number[]): AttnHost {
   const rng = new Rng(seed);
   const f32 = (k: number) => rng.normalArray(k).map(Math.fround);
-  return { q: f32(B * n * s.heads * s.dQK), kc: f32(B * C * s.kStride), vc: f32(B * C * s.vStride), pos: Int32Array.from(pos), B, n, C, s };
+  return {
+    q: f32(B * n * s.heads * s.dQK),
+    kc: f32(B * C * s.kStride),
+    vc: f32(B * C * s.vStride),
+    pos: Int32Array.from(pos),
+    B,
+    n,
+    C,
+    s,
+  };
 }
 
 async function runAttn(be: Backend, h: AttnHost): Promise<Float64Array> {
@@ -61,7 +70,16 @@ async function runAttn(be: Backend, h: AttnHost): Promise<Float64Array> {
   return out;
 }
 
-const gqa = (dQK: number, dV: number): CachedAttentionShape => ({ heads: 4, kvHeads: 2, dQK, dV, kStride: 2 * dQK, vStride: 2 * dV, vOffset: 0, scale: 1 / Math.sqrt(dQK) });
+const gqa = (dQK: number, dV: number): CachedAttentionShape => ({
+  heads: 4,
+  kvHeads: 2,
+  dQK,
+  dV,
+  kStride: 2 * dQK,
+  vStride: 2 * dV,
+  vOffset: 0,
+  scale: 1 / Math.sqrt(dQK),
+});
 
 describe('cachedAttention', () => {
   it('is bit-identical run to run (several key tiles, two accumulators per thread)', async () => {
@@ -98,7 +116,16 @@ describe('cachedAttention', () => {
 
   it('supports dQK = dV = 1024 (MLA-like, one shared latent row)', async () => {
     const gpu = await gpuBackend();
-    const s: CachedAttentionShape = { heads: 2, kvHeads: 1, dQK: 1024, dV: 1024, kStride: 1024, vStride: 1024, vOffset: 0, scale: 1 / 32 };
+    const s: CachedAttentionShape = {
+      heads: 2,
+      kvHeads: 1,
+      dQK: 1024,
+      dV: 1024,
+      kStride: 1024,
+      vStride: 1024,
+      vOffset: 0,
+      scale: 1 / 32,
+    };
     const h = attnHost(14, 1, 2, 70, s, [66]);
     h.vc = h.kc; // one latent tensor as key and value
     const err = relErr(await runAttn(gpu, h), await runAttn(cpu, h));
@@ -108,7 +135,16 @@ describe('cachedAttention', () => {
 
   it('rejects head dims past the kernel limit with a clear error', async () => {
     const gpu = await gpuBackend();
-    const s: CachedAttentionShape = { heads: 1, kvHeads: 1, dQK: 1025, dV: 8, kStride: 1025, vStride: 8, vOffset: 0, scale: 1 };
+    const s: CachedAttentionShape = {
+      heads: 1,
+      kvHeads: 1,
+      dQK: 1025,
+      dV: 8,
+      kStride: 1025,
+      vStride: 8,
+      vOffset: 0,
+      scale: 1,
+    };
     const h = attnHost(15, 1, 1, 2, s, [0]);
     await expect(runAttn(gpu, h)).rejects.toThrow(/dQK 1025.*exceed/);
   });

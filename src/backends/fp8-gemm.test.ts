@@ -29,7 +29,15 @@ function f32Normal(rng: Rng, n: number): Float64Array {
   return rng.normalArray(n).map(Math.fround);
 }
 
-function quantPair(be: Backend, a: Float64Array, b: Float64Array, M: number, N: number, K: number, spec: QuantSpec): [QTensor, QTensor] {
+function quantPair(
+  be: Backend,
+  a: Float64Array,
+  b: Float64Array,
+  M: number,
+  N: number,
+  K: number,
+  spec: QuantSpec,
+): [QTensor, QTensor] {
   return [be.quantizeRows(be.fromArray(a, [M, K]), spec), be.quantizeBlocks(be.fromArray(b, [N, K]), spec)];
 }
 

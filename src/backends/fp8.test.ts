@@ -50,10 +50,21 @@ fn divide(@builtin(global_invocation_id) gid: vec3<u32>) {
 const ENCODE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'encode' };
 const DIVIDE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'divide' };
 
-async function runTestKernel(gpu: WebGPUBackend, k: Kernel, input: Uint32Array, n: number, format: number): Promise<Uint32Array> {
+async function runTestKernel(
+  gpu: WebGPUBackend,
+  k: Kernel,
+  input: Uint32Array,
+  n: number,
+  format: number,
+): Promise<Uint32Array> {
   const inp = gpu.fromArray(new Int32Array(input.buffer), [input.length], 'i32');
   const out = gpu.empty([n], 'i32');
-  gpu.rt.record({ kernel: k, buffers: [gpu.buf(inp), gpu.buf(out)], uniform: packUniforms('uu', [n, format]), workgroups: grid1d(n, 64) });
+  gpu.rt.record({
+    kernel: k,
+    buffers: [gpu.buf(inp), gpu.buf(out)],
+    uniform: packUniforms('uu', [n, format]),
+    workgroups: grid1d(n, 64),
+  });
   const got = new Uint32Array((await out.read()).buffer.slice(0));
   inp.dispose();
   out.dispose();
@@ -62,7 +73,26 @@ async function runTestKernel(gpu: WebGPUBackend, k: Kernel, input: Uint32Array, 
 
 /** f32 bit patterns worth encoding: spec vectors, specials, every code's value and midpoints, random. */
 function encodeInputs(format: LowFormat, rng: Rng): Uint32Array {
-  const xs: number[] = [0.3, 1.0625, 1.1875, 17, 300, 0.001, 464, 480, 1e6, 61440, 5, 0.25, 2 ** -10, 2 ** -11, 1e-30, 1e-45, 0, Infinity];
+  const xs: number[] = [
+    0.3,
+    1.0625,
+    1.1875,
+    17,
+    300,
+    0.001,
+    464,
+    480,
+    1e6,
+    61440,
+    5,
+    0.25,
+    2 ** -10,
+    2 ** -11,
+    1e-30,
+    1e-45,
+    0,
+    Infinity,
+  ];
   const bits: number[] = [0x7fc00000, 0xffc00000, 0x7f800001, 0x80000000, 0x00000001, 0x007fffff];
   for (let c = 0; c < codeCount(format) / 2; c++) {
     const v = lowpDecode(c, format);
@@ -129,7 +159,10 @@ describe('fp8 quantization', () => {
       for (const c of codes) {
         const g = got[c];
         const w = lowpDecode(c, f);
-        expect(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)), `${f} code 0x${c.toString(16)}: gpu ${g} vs ${w}`).toBe(true);
+        expect(
+          Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)),
+          `${f} code 0x${c.toString(16)}: gpu ${g} vs ${w}`,
+        ).toBe(true);
         expect(Object.is(want[c], w) || (Number.isNaN(want[c]) && Number.isNaN(w))).toBe(true);
       }
       const nNaN = codes.filter((c) => Number.isNaN(got[c])).length;
@@ -146,7 +179,9 @@ describe('fp8 quantization', () => {
       const input = encodeInputs(f, rng);
       const got = await runTestKernel(gpu, ENCODE, input, input.length, formatId(f));
       for (let i = 0; i < input.length; i++) {
-        expect(got[i], `${f} encode(0x${input[i].toString(16)} = ${bitsToF32(input[i])})`).toBe(lowpEncodeBits(input[i], f));
+        expect(got[i], `${f} encode(0x${input[i].toString(16)} = ${bitsToF32(input[i])})`).toBe(
+          lowpEncodeBits(input[i], f),
+        );
       }
     }
   });
@@ -155,7 +190,8 @@ describe('fp8 quantization', () => {
     const gpu = await gpuBackend();
     const rng = new Rng(5);
     const pairs: number[] = [];
-    const rnd = (lo: number, hi: number): number => f32Bits((rng.next() < 0.5 ? -1 : 1) * 2 ** (lo + rng.next() * (hi - lo)) * (1 + rng.next()));
+    const rnd = (lo: number, hi: number): number =>
+      f32Bits((rng.next() < 0.5 ? -1 : 1) * 2 ** (lo + rng.next() * (hi - lo)) * (1 + rng.next()));
     for (let i = 0; i < 4000; i++) pairs.push(rnd(-40, 40), rnd(-30, 30));
     // Quantizer-like divisors: tile scales of every rule, including the 2^-127 subnormal.
     for (let i = 0; i < 2000; i++) {
@@ -176,7 +212,8 @@ describe('fp8 quantization', () => {
       const g = bitsToF32(got[i]);
       const what = `${a} / ${b}: gpu ${g} (0x${got[i].toString(16)}) vs ${want}`;
       if (Number.isNaN(want)) expect(Number.isNaN(g), what).toBe(true);
-      else if (want !== 0 && Math.abs(want) < 2 ** -126) expect(g === 0 && Object.is(Math.sign(g), Math.sign(want) * 0), what).toBe(true);
+      else if (want !== 0 && Math.abs(want) < 2 ** -126)
+        expect(g === 0 && Object.is(Math.sign(g), Math.sign(want) * 0), what).toBe(true);
       else expect(got[i], what).toBe(f32Bits(want));
     }
   });
@@ -197,7 +234,10 @@ describe('fp8 quantization', () => {
           const [rows, cols] = shapes[rng.int(0, shapes.length - 1)];
           const x = quantInput(rng, rows, cols);
           for (const tiling of ['rows', 'blocks'] as const) {
-            const qc = tiling === 'rows' ? cpu.quantizeRows(cpu.fromArray(x, [rows, cols]), spec) : cpu.quantizeBlocks(cpu.fromArray(x, [rows, cols]), spec);
+            const qc =
+              tiling === 'rows'
+                ? cpu.quantizeRows(cpu.fromArray(x, [rows, cols]), spec)
+                : cpu.quantizeBlocks(cpu.fromArray(x, [rows, cols]), spec);
             const xg = gpu.fromArray(x, [rows, cols]);
             const qg = tiling === 'rows' ? gpu.quantizeRows(xg, spec) : gpu.quantizeBlocks(xg, spec);
             expect(qg.codes.shape).toEqual(qc.codes.shape);

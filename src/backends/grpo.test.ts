@@ -23,14 +23,23 @@ interface Host {
 }
 
 /** Forward and backward (dLoss given) on one backend, read back to the host. */
-async function run(be: Backend, h: Host, hp: GrpoHyper, dLoss = 1): Promise<{ loss: number; stats: number[]; dlp: Float64Array }> {
+async function run(
+  be: Backend,
+  h: Host,
+  hp: GrpoHyper,
+  dLoss = 1,
+): Promise<{ loss: number; stats: number[]; dlp: Float64Array }> {
   const N = h.lp.length;
   const xs = [h.lp, h.old, h.ref, h.adv, h.w].map((a) => be.fromArray(a, [N]));
   const [lp, old, ref, adv, w] = xs;
   const { loss, stats } = be.grpoLoss(lp, old, ref, adv, w, hp);
   const dl = be.fromArray([dLoss], [1]);
   const dlp = be.grpoLossBackward(lp, old, ref, adv, w, hp, dl);
-  const out = { loss: (await loss.read())[0], stats: Array.from(await stats.read()), dlp: (await dlp.read()) as Float64Array };
+  const out = {
+    loss: (await loss.read())[0],
+    stats: Array.from(await stats.read()),
+    dlp: (await dlp.read()) as Float64Array,
+  };
   for (const t of [...xs, loss, stats, dl, dlp]) t.dispose();
   return out;
 }
@@ -46,11 +55,17 @@ describe('op check: grpoLoss', () => {
           const line = `${r.op} seed=${seed} ${r.desc}: fwd ${fmt(r.forwardErr)} bwd ${fmt(r.backwardErr)} fd ${fmt(r.finiteDiffErr)}`;
           lines.push(line);
           expect.soft(r.ok, line).toBe(true);
-          worst = { fwd: Math.max(worst.fwd, r.forwardErr), bwd: Math.max(worst.bwd, r.backwardErr ?? 0), fd: Math.max(worst.fd, r.finiteDiffErr ?? 0) };
+          worst = {
+            fwd: Math.max(worst.fwd, r.forwardErr),
+            bwd: Math.max(worst.bwd, r.backwardErr ?? 0),
+            fd: Math.max(worst.fd, r.finiteDiffErr ?? 0),
+          };
         }
       }
       console.log(lines.join('\n'));
-      console.log(`[errors] ${check.name}: max fwd ${fmt(worst.fwd)} (tol ${check.tolForward}) bwd ${fmt(worst.bwd)} (tol ${check.tolBackward}) fd ${fmt(worst.fd)}`);
+      console.log(
+        `[errors] ${check.name}: max fwd ${fmt(worst.fwd)} (tol ${check.tolForward}) bwd ${fmt(worst.bwd)} (tol ${check.tolBackward}) fd ${fmt(worst.fd)}`,
+      );
     });
   }
 });
@@ -63,7 +78,10 @@ describe('grpoLoss: targeted', () => {
     const hp = { epsLow: 0.2, epsHigh: 0.28, beta: 1 };
     const exact = Math.exp(-0.2) + 0.2 - 1;
     expect(exact).toBeCloseTo(0.0187308, 7);
-    for (const [be, tol] of [[cpu, 1e-12], [await gpuBackend(), 1e-7]] as const) {
+    for (const [be, tol] of [
+      [cpu, 1e-12],
+      [await gpuBackend(), 1e-7],
+    ] as const) {
       const o = await run(be, h, hp);
       expect(Math.abs(o.loss - exact), `${be.name} loss ${o.loss}`).toBeLessThan(tol);
       expect(Math.abs(o.stats[1] - exact), `${be.name} Σk3 ${o.stats[1]}`).toBeLessThan(tol);
@@ -74,7 +92,7 @@ describe('grpoLoss: targeted', () => {
     // k3 of tiny log-ratios keeps its relative accuracy on the GPU (no cancellation).
     const tiny = await run(gpu, { lp: [-1], old: [-1], ref: [-1 + 2 ** -12], adv: [0], w: [1] }, hp);
     const d = 2 ** -12;
-    expect(Math.abs(tiny.stats[1] - (Math.expm1(d) - d)) / (d * d / 2)).toBeLessThan(1e-5);
+    expect(Math.abs(tiny.stats[1] - (Math.expm1(d) - d)) / ((d * d) / 2)).toBeLessThan(1e-5);
   });
 
   it('clipped tokens get exactly zero gradient; the other branches get −w·r·A', async () => {
@@ -174,7 +192,9 @@ describe('grpoLoss: targeted', () => {
     const lossErr = Math.abs(a.loss - c.loss) / Math.abs(c.loss);
     const statsErr = relErr(a.stats, c.stats);
     const gradErr = relErr(a.dlp, c.dlp);
-    console.log(`[N=1e6] loss ${c.loss.toFixed(3)} rel err ${fmt(lossErr)}; stats [${a.stats.join(', ')}] err ${fmt(statsErr)}; grad err ${fmt(gradErr)}; GPU fwd+bwd+read ${ms.toFixed(0)} ms`);
+    console.log(
+      `[N=1e6] loss ${c.loss.toFixed(3)} rel err ${fmt(lossErr)}; stats [${a.stats.join(', ')}] err ${fmt(statsErr)}; grad err ${fmt(gradErr)}; GPU fwd+bwd+read ${ms.toFixed(0)} ms`,
+    );
     expect(a.stats[0]).toBe(c.stats[0]);
     expect(a.stats[2]).toBe(c.stats[2]);
     expect(lossErr).toBeLessThan(5e-5);

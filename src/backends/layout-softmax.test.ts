@@ -55,8 +55,22 @@ describe('layout ops are exact copies', () => {
     { name: 'padLast vec4', shapes: [[6, 32]], run: (be, [x]) => be.padLast(x, 64, 128) },
     { name: 'padLast f32', shapes: [[6, 31]], run: (be, [x]) => be.padLast(x, 5, 40) },
     { name: 'padLast at the end', shapes: [[6, 7]], run: (be, [x]) => be.padLast(x, 9, 16) },
-    { name: 'concatLast vec4', shapes: [[10, 128], [10, 64]], run: (be, [a, b]) => be.concatLast(a, b) },
-    { name: 'concatLast f32', shapes: [[10, 13], [10, 2]], run: (be, [a, b]) => be.concatLast(a, b) },
+    {
+      name: 'concatLast vec4',
+      shapes: [
+        [10, 128],
+        [10, 64],
+      ],
+      run: (be, [a, b]) => be.concatLast(a, b),
+    },
+    {
+      name: 'concatLast f32',
+      shapes: [
+        [10, 13],
+        [10, 2],
+      ],
+      run: (be, [a, b]) => be.concatLast(a, b),
+    },
     { name: 'concatLast with itself', shapes: [[3, 5]], run: (be, [a]) => be.concatLast(a, a) },
     { name: 'swap01 vec4', shapes: [[37, 4, 32]], run: (be, [x]) => be.swap01(x) },
     { name: 'swap01 f32', shapes: [[37, 4, 7]], run: (be, [x]) => be.swap01(x) },
@@ -66,7 +80,12 @@ describe('layout ops are exact copies', () => {
     it(c.name, async () => {
       const gpu = await gpuBackend();
       const rng = new Rng(c.name.length);
-      const data = c.shapes.map((s) => f32Normals(rng, s.reduce((a, b) => a * b, 1)));
+      const data = c.shapes.map((s) =>
+        f32Normals(
+          rng,
+          s.reduce((a, b) => a * b, 1),
+        ),
+      );
       const outs: Float64Array[] = [];
       for (const be of [cpu, gpu] as Backend[]) {
         const xs = data.map((d, i) => be.fromArray(d, c.shapes[i]));

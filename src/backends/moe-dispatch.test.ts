@@ -31,8 +31,16 @@ function uploadPlan(be: Backend, idx: Int32Array, E: number): MoePlan {
 }
 
 /** Every op of the family on one routing, on one backend; host copies of all outputs. */
-async function runAll(be: Backend, h: { x: Float64Array; w: Float64Array; wt: Float64Array; g: Float64Array; dOut: Float64Array },
-  idx: Int32Array, N: number, K: number, E: number, a: number, b: number): Promise<Record<string, Float64Array>> {
+async function runAll(
+  be: Backend,
+  h: { x: Float64Array; w: Float64Array; wt: Float64Array; g: Float64Array; dOut: Float64Array },
+  idx: Int32Array,
+  N: number,
+  K: number,
+  E: number,
+  a: number,
+  b: number,
+): Promise<Record<string, Float64Array>> {
   const plan = uploadPlan(be, idx, E);
   const M = N * K;
   const xTok = be.fromArray(h.x, [N, a]);
@@ -116,7 +124,12 @@ describe('moe dispatch / combine', () => {
     for (const transW of [true, false]) {
       const w = gpu.fromArray(rng.normalArray(E * a * b), transW ? [E, b, a] : [E, a, b]);
       let first: Float64Array | null = null;
-      for (const tiles of [{ wgX: 4, wgY: 4 }, { wgX: 8, wgY: 4 }, { wgX: 8, wgY: 8 }, { wgX: 16, wgY: 16 }]) {
+      for (const tiles of [
+        { wgX: 4, wgY: 4 },
+        { wgX: 8, wgY: 4 },
+        { wgX: 8, wgY: 8 },
+        { wgX: 16, wgY: 16 },
+      ]) {
         const y = (await groupedWith(gpu, x, w, plan, transW, tiles).read()) as Float64Array;
         if (first) expect(Array.from(y), `${tiles.wgX}x${tiles.wgY} transW=${transW}`).toEqual(Array.from(first));
         else first = y;
@@ -130,8 +143,14 @@ describe('moe dispatch / combine', () => {
     const { worst, got } = await compareAll(idx, N, K, E, a, b, 21);
     // Idle experts' weight gradients are exactly zero.
     for (const e of [0, 1, 2, 4]) {
-      expect(got.dw.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0), `dw expert ${e}`).toBe(true);
-      expect(got.dwt.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0), `dwt expert ${e}`).toBe(true);
+      expect(
+        got.dw.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0),
+        `dw expert ${e}`,
+      ).toBe(true);
+      expect(
+        got.dwt.subarray(e * a * b, (e + 1) * a * b).every((v) => v === 0),
+        `dwt expert ${e}`,
+      ).toBe(true);
     }
     console.log(`[moe] one busy expert: worst rel err ${worst.toExponential(2)}`);
   });

@@ -13,7 +13,10 @@ import { cpu, gpuBackend } from '../test/gpu';
 const fmt = (x: number | null) => (x === null ? '-' : x.toExponential(2));
 
 async function backends(): Promise<Array<[string, Backend]>> {
-  return [['cpu', cpu], ['webgpu', await gpuBackend()]];
+  return [
+    ['cpu', cpu],
+    ['webgpu', await gpuBackend()],
+  ];
 }
 
 async function ints(t: { read(): Promise<Float64Array | Int32Array> }): Promise<number[]> {
@@ -106,7 +109,9 @@ describe('routing by hand', () => {
       // Plain top-2 would take expert 0 first.
       expect(await ints(be.moeRoute(s, b, plain).idx), name).toEqual([0, 2]);
       // Keeping 2 groups: groups 1 and 0 → best of {0,1,2,3} = 0, 2.
-      expect(await ints(be.moeRoute(s, b, { ...plain, nGroup: 3, topkGroup: 2, topK: 3 }).idx), name).toEqual([0, 2, 3]);
+      expect(await ints(be.moeRoute(s, b, { ...plain, nGroup: 3, topkGroup: 2, topK: 3 }).idx), name).toEqual([
+        0, 2, 3,
+      ]);
     }
   });
 

@@ -59,7 +59,11 @@ describe('rmsnorm', () => {
     for (const k of ['y', 'rstd', 'dx', 'dw'] as const) expect(bitsEqual(a[k], b[k]), k).toBe(true);
   });
 
-  for (const [N, D] of [[3, 8192], [65, 2], [2, 4099]] as const) {
+  for (const [N, D] of [
+    [3, 8192],
+    [65, 2],
+    [2, 4099],
+  ] as const) {
     it(`matches the reference at N=${N} D=${D}`, async () => {
       const gpu = await gpuBackend();
       const g = await fwdBwd(gpu, N, D, 11);
@@ -167,9 +171,10 @@ describe('silu / swiglu at huge |x| (stable sigmoid)', () => {
       for (let k = 0; k < g.length; k++) {
         for (let i = 0; i < n; i++) {
           expect(Number.isFinite(g[k][i]), `output ${k} at x=${data[i]}`).toBe(true);
-          expect(Math.abs(g[k][i] - c[k][i]), `output ${k} at x=${data[i]}: ${g[k][i]} vs ${c[k][i]}`).toBeLessThanOrEqual(
-            1e-6 * Math.max(1, Math.abs(c[k][i])),
-          );
+          expect(
+            Math.abs(g[k][i] - c[k][i]),
+            `output ${k} at x=${data[i]}: ${g[k][i]} vs ${c[k][i]}`,
+          ).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(c[k][i])));
         }
       }
     });

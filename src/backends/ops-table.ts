@@ -6,16 +6,62 @@ import type { Backend } from '../engine/backend';
 
 /** The Backend methods implemented by op-family modules (everything but memory management). */
 export const OP_METHODS = [
-  'matmul', 'add', 'mul', 'scale', 'addInPlace', 'broadcastScalar', 'sum', 'sumSquares',
-  'embedding', 'embeddingBackward', 'rmsnorm', 'rmsnormBackward', 'rope', 'attention',
-  'attentionBackward', 'softmax', 'softmaxBackward', 'sliceLast', 'padLast', 'concatLast', 'swap01',
-  'silu', 'siluBackward', 'swiglu', 'swigluBackward', 'sigmoid', 'sigmoidBackward', 'moeRoute',
-  'moeRouteBackward', 'moePlan', 'moeBiasUpdate', 'moeGather', 'moeGatherBackward',
-  'moeGroupedMatmul', 'moeGroupedWeightGrad', 'moeCombine', 'moeCombineBackward', 'moeAuxLoss',
-  'moeAuxLossBackward', 'quantizeRows', 'quantizeBlocks', 'dequantize', 'blockScaledMatmul',
-  'crossEntropy', 'crossEntropyBackward', 'adamw', 'cacheWrite', 'ropeAt', 'cachedAttention',
-  'samplingProbs', 'sampleCategorical', 'tokenLogprob', 'specResidual', 'specAccept',
-  'grpoLoss', 'grpoLossBackward',
+  'matmul',
+  'add',
+  'mul',
+  'scale',
+  'addInPlace',
+  'broadcastScalar',
+  'sum',
+  'sumSquares',
+  'embedding',
+  'embeddingBackward',
+  'rmsnorm',
+  'rmsnormBackward',
+  'rope',
+  'attention',
+  'attentionBackward',
+  'softmax',
+  'softmaxBackward',
+  'sliceLast',
+  'padLast',
+  'concatLast',
+  'swap01',
+  'silu',
+  'siluBackward',
+  'swiglu',
+  'swigluBackward',
+  'sigmoid',
+  'sigmoidBackward',
+  'moeRoute',
+  'moeRouteBackward',
+  'moePlan',
+  'moeBiasUpdate',
+  'moeGather',
+  'moeGatherBackward',
+  'moeGroupedMatmul',
+  'moeGroupedWeightGrad',
+  'moeCombine',
+  'moeCombineBackward',
+  'moeAuxLoss',
+  'moeAuxLossBackward',
+  'quantizeRows',
+  'quantizeBlocks',
+  'dequantize',
+  'blockScaledMatmul',
+  'crossEntropy',
+  'crossEntropyBackward',
+  'adamw',
+  'cacheWrite',
+  'ropeAt',
+  'cachedAttention',
+  'samplingProbs',
+  'sampleCategorical',
+  'tokenLogprob',
+  'specResidual',
+  'specAccept',
+  'grpoLoss',
+  'grpoLossBackward',
 ] as const satisfies ReadonlyArray<keyof Backend>;
 
 export type BackendOps = Pick<Backend, (typeof OP_METHODS)[number]>;
@@ -29,7 +75,9 @@ type Family = Record<string, unknown>;
  */
 export function installOps(proto: object, kind: string, families: readonly Family[]): void {
   for (const name of OP_METHODS) {
-    const impls = families.map((f) => f[name]).filter((f): f is (...args: unknown[]) => unknown => typeof f === 'function');
+    const impls = families
+      .map((f) => f[name])
+      .filter((f): f is (...args: unknown[]) => unknown => typeof f === 'function');
     if (impls.length !== 1) throw new Error(`${kind} backend: ${impls.length} implementations of op "${name}"`);
     const impl = impls[0];
     Object.defineProperty(proto, name, {

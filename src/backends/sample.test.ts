@@ -36,7 +36,9 @@ describe('sampling ops: GPU vs CPU reference', () => {
         all.push(...results);
       }
       const worst = Math.max(...all.map((r) => r.forwardErr));
-      console.log(`[errors] ${check.name}: max fwd ${worst.toExponential(2)} (tol ${check.tolForward}) over ${all.length} cases`);
+      console.log(
+        `[errors] ${check.name}: max fwd ${worst.toExponential(2)} (tol ${check.tolForward}) over ${all.length} cases`,
+      );
       expect(all.some((r) => /V=(49|50|51)\d\d/.test(r.desc))).toBe(true);
     });
   }
@@ -49,7 +51,10 @@ describe('sampling ops: GPU vs CPU reference', () => {
       const rng = new Rng(1000 + seed);
       for (let i = 0; i < 6; i++) {
         const c = check.makeCase(rng, i);
-        const [pc] = c.forward(cpu, c.inputs.map((h) => cpu.fromArray(h.data, h.shape, h.dtype)));
+        const [pc] = c.forward(
+          cpu,
+          c.inputs.map((h) => cpu.fromArray(h.data, h.shape, h.dtype)),
+        );
         const xg = c.inputs.map((h) => gpu.fromArray(h.data, h.shape, h.dtype));
         const [pg] = c.forward(gpu, xg);
         const a = await pc.read();
@@ -59,7 +64,9 @@ describe('sampling ops: GPU vs CPU reference', () => {
         expect(mismatch, `${c.desc}: ${mismatch} support mismatches`).toBe(0);
         compared += a.length;
         pg.dispose();
-        xg.forEach((t) => t.dispose());
+        xg.forEach((t) => {
+          t.dispose();
+        });
       }
     }
     expect(compared).toBeGreaterThan(10_000);
@@ -81,10 +88,14 @@ describe('sampling ops: targeted', () => {
       const draw = gpu.sampleCategorical(full, u);
       const lp = gpu.tokenLogprob(logits, ids, 0.7);
       runs.push([await probs.read(), await full.read(), await draw.read(), await lp.read()]);
-      [probs, full, draw, lp].forEach((t) => t.dispose());
+      [probs, full, draw, lp].forEach((t) => {
+        t.dispose();
+      });
     }
     for (let i = 0; i < runs[0].length; i++) expect(Array.from(runs[1][i])).toEqual(Array.from(runs[0][i]));
-    [logits, u, ids].forEach((t) => t.dispose());
+    [logits, u, ids].forEach((t) => {
+      t.dispose();
+    });
   });
 
   it('sampleCategorical on the GPU reproduces the distribution (chi-square, seeded)', async () => {
@@ -96,10 +107,16 @@ describe('sampling ops: targeted', () => {
     const N = 4000;
     const V = 40;
     const row = logitsF32(21, V, 1.5);
-    const logits = gpu.fromArray(Array.from({ length: N * V }, (_, i) => row[i % V]), [N, V]);
+    const logits = gpu.fromArray(
+      Array.from({ length: N * V }, (_, i) => row[i % V]),
+      [N, V],
+    );
     const probs = gpu.samplingProbs(logits, 1, 30, 1);
     const rng = new Rng(22);
-    const u = gpu.fromArray(Array.from({ length: N }, () => rng.next()), [N]);
+    const u = gpu.fromArray(
+      Array.from({ length: N }, () => rng.next()),
+      [N],
+    );
     const draws = (await gpu.sampleCategorical(probs, u).read()) as Int32Array;
     const p = Array.from((await probs.read()).subarray(0, V));
     const counts = new Array<number>(V).fill(0);
@@ -131,7 +148,9 @@ describe('sampling ops: targeted', () => {
     const crit = df * (1 - 2 / (9 * df) + 3.09 * Math.sqrt(2 / (9 * df))) ** 3;
     console.log(`[chi2] ${chi2.toFixed(2)} on ${df} df (critical ${crit.toFixed(2)} at 1e-3)`);
     expect(chi2).toBeLessThan(crit);
-    [logits, probs, u].forEach((t) => t.dispose());
+    [logits, probs, u].forEach((t) => {
+      t.dispose();
+    });
   });
 
   it('top-k = 1 equals greedy: one-hot at the argmax (and all tied maxima kept when tied)', async () => {
@@ -156,8 +175,12 @@ describe('sampling ops: targeted', () => {
     expect(Array.from(g).reduce((a, b) => a + b, 0)).toBe(1);
     const k1 = await gpu.samplingProbs(t, 1, 1, 1).read();
     for (let i = 0; i < V; i++) expect(k1[i]).toBeCloseTo([7, 200, 250].includes(i) ? 1 / 3 : 0, 6);
-    expect(Array.from(await cpu.samplingProbs(cpu.fromArray(tied, [1, V]), 1, 1, 1).read()).map((v) => v > 0)).toEqual(Array.from(k1).map((v) => v > 0));
-    [logits, u, t].forEach((tt) => tt.dispose());
+    expect(Array.from(await cpu.samplingProbs(cpu.fromArray(tied, [1, V]), 1, 1, 1).read()).map((v) => v > 0)).toEqual(
+      Array.from(k1).map((v) => v > 0),
+    );
+    [logits, u, t].forEach((tt) => {
+      tt.dispose();
+    });
   });
 
   it('a tiny top-p equals greedy', async () => {

@@ -168,7 +168,9 @@ describe('crossEntropy', () => {
     const N = 6;
     const V = 300;
     // Inputs rounded to f32 up front, so both backends see the same logits.
-    const logits = Float64Array.from({ length: N * V }, () => Math.fround((rng.next() < 0.5 ? -1e4 : 1e4) + rng.normal()));
+    const logits = Float64Array.from({ length: N * V }, () =>
+      Math.fround((rng.next() < 0.5 ? -1e4 : 1e4) + rng.normal()),
+    );
     const targets = Int32Array.from({ length: N }, (_, n) => (n === 2 ? -1 : rng.int(0, V - 1)));
     const dloss = Float64Array.from({ length: N }, () => Math.fround(rng.normal()));
     const run = async (be: Backend) => {
@@ -182,7 +184,8 @@ describe('crossEntropy', () => {
     const c = await run(cpu);
     for (const arr of [g.loss, g.lse, g.dx]) expect(Array.from(arr).every(Number.isFinite)).toBe(true);
     expect(g.loss[2]).toBe(0);
-    const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+    const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
     // Near 1e4 one f32 ulp is 1e-3: lse (and loss = lse − logit) can only be that exact, and
     // the probabilities exp(x − lse) inherit that absolute error in their exponent.
     expect(maxAbs(g.lse, c.lse)).toBeLessThan(4e-3);

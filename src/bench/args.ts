@@ -13,7 +13,15 @@ export interface CliArgs {
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const a: CliArgs = { json: false, markdown: false, quick: false, filter: null, deadlineS: 240, limitS: 480, noPeer: false };
+  const a: CliArgs = {
+    json: false,
+    markdown: false,
+    quick: false,
+    filter: null,
+    deadlineS: 240,
+    limitS: 480,
+    noPeer: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     const value = () => {

@@ -20,7 +20,18 @@ import { modelConfigOf, type ModelConfig } from '../model/config';
 import { ffn } from '../model/model';
 import { moeLayer, moeShapes } from '../model/moe';
 import { disposeHandles, Trainer } from '../train/trainer';
-import { attentionBytes, attentionFlops, blockGemmBytes, ffnFlops, matmulBytes, matmulFlops, moeBytes, moeFlops, trainStepFlops, type AttentionDims } from './flops';
+import {
+  attentionBytes,
+  attentionFlops,
+  blockGemmBytes,
+  ffnFlops,
+  matmulBytes,
+  matmulFlops,
+  moeBytes,
+  moeFlops,
+  trainStepFlops,
+  type AttentionDims,
+} from './flops';
 import { matmul as matmulWith } from '../backends/webgpu/matmul';
 import { naiveMatmul } from './naive';
 import { browserV3, stepPresets } from './presets';
@@ -56,18 +67,38 @@ export interface CaseDef {
   floor?: Make;
   also?: Make[];
   /** Called after timing, before teardown: step census and bound bytes. */
-  extra?: () => Promise<{ bytes?: number; census?: StepCensus; peerDispatches?: number; peerBoundBytes?: number; note?: string }>;
+  extra?: () => Promise<{
+    bytes?: number;
+    census?: StepCensus;
+    peerDispatches?: number;
+    peerBoundBytes?: number;
+    note?: string;
+  }>;
 }
 
 export const OURS = 'ours';
 const TFJS = 'tfjs-webgpu';
 
 function randomTensor(be: WebGPUBackend, rng: Rng, shape: number[], std = 1): Tensor {
-  return be.fromArray(rng.normalArray(shape.reduce((a, b) => a * b, 1), std), shape);
+  return be.fromArray(
+    rng.normalArray(
+      shape.reduce((a, b) => a * b, 1),
+      std,
+    ),
+    shape,
+  );
 }
 
 function tfRandom(tf: typeof TF, rng: Rng, shape: number[], std = 1): TF.Tensor {
-  return tf.tensor(Float32Array.from(rng.normalArray(shape.reduce((a, b) => a * b, 1), std)), shape);
+  return tf.tensor(
+    Float32Array.from(
+      rng.normalArray(
+        shape.reduce((a, b) => a * b, 1),
+        std,
+      ),
+    ),
+    shape,
+  );
 }
 
 /** A runner of ours: `unit` records one unit and returns what to release. */
@@ -160,7 +191,9 @@ function fp8Case(ctx: SuiteContext, n: number): CaseDef {
       await be.flush();
       a.dispose();
       b.dispose();
-      return oursRunner(be, OURS, [qa.codes, qa.scales, qb.codes, qb.scales], () => be.blockScaledMatmul(qa, qb, { mantissaBits: 0, promoteEvery: 0 }));
+      return oursRunner(be, OURS, [qa.codes, qa.scales, qb.codes, qb.scales], () =>
+        be.blockScaledMatmul(qa, qb, { mantissaBits: 0, promoteEvery: 0 }),
+      );
     },
     peer: tfjs
       ? () => {
@@ -171,14 +204,17 @@ function fp8Case(ctx: SuiteContext, n: number): CaseDef {
         }
       : undefined,
     // Our f32 path on the same product (matmul_f32_2048 already shows the f32 kernel at 2048).
-    also: n > 1024 ? [] : [
-      () => {
-        const rng = new Rng(n + 3);
-        const a = randomTensor(be, rng, [n, n]);
-        const b = randomTensor(be, rng, [n, n]);
-        return oursRunner(be, 'ours f32', [a, b], () => be.matmul(a, b, { transB: true }));
-      },
-    ],
+    also:
+      n > 1024
+        ? []
+        : [
+            () => {
+              const rng = new Rng(n + 3);
+              const a = randomTensor(be, rng, [n, n]);
+              const b = randomTensor(be, rng, [n, n]);
+              return oursRunner(be, 'ours f32', [a, b], () => be.matmul(a, b, { transB: true }));
+            },
+          ],
   };
 }
 
@@ -295,14 +331,33 @@ function moeCase(ctx: SuiteContext, pass: 'fwd' | 'fwdbwd'): CaseDef {
       const rng = new Rng(11);
       const w = weights(rng, moeShapes(c, 'm'));
       const { x, dy } = io(rng);
-      return oursRunner(be, OURS, [...w.values(), x, dy], run(w, x, dy, () => moeLayer((n) => w.get(n)!, c, 'm', x, null)));
+      return oursRunner(
+        be,
+        OURS,
+        [...w.values(), x, dy],
+        run(w, x, dy, () => moeLayer((n) => w.get(n)!, c, 'm', x, null)),
+      );
     },
     peerIsOurs: true,
     peer: () => {
       const rng = new Rng(11);
-      const w = weights(rng, [['d.gate_proj.weight', [denseI, d]], ['d.up_proj.weight', [denseI, d]], ['d.down_proj.weight', [d, denseI]]]);
+      const w = weights(rng, [
+        ['d.gate_proj.weight', [denseI, d]],
+        ['d.up_proj.weight', [denseI, d]],
+        ['d.down_proj.weight', [d, denseI]],
+      ]);
       const { x, dy } = io(rng);
-      return oursRunner(be, `ours dense FFN I=${denseI}`, [...w.values(), x, dy], run(w, x, dy, () => op.view(ffn((n) => w.get(n)!, c, 'd', op.view(x, [N, d])), [1, N, d])));
+      return oursRunner(
+        be,
+        `ours dense FFN I=${denseI}`,
+        [...w.values(), x, dy],
+        run(w, x, dy, () =>
+          op.view(
+            ffn((n) => w.get(n)!, c, 'd', op.view(x, [N, d])),
+            [1, N, d],
+          ),
+        ),
+      );
     },
   };
 }
@@ -355,9 +410,18 @@ async function stepCensus(be: WebGPUBackend, trainer: Trainer): Promise<StepCens
 }
 
 function stepShape(c: ModelConfig, B: number, T: number): string {
-  const attn = c.attention === 'mla' ? `MLA q${c.q_lora_rank}/kv${c.kv_lora_rank}/rope${c.qk_rope_head_dim}` : `MHA ${c.num_attention_heads}×${c.hidden_size / c.num_attention_heads}`;
-  const f = c.ffn === 'moe' ? `MoE E=${c.n_routed_experts} top-${c.num_experts_per_tok} +${c.n_shared_experts} shared ×${c.moe_intermediate_size} (first ${c.first_k_dense_replace} dense ×${c.intermediate_size})` : `dense SwiGLU ×${c.intermediate_size}`;
-  const lowp = c.precision.linear === 'lowp' ? `, ${c.precision.format} linears (block ${c.precision.block}, ${c.precision.scale} scales)` : '';
+  const attn =
+    c.attention === 'mla'
+      ? `MLA q${c.q_lora_rank}/kv${c.kv_lora_rank}/rope${c.qk_rope_head_dim}`
+      : `MHA ${c.num_attention_heads}×${c.hidden_size / c.num_attention_heads}`;
+  const f =
+    c.ffn === 'moe'
+      ? `MoE E=${c.n_routed_experts} top-${c.num_experts_per_tok} +${c.n_shared_experts} shared ×${c.moe_intermediate_size} (first ${c.first_k_dense_replace} dense ×${c.intermediate_size})`
+      : `dense SwiGLU ×${c.intermediate_size}`;
+  const lowp =
+    c.precision.linear === 'lowp'
+      ? `, ${c.precision.format} linears (block ${c.precision.block}, ${c.precision.scale} scales)`
+      : '';
   const mtp = c.num_nextn_predict_layers ? `, MTP ${c.num_nextn_predict_layers}` : '';
   return `B=${B} T=${T} d=${c.hidden_size} L=${c.num_hidden_layers} ${attn}, ${f}${lowp}${mtp}, V=${c.vocab_size}; AdamW + global-norm clip`;
 }
@@ -372,7 +436,12 @@ function trainCase(ctx: SuiteContext, preset: string, cfg: import('../lab/config
   const c = trainer.model;
   let census: StepCensus | null = null;
   let peerCensus: { dispatches: number; boundBytes: number } | null = null;
-  const peerFits = c.attention === 'mha' && c.ffn === 'dense' && c.precision.linear === 'f32' && c.num_nextn_predict_layers === 0 && c.num_key_value_heads === c.num_attention_heads;
+  const peerFits =
+    c.attention === 'mha' &&
+    c.ffn === 'dense' &&
+    c.precision.linear === 'f32' &&
+    c.num_nextn_predict_layers === 0 &&
+    c.num_key_value_heads === c.num_attention_heads;
   return {
     name: `train_step_${preset}`,
     group: 'train_step',
@@ -380,7 +449,11 @@ function trainCase(ctx: SuiteContext, preset: string, cfg: import('../lab/config
     flops: trainStepFlops(c, B, T),
     bytes: 0,
     tokens: B * T,
-    ...(peerFits && tfjs ? { note: `peer: the same model in tfjs-core ops (${denseStepShape(c, { batch: B, seq: T })}), tf.variableGrads, global-norm clip, tf.train.adam; unfused attention.` } : {}),
+    ...(peerFits && tfjs
+      ? {
+          note: `peer: the same model in tfjs-core ops (${denseStepShape(c, { batch: B, seq: T })}), tf.variableGrads, global-norm clip, tf.train.adam; unfused attention.`,
+        }
+      : {}),
     // The first call of each runner is its warm-up step: the census is taken there (untimed).
     ours: () => {
       let first = true;
@@ -422,7 +495,11 @@ function trainCase(ctx: SuiteContext, preset: string, cfg: import('../lab/config
         : undefined,
     extra: async () => {
       if (!census) throw new Error('no step census (the warm-up step did not run)');
-      return { bytes: census.bound_bytes, census, ...(peerCensus ? { peerDispatches: peerCensus.dispatches, peerBoundBytes: peerCensus.boundBytes } : {}) };
+      return {
+        bytes: census.bound_bytes,
+        census,
+        ...(peerCensus ? { peerDispatches: peerCensus.dispatches, peerBoundBytes: peerCensus.boundBytes } : {}),
+      };
     },
   };
 }
@@ -469,7 +546,9 @@ function sweepCases(ctx: SuiteContext, n = 1024): CaseEntry[] {
               const rng = new Rng(n);
               const a = randomTensor(be, rng, [n, n]);
               const b = randomTensor(be, rng, [n, n]);
-              return oursRunner(be, OURS, [a, b], () => matmulWith(be, a, b, { transB: true }, { wgX: w, wgY: w, tk, vec4 }));
+              return oursRunner(be, OURS, [a, b], () =>
+                matmulWith(be, a, b, { transB: true }, { wgX: w, wgY: w, tk, vec4 }),
+              );
             },
           }),
         });
@@ -488,10 +567,12 @@ export function buildCases(ctx: SuiteContext): CaseEntry[] {
   cases.push(now(matmulCase(ctx, 16, 2048, 2048, 'matmul_f32_m16_2048', true)));
   for (const n of [256, 512, 1024, 2048]) cases.push(now(fp8Case(ctx, n)));
   for (const kind of ['mha', 'mla'] as const) {
-    for (const T of [128, 512]) for (const pass of ['fwd', 'fwdbwd'] as const) cases.push(now(attentionCase(ctx, kind, pass, T)));
+    for (const T of [128, 512])
+      for (const pass of ['fwd', 'fwdbwd'] as const) cases.push(now(attentionCase(ctx, kind, pass, T)));
   }
   cases.push(now(moeCase(ctx, 'fwd')), now(moeCase(ctx, 'fwdbwd')));
-  for (const p of stepPresets()) cases.push({ name: `train_step_${p.name}`, make: () => trainCase(ctx, p.name, p.config) });
+  for (const p of stepPresets())
+    cases.push({ name: `train_step_${p.name}`, make: () => trainCase(ctx, p.name, p.config) });
   cases.push(...sweepCases(ctx));
   return cases;
 }

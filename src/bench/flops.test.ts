@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../lab/presets';
 import { forwardFlopsPerToken, modelConfigOf } from '../model/config';
-import { attentionBytes, attentionFlops, blockGemmBytes, causalPairs, ffnFlops, matmulBytes, matmulFlops, moeFlops, trainStepFlops } from './flops';
+import {
+  attentionBytes,
+  attentionFlops,
+  blockGemmBytes,
+  causalPairs,
+  ffnFlops,
+  matmulBytes,
+  matmulFlops,
+  moeFlops,
+  trainStepFlops,
+} from './flops';
 
 describe('bench FLOP and byte counts', () => {
   it('matmul: 2·M·N·K and one pass over A, B, C', () => {

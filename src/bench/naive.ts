@@ -13,7 +13,8 @@ const NAIVE: Kernel = { name: 'bench_matmul_naive', code: src, entry: 'main' };
 export function naiveMatmul(be: WebGPUBackend, a: Tensor, b: Tensor): Tensor {
   const [M, K] = a.shape;
   const [K2, N] = b.shape;
-  if (a.shape.length !== 2 || b.shape.length !== 2 || K !== K2) throw new Error(`naiveMatmul: [${a.shape}] · [${b.shape}]`);
+  if (a.shape.length !== 2 || b.shape.length !== 2 || K !== K2)
+    throw new Error(`naiveMatmul: [${a.shape}] · [${b.shape}]`);
   const out = be.empty([M, N], 'f32');
   be.rt.record({
     kernel: NAIVE,

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './args';
-import { formatMarkdown, formatTable, makeFilter, overallTiming, REQUIRED_CASE_KEYS, tableRows, type BenchReport, type CaseResult } from './report';
+import {
+  formatMarkdown,
+  formatTable,
+  makeFilter,
+  overallTiming,
+  REQUIRED_CASE_KEYS,
+  tableRows,
+  type BenchReport,
+  type CaseResult,
+} from './report';
 
 function fakeCase(over: Partial<CaseResult> = {}): CaseResult {
   return {
@@ -9,7 +18,16 @@ function fakeCase(over: Partial<CaseResult> = {}): CaseResult {
     shape: 'C[1024×1024] = A · B',
     ms: 100,
     gflops: 21.47,
-    peer: { name: 'tfjs-webgpu', ms: 200, gflops: 10.7, timing: 'gpu-timestamp', wall_ms: 210, samples: 3, reps: 1, spread: 0.01 },
+    peer: {
+      name: 'tfjs-webgpu',
+      ms: 200,
+      gflops: 10.7,
+      timing: 'gpu-timestamp',
+      wall_ms: 210,
+      samples: 3,
+      reps: 1,
+      spread: 0.01,
+    },
     ratio: 2,
     timing: 'gpu-timestamp',
     wall_ms: 105,
@@ -25,7 +43,18 @@ function fakeCase(over: Partial<CaseResult> = {}): CaseResult {
 }
 
 function fakeReport(cases: CaseResult[]): BenchReport {
-  return { adapter: 'test adapter', timing: overallTiming(cases), peer_library: 'tfjs', features: [], quick: true, filter: null, started: '2025-01-01T00:00:00Z', wall_s: 1, cases, errors: [] };
+  return {
+    adapter: 'test adapter',
+    timing: overallTiming(cases),
+    peer_library: 'tfjs',
+    features: [],
+    quick: true,
+    filter: null,
+    started: '2025-01-01T00:00:00Z',
+    wall_s: 1,
+    cases,
+    errors: [],
+  };
 }
 
 describe('bench report', () => {
@@ -56,7 +85,13 @@ describe('bench report', () => {
     const step = fakeCase({
       name: 'train_step_micro-dense',
       tokens_per_s: 5000,
-      census: { dispatches: 150, submits: 1, bound_bytes: 2 ** 20, phases: { forward: 40, backward: 70, optimizer: 40 }, kernels: { 'matmul:main': 45 } },
+      census: {
+        dispatches: 150,
+        submits: 1,
+        bound_bytes: 2 ** 20,
+        phases: { forward: 40, backward: 70, optimizer: 40 },
+        kernels: { 'matmul:main': 45 },
+      },
       peer_dispatches: 700,
     });
     const text = formatTable(fakeReport([fakeCase(), step]));
@@ -92,8 +127,16 @@ describe('bench report', () => {
 
   it('parses the command line', () => {
     expect(parseArgs([])).toMatchObject({ json: false, quick: false, filter: null });
-    expect(parseArgs(['--json', '--quick', '--filter', 'a,b'])).toMatchObject({ json: true, quick: true, filter: 'a,b' });
-    expect(parseArgs(['--filter=x', '--deadline=60', '--limit', '90'])).toMatchObject({ filter: 'x', deadlineS: 60, limitS: 90 });
+    expect(parseArgs(['--json', '--quick', '--filter', 'a,b'])).toMatchObject({
+      json: true,
+      quick: true,
+      filter: 'a,b',
+    });
+    expect(parseArgs(['--filter=x', '--deadline=60', '--limit', '90'])).toMatchObject({
+      filter: 'x',
+      deadlineS: 60,
+      limitS: 90,
+    });
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown argument/);
     expect(() => parseArgs(['--filter'])).toThrow(/needs a value/);
   });

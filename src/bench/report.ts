@@ -109,7 +109,9 @@ const pad = (s: string, w: number, left = false) => (left ? s.padEnd(w) : s.padS
 
 /** Rows of the table (header first) as arrays of cells: shared by the text table and the page. */
 export function tableRows(r: BenchReport): string[][] {
-  const rows: string[][] = [['case', 'ms', 'GFLOP/s', 'GB/s', 'tok/s', 'peer', 'peer ms', 'peer GFLOP/s', '× peer', '× floor', 'disp/step']];
+  const rows: string[][] = [
+    ['case', 'ms', 'GFLOP/s', 'GB/s', 'tok/s', 'peer', 'peer ms', 'peer GFLOP/s', '× peer', '× floor', 'disp/step'],
+  ];
   for (const c of r.cases) {
     rows.push([
       c.name,
@@ -136,7 +138,7 @@ export function formatTable(r: BenchReport): string {
   const out = [
     `adapter: ${r.adapter}`,
     `timing: ${r.timing}${r.timing === 'gpu-timestamp' ? ' (GPU timestamps bracketing each sample)' : r.timing === 'wall' ? ' (host wall time to onSubmittedWorkDone)' : ' (see each case)'}; peer: ${r.peer_library ?? 'none'}; ${r.quick ? 'quick; ' : ''}${r.wall_s.toFixed(0)} s`,
-    '× peer = peer ms / our ms (> 1: ours faster); × floor = our naive kernel\'s ms / our ms',
+    "× peer = peer ms / our ms (> 1: ours faster); × floor = our naive kernel's ms / our ms",
     '',
     line(rows[0]),
     widths.map((w) => '-'.repeat(w)).join('  '),
@@ -167,13 +169,24 @@ export function formatNotes(r: BenchReport): string {
   for (const c of r.cases) {
     out.push(`${c.name}: ${c.shape}`);
     if (c.census) {
-      const phases = Object.entries(c.census.phases).map(([k, v]) => `${k} ${v}`).join(', ');
-      const peer = c.peer_dispatches !== undefined ? `; the peer: ${c.peer_dispatches} dispatches, ${((c.peer_bound_bytes ?? 0) / 2 ** 20).toFixed(1)} MiB bound` : '';
-      out.push(`  ${c.census.dispatches} dispatches in ${c.census.submits} submit(s) per step (${phases}); ${(c.census.bound_bytes / 2 ** 20).toFixed(1)} MiB bound${peer}`);
-      const top = Object.entries(c.census.kernels).slice(0, 8).map(([k, v]) => `${k}×${v}`).join(' ');
+      const phases = Object.entries(c.census.phases)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      const peer =
+        c.peer_dispatches !== undefined
+          ? `; the peer: ${c.peer_dispatches} dispatches, ${((c.peer_bound_bytes ?? 0) / 2 ** 20).toFixed(1)} MiB bound`
+          : '';
+      out.push(
+        `  ${c.census.dispatches} dispatches in ${c.census.submits} submit(s) per step (${phases}); ${(c.census.bound_bytes / 2 ** 20).toFixed(1)} MiB bound${peer}`,
+      );
+      const top = Object.entries(c.census.kernels)
+        .slice(0, 8)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ');
       out.push(`  kernels: ${top}${Object.keys(c.census.kernels).length > 8 ? ' …' : ''}`);
     }
-    for (const a of c.also ?? []) out.push(`  also: ${a.name} ${fmt(a.ms, 3)} ms, ${fmt(a.gflops)} GFLOP/s (${fmt(a.ratio)}× our time)`);
+    for (const a of c.also ?? [])
+      out.push(`  also: ${a.name} ${fmt(a.ms, 3)} ms, ${fmt(a.gflops)} GFLOP/s (${fmt(a.ratio)}× our time)`);
     if (c.note) out.push(`  ${c.note}`);
   }
   if (r.errors.length) {
@@ -186,7 +199,10 @@ export function formatNotes(r: BenchReport): string {
 /** Turn a --filter value into a case-name predicate: comma-separated substrings, or /regex/. */
 export function makeFilter(spec: string | null | undefined): (name: string) => boolean {
   if (!spec) return () => true;
-  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const tests = parts.map((p) => {
     if (p.length > 2 && p.startsWith('/') && p.endsWith('/')) {
       const re = new RegExp(p.slice(1, -1));

@@ -48,9 +48,27 @@ export interface PlanOptions {
   minSamplesSlow: number;
 }
 
-export const DEFAULT_PLAN: PlanOptions = { targetSampleMs: 60, budgetMs: 4000, minSamples: 3, maxSamples: 9, maxReps: 64, singleWarmupMs: 1500, slowUnitMs: 3000, minSamplesSlow: 2 };
+export const DEFAULT_PLAN: PlanOptions = {
+  targetSampleMs: 60,
+  budgetMs: 4000,
+  minSamples: 3,
+  maxSamples: 9,
+  maxReps: 64,
+  singleWarmupMs: 1500,
+  slowUnitMs: 3000,
+  minSamplesSlow: 2,
+};
 /** --quick (and cases run past the suite's soft deadline): one warm-up, two samples of one unit. */
-export const QUICK_PLAN: PlanOptions = { targetSampleMs: 0, budgetMs: 0, minSamples: 2, maxSamples: 2, maxReps: 1, singleWarmupMs: 0, slowUnitMs: 0, minSamplesSlow: 2 };
+export const QUICK_PLAN: PlanOptions = {
+  targetSampleMs: 0,
+  budgetMs: 0,
+  minSamples: 2,
+  maxSamples: 2,
+  maxReps: 1,
+  singleWarmupMs: 0,
+  slowUnitMs: 0,
+  minSamplesSlow: 2,
+};
 
 /**
  * Choose reps and samples from a warm estimate of one unit's time: enough units per sample to

@@ -13,7 +13,17 @@ describe('npm run bench (quick, filtered)', () => {
   it('times ours against tfjs and prints one JSON object', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/bench/main.ts', '--json', '--quick', '--filter', 'matmul_f32_256,train_step_micro-dense'],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './scripts/register-raw.mjs',
+        'src/bench/main.ts',
+        '--json',
+        '--quick',
+        '--filter',
+        'matmul_f32_256,train_step_micro-dense',
+      ],
       { cwd: ROOT, maxBuffer: 1 << 24, timeout: 110_000 },
     );
     const report = JSON.parse(stdout) as BenchReport; // the whole of stdout: one object
@@ -37,7 +47,9 @@ describe('npm run bench (quick, filtered)', () => {
     expect(census.submits).toBe(1);
     expect(Object.keys(census.phases)).toEqual(['forward', 'backward', 'optimizer']);
     expect(census.dispatches).toBe(Object.values(census.phases).reduce((a, b) => a + b, 0));
-    const matmuls = Object.entries(census.kernels).filter(([k]) => k.startsWith('matmul:')).reduce((n, [, v]) => n + v, 0);
+    const matmuls = Object.entries(census.kernels)
+      .filter(([k]) => k.startsWith('matmul:'))
+      .reduce((n, [, v]) => n + v, 0);
     expect(matmuls).toBeGreaterThan(10);
     expect(census.kernels['matmul:main_vec4']).toBeGreaterThan(0); // every micro-dense dim is a multiple of 4
     expect(step.peer_dispatches).toBeGreaterThan(census.dispatches);

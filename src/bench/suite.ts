@@ -42,8 +42,15 @@ interface Timed {
  * is its own estimate (compilation is a small part of it), which saves a unit of a slow case.
  */
 async function warm(r: Runner, timer: GpuTimer, plan: PlanOptions): Promise<{ reps: number; samples: number }> {
-  let est = await timer.measure(() => r.run(1), () => r.finish());
-  if (est.wallMs < plan.singleWarmupMs) est = await timer.measure(() => r.run(1), () => r.finish());
+  let est = await timer.measure(
+    () => r.run(1),
+    () => r.finish(),
+  );
+  if (est.wallMs < plan.singleWarmupMs)
+    est = await timer.measure(
+      () => r.run(1),
+      () => r.finish(),
+    );
   const p = planRepeats(est.ms, plan);
   const minReps = est.ms < plan.singleWarmupMs ? (r.minReps ?? 1) : 1;
   return { reps: Math.max(p.reps, minReps), samples: p.samples };
@@ -69,7 +76,12 @@ function summarize(name: string, t: Timed, flops: number): SideResult {
 /** Two sides timed by different methods compare on wall time. */
 function comparable(a: SideResult, b: SideResult, flops: number): [SideResult, SideResult] {
   if (a.timing === b.timing) return [a, b];
-  const w = (s: SideResult): SideResult => ({ ...s, ms: s.wall_ms, gflops: gflopsOf(flops, s.wall_ms), timing: 'wall' });
+  const w = (s: SideResult): SideResult => ({
+    ...s,
+    ms: s.wall_ms,
+    gflops: gflopsOf(flops, s.wall_ms),
+    timing: 'wall',
+  });
   return [w(a), w(b)];
 }
 
@@ -78,7 +90,8 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
   try {
     sides.push({ role: 'ours', runner: await def.ours(), timer: ctx.ourTimer });
     if (def.peer && def.peerIsOurs) sides.push({ role: 'peer', runner: await def.peer(), timer: ctx.ourTimer });
-    else if (def.peer && ctx.tfjs && ctx.peerTimer) sides.push({ role: 'peer', runner: await def.peer(), timer: ctx.peerTimer });
+    else if (def.peer && ctx.tfjs && ctx.peerTimer)
+      sides.push({ role: 'peer', runner: await def.peer(), timer: ctx.peerTimer });
     if (def.floor) sides.push({ role: 'floor', runner: await def.floor(), timer: ctx.ourTimer });
     for (const a of def.also ?? []) sides.push({ role: 'also', runner: await a(), timer: ctx.ourTimer });
 
@@ -90,7 +103,12 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
       for (let j = 0; j < sides.length; j++) {
         if (i >= plans[j].samples) continue;
         const { runner, timer } = sides[j];
-        timed[j].samples.push(await timer.measure(() => runner.run(timed[j].reps), () => runner.finish()));
+        timed[j].samples.push(
+          await timer.measure(
+            () => runner.run(timed[j].reps),
+            () => runner.finish(),
+          ),
+        );
       }
     }
     const results = sides.map((s, j) => summarize(s.runner.name, timed[j], def.flops));
@@ -102,7 +120,9 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
     let floor: SideResult | null = null;
     let floorOurs = results[0];
     if (floorIdx >= 0) [floorOurs, floor] = comparable(results[0], results[floorIdx], def.flops);
-    const also = sides.map((s, j) => (s.role === 'also' ? results[j] : null)).filter((x): x is SideResult => x !== null);
+    const also = sides
+      .map((s, j) => (s.role === 'also' ? results[j] : null))
+      .filter((x): x is SideResult => x !== null);
 
     const extra = def.extra ? await def.extra() : {};
     const bytes = extra.bytes ?? def.bytes;
@@ -128,7 +148,9 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
       ...(def.tokens ? { tokens_per_s: def.tokens / (ours.ms / 1e3) } : {}),
       ...(def.tokens && peer ? { peer_tokens_per_s: def.tokens / (peer.ms / 1e3) } : {}),
       ...(extra.census ? { census: extra.census } : {}),
-      ...(extra.peerDispatches !== undefined ? { peer_dispatches: extra.peerDispatches, peer_bound_bytes: extra.peerBoundBytes } : {}),
+      ...(extra.peerDispatches !== undefined
+        ? { peer_dispatches: extra.peerDispatches, peer_bound_bytes: extra.peerBoundBytes }
+        : {}),
       ...(def.note || extra.note ? { note: [def.note, extra.note].filter(Boolean).join(' ') } : {}),
     };
     return out;
@@ -150,7 +172,10 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
   const defs = buildCases(ctx).filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)));
   for (const [i, entry] of defs.entries()) {
     if (o.limitMs !== undefined && performance.now() - t0 > o.limitMs) {
-      errors.push({ name: entry.name, error: `skipped: the suite passed its time limit (${(o.limitMs / 1e3).toFixed(0)} s)` });
+      errors.push({
+        name: entry.name,
+        error: `skipped: the suite passed its time limit (${(o.limitMs / 1e3).toFixed(0)} s)`,
+      });
       continue;
     }
     const late = o.deadlineMs !== undefined && performance.now() - t0 > o.deadlineMs;
@@ -162,7 +187,9 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
       cases.push(r);
       o.onCase?.(r);
       const vs = r.peer ? `, ${r.peer.name} ${r.peer.ms.toFixed(2)} ms → ×${r.ratio!.toFixed(2)}` : '';
-      log(`    ${r.ms.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s${vs} (${((performance.now() - c0) / 1e3).toFixed(1)} s)`);
+      log(
+        `    ${r.ms.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s${vs} (${((performance.now() - c0) / 1e3).toFixed(1)} s)`,
+      );
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       errors.push({ name: entry.name, error: msg });
@@ -170,7 +197,9 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
       if (ctx.be.rt.isLost) break;
     }
   }
-  const features = Object.entries(ctx.be.rt.features).filter(([, v]) => v).map(([k]) => k);
+  const features = Object.entries(ctx.be.rt.features)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
   return {
     adapter: ctx.be.deviceLabel,
     timing: overallTiming(cases),

@@ -50,7 +50,11 @@ export async function loadTfjs(
   try {
     const g = globalThis as { navigator?: { gpu?: GPU } };
     if (gpu && !g.navigator?.gpu) {
-      Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu, userAgent: 'node' }, configurable: true, writable: true });
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { ...(g.navigator ?? {}), gpu, userAgent: 'node' },
+        configurable: true,
+        writable: true,
+      });
     }
     const tf = await import('@tensorflow/tfjs-core');
     await import('@tensorflow/tfjs-backend-webgpu');

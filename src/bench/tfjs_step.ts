@@ -43,8 +43,19 @@ export class TfjsDenseStep {
   private readonly rng: Rng;
   private readonly clip: number;
 
-  constructor(private readonly tf: typeof TF, private readonly c: ModelConfig, private readonly s: StepShape, o: AdamSettings, seed = 1) {
-    if (c.attention !== 'mha' || c.ffn !== 'dense' || c.num_key_value_heads !== c.num_attention_heads || c.num_nextn_predict_layers > 0) {
+  constructor(
+    private readonly tf: typeof TF,
+    private readonly c: ModelConfig,
+    private readonly s: StepShape,
+    o: AdamSettings,
+    seed = 1,
+  ) {
+    if (
+      c.attention !== 'mha' ||
+      c.ffn !== 'dense' ||
+      c.num_key_value_heads !== c.num_attention_heads ||
+      c.num_nextn_predict_layers > 0
+    ) {
       throw new Error('TfjsDenseStep: dense MHA models only (no GQA, MoE or MTP)');
     }
     this.rng = new Rng(seed);
@@ -181,7 +192,10 @@ export class TfjsDenseStep {
   fixedBatch(): { ids: Int32Array; targets: Int32Array } {
     const N = this.s.batch * this.s.seq;
     const V = this.c.vocab_size;
-    return { ids: Int32Array.from({ length: N }, (_, i) => (i * 7) % V), targets: Int32Array.from({ length: N }, (_, i) => (i * 3 + 1) % V) };
+    return {
+      ids: Int32Array.from({ length: N }, (_, i) => (i * 7) % V),
+      targets: Int32Array.from({ length: N }, (_, i) => (i * 3 + 1) % V),
+    };
   }
 
   /** Mean loss on the fixed batch, read back (for checks). */

@@ -28,11 +28,18 @@ export class GpuTimer {
   private readonly querySet: GPUQuerySet | null = null;
   private readonly resolve: GPUBuffer | null = null;
 
-  constructor(readonly device: GPUDevice, useTimestamps = device.features.has('timestamp-query')) {
+  constructor(
+    readonly device: GPUDevice,
+    useTimestamps = device.features.has('timestamp-query'),
+  ) {
     this.timestamps = useTimestamps;
     if (useTimestamps) {
       this.querySet = device.createQuerySet({ type: 'timestamp', count: 2, label: 'bench-bracket' });
-      this.resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'bench-resolve' });
+      this.resolve = device.createBuffer({
+        size: 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+        label: 'bench-resolve',
+      });
     }
   }
 
@@ -40,7 +47,9 @@ export class GpuTimer {
   private stamp(which: 'begin' | 'end'): GPUCommandEncoder {
     const enc = this.device.createCommandEncoder({ label: `bench-${which}` });
     const timestampWrites: GPUComputePassTimestampWrites =
-      which === 'begin' ? { querySet: this.querySet!, beginningOfPassWriteIndex: 0 } : { querySet: this.querySet!, endOfPassWriteIndex: 1 };
+      which === 'begin'
+        ? { querySet: this.querySet!, beginningOfPassWriteIndex: 0 }
+        : { querySet: this.querySet!, endOfPassWriteIndex: 1 };
     enc.beginComputePass({ timestampWrites, label: `bench-${which}` }).end();
     return enc;
   }
@@ -87,7 +96,11 @@ export class GpuTimer {
       }
     }
     const enc = this.stamp('end');
-    const staging = this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'bench-stamps' });
+    const staging = this.device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'bench-stamps',
+    });
     enc.resolveQuerySet(this.querySet!, 0, 2, this.resolve!, 0);
     enc.copyBufferToBuffer(this.resolve!, 0, staging, 0, 16);
     queue.submit([enc.finish()]);

@@ -52,7 +52,7 @@ export const activationChecks: OpCheck[] = [
   },
   {
     name: 'swiglu',
-    about: 'swiglu(g, u) = silu(g)·u; dg = dy·u·silu\'(g), du = dy·silu(g)',
+    about: "swiglu(g, u) = silu(g)·u; dg = dy·u·silu'(g), du = dy·silu(g)",
     tolForward: 1e-5,
     tolBackward: 1e-5,
     makeCase(rng, index) {

@@ -18,7 +18,11 @@ export const adamwChecks: OpCheck[] = [
     tolBackward: 1e-5,
     makeCase(rng, index) {
       const n =
-        index % 3 === 0 ? rng.int(1, 4) : index % 3 === 1 ? rng.pick([7, 33, 130]) + 2 * rng.int(0, 5) : rng.int(200, 600) * rng.int(1, 4);
+        index % 3 === 0
+          ? rng.int(1, 4)
+          : index % 3 === 1
+            ? rng.pick([7, 33, 130]) + 2 * rng.int(0, 5)
+            : rng.int(200, 600) * rng.int(1, 4);
       const hp: AdamWParams = {
         lr: 10 ** (-4 + 2.5 * rng.next()),
         beta1: 0.8 + 0.15 * rng.next(),
@@ -31,7 +35,13 @@ export const adamwChecks: OpCheck[] = [
       const mode = rng.pick(['none', 'loose', 'binding'] as const);
       const maxNorm = mode === 'binding' ? norm * (0.1 + 0.8 * rng.next()) : norm * (1.1 + 2 * rng.next());
       const v0 = rng.normalArray(n, 0.1).map((x) => x * x);
-      const f = (name: string, data: Float64Array): HostInput => ({ name, shape: [n], dtype: 'f32', data, grad: false });
+      const f = (name: string, data: Float64Array): HostInput => ({
+        name,
+        shape: [n],
+        dtype: 'f32',
+        data,
+        grad: false,
+      });
       return {
         desc: `n=${n} step=${hp.step} lr=${hp.lr.toExponential(1)} wd=${hp.weightDecay} clip=${mode}`,
         inputs: [

@@ -21,16 +21,29 @@ function startPositions(rng: Rng, B: number, C: number, n: number): Int32Array {
   for (let b = 0; b < B; b++) {
     const kind = (kind0 + b) % 3;
     if (kind === 0) pos[b] = 0;
-    else if (kind === 1) pos[b] = Math.max(0, C - rng.int(1, n + 1)); // the last rows overflow when n > 1
+    else if (kind === 1)
+      pos[b] = Math.max(0, C - rng.int(1, n + 1)); // the last rows overflow when n > 1
     else pos[b] = rng.int(0, Math.max(0, C - 1));
   }
   return pos;
 }
 
-const f32In = (name: string, shape: number[], data: Float64Array): HostInput => ({ name, shape, dtype: 'f32', data, grad: false });
+const f32In = (name: string, shape: number[], data: Float64Array): HostInput => ({
+  name,
+  shape,
+  dtype: 'f32',
+  data,
+  grad: false,
+});
 /** Normals rounded to f32, so a copy is exact on both backends. */
 const normalF32 = (rng: Rng, n: number): Float64Array => rng.normalArray(n).map(Math.fround);
-const posIn = (pos: Int32Array): HostInput => ({ name: 'pos', shape: [pos.length], dtype: 'i32', data: pos, grad: false });
+const posIn = (pos: Int32Array): HostInput => ({
+  name: 'pos',
+  shape: [pos.length],
+  dtype: 'i32',
+  data: pos,
+  grad: false,
+});
 
 export const decodeChecks: OpCheck[] = [
   {
@@ -55,7 +68,11 @@ export const decodeChecks: OpCheck[] = [
       return {
         desc: `B=${B} C=${C} W=${W} n=${n} pos=[${pos.join(',')}]`,
         // The untouched cache rows are random too, so a stray write shows.
-        inputs: [f32In('cache', [B, C, W], normalF32(rng, B * C * W)), f32In('rows', [B, n, W], normalF32(rng, B * n * W)), posIn(pos)],
+        inputs: [
+          f32In('cache', [B, C, W], normalF32(rng, B * C * W)),
+          f32In('rows', [B, n, W], normalF32(rng, B * n * W)),
+          posIn(pos),
+        ],
         nDiff: 0,
         forward(be, [cache, rows, p]) {
           be.cacheWrite(cache, rows, p);
@@ -108,13 +125,37 @@ export const decodeChecks: OpCheck[] = [
       let B: number, n: number, kvHeads: number, group: number, dQK: number, dV: number, C: number;
       switch (index % 3) {
         case 0: // tiny: dims of 1
-          [B, n, kvHeads, group, dQK, dV, C] = [rng.int(1, 2), rng.int(1, 2), rng.int(1, 2), rng.int(1, 2), rng.int(1, 4), rng.int(1, 4), rng.int(1, 5)];
+          [B, n, kvHeads, group, dQK, dV, C] = [
+            rng.int(1, 2),
+            rng.int(1, 2),
+            rng.int(1, 2),
+            rng.int(1, 2),
+            rng.int(1, 4),
+            rng.int(1, 4),
+            rng.int(1, 5),
+          ];
           break;
         case 1: // odd: not multiples of the 64-key tile, the 32-column chunk or the 64 output lanes
-          [B, n, kvHeads, group, dQK, dV, C] = [rng.int(2, 3), rng.pick([1, 3, 7]), rng.int(1, 2), rng.pick([1, 3]), rng.pick([7, 33]), rng.pick([7, 33]), rng.pick([70, 130])];
+          [B, n, kvHeads, group, dQK, dV, C] = [
+            rng.int(2, 3),
+            rng.pick([1, 3, 7]),
+            rng.int(1, 2),
+            rng.pick([1, 3]),
+            rng.pick([7, 33]),
+            rng.pick([7, 33]),
+            rng.pick([70, 130]),
+          ];
           break;
         default: // larger: several key tiles, dV past one lane's share (2 accumulators per thread)
-          [B, n, kvHeads, group, dQK, dV, C] = [2, rng.pick([1, 4, 16]), rng.int(1, 2), rng.int(1, 2), rng.int(64, 130), rng.int(65, 130), rng.int(200, 300)];
+          [B, n, kvHeads, group, dQK, dV, C] = [
+            2,
+            rng.pick([1, 4, 16]),
+            rng.int(1, 2),
+            rng.int(1, 2),
+            rng.int(64, 130),
+            rng.int(65, 130),
+            rng.int(200, 300),
+          ];
       }
       if (mla) {
         kvHeads = 1;

@@ -37,7 +37,8 @@ export function quantInput(rng: Rng, rows: number, cols: number): Float64Array {
       const u = rng.next();
       let v = rng.normal() * mag;
       if (u < 0.02) v = 0;
-      else if (u < 0.05) v *= 2 ** -rng.int(10, 30); // underflows in its tile
+      else if (u < 0.05)
+        v *= 2 ** -rng.int(10, 30); // underflows in its tile
       else if (u < 0.07) v *= 2 ** rng.int(4, 12); // outlier
       x[r * cols + c] = Math.fround(v);
     }

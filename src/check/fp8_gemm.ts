@@ -45,7 +45,8 @@ function dims(rng: Rng, regime: number): [number, number, number] {
 
 export const fp8GemmCheck: OpCheck = {
   name: 'fp8_gemm',
-  about: 'C = A·Bᵀ from block-quantized A (1×B tiles) and B (1×B or B×B); f32 block accumulation or an emulated limited accumulator',
+  about:
+    'C = A·Bᵀ from block-quantized A (1×B tiles) and B (1×B or B×B); f32 block accumulation or an emulated limited accumulator',
   tolForward: 3e-4,
   tolBackward: 0,
   makeCase(rng: Rng, index: number): CheckCase {
@@ -60,7 +61,9 @@ export const fp8GemmCheck: OpCheck = {
     // see cpu/fp8_gemm.ts AccumRounding) truncates.
     const rounding: AccumRounding = rng.pick(['rne', 'trunc'] as const);
     const accum: AccumSpec =
-      rng.next() < 0.25 ? ({ mantissaBits: 14, promoteEvery: rng.pick([0, 128]), rounding } as AccumSpec) : { mantissaBits: 0, promoteEvery: 0 };
+      rng.next() < 0.25
+        ? ({ mantissaBits: 14, promoteEvery: rng.pick([0, 128]), rounding } as AccumSpec)
+        : { mantissaBits: 0, promoteEvery: 0 };
     const specA: QuantSpec = { format: fmtA, block, scale };
     const specB: QuantSpec = { format: fmtB, block, scale };
     const acc = accum.mantissaBits ? ` acc=${accum.mantissaBits}b-${rounding} promote=${accum.promoteEvery}` : '';

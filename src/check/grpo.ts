@@ -35,7 +35,11 @@ import type { OpCheck } from './types';
 export const GRPO_KNIFE_EDGE = 1e-3;
 
 /** One GRPO-like minibatch of N tokens (f32-rounded), away from the clip knife edges. */
-export function grpoInputs(rng: Rng, N: number, hp: GrpoHyper): { lp: Float64Array; old: Float64Array; ref: Float64Array; adv: Float64Array; w: Float64Array } {
+export function grpoInputs(
+  rng: Rng,
+  N: number,
+  hp: GrpoHyper,
+): { lp: Float64Array; old: Float64Array; ref: Float64Array; adv: Float64Array; w: Float64Array } {
   const f = Math.fround;
   const lo = 1 - hp.epsLow;
   const hi = 1 + hp.epsHigh;
@@ -77,7 +81,8 @@ export function grpoInputs(rng: Rng, N: number, hp: GrpoHyper): { lp: Float64Arr
 export const grpoChecks: OpCheck[] = [
   {
     name: 'grpoLoss',
-    about: 'loss = −Σ w·(min(r·A, clip(r)·A) − β·k3), stats [#clipped, Σk3, #w>0]; dlp = −dL·w·((clipped ? 0 : r·A) − β·(1 − e^(ref−lp)))',
+    about:
+      'loss = −Σ w·(min(r·A, clip(r)·A) − β·k3), stats [#clipped, Σk3, #w>0]; dlp = −dL·w·((clipped ? 0 : r·A) − β·(1 − e^(ref−lp)))',
     tolForward: 5e-5,
     tolBackward: 1e-5,
     makeCase(rng, index) {
@@ -99,17 +104,33 @@ export const grpoChecks: OpCheck[] = [
         const r = Math.exp(lp[t] - old[t]);
         if (w[t] > 0 && ((adv[t] > 0 && r > 1 + hp.epsHigh) || (adv[t] < 0 && r < 1 - hp.epsLow))) clipped++;
       }
-      const input = (name: string, data: Float64Array, grad: boolean) => ({ name, shape: [N], dtype: 'f32' as const, data, grad });
+      const input = (name: string, data: Float64Array, grad: boolean) => ({
+        name,
+        shape: [N],
+        dtype: 'f32' as const,
+        data,
+        grad,
+      });
       return {
         desc: `N=${N} epsHigh=${hp.epsHigh} beta=${hp.beta} clipped=${clipped} padding=${w.filter((v) => v === 0).length}`,
-        inputs: [input('lp', lp, true), input('old', old, false), input('ref', ref, false), input('adv', adv, false), input('w', w, false)],
+        inputs: [
+          input('lp', lp, true),
+          input('old', old, false),
+          input('ref', ref, false),
+          input('adv', adv, false),
+          input('w', w, false),
+        ],
         nDiff: 1,
         forward: (be: Backend, [l, o, r, a, ww]: Tensor[]) => {
           const { loss, stats } = be.grpoLoss(l, o, r, a, ww, hp);
           return [loss, stats];
         },
         backward: (be: Backend, [l, o, r, a, ww]: Tensor[], [dLoss]: Tensor[]) => [
-          be.grpoLossBackward(l, o, r, a, ww, hp, dLoss), null, null, null, null,
+          be.grpoLossBackward(l, o, r, a, ww, hp, dLoss),
+          null,
+          null,
+          null,
+          null,
         ],
       };
     },

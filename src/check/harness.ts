@@ -61,7 +61,14 @@ async function scalarLoss(cpu: Backend, c: CheckCase, inputs: HostInput[], dys: 
   return L;
 }
 
-export async function runCase(check: OpCheck, c: CheckCase, cpu: Backend, gpu: Backend, rng: Rng, fdSamples = 8): Promise<CheckResult> {
+export async function runCase(
+  check: OpCheck,
+  c: CheckCase,
+  cpu: Backend,
+  gpu: Backend,
+  rng: Rng,
+  fdSamples = 8,
+): Promise<CheckResult> {
   // Forward on both.
   const xc = upload(cpu, c.inputs);
   const xg = upload(gpu, c.inputs);
@@ -76,8 +83,16 @@ export async function runCase(check: OpCheck, c: CheckCase, cpu: Backend, gpu: B
   let finiteDiffErr: number | null = null;
   if (c.backward) {
     const dys = oc.slice(0, c.nDiff).map((o) => rng.normalArray(o.size));
-    const gc = c.backward(cpu, xc, dys.map((d, k) => cpu.fromArray(d, oc[k].shape)));
-    const gg = c.backward(gpu, xg, dys.map((d, k) => gpu.fromArray(d, og[k].shape)));
+    const gc = c.backward(
+      cpu,
+      xc,
+      dys.map((d, k) => cpu.fromArray(d, oc[k].shape)),
+    );
+    const gg = c.backward(
+      gpu,
+      xg,
+      dys.map((d, k) => gpu.fromArray(d, og[k].shape)),
+    );
     const hgc = await readAll(gc);
     const hgg = await readAll(gg);
     backwardErr = 0;
@@ -131,7 +146,13 @@ export async function runCase(check: OpCheck, c: CheckCase, cpu: Backend, gpu: B
 }
 
 /** Run `cases` cases of one op from a seed (case i uses shape regime i). */
-export async function runCheck(check: OpCheck, seed: number, cpu: Backend, gpu: Backend, cases = 3): Promise<CheckResult[]> {
+export async function runCheck(
+  check: OpCheck,
+  seed: number,
+  cpu: Backend,
+  gpu: Backend,
+  cases = 3,
+): Promise<CheckResult[]> {
   const rng = new Rng(seed * 7919 + hashName(check.name));
   const results: CheckResult[] = [];
   for (let i = 0; i < cases; i++) {

@@ -58,8 +58,11 @@ export function findCheck(name: string): OpCheck | undefined {
 export function selectChecks(name: string): OpCheck[] {
   if (name === 'all') return [...OP_CHECKS];
   // snake_case names work too: grpo_loss → grpoLoss.
-  if (name.includes('_') && !OP_CHECKS.some((c) => c.name === name)) name = name.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+  if (name.includes('_') && !OP_CHECKS.some((c) => c.name === name))
+    name = name.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
   const exact = OP_CHECKS.filter((c) => c.name === name);
-  const family = OP_CHECKS.filter((c) => c.name !== name && c.name.startsWith(name) && /[A-Z_]/.test(c.name[name.length] ?? ''));
+  const family = OP_CHECKS.filter(
+    (c) => c.name !== name && c.name.startsWith(name) && /[A-Z_]/.test(c.name[name.length] ?? ''),
+  );
   return [...exact, ...family];
 }

@@ -40,16 +40,28 @@ function leading(rng: Rng, index: number): number[] {
  */
 function cols(rng: Rng, index: number): { n: (lo: number, hi: number) => number; aligned: boolean } {
   const r = index % 3;
-  if (r === 2 && rng.next() < 0.5) return { n: (lo, hi) => 4 * rng.int(Math.ceil(lo / 4), Math.floor(hi / 4)), aligned: true };
+  if (r === 2 && rng.next() < 0.5)
+    return { n: (lo, hi) => 4 * rng.int(Math.ceil(lo / 4), Math.floor(hi / 4)), aligned: true };
   if (r === 1) {
     // Odd: never a multiple of 4.
-    return { n: (lo, hi) => { let v = rng.int(lo, hi); if (v % 4 === 0) v = v > lo ? v - 1 : v + 1; return v; }, aligned: false };
+    return {
+      n: (lo, hi) => {
+        let v = rng.int(lo, hi);
+        if (v % 4 === 0) v = v > lo ? v - 1 : v + 1;
+        return v;
+      },
+      aligned: false,
+    };
   }
   return { n: (lo, hi) => rng.int(lo, hi), aligned: false };
 }
 
 /** Column-count ranges per regime: [min, max] of a last dim. */
-const RANGE: Array<[number, number]> = [[1, 4], [5, 140], [60, 300]];
+const RANGE: Array<[number, number]> = [
+  [1, 4],
+  [5, 140],
+  [60, 300],
+];
 
 const sliceLast: OpCheck = {
   name: 'sliceLast',

@@ -22,7 +22,13 @@ import type { CheckCase, OpCheck } from './types';
  * With transA, dA[b] = B̄·dC[b]ᵀ has an unbatched left operand, which matmul does not take; it
  * is computed as (dC[b]·B̄ᵀ)ᵀ, transposed the same exact way.
  */
-export function matmulBackward(be: Backend, a: Tensor, b: Tensor, dC: Tensor, opts: MatmulOpts): { dA: Tensor; dB: Tensor } {
+export function matmulBackward(
+  be: Backend,
+  a: Tensor,
+  b: Tensor,
+  dC: Tensor,
+  opts: MatmulOpts,
+): { dA: Tensor; dB: Tensor } {
   const transA = !!opts.transA;
   const transB = !!opts.transB;
   const ra = a.shape.length;
@@ -111,7 +117,13 @@ export const matmulCheck: OpCheck = {
     const transA = rng.next() < 0.5;
     const transB = rng.next() < 0.5;
     const batchDims: number[] =
-      mode === 'plain' ? [] : regime === 2 ? [rng.int(1, 2)] : rng.next() < 0.5 ? [rng.int(1, 3)] : [rng.int(1, 2), rng.int(1, 3)];
+      mode === 'plain'
+        ? []
+        : regime === 2
+          ? [rng.int(1, 2)]
+          : rng.next() < 0.5
+            ? [rng.int(1, 3)]
+            : [rng.int(1, 2), rng.int(1, 3)];
     const batch = batchDims.reduce((x, y) => x * y, 1);
     const [M, K, N] = dims(rng, regime, batch);
     const aShape: Shape = [...batchDims, ...(transA ? [K, M] : [M, K])];

@@ -42,10 +42,18 @@ export const mlaChecks: OpCheck[] = [
       const pre = 'model.layers.0.self_attn';
       const shapes = parameterShapes(c).filter(([n]) => n.startsWith(pre));
       const inputs = [
-        { name: 'x', shape: [B, T, c.hidden_size], dtype: 'f32' as const, data: rng.normalArray(B * T * c.hidden_size), grad: true },
+        {
+          name: 'x',
+          shape: [B, T, c.hidden_size],
+          dtype: 'f32' as const,
+          data: rng.normalArray(B * T * c.hidden_size),
+          grad: true,
+        },
         ...shapes.map(([name, shape]) => {
           const n = shape.reduce((a, b) => a * b, 1);
-          const data = name.endsWith('norm.weight') ? Float64Array.from({ length: n }, () => 1 + 0.2 * rng.normal()) : rng.normalArray(n, 0.5 / Math.sqrt(shape[1]));
+          const data = name.endsWith('norm.weight')
+            ? Float64Array.from({ length: n }, () => 1 + 0.2 * rng.normal())
+            : rng.normalArray(n, 0.5 / Math.sqrt(shape[1]));
           return { name, shape, dtype: 'f32' as const, data, grad: true };
         }),
       ];

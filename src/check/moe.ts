@@ -56,7 +56,9 @@ export const moeChecks: OpCheck[] = [
           const n = shape.reduce((a, b) => a * b, 1);
           const isBias = name.endsWith('e_score_correction_bias');
           // Bias on a coarse grid so the biased selection differs from the unbiased one.
-          const data = isBias ? Float64Array.from({ length: n }, () => rng.int(-2, 2) * 0.25) : rng.normalArray(n, 1 / Math.sqrt(shape[shape.length - 1]));
+          const data = isBias
+            ? Float64Array.from({ length: n }, () => rng.int(-2, 2) * 0.25)
+            : rng.normalArray(n, 1 / Math.sqrt(shape[shape.length - 1]));
           return { name, shape, dtype: 'f32' as const, data, grad: !isBias };
         }),
       ];

@@ -126,17 +126,26 @@ export const moeGatherCheck: OpCheck = {
     const d = rowSize(rng, regime);
     return {
       desc: `${r.desc} d=${d}`,
-      inputs: [{ name: 'x', shape: [r.N, d], dtype: 'f32', data: rng.normalArray(r.N * d), grad: true }, ...planInputs(r.plan)],
+      inputs: [
+        { name: 'x', shape: [r.N, d], dtype: 'f32', data: rng.normalArray(r.N * d), grad: true },
+        ...planInputs(r.plan),
+      ],
       nDiff: 1,
       forward: (be: Backend, [x, ...p]: Tensor[]) => [be.moeGather(x, planOf(p), r.K)],
-      backward: (be: Backend, [, ...p]: Tensor[], [dy]: Tensor[]) => [be.moeGatherBackward(dy, planOf(p), r.K), null, null, null],
+      backward: (be: Backend, [, ...p]: Tensor[], [dy]: Tensor[]) => [
+        be.moeGatherBackward(dy, planOf(p), r.K),
+        null,
+        null,
+        null,
+      ],
     };
   },
 };
 
 export const moeGroupedMatmulCheck: OpCheck = {
   name: 'moeGroupedMatmul',
-  about: 'y_seg = x_seg·W_eᵀ (w [E,b,a]) or x_seg·W_e (w [E,a,b]); dx by the opposite direction, dw by moeGroupedWeightGrad',
+  about:
+    'y_seg = x_seg·W_eᵀ (w [E,b,a]) or x_seg·W_e (w [E,a,b]); dx by the opposite direction, dw by moeGroupedWeightGrad',
   // Each output is a sum of a products of N(0,1) values, accumulated in f32 in k order (as in
   // matmul, whose measured error is < 1e-6 at this length): 1e-5. The backward is the same kernel
   // shape (dx: a sum of b products; dw: a sum over an expert's segment of up to ~2000 rows, or of
@@ -181,7 +190,8 @@ export const moeGroupedMatmulCheck: OpCheck = {
 
 export const moeCombineCheck: OpCheck = {
   name: 'moeCombine',
-  about: 'out[n] = Σ_k weight[n,k]·y[assignSlot[n·K+k]] (k order); backward moeCombineBackward (dy per slot, dWeight dot products)',
+  about:
+    'out[n] = Σ_k weight[n,k]·y[assignSlot[n·K+k]] (k order); backward moeCombineBackward (dy per slot, dWeight dot products)',
   // Forward: K ≤ 6 products summed in f32 (≈ 3e-7). dWeight is a dot product of length d ≤ 130
   // summed by a fixed tree in f32 (≈ 1e-6 relative to its largest entry at worst); dy is one
   // product per element. 1e-5 leaves margin for both.

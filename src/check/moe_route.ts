@@ -105,7 +105,13 @@ function groupScores(sel: ArrayLike<number>, E: number, G: number): number[] {
  * multiples of 1/512 in [0.15, 0.85], bias multiples of 1/512 in [−0.1, 0.1] (or all zero),
  * scores = sel − bias ∈ (0.05, 0.95), all exact in f32.
  */
-function distinctScores(rng: Rng, N: number, E: number, G: number, zeroBias: boolean): { scores: Float64Array; bias: Float64Array } {
+function distinctScores(
+  rng: Rng,
+  N: number,
+  E: number,
+  G: number,
+  zeroBias: boolean,
+): { scores: Float64Array; bias: Float64Array } {
   const Q = 512;
   const bias = Float64Array.from({ length: E }, () => (zeroBias ? 0 : rng.int(-51, 51) / Q));
   const scores = new Float64Array(N * E);
@@ -251,7 +257,8 @@ export const moeRouteChecks: OpCheck[] = [
   },
   {
     name: 'moeRouteTies',
-    about: 'moeRoute with exact ties (scores and bias on a 1/8 grid): ties break to the lower group/expert index on both backends',
+    about:
+      'moeRoute with exact ties (scores and bias on a 1/8 grid): ties break to the lower group/expert index on both backends',
     tolForward: 1e-6,
     tolBackward: 0,
     makeCase(rng, index) {
@@ -271,7 +278,8 @@ export const moeRouteChecks: OpCheck[] = [
   },
   {
     name: 'moePlan',
-    about: 'dispatch plan (offsets, slotAssign, assignSlot): stable counting sort by expert, exact; experts with no tokens',
+    about:
+      'dispatch plan (offsets, slotAssign, assignSlot): stable counting sort by expert, exact; experts with no tokens',
     tolForward: 0,
     tolBackward: 0,
     makeCase(rng, index) {

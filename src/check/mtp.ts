@@ -81,7 +81,8 @@ function mtpConfig(rng: Rng, index: number): MtpCase {
 export const mtpChecks: OpCheck[] = [
   {
     name: 'mtp',
-    about: 'multi-token prediction: D ∈ {1, 2} chained modules (enorm/hnorm, eh_proj, full block, shared head) → per-depth cross-entropy',
+    about:
+      'multi-token prediction: D ∈ {1, 2} chained modules (enorm/hnorm, eh_proj, full block, shared head) → per-depth cross-entropy',
     // Per depth: two RMSNorms, eh_proj, a whole decoder block (~15–25 f32 ops incl. fused
     // attention and, for MoE, routing + grouped GEMMs), a norm, the head and a cross-entropy;
     // depth 2 chains a second module on the first. f32 rounding accumulates along that chain.
@@ -108,7 +109,8 @@ export const mtpChecks: OpCheck[] = [
       const ids = Int32Array.from({ length: B * T }, () => rng.int(0, V - 1));
       // targets[i] = ids[i+1]; the last position gets a fresh token (the next one in the corpus).
       const targets = Int32Array.from({ length: B * T }, (_, j) => (j % T === T - 1 ? rng.int(0, V - 1) : ids[j + 1]));
-      const shifted = (a: Int32Array, k: number) => Int32Array.from({ length: B * (T - k) }, (_, j) => a[Math.floor(j / (T - k)) * T + k + (j % (T - k))]);
+      const shifted = (a: Int32Array, k: number) =>
+        Int32Array.from({ length: B * (T - k) }, (_, j) => a[Math.floor(j / (T - k)) * T + k + (j % (T - k))]);
       const inputs: HostInput[] = [
         { name: 'hMain', shape: [B, T, d], dtype: 'f32', data: rng.normalArray(B * T * d), grad: true },
         { name: 'model.embed_tokens.weight', shape: [V, d], dtype: 'f32', data: rng.normalArray(V * d), grad: true },
@@ -118,12 +120,22 @@ export const mtpChecks: OpCheck[] = [
       const nFloat = inputs.length;
       for (let k = 1; k <= D; k++) {
         inputs.push({ name: `ids[:, ${k}:]`, shape: [B, T - k], dtype: 'i32', data: shifted(ids, k), grad: false });
-        inputs.push({ name: `targets[:, ${k}:]`, shape: [B, T - k], dtype: 'i32', data: shifted(targets, k), grad: false });
+        inputs.push({
+          name: `targets[:, ${k}:]`,
+          shape: [B, T - k],
+          dtype: 'i32',
+          data: shifted(targets, k),
+          grad: false,
+        });
       }
       const desc =
         `B=${B} T=${T} D=${D} d=${d} V=${V} ${c.attention}` +
-        (c.attention === 'mha' ? ` H=${c.num_attention_heads}/${c.num_key_value_heads}` : ` H=${c.num_attention_heads} q_lora=${c.q_lora_rank} dc=${c.kv_lora_rank}`) +
-        (c.ffn === 'moe' ? ` moe E=${c.n_routed_experts} K=${c.num_experts_per_tok}` : ` dense I=${c.intermediate_size}`);
+        (c.attention === 'mha'
+          ? ` H=${c.num_attention_heads}/${c.num_key_value_heads}`
+          : ` H=${c.num_attention_heads} q_lora=${c.q_lora_rank} dc=${c.kv_lora_rank}`) +
+        (c.ffn === 'moe'
+          ? ` moe E=${c.n_routed_experts} K=${c.num_experts_per_tok}`
+          : ` dense I=${c.intermediate_size}`);
       return moduleCase(desc, inputs, (xs) => {
         const byName = new Map(inputs.slice(0, nFloat).map((h, i) => [h.name, xs[i]]));
         const p = (n: string) => {

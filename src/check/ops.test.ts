@@ -12,7 +12,12 @@ describe('op checks (GPU vs CPU float64 reference, finite differences)', () => {
       for (const seed of [1, 2]) {
         const results = await runCheck(check, seed, cpu, gpu);
         for (const r of results) {
-          expect.soft(r.ok, `${r.op} ${r.desc}: fwd ${r.forwardErr.toExponential(2)} bwd ${r.backwardErr?.toExponential(2)} fd ${r.finiteDiffErr?.toExponential(2)}`).toBe(true);
+          expect
+            .soft(
+              r.ok,
+              `${r.op} ${r.desc}: fwd ${r.forwardErr.toExponential(2)} bwd ${r.backwardErr?.toExponential(2)} fd ${r.finiteDiffErr?.toExponential(2)}`,
+            )
+            .toBe(true);
         }
       }
     });

@@ -42,12 +42,26 @@ function sizes(rng: Rng, index: number): { R: number; V: number } {
     case 1:
       return { R: rng.int(2, 5), V: rng.pick([7, 33, 130]) };
     default:
-      return Math.floor(index / 3) % 2 === 0 ? { R: rng.int(1, 3), V: rng.int(4900, 5100) } : { R: rng.int(3, 6), V: rng.int(200, 600) };
+      return Math.floor(index / 3) % 2 === 0
+        ? { R: rng.int(1, 3), V: rng.int(4900, 5100) }
+        : { R: rng.int(3, 6), V: rng.int(200, 600) };
   }
 }
 
-const f32Input = (name: string, shape: number[], data: Float64Array): HostInput => ({ name, shape, dtype: 'f32', data: data.map(f32), grad: false });
-const i32Input = (name: string, shape: number[], data: Int32Array): HostInput => ({ name, shape, dtype: 'i32', data, grad: false });
+const f32Input = (name: string, shape: number[], data: Float64Array): HostInput => ({
+  name,
+  shape,
+  dtype: 'f32',
+  data: data.map(f32),
+  grad: false,
+});
+const i32Input = (name: string, shape: number[], data: Int32Array): HostInput => ({
+  name,
+  shape,
+  dtype: 'i32',
+  data,
+  grad: false,
+});
 
 /**
  * Random logits [R, V] (f32 values): normal with std 1, 2 or 4; half the time quantized to
@@ -91,7 +105,9 @@ function topKProbs(row: Float64Array, T: number, topK: number): Float64Array {
  * the next smaller value.
  */
 function topPSafe(p: Float64Array, topP: number): boolean {
-  const sorted = Array.from(p).filter((v) => v > 0).sort((a, b) => b - a);
+  const sorted = Array.from(p)
+    .filter((v) => v > 0)
+    .sort((a, b) => b - a);
   const runs: Array<{ v: number; cum: number }> = [];
   let cum = 0;
   for (let i = 0; i < sorted.length; i++) {
@@ -158,7 +174,8 @@ function safeUniform(rng: Rng, w: Float64Array): number {
 export const sampleChecks: OpCheck[] = [
   {
     name: 'samplingProbs',
-    about: 'sampling distribution: greedy one-hot, or softmax(x/T) restricted to top-k then top-p (ties kept), renormalized',
+    about:
+      'sampling distribution: greedy one-hot, or softmax(x/T) restricted to top-k then top-p (ties kept), renormalized',
     // f32 softmax: z = x / T is rounded (|z| ≤ ≈ 32 here: absolute error ≤ 2e-6 in the
     // exponent), exp adds a few ulp, the row sum ≈ log2(V)·2⁻²⁴: relative errors ≤ ≈ 5e-6 on
     // the largest probabilities, which set the normwise scale. A kept-set mismatch would show
@@ -291,7 +308,8 @@ export const sampleChecks: OpCheck[] = [
         if (rng.next() < 0.15) p[r * V + d] = 0; // never accepted
         const pd = p[r * V + d];
         const qd = q[r * V + d];
-        if (rng.next() < 0.1) u[r] = 0; // accepted iff p[d] > 0
+        if (rng.next() < 0.1)
+          u[r] = 0; // accepted iff p[d] > 0
         else {
           do u[r] = uniformF32(rng);
           while (Math.abs(u[r] * qd - pd) < MARGIN * Math.max(pd, qd));

@@ -22,7 +22,8 @@ function dims(rng: Rng, index: number): [number, number, number] {
 export const softmaxChecks: OpCheck[] = [
   {
     name: 'softmax',
-    about: 'row softmax over the last dim of [R, Tq, Tk], optional causal mask j > i + offset; backward y ⊙ (dy − Σ dy⊙y)',
+    about:
+      'row softmax over the last dim of [R, Tq, Tk], optional causal mask j > i + offset; backward y ⊙ (dy − Σ dy⊙y)',
     // exp and one division per element in f32 plus a tree sum over ≤ 400 terms: ~1e-7 observed.
     tolForward: 1e-5,
     tolBackward: 1e-5,
@@ -37,7 +38,9 @@ export const softmaxChecks: OpCheck[] = [
       const scale = rng.pick([1, 3]);
       return {
         desc: `R=${R} Tq=${Tq} Tk=${Tk} offset=${offset} |x|~${scale}`,
-        inputs: [{ name: 'x', shape: [R, Tq, Tk], dtype: 'f32', data: rng.normalArray(R * Tq * Tk, scale), grad: true }],
+        inputs: [
+          { name: 'x', shape: [R, Tq, Tk], dtype: 'f32', data: rng.normalArray(R * Tq * Tk, scale), grad: true },
+        ],
         nDiff: 1,
         forward: (be, [x]) => [be.softmax(x, offset)],
         backward(be, [x], [dy]) {

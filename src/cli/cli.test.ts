@@ -4,10 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 function lab(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -30,14 +34,23 @@ describe('CLI', () => {
 
   it('rejects bad input with a one-line error', () => {
     expectOneLineError(lab('train', '--preset', 'nope'), /unknown preset "nope"/);
-    expectOneLineError(lab('train', '--preset', 'micro-dense', '--set', 'optim.nope=1'), /unknown config path "optim.nope"/);
-    expectOneLineError(lab('train', '--preset', 'micro-dense', '--set', 'optim.lr=fast'), /optim.lr: "fast" is not a number/);
+    expectOneLineError(
+      lab('train', '--preset', 'micro-dense', '--set', 'optim.nope=1'),
+      /unknown config path "optim.nope"/,
+    );
+    expectOneLineError(
+      lab('train', '--preset', 'micro-dense', '--set', 'optim.lr=fast'),
+      /optim.lr: "fast" is not a number/,
+    );
     expectOneLineError(lab('train', '--preset', 'micro-dense', '--steps', '-5'), /--steps: -5 must be ≥ 1/);
     expectOneLineError(lab('train', '--preset', 'micro-dense', '--steps', 'ten'), /--steps: "ten" is not an integer/);
     expectOneLineError(lab('train', '--preset', 'micro-dense', '--bogus'), /bogus/);
     expectOneLineError(lab('frobnicate'), /unknown command "frobnicate"/);
     expectOneLineError(lab('check', '--op', 'nope'), /unknown op "nope"/);
-    expectOneLineError(lab('train', '--link', '#v=1&preset=micro-dense&optim.lr=abc'), /--link: optim.lr: "abc" is not a number/);
+    expectOneLineError(
+      lab('train', '--link', '#v=1&preset=micro-dense&optim.lr=abc'),
+      /--link: optim.lr: "abc" is not a number/,
+    );
     expectOneLineError(lab('train', '--link', '#v=1&preset=giant'), /--link: preset: unknown preset "giant"/);
   });
 
@@ -46,14 +59,23 @@ describe('CLI', () => {
     expect(enc.code, enc.err).toBe(0);
     const vals = (JSON.parse(enc.out) as number[]).map((c) => independentDecode(c, 4, 3, 7, false));
     expect(vals).toEqual([0.3125, 1.0, 1.25, 16, 288, 2 ** -9, 448]);
-    for (const [format, e, m, bias, ieee] of [['e4m3', 4, 3, 7, false], ['e5m2', 5, 2, 15, true]] as const) {
+    for (const [format, e, m, bias, ieee] of [
+      ['e4m3', 4, 3, 7, false],
+      ['e5m2', 5, 2, 15, true],
+    ] as const) {
       const codes = Array.from({ length: 256 }, (_, i) => String(i));
       const r = lab('fp8', '--format', format, '--decode', ...codes);
       expect(r.code, r.err).toBe(0);
       const got = JSON.parse(r.out) as Array<number | string>;
       got.forEach((v, i) => {
         const want = independentDecode(i, e, m, bias, ieee);
-        const asJson = Number.isNaN(want) ? 'NaN' : want === Infinity ? 'Infinity' : want === -Infinity ? '-Infinity' : want;
+        const asJson = Number.isNaN(want)
+          ? 'NaN'
+          : want === Infinity
+            ? 'Infinity'
+            : want === -Infinity
+              ? '-Infinity'
+              : want;
         expect(v, `${format} code ${i}`).toEqual(asJson === 0 ? 0 : asJson);
       });
     }
@@ -62,22 +84,47 @@ describe('CLI', () => {
   });
 
   it('trains from a share link (same link format as the page)', () => {
-    const r = lab('train', '--link', 'http://127.0.0.1:5173/#v=1&preset=micro-dense&seed=3&train.steps=4&train.log_every=2&data.batch_size=2', '--json');
+    const r = lab(
+      'train',
+      '--link',
+      'http://127.0.0.1:5173/#v=1&preset=micro-dense&seed=3&train.steps=4&train.log_every=2&data.batch_size=2',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l: { step?: number }) => l.step)).toEqual([2, 4, undefined]);
   });
 
   it('same seed → same losses; different seed → different losses (GPU, --json)', () => {
     const run = (seed: string) => {
-      const r = lab('train', '--preset', 'micro-dense', '--steps', '12', '--seed', seed, '--set', 'train.log_every=4', '--set', 'train.eval_every=12', '--json');
+      const r = lab(
+        'train',
+        '--preset',
+        'micro-dense',
+        '--steps',
+        '12',
+        '--seed',
+        seed,
+        '--set',
+        'train.log_every=4',
+        '--set',
+        'train.eval_every=12',
+        '--json',
+      );
       expect(r.code, r.err).toBe(0);
-      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.at(-1).done).toBe(true);
       expect(typeof lines.at(-1).adapter).toBe('string');
       const steps = lines.slice(0, -1);
       expect(steps.map((s: { step: number }) => s.step)).toEqual([4, 8, 12]);
-      for (const s of steps) for (const k of ['step', 'loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s']) expect(s).toHaveProperty(k);
+      for (const s of steps)
+        for (const k of ['step', 'loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_s']) expect(s).toHaveProperty(k);
       return steps.map((s: { loss: number }) => s.loss);
     };
     const a = run('1');
@@ -92,9 +139,24 @@ describe('CLI', () => {
     const t = lab('train', '--preset', 'micro-v3', '--steps', '4', '--seed', '2', '--save', ckpt, '--json', ...small);
     expect(t.code, t.err).toBe(0);
     expect(JSON.parse(t.out.trim().split('\n').at(-1)!)).toMatchObject({ done: true, saved: ckpt });
-    const r = lab('sample', '--checkpoint', ckpt, '--prompt', 'the ', '--length', '24', '--temperature', '0', '--compare', '--json');
+    const r = lab(
+      'sample',
+      '--checkpoint',
+      ckpt,
+      '--prompt',
+      'the ',
+      '--length',
+      '24',
+      '--temperature',
+      '0',
+      '--compare',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     const [plain, spec, ratio] = lines;
     expect(plain).toMatchObject({ mode: 'plain', acceptance: null });
@@ -109,12 +171,32 @@ describe('CLI', () => {
     expectOneLineError(lab('sample', '--checkpoint', '/nonexistent/x.safetensors'), /cannot read/);
   });
   it('grpo: one JSON line per GRPO step and held-out accuracy before/after; bad input named', () => {
-    const tiny = ['--set', 'train.steps=4', '--set', 'rl.eval_prompts=4', '--set', 'rl.pass_k=2', '--set', 'rl.prompts_per_step=2', '--set', 'rl.group_size=4', '--set', 'rl.max_new_tokens=8', '--set', 'data.batch_size=4'];
+    const tiny = [
+      '--set',
+      'train.steps=4',
+      '--set',
+      'rl.eval_prompts=4',
+      '--set',
+      'rl.pass_k=2',
+      '--set',
+      'rl.prompts_per_step=2',
+      '--set',
+      'rl.group_size=4',
+      '--set',
+      'rl.max_new_tokens=8',
+      '--set',
+      'data.batch_size=4',
+    ];
     const r = lab('grpo', '--preset', 'grpo-micro', '--steps', '2', '--seed', '1', '--json', ...tiny);
     expect(r.code, r.err).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
-    for (const l of lines.slice(0, 2)) for (const k of ['step', 'reward', 'accuracy', 'format', 'kl', 'length']) expect(Number.isFinite(l[k]), k).toBe(true);
+    for (const l of lines.slice(0, 2))
+      for (const k of ['step', 'reward', 'accuracy', 'format', 'kl', 'length'])
+        expect(Number.isFinite(l[k]), k).toBe(true);
     expect(lines.map((l) => l.step)).toEqual([5, 6, undefined]);
     expect(lines[2]).toMatchObject({ done: true, steps: 6 });
     expect(lines[2].heldout_accuracy_before).toBeGreaterThanOrEqual(0);
@@ -133,7 +215,7 @@ describe('CLI', () => {
 
 /** OFP8 decoding straight from the formula, float64, written independently of src/lowp/codec.ts. */
 function independentDecode(code: number, eBits: number, mBits: number, bias: number, ieee: boolean): number {
-  const sign = code >> (eBits + mBits) & 1 ? -1 : 1;
+  const sign = (code >> (eBits + mBits)) & 1 ? -1 : 1;
   const exp = (code >> mBits) & ((1 << eBits) - 1);
   const man = code & ((1 << mBits) - 1);
   const expMax = (1 << eBits) - 1;

@@ -15,7 +15,11 @@ import { Trainer } from '../train/trainer';
 import { cmdExport, cmdImport } from './export';
 
 function lab(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -32,17 +36,48 @@ const tmp = mkdtempSync(join(tmpdir(), 'v3lab-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function readDir(dir: string): Map<string, Uint8Array> {
-  const names = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'v3lab.json', 'README.md', 'deepseek_ref_config.json'];
-  return new Map(names.filter((n) => existsSync(join(dir, n))).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]));
+  const names = [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'v3lab.json',
+    'README.md',
+    'deepseek_ref_config.json',
+  ];
+  return new Map(
+    names.filter((n) => existsSync(join(dir, n))).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]),
+  );
 }
 
 describe('CLI export / import', () => {
   it('export --preset exports the model the lab creates for that seed; import validates it', async () => {
     const out = join(tmp, 'micro-v3');
-    const r = lab('export', '--preset', 'micro-v3', '--seed', '5', '--set', 'data.corpus_chars=20000', '--out', out, '--trainer', 'torchtitan');
+    const r = lab(
+      'export',
+      '--preset',
+      'micro-v3',
+      '--seed',
+      '5',
+      '--set',
+      'data.corpus_chars=20000',
+      '--out',
+      out,
+      '--trainer',
+      'torchtitan',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^exported micro-v3 \(seed 5, step 0\)/);
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'README.md', 'v3lab.json', 'torchtitan/train.toml', 'torchtitan/mapping.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'README.md',
+      'v3lab.json',
+      'torchtitan/train.toml',
+      'torchtitan/mapping.json',
+    ])
+      expect(existsSync(join(out, f)), f).toBe(true);
 
     // The same weights as the lab's Trainer for this preset, seed and override.
     const cfg = applyOverrides(findPreset('micro-v3')!.config, { 'data.corpus_chars': '20000' });
@@ -60,11 +95,20 @@ describe('CLI export / import', () => {
     expect(i.out).toMatch(/checksums verified/);
     const j = lab('import', out, '--json');
     expect(j.code, j.err).toBe(0);
-    expect(JSON.parse(j.out)).toMatchObject({ ok: true, layers: 2, mtp: 1, run: { preset: 'micro-v3', seed: 5, step: 0 } });
+    expect(JSON.parse(j.out)).toMatchObject({
+      ok: true,
+      layers: 2,
+      mtp: 1,
+      run: { preset: 'micro-v3', seed: 5, step: 0 },
+    });
   });
 
   it('export --checkpoint exports a trained checkpoint (bf16), and import reports a corrupted copy', async () => {
-    const cfg = applyOverrides(findPreset('micro-mla')!.config, { 'data.corpus_chars': '20000', 'data.batch_size': 2, 'data.seq_len': 16 });
+    const cfg = applyOverrides(findPreset('micro-mla')!.config, {
+      'data.corpus_chars': '20000',
+      'data.batch_size': 2,
+      'data.seq_len': 16,
+    });
     const t = new Trainer(new CpuBackend(), cfg, 3);
     await t.trainStep();
     const ckpt = await t.checkpoint('micro-mla');
@@ -96,10 +140,22 @@ describe('CLI export / import', () => {
     await rejects(cmdExport(['--out', join(tmp, 'x')]), /exactly one of --preset NAME or --checkpoint FILE/);
     await rejects(cmdExport(['--preset=micro-v3']), /--out DIR is required/);
     await rejects(cmdExport(['--preset=nope', '--out', join(tmp, 'x')]), /unknown preset "nope"/);
-    await rejects(cmdExport(['--preset=micro-v3', '--seed=-1', '--out', join(tmp, 'x')]), /--seed: "-1" is not an integer/);
-    await rejects(cmdExport(['--preset=micro-v3', '--dtype', 'f16', '--out', join(tmp, 'x')]), /--dtype: "f16" is not one of f32, bf16, fp8/);
-    await rejects(cmdExport(['--preset=micro-v3', '--trainer', 'megatron', '--out', join(tmp, 'x')]), /--trainer: "megatron" is not supported/);
-    await rejects(cmdExport(['--checkpoint', join(tmp, 'missing.safetensors'), '--out', join(tmp, 'x')]), /checkpoint .* does not exist/);
+    await rejects(
+      cmdExport(['--preset=micro-v3', '--seed=-1', '--out', join(tmp, 'x')]),
+      /--seed: "-1" is not an integer/,
+    );
+    await rejects(
+      cmdExport(['--preset=micro-v3', '--dtype', 'f16', '--out', join(tmp, 'x')]),
+      /--dtype: "f16" is not one of f32, bf16, fp8/,
+    );
+    await rejects(
+      cmdExport(['--preset=micro-v3', '--trainer', 'megatron', '--out', join(tmp, 'x')]),
+      /--trainer: "megatron" is not supported/,
+    );
+    await rejects(
+      cmdExport(['--checkpoint', join(tmp, 'missing.safetensors'), '--out', join(tmp, 'x')]),
+      /checkpoint .* does not exist/,
+    );
     await rejects(cmdImport([join(tmp, 'nothing-here')]), /does not exist/);
     await rejects(cmdImport([]), /usage: import DIR/);
   });

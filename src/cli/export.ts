@@ -74,12 +74,15 @@ export async function cmdExport(argv: string[]): Promise<number> {
   const { PRESETS, findPreset } = await import('../lab/presets');
   const { EXPORT_DTYPES, checkExportable, compatNotes, exportModel, runTokenizer } = await import('../export/index');
   const { modelConfigOf } = await import('../model/config');
-  if ((values.preset === undefined) === (values.checkpoint === undefined)) fail('export: give exactly one of --preset NAME or --checkpoint FILE');
+  if ((values.preset === undefined) === (values.checkpoint === undefined))
+    fail('export: give exactly one of --preset NAME or --checkpoint FILE');
   if (!values.out) fail('--out DIR is required');
   const dtype = values.dtype as (typeof EXPORT_DTYPES)[number];
   if (!EXPORT_DTYPES.includes(dtype)) fail(`--dtype: "${values.dtype}" is not one of ${EXPORT_DTYPES.join(', ')}`);
-  if (values.trainer !== undefined && values.trainer !== 'torchtitan') fail(`--trainer: "${values.trainer}" is not supported (available: torchtitan)`);
-  if (values.checkpoint !== undefined && (values.seed !== undefined || values.set !== undefined)) fail('--seed and --set go with --preset; a checkpoint carries its own');
+  if (values.trainer !== undefined && values.trainer !== 'torchtitan')
+    fail(`--trainer: "${values.trainer}" is not supported (available: torchtitan)`);
+  if (values.checkpoint !== undefined && (values.seed !== undefined || values.set !== undefined))
+    fail('--seed and --set go with --preset; a checkpoint carries its own');
 
   let params: Map<string, Float32Array>;
   let cfg: RunConfig;
@@ -90,7 +93,8 @@ export async function cmdExport(argv: string[]): Promise<number> {
     if (!preset) fail(`unknown preset "${values.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
     const rawSeed = values.seed ?? '0';
     const seed = Number(rawSeed);
-    if (!/^\d+$/.test(rawSeed.trim()) || !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1) fail(`--seed: "${rawSeed}" is not an integer in [0, 2^32)`);
+    if (!/^\d+$/.test(rawSeed.trim()) || !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1)
+      fail(`--seed: "${rawSeed}" is not an integer in [0, 2^32)`);
     const { applyOverrides } = await import('../lab/config');
     cfg = applyOverrides(preset.config, parseSets(values.set));
     // Refuse MHA before building anything (the vocabulary does not matter for that check).
@@ -122,13 +126,21 @@ export async function cmdExport(argv: string[]): Promise<number> {
     checkExportable(modelConfigOf(cfg, 1));
     tokenizer = runTokenizer(cfg, ckpt.seed);
     const rows = ckpt.params['model.embed_tokens.weight'].shape[0];
-    if (rows !== tokenizer.chars.length) fail(`${values.checkpoint}: its embedding has ${rows} rows but the run's corpus (data.corpus "${cfg.data.corpus}", seed ${ckpt.seed}) gives ${tokenizer.chars.length} characters`);
+    if (rows !== tokenizer.chars.length)
+      fail(
+        `${values.checkpoint}: its embedding has ${rows} rows but the run's corpus (data.corpus "${cfg.data.corpus}", seed ${ckpt.seed}) gives ${tokenizer.chars.length} characters`,
+      );
     params = new Map(Object.entries(ckpt.params).map(([k, v]) => [k, v.data]));
     run = { preset: ckpt.preset, seed: ckpt.seed, step: ckpt.step };
   }
 
   const outDir = resolve(values.out);
-  const files = exportModel(params, cfg, tokenizer, { dtype, trainer: values.trainer === 'torchtitan' ? 'torchtitan' : null, run, torchtitanPath: outDir });
+  const files = exportModel(params, cfg, tokenizer, {
+    dtype,
+    trainer: values.trainer === 'torchtitan' ? 'torchtitan' : null,
+    run,
+    torchtitanPath: outDir,
+  });
   await mkdir(outDir, { recursive: true });
   let total = 0;
   for (const [name, bytes] of files) {
@@ -147,8 +159,14 @@ export async function cmdExport(argv: string[]): Promise<number> {
 }
 
 export async function cmdImport(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) fail('usage: import DIR (an export directory: config.json, model.safetensors, tokenizer.json)');
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1)
+    fail('usage: import DIR (an export directory: config.json, model.safetensors, tokenizer.json)');
   const dir = resolve(positionals[0]);
   try {
     if (!(await stat(dir)).isDirectory()) fail(`${positionals[0]} is not a directory`);
@@ -156,7 +174,15 @@ export async function cmdImport(argv: string[]): Promise<number> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`${positionals[0]} does not exist`);
     throw e;
   }
-  const { importConfig, importModel, modelBytesLimit, ImportError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MAX_TOKENIZER_BYTES } = await import('../export/index');
+  const {
+    importConfig,
+    importModel,
+    modelBytesLimit,
+    ImportError,
+    MAX_CONFIG_BYTES,
+    MAX_MANIFEST_BYTES,
+    MAX_TOKENIZER_BYTES,
+  } = await import('../export/index');
   const present = new Set(await readdir(dir));
   const files = new Map<string, Uint8Array>();
   const load = async (name: string, limit: number) => {
@@ -179,9 +205,18 @@ export async function cmdImport(argv: string[]): Promise<number> {
       params: countParams(c),
       hidden_size: c.hidden_size,
       layers: c.num_hidden_layers,
-      ffn: c.ffn === 'moe' ? `moe (first ${c.first_k_dense_replace} dense; ${c.n_routed_experts} routed + ${c.n_shared_experts} shared, top-${c.num_experts_per_tok})` : 'dense',
+      ffn:
+        c.ffn === 'moe'
+          ? `moe (first ${c.first_k_dense_replace} dense; ${c.n_routed_experts} routed + ${c.n_shared_experts} shared, top-${c.num_experts_per_tok})`
+          : 'dense',
       heads: c.num_attention_heads,
-      mla: { q_lora_rank: c.q_lora_rank, kv_lora_rank: c.kv_lora_rank, qk_nope_head_dim: c.qk_nope_head_dim, qk_rope_head_dim: c.qk_rope_head_dim, v_head_dim: c.v_head_dim },
+      mla: {
+        q_lora_rank: c.q_lora_rank,
+        kv_lora_rank: c.kv_lora_rank,
+        qk_nope_head_dim: c.qk_nope_head_dim,
+        qk_rope_head_dim: c.qk_rope_head_dim,
+        v_head_dim: c.v_head_dim,
+      },
       mtp: c.num_nextn_predict_layers,
       vocab: c.vocab_size,
       tensors: m.tensorCount,
@@ -192,7 +227,9 @@ export async function cmdImport(argv: string[]): Promise<number> {
     };
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
-      const dt = Object.entries(m.dtypes).map(([k, v]) => `${v} ${k}`).join(', ');
+      const dt = Object.entries(m.dtypes)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ');
       process.stdout.write(
         [
           `valid DeepSeek-V3 export: ${dir}`,

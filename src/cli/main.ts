@@ -33,7 +33,8 @@ function parseIntArg(name: string, raw: string | undefined, min: number, fallbac
     return fallback;
   }
   const n = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`--${name}: "${raw}" is not an integer`);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`--${name}: "${raw}" is not an integer`);
   if (n < min) throw new UsageError(`--${name}: ${n} must be ≥ ${min}`);
   return n;
 }
@@ -78,9 +79,20 @@ async function readCheckpointArg(flag: string, path: string): Promise<import('..
  * weights at that run's step, with a fresh optimizer — e.g. an R1 run's SFT stage from an R1-Zero
  * run's pretraining checkpoint.
  */
-async function handOff(lab: import('../lab/api').LabApi, info: import('../lab/api').RunInfo, file: string): Promise<import('../lab/api').RunInfo> {
+async function handOff(
+  lab: import('../lab/api').LabApi,
+  info: import('../lab/api').RunInfo,
+  file: string,
+): Promise<import('../lab/api').RunInfo> {
   const ckpt = await readCheckpointArg('from', file);
-  const next = await lab.restore({ ...ckpt, preset: info.preset, seed: info.seed, config: info.config, optimizer: undefined, samplerState: undefined });
+  const next = await lab.restore({
+    ...ckpt,
+    preset: info.preset,
+    seed: info.seed,
+    config: info.config,
+    optimizer: undefined,
+    samplerState: undefined,
+  });
   process.stderr.write(`v3lab: starting from ${file} at step ${ckpt.step} (weights only; a fresh optimizer)\n`);
   return next;
 }
@@ -111,11 +123,13 @@ async function cmdTrain(argv: string[]): Promise<number> {
     const { decodeLink } = await import('../lab/share');
     const d = decodeLink(values.link);
     if (d.problems.length) throw new UsageError(`--link: ${d.problems.join('; ')}`);
-    if (d.migrated.length) process.stderr.write(`v3lab: link migrated from an older schema (${d.migrated.join(', ')})\n`);
+    if (d.migrated.length)
+      process.stderr.write(`v3lab: link migrated from an older schema (${d.migrated.join(', ')})\n`);
     linked = d.state;
   }
   const presetName = values.preset ?? linked?.preset;
-  if (!presetName) throw new UsageError(`--preset or --link is required (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
+  if (!presetName)
+    throw new UsageError(`--preset or --link is required (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
   if (!PRESETS.some((p) => p.name === presetName)) {
     throw new UsageError(`unknown preset "${presetName}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
   }
@@ -128,12 +142,17 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const { createLab } = await import('../lab/lab');
   const { applyOverrides } = await import('../lab/config');
   // Validate the whole config before acquiring a device, so config errors are instant.
-  applyOverrides(PRESETS.find((p) => p.name === presetName)!.config, { ...set, ...(steps ? { 'train.steps': steps } : {}) });
+  applyOverrides(PRESETS.find((p) => p.name === presetName)!.config, {
+    ...set,
+    ...(steps ? { 'train.steps': steps } : {}),
+  });
   const lab = createLab((kind) => makeBackend(kind));
   const init = await lab.init({ backend: backendKind });
   let info = await lab.createRun({ preset: presetName, seed, steps, set });
   if (values.from !== undefined) info = await handOff(lab, info, values.from);
-  process.stderr.write(`v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`);
+  process.stderr.write(
+    `v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${init.adapter}\n`,
+  );
   const started = performance.now();
   const summary = await lab.train((batch: StepMetrics[]) => {
     for (const m of batch) {
@@ -141,29 +160,47 @@ async function cmdTrain(argv: string[]): Promise<number> {
       const pct = ((100 * m.step) / info.totalSteps).toFixed(0).padStart(3);
       const elapsed = (performance.now() - started) / 1000;
       const eta = (elapsed / m.step) * (info.totalSteps - m.step);
-      const rl = m.stage ? `  [${m.stage}]${m.reward !== undefined ? `  reward ${fmt(m.reward, 3)} acc ${fmt(m.accuracy ?? null, 2)} fmt ${fmt(m.format_rate ?? null, 2)} len ${fmt(m.response_len ?? null, 1)} kl ${fmt(m.kl ?? null, 4)} clip ${fmt(m.clip_frac ?? null, 3)}` : ''}${m.heldout_greedy !== undefined ? `  held-out greedy ${fmt(m.heldout_greedy, 3)} pass@k ${fmt(m.heldout_pass_k ?? null, 3)}` : ''}` : '';
+      const rl = m.stage
+        ? `  [${m.stage}]${m.reward !== undefined ? `  reward ${fmt(m.reward, 3)} acc ${fmt(m.accuracy ?? null, 2)} fmt ${fmt(m.format_rate ?? null, 2)} len ${fmt(m.response_len ?? null, 1)} kl ${fmt(m.kl ?? null, 4)} clip ${fmt(m.clip_frac ?? null, 3)}` : ''}${m.heldout_greedy !== undefined ? `  held-out greedy ${fmt(m.heldout_greedy, 3)} pass@k ${fmt(m.heldout_pass_k ?? null, 3)}` : ''}`
+        : '';
       const line = `[${pct}%] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}  val ${fmt(m.val_loss)}  lr ${m.lr.toExponential(2)}  |g| ${fmt(m.grad_norm, 3)}  ${Math.round(m.tokens_per_s)} tok/s  eta ${eta.toFixed(0)}s${rl}`;
       process.stderr.write(`${line}\n`);
       if (!json) process.stdout.write(`${line}\n`);
     }
   });
   if (values.save) await saveCheckpoint(lab, values.save);
-  const done = { done: true, final_loss: summary.final_loss, final_val_loss: summary.final_val_loss, steps: summary.steps, adapter: summary.adapter, ...(values.save ? { saved: values.save } : {}) };
+  const done = {
+    done: true,
+    final_loss: summary.final_loss,
+    final_val_loss: summary.final_val_loss,
+    steps: summary.steps,
+    adapter: summary.adapter,
+    ...(values.save ? { saved: values.save } : {}),
+  };
   if (json) process.stdout.write(`${JSON.stringify(done)}\n`);
-  else process.stdout.write(`done: final loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)} (ln V = ${Math.log(info.vocabSize).toFixed(4)}) on ${summary.adapter}\n`);
+  else
+    process.stdout.write(
+      `done: final loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)} (ln V = ${Math.log(info.vocabSize).toFixed(4)}) on ${summary.adapter}\n`,
+    );
   return 0;
 }
 
 async function cmdCheck(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { op: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, cases: { type: 'string' } },
+    options: {
+      op: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      cases: { type: 'string' },
+    },
     strict: true,
   });
   const { OP_CHECKS, selectChecks } = await import('../check/index');
   if (!values.op) throw new UsageError(`--op is required: one of all, ${OP_CHECKS.map((c) => c.name).join(', ')}`);
   const checks = selectChecks(values.op);
-  if (!checks.length) throw new UsageError(`unknown op "${values.op}" (available: all, ${OP_CHECKS.map((c) => c.name).join(', ')})`);
+  if (!checks.length)
+    throw new UsageError(`unknown op "${values.op}" (available: all, ${OP_CHECKS.map((c) => c.name).join(', ')})`);
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const cases = parseIntArg('cases', values.cases, 1, 3);
   const { runCheck } = await import('../check/harness');
@@ -190,7 +227,17 @@ async function cmdCheck(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const VALUE_OPTIONS = new Set(['--format', '--preset', '--link', '--set', '--steps', '--seed', '--backend', '--op', '--cases']);
+const VALUE_OPTIONS = new Set([
+  '--format',
+  '--preset',
+  '--link',
+  '--set',
+  '--steps',
+  '--seed',
+  '--backend',
+  '--op',
+  '--cases',
+]);
 
 /** Join `--opt value` into `--opt=value`, so values like "-5" reach our own validation. */
 function joinValues(argv: string[]): string[] {
@@ -207,7 +254,15 @@ function joinValues(argv: string[]): string[] {
 
 /** Numbers as JSON values: NaN and ±Inf become the strings "NaN", "Infinity", "-Infinity". */
 function jsonNumber(x: number): number | string {
-  return Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : Object.is(x, -0) ? -0 : x;
+  return Number.isNaN(x)
+    ? 'NaN'
+    : x === Infinity
+      ? 'Infinity'
+      : x === -Infinity
+        ? '-Infinity'
+        : Object.is(x, -0)
+          ? -0
+          : x;
 }
 
 async function cmdFp8(argv: string[]): Promise<number> {
@@ -216,13 +271,19 @@ async function cmdFp8(argv: string[]): Promise<number> {
   const values_ = argv.filter((a) => !flags.includes(a) && a !== '--');
   const { values, positionals } = parseArgs({
     args: [...flags, '--', ...values_],
-    options: { format: { type: 'string', default: 'e4m3' }, encode: { type: 'boolean', default: false }, decode: { type: 'boolean', default: false }, accum: { type: 'boolean', default: false } },
+    options: {
+      format: { type: 'string', default: 'e4m3' },
+      encode: { type: 'boolean', default: false },
+      decode: { type: 'boolean', default: false },
+      accum: { type: 'boolean', default: false },
+    },
     allowPositionals: true,
     strict: true,
   });
   const codec = await import('../lowp/codec');
   const format = values.format as 'e4m3' | 'e5m2' | 'e2m1';
-  if (!codec.LOW_FORMATS.includes(format)) throw new UsageError(`--format: "${values.format}" is not one of ${codec.LOW_FORMATS.join(', ')}`);
+  if (!codec.LOW_FORMATS.includes(format))
+    throw new UsageError(`--format: "${values.format}" is not one of ${codec.LOW_FORMATS.join(', ')}`);
   const modes = [values.encode, values.decode, values.accum].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('fp8: give exactly one of --encode <numbers…>, --decode <codes…>, --accum');
   if (values.accum) {
@@ -236,7 +297,14 @@ async function cmdFp8(argv: string[]): Promise<number> {
   if (values.encode) {
     const codes = positionals.map((raw) => {
       const t = raw.trim();
-      const x = t === 'NaN' ? NaN : t === 'Infinity' || t === 'inf' ? Infinity : t === '-Infinity' || t === '-inf' ? -Infinity : Number(t);
+      const x =
+        t === 'NaN'
+          ? NaN
+          : t === 'Infinity' || t === 'inf'
+            ? Infinity
+            : t === '-Infinity' || t === '-inf'
+              ? -Infinity
+              : Number(t);
       if (t === '' || (Number.isNaN(x) && t !== 'NaN')) throw new UsageError(`--encode: "${raw}" is not a number`);
       return codec.lowpEncode(x, format);
     });
@@ -247,7 +315,8 @@ async function cmdFp8(argv: string[]): Promise<number> {
   const out = positionals.map((raw) => {
     const t = raw.trim().toLowerCase();
     const code = /^0x[0-9a-f]+$/.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
-    if (!Number.isInteger(code) || code < 0 || code > max) throw new UsageError(`--decode: "${raw}" is not a ${format} code (0..${max}, decimal or 0x hex)`);
+    if (!Number.isInteger(code) || code < 0 || code > max)
+      throw new UsageError(`--decode: "${raw}" is not a ${format} code (0..${max}, decimal or 0x hex)`);
     return jsonNumber(codec.lowpDecode(code, format));
   });
   process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -303,8 +372,12 @@ async function cmdSample(argv: string[]): Promise<number> {
     strict: true,
   });
   const sources = [values.preset, values.link, values.checkpoint].filter((v) => v !== undefined).length;
-  if (sources !== 1) throw new UsageError(`give exactly one of --preset, --link, --checkpoint (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
-  if (values.speculative && values.compare) throw new UsageError('--speculative and --compare exclude each other (--compare runs both)');
+  if (sources !== 1)
+    throw new UsageError(
+      `give exactly one of --preset, --link, --checkpoint (presets: ${PRESETS.map((p) => p.name).join(', ')})`,
+    );
+  if (values.speculative && values.compare)
+    throw new UsageError('--speculative and --compare exclude each other (--compare runs both)');
   const length = parseIntArg('length', values.length, 1, 120);
   if (length > 2000) throw new UsageError(`--length: ${length} must be ≤ 2000`);
   const count = parseIntArg('count', values.count, 1, 1);
@@ -318,14 +391,18 @@ async function cmdSample(argv: string[]): Promise<number> {
 
   // Checked before a device is acquired, so the error is instant.
   const needsMtp = (name: string, depth: number) => {
-    if ((values.speculative || values.compare) && depth < 1) throw new UsageError(`speculative decoding drafts with the MTP module, but ${name} has none: add --set model.num_nextn_predict_layers=1 (and train) or use micro-v3 / v3-tiny`);
+    if ((values.speculative || values.compare) && depth < 1)
+      throw new UsageError(
+        `speculative decoding drafts with the MTP module, but ${name} has none: add --set model.num_nextn_predict_layers=1 (and train) or use micro-v3 / v3-tiny`,
+      );
   };
   const { createLab } = await import('../lab/lab');
   const lab = createLab((kind) => makeBackend(kind));
   let seed = parseIntArg('seed', values.seed, 0, 0);
   let info: import('../lab/api').RunInfo;
   if (values.checkpoint !== undefined) {
-    if (values.set?.length || trainSteps) throw new UsageError('--set and --train-steps apply to a preset or link, not to a checkpoint');
+    if (values.set?.length || trainSteps)
+      throw new UsageError('--set and --train-steps apply to a preset or link, not to a checkpoint');
     const ckpt = await readCheckpointArg('checkpoint', values.checkpoint);
     needsMtp(ckpt.preset, ckpt.config.model.num_nextn_predict_layers);
     await lab.init({ backend: backendKind });
@@ -342,9 +419,13 @@ async function cmdSample(argv: string[]): Promise<number> {
       set = { ...d.state.set, ...set };
       if (values.seed === undefined) seed = d.state.seed;
     }
-    if (!PRESETS.some((p) => p.name === preset)) throw new UsageError(`unknown preset "${preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+    if (!PRESETS.some((p) => p.name === preset))
+      throw new UsageError(`unknown preset "${preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
     const { applyOverrides } = await import('../lab/config');
-    const cfg = applyOverrides(PRESETS.find((p) => p.name === preset)!.config, { ...set, ...(trainSteps ? { 'train.steps': trainSteps } : {}) });
+    const cfg = applyOverrides(PRESETS.find((p) => p.name === preset)!.config, {
+      ...set,
+      ...(trainSteps ? { 'train.steps': trainSteps } : {}),
+    });
     needsMtp(preset!, cfg.model.num_nextn_predict_layers);
     await lab.init({ backend: backendKind });
     info = await lab.createRun({ preset: preset!, seed, steps: trainSteps || undefined, set });
@@ -352,21 +433,41 @@ async function cmdSample(argv: string[]): Promise<number> {
       process.stderr.write(`v3lab sample: training ${info.preset} for ${trainSteps} steps first\n`);
       const summary = await lab.train((batch: StepMetrics[]) => {
         const m = batch[batch.length - 1];
-        if (m) process.stderr.write(`\r[${((100 * m.step) / trainSteps).toFixed(0).padStart(3)}%] step ${m.step}/${trainSteps}  loss ${fmt(m.loss)}`);
+        if (m)
+          process.stderr.write(
+            `\r[${((100 * m.step) / trainSteps).toFixed(0).padStart(3)}%] step ${m.step}/${trainSteps}  loss ${fmt(m.loss)}`,
+          );
       });
       process.stderr.write(`\ntrained: loss ${fmt(summary.final_loss)}, val ${fmt(summary.final_val_loss)}\n`);
     } else {
-      process.stderr.write(`v3lab sample: ${info.preset} is untrained (freshly initialized); pass --train-steps N or --checkpoint FILE for a trained model\n`);
+      process.stderr.write(
+        `v3lab sample: ${info.preset} is untrained (freshly initialized); pass --train-steps N or --checkpoint FILE for a trained model\n`,
+      );
     }
   }
   const modes = values.compare ? [false, true] : [values.speculative];
-  const results: Array<{ mode: string; samples: string[]; tokens_per_s: number; chars_per_forward: number; acceptance: number | null; ms: number }> = [];
+  const results: Array<{
+    mode: string;
+    samples: string[];
+    tokens_per_s: number;
+    chars_per_forward: number;
+    acceptance: number | null;
+    ms: number;
+  }> = [];
   for (const speculative of modes) {
     const samples: string[] = [];
     const stats = { tokens: 0, forwards: 0, ms: 0, drafted: 0, accepted: 0 };
     let acceptance: number | null = null;
     for (let i = 0; i < count; i++) {
-      const r = await lab.sample({ prompt: values.prompt!, length, temperature, topK, topP, seed: seed + i, speculative });
+      const r = await lab.sample({
+        prompt: values.prompt!,
+        length,
+        temperature,
+        topK,
+        topP,
+        seed: seed + i,
+        speculative,
+      });
       samples.push(r.text);
       stats.tokens += r.stats.tokens;
       stats.forwards += r.stats.forwards;
@@ -375,11 +476,20 @@ async function cmdSample(argv: string[]): Promise<number> {
       stats.accepted += r.stats.accepted;
       if (speculative && stats.drafted > 0) acceptance = stats.accepted / stats.drafted;
     }
-    const row = { mode: speculative ? 'speculative' : 'plain', samples, tokens_per_s: (stats.tokens * 1000) / Math.max(stats.ms, 1e-9), chars_per_forward: stats.tokens / Math.max(1, stats.forwards), acceptance, ms: stats.ms };
+    const row = {
+      mode: speculative ? 'speculative' : 'plain',
+      samples,
+      tokens_per_s: (stats.tokens * 1000) / Math.max(stats.ms, 1e-9),
+      chars_per_forward: stats.tokens / Math.max(1, stats.forwards),
+      acceptance,
+      ms: stats.ms,
+    };
     results.push(row);
     if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
     else {
-      process.stdout.write(`--- ${row.mode} decoding: ${row.tokens_per_s.toFixed(1)} chars/s, ${row.chars_per_forward.toFixed(2)} chars per forward${acceptance !== null ? `, acceptance ${(100 * acceptance).toFixed(1)}%` : ''} ---\n`);
+      process.stdout.write(
+        `--- ${row.mode} decoding: ${row.tokens_per_s.toFixed(1)} chars/s, ${row.chars_per_forward.toFixed(2)} chars per forward${acceptance !== null ? `, acceptance ${(100 * acceptance).toFixed(1)}%` : ''} ---\n`,
+      );
       for (const text of samples) process.stdout.write(`${JSON.stringify(values.prompt)} → ${JSON.stringify(text)}\n`);
     }
   }
@@ -412,9 +522,15 @@ async function cmdGrpo(argv: string[]): Promise<number> {
     strict: true,
   });
   const presetName = values.preset;
-  if (!presetName) throw new UsageError(`--preset is required (RL presets: ${PRESETS.filter((p) => p.config.rl.mode === 'pipeline').map((p) => p.name).join(', ')})`);
+  if (!presetName)
+    throw new UsageError(
+      `--preset is required (RL presets: ${PRESETS.filter((p) => p.config.rl.mode === 'pipeline')
+        .map((p) => p.name)
+        .join(', ')})`,
+    );
   const preset = PRESETS.find((p) => p.name === presetName);
-  if (!preset) throw new UsageError(`unknown preset "${presetName}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+  if (!preset)
+    throw new UsageError(`unknown preset "${presetName}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
   const set: Record<string, string | number | boolean> = parseSets(values.set);
   if (values.steps !== undefined) set['rl.grpo_steps'] = parseIntArg('steps', values.steps, 1);
   // One line per GRPO step.
@@ -423,7 +539,10 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   const backendKind = parseBackend(values.backend);
   const { applyOverrides } = await import('../lab/config');
   const cfg = applyOverrides(preset.config, set);
-  if (cfg.rl.mode !== 'pipeline') throw new UsageError(`${presetName} is not an RL preset (rl.mode is "off"); try grpo-micro, r1-zero or r1, or --set rl.mode=pipeline --set data.corpus=task`);
+  if (cfg.rl.mode !== 'pipeline')
+    throw new UsageError(
+      `${presetName} is not an RL preset (rl.mode is "off"); try grpo-micro, r1-zero or r1, or --set rl.mode=pipeline --set data.corpus=task`,
+    );
   if (cfg.rl.grpo_steps < 1) throw new UsageError('--steps: GRPO needs at least one step');
   const json = values.json;
   const { createLab } = await import('../lab/lab');
@@ -432,7 +551,9 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   let info = await lab.createRun({ preset: presetName, seed, set });
   if (values.from !== undefined) info = await handOff(lab, info, values.from);
   const grpoStart = cfg.train.steps + cfg.rl.sft_steps;
-  process.stderr.write(`v3lab grpo: ${presetName} (${cfg.rl.task}, difficulty ${cfg.rl.difficulty}), seed ${seed}, ${cfg.rl.grpo_steps} GRPO steps after step ${grpoStart}, on ${init.adapter}\n`);
+  process.stderr.write(
+    `v3lab grpo: ${presetName} (${cfg.rl.task}, difficulty ${cfg.rl.difficulty}), seed ${seed}, ${cfg.rl.grpo_steps} GRPO steps after step ${grpoStart}, on ${init.adapter}\n`,
+  );
   let before: number | null = null;
   let after: number | null = null;
   let passBefore: number | null = null;
@@ -445,10 +566,27 @@ async function cmdGrpo(argv: string[]): Promise<number> {
         else (after = m.heldout_greedy), (passAfter = m.heldout_pass_k ?? null);
       }
       if (m.stage !== 'grpo') {
-        process.stderr.write(`\r[${m.stage}] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}${m.heldout_greedy !== undefined ? `  held-out ${fmt(m.heldout_greedy, 3)}` : ''}   `);
+        process.stderr.write(
+          `\r[${m.stage}] step ${m.step}/${info.totalSteps}  loss ${fmt(m.loss)}${m.heldout_greedy !== undefined ? `  held-out ${fmt(m.heldout_greedy, 3)}` : ''}   `,
+        );
         continue;
       }
-      const row = { step: m.step, reward: m.reward, accuracy: m.accuracy, format: m.format_rate, kl: m.kl, length: m.response_len, clip_frac: m.clip_frac, entropy: m.entropy, adv_std: m.adv_std, loss: m.loss, rollout_tokens_per_s: m.rollout_tokens_per_s, ...(m.heldout_greedy !== undefined ? { heldout_greedy: m.heldout_greedy, heldout_pass_k: m.heldout_pass_k } : {}) };
+      const row = {
+        step: m.step,
+        reward: m.reward,
+        accuracy: m.accuracy,
+        format: m.format_rate,
+        kl: m.kl,
+        length: m.response_len,
+        clip_frac: m.clip_frac,
+        entropy: m.entropy,
+        adv_std: m.adv_std,
+        loss: m.loss,
+        rollout_tokens_per_s: m.rollout_tokens_per_s,
+        ...(m.heldout_greedy !== undefined
+          ? { heldout_greedy: m.heldout_greedy, heldout_pass_k: m.heldout_pass_k }
+          : {}),
+      };
       if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
       const line = `[grpo] step ${m.step}/${info.totalSteps}  reward ${fmt(m.reward ?? null, 3)}  acc ${fmt(m.accuracy ?? null, 2)}  fmt ${fmt(m.format_rate ?? null, 2)}  kl ${fmt(m.kl ?? null, 4)}  len ${fmt(m.response_len ?? null, 1)}  ${Math.round(m.rollout_tokens_per_s ?? 0)} rollout tok/s${m.heldout_greedy !== undefined ? `  held-out ${fmt(m.heldout_greedy, 3)}` : ''}`;
       process.stderr.write(`\n${line}`);
@@ -456,9 +594,21 @@ async function cmdGrpo(argv: string[]): Promise<number> {
     }
   });
   process.stderr.write('\n');
-  const done = { done: true, steps: summary.steps, heldout_accuracy_before: before, heldout_accuracy_after: after, heldout_pass_k_before: passBefore, heldout_pass_k_after: passAfter, seconds: (performance.now() - started) / 1000, adapter: summary.adapter };
+  const done = {
+    done: true,
+    steps: summary.steps,
+    heldout_accuracy_before: before,
+    heldout_accuracy_after: after,
+    heldout_pass_k_before: passBefore,
+    heldout_pass_k_after: passAfter,
+    seconds: (performance.now() - started) / 1000,
+    adapter: summary.adapter,
+  };
   if (json) process.stdout.write(`${JSON.stringify(done)}\n`);
-  else process.stdout.write(`done: held-out accuracy (greedy) ${fmt(before, 3)} before GRPO → ${fmt(after, 3)} after; pass@${cfg.rl.pass_k} ${fmt(passBefore, 3)} → ${fmt(passAfter, 3)}\n`);
+  else
+    process.stdout.write(
+      `done: held-out accuracy (greedy) ${fmt(before, 3)} before GRPO → ${fmt(after, 3)} after; pass@${cfg.rl.pass_k} ${fmt(passBefore, 3)} → ${fmt(passAfter, 3)}\n`,
+    );
   return 0;
 }
 
@@ -485,7 +635,8 @@ async function cmdDistill(argv: string[]): Promise<number> {
   const { applyOverrides } = await import('../lab/config');
   const find = (name: string, role: string) => {
     const p = PRESETS.find((x) => x.name === name);
-    if (!p) throw new UsageError(`--${role}: unknown preset "${name}" (available: ${PRESETS.map((x) => x.name).join(', ')})`);
+    if (!p)
+      throw new UsageError(`--${role}: unknown preset "${name}" (available: ${PRESETS.map((x) => x.name).join(', ')})`);
     return p;
   };
   const teacher = applyOverrides(find(values.teacher!, 'teacher').config, parseSets(values['set-teacher']));
@@ -500,7 +651,9 @@ async function cmdDistill(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const be = await makeBackend(backendKind);
-  process.stderr.write(`v3lab distill: teacher ${values.teacher}, student ${values.student} (${student.rl.task}, difficulty ${student.rl.difficulty}), seed ${seed}, on ${be.deviceLabel}\n`);
+  process.stderr.write(
+    `v3lab distill: teacher ${values.teacher}, student ${values.student} (${student.rl.task}, difficulty ${student.rl.difficulty}), seed ${seed}, on ${be.deviceLabel}\n`,
+  );
   const started = performance.now();
   const res = await distillVsRl(be, {
     teacher,
@@ -536,7 +689,10 @@ async function cmdDistill(argv: string[]): Promise<number> {
     seconds: (performance.now() - started) / 1000,
   };
   if (json) process.stdout.write(`${JSON.stringify(done)}\n`);
-  else process.stdout.write(`done: held-out greedy accuracy at ${res.budgetTokens} student tokens: distill ${fmt(f.distill.heldout_greedy, 3)} vs rl ${fmt(f.rl.heldout_greedy, 3)} (base ${fmt(f.base.heldout_greedy, 3)}, teacher ${fmt(f.teacher.heldout_greedy, 3)}); SFT set ${res.sft.admitted}/${res.sft.generated} verified\n`);
+  else
+    process.stdout.write(
+      `done: held-out greedy accuracy at ${res.budgetTokens} student tokens: distill ${fmt(f.distill.heldout_greedy, 3)} vs rl ${fmt(f.rl.heldout_greedy, 3)} (base ${fmt(f.base.heldout_greedy, 3)}, teacher ${fmt(f.teacher.heldout_greedy, 3)}); SFT set ${res.sft.admitted}/${res.sft.generated} verified\n`,
+    );
   return 0;
 }
 
@@ -564,7 +720,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'fields':
       for (const f of FIELDS) {
-        const range = f.kind === 'enum' ? f.options.join('|') : f.kind === 'bool' ? 'true|false' : f.kind === 'string' ? `text ≤ ${f.maxLength} chars` : `${f.kind} [${f.min}, ${f.max}]`;
+        const range =
+          f.kind === 'enum'
+            ? f.options.join('|')
+            : f.kind === 'bool'
+              ? 'true|false'
+              : f.kind === 'string'
+                ? `text ≤ ${f.maxLength} chars`
+                : `${f.kind} [${f.min}, ${f.max}]`;
         process.stdout.write(`${f.path.padEnd(26)} ${range.padEnd(28)} ${f.live ? 'live ' : '     '} ${f.help}\n`);
       }
       return 0;

@@ -198,7 +198,13 @@ export interface Backend {
    */
   attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor };
   attentionBackward(
-    q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    o: Tensor,
+    lse: Tensor,
+    dO: Tensor,
+    s: AttentionShape,
   ): { dq: Tensor; dk: Tensor; dv: Tensor };
 
   // ---- softmax ----
@@ -371,7 +377,14 @@ export interface Backend {
    *   clipped_t = (A_t > 0 and r_t > 1+epsHigh) or (A_t < 0 and r_t < 1−epsLow)  (the clipped term wins the min strictly: zero gradient)
    * The sums run in a fixed order (deterministic).
    */
-  grpoLoss(lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper): { loss: Tensor; stats: Tensor };
+  grpoLoss(
+    lp: Tensor,
+    old: Tensor,
+    ref: Tensor,
+    adv: Tensor,
+    w: Tensor,
+    hp: GrpoHyper,
+  ): { loss: Tensor; stats: Tensor };
   /** d loss / d lp [N] = −dLoss[0] · w_t · ( (clipped_t ? 0 : r_t·A_t) − beta · (1 − exp(ref_t − lp_t)) ); dLoss [1] read on the device. */
   grpoLossBackward(lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper, dLoss: Tensor): Tensor;
 
@@ -384,7 +397,11 @@ export interface Backend {
    * normSq is a one-element tensor (from sumSquares), read on the device: no host round trip.
    */
   adamw(
-    param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamWParams,
+    param: Tensor,
+    grad: Tensor,
+    m: Tensor,
+    v: Tensor,
+    hp: AdamWParams,
     clip: { normSq: Tensor; maxNorm: number } | null,
   ): void;
 }

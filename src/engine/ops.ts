@@ -29,12 +29,17 @@ export function view(x: Tensor, shape: Shape): Tensor {
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
   requireF32('matmul', a, b);
-  if (a.shape.length < 2 || b.shape.length < 2) fail('matmul', `inputs must be rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.shape.length < 2 || b.shape.length < 2)
+    fail('matmul', `inputs must be rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   const ar = a.shape.length;
   const br = b.shape.length;
   const kA = opts.transA ? a.shape[ar - 2] : a.shape[ar - 1];
   const kB = opts.transB ? b.shape[br - 1] : b.shape[br - 2];
-  if (kA !== kB) fail('matmul', `inner dims differ: ${shapeStr(a.shape)}${opts.transA ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${opts.transB ? 'ᵀ' : ''}`);
+  if (kA !== kB)
+    fail(
+      'matmul',
+      `inner dims differ: ${shapeStr(a.shape)}${opts.transA ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${opts.transB ? 'ᵀ' : ''}`,
+    );
   if (br > 2 && !sameShape(a.shape.slice(0, ar - 2), b.shape.slice(0, br - 2))) {
     fail('matmul', `batch dims differ: ${shapeStr(a.shape)} · ${shapeStr(b.shape)}`);
   }
@@ -54,7 +59,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
       if (b.requiresGrad) {
         // With B broadcast over A's batch, fold the batch into rows so the matmul sums over it.
         const a2 = broadcastB ? be.view(a, [a.size / a.shape[ar - 1], a.shape[ar - 1]]) : a;
-        const dc2 = broadcastB ? be.view(dc, [dc.size / dc.shape[dc.shape.length - 1], dc.shape[dc.shape.length - 1]]) : dc;
+        const dc2 = broadcastB
+          ? be.view(dc, [dc.size / dc.shape[dc.shape.length - 1], dc.shape[dc.shape.length - 1]])
+          : dc;
         db = transB ? be.matmul(dc2, a2, { transA: true, transB: transA }) : be.matmul(a2, dc2, { transA: !transA });
       }
       return [da, db];
@@ -67,7 +74,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
 export function linear(x: Tensor, w: Tensor): Tensor {
   if (w.shape.length !== 2) fail('linear', `weight must be [out, in], got ${shapeStr(w.shape)}`);
   const inDim = x.shape[x.shape.length - 1];
-  if (inDim !== w.shape[1]) fail('linear', `input width ${inDim} ≠ weight in-dim ${w.shape[1]} (weight ${w.name ?? ''}${shapeStr(w.shape)})`);
+  if (inDim !== w.shape[1])
+    fail('linear', `input width ${inDim} ≠ weight in-dim ${w.shape[1]} (weight ${w.name ?? ''}${shapeStr(w.shape)})`);
   const rows = x.size / inDim;
   const y = matmul(view(x, [rows, inDim]), w, { transB: true });
   return view(y, [...x.shape.slice(0, -1), w.shape[0]]);
@@ -92,7 +100,8 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   sameShapeOrFail('mul', a, b);
   const be = a.backend;
   const y = be.mul(a, b);
-  if (needsGrad(a, b)) Tape.record(y, [a, b], (dy) => [a.requiresGrad ? be.mul(dy, b) : null, b.requiresGrad ? be.mul(dy, a) : null]);
+  if (needsGrad(a, b))
+    Tape.record(y, [a, b], (dy) => [a.requiresGrad ? be.mul(dy, b) : null, b.requiresGrad ? be.mul(dy, a) : null]);
   return y;
 }
 
@@ -151,7 +160,9 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   const y = be.embedding(table, flat);
   const out = be.view(y, [...ids.shape, table.shape[1]]);
   if (needsGrad(table)) {
-    Tape.record(out, [table], (dy) => [be.embeddingBackward(flat, be.view(dy, [ids.size, table.shape[1]]), table.shape[0])]);
+    Tape.record(out, [table], (dy) => [
+      be.embeddingBackward(flat, be.view(dy, [ids.size, table.shape[1]]), table.shape[0]),
+    ]);
   }
   return out;
 }
@@ -160,7 +171,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
 export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
   requireF32('rmsnorm', x, w);
   const d = x.shape[x.shape.length - 1];
-  if (w.shape.length !== 1 || w.shape[0] !== d) fail('rmsnorm', `weight ${shapeStr(w.shape)} does not match last dim ${d} of ${shapeStr(x.shape)}`);
+  if (w.shape.length !== 1 || w.shape[0] !== d)
+    fail('rmsnorm', `weight ${shapeStr(w.shape)} does not match last dim ${d} of ${shapeStr(x.shape)}`);
   const be = x.backend;
   const x2 = be.view(x, [x.size / d, d]);
   const { y, rstd } = be.rmsnorm(x2, w, eps);
@@ -227,7 +239,8 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
   if (targets.dtype !== 'i32') fail('crossEntropy', `targets must be i32, got ${targets}`);
   const V = logits.shape[logits.shape.length - 1];
   const N = logits.size / V;
-  if (targets.size !== N) fail('crossEntropy', `${targets.size} targets for ${N} rows of logits ${shapeStr(logits.shape)}`);
+  if (targets.size !== N)
+    fail('crossEntropy', `${targets.size} targets for ${N} rows of logits ${shapeStr(logits.shape)}`);
   const be = logits.backend;
   const l2 = be.view(logits, [N, V]);
   const t2 = be.view(targets, [N]);
@@ -256,12 +269,17 @@ export function sliceLast(x: Tensor, start: number, len: number): Tensor {
 /** [a ; b] along the last dim; leading dims must match. */
 export function concatLast(a: Tensor, b: Tensor): Tensor {
   requireF32('concatLast', a, b);
-  if (!sameShape(a.shape.slice(0, -1), b.shape.slice(0, -1))) fail('concatLast', `leading dims differ: ${shapeStr(a.shape)} vs ${shapeStr(b.shape)}`);
+  if (!sameShape(a.shape.slice(0, -1), b.shape.slice(0, -1)))
+    fail('concatLast', `leading dims differ: ${shapeStr(a.shape)} vs ${shapeStr(b.shape)}`);
   const da = a.shape[a.shape.length - 1];
   const db = b.shape[b.shape.length - 1];
   const be = a.backend;
   const y = be.concatLast(a, b);
-  if (needsGrad(a, b)) Tape.record(y, [a, b], (dy) => [a.requiresGrad ? be.sliceLast(dy, 0, da) : null, b.requiresGrad ? be.sliceLast(dy, da, db) : null]);
+  if (needsGrad(a, b))
+    Tape.record(y, [a, b], (dy) => [
+      a.requiresGrad ? be.sliceLast(dy, 0, da) : null,
+      b.requiresGrad ? be.sliceLast(dy, da, db) : null,
+    ]);
   return y;
 }
 
@@ -279,7 +297,8 @@ export function swap01(x: Tensor): Tensor {
 export function softmax(x: Tensor, causalOffset: number | null): Tensor {
   requireF32('softmax', x);
   if (x.shape.length !== 3) fail('softmax', `expected [R, Tq, Tk], got ${shapeStr(x.shape)}`);
-  if (causalOffset !== null && (!Number.isInteger(causalOffset) || causalOffset < 0)) fail('softmax', `causal offset must be a non-negative integer, got ${causalOffset}`);
+  if (causalOffset !== null && (!Number.isInteger(causalOffset) || causalOffset < 0))
+    fail('softmax', `causal offset must be a non-negative integer, got ${causalOffset}`);
   const be = x.backend;
   const y = be.softmax(x, causalOffset);
   if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.softmaxBackward(y, dy)]);
@@ -303,7 +322,8 @@ export function repeatMiddle(x: Tensor, H: number): Tensor {
  * against. Same semantics as attention(), for batch 1 and kvHeads = heads.
  */
 export function attentionUnfused(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
-  if (s.batch !== 1 || s.kvHeads !== s.heads) fail('attentionUnfused', 'the unfused baseline takes batch 1 and kv heads = heads');
+  if (s.batch !== 1 || s.kvHeads !== s.heads)
+    fail('attentionUnfused', 'the unfused baseline takes batch 1 and kv heads = heads');
   const { seq: T, heads: H, dQK, dV } = s;
   const perHead = (x: Tensor, d: number) => swap01(view(x, [T, H, d])); // [H, T, d]
   const scores = scale(matmul(perHead(q, dQK), perHead(k, dQK), { transB: true }), s.scale); // [H, T, T]
@@ -330,7 +350,8 @@ export function moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: T
   if (scores.shape.length !== 2) fail('moeRoute', `scores must be [N, E], got ${shapeStr(scores.shape)}`);
   const E = scores.shape[1];
   if (bias.size !== E) fail('moeRoute', `bias has ${bias.size} entries for ${E} experts`);
-  if (E % r.nGroup !== 0 || r.topkGroup > r.nGroup || r.topK > (E / r.nGroup) * r.topkGroup) fail('moeRoute', `invalid routing ${JSON.stringify(r)} for ${E} experts`);
+  if (E % r.nGroup !== 0 || r.topkGroup > r.nGroup || r.topK > (E / r.nGroup) * r.topkGroup)
+    fail('moeRoute', `invalid routing ${JSON.stringify(r)} for ${E} experts`);
   const be = scores.backend;
   const { idx, weight } = be.moeRoute(scores, bias, r);
   if (needsGrad(scores)) Tape.record(weight, [scores], (dw) => [be.moeRouteBackward(scores, idx, dw, r)]);
@@ -349,7 +370,8 @@ export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
 /** Each expert's segment of x [M, in] times its weight W_e [out, in]ᵀ (w [E, out, in]) → [M, out]. */
 export function moeExperts(x: Tensor, w: Tensor, plan: MoePlan): Tensor {
   requireF32('moeExperts', x, w);
-  if (w.shape.length !== 3 || w.shape[2] !== x.shape[1]) fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
+  if (w.shape.length !== 3 || w.shape[2] !== x.shape[1])
+    fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
   const be = x.backend;
   const y = be.moeGroupedMatmul(x, w, plan, true);
   if (needsGrad(x, w)) {
@@ -381,8 +403,16 @@ export function moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
  */
 export function moeAuxLoss(scores: Tensor, idx: Tensor): Tensor {
   requireF32('moeAuxLoss', scores);
-  if (scores.shape.length !== 3 || idx.shape.length !== 3 || idx.shape[0] !== scores.shape[0] || idx.shape[1] !== scores.shape[1]) {
-    fail('moeAuxLoss', `scores ${shapeStr(scores.shape)} and idx ${shapeStr(idx.shape)} must be [B, T, E] and [B, T, K]`);
+  if (
+    scores.shape.length !== 3 ||
+    idx.shape.length !== 3 ||
+    idx.shape[0] !== scores.shape[0] ||
+    idx.shape[1] !== scores.shape[1]
+  ) {
+    fail(
+      'moeAuxLoss',
+      `scores ${shapeStr(scores.shape)} and idx ${shapeStr(idx.shape)} must be [B, T, E] and [B, T, K]`,
+    );
   }
   const be = scores.backend;
   const y = be.moeAuxLoss(scores, idx);
@@ -423,14 +453,20 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
   const be = x.backend;
   const rows = x.size / inDim;
   const x2 = be.view(x, [rows, inDim]);
-  const quantW = (m: Tensor, s: QuantSpec) => (spec.weightTiling === 'blocks' ? be.quantizeBlocks(m, s) : be.quantizeRows(m, s));
+  const quantW = (m: Tensor, s: QuantSpec) =>
+    spec.weightTiling === 'blocks' ? be.quantizeBlocks(m, s) : be.quantizeRows(m, s);
   const y2 = be.blockScaledMatmul(be.quantizeRows(x2, spec.forward), quantW(w, spec.forward), spec.accum);
   const y = be.view(y2, [...x.shape.slice(0, -1), w.shape[0]]);
   if (needsGrad(x, w)) {
     const xtq = w.requiresGrad ? be.quantizeRows(transpose2d(x2), spec.forward) : null; // cached in low precision
     Tape.record(y, [x, w], (dy) => {
       const dy2 = be.view(dy, [rows, w.shape[0]]);
-      const dx = x.requiresGrad ? be.view(be.blockScaledMatmul(be.quantizeRows(dy2, spec.grad), quantW(transpose2d(w), spec.forward), spec.accum), x.shape) : null;
+      const dx = x.requiresGrad
+        ? be.view(
+            be.blockScaledMatmul(be.quantizeRows(dy2, spec.grad), quantW(transpose2d(w), spec.forward), spec.accum),
+            x.shape,
+          )
+        : null;
       const dw = xtq ? be.blockScaledMatmul(be.quantizeRows(transpose2d(dy2), spec.grad), xtq, spec.accum) : null;
       return [dx, dw];
     });
@@ -447,13 +483,25 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
  * stats carry none.
  */
 export function grpoLoss(
-  lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: import('./backend').GrpoHyper,
+  lp: Tensor,
+  old: Tensor,
+  ref: Tensor,
+  adv: Tensor,
+  w: Tensor,
+  hp: import('./backend').GrpoHyper,
 ): { loss: Tensor; stats: Tensor } {
-  const named: Array<[string, Tensor]> = [['lp', lp], ['old', old], ['ref', ref], ['adv', adv], ['w', w]];
+  const named: Array<[string, Tensor]> = [
+    ['lp', lp],
+    ['old', old],
+    ['ref', ref],
+    ['adv', adv],
+    ['w', w],
+  ];
   for (const [, t] of named) requireF32('grpoLoss', t);
   if (lp.shape.length !== 1) fail('grpoLoss', `lp must be [N], got ${shapeStr(lp.shape)}`);
   for (const [name, t] of named) {
-    if (!sameShape(t.shape, lp.shape)) fail('grpoLoss', `${name} is ${shapeStr(t.shape)}, expected ${shapeStr(lp.shape)} like lp`);
+    if (!sameShape(t.shape, lp.shape))
+      fail('grpoLoss', `${name} is ${shapeStr(t.shape)}, expected ${shapeStr(lp.shape)} like lp`);
   }
   for (const k of ['epsLow', 'epsHigh', 'beta'] as const) {
     if (!Number.isFinite(hp[k]) || hp[k] < 0) fail('grpoLoss', `${k} must be a finite number ≥ 0, got ${hp[k]}`);

@@ -19,7 +19,8 @@ export class Rng {
   }
 
   setState(st: readonly number[]): void {
-    if (!st.length || !Number.isInteger(st[0]) || st[0] < 0 || st[0] > 0xffffffff) throw new Error('rng: invalid state');
+    if (!st.length || !Number.isInteger(st[0]) || st[0] < 0 || st[0] > 0xffffffff)
+      throw new Error('rng: invalid state');
     this.state = st[0] >>> 0;
     this.spare = st.length > 1 && Number.isFinite(st[1]) ? st[1] : null;
   }

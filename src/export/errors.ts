@@ -20,4 +20,3 @@ export function listNames(names: readonly string[], max = 8): string {
   const shown = names.slice(0, max).map(quoteName).join(', ');
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
-

@@ -22,7 +22,16 @@ import { validateConfig, type RunConfig } from '../lab/config';
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { ExportError, listNames } from './errors';
 import { quantizeBlocks, scaleShape } from './fp8';
-import { checkExportable, hfConfigOf, hfTensors, isF32Always, isFp8Weight, MAX_POSITIONS, type ExportDtype, EXPORT_DTYPES } from './hf';
+import {
+  checkExportable,
+  hfConfigOf,
+  hfTensors,
+  isF32Always,
+  isFp8Weight,
+  MAX_POSITIONS,
+  type ExportDtype,
+  EXPORT_DTYPES,
+} from './hf';
 import { deepseekRefConfig, exportReadme } from './readme';
 import { bf16Bytes, crc32Hex, f32Bytes, numel, writeSafetensors, type RawTensor } from './safetensors';
 import { tokenizerConfigJson, tokenizerJson, type Vocabulary } from './tokenizer';
@@ -83,14 +92,21 @@ function checkedParams(params: Map<string, Float32Array | Float64Array>, c: Mode
     const parts: string[] = [];
     if (missing.length) parts.push(`missing parameters: ${listNames(missing)}`);
     if (unexpected.length) parts.push(`unexpected parameters: ${listNames(unexpected)}`);
-    if (wrong.length) parts.push(`wrong sizes: ${wrong.slice(0, 4).join('; ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}`);
+    if (wrong.length)
+      parts.push(
+        `wrong sizes: ${wrong.slice(0, 4).join('; ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}`,
+      );
     throw new ExportError(`the parameters do not match the config: ${parts.join('; ')}`);
   }
   return out;
 }
 
 /** The tensors of model.safetensors (name → dtype, shape, bytes). */
-export function exportTensors(params: Map<string, Float32Array>, c: ModelConfig, dtype: ExportDtype): Array<[string, RawTensor]> {
+export function exportTensors(
+  params: Map<string, Float32Array>,
+  c: ModelConfig,
+  dtype: ExportDtype,
+): Array<[string, RawTensor]> {
   const out: Array<[string, RawTensor]> = [];
   for (const t of hfTensors(c)) {
     let data: Float32Array;
@@ -139,7 +155,8 @@ export function exportModel(
   opts: ExportOptions = {},
 ): Map<string, Uint8Array> {
   const dtype = opts.dtype ?? 'f32';
-  if (!EXPORT_DTYPES.includes(dtype)) throw new ExportError(`dtype "${dtype}" is not one of ${EXPORT_DTYPES.join(', ')}`);
+  if (!EXPORT_DTYPES.includes(dtype))
+    throw new ExportError(`dtype "${dtype}" is not one of ${EXPORT_DTYPES.join(', ')}`);
   const vocab = tokenizer.chars.length;
   let c: ModelConfig;
   let runConfig: RunConfig | null = null;
@@ -148,7 +165,8 @@ export function exportModel(
     c = modelConfigOf(runConfig, vocab);
   } else {
     c = structuredClone(config);
-    if (c.vocab_size !== vocab) throw new ExportError(`the tokenizer has ${vocab} characters but the model's vocab_size is ${c.vocab_size}`);
+    if (c.vocab_size !== vocab)
+      throw new ExportError(`the tokenizer has ${vocab} characters but the model's vocab_size is ${c.vocab_size}`);
   }
   checkExportable(c);
   const f32 = checkedParams(params, c);

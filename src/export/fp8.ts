@@ -49,7 +49,8 @@ export function quantizeBlocks(
       }
       const s = bitsToF32(tileScaleBits(amaxBits, 'e4m3', 'f32'));
       scaleInv[bi * sc + bj] = s;
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) codes[r * cols + c] = quantizeValue(w[r * cols + c], s, 'e4m3');
+      for (let r = r0; r < r1; r++)
+        for (let c = c0; c < c1; c++) codes[r * cols + c] = quantizeValue(w[r * cols + c], s, 'e4m3');
     }
   }
   return { codes, scaleInv };
@@ -68,7 +69,8 @@ export function dequantizeBlocks(
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const srow = Math.floor(r / br) * sc;
-    for (let c = 0; c < cols; c++) out[r * cols + c] = dequantizeValue(codes[r * cols + c], scaleInv[srow + Math.floor(c / bc)], 'e4m3');
+    for (let c = 0; c < cols; c++)
+      out[r * cols + c] = dequantizeValue(codes[r * cols + c], scaleInv[srow + Math.floor(c / bc)], 'e4m3');
   }
   return out;
 }

@@ -38,7 +38,12 @@ const c: ModelConfig = {
 
 function params(seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
-  return new Map(parameterShapes(c).map(([n, s]) => [n, Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.1)]));
+  return new Map(
+    parameterShapes(c).map(([n, s]) => [
+      n,
+      Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.1),
+    ]),
+  );
 }
 
 type Outcome = { ok: true } | { ok: false; message: string };
@@ -61,7 +66,12 @@ function tryImport(files: Map<string, Uint8Array>): Outcome {
   }
 }
 
-function withFile(base: Map<string, Uint8Array>, name: string, bytes: Uint8Array, manifest: boolean): Map<string, Uint8Array> {
+function withFile(
+  base: Map<string, Uint8Array>,
+  name: string,
+  bytes: Uint8Array,
+  manifest: boolean,
+): Map<string, Uint8Array> {
   const out = new Map(base);
   out.set(name, bytes);
   if (!manifest) out.delete('v3lab.json');
@@ -102,13 +112,17 @@ describe('import fuzz (seeded)', () => {
         const flips = rng.int(1, 3);
         for (let f = 0; f < flips; f++) {
           // Half the flips land in the safetensors header, where the structure lives.
-          const pos = name === 'model.safetensors' && rng.next() < 0.5 ? rng.int(0, headerEnd - 1) : rng.int(0, bytes.length - 1);
+          const pos =
+            name === 'model.safetensors' && rng.next() < 0.5 ? rng.int(0, headerEnd - 1) : rng.int(0, bytes.length - 1);
           bytes[pos] ^= rng.int(1, 255);
         }
         const r = tryImport(withFile(files, name, bytes, true));
         expect(r.ok, `flip ${k} in ${name}`).toBe(false);
         if (!r.ok) {
-          const key = r.message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 50);
+          const key = r.message
+            .replace(/"[^"]*"/g, '"…"')
+            .replace(/\d+/g, 'N')
+            .slice(0, 50);
           reasons.set(key, (reasons.get(key) ?? 0) + 1);
         }
         // Without the manifest a flip may go unnoticed only if the files still make a valid model.
@@ -147,11 +161,23 @@ describe('import fuzz (seeded)', () => {
       return b;
     };
     const hostile: Array<[unknown, RegExp]> = [
-      [{ 'model.norm.weight': { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 16] } }, /span 16 bytes but shape \[1000000000, 1000000000\] of F32 needs/],
-      [{ 'model.norm.weight': { dtype: 'F32', shape: [4], data_offsets: [0, 2 ** 52] } }, /run past the end of the data/],
+      [
+        { 'model.norm.weight': { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 16] } },
+        /span 16 bytes but shape \[1000000000, 1000000000\] of F32 needs/,
+      ],
+      [
+        { 'model.norm.weight': { dtype: 'F32', shape: [4], data_offsets: [0, 2 ** 52] } },
+        /run past the end of the data/,
+      ],
       [{ 'model.norm.weight': { dtype: 'F32', shape: [4], data_offsets: [8, 4] } }, /end before they begin/],
-      [{ 'model.norm.weight': { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }, /dtype F64; v3lab reads F32, BF16, F16 and F8_E4M3/],
-      [{ 'model.norm.weight': { dtype: 'F32', shape: Array(100).fill(1), data_offsets: [0, 4] } }, /is not a list of non-negative integers \(at most 8 dimensions\)/],
+      [
+        { 'model.norm.weight': { dtype: 'F64', shape: [2], data_offsets: [0, 16] } },
+        /dtype F64; v3lab reads F32, BF16, F16 and F8_E4M3/,
+      ],
+      [
+        { 'model.norm.weight': { dtype: 'F32', shape: Array(100).fill(1), data_offsets: [0, 4] } },
+        /is not a list of non-negative integers \(at most 8 dimensions\)/,
+      ],
       ['{"__proto__":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', /tensor name "__proto__" is not allowed/],
       ['{"a":1}garbage', /header is not valid JSON/],
       [[1, 2, 3], /header does not start with "\{"/],
@@ -166,7 +192,15 @@ describe('import fuzz (seeded)', () => {
     const big = tryImport(withFile(files, 'config.json', new Uint8Array((1 << 20) + 1).fill(0x20), false));
     expect((big as { message: string }).message).toMatch(/config.json is \d+ bytes, more than/);
     const huge = JSON.parse(new TextDecoder().decode(files.get('config.json')!));
-    Object.assign(huge, { hidden_size: 4096, num_hidden_layers: 64, intermediate_size: 16384, n_routed_experts: 512, moe_intermediate_size: 16384, n_group: 1, topk_group: 1 });
+    Object.assign(huge, {
+      hidden_size: 4096,
+      num_hidden_layers: 64,
+      intermediate_size: 16384,
+      n_routed_experts: 512,
+      moe_intermediate_size: 16384,
+      n_group: 1,
+      topk_group: 1,
+    });
     const r = tryImport(withFile(files, 'config.json', new TextEncoder().encode(JSON.stringify(huge)), false));
     expect((r as { message: string }).message).toMatch(/model.safetensors does not match config.json/);
   });

@@ -52,7 +52,16 @@ export const MAX_VOCAB = 1 << 20;
 export const MAX_POSITIONS = 4096;
 
 /** The precision section of an imported model without v3lab.json: f32 linears. */
-export const DEFAULT_PRECISION: PrecisionSection = { linear: 'f32', format: 'e4m3', grad_format: 'e4m3', block: 128, scale: 'f32', weight_tiling: 'blocks', accum_bits: 0, promote_every: 128 };
+export const DEFAULT_PRECISION: PrecisionSection = {
+  linear: 'f32',
+  format: 'e4m3',
+  grad_format: 'e4m3',
+  block: 128,
+  scale: 'f32',
+  weight_tiling: 'blocks',
+  accum_bits: 0,
+  promote_every: 128,
+};
 
 /** Throws ExportError when the model has no DeepSeek-V3 layout. */
 export function checkExportable(c: ModelConfig): void {
@@ -115,7 +124,13 @@ export function hfConfigOf(c: ModelConfig, dtype: ExportDtype): Record<string, u
     attention_dropout: 0.0,
     torch_dtype: dtype === 'f32' ? 'float32' : 'bfloat16',
   };
-  if (dtype === 'fp8') cfg.quantization_config = { activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128] };
+  if (dtype === 'fp8')
+    cfg.quantization_config = {
+      activation_scheme: 'dynamic',
+      fmt: 'e4m3',
+      quant_method: 'fp8',
+      weight_block_size: [128, 128],
+    };
   return cfg;
 }
 
@@ -149,7 +164,8 @@ export function hfTensors(c: ModelConfig): HfTensor[] {
     const m = EXPERTS.exec(name);
     if (m) {
       const [E, a, b] = shape;
-      for (let e = 0; e < E; e++) out.push({ name: `${m[1]}.${e}.${m[2]}.weight`, shape: [a, b], source: { kind: 'expert', name, expert: e } });
+      for (let e = 0; e < E; e++)
+        out.push({ name: `${m[1]}.${e}.${m[2]}.weight`, shape: [a, b], source: { kind: 'expert', name, expert: e } });
       continue;
     }
     out.push({ name, shape: [...shape], source: { kind: 'param', name } });
@@ -167,15 +183,24 @@ export function hfTensors(c: ModelConfig): HfTensor[] {
     if (head && mtpLayers.has(Number(head[1]))) {
       const p = `model.layers.${head[1]}`;
       out.push(
-        { name: `${p}.embed_tokens.weight`, shape: [c.vocab_size, d], source: { kind: 'copy', name: 'model.embed_tokens.weight' } },
-        { name: `${p}.shared_head.head.weight`, shape: [c.vocab_size, d], source: { kind: 'copy', name: 'lm_head.weight' } },
+        {
+          name: `${p}.embed_tokens.weight`,
+          shape: [c.vocab_size, d],
+          source: { kind: 'copy', name: 'model.embed_tokens.weight' },
+        },
+        {
+          name: `${p}.shared_head.head.weight`,
+          shape: [c.vocab_size, d],
+          source: { kind: 'copy', name: 'lm_head.weight' },
+        },
       );
     }
   }
   return out;
 }
 
-const QUANTIZABLE = /^model\.layers\.\d+\.(self_attn\.(q_proj|q_a_proj|q_b_proj|kv_a_proj_with_mqa|kv_b_proj|o_proj)|mlp\.(experts\.\d+\.|shared_experts\.)?(gate_proj|up_proj|down_proj))\.weight$/;
+const QUANTIZABLE =
+  /^model\.layers\.\d+\.(self_attn\.(q_proj|q_a_proj|q_b_proj|kv_a_proj_with_mqa|kv_b_proj|o_proj)|mlp\.(experts\.\d+\.|shared_experts\.)?(gate_proj|up_proj|down_proj))\.weight$/;
 
 /**
  * Whether DeepSeek's FP8 checkpoints store this tensor in E4M3 with a weight_scale_inv: the
@@ -201,8 +226,20 @@ export class ConfigJsonError extends Error {
 }
 
 const MODEL_INT_FIELDS = [
-  'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'kv_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim',
-  'intermediate_size', 'n_routed_experts', 'n_shared_experts', 'num_experts_per_tok', 'n_group', 'topk_group', 'moe_intermediate_size',
+  'hidden_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'kv_lora_rank',
+  'qk_nope_head_dim',
+  'qk_rope_head_dim',
+  'v_head_dim',
+  'intermediate_size',
+  'n_routed_experts',
+  'n_shared_experts',
+  'num_experts_per_tok',
+  'n_group',
+  'topk_group',
+  'moe_intermediate_size',
 ] as const;
 
 function fieldRange(key: string): { min: number; max: number; int: boolean } {
@@ -216,11 +253,18 @@ function fieldRange(key: string): { min: number; max: number; int: boolean } {
  * compute is accepted; each refusal names the field. Absent optional fields take transformers'
  * defaults.
  */
-export function modelFromHfConfig(j: Record<string, unknown>): { model: ModelSection; ffn: 'dense' | 'moe'; vocabSize: number; ropeInterleave: boolean; fp8Block: [number, number] | null } {
+export function modelFromHfConfig(j: Record<string, unknown>): {
+  model: ModelSection;
+  ffn: 'dense' | 'moe';
+  vocabSize: number;
+  ropeInterleave: boolean;
+  fp8Block: [number, number] | null;
+} {
   const bad = (msg: string): never => {
     throw new ConfigJsonError(msg);
   };
-  if (j.model_type !== HF_MODEL_TYPE) bad(`model_type is ${JSON.stringify(j.model_type ?? null)}; v3lab imports "${HF_MODEL_TYPE}" models`);
+  if (j.model_type !== HF_MODEL_TYPE)
+    bad(`model_type is ${JSON.stringify(j.model_type ?? null)}; v3lab imports "${HF_MODEL_TYPE}" models`);
   const num = (key: string, fallback?: number): number => {
     const v = j[key] ?? fallback;
     if (v === undefined || v === null) return bad(`${key} is missing`);
@@ -245,53 +289,74 @@ export function modelFromHfConfig(j: Record<string, unknown>): { model: ModelSec
   };
 
   const vocabSize = num('vocab_size');
-  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > MAX_VOCAB) bad(`vocab_size = ${vocabSize} is not an integer in [1, ${MAX_VOCAB}]`);
+  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > MAX_VOCAB)
+    bad(`vocab_size = ${vocabSize} is not an integer in [1, ${MAX_VOCAB}]`);
   const ints: Record<string, number> = {};
   for (const k of MODEL_INT_FIELDS) ints[k] = ranged(k);
   const H = ints.num_attention_heads;
   const kvHeads = num('num_key_value_heads', H);
-  if (kvHeads !== H) bad(`num_key_value_heads = ${kvHeads}; DeepSeek-V3's MLA needs it equal to num_attention_heads (${H})`);
+  if (kvHeads !== H)
+    bad(`num_key_value_heads = ${kvHeads}; DeepSeek-V3's MLA needs it equal to num_attention_heads (${H})`);
   const qRank = j.q_lora_rank === null || j.q_lora_rank === undefined ? 0 : num('q_lora_rank');
   if (qRank !== 0) {
     const r = fieldRange('q_lora_rank');
-    if (!Number.isInteger(qRank) || qRank < 1 || qRank > r.max) bad(`q_lora_rank = ${qRank} is not null or an integer in [1, ${r.max}]`);
+    if (!Number.isInteger(qRank) || qRank < 1 || qRank > r.max)
+      bad(`q_lora_rank = ${qRank} is not null or an integer in [1, ${r.max}]`);
   }
   const D = j.num_nextn_predict_layers === undefined ? 0 : ranged('num_nextn_predict_layers');
   const fkd = num('first_k_dense_replace', 3);
   if (!Number.isInteger(fkd) || fkd < 0) bad(`first_k_dense_replace = ${fkd} is not a non-negative integer`);
   const L = ints.num_hidden_layers;
   const ffn = fkd >= L + D ? 'dense' : 'moe';
-  if (ffn === 'moe' && fkd > L) bad(`first_k_dense_replace = ${fkd} makes some MTP layers dense and others MoE; v3lab needs it ≤ num_hidden_layers (${L}), or ≥ ${L + D} for an all-dense model`);
+  if (ffn === 'moe' && fkd > L)
+    bad(
+      `first_k_dense_replace = ${fkd} makes some MTP layers dense and others MoE; v3lab needs it ≤ num_hidden_layers (${L}), or ≥ ${L + D} for an all-dense model`,
+    );
 
   want('hidden_act', 'silu', 'silu', 'v3lab computes SwiGLU (silu) MLPs only');
   want('attention_bias', false, false, 'v3lab has no attention biases');
   want('tie_word_embeddings', false, false, 'v3lab keeps lm_head separate from the embedding');
-  if (j.moe_layer_freq !== undefined && j.moe_layer_freq !== 1) bad(`moe_layer_freq is ${JSON.stringify(j.moe_layer_freq)}; v3lab puts MoE in every layer after first_k_dense_replace (1)`);
-  if (j.rope_scaling !== undefined && j.rope_scaling !== null) bad('rope_scaling is set; v3lab uses plain RoPE (no YaRN scaling): rope_scaling must be null');
+  if (j.moe_layer_freq !== undefined && j.moe_layer_freq !== 1)
+    bad(
+      `moe_layer_freq is ${JSON.stringify(j.moe_layer_freq)}; v3lab puts MoE in every layer after first_k_dense_replace (1)`,
+    );
+  if (j.rope_scaling !== undefined && j.rope_scaling !== null)
+    bad('rope_scaling is set; v3lab uses plain RoPE (no YaRN scaling): rope_scaling must be null');
   let theta = j.rope_theta;
   if (j.rope_parameters !== undefined && j.rope_parameters !== null) {
     const rp = j.rope_parameters;
     if (typeof rp !== 'object' || Array.isArray(rp)) bad('rope_parameters is not an object');
     const o = rp as Record<string, unknown>;
-    if (o.rope_type !== undefined && o.rope_type !== 'default') bad(`rope_parameters.rope_type is ${JSON.stringify(o.rope_type)}; v3lab uses plain RoPE ("default")`);
+    if (o.rope_type !== undefined && o.rope_type !== 'default')
+      bad(`rope_parameters.rope_type is ${JSON.stringify(o.rope_type)}; v3lab uses plain RoPE ("default")`);
     if (o.rope_theta !== undefined) theta = o.rope_theta;
   }
   const ropeTheta = theta === undefined ? 10000 : theta;
-  if (typeof ropeTheta !== 'number' || !(ropeTheta >= 1 && ropeTheta <= 1e7)) bad(`rope_theta = ${JSON.stringify(ropeTheta)} is outside [1, 1e7]`);
+  if (typeof ropeTheta !== 'number' || !(ropeTheta >= 1 && ropeTheta <= 1e7))
+    bad(`rope_theta = ${JSON.stringify(ropeTheta)} is outside [1, 1e7]`);
   const ropeInterleave = bool('rope_interleave', true);
   const scoring = j.scoring_func ?? 'sigmoid';
-  if (scoring !== 'sigmoid' && scoring !== 'softmax') bad(`scoring_func is ${JSON.stringify(scoring)}; expected "sigmoid" or "softmax"`);
-  if (j.topk_method !== undefined && j.topk_method !== 'noaux_tc') bad(`topk_method is ${JSON.stringify(j.topk_method)}; v3lab routes like "noaux_tc" (bias-corrected, group-limited top-k)`);
+  if (scoring !== 'sigmoid' && scoring !== 'softmax')
+    bad(`scoring_func is ${JSON.stringify(scoring)}; expected "sigmoid" or "softmax"`);
+  if (j.topk_method !== undefined && j.topk_method !== 'noaux_tc')
+    bad(
+      `topk_method is ${JSON.stringify(j.topk_method)}; v3lab routes like "noaux_tc" (bias-corrected, group-limited top-k)`,
+    );
 
   let fp8Block: [number, number] | null = null;
   const qc = j.quantization_config;
   if (qc !== undefined && qc !== null) {
     if (typeof qc !== 'object' || Array.isArray(qc)) bad('quantization_config is not an object');
     const q = qc as Record<string, unknown>;
-    if (q.quant_method !== 'fp8') bad(`quantization_config.quant_method is ${JSON.stringify(q.quant_method)}; v3lab reads "fp8" (block-scaled E4M3)`);
-    if (q.fmt !== undefined && q.fmt !== 'e4m3') bad(`quantization_config.fmt is ${JSON.stringify(q.fmt)}; v3lab reads "e4m3"`);
+    if (q.quant_method !== 'fp8')
+      bad(
+        `quantization_config.quant_method is ${JSON.stringify(q.quant_method)}; v3lab reads "fp8" (block-scaled E4M3)`,
+      );
+    if (q.fmt !== undefined && q.fmt !== 'e4m3')
+      bad(`quantization_config.fmt is ${JSON.stringify(q.fmt)}; v3lab reads "e4m3"`);
     const wb = q.weight_block_size ?? [128, 128];
-    if (!Array.isArray(wb) || wb.length !== 2 || !wb.every((x) => Number.isInteger(x) && x >= 1 && x <= 65536)) bad(`quantization_config.weight_block_size is ${JSON.stringify(wb)}; expected [rows, cols]`);
+    if (!Array.isArray(wb) || wb.length !== 2 || !wb.every((x) => Number.isInteger(x) && x >= 1 && x <= 65536))
+      bad(`quantization_config.weight_block_size is ${JSON.stringify(wb)}; expected [rows, cols]`);
     fp8Block = [(wb as number[])[0], (wb as number[])[1]];
   }
 

@@ -22,8 +22,25 @@ import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/confi
 import { ImportError, listNames } from './errors';
 import { V3LAB_FORMAT, V3LAB_VERSION, type V3labManifest } from './export';
 import { dequantizeBlocks, FP8_BLOCK, scaleShape } from './fp8';
-import { ConfigJsonError, DEFAULT_PRECISION, hfConfigOf, hfTensors, isFp8Weight, modelFromHfConfig, type ExportDtype } from './hf';
-import { crc32Hex, DEFAULT_MAX_HEADER_BYTES, fmtShape, numel, readSafetensors, toFloat32, type RawTensor, type StDtype } from './safetensors';
+import {
+  ConfigJsonError,
+  DEFAULT_PRECISION,
+  hfConfigOf,
+  hfTensors,
+  isFp8Weight,
+  modelFromHfConfig,
+  type ExportDtype,
+} from './hf';
+import {
+  crc32Hex,
+  DEFAULT_MAX_HEADER_BYTES,
+  fmtShape,
+  numel,
+  readSafetensors,
+  toFloat32,
+  type RawTensor,
+  type StDtype,
+} from './safetensors';
 import { parseTokenizerJson } from './tokenizer';
 import type { RunInfo } from './torchtitan';
 
@@ -50,7 +67,10 @@ export interface ImportedModel {
 }
 
 function parseJson(name: string, bytes: Uint8Array, limit: number): unknown {
-  if (bytes.length > limit) throw new ImportError(`${name} is ${bytes.length} bytes, more than the ${limit} this file can need: not a v3lab/DeepSeek-V3 ${name}`);
+  if (bytes.length > limit)
+    throw new ImportError(
+      `${name} is ${bytes.length} bytes, more than the ${limit} this file can need: not a v3lab/DeepSeek-V3 ${name}`,
+    );
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -69,23 +89,51 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** Cross-field validation through the lab's own config schema (same messages as everywhere). */
-function validatedRunConfig(model: RunConfig['model'], arch: RunConfig['arch'], precision: RunConfig['precision'], where: string): RunConfig {
+function validatedRunConfig(
+  model: RunConfig['model'],
+  arch: RunConfig['arch'],
+  precision: RunConfig['precision'],
+  where: string,
+): RunConfig {
   const base = structuredClone(PRESETS[0].config);
   const raw = { ...base, model, arch, precision, data: { ...base.data, seq_len: 4096 } };
   try {
     return validateConfig(raw);
   } catch (e) {
     // config.json uses the bare HF names; the lab's messages say model.<name>.
-    if (e instanceof ConfigError) throw new ImportError(`${where}: ${e.message.replace(/^invalid config: /, '').replace(where === 'config.json' ? /\bmodel\./g : /^$/, '')}`);
+    if (e instanceof ConfigError)
+      throw new ImportError(
+        `${where}: ${e.message.replace(/^invalid config: /, '').replace(where === 'config.json' ? /\bmodel\./g : /^$/, '')}`,
+      );
     throw e;
   }
 }
 
 /** The config.json keys that define the architecture (what config.json and v3lab.json must agree on). */
 const ARCH_KEYS = [
-  'vocab_size', 'hidden_size', 'intermediate_size', 'moe_intermediate_size', 'num_hidden_layers', 'num_nextn_predict_layers', 'num_attention_heads',
-  'n_shared_experts', 'n_routed_experts', 'routed_scaling_factor', 'kv_lora_rank', 'q_lora_rank', 'qk_rope_head_dim', 'v_head_dim', 'qk_nope_head_dim',
-  'n_group', 'topk_group', 'num_experts_per_tok', 'first_k_dense_replace', 'norm_topk_prob', 'scoring_func', 'rms_norm_eps', 'rope_theta',
+  'vocab_size',
+  'hidden_size',
+  'intermediate_size',
+  'moe_intermediate_size',
+  'num_hidden_layers',
+  'num_nextn_predict_layers',
+  'num_attention_heads',
+  'n_shared_experts',
+  'n_routed_experts',
+  'routed_scaling_factor',
+  'kv_lora_rank',
+  'q_lora_rank',
+  'qk_rope_head_dim',
+  'v_head_dim',
+  'qk_nope_head_dim',
+  'n_group',
+  'topk_group',
+  'num_experts_per_tok',
+  'first_k_dense_replace',
+  'norm_topk_prob',
+  'scoring_func',
+  'rms_norm_eps',
+  'rope_theta',
 ];
 
 /** Upper bound on model.safetensors' size for a config: every tensor at 4 bytes, scales, header. */
@@ -100,7 +148,13 @@ export function modelBytesLimit(c: ModelConfig): number {
 }
 
 /** The model config of an export directory from config.json (+ v3lab.json); no weights read. */
-export function importConfig(files: ReadonlyMap<string, Uint8Array>): { config: ModelConfig; run: RunInfo | null; manifest: V3labManifest | null; ropeInterleave: boolean; fp8Block: [number, number] } {
+export function importConfig(files: ReadonlyMap<string, Uint8Array>): {
+  config: ModelConfig;
+  run: RunInfo | null;
+  manifest: V3labManifest | null;
+  ropeInterleave: boolean;
+  fp8Block: [number, number];
+} {
   const cfgBytes = files.get('config.json');
   if (!cfgBytes) throw new ImportError('config.json is missing: not a Hugging Face model directory');
   const json = parseJson('config.json', cfgBytes, MAX_CONFIG_BYTES);
@@ -112,7 +166,12 @@ export function importConfig(files: ReadonlyMap<string, Uint8Array>): { config: 
     if (e instanceof ConfigJsonError) throw new ImportError(`config.json: ${e.message}`);
     throw e;
   }
-  const fromJson = validatedRunConfig(hf.model, { attention: 'mla', ffn: hf.ffn }, { ...DEFAULT_PRECISION }, 'config.json');
+  const fromJson = validatedRunConfig(
+    hf.model,
+    { attention: 'mla', ffn: hf.ffn },
+    { ...DEFAULT_PRECISION },
+    'config.json',
+  );
   let config = modelConfigOf(fromJson, hf.vocabSize);
   let run: RunInfo | null = null;
   let manifest: V3labManifest | null = null;
@@ -120,10 +179,19 @@ export function importConfig(files: ReadonlyMap<string, Uint8Array>): { config: 
   const mBytes = files.get('v3lab.json');
   if (mBytes) {
     const m = parseJson('v3lab.json', mBytes, MAX_MANIFEST_BYTES);
-    if (!isObject(m) || m.format !== V3LAB_FORMAT) throw new ImportError(`v3lab.json: format is ${JSON.stringify(isObject(m) ? (m.format ?? null) : null)}, expected "${V3LAB_FORMAT}"`);
-    if (m.version !== V3LAB_VERSION) throw new ImportError(`v3lab.json: version ${JSON.stringify(m.version ?? null)} is not supported (this v3lab reads version ${V3LAB_VERSION})`);
+    if (!isObject(m) || m.format !== V3LAB_FORMAT)
+      throw new ImportError(
+        `v3lab.json: format is ${JSON.stringify(isObject(m) ? (m.format ?? null) : null)}, expected "${V3LAB_FORMAT}"`,
+      );
+    if (m.version !== V3LAB_VERSION)
+      throw new ImportError(
+        `v3lab.json: version ${JSON.stringify(m.version ?? null)} is not supported (this v3lab reads version ${V3LAB_VERSION})`,
+      );
     if (!isObject(m.model)) throw new ImportError('v3lab.json: "model" is missing');
-    if (!isObject(m.files) || !Object.values(m.files).every((f) => isObject(f) && Number.isSafeInteger(f.bytes) && typeof f.crc32 === 'string')) {
+    if (
+      !isObject(m.files) ||
+      !Object.values(m.files).every((f) => isObject(f) && Number.isSafeInteger(f.bytes) && typeof f.crc32 === 'string')
+    ) {
       throw new ImportError('v3lab.json: "files" is not a map of file → { bytes, crc32 }');
     }
     const mm = m.model as Record<string, unknown>;
@@ -142,25 +210,38 @@ export function importConfig(files: ReadonlyMap<string, Uint8Array>): { config: 
     const a = hfConfigOf(lab, 'f32');
     for (const k of ARCH_KEYS) {
       const want = json[k] === undefined && k === 'q_lora_rank' ? null : json[k];
-      if (JSON.stringify(a[k]) !== JSON.stringify(want ?? null) && !(k === 'num_nextn_predict_layers' && want === undefined && a[k] === 0)) {
-        throw new ImportError(`config.json and v3lab.json disagree on ${k} (${JSON.stringify(want ?? null)} vs ${JSON.stringify(a[k])}): was config.json edited after export?`);
+      if (
+        JSON.stringify(a[k]) !== JSON.stringify(want ?? null) &&
+        !(k === 'num_nextn_predict_layers' && want === undefined && a[k] === 0)
+      ) {
+        throw new ImportError(
+          `config.json and v3lab.json disagree on ${k} (${JSON.stringify(want ?? null)} vs ${JSON.stringify(a[k])}): was config.json edited after export?`,
+        );
       }
     }
     config = lab;
     if (m.run !== null && m.run !== undefined) {
       const r = m.run;
-      if (!isObject(r) || typeof r.preset !== 'string' || !Number.isSafeInteger(r.seed) || !Number.isSafeInteger(r.step) || (r.step as number) < 0) {
+      if (
+        !isObject(r) ||
+        typeof r.preset !== 'string' ||
+        !Number.isSafeInteger(r.seed) ||
+        !Number.isSafeInteger(r.step) ||
+        (r.step as number) < 0
+      ) {
         throw new ImportError('v3lab.json: "run" needs preset (string), seed and step (integers)');
       }
       let rc: RunConfig;
       try {
         rc = validateConfig(r.config);
       } catch (e) {
-        if (e instanceof ConfigError) throw new ImportError(`v3lab.json run config: ${e.message.replace(/^invalid config: /, '')}`);
+        if (e instanceof ConfigError)
+          throw new ImportError(`v3lab.json run config: ${e.message.replace(/^invalid config: /, '')}`);
         throw e;
       }
       if (rc.arch.attention !== 'mla') throw new ImportError('v3lab.json run config: arch.attention is not mla');
-      if (JSON.stringify(hfConfigOf(modelConfigOf(rc, hf.vocabSize), 'f32')) !== JSON.stringify(a)) throw new ImportError('v3lab.json: the run config and the model config describe different models');
+      if (JSON.stringify(hfConfigOf(modelConfigOf(rc, hf.vocabSize), 'f32')) !== JSON.stringify(a))
+        throw new ImportError('v3lab.json: the run config and the model config describe different models');
       run = { preset: r.preset, seed: r.seed as number, step: r.step as number, config: rc };
     }
     manifest = m as unknown as V3labManifest;
@@ -198,10 +279,17 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
   const st = files.get('model.safetensors');
   if (!st) {
     const sharded = files.has('model.safetensors.index.json');
-    throw new ImportError(sharded ? 'model.safetensors is missing: sharded checkpoints (model.safetensors.index.json) are not supported; merge the shards into one file' : 'model.safetensors is missing');
+    throw new ImportError(
+      sharded
+        ? 'model.safetensors is missing: sharded checkpoints (model.safetensors.index.json) are not supported; merge the shards into one file'
+        : 'model.safetensors is missing',
+    );
   }
   const limit = modelBytesLimit(c);
-  if (st.length > limit) throw new ImportError(`model.safetensors is ${st.length} bytes, more than the ${limit} a model of this config.json can need`);
+  if (st.length > limit)
+    throw new ImportError(
+      `model.safetensors is ${st.length} bytes, more than the ${limit} a model of this config.json can need`,
+    );
   let tensors: Map<string, RawTensor>;
   let metadata: Record<string, string>;
   try {
@@ -210,14 +298,18 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     if (e instanceof ImportError) throw new ImportError(`model.safetensors: ${e.message}`);
     throw e;
   }
-  if (metadata.format !== undefined && metadata.format !== 'pt') throw new ImportError(`model.safetensors: metadata format is ${JSON.stringify(metadata.format)}; transformers writes and reads "pt"`);
+  if (metadata.format !== undefined && metadata.format !== 'pt')
+    throw new ImportError(
+      `model.safetensors: metadata format is ${JSON.stringify(metadata.format)}; transformers writes and reads "pt"`,
+    );
 
   const expected = hfTensors(c);
   const missing: string[] = [];
   const unexpected: string[] = [];
   const wrongShape: string[] = [];
   const wrongDtype: string[] = [];
-  const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const sameShape = (a: readonly number[], b: readonly number[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
   const scaleNames = new Set<string>();
   for (const t of expected) {
     const f = tensors.get(t.name);
@@ -240,7 +332,10 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
       const want = scaleShape(t.shape[0], t.shape[1], fp8Block);
       if (!s) missing.push(sName);
       else if (s.dtype !== 'F32') wrongDtype.push(`"${sName}" is ${s.dtype}, expected F32`);
-      else if (!sameShape(s.shape, want)) wrongShape.push(`"${sName}" is ${fmtShape(s.shape)}, expected ${fmtShape(want)} (blocks of ${fp8Block[0]}×${fp8Block[1]})`);
+      else if (!sameShape(s.shape, want))
+        wrongShape.push(
+          `"${sName}" is ${fmtShape(s.shape)}, expected ${fmtShape(want)} (blocks of ${fp8Block[0]}×${fp8Block[1]})`,
+        );
     } else if (!FLOAT_DTYPES.includes(f.dtype)) {
       wrongDtype.push(`"${t.name}" is ${f.dtype}`);
     }
@@ -263,9 +358,15 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     for (const [name, want] of Object.entries(manifest.files)) {
       const bytes = files.get(name);
       if (!bytes) continue;
-      if (bytes.length !== want.bytes) throw new ImportError(`${name} is ${bytes.length} bytes but v3lab.json recorded ${want.bytes}: the file is truncated, corrupt or was changed after export`);
+      if (bytes.length !== want.bytes)
+        throw new ImportError(
+          `${name} is ${bytes.length} bytes but v3lab.json recorded ${want.bytes}: the file is truncated, corrupt or was changed after export`,
+        );
       const got = crc32Hex(bytes);
-      if (got !== want.crc32) throw new ImportError(`${name} fails its checksum (CRC-32 ${got}, v3lab.json recorded ${want.crc32}): the file is corrupt or was changed after export`);
+      if (got !== want.crc32)
+        throw new ImportError(
+          `${name} fails its checksum (CRC-32 ${got}, v3lab.json recorded ${want.crc32}): the file is corrupt or was changed after export`,
+        );
     }
   }
 
@@ -274,7 +375,8 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     const t = tensors.get(name)!;
     if (t.dtype !== 'F8_E4M3') return toFloat32(t);
     const s = toFloat32(tensors.get(`${name}_scale_inv`)!);
-    if (!s.every((x) => Number.isFinite(x) && x >= 0)) throw new ImportError(`model.safetensors: "${name}_scale_inv" holds a negative or non-finite scale`);
+    if (!s.every((x) => Number.isFinite(x) && x >= 0))
+      throw new ImportError(`model.safetensors: "${name}_scale_inv" holds a negative or non-finite scale`);
     return dequantizeBlocks(t.bytes, s, t.shape[0], t.shape[1], fp8Block);
   };
   const params = new Map<string, Float32Array>();
@@ -304,11 +406,16 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     const b = new Uint32Array(params.get(t.source.name)!.buffer);
     let same = a.length === b.length;
     for (let i = 0; same && i < a.length; i++) same = a[i] === b[i];
-    if (!same) throw new ImportError(`model.safetensors: "${t.name}" differs from "${t.source.name}"; v3lab's MTP modules share the main model's embedding and head, so the copies must be identical`);
+    if (!same)
+      throw new ImportError(
+        `model.safetensors: "${t.name}" differs from "${t.source.name}"; v3lab's MTP modules share the main model's embedding and head, so the copies must be identical`,
+      );
   }
   if (!ropeInterleave) {
     permuteRopeRows(params, c);
-    notes.push('rope_interleave is false: the RoPE rows of q and kv_a_proj_with_mqa were permuted from the half-split layout to the adjacent-pair layout v3lab computes');
+    notes.push(
+      'rope_interleave is false: the RoPE rows of q and kv_a_proj_with_mqa were permuted from the half-split layout to the adjacent-pair layout v3lab computes',
+    );
   }
 
   const dtypes: Partial<Record<StDtype, number>> = {};
@@ -344,8 +451,11 @@ function permuteRopeRows(params: Map<string, Float32Array>, c: ModelConfig): voi
     }
   };
   for (const [name] of parameterShapes(c)) {
-    if (/\.self_attn\.(q_proj|q_b_proj)\.weight$/.test(name)) permute(name, Array.from({ length: c.num_attention_heads }, (_, h) => h * (dn + dr) + dn));
+    if (/\.self_attn\.(q_proj|q_b_proj)\.weight$/.test(name))
+      permute(
+        name,
+        Array.from({ length: c.num_attention_heads }, (_, h) => h * (dn + dr) + dn),
+      );
     else if (name.endsWith('.self_attn.kv_a_proj_with_mqa.weight')) permute(name, [c.kv_lora_rank]);
   }
 }
-

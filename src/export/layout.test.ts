@@ -118,7 +118,10 @@ function parse(bytes: Uint8Array) {
   const hi = dv.getUint32(4, true);
   expect(hi).toBe(0);
   const headerText = new TextDecoder().decode(bytes.subarray(8, 8 + lo));
-  const header = JSON.parse(headerText) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & { __metadata__?: Record<string, string> };
+  const header = JSON.parse(headerText) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  > & { __metadata__?: Record<string, string> };
   return { headerLen: lo, headerText, header, data: bytes.subarray(8 + lo) };
 }
 
@@ -127,7 +130,11 @@ const SIZE: Record<string, number> = { F32: 4, BF16: 2, F8_E4M3: 1 };
 function makeParams(seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
-  for (const [name, shape] of parameterShapes(c)) out.set(name, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+  for (const [name, shape] of parameterShapes(c))
+    out.set(
+      name,
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    );
   return out;
 }
 
@@ -150,7 +157,11 @@ describe('exported model.safetensors layout (independent reader, written-down na
         const e = header[name];
         expect(e.shape, name).toEqual(shape);
         const want =
-          dtype === 'f32' || name.endsWith('e_score_correction_bias') ? 'F32' : dtype === 'fp8' && FP8_NAMES.test(name) ? 'F8_E4M3' : 'BF16';
+          dtype === 'f32' || name.endsWith('e_score_correction_bias')
+            ? 'F32'
+            : dtype === 'fp8' && FP8_NAMES.test(name)
+              ? 'F8_E4M3'
+              : 'BF16';
         expect(e.dtype, name).toBe(want);
         if (want === 'F8_E4M3') {
           const s = header[`${name}_scale_inv`];
@@ -179,11 +190,17 @@ describe('exported model.safetensors layout (independent reader, written-down na
           const [b0, b1] = header[name].data_offsets;
           return Float32Array.from({ length: (b1 - b0) / 4 }, (_, i) => dv.getFloat32(b0 + 4 * i, true));
         };
-        expect(f32('model.layers.1.mlp.experts.2.up_proj.weight')).toEqual(params.get('model.layers.1.mlp.experts.up_proj.weight')!.subarray(2 * 40, 3 * 40));
-        expect(f32('model.layers.2.mlp.experts.3.down_proj.weight')).toEqual(params.get('model.layers.2.mlp.experts.down_proj.weight')!.subarray(3 * 40, 4 * 40));
+        expect(f32('model.layers.1.mlp.experts.2.up_proj.weight')).toEqual(
+          params.get('model.layers.1.mlp.experts.up_proj.weight')!.subarray(2 * 40, 3 * 40),
+        );
+        expect(f32('model.layers.2.mlp.experts.3.down_proj.weight')).toEqual(
+          params.get('model.layers.2.mlp.experts.down_proj.weight')!.subarray(3 * 40, 4 * 40),
+        );
         expect(f32('model.layers.2.embed_tokens.weight')).toEqual(params.get('model.embed_tokens.weight'));
         expect(f32('model.layers.2.shared_head.head.weight')).toEqual(params.get('lm_head.weight'));
-        expect(f32('model.layers.0.self_attn.kv_b_proj.weight')).toEqual(params.get('model.layers.0.self_attn.kv_b_proj.weight'));
+        expect(f32('model.layers.0.self_attn.kv_b_proj.weight')).toEqual(
+          params.get('model.layers.0.self_attn.kv_b_proj.weight'),
+        );
       }
     });
   }
@@ -250,12 +267,19 @@ describe('exported model.safetensors layout (independent reader, written-down na
     expect(tok.model.merges).toEqual([]);
     expect(tok.decoder).toEqual({ type: 'Fuse' });
     expect(tok.model.vocab).toEqual(Object.fromEntries(TOKENIZER.chars.map((ch, i) => [ch, i])));
-    expect(JSON.parse(new TextDecoder().decode(files.get('tokenizer_config.json')!)).tokenizer_class).toBe('PreTrainedTokenizerFast');
+    expect(JSON.parse(new TextDecoder().decode(files.get('tokenizer_config.json')!)).tokenizer_class).toBe(
+      'PreTrainedTokenizerFast',
+    );
   });
 });
 
 function makeQless(): Map<string, Float32Array> {
   const cq = { ...c, q_lora_rank: 0 };
   const rng = new Rng(2);
-  return new Map(parameterShapes(cq).map(([n, s]) => [n, Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal())]));
+  return new Map(
+    parameterShapes(cq).map(([n, s]) => [
+      n,
+      Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    ]),
+  );
 }

@@ -21,16 +21,28 @@ export function compatNotes(c: ModelConfig, dtype: ExportDtype): CompatNote[] {
     });
   }
   if (moe && c.scoring_func === 'softmax') {
-    out.push({ level: 'warn', text: 'scoring_func is softmax: transformers\' DeepseekV3 always scores experts with sigmoid, so its logits differ (DeepSeek\'s reference code follows score_func)' });
+    out.push({
+      level: 'warn',
+      text: "scoring_func is softmax: transformers' DeepseekV3 always scores experts with sigmoid, so its logits differ (DeepSeek's reference code follows score_func)",
+    });
   }
   if (moe && c.scoring_func === 'sigmoid' && !c.norm_topk_prob) {
-    out.push({ level: 'warn', text: 'norm_topk_prob is false: DeepSeek\'s reference code always normalizes sigmoid routing weights (transformers follows the flag)' });
+    out.push({
+      level: 'warn',
+      text: "norm_topk_prob is false: DeepSeek's reference code always normalizes sigmoid routing weights (transformers follows the flag)",
+    });
   }
   if (moe && c.scoring_func === 'softmax' && c.norm_topk_prob) {
-    out.push({ level: 'warn', text: 'norm_topk_prob is true with softmax scoring: DeepSeek\'s reference code never normalizes softmax routing weights' });
+    out.push({
+      level: 'warn',
+      text: "norm_topk_prob is true with softmax scoring: DeepSeek's reference code never normalizes softmax routing weights",
+    });
   }
   if (c.rms_norm_eps !== 1e-6) {
-    out.push({ level: 'warn', text: `rms_norm_eps is ${c.rms_norm_eps}: DeepSeek's reference code hard-codes 1e-6 in RMSNorm (transformers reads rms_norm_eps)` });
+    out.push({
+      level: 'warn',
+      text: `rms_norm_eps is ${c.rms_norm_eps}: DeepSeek's reference code hard-codes 1e-6 in RMSNorm (transformers reads rms_norm_eps)`,
+    });
   }
   if (moe) {
     out.push({
@@ -52,9 +64,19 @@ export function compatNotes(c: ModelConfig, dtype: ExportDtype): CompatNote[] {
     });
   }
   if (dtype === 'fp8') {
-    const dims = [c.hidden_size, c.intermediate_size, c.moe_intermediate_size, c.kv_lora_rank, c.num_attention_heads * c.v_head_dim, ...(c.q_lora_rank > 0 ? [c.q_lora_rank] : [])];
+    const dims = [
+      c.hidden_size,
+      c.intermediate_size,
+      c.moe_intermediate_size,
+      c.kv_lora_rank,
+      c.num_attention_heads * c.v_head_dim,
+      ...(c.q_lora_rank > 0 ? [c.q_lora_rank] : []),
+    ];
     if (dims.some((x) => x % 128 !== 0)) {
-      out.push({ level: 'info', text: 'FP8 weights: some linear input widths are not multiples of 128, which DeepSeek\'s FP8 GEMM path (act_quant) requires; run the reference code with the bf16 export, or dequantize (weight × weight_scale_inv) first' });
+      out.push({
+        level: 'info',
+        text: "FP8 weights: some linear input widths are not multiples of 128, which DeepSeek's FP8 GEMM path (act_quant) requires; run the reference code with the bf16 export, or dequantize (weight × weight_scale_inv) first",
+      });
     }
   }
   return out;

@@ -50,15 +50,31 @@ function layerNames(tensors: HfTensor[], layer: number): string[] {
   return tensors.filter((t) => t.name.startsWith(p)).map((t) => `${t.name} [${t.shape.join(', ')}]`);
 }
 
-export function exportReadme(c: ModelConfig, dtype: ExportDtype, tensors: HfTensor[], files: string[], run: ReadmeRun | null, withTorchtitan: boolean): string {
+export function exportReadme(
+  c: ModelConfig,
+  dtype: ExportDtype,
+  tensors: HfTensor[],
+  files: string[],
+  run: ReadmeRun | null,
+  withTorchtitan: boolean,
+): string {
   const L = c.num_hidden_layers;
   const D = c.num_nextn_predict_layers;
   const moe = c.ffn === 'moe';
   const params = countParams(c);
-  const dtypeText = dtype === 'f32' ? 'float32' : dtype === 'bf16' ? 'bfloat16 (the routing bias stays float32)' : 'FP8 E4M3 block linears with 128×128 weight_scale_inv, the rest bfloat16 (routing bias float32)';
+  const dtypeText =
+    dtype === 'f32'
+      ? 'float32'
+      : dtype === 'bf16'
+        ? 'bfloat16 (the routing bias stays float32)'
+        : 'FP8 E4M3 block linears with 128×128 weight_scale_inv, the rest bfloat16 (routing bias float32)';
   const notes = compatNotes(c, dtype);
   const example: string[] = [];
-  const add = (title: string, layer: number) => example.push(`${title} (model.layers.${layer}):`, ...compactExperts(layerNames(tensors, layer), c.n_routed_experts).map((n) => `  ${n}`));
+  const add = (title: string, layer: number) =>
+    example.push(
+      `${title} (model.layers.${layer}):`,
+      ...compactExperts(layerNames(tensors, layer), c.n_routed_experts).map((n) => `  ${n}`),
+    );
   if (!moe || c.first_k_dense_replace > 0) add('Dense layer', 0);
   if (moe && c.first_k_dense_replace < L) add('MoE layer', c.first_k_dense_replace);
   if (D > 0) add('MTP layer', L);
@@ -89,10 +105,10 @@ export function exportReadme(c: ModelConfig, dtype: ExportDtype, tensors: HfTens
     '```',
     '',
     dtype === 'fp8'
-      ? 'The FP8 files carry `quantization_config` (quant_method fp8, weight_block_size [128, 128]) like DeepSeek\'s checkpoints; transformers loads them with its fine-grained FP8 support, which needs a GPU that has FP8 kernels. Otherwise export with `--dtype bf16` or `f32`.'
+      ? "The FP8 files carry `quantization_config` (quant_method fp8, weight_block_size [128, 128]) like DeepSeek's checkpoints; transformers loads them with its fine-grained FP8 support, which needs a GPU that has FP8 kernels. Otherwise export with `--dtype bf16` or `f32`."
       : 'The tokenizer is one character per token with no special tokens; `generate` stops at `max_new_tokens`.',
     '',
-    '## Load in DeepSeek-V3\'s reference inference code',
+    "## Load in DeepSeek-V3's reference inference code",
     '',
     'In a checkout of deepseek-ai/DeepSeek-V3, `inference/`:',
     '',
@@ -100,25 +116,30 @@ export function exportReadme(c: ModelConfig, dtype: ExportDtype, tensors: HfTens
     `2. ${D > 0 ? `In \`convert.py\`, change the skipped layer \`"model.layers.61"\` to \`"model.layers.${L}"\` (this export's MTP layer), then` : 'Convert:'} \`python convert.py --hf-ckpt-path . --save-path ./ref --n-experts ${c.n_routed_experts} --model-parallel 1\``,
     '3. `torchrun --nproc-per-node 1 generate.py --ckpt-path ./ref --config deepseek_ref_config.json --interactive` (deepseek_ref_config.json is in this directory).',
     '',
-    'RoPE: the rope dims rotate adjacent pairs (x[2i], x[2i+1]) — the reference code\'s layout; `config.json` says `rope_interleave: true`, which makes transformers compute the same thing. Nothing is permuted.',
+    "RoPE: the rope dims rotate adjacent pairs (x[2i], x[2i+1]) — the reference code's layout; `config.json` says `rope_interleave: true`, which makes transformers compute the same thing. Nothing is permuted.",
     '',
     '## Tensor names',
     '',
-    'HF DeepSeek-V3 names, [out, in] linear weights. Routed experts are one tensor per expert. MTP layers hold `embed_tokens` and `shared_head.head` as copies of `model.embed_tokens.weight` and `lm_head.weight`, as DeepSeek\'s checkpoints do.',
+    "HF DeepSeek-V3 names, [out, in] linear weights. Routed experts are one tensor per expert. MTP layers hold `embed_tokens` and `shared_head.head` as copies of `model.embed_tokens.weight` and `lm_head.weight`, as DeepSeek's checkpoints do.",
     '',
     '```',
     ...example,
     '```',
   ];
   if (notes.length) {
-    lines.push('', '## Notes for this model', '', ...notes.map((n) => `- ${n.level === 'warn' ? '**Logits differ:** ' : ''}${n.text}.`));
+    lines.push(
+      '',
+      '## Notes for this model',
+      '',
+      ...notes.map((n) => `- ${n.level === 'warn' ? '**Logits differ:** ' : ''}${n.text}.`),
+    );
   }
   if (withTorchtitan) {
     lines.push(
       '',
       '## Continue in TorchTitan',
       '',
-      '`torchtitan/train.toml` is a job config for TorchTitan\'s `deepseek_v3` model that loads these weights (`checkpoint.initial_load_in_hf`), and `torchtitan/mapping.json` maps every v3lab setting to TorchTitan\'s (and lists what has no counterpart).',
+      "`torchtitan/train.toml` is a job config for TorchTitan's `deepseek_v3` model that loads these weights (`checkpoint.initial_load_in_hf`), and `torchtitan/mapping.json` maps every v3lab setting to TorchTitan's (and lists what has no counterpart).",
       '',
       '1. Register the model size as a flavor named `v3lab` in `torchtitan/models/deepseek_v3/__init__.py` (the dict of `DeepSeekV3ModelArgs` flavors), with the keywords of `model_args` in mapping.json:',
       '',
@@ -140,8 +161,8 @@ const FILE_NOTES: Record<string, string> = {
   'model.safetensors': 'the weights, HF names',
   'tokenizer.json': 'the character vocabulary (tokenizers format)',
   'tokenizer_config.json': 'lets AutoTokenizer load tokenizer.json',
-  'deepseek_ref_config.json': 'ModelArgs for DeepSeek-V3\'s inference/generate.py',
-  'v3lab.json': 'v3lab\'s run config and a checksum of every file (for `npm run lab -- import`)',
+  'deepseek_ref_config.json': "ModelArgs for DeepSeek-V3's inference/generate.py",
+  'v3lab.json': "v3lab's run config and a checksum of every file (for `npm run lab -- import`)",
   'README.md': 'this file',
   'torchtitan/train.toml': 'TorchTitan job config',
   'torchtitan/mapping.json': 'v3lab config → TorchTitan config',
@@ -165,7 +186,16 @@ function compactExperts(names: string[], E: number): string[] {
 
 function pythonFlavor(c: ModelConfig, run: ReadmeRun | null): string[] {
   const moe = c.ffn === 'moe';
-  const py = (v: unknown) => (typeof v === 'boolean' ? (v ? 'True' : 'False') : v === null ? 'None' : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const py = (v: unknown) =>
+    typeof v === 'boolean'
+      ? v
+        ? 'True'
+        : 'False'
+      : v === null
+        ? 'None'
+        : typeof v === 'string'
+          ? JSON.stringify(v)
+          : String(v);
   const speed = run?.config?.train.bias_update_speed ?? 0;
   const gamma = speed > 0 ? speed : null;
   return [

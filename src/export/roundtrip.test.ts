@@ -95,7 +95,10 @@ interface T64 {
 function readAll(bytes: Uint8Array): Map<string, T64> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(dv.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, T64>();
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -151,7 +154,10 @@ function hfLogits(files: Map<string, Uint8Array>, x: Int32Array): Float64Array {
   const mlp = (v: Float64Array, p: string) => {
     const g = linear(v, `${p}.gate_proj.weight`);
     const u = linear(v, `${p}.up_proj.weight`);
-    return linear(g.map((a, i) => silu(a) * u[i]), `${p}.down_proj.weight`);
+    return linear(
+      g.map((a, i) => silu(a) * u[i]),
+      `${p}.down_proj.weight`,
+    );
   };
   // transformers' apply_rotary_pos_emb_interleave: view (d/2, 2) → transpose → (d), then the
   // half-split rotation with inv_freq[j] = θ^(−2j/d), cos/sin = cat(freqs, freqs).
@@ -175,9 +181,18 @@ function hfLogits(files: Map<string, Uint8Array>, x: Int32Array): Float64Array {
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     const xs = h.map((v) => rms(v, `${p}.input_layernorm.weight`));
-    const q = xs.map((v) => (cfg.q_lora_rank === null ? linear(v, `${p}.self_attn.q_proj.weight`) : linear(rms(linear(v, `${p}.self_attn.q_a_proj.weight`), `${p}.self_attn.q_a_layernorm.weight`), `${p}.self_attn.q_b_proj.weight`)));
+    const q = xs.map((v) =>
+      cfg.q_lora_rank === null
+        ? linear(v, `${p}.self_attn.q_proj.weight`)
+        : linear(
+            rms(linear(v, `${p}.self_attn.q_a_proj.weight`), `${p}.self_attn.q_a_layernorm.weight`),
+            `${p}.self_attn.q_b_proj.weight`,
+          ),
+    );
     const ckv = xs.map((v) => linear(v, `${p}.self_attn.kv_a_proj_with_mqa.weight`));
-    const kv = ckv.map((v) => linear(rms(v.slice(0, dc), `${p}.self_attn.kv_a_layernorm.weight`), `${p}.self_attn.kv_b_proj.weight`));
+    const kv = ckv.map((v) =>
+      linear(rms(v.slice(0, dc), `${p}.self_attn.kv_a_layernorm.weight`), `${p}.self_attn.kv_b_proj.weight`),
+    );
     const kRot = ckv.map((v, t) => rope(v.slice(dc, dc + dr), t));
     const attn = new Array<Float64Array>(T);
     for (let t = 0; t < T; t++) {
@@ -195,7 +210,8 @@ function hfLogits(files: Map<string, Uint8Array>, x: Int32Array): Float64Array {
         const m = Math.max(...sc);
         const e = sc.map((a) => Math.exp(a - m));
         const z = e.reduce((a, b) => a + b, 0);
-        for (let s = 0; s <= t; s++) for (let j = 0; j < dv; j++) o[hh * dv + j] += (e[s] / z) * kv[s][hh * (dn + dv) + dn + j];
+        for (let s = 0; s <= t; s++)
+          for (let j = 0; j < dv; j++) o[hh * dv + j] += (e[s] / z) * kv[s][hh * (dn + dv) + dn + j];
       }
       attn[t] = linear(o, `${p}.self_attn.o_proj.weight`);
     }
@@ -236,7 +252,9 @@ function hfLogits(files: Map<string, Uint8Array>, x: Int32Array): Float64Array {
   }
   const V2: number = cfg.vocab_size;
   const out = new Float64Array(T * V2);
-  h.forEach((v, t) => out.set(linear(rms(v, 'model.norm.weight'), 'lm_head.weight'), t * V2));
+  h.forEach((v, t) => {
+    out.set(linear(rms(v, 'model.norm.weight'), 'lm_head.weight'), t * V2);
+  });
   return out;
 }
 
@@ -255,7 +273,10 @@ function relErr(a: Float64Array, b: Float64Array): number {
 describe('export → import round trip (f32)', () => {
   const configs: Array<[string, ModelConfig]> = [
     ['MLA (q rank) + MoE + MTP', microV3()],
-    ['MLA without q compression (q_proj) + MoE, no MTP, 2 groups kept', microV3({ q_lora_rank: 0, num_nextn_predict_layers: 0, topk_group: 2, n_shared_experts: 2 })],
+    [
+      'MLA without q compression (q_proj) + MoE, no MTP, 2 groups kept',
+      microV3({ q_lora_rank: 0, num_nextn_predict_layers: 0, topk_group: 2, n_shared_experts: 2 }),
+    ],
     ['dense FFN everywhere + MTP', microV3({ ffn: 'dense' })],
     ['MoE without shared experts, MoE from layer 0', microV3({ n_shared_experts: 0, first_k_dense_replace: 0 })],
   ];
@@ -281,9 +302,22 @@ describe('export → import round trip (f32)', () => {
         const xs = ids(T + 1, 5);
         const inp = be.fromArray(xs.subarray(0, T), [1, T], 'i32');
         const tg = be.fromArray(xs.subarray(1), [1, T], 'i32');
-        const mtp = (p: Params) => ({ inputs: { ids: [be.fromArray(xs.subarray(1, T), [1, T - 1], 'i32')], targets: [be.fromArray(xs.subarray(2), [1, T - 1], 'i32')] }, lambda: 0.3 });
+        const mtp = (p: Params) => ({
+          inputs: {
+            ids: [be.fromArray(xs.subarray(1, T), [1, T - 1], 'i32')],
+            targets: [be.fromArray(xs.subarray(2), [1, T - 1], 'i32')],
+          },
+          lambda: 0.3,
+        });
         const l1 = await lossOf(toParams(c, w), c, inp, tg, null, mtp(toParams(c, w))).mtp!.read();
-        const l2 = await lossOf(toParams(c, imp.params), imp.config, inp, tg, null, mtp(toParams(c, imp.params))).mtp!.read();
+        const l2 = await lossOf(
+          toParams(c, imp.params),
+          imp.config,
+          inp,
+          tg,
+          null,
+          mtp(toParams(c, imp.params)),
+        ).mtp!.read();
         expect(l2[0]).toBe(l1[0]);
       }
 
@@ -334,7 +368,14 @@ describe('export → import round trip (f32)', () => {
     const w2 = new Map(w);
     for (const l of [0, 1, 2]) {
       const qb = `model.layers.${l}.self_attn.q_b_proj.weight`;
-      w2.set(qb, toHalf(w.get(qb)!, c.q_lora_rank, [0, 1].map((h) => h * (c.qk_nope_head_dim + dr) + c.qk_nope_head_dim)));
+      w2.set(
+        qb,
+        toHalf(
+          w.get(qb)!,
+          c.q_lora_rank,
+          [0, 1].map((h) => h * (c.qk_nope_head_dim + dr) + c.qk_nope_head_dim),
+        ),
+      );
       const kva = `model.layers.${l}.self_attn.kv_a_proj_with_mqa.weight`;
       w2.set(kva, toHalf(w.get(kva)!, c.hidden_size, [c.kv_lora_rank]));
     }
@@ -386,12 +427,19 @@ describe('bf16 and fp8 exports', () => {
     const w = makeParams(c, 12);
     const files = exportModel(w, c, TOKENIZER, { dtype: 'fp8' });
     const cfg = JSON.parse(new TextDecoder().decode(files.get('config.json')!));
-    expect(cfg.quantization_config).toEqual({ activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128] });
+    expect(cfg.quantization_config).toEqual({
+      activation_scheme: 'dynamic',
+      fmt: 'e4m3',
+      quant_method: 'fp8',
+      weight_block_size: [128, 128],
+    });
     const st = files.get('model.safetensors')!;
     const n = Number(new DataView(st.buffer, st.byteOffset).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(st.subarray(8, 8 + n)));
     const fp8 = /\.(q_a_proj|q_b_proj|kv_a_proj_with_mqa|kv_b_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
-    for (const [name, e] of Object.entries(header) as Array<[string, { dtype: string; shape: number[]; data_offsets: number[] }]>) {
+    for (const [name, e] of Object.entries(header) as Array<
+      [string, { dtype: string; shape: number[]; data_offsets: number[] }]
+    >) {
       if (name === '__metadata__' || name.endsWith('_scale_inv')) continue;
       const want = fp8.test(name) ? 'F8_E4M3' : name.endsWith('e_score_correction_bias') ? 'F32' : 'BF16';
       expect(e.dtype, name).toBe(want);
@@ -454,11 +502,17 @@ describe('export refuses what DeepSeek-V3 cannot hold', () => {
     const w = makeParams(c, 1);
     w.delete('lm_head.weight');
     w.set('extra.weight', new Float32Array(1));
-    expect(() => exportModel(w, c, TOKENIZER)).toThrow(/missing parameters: "lm_head.weight"; unexpected parameters: "extra.weight"/);
-    expect(() => exportModel(makeParams(c, 1), c, CharTokenizer.fromText('ab'))).toThrow(/tokenizer has 2 characters but the model's vocab_size is 13/);
+    expect(() => exportModel(w, c, TOKENIZER)).toThrow(
+      /missing parameters: "lm_head.weight"; unexpected parameters: "extra.weight"/,
+    );
+    expect(() => exportModel(makeParams(c, 1), c, CharTokenizer.fromText('ab'))).toThrow(
+      /tokenizer has 2 characters but the model's vocab_size is 13/,
+    );
     const bad = makeParams(c, 1);
     bad.get('model.layers.0.mlp.up_proj.weight')![3] = NaN;
-    expect(() => exportModel(bad, c, TOKENIZER, { dtype: 'fp8' })).toThrow(/"model.layers.0.mlp.up_proj.weight": non-finite weight NaN at \[0, 3\]/);
+    expect(() => exportModel(bad, c, TOKENIZER, { dtype: 'fp8' })).toThrow(
+      /"model.layers.0.mlp.up_proj.weight": non-finite weight NaN at \[0, 3\]/,
+    );
   });
 });
 
@@ -472,9 +526,15 @@ describe('import names every problem', () => {
     const n = Number(new DataView(st.buffer, st.byteOffset).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(st.subarray(8, 8 + n)));
     const tensors: Record<string, unknown> = {};
-    for (const [name, e] of Object.entries(header) as Array<[string, { dtype: string; shape: number[]; data_offsets: number[] }]>) {
+    for (const [name, e] of Object.entries(header) as Array<
+      [string, { dtype: string; shape: number[]; data_offsets: number[] }]
+    >) {
       if (name === '__metadata__') continue;
-      tensors[name] = { dtype: e.dtype, shape: e.shape, bytes: st.slice(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]) };
+      tensors[name] = {
+        dtype: e.dtype,
+        shape: e.shape,
+        bytes: st.slice(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]),
+      };
     }
     const edited = edit(tensors);
     const out = new Map(files);
@@ -500,24 +560,43 @@ describe('import names every problem', () => {
     fails(
       await rewrite(good(), (t) => {
         const { ['model.layers.1.mlp.experts.3.up_proj.weight']: _gone, ...rest } = t;
-        return { ...rest, 'model.layers.1.mlp.experts.4.up_proj.weight': t['model.layers.1.mlp.experts.3.up_proj.weight'] };
+        return {
+          ...rest,
+          'model.layers.1.mlp.experts.4.up_proj.weight': t['model.layers.1.mlp.experts.3.up_proj.weight'],
+        };
       }),
       /missing tensors: "model.layers.1.mlp.experts.3.up_proj.weight"; unexpected tensors: "model.layers.1.mlp.experts.4.up_proj.weight"/,
     );
     fails(
-      await rewrite(good(), (t) => ({ ...t, 'model.norm.weight': { dtype: 'F32', shape: [4, 4], bytes: (t['model.norm.weight'] as { bytes: Uint8Array }).bytes } })),
+      await rewrite(good(), (t) => ({
+        ...t,
+        'model.norm.weight': {
+          dtype: 'F32',
+          shape: [4, 4],
+          bytes: (t['model.norm.weight'] as { bytes: Uint8Array }).bytes,
+        },
+      })),
       /wrong shapes: "model.norm.weight" is \[4, 4\], expected \[16\]/,
     );
     fails(
-      await rewrite(good(), (t) => ({ ...t, 'model.norm.weight': { dtype: 'F8_E4M3', shape: [16], bytes: new Uint8Array(16) } })),
+      await rewrite(good(), (t) => ({
+        ...t,
+        'model.norm.weight': { dtype: 'F8_E4M3', shape: [16], bytes: new Uint8Array(16) },
+      })),
       /wrong dtypes: "model.norm.weight" is F8_E4M3, but only the block linears may be FP8/,
     );
     fails(
-      await rewrite(good(), (t) => ({ ...t, 'model.layers.0.mlp.up_proj.weight': { dtype: 'F8_E4M3', shape: [20, 16], bytes: new Uint8Array(320) } })),
+      await rewrite(good(), (t) => ({
+        ...t,
+        'model.layers.0.mlp.up_proj.weight': { dtype: 'F8_E4M3', shape: [20, 16], bytes: new Uint8Array(320) },
+      })),
       /missing tensors: "model.layers.0.mlp.up_proj.weight_scale_inv"/,
     );
     fails(
-      await rewrite(good(), (t) => ({ ...t, 'model.layers.2.shared_head.head.weight': t['model.embed_tokens.weight'] })),
+      await rewrite(good(), (t) => ({
+        ...t,
+        'model.layers.2.shared_head.head.weight': t['model.embed_tokens.weight'],
+      })),
       /"model.layers.2.shared_head.head.weight" differs from "lm_head.weight"/,
     );
   });
@@ -530,17 +609,44 @@ describe('import names every problem', () => {
       files.set('config.json', new TextEncoder().encode(JSON.stringify(j)));
       return files;
     };
-    fails(edit((j) => (j.hidden_size = 32)), /config.json and v3lab.json disagree on hidden_size \(32 vs 16\)/);
+    fails(
+      edit((j) => (j.hidden_size = 32)),
+      /config.json and v3lab.json disagree on hidden_size \(32 vs 16\)/,
+    );
     const noManifest = (f: Map<string, Uint8Array>) => (f.delete('v3lab.json'), f);
-    fails(noManifest(edit((j) => (j.hidden_size = 32))), /model.safetensors does not match config.json \(hidden_size 32.*wrong shapes: "model.embed_tokens.weight" is \[13, 16\], expected \[13, 32\]/);
-    fails(edit((j) => (j.model_type = 'llama')), /config.json: model_type is "llama"/);
-    fails(edit((j) => (j.hidden_act = 'gelu')), /config.json: hidden_act is "gelu"/);
-    fails(edit((j) => (j.rope_scaling = { type: 'yarn', factor: 40 })), /config.json: rope_scaling is set/);
-    fails(edit((j) => (j.num_key_value_heads = 1)), /num_key_value_heads = 1/);
-    fails(edit((j) => (j.hidden_size = 1e9)), /config.json: hidden_size = 1000000000 is outside what v3lab trains/);
-    fails(edit((j) => (j.n_group = 3)), /config.json: n_group: 3 does not divide n_routed_experts 4/);
+    fails(
+      noManifest(edit((j) => (j.hidden_size = 32))),
+      /model.safetensors does not match config.json \(hidden_size 32.*wrong shapes: "model.embed_tokens.weight" is \[13, 16\], expected \[13, 32\]/,
+    );
+    fails(
+      edit((j) => (j.model_type = 'llama')),
+      /config.json: model_type is "llama"/,
+    );
+    fails(
+      edit((j) => (j.hidden_act = 'gelu')),
+      /config.json: hidden_act is "gelu"/,
+    );
+    fails(
+      edit((j) => (j.rope_scaling = { type: 'yarn', factor: 40 })),
+      /config.json: rope_scaling is set/,
+    );
+    fails(
+      edit((j) => (j.num_key_value_heads = 1)),
+      /num_key_value_heads = 1/,
+    );
+    fails(
+      edit((j) => (j.hidden_size = 1e9)),
+      /config.json: hidden_size = 1000000000 is outside what v3lab trains/,
+    );
+    fails(
+      edit((j) => (j.n_group = 3)),
+      /config.json: n_group: 3 does not divide n_routed_experts 4/,
+    );
     const files = good();
-    files.set('tokenizer.json', new TextEncoder().encode(JSON.stringify({ model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [] } })));
+    files.set(
+      'tokenizer.json',
+      new TextEncoder().encode(JSON.stringify({ model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [] } })),
+    );
     fails(files, /tokenizer.json: has 2 tokens but config.json's vocab_size is 13/);
     const f2 = good();
     f2.delete('model.safetensors');

@@ -78,21 +78,29 @@ export function parseTokenizerJson(raw: unknown, vocabSize: number): string[] {
   const model = (raw as Record<string, unknown>).model;
   if (typeof model !== 'object' || model === null || Array.isArray(model)) return bad('has no "model" object');
   const m = model as Record<string, unknown>;
-  if (m.type !== undefined && m.type !== 'BPE' && m.type !== 'WordLevel') bad(`model.type is ${JSON.stringify(m.type)}; v3lab's tokenizer is a character vocabulary (BPE without merges)`);
-  if (Array.isArray(m.merges) && m.merges.length > 0) bad(`model has ${m.merges.length} BPE merges; v3lab's tokenizer is one character per token`);
+  if (m.type !== undefined && m.type !== 'BPE' && m.type !== 'WordLevel')
+    bad(`model.type is ${JSON.stringify(m.type)}; v3lab's tokenizer is a character vocabulary (BPE without merges)`);
+  if (Array.isArray(m.merges) && m.merges.length > 0)
+    bad(`model has ${m.merges.length} BPE merges; v3lab's tokenizer is one character per token`);
   const vocab = m.vocab;
-  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) return bad('model.vocab is not an object of token → id');
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab))
+    return bad('model.vocab is not an object of token → id');
   const entries = Object.entries(vocab as Record<string, unknown>);
   if (entries.length !== vocabSize) bad(`has ${entries.length} tokens but config.json's vocab_size is ${vocabSize}`);
   const chars: string[] = new Array(vocabSize);
   for (const [tok, id] of entries) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) bad(`token ${JSON.stringify(tok)} has id ${JSON.stringify(id)}, not an integer in [0, ${vocabSize})`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize)
+      bad(`token ${JSON.stringify(tok)} has id ${JSON.stringify(id)}, not an integer in [0, ${vocabSize})`);
     if (Array.from(tok).length !== 1) bad(`token ${JSON.stringify(tok).slice(0, 40)} is not a single character`);
-    if (chars[id as number] !== undefined) bad(`id ${id} is given to both ${JSON.stringify(chars[id as number])} and ${JSON.stringify(tok)}`);
+    if (chars[id as number] !== undefined)
+      bad(`id ${id} is given to both ${JSON.stringify(chars[id as number])} and ${JSON.stringify(tok)}`);
     chars[id as number] = tok;
   }
   for (let i = 1; i < vocabSize; i++) {
-    if (!(chars[i - 1] < chars[i])) bad(`ids are not in v3lab's order (characters sorted by code unit): ${JSON.stringify(chars[i - 1])} has id ${i - 1}, ${JSON.stringify(chars[i])} has id ${i}`);
+    if (!(chars[i - 1] < chars[i]))
+      bad(
+        `ids are not in v3lab's order (characters sorted by code unit): ${JSON.stringify(chars[i - 1])} has id ${i - 1}, ${JSON.stringify(chars[i])} has id ${i}`,
+      );
   }
   return chars;
 }

@@ -61,7 +61,9 @@ export function torchtitanModelArgs(c: ModelConfig, seqLen: number): Record<stri
 export function torchtitanMapping(c: ModelConfig, run: RunInfo | null): Record<string, unknown> {
   const seqLen = run?.config.data.seq_len ?? 4096;
   const args = torchtitanModelArgs(c, seqLen);
-  if (run && c.ffn === 'moe') (args.moe_args as Record<string, unknown>).load_balance_coeff = run.config.train.bias_update_speed > 0 ? run.config.train.bias_update_speed : null;
+  if (run && c.ffn === 'moe')
+    (args.moe_args as Record<string, unknown>).load_balance_coeff =
+      run.config.train.bias_update_speed > 0 ? run.config.train.bias_update_speed : null;
   const fields: Array<[string, string, string?]> = [
     ['model.vocab_size', 'vocab_size'],
     ['model.hidden_size', 'dim'],
@@ -103,9 +105,9 @@ export function torchtitanMapping(c: ModelConfig, run: RunInfo | null): Record<s
     model_args: args,
     fields: fields.map(([ours, theirs, note]) => ({ v3lab: ours, torchtitan: theirs, ...(note ? { note } : {}) })),
     not_carried: [
-      'model.num_nextn_predict_layers: multi-token prediction. The MTP layer is in model.safetensors (DeepSeek layout), but TorchTitan\'s HF adapter loads only the main model',
-      'model.aux_loss_alpha: the sequence-wise balance loss has no field in TorchTitan\'s DeepSeek-V3 MoEArgs',
-      'precision.*: v3lab\'s emulated FP8/MX linears; TorchTitan has its own float8 converters ([model] converters / [quantize.*])',
+      "model.num_nextn_predict_layers: multi-token prediction. The MTP layer is in model.safetensors (DeepSeek layout), but TorchTitan's HF adapter loads only the main model",
+      "model.aux_loss_alpha: the sequence-wise balance loss has no field in TorchTitan's DeepSeek-V3 MoEArgs",
+      "precision.*: v3lab's emulated FP8/MX linears; TorchTitan has its own float8 converters ([model] converters / [quantize.*])",
       'the AdamW moments and the data sampler position: TorchTitan loads HF weights model-only, so the optimizer starts fresh',
       'data.*: the corpus; point training.dataset at your data with the same tokenizer (tokenizer.json)',
     ],
@@ -137,14 +139,23 @@ export function torchtitanToml(c: ModelConfig, run: RunInfo | null, exportPath =
   const remaining = Math.max(1, totalSteps - done);
   const head = [
     '# TorchTitan job config written by v3lab (npm run lab -- export --trainer torchtitan).',
-    run ? `# Run: preset ${run.preset}, seed ${run.seed}, exported at step ${done} of ${totalSteps}.` : '# Model exported without a run (no optimizer/data settings: defaults below).',
+    run
+      ? `# Run: preset ${run.preset}, seed ${run.seed}, exported at step ${done} of ${totalSteps}.`
+      : '# Model exported without a run (no optimizer/data settings: defaults below).',
     '# Before use: add the "v3lab" flavor to TorchTitan\'s deepseek_v3 model (README.md, "Continue in TorchTitan"),',
     '# set checkpoint.initial_load_path / model.hf_assets_path to this directory, and training.dataset to your data.',
     '',
   ].join('\n');
-  const sched: Array<[string, unknown, string?]> = [['warmup_steps', Math.max(0, (o?.warmup_steps ?? 0) - done), 'the rest of v3lab\'s warmup']];
-  if (!o || o.schedule === 'cosine') sched.push(['decay_type', 'cosine', 'half cosine from the end of warmup to min_lr_factor·lr']);
-  else sched.push(['decay_ratio', o.decay_fraction, 'WSD: decay over the last decay_fraction of the steps'], ['decay_type', 'linear']);
+  const sched: Array<[string, unknown, string?]> = [
+    ['warmup_steps', Math.max(0, (o?.warmup_steps ?? 0) - done), "the rest of v3lab's warmup"],
+  ];
+  if (!o || o.schedule === 'cosine')
+    sched.push(['decay_type', 'cosine', 'half cosine from the end of warmup to min_lr_factor·lr']);
+  else
+    sched.push(
+      ['decay_ratio', o.decay_fraction, 'WSD: decay over the last decay_fraction of the steps'],
+      ['decay_type', 'linear'],
+    );
   sched.push(['min_lr_factor', o?.min_lr_ratio ?? 0.1]);
   const parts = [
     section('job', [
@@ -168,7 +179,11 @@ export function torchtitanToml(c: ModelConfig, run: RunInfo | null, exportPath =
     section('training', [
       ['local_batch_size', cfg?.data.batch_size ?? 8],
       ['seq_len', cfg?.data.seq_len ?? 2048],
-      ['max_norm', o && o.clip_norm > 0 ? o.clip_norm : 1e9, o && o.clip_norm > 0 ? 'global grad-norm clip' : 'v3lab ran without clipping'],
+      [
+        'max_norm',
+        o && o.clip_norm > 0 ? o.clip_norm : 1e9,
+        o && o.clip_norm > 0 ? 'global grad-norm clip' : 'v3lab ran without clipping',
+      ],
       ['steps', remaining, run ? `v3lab's train.steps ${totalSteps} − ${done} done` : undefined],
       ['dataset', 'c4_test', 'replace with your corpus (same tokenizer)'],
     ]),

@@ -57,7 +57,17 @@ export interface StepMetrics {
   heldout_greedy?: number;
   heldout_pass_k?: number;
   /** GRPO steps: the first group of completions, for the rollout viewer. */
-  rollout?: { prompt: string; completions: Array<{ text: string; reward: number; advantage: number; accuracy: number; format: number; why: string }> };
+  rollout?: {
+    prompt: string;
+    completions: Array<{
+      text: string;
+      reward: number;
+      advantage: number;
+      accuracy: number;
+      format: number;
+      why: string;
+    }>;
+  };
 }
 
 export interface PresetInfo {
@@ -183,7 +193,11 @@ export interface LabApi {
    * Attention probabilities of one layer/head on a text (≤ seq_len characters from the
    * vocabulary): probs is row-major [T, T], row = query position (for the heatmap).
    */
-  attentionPattern(opts: { text: string; layer: number; head: number }): Promise<{ tokens: string[]; probs: Float32Array }>;
+  attentionPattern(opts: {
+    text: string;
+    layer: number;
+    head: number;
+  }): Promise<{ tokens: string[]; probs: Float32Array }>;
   /**
    * Per-layer quantization statistics of the block linears' weights under the run's precision
    * settings (calc_diff, saturated share, amax, log2-scale histogram), for the precision panel.
@@ -199,7 +213,11 @@ export interface LabApi {
    * evaluation point goes to onPoint as it is measured. Refused while a run is training; the
    * current run is left as it is.
    */
-  distill(opts: DistillRequest, onPoint: (p: DistillPoint) => void, onProgress?: (what: string) => void): Promise<DistillResult>;
+  distill(
+    opts: DistillRequest,
+    onPoint: (p: DistillPoint) => void,
+    onProgress?: (what: string) => void,
+  ): Promise<DistillResult>;
   /** Rebuild a run from a checkpoint (re-acquiring the device if it was lost) and continue from its step. */
   restore(ckpt: Checkpoint): Promise<RunInfo>;
 }

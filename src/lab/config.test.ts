@@ -34,7 +34,9 @@ describe('config', () => {
   });
 
   it('checks cross-field rules', () => {
-    expect(() => applyOverrides(micro, { 'model.num_attention_heads': 3 })).toThrow(/num_attention_heads: 3 does not divide model.hidden_size 64/);
+    expect(() => applyOverrides(micro, { 'model.num_attention_heads': 3 })).toThrow(
+      /num_attention_heads: 3 does not divide model.hidden_size 64/,
+    );
     expect(() => applyOverrides(micro, { 'model.num_key_value_heads': 3 })).toThrow(/num_key_value_heads/);
     expect(() => applyOverrides(micro, { 'data.corpus': 'text' })).toThrow(/data.text: empty/);
   });

@@ -8,19 +8,32 @@ import type { Backend } from '../engine/backend';
 import type { StepMetrics } from './api';
 import { createLab } from './lab';
 
-const SMALL = { 'data.batch_size': 2, 'data.seq_len': 16, 'model.num_hidden_layers': 1, 'train.log_every': 1, 'train.eval_every': 1000, 'train.checkpoint_every': 4 };
+const SMALL = {
+  'data.batch_size': 2,
+  'data.seq_len': 16,
+  'model.num_hidden_layers': 1,
+  'train.log_every': 1,
+  'train.eval_every': 1000,
+  'train.checkpoint_every': 4,
+};
 
 function gpuLab() {
   let be: WebGPUBackend | null = null;
-  const lab = createLab(async (kind): Promise<Backend> => (kind === 'cpu' ? new CpuBackend() : (be = await WebGPUBackend.create(nodeGpu()))));
+  const lab = createLab(
+    async (kind): Promise<Backend> =>
+      kind === 'cpu' ? new CpuBackend() : (be = await WebGPUBackend.create(nodeGpu())),
+  );
   return { lab, device: () => be! };
 }
 
 async function losses(lab: ReturnType<typeof createLab>, maxSteps?: number): Promise<number[]> {
   const out: StepMetrics[] = [];
-  await lab.train((b) => {
-    out.push(...b);
-  }, { maxSteps });
+  await lab.train(
+    (b) => {
+      out.push(...b);
+    },
+    { maxSteps },
+  );
   return out.map((m) => m.loss);
 }
 
@@ -39,7 +52,12 @@ describe('lab API', () => {
 
   it('applies a live LR change at the next step, rejects non-live and bad values by name', async () => {
     const { lab } = gpuLab();
-    await lab.createRun({ preset: 'micro-dense', seed: 1, steps: 6, set: { ...SMALL, 'optim.warmup_steps': 0, 'optim.schedule': 'wsd', 'optim.decay_fraction': 0 } });
+    await lab.createRun({
+      preset: 'micro-dense',
+      seed: 1,
+      steps: 6,
+      set: { ...SMALL, 'optim.warmup_steps': 0, 'optim.schedule': 'wsd', 'optim.decay_fraction': 0 },
+    });
     const m1 = await lab.step();
     expect(m1.lr).toBeCloseTo(3e-3, 9);
     const change = await lab.setLive('optim.lr', '0.0005');
@@ -89,9 +107,13 @@ describe('lab API', () => {
     expect(Array.from(a.text)).toHaveLength(12);
     expect(a.stats).toMatchObject({ mode: 'plain', tokens: 12, acceptanceRate: null });
     expect((await lab.sample({ prompt: 'the ', length: 12, temperature: 0.8, seed: 1 })).text).toBe(a.text);
-    await expect(lab.sample({ prompt: 'Zebra', length: 3, temperature: 1, seed: 1 })).rejects.toThrow(/outside the vocabulary: "Z"/);
+    await expect(lab.sample({ prompt: 'Zebra', length: 3, temperature: 1, seed: 1 })).rejects.toThrow(
+      /outside the vocabulary: "Z"/,
+    );
     await expect(lab.sample({ prompt: 'the ', length: 3, temperature: 1, seed: 1, topP: 0 })).rejects.toThrow(/top-p/);
-    await expect(lab.sample({ prompt: 'the ', length: 3, temperature: 1, seed: 1, speculative: true })).rejects.toThrow(/needs an MTP module/);
+    await expect(lab.sample({ prompt: 'the ', length: 3, temperature: 1, seed: 1, speculative: true })).rejects.toThrow(
+      /needs an MTP module/,
+    );
   });
 
   it('samples past seq_len in windows, and speculatively with the MTP drafter (greedy: same text)', async () => {
@@ -111,7 +133,9 @@ describe('lab API', () => {
     expect((await lab.init({ backend: 'cpu' })).backend).toBe('cpu');
     await lab.createRun({ preset: 'micro-dense', seed: 1, steps: 2, set: SMALL });
     expect(await losses(lab)).toHaveLength(2);
-    await expect(lab.createRun({ preset: 'small-mha', seed: 1 })).rejects.toThrow(/CPU reference backend is for micro models/);
+    await expect(lab.createRun({ preset: 'small-mha', seed: 1 })).rejects.toThrow(
+      /CPU reference backend is for micro models/,
+    );
   });
 
   it('reports per-layer quantization statistics of the block linears', async () => {

@@ -5,7 +5,20 @@ import type { Backend } from '../engine/backend';
 import { lowpSpec } from '../model/linear';
 import { quantStats } from '../lowp/stats';
 import { Trainer, disposeHandles, type StepHandles } from '../train/trainer';
-import type { Checkpoint, DistillRequest, InitOptions, LabApi, LiveChange, PresetInfo, RunInfo, RunOptions, RunSummary, SampleOptions, SampleResult, StepMetrics } from './api';
+import type {
+  Checkpoint,
+  DistillRequest,
+  InitOptions,
+  LabApi,
+  LiveChange,
+  PresetInfo,
+  RunInfo,
+  RunOptions,
+  RunSummary,
+  SampleOptions,
+  SampleResult,
+  StepMetrics,
+} from './api';
 import { ConfigError, applyOverrides, findField, parseFieldValue, totalSteps, validateConfig } from './config';
 import { PRESETS, findPreset } from './presets';
 
@@ -64,7 +77,9 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   function install(next: Trainer, preset: string, b: Backend): RunInfo {
     if (b.name === 'cpu' && next.paramCount > CPU_MAX_PARAMS) {
       next.dispose();
-      throw new ConfigError(`the CPU reference backend is for micro models (≤ ${CPU_MAX_PARAMS.toLocaleString('en-US')} params); this config has ${next.paramCount.toLocaleString('en-US')}`);
+      throw new ConfigError(
+        `the CPU reference backend is for micro models (≤ ${CPU_MAX_PARAMS.toLocaleString('en-US')} params); this config has ${next.paramCount.toLocaleString('en-US')}`,
+      );
     }
     trainer?.dispose();
     trainer = next;
@@ -77,7 +92,11 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
   }
 
   /** Read a logged step's metrics (the only readbacks during training). */
-  async function metricsOf(t: Trainer, h: StepHandles, since: { time: number; step: number; tokens: number }): Promise<StepMetrics> {
+  async function metricsOf(
+    t: Trainer,
+    h: StepHandles,
+    since: { time: number; step: number; tokens: number },
+  ): Promise<StepMetrics> {
     const loss = (await h.loss.read())[0];
     const normSq = (await h.normSq.read())[0];
     const aux = h.aux ? (await h.aux.read())[0] : null;
@@ -99,12 +118,31 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       lastVal = val;
     }
     lastLoss = loss;
-    const m: StepMetrics = { step: s, loss, val_loss: val, lr: h.lr, grad_norm: Math.sqrt(normSq), tokens_per_s: tokensPerS };
+    const m: StepMetrics = {
+      step: s,
+      loss,
+      val_loss: val,
+      lr: h.lr,
+      grad_norm: Math.sqrt(normSq),
+      tokens_per_s: tokensPerS,
+    };
     if (h.stage) m.stage = h.stage;
     if (grpoStats) {
       const [clipped, klSum, tokens] = grpoStats;
       const g = h.grpo!;
-      Object.assign(m, { reward: g.reward, accuracy: g.accuracy, format_rate: g.format_rate, response_len: g.response_len, kl: tokens > 0 ? klSum / tokens : 0, clip_frac: tokens > 0 ? clipped / tokens : 0, entropy: g.entropy, adv_std: g.adv_std, groups_kept: g.groups_kept, rollout_tokens_per_s: g.rollout_tokens_per_s, rollout: g.rollout });
+      Object.assign(m, {
+        reward: g.reward,
+        accuracy: g.accuracy,
+        format_rate: g.format_rate,
+        response_len: g.response_len,
+        kl: tokens > 0 ? klSum / tokens : 0,
+        clip_frac: tokens > 0 ? clipped / tokens : 0,
+        entropy: g.entropy,
+        adv_std: g.adv_std,
+        groups_kept: g.groups_kept,
+        rollout_tokens_per_s: g.rollout_tokens_per_s,
+        rollout: g.rollout,
+      });
     }
     if (t.rl && (evalNow || s === t.cfg.train.steps || s === t.cfg.train.steps + t.cfg.rl.sft_steps)) {
       // Held-out accuracy at every eval step and at each stage's end (the handoff points).
@@ -126,7 +164,8 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
 
   async function maybeCheckpoint(t: Trainer): Promise<void> {
     // RL pipelines also checkpoint at each stage's end: the handoff from pretraining to SFT / GRPO.
-    const handoff = t.rl !== null && (t.step === t.cfg.train.steps || t.step === t.cfg.train.steps + t.cfg.rl.sft_steps);
+    const handoff =
+      t.rl !== null && (t.step === t.cfg.train.steps || t.step === t.cfg.train.steps + t.cfg.rl.sft_steps);
     if (t.step % t.cfg.train.checkpoint_every === 0 || t.step === totalSteps(t.cfg) || handoff) {
       lastCkpt = await t.checkpoint(info!.preset);
     }
@@ -137,7 +176,8 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
 
     async init(opts: InitOptions = {}) {
       const want = opts.backend ?? kind;
-      if (want !== 'webgpu' && want !== 'cpu') throw new ConfigError(`backend: "${String(want)}" is not one of webgpu, cpu`);
+      if (want !== 'webgpu' && want !== 'cpu')
+        throw new ConfigError(`backend: "${String(want)}" is not one of webgpu, cpu`);
       if (want !== kind || !backend) {
         if (running) throw new Error('a run is training; stop it before switching backends');
         trainer?.dispose();
@@ -147,7 +187,12 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
         kind = want;
       }
       const b = await be();
-      const features = b.name === 'webgpu' ? Object.entries((b as unknown as { rt: { features: Record<string, boolean> } }).rt.features).filter(([, v]) => v).map(([k]) => k) : [];
+      const features =
+        b.name === 'webgpu'
+          ? Object.entries((b as unknown as { rt: { features: Record<string, boolean> } }).rt.features)
+              .filter(([, v]) => v)
+              .map(([k]) => k)
+          : [];
       return { adapter: b.deviceLabel, backend: b.name, features };
     },
 
@@ -158,8 +203,10 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     async createRun(opts: RunOptions): Promise<RunInfo> {
       if (running) throw new Error('a run is training; stop it before creating another');
       const preset = findPreset(opts.preset);
-      if (!preset) throw new ConfigError(`unknown preset "${opts.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
-      if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 2 ** 32 - 1) throw new ConfigError(`seed: ${opts.seed} is not an integer in [0, 2^32)`);
+      if (!preset)
+        throw new ConfigError(`unknown preset "${opts.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+      if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 2 ** 32 - 1)
+        throw new ConfigError(`seed: ${opts.seed} is not an integer in [0, 2^32)`);
       const set = { ...(opts.set ?? {}) };
       if (opts.steps !== undefined) set['train.steps'] = opts.steps;
       const cfg = applyOverrides(preset.config, set);
@@ -172,7 +219,10 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       if (running) throw new Error('already training');
       running = true;
       halt = null;
-      const stopAt = Math.min(totalSteps(t.cfg), opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity);
+      const stopAt = Math.min(
+        totalSteps(t.cfg),
+        opts.maxSteps !== undefined ? t.step + Math.max(0, Math.floor(opts.maxSteps)) : Infinity,
+      );
       let mark = { time: performance.now(), step: t.step, tokens: t.tokensProcessed };
       try {
         while (t.step < stopAt && halt === null && t.step < totalSteps(t.cfg)) {
@@ -180,7 +230,12 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
           const s = t.step;
           // RL pipelines also log (and evaluate) at each stage's end, the handoff points.
           const handoff = t.rl !== null && (s === t.cfg.train.steps || s === t.cfg.train.steps + t.cfg.rl.sft_steps);
-          const logNow = s % t.cfg.train.log_every === 0 || s % t.cfg.train.eval_every === 0 || s === totalSteps(t.cfg) || s === stopAt || handoff;
+          const logNow =
+            s % t.cfg.train.log_every === 0 ||
+            s % t.cfg.train.eval_every === 0 ||
+            s === totalSteps(t.cfg) ||
+            s === stopAt ||
+            handoff;
           if (logNow) {
             const m = await metricsOf(t, h, mark);
             // Awaited so batches arrive in order and the page's callback is not flooded.
@@ -195,8 +250,21 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
         running = false;
       }
       const reason: RunSummary['reason'] =
-        t.step >= totalSteps(t.cfg) ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
-      return { done: reason === 'finished', steps: t.step, final_loss: lastLoss, final_val_loss: lastVal, adapter: info!.adapter, reason };
+        t.step >= totalSteps(t.cfg)
+          ? 'finished'
+          : halt === 'stop'
+            ? 'stopped'
+            : halt === 'pause'
+              ? 'paused'
+              : 'max-steps';
+      return {
+        done: reason === 'finished',
+        steps: t.step,
+        final_loss: lastLoss,
+        final_val_loss: lastVal,
+        adapter: info!.adapter,
+        reason,
+      };
     },
 
     async step(): Promise<StepMetrics> {
@@ -238,7 +306,8 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       const t = current();
       const f = findField(path);
       if (!f) throw new ConfigError(`unknown config path "${path}"`);
-      if (!f.live) throw new ConfigError(`${path}: cannot change during a run (it needs a new model); reset the run to change it`);
+      if (!f.live)
+        throw new ConfigError(`${path}: cannot change during a run (it needs a new model); reset the run to change it`);
       const v = parseFieldValue(path, value);
       const [sec, key] = path.split('.');
       const next = structuredClone(t.cfg) as unknown as Record<string, Record<string, unknown>>;
@@ -251,13 +320,18 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
     async sample(opts: SampleOptions): Promise<SampleResult> {
       const t = current();
       if (running) throw new Error('pause the run to sample');
-      if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > 2000) throw new ConfigError(`sample length: ${opts.length} is not an integer in [1, 2000]`);
-      if (!Number.isFinite(opts.temperature) || opts.temperature < 0 || opts.temperature > 10) throw new ConfigError(`temperature: ${opts.temperature} is not in [0, 10]`);
+      if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > 2000)
+        throw new ConfigError(`sample length: ${opts.length} is not an integer in [1, 2000]`);
+      if (!Number.isFinite(opts.temperature) || opts.temperature < 0 || opts.temperature > 10)
+        throw new ConfigError(`temperature: ${opts.temperature} is not in [0, 10]`);
       const topK = opts.topK ?? 0;
       const topP = opts.topP ?? 1;
       if (!Number.isInteger(topK) || topK < 0) throw new ConfigError(`top-k: ${topK} is not an integer ≥ 0 (0 = off)`);
       if (!Number.isFinite(topP) || topP <= 0 || topP > 1) throw new ConfigError(`top-p: ${topP} is not in (0, 1]`);
-      if (opts.speculative && t.model.num_nextn_predict_layers < 1) throw new ConfigError('speculative decoding needs an MTP module: set model.num_nextn_predict_layers ≥ 1 (e.g. the v3-tiny preset)');
+      if (opts.speculative && t.model.num_nextn_predict_layers < 1)
+        throw new ConfigError(
+          'speculative decoding needs an MTP module: set model.num_nextn_predict_layers ≥ 1 (e.g. the v3-tiny preset)',
+        );
       running = true;
       try {
         const { texts, stats } = await t.sample({ ...opts, topK, topP, count: 1 });
@@ -282,7 +356,9 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       const t = current();
       if (running) throw new Error('pause the run to inspect quantization');
       const spec = lowpSpec(t.model);
-      const weights = [...t.trainable].filter(([name, w]) => w.shape.length === 2 && /\.(self_attn|mlp)\./.test(name) && !name.includes('.mlp.gate.'));
+      const weights = [...t.trainable].filter(
+        ([name, w]) => w.shape.length === 2 && /\.(self_attn|mlp)\./.test(name) && !name.includes('.mlp.gate.'),
+      );
       running = true;
       try {
         return await quantStats(t.be, weights, spec.forward, spec.weightTiling);
@@ -307,7 +383,8 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       const student = findPreset(req.student);
       if (!teacher) throw new ConfigError(`teacher: unknown preset "${req.teacher}"`);
       if (!student) throw new ConfigError(`student: unknown preset "${req.student}"`);
-      if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 2 ** 32 - 1) throw new ConfigError(`seed: ${req.seed} is not an integer in [0, 2^32)`);
+      if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 2 ** 32 - 1)
+        throw new ConfigError(`seed: ${req.seed} is not an integer in [0, 2^32)`);
       const tc = applyOverrides(teacher.config, req.setTeacher ?? {});
       const sc = applyOverrides(student.config, req.set ?? {});
       const { checkDistillConfigs, distillVsRl } = await import('../rl/distill');
@@ -319,7 +396,13 @@ export function createLab(acquire: (kind: BackendKind) => Promise<Backend>): Lab
       const b = await be();
       running = true;
       try {
-        return await distillVsRl(b, { teacher: tc, student: sc, seed: req.seed, onPoint: (p) => onPoint(p), onProgress });
+        return await distillVsRl(b, {
+          teacher: tc,
+          student: sc,
+          seed: req.seed,
+          onPoint: (p) => onPoint(p),
+          onProgress,
+        });
       } finally {
         running = false;
       }

@@ -50,8 +50,23 @@ const MICRO_MODEL: RunConfig['model'] = {
   initializer_range: 0.02,
 };
 
-const MICRO_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 200_000, seq_len: 64, batch_size: 8, val_fraction: 0.1 };
-const MICRO_TRAIN: RunConfig['train'] = { steps: 300, log_every: 10, eval_every: 100, eval_batches: 4, mtp_lambda: 0.3, bias_update_speed: 0.001, checkpoint_every: 100 };
+const MICRO_DATA: RunConfig['data'] = {
+  corpus: 'grammar',
+  text: '',
+  corpus_chars: 200_000,
+  seq_len: 64,
+  batch_size: 8,
+  val_fraction: 0.1,
+};
+const MICRO_TRAIN: RunConfig['train'] = {
+  steps: 300,
+  log_every: 10,
+  eval_every: 100,
+  eval_batches: 4,
+  mtp_lambda: 0.3,
+  bias_update_speed: 0.001,
+  checkpoint_every: 100,
+};
 
 /** A browser-sized model for real GPUs; the MHA and MLA variants differ only in attention. */
 const SMALL_MODEL: RunConfig['model'] = {
@@ -81,13 +96,41 @@ const SMALL_MODEL: RunConfig['model'] = {
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
-const SMALL_DATA: RunConfig['data'] = { corpus: 'grammar', text: '', corpus_chars: 1_000_000, seq_len: 128, batch_size: 32, val_fraction: 0.05 };
-const SMALL_TRAIN: RunConfig['train'] = { steps: 2000, log_every: 20, eval_every: 200, eval_batches: 8, mtp_lambda: 0.3, bias_update_speed: 0.001, checkpoint_every: 200 };
+const SMALL_DATA: RunConfig['data'] = {
+  corpus: 'grammar',
+  text: '',
+  corpus_chars: 1_000_000,
+  seq_len: 128,
+  batch_size: 32,
+  val_fraction: 0.05,
+};
+const SMALL_TRAIN: RunConfig['train'] = {
+  steps: 2000,
+  log_every: 20,
+  eval_every: 200,
+  eval_batches: 8,
+  mtp_lambda: 0.3,
+  bias_update_speed: 0.001,
+  checkpoint_every: 200,
+};
 
 /** Every preset's default: f32 linears; the low-precision settings are V3's recipe, ready to switch on. */
-const F32: RunConfig['precision'] = { linear: 'f32', format: 'e4m3', grad_format: 'e4m3', block: 128, scale: 'f32', weight_tiling: 'blocks', accum_bits: 0, promote_every: 128 };
+const F32: RunConfig['precision'] = {
+  linear: 'f32',
+  format: 'e4m3',
+  grad_format: 'e4m3',
+  block: 128,
+  scale: 'f32',
+  weight_tiling: 'blocks',
+  accum_bits: 0,
+  promote_every: 128,
+};
 
-function preset(name: string, description: string, c: Omit<RunConfig, 'precision' | 'rl'> & { precision?: RunConfig['precision']; rl?: RunConfig['rl'] }): Preset {
+function preset(
+  name: string,
+  description: string,
+  c: Omit<RunConfig, 'precision' | 'rl'> & { precision?: RunConfig['precision']; rl?: RunConfig['rl'] },
+): Preset {
   return { name, description, config: { ...c, precision: c.precision ?? { ...F32 }, rl: c.rl ?? { ...RL_DEFAULTS } } };
 }
 
@@ -103,7 +146,14 @@ function balancingAblation(): Preset[] {
     ['balance-none', 'balancing ablation 3/3: no balancing at all (γ=0, α=0)', 0, 0],
   ];
   return arms.map(([name, description, gamma, alpha]) =>
-    preset(name, description, micro({ attention: 'mha', ffn: 'moe' }, { model: { first_k_dense_replace: 0, aux_loss_alpha: alpha }, train: { bias_update_speed: gamma } })),
+    preset(
+      name,
+      description,
+      micro(
+        { attention: 'mha', ffn: 'moe' },
+        { model: { first_k_dense_replace: 0, aux_loss_alpha: alpha }, train: { bias_update_speed: gamma } },
+      ),
+    ),
   );
 }
 
@@ -111,20 +161,47 @@ function balancingAblation(): Preset[] {
  * The RL pipeline at micro size: the micro dense model, short task sequences, and GRPO settings
  * from R1 / DeepSeekMath where they fit (G = 8 rather than 16–64, a constant lr).
  */
-function grpoMicro(over: { model?: Partial<RunConfig['model']>; rl?: Partial<RunConfig['rl']>; train?: Partial<RunConfig['train']> }): RunConfig {
+function grpoMicro(over: {
+  model?: Partial<RunConfig['model']>;
+  rl?: Partial<RunConfig['rl']>;
+  train?: Partial<RunConfig['train']>;
+}): RunConfig {
   return micro(
     { attention: 'mha', ffn: 'dense' },
     {
       model: over.model,
       data: { corpus: 'task', corpus_chars: 60_000, seq_len: 48, batch_size: 16 },
       train: { steps: 200, log_every: 5, eval_every: 50, eval_batches: 2, checkpoint_every: 50, ...over.train },
-      rl: { mode: 'pipeline', task: 'addition', difficulty: 1, template_share: 0.1, grpo_steps: 60, prompts_per_step: 8, group_size: 8, max_new_tokens: 16, lr: 2e-4, eval_prompts: 32, pass_k: 4, ...over.rl },
+      rl: {
+        mode: 'pipeline',
+        task: 'addition',
+        difficulty: 1,
+        template_share: 0.1,
+        grpo_steps: 60,
+        prompts_per_step: 8,
+        group_size: 8,
+        max_new_tokens: 16,
+        lr: 2e-4,
+        eval_prompts: 32,
+        pass_k: 4,
+        ...over.rl,
+      },
     },
   );
 }
 
 /** A micro-sized config: the micro model, optimizer, data and loop, with the given changes. */
-function micro(arch: RunConfig['arch'], over: { model?: Partial<RunConfig['model']>; precision?: Partial<RunConfig['precision']>; optim?: Partial<RunConfig['optim']>; data?: Partial<RunConfig['data']>; train?: Partial<RunConfig['train']>; rl?: Partial<RunConfig['rl']> } = {}): RunConfig {
+function micro(
+  arch: RunConfig['arch'],
+  over: {
+    model?: Partial<RunConfig['model']>;
+    precision?: Partial<RunConfig['precision']>;
+    optim?: Partial<RunConfig['optim']>;
+    data?: Partial<RunConfig['data']>;
+    train?: Partial<RunConfig['train']>;
+    rl?: Partial<RunConfig['rl']>;
+  } = {},
+): RunConfig {
   return {
     model: { ...MICRO_MODEL, ...over.model },
     arch,
@@ -137,40 +214,114 @@ function micro(arch: RunConfig['arch'], over: { model?: Partial<RunConfig['model
 }
 
 export const PRESETS: readonly Preset[] = [
-  preset('micro-dense', 'dense pre-norm decoder, d=64, 2 layers, 4 heads (MHA), on the sentence grammar; learns in about a minute on a software adapter', micro({ attention: 'mha', ffn: 'dense' })),
-  preset('micro-mla', 'micro-dense with multi-head latent attention (latent 32 + RoPE key 8 cached per token instead of 128): compare with micro-dense', micro({ attention: 'mla', ffn: 'dense' })),
-  preset('micro-moe', 'micro-dense with DeepSeekMoE in both layers: 8 routed experts in 2 groups (top-1 group), top-2, 1 shared expert, sigmoid gate, loss-free balancing γ=0.001', micro({ attention: 'mha', ffn: 'moe' }, { model: { first_k_dense_replace: 0 } })),
+  preset(
+    'micro-dense',
+    'dense pre-norm decoder, d=64, 2 layers, 4 heads (MHA), on the sentence grammar; learns in about a minute on a software adapter',
+    micro({ attention: 'mha', ffn: 'dense' }),
+  ),
+  preset(
+    'micro-mla',
+    'micro-dense with multi-head latent attention (latent 32 + RoPE key 8 cached per token instead of 128): compare with micro-dense',
+    micro({ attention: 'mla', ffn: 'dense' }),
+  ),
+  preset(
+    'micro-moe',
+    'micro-dense with DeepSeekMoE in both layers: 8 routed experts in 2 groups (top-1 group), top-2, 1 shared expert, sigmoid gate, loss-free balancing γ=0.001',
+    micro({ attention: 'mha', ffn: 'moe' }, { model: { first_k_dense_replace: 0 } }),
+  ),
   ...balancingAblation(),
-  preset('micro-v3', 'every V3 part at CI size: MLA + DeepSeekMoE (8 routed experts in 2 groups, top-2, 1 shared, sigmoid gate, loss-free balancing; first layer dense) + one MTP module (λ=0.3)', micro({ attention: 'mla', ffn: 'moe' }, { model: { first_k_dense_replace: 1, num_nextn_predict_layers: 1 } })),
-  preset('v3-tiny', 'browser-sized V3 for a laptop GPU: d=256, 6 layers, 8 heads, MLA (q rank 96, latent 64, RoPE 32), 16 routed experts in 4 groups (top-2 groups, top-4) + 1 shared, first layer dense, MTP depth 1; set precision.linear=lowp for FP8', {
-    model: {
-      ...SMALL_MODEL,
-      hidden_size: 256,
-      num_hidden_layers: 6,
-      num_attention_heads: 8,
-      num_key_value_heads: 8,
-      q_lora_rank: 96,
-      kv_lora_rank: 64,
-      qk_nope_head_dim: 32,
-      qk_rope_head_dim: 32,
-      v_head_dim: 32,
-      intermediate_size: 704,
-      moe_intermediate_size: 96,
-      num_nextn_predict_layers: 1,
+  preset(
+    'micro-v3',
+    'every V3 part at CI size: MLA + DeepSeekMoE (8 routed experts in 2 groups, top-2, 1 shared, sigmoid gate, loss-free balancing; first layer dense) + one MTP module (λ=0.3)',
+    micro({ attention: 'mla', ffn: 'moe' }, { model: { first_k_dense_replace: 1, num_nextn_predict_layers: 1 } }),
+  ),
+  preset(
+    'v3-tiny',
+    'browser-sized V3 for a laptop GPU: d=256, 6 layers, 8 heads, MLA (q rank 96, latent 64, RoPE 32), 16 routed experts in 4 groups (top-2 groups, top-4) + 1 shared, first layer dense, MTP depth 1; set precision.linear=lowp for FP8',
+    {
+      model: {
+        ...SMALL_MODEL,
+        hidden_size: 256,
+        num_hidden_layers: 6,
+        num_attention_heads: 8,
+        num_key_value_heads: 8,
+        q_lora_rank: 96,
+        kv_lora_rank: 64,
+        qk_nope_head_dim: 32,
+        qk_rope_head_dim: 32,
+        v_head_dim: 32,
+        intermediate_size: 704,
+        moe_intermediate_size: 96,
+        num_nextn_predict_layers: 1,
+      },
+      arch: { attention: 'mla', ffn: 'moe' },
+      optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
+      data: { ...SMALL_DATA },
+      train: { ...SMALL_TRAIN, steps: 3000 },
     },
-    arch: { attention: 'mla', ffn: 'moe' },
-    optim: { ...BASE_OPTIM, lr: 2e-3, warmup_steps: 100 },
-    data: { ...SMALL_DATA },
-    train: { ...SMALL_TRAIN, steps: 3000 },
-  }),
-  preset('micro-fp8', 'micro-dense with V3\'s FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp' } })),
-  preset('micro-mxfp8', 'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
-  preset('micro-mxfp4', 'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3', micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' } })),
-  preset('micro-arith', 'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn', micro({ attention: 'mha', ffn: 'dense' }, { data: { corpus: 'arith' }, train: { steps: 600 } })),
-  preset('grpo-micro', 'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path', grpoMicro({})),
-  preset('r1-zero', 'the R1-Zero arm of r1-zero vs r1: 2-digit addition, 600 pretraining steps (20% answer-only template lines; base ≈ 10% correct), then GRPO straight away; overlay with r1 (same task and seed)', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, max_new_tokens: 28 }, train: { steps: 600, eval_every: 100 } })),
-  preset('r1', 'the R1 arm of r1-zero vs r1: the same pretraining, then 100 cold-start SFT steps (lr 1e-3) on worked (digit-by-digit) solutions, then the same GRPO', grpoMicro({ rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, sft_steps: 100, max_new_tokens: 28 }, train: { steps: 600, eval_every: 100 } })),
-  preset('distill-vs-rl', 'the student of distillation vs RL: a smaller V3-shaped model (d=48, 1 layer) on 1-digit addition, pretrained 150 steps; one arm SFTs on a grpo-micro teacher\'s verified completions, the other runs 20 GRPO steps, at equal student tokens (npm run lab -- distill)', grpoMicro({ model: { hidden_size: 48, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 4, intermediate_size: 96 }, rl: { grpo_steps: 20, sft_examples: 64 }, train: { steps: 150, eval_every: 5 } })),
+  ),
+  preset(
+    'micro-fp8',
+    "micro-dense with V3's FP8 recipe: E4M3, 1×128 activation tiles, 128×128 weight blocks, f32 scales, for all three GEMMs of every linear in the blocks; compare with micro-dense (same seed)",
+    micro({ attention: 'mha', ffn: 'dense' }, { precision: { linear: 'lowp' } }),
+  ),
+  preset(
+    'micro-mxfp8',
+    'micro-dense with MXFP8: E4M3 elements in 1×32 blocks with power-of-two (E8M0) scales by the OCP floor rule',
+    micro(
+      { attention: 'mha', ffn: 'dense' },
+      { precision: { linear: 'lowp', block: 32, scale: 'mx', weight_tiling: 'rows' } },
+    ),
+  ),
+  preset(
+    'micro-mxfp4',
+    'micro-dense with MXFP4: E2M1 elements (values 0, ±0.5 … ±6) in 1×32 blocks with E8M0 floor-rule scales; gradients in E4M3',
+    micro(
+      { attention: 'mha', ffn: 'dense' },
+      { precision: { linear: 'lowp', format: 'e2m1', block: 32, scale: 'mx', weight_tiling: 'rows' } },
+    ),
+  ),
+  preset(
+    'micro-arith',
+    'the micro-dense model on arithmetic lines (a+b=c); the answer digits are what it must learn',
+    micro({ attention: 'mha', ffn: 'dense' }, { data: { corpus: 'arith' }, train: { steps: 600 } }),
+  ),
+  preset(
+    'grpo-micro',
+    'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path',
+    grpoMicro({}),
+  ),
+  preset(
+    'r1-zero',
+    'the R1-Zero arm of r1-zero vs r1: 2-digit addition, 600 pretraining steps (20% answer-only template lines; base ≈ 10% correct), then GRPO straight away; overlay with r1 (same task and seed)',
+    grpoMicro({
+      rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, max_new_tokens: 28 },
+      train: { steps: 600, eval_every: 100 },
+    }),
+  ),
+  preset(
+    'r1',
+    'the R1 arm of r1-zero vs r1: the same pretraining, then 100 cold-start SFT steps (lr 1e-3) on worked (digit-by-digit) solutions, then the same GRPO',
+    grpoMicro({
+      rl: { difficulty: 2, template_share: 0.2, grpo_steps: 60, sft_steps: 100, max_new_tokens: 28 },
+      train: { steps: 600, eval_every: 100 },
+    }),
+  ),
+  preset(
+    'distill-vs-rl',
+    "the student of distillation vs RL: a smaller V3-shaped model (d=48, 1 layer) on 1-digit addition, pretrained 150 steps; one arm SFTs on a grpo-micro teacher's verified completions, the other runs 20 GRPO steps, at equal student tokens (npm run lab -- distill)",
+    grpoMicro({
+      model: {
+        hidden_size: 48,
+        num_hidden_layers: 1,
+        num_attention_heads: 4,
+        num_key_value_heads: 4,
+        intermediate_size: 96,
+      },
+      rl: { grpo_steps: 20, sft_examples: 64 },
+      train: { steps: 150, eval_every: 5 },
+    }),
+  ),
   preset('small-mha', 'd=128, 4 layers, 8 heads, MHA, seq 128: the dense half of the MHA-vs-MLA pair, for real GPUs', {
     model: { ...SMALL_MODEL },
     arch: { attention: 'mha', ffn: 'dense' },

@@ -62,7 +62,9 @@ describe('run files', () => {
     expect(Object.keys(doc).slice(0, 3)).toEqual(['format', 'version', 'id']);
     expect(doc.format).toBe('v3lab-run');
     expect(doc.version).toBe(1);
-    expect(text).toContain('\n    {"step":3,"loss":"NaN","val_loss":"Infinity","lr":0.0003,"grad_norm":"-Infinity","tokens_per_s":0},\n');
+    expect(text).toContain(
+      '\n    {"step":3,"loss":"NaN","val_loss":"Infinity","lr":0.0003,"grad_norm":"-Infinity","tokens_per_s":0},\n',
+    );
     expect(importRunJson(text).id).toBe('run-1');
   });
 
@@ -78,25 +80,61 @@ describe('run files', () => {
     ['a JSON array', () => importRunJson('[1]'), /not a v3lab run file: expected a JSON object, got an array/],
     ['no format', () => importEdited((d) => delete d.format), /not a v3lab run file: it has no "format" field/],
     ['another format', () => importEdited((d) => (d.format = 'wandb')), /has format "wandb" \(expected "v3lab-run"\)/],
-    ['a newer version', () => importEdited((d) => (d.version = 2)), /run file version 2 is not supported \(this v3lab reads version 1\)/],
+    [
+      'a newer version',
+      () => importEdited((d) => (d.version = 2)),
+      /run file version 2 is not supported \(this v3lab reads version 1\)/,
+    ],
     ['a string metric', () => importEdited((d) => (d.metrics[3].loss = 'low')), /metrics\[3\]\.loss: expected number/],
-    ['a missing metric', () => importEdited((d) => delete d.metrics[1].grad_norm), /metrics\[1\]\.grad_norm: expected number/],
+    [
+      'a missing metric',
+      () => importEdited((d) => delete d.metrics[1].grad_norm),
+      /metrics\[1\]\.grad_norm: expected number/,
+    ],
     ['a fractional step', () => importEdited((d) => (d.metrics[0].step = 1.5)), /metrics\[0\]\.step: expected int/],
-    ['a bad val_loss', () => importEdited((d) => (d.metrics[0].val_loss = 'x')), /metrics\[0\]\.val_loss: .*expected number/],
+    [
+      'a bad val_loss',
+      () => importEdited((d) => (d.metrics[0].val_loss = 'x')),
+      /metrics\[0\]\.val_loss: .*expected number/,
+    ],
     ['a missing field', () => importEdited((d) => delete d.name), /name: missing \(expected string\)/],
     ['an unknown field', () => importEdited((d) => (d.colour = 'red')), /colour: unknown field/],
-    ['an unknown nested field', () => importEdited((d) => (d.samples[0].topk = 5)), /samples\[0\]\.topk: unknown field/],
+    [
+      'an unknown nested field',
+      () => importEdited((d) => (d.samples[0].topk = 5)),
+      /samples\[0\]\.topk: unknown field/,
+    ],
     ['a bad status', () => importEdited((d) => (d.status = 'exploded')), /status: Invalid option: expected one of/],
     ['a bad backend', () => importEdited((d) => (d.backend = 'tpu')), /backend: Invalid option/],
-    ['a bad change value', () => importEdited((d) => (d.changes[1].value = null)), /changes\[1\]\.value: expected string or number/],
+    [
+      'a bad change value',
+      () => importEdited((d) => (d.changes[1].value = null)),
+      /changes\[1\]\.value: expected string or number/,
+    ],
     ['metrics not an array', () => importEdited((d) => (d.metrics = {})), /metrics: expected array, received object/],
     ['an empty id', () => importEdited((d) => (d.id = '')), /id: Too small/],
     ['a config field out of range', () => importEdited((d) => (d.config.optim.lr = 7)), /config\.optim\.lr: Too big/],
-    ['an unknown config field', () => importEdited((d) => (d.config.model.mla = true)), /config\.model: Unrecognized key: "mla"/],
-    ['a config cross-field rule', () => importEdited((d) => (d.config.model.num_attention_heads = 3)), /config\.model\.num_attention_heads: 3 does not divide/],
+    [
+      'an unknown config field',
+      () => importEdited((d) => (d.config.model.mla = true)),
+      /config\.model: Unrecognized key: "mla"/,
+    ],
+    [
+      'a config cross-field rule',
+      () => importEdited((d) => (d.config.model.num_attention_heads = 3)),
+      /config\.model\.num_attention_heads: 3 does not divide/,
+    ],
     ['a missing config', () => importEdited((d) => delete d.config), /config: missing \(expected object\)/],
-    ['a config that is not an object', () => importEdited((d) => (d.config = 'micro')), /config: expected object, received string/],
-    ['a val_loss of the wrong type', () => importEdited((d) => (d.metrics[2].val_loss = true)), /metrics\[2\]\.val_loss: expected number or null/],
+    [
+      'a config that is not an object',
+      () => importEdited((d) => (d.config = 'micro')),
+      /config: expected object, received string/,
+    ],
+    [
+      'a val_loss of the wrong type',
+      () => importEdited((d) => (d.metrics[2].val_loss = true)),
+      /metrics\[2\]\.val_loss: expected number or null/,
+    ],
   ];
   for (const [what, fn, re] of bad) {
     it(`rejects ${what}`, () => {
@@ -118,7 +156,9 @@ describe('run files', () => {
 
   it('refuses oversized files before parsing them', () => {
     const huge = ' '.repeat(MAX_RUN_FILE_CHARS + 1);
-    expect(errorOf(() => importRunJson(huge)).message).toMatch(/run file is too large: 50\.0 MB of text; the limit is 50 MB/);
+    expect(errorOf(() => importRunJson(huge)).message).toMatch(
+      /run file is too large: 50\.0 MB of text; the limit is 50 MB/,
+    );
   });
 });
 
@@ -127,9 +167,36 @@ describe('run files of MoE and MTP runs', () => {
     const { exportRunJson, importRunJson } = await import('./runfile');
     const { findPreset } = await import('./presets');
     const run = {
-      id: 'r', name: 'moe', createdAt: 1, preset: 'micro-moe', seed: 1, config: findPreset('micro-moe')!.config,
-      metrics: [{ step: 1, loss: 3, val_loss: null, lr: 0.001, grad_norm: 1, tokens_per_s: 10, max_vio: 0.5, max_vio_layers: [0.4, 0.6], expert_load: [[1, 2], [2, 1]], router_bias: [[0.001, -0.001]], aux_loss: 0.9, mtp_loss: 3.1 }],
-      changes: [{ step: 2, path: 'model.norm_topk_prob', value: false }], samples: [], status: 'done' as const, adapter: 'a', backend: 'webgpu' as const,
+      id: 'r',
+      name: 'moe',
+      createdAt: 1,
+      preset: 'micro-moe',
+      seed: 1,
+      config: findPreset('micro-moe')!.config,
+      metrics: [
+        {
+          step: 1,
+          loss: 3,
+          val_loss: null,
+          lr: 0.001,
+          grad_norm: 1,
+          tokens_per_s: 10,
+          max_vio: 0.5,
+          max_vio_layers: [0.4, 0.6],
+          expert_load: [
+            [1, 2],
+            [2, 1],
+          ],
+          router_bias: [[0.001, -0.001]],
+          aux_loss: 0.9,
+          mtp_loss: 3.1,
+        },
+      ],
+      changes: [{ step: 2, path: 'model.norm_topk_prob', value: false }],
+      samples: [],
+      status: 'done' as const,
+      adapter: 'a',
+      backend: 'webgpu' as const,
     };
     expect(importRunJson(exportRunJson(run))).toEqual(run);
   });

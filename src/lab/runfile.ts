@@ -52,7 +52,9 @@ const metricNumber = z.preprocess(
 /** Same, or null (a step without a validation loss). */
 const metricNumberOrNull = z.preprocess(
   fromSpecial,
-  z.custom<number | null>((v) => v === null || typeof v === 'number', { message: 'expected number or null (or "NaN", "Infinity", "-Infinity")' }),
+  z.custom<number | null>((v) => v === null || typeof v === 'number', {
+    message: 'expected number or null (or "NaN", "Infinity", "-Infinity")',
+  }),
 );
 
 const step = z.number().int().min(0);
@@ -88,7 +90,18 @@ const stepMetricsSchema = z.strictObject({
   rollout: z
     .strictObject({
       prompt: z.string().max(10_000),
-      completions: z.array(z.strictObject({ text: z.string().max(100_000), reward: metricNumber, advantage: metricNumber, accuracy: metricNumber, format: metricNumber, why: z.string().max(1000) })).max(256),
+      completions: z
+        .array(
+          z.strictObject({
+            text: z.string().max(100_000),
+            reward: metricNumber,
+            advantage: metricNumber,
+            accuracy: metricNumber,
+            format: metricNumber,
+            why: z.string().max(1000),
+          }),
+        )
+        .max(256),
     })
     .optional(),
 });
@@ -182,7 +195,9 @@ function fail(problems: string[]): never {
 export function importRunJson(text: string): RunRecord {
   if (typeof text !== 'string') throw new RunFileError('run file: expected text');
   if (text.length > MAX_RUN_FILE_CHARS) {
-    throw new RunFileError(`run file is too large: ${(text.length / 1e6).toFixed(1)} MB of text; the limit is ${MAX_RUN_FILE_CHARS / 1e6} MB`);
+    throw new RunFileError(
+      `run file is too large: ${(text.length / 1e6).toFixed(1)} MB of text; the limit is ${MAX_RUN_FILE_CHARS / 1e6} MB`,
+    );
   }
   let doc: unknown;
   try {
@@ -191,7 +206,9 @@ export function importRunJson(text: string): RunRecord {
     throw new RunFileError(`not JSON: ${(e as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new RunFileError(`not a v3lab run file: expected a JSON object, got ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}`);
+    throw new RunFileError(
+      `not a v3lab run file: expected a JSON object, got ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}`,
+    );
   }
   const { format, version, ...rest } = doc as Record<string, unknown>;
   if (format !== RUN_FILE_FORMAT) {
@@ -199,7 +216,9 @@ export function importRunJson(text: string): RunRecord {
     throw new RunFileError(`not a v3lab run file: it ${found} (expected "${RUN_FILE_FORMAT}")`);
   }
   if (version !== RUN_FILE_VERSION) {
-    throw new RunFileError(`run file version ${JSON.stringify(version ?? null)} is not supported (this v3lab reads version ${RUN_FILE_VERSION})`);
+    throw new RunFileError(
+      `run file version ${JSON.stringify(version ?? null)} is not supported (this v3lab reads version ${RUN_FILE_VERSION})`,
+    );
   }
 
   const r = runRecordSchema.safeParse(rest);
@@ -211,7 +230,9 @@ export function importRunJson(text: string): RunRecord {
     if (e instanceof ConfigError) {
       // validateConfig's message names fields within the config; say they are under `config`.
       const body = e.message.replace(/^invalid config: /, '');
-      fail(body.split('; ').map((p) => (p.startsWith('(config)') ? `config${p.slice('(config)'.length)}` : `config.${p}`)));
+      fail(
+        body.split('; ').map((p) => (p.startsWith('(config)') ? `config${p.slice('(config)'.length)}` : `config.${p}`)),
+      );
     }
     throw new RunFileError(`run file: ${(e as Error).message}`);
   }

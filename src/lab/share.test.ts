@@ -5,9 +5,16 @@ import { SCHEMA_VERSION, configDiff, decodeLink, encodeLink } from './share';
 
 describe('share links', () => {
   it('round-trips preset, seed, non-default values and hidden panels', () => {
-    const state = { preset: 'micro-arith', seed: 42, set: { 'optim.lr': 0.002, 'optim.schedule': 'wsd', 'model.hidden_size': 96 }, hide: ['runs' as const] };
+    const state = {
+      preset: 'micro-arith',
+      seed: 42,
+      set: { 'optim.lr': 0.002, 'optim.schedule': 'wsd', 'model.hidden_size': 96 },
+      hide: ['runs' as const],
+    };
     const link = encodeLink(state);
-    expect(link).toBe(`v=${SCHEMA_VERSION}&preset=micro-arith&seed=42&model.hidden_size=96&optim.lr=0.002&optim.schedule=wsd&hide=runs`);
+    expect(link).toBe(
+      `v=${SCHEMA_VERSION}&preset=micro-arith&seed=42&model.hidden_size=96&optim.lr=0.002&optim.schedule=wsd&hide=runs`,
+    );
     const d = decodeLink(`https://example.test/lab/#${link}`);
     expect(d.problems).toEqual([]);
     expect(d.state).toEqual(state);
@@ -20,7 +27,9 @@ describe('share links', () => {
   });
 
   it('names each bad field, keeps the good ones, falls back for the bad', () => {
-    const d = decodeLink('#v=1&preset=micro-dense&seed=x&optim.lr=abc&optim.weight_decay=0.05&bogus=1&data.seq_len=-4&hide=runs,nope');
+    const d = decodeLink(
+      '#v=1&preset=micro-dense&seed=x&optim.lr=abc&optim.weight_decay=0.05&bogus=1&data.seq_len=-4&hide=runs,nope',
+    );
     expect(d.state.set).toEqual({ 'optim.weight_decay': 0.05 });
     expect(d.state.seed).toBe(0);
     expect(d.state.hide).toEqual(['runs']);
@@ -40,7 +49,8 @@ describe('share links', () => {
 
   it('unknown preset and garbage never throw', () => {
     expect(decodeLink('#preset=huge&seed=1').problems.join()).toMatch(/preset: unknown preset "huge"/);
-    for (const junk of ['', '#', '#&&&', '#=%', '#v=abc', '#%E0%A4%A', 'x'.repeat(5000)]) expect(() => decodeLink(junk)).not.toThrow();
+    for (const junk of ['', '#', '#&&&', '#=%', '#v=abc', '#%E0%A4%A', 'x'.repeat(5000)])
+      expect(() => decodeLink(junk)).not.toThrow();
     expect(decodeLink('#%E0%A4%A=1&seed=%E0%A4%A').problems.join()).toMatch(/seed: value is not valid URL encoding/);
   });
 

@@ -12,7 +12,20 @@ import { PRESETS, findPreset } from './presets';
 
 export const SCHEMA_VERSION = 1;
 
-export const HIDEABLE_PANELS = ['header', 'presets', 'model', 'precision', 'optim', 'data', 'charts', 'moe', 'samples', 'attention', 'runs', 'controls'] as const;
+export const HIDEABLE_PANELS = [
+  'header',
+  'presets',
+  'model',
+  'precision',
+  'optim',
+  'data',
+  'charts',
+  'moe',
+  'samples',
+  'attention',
+  'runs',
+  'controls',
+] as const;
 export type Panel = (typeof HIDEABLE_PANELS)[number];
 
 export interface LinkState {
@@ -38,7 +51,10 @@ export const DEFAULT_PRESET = 'v3-tiny';
 const MIGRATIONS: Record<number, (params: Map<string, string>, notes: string[]) => void> = {
   // v0: the pre-release links used `lr` and `steps` as top-level keys.
   0: (params, notes) => {
-    for (const [from, to] of [['lr', 'optim.lr'], ['steps', 'train.steps']] as const) {
+    for (const [from, to] of [
+      ['lr', 'optim.lr'],
+      ['steps', 'train.steps'],
+    ] as const) {
       const v = params.get(from);
       if (v !== undefined) {
         params.delete(from);
@@ -125,7 +141,10 @@ export function decodeLink(input: string): DecodedLink {
   params.delete('preset');
   if (p !== undefined) {
     if (findPreset(p)) preset = p;
-    else problems.push(`preset: unknown preset "${p}" (available: ${PRESETS.map((x) => x.name).join(', ')}); using ${DEFAULT_PRESET}`);
+    else
+      problems.push(
+        `preset: unknown preset "${p}" (available: ${PRESETS.map((x) => x.name).join(', ')}); using ${DEFAULT_PRESET}`,
+      );
   }
 
   let seed = 0;

@@ -101,7 +101,11 @@ function relFrob(x: ArrayLike<number>, ref: ArrayLike<number>): number {
 }
 
 /** Rows of the experiment, one per K (see the header). Runs on whichever backend is given. */
-export async function accumExperiment(be: Backend, Ks: readonly number[], opts: AccumExperimentOptions = {}): Promise<AccumRow[]> {
+export async function accumExperiment(
+  be: Backend,
+  Ks: readonly number[],
+  opts: AccumExperimentOptions = {},
+): Promise<AccumRow[]> {
   const M = opts.M ?? 64;
   const N = opts.N ?? 64;
   const mantissaBits = opts.mantissaBits ?? 14;
@@ -120,7 +124,11 @@ export async function accumExperiment(be: Backend, Ks: readonly number[], opts: 
     const bt = be.fromArray(draw(rng, N * K), [N, K]);
     const qa = be.quantizeRows(at, spec);
     const qb = be.quantizeBlocks(bt, spec);
-    const host = async (q: QTensor) => ({ q, codes: (await q.codes.read()) as Int32Array, scales: (await q.scales.read()) as Float64Array });
+    const host = async (q: QTensor) => ({
+      q,
+      codes: (await q.codes.read()) as Int32Array,
+      scales: (await q.scales.read()) as Float64Array,
+    });
     const exact = exactProduct(await host(qa), await host(qb));
     const run = async (mbits: number, promote: number, rounding: AccumRounding = 'rne') => {
       const c = be.blockScaledMatmul(qa, qb, { mantissaBits: mbits, promoteEvery: promote, rounding } as AccumSpec);
@@ -142,12 +150,22 @@ export async function accumExperiment(be: Backend, Ks: readonly number[], opts: 
 }
 
 /** The rows as a fixed-width text table; `labels` replace the K column's text (e.g. "1024 cpu"). */
-export function formatAccumTable(rows: readonly AccumRow[], opts: { mantissaBits?: number; promoteEvery?: number; labels?: string[] } = {}): string {
+export function formatAccumTable(
+  rows: readonly AccumRow[],
+  opts: { mantissaBits?: number; promoteEvery?: number; labels?: string[] } = {},
+): string {
   const m = opts.mantissaBits ?? 14;
   const P = opts.promoteEvery ?? 128;
   const head = ['K', 'f32 accum', `${m}b RNE`, `${m}b RNE +promote/${P}`, `${m}b trunc`, `${m}b trunc +promote/${P}`];
   const e = (x: number) => x.toExponential(2);
-  const lines = rows.map((r, i) => [opts.labels?.[i] ?? String(r.K), e(r.f32), e(r.limited), e(r.promoted), e(r.limitedTrunc), e(r.promotedTrunc)]);
+  const lines = rows.map((r, i) => [
+    opts.labels?.[i] ?? String(r.K),
+    e(r.f32),
+    e(r.limited),
+    e(r.promoted),
+    e(r.limitedTrunc),
+    e(r.promotedTrunc),
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(w[i])).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');

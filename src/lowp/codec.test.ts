@@ -74,7 +74,8 @@ function refEncode(x: number, format: LowFormat): number {
   return neg ? best + half : best;
 }
 
-const finiteCodes = (f: LowFormat): number[] => [...Array(codeCount(f)).keys()].filter((c) => Number.isFinite(lowpDecode(c, f)));
+const finiteCodes = (f: LowFormat): number[] =>
+  [...Array(codeCount(f)).keys()].filter((c) => Number.isFinite(lowpDecode(c, f)));
 
 describe('decode: every code', () => {
   for (const f of LOW_FORMATS) {
@@ -82,7 +83,10 @@ describe('decode: every code', () => {
       for (let c = 0; c < codeCount(f); c++) {
         const got = lowpDecode(c, f);
         const want = refDecode(c, f);
-        expect(Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)), `${f} code 0x${c.toString(16)}: ${got} vs ${want}`).toBe(true);
+        expect(
+          Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)),
+          `${f} code 0x${c.toString(16)}: ${got} vs ${want}`,
+        ).toBe(true);
       }
     });
   }
@@ -97,7 +101,9 @@ describe('decode: every code', () => {
     expect(Object.is(decodeE4M3(0x80), -0)).toBe(true);
     const nans = [...Array(256).keys()].filter((c) => Number.isNaN(decodeE4M3(c)));
     expect(nans).toEqual([0x7f, 0xff]);
-    expect([...Array(256).keys()].every((c) => Number.isNaN(decodeE4M3(c)) || Number.isFinite(decodeE4M3(c)))).toBe(true);
+    expect([...Array(256).keys()].every((c) => Number.isNaN(decodeE4M3(c)) || Number.isFinite(decodeE4M3(c)))).toBe(
+      true,
+    );
     // Positive codes are strictly increasing in value.
     for (let c = 1; c < 0x7f; c++) expect(decodeE4M3(c)).toBeGreaterThan(decodeE4M3(c - 1));
   });

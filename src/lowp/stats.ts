@@ -30,7 +30,12 @@ export function calcDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sq === 0 ? 0 : 1 - (2 * xy) / sq;
 }
 
-export async function quantStats(be: Backend, weights: Array<[string, Tensor]>, spec: QuantSpec, tiling: 'blocks' | 'rows'): Promise<QuantLayerStats[]> {
+export async function quantStats(
+  be: Backend,
+  weights: Array<[string, Tensor]>,
+  spec: QuantSpec,
+  tiling: 'blocks' | 'rows',
+): Promise<QuantLayerStats[]> {
   const fmax = lowpFmax(spec.format);
   const out: QuantLayerStats[] = [];
   for (const [name, w] of weights) {

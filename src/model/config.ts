@@ -101,7 +101,9 @@ export function kvCacheValuesPerLayer(c: ModelConfig): number {
 
 /** What standard MHA with the same heads and head dims would cache per token per layer. */
 export function mhaEquivalentValuesPerLayer(c: ModelConfig): number {
-  return c.attention === 'mla' ? c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim + c.v_head_dim) : 2 * c.num_attention_heads * headDim(c);
+  return c.attention === 'mla'
+    ? c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim + c.v_head_dim)
+    : 2 * c.num_attention_heads * headDim(c);
 }
 
 /** Bytes of KV cache per token, all layers, at `bytesPerValue` (4 for f32, 2 for bf16). */
@@ -122,8 +124,17 @@ export function forwardFlopsPerToken(c: ModelConfig, T: number): number {
   return 2 * matmulParams + attn;
 }
 
-export function modelConfigOf(cfg: { model: ModelSection; arch: ArchSection; precision: PrecisionSection }, vocabSize: number): ModelConfig {
-  return { ...cfg.model, attention: cfg.arch.attention, ffn: cfg.arch.ffn, precision: { ...cfg.precision }, vocab_size: vocabSize };
+export function modelConfigOf(
+  cfg: { model: ModelSection; arch: ArchSection; precision: PrecisionSection },
+  vocabSize: number,
+): ModelConfig {
+  return {
+    ...cfg.model,
+    attention: cfg.arch.attention,
+    ffn: cfg.arch.ffn,
+    precision: { ...cfg.precision },
+    vocab_size: vocabSize,
+  };
 }
 
 /**

@@ -22,11 +22,22 @@ function prompts(rng: Rng, lengths: number[]): number[][] {
 }
 
 /** Max abs difference between the engine's logits for every generated token and a full forward of prompt + tokens. */
-async function cachedVsFull(be: Backend, c: ModelConfig, opts: Partial<GenerateOptions> = {}): Promise<{ worst: number; tokens: number }> {
+async function cachedVsFull(
+  be: Backend,
+  c: ModelConfig,
+  opts: Partial<GenerateOptions> = {},
+): Promise<{ worst: number; tokens: number }> {
   const params = initParams(be, c, new Rng(4));
   const gen = Generator.create(be, params, c);
   const ps = prompts(new Rng(8), [1, 7, 12]);
-  const res = await gen.generate({ prompts: ps, maxNewTokens: [64, 40, 64], sampling: { temperature: 1, topK: 0, topP: 1 }, seed: 3, keepLogits: true, ...opts });
+  const res = await gen.generate({
+    prompts: ps,
+    maxNewTokens: [64, 40, 64],
+    sampling: { temperature: 1, topK: 0, topP: 1 },
+    seed: 3,
+    keepLogits: true,
+    ...opts,
+  });
   gen.dispose();
   let worst = 0;
   let tokens = 0;
@@ -83,9 +94,14 @@ describe('generation engine', () => {
       gen.dispose();
       expect(spec.sequences.map((s) => s.tokens)).toEqual(plain.sequences.map((s) => s.tokens));
       for (const [b, s] of spec.sequences.entries()) {
-        for (let i = 0; i < s.logprobs.length; i++) expect(Math.abs(s.logprobs[i] - plain.sequences[b].logprobs[i])).toBeLessThan(be.name === 'cpu' ? 1e-9 : 1e-4);
+        for (let i = 0; i < s.logprobs.length; i++)
+          expect(Math.abs(s.logprobs[i] - plain.sequences[b].logprobs[i])).toBeLessThan(
+            be.name === 'cpu' ? 1e-9 : 1e-4,
+          );
       }
-      console.log(`[generate] greedy ${be.name}: plain ${plain.stats.forwards} forwards, speculative ${spec.stats.forwards} forwards, acceptance ${spec.stats.acceptanceRate?.toFixed(3)}`);
+      console.log(
+        `[generate] greedy ${be.name}: plain ${plain.stats.forwards} forwards, speculative ${spec.stats.forwards} forwards, acceptance ${spec.stats.acceptanceRate?.toFixed(3)}`,
+      );
       expect(spec.stats.drafted).toBeGreaterThan(0);
       // An accepted draft emits two tokens per main forward.
       expect(spec.stats.forwards).toBeLessThanOrEqual(plain.stats.forwards);
@@ -100,7 +116,11 @@ describe('generation engine', () => {
     const params = initParams(cpu, c, new Rng(11));
     const gen = Generator.create(cpu, params, c);
     const N = 1500;
-    const base = { prompts: Array.from({ length: N }, () => [1, 3]), maxNewTokens: 3, sampling: { temperature: 1, topK: 0, topP: 1 } };
+    const base = {
+      prompts: Array.from({ length: N }, () => [1, 3]),
+      maxNewTokens: 3,
+      sampling: { temperature: 1, topK: 0, topP: 1 },
+    };
     const plain = await gen.generate({ ...base, seed: 1 });
     const spec = await gen.generate({ ...base, seed: 2, speculative: true });
     gen.dispose();
@@ -127,7 +147,9 @@ describe('generation engine', () => {
     // 99.9th percentile of chi-square ≈ df + 3.1·sqrt(2·df) + 5 (Wilson–Hilferty, rounded up):
     // a correct sampler fails this with probability ≈ 0.001.
     const limit = df + 3.1 * Math.sqrt(2 * df) + 5;
-    console.log(`[generate] speculative vs plain sampling: chi2 ${x.toFixed(1)} on ${df} df (limit ${limit.toFixed(1)}), acceptance ${spec.stats.acceptanceRate?.toFixed(3)}`);
+    console.log(
+      `[generate] speculative vs plain sampling: chi2 ${x.toFixed(1)} on ${df} df (limit ${limit.toFixed(1)}), acceptance ${spec.stats.acceptanceRate?.toFixed(3)}`,
+    );
     expect(spec.stats.acceptanceRate!).toBeLessThan(0.95); // the drafts really are rejected at times
     expect(x).toBeLessThan(limit);
     // Power control: the same statistic and limit do reject a modestly different distribution
@@ -143,9 +165,20 @@ describe('generation engine', () => {
     const params = initParams(cpu, c, new Rng(3));
     const gen = Generator.create(cpu, params, c);
     const ps = prompts(new Rng(5), [2, 4, 6]);
-    const free = await gen.generate({ prompts: ps, maxNewTokens: 20, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1 });
+    const free = await gen.generate({
+      prompts: ps,
+      maxNewTokens: 20,
+      sampling: { temperature: 0, topK: 0, topP: 1 },
+      seed: 1,
+    });
     const stopAt = free.sequences[1].tokens[4];
-    const stopped = await gen.generate({ prompts: ps, maxNewTokens: [20, 20, 3], stopTokens: [stopAt], sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1 });
+    const stopped = await gen.generate({
+      prompts: ps,
+      maxNewTokens: [20, 20, 3],
+      stopTokens: [stopAt],
+      sampling: { temperature: 0, topK: 0, topP: 1 },
+      seed: 1,
+    });
     gen.dispose();
     for (const [b, s] of stopped.sequences.entries()) {
       const ref = free.sequences[b].tokens;
@@ -163,7 +196,12 @@ describe('generation engine', () => {
     const c = config('micro-mla');
     const params = initParams(cpu, c, new Rng(3));
     const gen = Generator.create(cpu, params, c);
-    const opts = { prompts: prompts(new Rng(1), [3, 5]), maxNewTokens: 24, sampling: { temperature: 1.2, topK: 8, topP: 0.95 }, seed: 7 };
+    const opts = {
+      prompts: prompts(new Rng(1), [3, 5]),
+      maxNewTokens: 24,
+      sampling: { temperature: 1.2, topK: 8, topP: 0.95 },
+      seed: 7,
+    };
     const a = await gen.generate(opts);
     const b = await gen.generate(opts);
     const d = await gen.generate({ ...opts, seed: 8 });
@@ -179,8 +217,18 @@ describe('generation engine', () => {
     const params = initParams(cpu, c, new Rng(3));
     const gen = Generator.create(cpu, params, c);
     const ps = prompts(new Rng(1), [3, 5]);
-    const greedy = await gen.generate({ prompts: ps, maxNewTokens: 12, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1 });
-    const k1 = await gen.generate({ prompts: ps, maxNewTokens: 12, sampling: { temperature: 1, topK: 1, topP: 1 }, seed: 5 });
+    const greedy = await gen.generate({
+      prompts: ps,
+      maxNewTokens: 12,
+      sampling: { temperature: 0, topK: 0, topP: 1 },
+      seed: 1,
+    });
+    const k1 = await gen.generate({
+      prompts: ps,
+      maxNewTokens: 12,
+      sampling: { temperature: 1, topK: 1, topP: 1 },
+      seed: 5,
+    });
     gen.dispose();
     expect(k1.sequences.map((s) => s.tokens)).toEqual(greedy.sequences.map((s) => s.tokens));
   });
@@ -192,7 +240,9 @@ describe('generation engine', () => {
     await expect(gen.generate({ ...ok, prompts: [[]] })).rejects.toThrow(/prompt 0 is empty/);
     await expect(gen.generate({ ...ok, prompts: [[1, V]] })).rejects.toThrow(/outside the vocabulary/);
     await expect(gen.generate({ ...ok, maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
-    await expect(gen.generate({ ...ok, sampling: { temperature: -1, topK: 0, topP: 1 } })).rejects.toThrow(/temperature/);
+    await expect(gen.generate({ ...ok, sampling: { temperature: -1, topK: 0, topP: 1 } })).rejects.toThrow(
+      /temperature/,
+    );
     await expect(gen.generate({ ...ok, sampling: { temperature: 1, topK: 0, topP: 0 } })).rejects.toThrow(/topP/);
     await expect(gen.generate({ ...ok, speculative: true })).rejects.toThrow(/MTP module/);
     gen.dispose();

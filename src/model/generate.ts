@@ -112,9 +112,12 @@ interface Absorbed {
 }
 
 function validateSampling(s: SamplingSpec): void {
-  if (!(Number.isFinite(s.temperature) && s.temperature >= 0)) throw new Error(`generate: temperature ${s.temperature} must be ≥ 0`);
-  if (!(Number.isInteger(s.topK) && s.topK >= 0)) throw new Error(`generate: topK ${s.topK} must be an integer ≥ 0 (0 = off)`);
-  if (!(Number.isFinite(s.topP) && s.topP > 0 && s.topP <= 1)) throw new Error(`generate: topP ${s.topP} must be in (0, 1]`);
+  if (!(Number.isFinite(s.temperature) && s.temperature >= 0))
+    throw new Error(`generate: temperature ${s.temperature} must be ≥ 0`);
+  if (!(Number.isInteger(s.topK) && s.topK >= 0))
+    throw new Error(`generate: topK ${s.topK} must be an integer ≥ 0 (0 = off)`);
+  if (!(Number.isFinite(s.topP) && s.topP > 0 && s.topP <= 1))
+    throw new Error(`generate: topP ${s.topP} must be in (0, 1]`);
 }
 
 function perSequence<T>(v: T | T[], B: number, what: string, isList: (x: T | T[]) => x is T[]): T[] {
@@ -194,7 +197,16 @@ export class Generator {
       const v = blockLinear(c, x, p(`${pre}.v_proj.weight`));
       be.cacheWrite(cache.k, op.view(k, [B, n, Hkv * hd]), pos);
       be.cacheWrite(cache.v, op.view(v, [B, n, Hkv * hd]), pos);
-      const s: CachedAttentionShape = { heads: H, kvHeads: Hkv, dQK: hd, dV: hd, kStride: Hkv * hd, vStride: Hkv * hd, vOffset: 0, scale: 1 / Math.sqrt(hd) };
+      const s: CachedAttentionShape = {
+        heads: H,
+        kvHeads: Hkv,
+        dQK: hd,
+        dV: hd,
+        kStride: Hkv * hd,
+        vStride: Hkv * hd,
+        vOffset: 0,
+        scale: 1 / Math.sqrt(hd),
+      };
       const o = be.cachedAttention(q, cache.k, cache.v, pos, s);
       return blockLinear(c, op.view(o, [B, n, H * hd]), p(`${pre}.o_proj.weight`));
     }
@@ -210,7 +222,16 @@ export class Generator {
     // q~_h = q_nope_h · W_UK[h]: per head, [N, dn] · [dn, dc].
     const qLat = op.swap01(op.matmul(op.swap01(op.view(q.nope, [N, H, dn])), wUK)); // [N, H, dc]
     const qAbs = op.view(op.concatLast(qLat, op.view(q.pe, [N, H, dr])), [B, n, H, dc + dr]);
-    const s: CachedAttentionShape = { heads: H, kvHeads: 1, dQK: dc + dr, dV: dc, kStride: dc + dr, vStride: dc + dr, vOffset: 0, scale: mlaScale(c) };
+    const s: CachedAttentionShape = {
+      heads: H,
+      kvHeads: 1,
+      dQK: dc + dr,
+      dV: dc,
+      kStride: dc + dr,
+      vStride: dc + dr,
+      vOffset: 0,
+      scale: mlaScale(c),
+    };
     const oLat = be.cachedAttention(qAbs, cache.k, cache.v, pos, s); // [B, n, H, dc]
     // o_h = o_lat_h · W_UV[h]ᵀ.
     const o = op.swap01(op.matmul(op.swap01(op.view(oLat, [N, H, dc])), wUV, { transB: true })); // [N, H, dv]
@@ -249,13 +270,17 @@ export class Generator {
     const all = op.view(h, [B * n, d]);
     // Every row in order (a plain decode step): no gather.
     const identity = rows.length === B * n && rows.every((r, i) => r === i);
-    const picked = identity ? all : op.view(op.embedding(all, be.fromArray(rows, [1, rows.length], 'i32')), [rows.length, d]);
+    const picked = identity
+      ? all
+      : op.view(op.embedding(all, be.fromArray(rows, [1, rows.length], 'i32')), [rows.length, d]);
     return op.linear(op.rmsnorm(picked, p(norm), c.rms_norm_eps), p('lm_head.weight'));
   }
 
   private ids(rows: number[][], width: number): Tensor {
     const flat = new Int32Array(rows.length * width);
-    rows.forEach((r, b) => flat.set(r.slice(0, width), b * width));
+    rows.forEach((r, b) => {
+      flat.set(r.slice(0, width), b * width);
+    });
     return this.be.fromArray(flat, [rows.length, width], 'i32');
   }
 
@@ -269,21 +294,40 @@ export class Generator {
     for (const [b, pr] of opts.prompts.entries()) {
       if (pr.length < 1) throw new Error(`generate: prompt ${b} is empty (each sequence needs at least one token)`);
       const bad = pr.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
-      if (bad !== undefined) throw new Error(`generate: prompt ${b} holds token ${bad}, outside the vocabulary [0, ${V})`);
+      if (bad !== undefined)
+        throw new Error(`generate: prompt ${b} holds token ${bad}, outside the vocabulary [0, ${V})`);
     }
     const budget = perSequence(opts.maxNewTokens, B, 'token budgets', Array.isArray);
-    for (const m of budget) if (!Number.isInteger(m) || m < 1) throw new Error(`generate: maxNewTokens ${m} must be an integer ≥ 1`);
-    const stops = perSequence<number[]>(opts.stopTokens ?? [], B, 'stop lists', (x): x is number[][] => Array.isArray(x) && x.length > 0 && Array.isArray(x[0])).map((s) => new Set(s));
+    for (const m of budget)
+      if (!Number.isInteger(m) || m < 1) throw new Error(`generate: maxNewTokens ${m} must be an integer ≥ 1`);
+    const stops = perSequence<number[]>(
+      opts.stopTokens ?? [],
+      B,
+      'stop lists',
+      (x): x is number[][] => Array.isArray(x) && x.length > 0 && Array.isArray(x[0]),
+    ).map((s) => new Set(s));
     const speculative = opts.speculative ?? false;
-    if (speculative && c.num_nextn_predict_layers < 1) throw new Error('generate: speculative decoding drafts with the MTP module, but this model has none (model.num_nextn_predict_layers = 0)');
+    if (speculative && c.num_nextn_predict_layers < 1)
+      throw new Error(
+        'generate: speculative decoding drafts with the MTP module, but this model has none (model.num_nextn_predict_layers = 0)',
+      );
 
     const lens = opts.prompts.map((pr) => pr.length);
     const Pmax = Math.max(...lens);
     const capacity = Math.max(...lens.map((L, b) => L + budget[b])) + 2;
     const rng = new Rng(opts.seed);
-    const uniforms = () => be.fromArray(Array.from({ length: B }, () => rng.next()), [B]);
+    const uniforms = () =>
+      be.fromArray(
+        Array.from({ length: B }, () => rng.next()),
+        [B],
+      );
     const { temperature, topK, topP } = opts.sampling;
-    const out: GeneratedSequence[] = opts.prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length', ...(opts.keepLogits ? { logits: [] } : {}) }));
+    const out: GeneratedSequence[] = opts.prompts.map(() => ({
+      tokens: [],
+      logprobs: [],
+      finish: 'length',
+      ...(opts.keepLogits ? { logits: [] } : {}),
+    }));
     const active = opts.prompts.map(() => true);
     const totalBudget = budget.reduce((a, b) => a + b, 0);
     let emittedTotal = 0;
@@ -324,7 +368,11 @@ export class Generator {
         const scope = new Scope();
         try {
           const h = this.main(caches, op.embedding(emb, this.ids(opts.prompts, Pmax)), B, Pmax, be.zeros([B], 'i32'));
-          const logits = this.logits(h, lens.map((L, b) => b * Pmax + L - 1), 'model.norm.weight');
+          const logits = this.logits(
+            h,
+            lens.map((L, b) => b * Pmax + L - 1),
+            'model.norm.weight',
+          );
           const probs = be.samplingProbs(logits, temperature, topK, topP);
           const tok = be.sampleCategorical(probs, uniforms());
           const lp = be.tokenLogprob(logits, tok, temperature);
@@ -332,7 +380,11 @@ export class Generator {
             scope.keep(h);
             hidden = h;
           }
-          const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+          const [toks, lps, lg] = await Promise.all([
+            be.read(tok),
+            be.read(lp),
+            opts.keepLogits ? be.read(logits) : null,
+          ]);
           forwards++;
           cur = Array.from(toks);
           for (let b = 0; b < B; b++) emit(b, cur[b], lps[b], lg ? row(lg as Float64Array, b) : null);
@@ -347,7 +399,16 @@ export class Generator {
         const scope = new Scope();
         try {
           const hm = this.mtp(mtpCache!, hidden!, this.ids(next, Pmax), B, Pmax, be.zeros([B], 'i32'));
-          q = be.samplingProbs(this.logits(hm, lens.map((L, b) => b * Pmax + L - 1), `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`), temperature, topK, topP);
+          q = be.samplingProbs(
+            this.logits(
+              hm,
+              lens.map((L, b) => b * Pmax + L - 1),
+              `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
+            ),
+            temperature,
+            topK,
+            topP,
+          );
           draft = be.sampleCategorical(q, uniforms());
           scope.keep(q, draft);
         } finally {
@@ -363,11 +424,31 @@ export class Generator {
         try {
           const posT = be.fromArray(pos, [B], 'i32');
           if (!speculative) {
-            const h = this.main(caches, op.embedding(emb, this.ids(cur.map((t) => [t]), 1)), B, 1, posT);
-            const logits = this.logits(h, Array.from({ length: B }, (_, b) => b), 'model.norm.weight');
+            const h = this.main(
+              caches,
+              op.embedding(
+                emb,
+                this.ids(
+                  cur.map((t) => [t]),
+                  1,
+                ),
+              ),
+              B,
+              1,
+              posT,
+            );
+            const logits = this.logits(
+              h,
+              Array.from({ length: B }, (_, b) => b),
+              'model.norm.weight',
+            );
             const tok = be.sampleCategorical(be.samplingProbs(logits, temperature, topK, topP), uniforms());
             const lp = be.tokenLogprob(logits, tok, temperature);
-            const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+            const [toks, lps, lg] = await Promise.all([
+              be.read(tok),
+              be.read(lp),
+              opts.keepLogits ? be.read(logits) : null,
+            ]);
             forwards++;
             for (let b = 0; b < B; b++) {
               if (!active[b]) continue;
@@ -378,12 +459,29 @@ export class Generator {
           } else {
             // Verify: [cur, draft] at positions P, P+1 in one forward.
             const d = this.c.hidden_size;
-            const eCur = op.view(op.embedding(emb, this.ids(cur.map((t) => [t]), 1)), [B, d]);
+            const eCur = op.view(
+              op.embedding(
+                emb,
+                this.ids(
+                  cur.map((t) => [t]),
+                  1,
+                ),
+              ),
+              [B, d],
+            );
             const eDraft = op.view(op.embedding(emb, be.view(draft!, [B, 1])), [B, d]);
             const x = op.view(op.concatLast(eCur, eDraft), [B, 2, d]);
             const h = this.main(caches, x, B, 2, posT);
-            const l0 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b), 'model.norm.weight');
-            const l1 = this.logits(h, Array.from({ length: B }, (_, b) => 2 * b + 1), 'model.norm.weight');
+            const l0 = this.logits(
+              h,
+              Array.from({ length: B }, (_, b) => 2 * b),
+              'model.norm.weight',
+            );
+            const l1 = this.logits(
+              h,
+              Array.from({ length: B }, (_, b) => 2 * b + 1),
+              'model.norm.weight',
+            );
             const p0 = be.samplingProbs(l0, temperature, topK, topP);
             const residW = be.specResidual(p0, q!);
             const resid = be.sampleCategorical(residW, uniforms());
@@ -397,11 +495,17 @@ export class Generator {
             const lpResid = be.tokenLogprob(l0, resid, temperature);
             const lpFromP = be.tokenLogprob(l0, fromP, temperature);
             const lpBonus = be.tokenLogprob(l1, bonus, temperature);
-            const reads = await Promise.all([decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus, residMass, fromP, lpFromP].map((t) => be.read(t)));
+            const reads = await Promise.all(
+              [decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus, residMass, fromP, lpFromP].map((t) =>
+                be.read(t),
+              ),
+            );
             const [dec, drs, rsRaw, bs, lpd, lprRaw, lpb, mass, fps, lpf] = reads;
             const rs = Array.from(rsRaw, (r, b) => (mass[b] > 0 ? r : fps[b]));
             const lpr = Array.from(lprRaw, (l, b) => (mass[b] > 0 ? l : lpf[b]));
-            const [lg0, lg1] = opts.keepLogits ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[]) : [null, null];
+            const [lg0, lg1] = opts.keepLogits
+              ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[])
+              : [null, null];
             forwards++;
             // What the MTP module consumes next: per sequence, the tokens after positions P and P+1, and which row drafts.
             const mtpIds: number[][] = [];
@@ -433,7 +537,11 @@ export class Generator {
             if (active.some(Boolean)) {
               // Draft the next token: MTP at positions P (and P+1 when the draft was accepted).
               const hm = this.mtp(mtpCache!, h, this.ids(mtpIds, 2), B, 2, be.fromArray(before, [B], 'i32'));
-              const ql = this.logits(hm, draftRow.map((r, b) => 2 * b + r), `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`);
+              const ql = this.logits(
+                hm,
+                draftRow.map((r, b) => 2 * b + r),
+                `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
+              );
               const nq = be.samplingProbs(ql, temperature, topK, topP);
               const nd = be.sampleCategorical(nq, uniforms());
               scope.keep(nq, nd);

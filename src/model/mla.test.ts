@@ -15,7 +15,14 @@ function config(name: string, set: Partial<ModelConfig> = {}): ModelConfig {
   return { ...modelConfigOf(findPreset(name)!.config, V), initializer_range: 0.3, ...set };
 }
 
-async function logits(be: Backend, c: ModelConfig, ids: Int32Array, B: number, T: number, seed = 1): Promise<Float64Array> {
+async function logits(
+  be: Backend,
+  c: ModelConfig,
+  ids: Int32Array,
+  B: number,
+  T: number,
+  seed = 1,
+): Promise<Float64Array> {
   const params = initParams(be, c, new Rng(seed));
   return (await forward(params, c, be.fromArray(ids, [B, T], 'i32')).read()) as Float64Array;
 }
@@ -52,7 +59,14 @@ describe('MLA', () => {
 
   it('caches kv_lora_rank + qk_rope_head_dim values per token per layer', () => {
     // DeepSeek-V3: 128 heads, latent 512, RoPE key 64, nope 128, v 128.
-    const v3 = { ...config('micro-mla'), num_attention_heads: 128, kv_lora_rank: 512, qk_rope_head_dim: 64, qk_nope_head_dim: 128, v_head_dim: 128 };
+    const v3 = {
+      ...config('micro-mla'),
+      num_attention_heads: 128,
+      kv_lora_rank: 512,
+      qk_rope_head_dim: 64,
+      qk_nope_head_dim: 128,
+      v_head_dim: 128,
+    };
     expect(kvCacheValuesPerLayer(v3)).toBe(576);
     expect(mhaEquivalentValuesPerLayer(v3)).toBe(128 * (192 + 128));
   });

@@ -29,20 +29,40 @@ export function rotate(x: Tensor, theta: number, at: Positions): Tensor {
 }
 
 /** Queries [B, T, H, dn + dr] with RoPE applied to the last dr dims of each head. */
-export function mlaQuery(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset: Positions = 0): { nope: Tensor; pe: Tensor } {
+export function mlaQuery(
+  p: ParamGetter,
+  c: ModelConfig,
+  pre: string,
+  x: Tensor,
+  B: number,
+  T: number,
+  posOffset: Positions = 0,
+): { nope: Tensor; pe: Tensor } {
   const H = c.num_attention_heads;
   const dn = c.qk_nope_head_dim;
   const dr = c.qk_rope_head_dim;
   const q =
     c.q_lora_rank === 0
       ? blockLinear(c, x, p(`${pre}.q_proj.weight`))
-      : blockLinear(c, op.rmsnorm(blockLinear(c, x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
+      : blockLinear(
+          c,
+          op.rmsnorm(blockLinear(c, x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps),
+          p(`${pre}.q_b_proj.weight`),
+        );
   const qh = op.view(q, [B, T, H, dn + dr]);
   return { nope: op.sliceLast(qh, 0, dn), pe: rotate(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
 }
 
 /** The per-token cache content: normalized latent c [B, T, dc] and the RoPE'd shared key [B, T, 1, dr]. */
-export function mlaLatent(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, B: number, T: number, posOffset: Positions = 0): { latent: Tensor; kpe: Tensor } {
+export function mlaLatent(
+  p: ParamGetter,
+  c: ModelConfig,
+  pre: string,
+  x: Tensor,
+  B: number,
+  T: number,
+  posOffset: Positions = 0,
+): { latent: Tensor; kpe: Tensor } {
   const dc = c.kv_lora_rank;
   const dr = c.qk_rope_head_dim;
   const kva = blockLinear(c, x, p(`${pre}.kv_a_proj_with_mqa.weight`)); // [B, T, dc + dr]
@@ -66,6 +86,14 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const kpeHeads = op.view(op.repeatMiddle(op.view(kpe, [B * T, 1, dr]), H), [B, T, H, dr]);
   const qFull = op.concatLast(q.nope, q.pe);
   const kFull = op.concatLast(kNope, kpeHeads);
-  const o = op.attention(qFull, kFull, v, { batch: B, seq: T, heads: H, kvHeads: H, dQK: dn + dr, dV: dv, scale: mlaScale(c) });
+  const o = op.attention(qFull, kFull, v, {
+    batch: B,
+    seq: T,
+    heads: H,
+    kvHeads: H,
+    dQK: dn + dr,
+    dV: dv,
+    scale: mlaScale(c),
+  });
   return blockLinear(c, op.view(o, [B, T, H * dv]), p(`${pre}.o_proj.weight`));
 }

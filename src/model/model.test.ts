@@ -40,7 +40,9 @@ async function lossAndGrads(be: Backend, c: ModelConfig, seed: number, B: number
   const params = initParams(be, c, new Rng(seed));
   const { ids, tg } = batch(c, B, T, seed + 1);
   const tape = new Tape();
-  const loss = tape.run(() => lossOf(params, c, be.fromArray(ids, [B, T], 'i32'), be.fromArray(tg, [B, T], 'i32')).total);
+  const loss = tape.run(
+    () => lossOf(params, c, be.fromArray(ids, [B, T], 'i32'), be.fromArray(tg, [B, T], 'i32')).total,
+  );
   const grads = tape.backward(loss);
   const out = new Map<string, Float64Array>();
   for (const [name, p] of params) out.set(name, (await grads.get(p.id)!.read()) as Float64Array);
@@ -54,7 +56,8 @@ describe('dense model', () => {
     const { grads, params } = await lossAndGrads(cpu, tiny, 3, B, T);
     const { ids, tg } = batch(tiny, B, T, 4);
     const rng = new Rng(11);
-    const lossAt = async () => (await lossOf(params, tiny, cpu.fromArray(ids, [B, T], 'i32'), cpu.fromArray(tg, [B, T], 'i32')).total.read())[0];
+    const lossAt = async () =>
+      (await lossOf(params, tiny, cpu.fromArray(ids, [B, T], 'i32'), cpu.fromArray(tg, [B, T], 'i32')).total.read())[0];
     let worst = 0;
     for (const [name, p] of params) {
       const data = cpu.data(p);

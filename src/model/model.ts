@@ -22,7 +22,11 @@ export function initParams(be: Backend, c: ModelConfig, rng: Rng): Params {
   const params: Params = new Map();
   for (const [name, shape] of parameterShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : isBuffer(name) ? new Float64Array(n) : rng.normalArray(n, c.initializer_range);
+    const data = name.endsWith('norm.weight')
+      ? new Float64Array(n).fill(1)
+      : isBuffer(name)
+        ? new Float64Array(n)
+        : rng.normalArray(n, c.initializer_range);
     const t = be.fromArray(data, shape);
     t.name = name;
     t.requiresGrad = !isBuffer(name);
@@ -47,7 +51,15 @@ export function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [B, T, H, hd]), c.rope_theta);
   const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [B, T, Hkv, hd]), c.rope_theta);
   const v = op.view(blockLinear(c, x, p(`${pre}.v_proj.weight`)), [B, T, Hkv, hd]);
-  const o = op.attention(q, k, v, { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK: hd, dV: hd, scale: 1 / Math.sqrt(hd) });
+  const o = op.attention(q, k, v, {
+    batch: B,
+    seq: T,
+    heads: H,
+    kvHeads: Hkv,
+    dQK: hd,
+    dV: hd,
+    scale: 1 / Math.sqrt(hd),
+  });
   return blockLinear(c, op.view(o, [B, T, H * hd]), p(`${pre}.o_proj.weight`));
 }
 
@@ -58,10 +70,21 @@ export function ffn(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Ten
 }
 
 /** One decoder block: attention and FFN (dense or MoE), each pre-normed with a residual. */
-export function block(p: ParamGetter, c: ModelConfig, l: number, x: Tensor, B: number, T: number, trace: MoeTrace | null): Tensor {
+export function block(
+  p: ParamGetter,
+  c: ModelConfig,
+  l: number,
+  x: Tensor,
+  B: number,
+  T: number,
+  trace: MoeTrace | null,
+): Tensor {
   const pre = `model.layers.${l}`;
   const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
-  x = op.add(x, attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T));
+  x = op.add(
+    x,
+    attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T),
+  );
   const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
   return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
 }
@@ -99,8 +122,10 @@ export interface MtpInputs {
 export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, layer: number, head: number): Tensor {
   const [B, T] = ids.shape;
   if (B !== 1) throw new Error('attentionPattern: one sequence at a time');
-  if (!Number.isInteger(layer) || layer < 0 || layer >= c.num_hidden_layers) throw new Error(`attentionPattern: layer ${layer} is not in [0, ${c.num_hidden_layers})`);
-  if (!Number.isInteger(head) || head < 0 || head >= c.num_attention_heads) throw new Error(`attentionPattern: head ${head} is not in [0, ${c.num_attention_heads})`);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= c.num_hidden_layers)
+    throw new Error(`attentionPattern: layer ${layer} is not in [0, ${c.num_hidden_layers})`);
+  if (!Number.isInteger(head) || head < 0 || head >= c.num_attention_heads)
+    throw new Error(`attentionPattern: head ${head} is not in [0, ${c.num_attention_heads})`);
   const p = getter(params);
   let x = op.embedding(p('model.embed_tokens.weight'), ids);
   for (let l = 0; l < layer; l++) x = block(p, c, l, x, B, T, null);
@@ -110,7 +135,8 @@ export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, la
   // q [1, T, H, dq], k [1, T, Hk, dq] → this head's rows [1, T, dq] (GQA: its kv head).
   const [, , H, dq] = q.shape;
   const Hk = k.shape[2];
-  const row = (t: Tensor, heads: number, i: number) => op.view(op.sliceLast(op.view(t, [T, heads * dq]), i * dq, dq), [1, T, dq]);
+  const row = (t: Tensor, heads: number, i: number) =>
+    op.view(op.sliceLast(op.view(t, [T, heads * dq]), i * dq, dq), [1, T, dq]);
   const qh = row(q, H, head);
   const kh = row(k, Hk, Math.floor(head / (H / Hk)));
   const scores = op.scale(op.matmul(qh, kh, { transB: true }), scale);
@@ -119,8 +145,14 @@ export function attentionPattern(params: Params, c: ModelConfig, ids: Tensor, la
 
 function mhaQueryKey(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, T: number) {
   const hd = headDim(c);
-  const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [1, T, c.num_attention_heads, hd]), c.rope_theta);
-  const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [1, T, c.num_key_value_heads, hd]), c.rope_theta);
+  const q = op.rope(
+    op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [1, T, c.num_attention_heads, hd]),
+    c.rope_theta,
+  );
+  const k = op.rope(
+    op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [1, T, c.num_key_value_heads, hd]),
+    c.rope_theta,
+  );
   return { q, k, scale: 1 / Math.sqrt(hd) };
 }
 

@@ -14,7 +14,11 @@ describe('MoE in training', () => {
   it('the routing bias never receives an optimizer update; only γ·sign steps move it', async () => {
     const be = await gpuBackend();
     for (const gamma of [0, 0.001]) {
-      const cfg = applyOverrides(findPreset('micro-moe')!.config, { ...SMALL, 'train.bias_update_speed': gamma, 'optim.weight_decay': 0.5 });
+      const cfg = applyOverrides(findPreset('micro-moe')!.config, {
+        ...SMALL,
+        'train.bias_update_speed': gamma,
+        'optim.weight_decay': 0.5,
+      });
       const trainer = new Trainer(be, cfg, 7);
       expect([...trainer.trainable.keys()].some((n) => n.endsWith('e_score_correction_bias'))).toBe(false);
       for (let i = 0; i < 5; i++) disposeHandles(await trainer.trainStep());
@@ -46,7 +50,9 @@ describe('MoE in training', () => {
   it('counts active parameters: K of E routed experts plus the shared one', () => {
     const c = modelConfigOf(findPreset('micro-moe')!.config, 30);
     const perExpert = 3 * c.moe_intermediate_size * c.hidden_size;
-    expect(countParams(c) - activeParams(c)).toBe(c.num_hidden_layers * (c.n_routed_experts - c.num_experts_per_tok) * perExpert);
+    expect(countParams(c) - activeParams(c)).toBe(
+      c.num_hidden_layers * (c.n_routed_experts - c.num_experts_per_tok) * perExpert,
+    );
   });
 
   it('MaxVio follows the spec formula', () => {

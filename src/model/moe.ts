@@ -30,7 +30,13 @@ export function newTrace(): MoeTrace {
 }
 
 export function routeConfig(c: ModelConfig): RouteConfig {
-  return { nGroup: c.n_group, topkGroup: c.topk_group, topK: c.num_experts_per_tok, normTopk: c.norm_topk_prob, scale: c.routed_scaling_factor };
+  return {
+    nGroup: c.n_group,
+    topkGroup: c.topk_group,
+    topK: c.num_experts_per_tok,
+    normTopk: c.norm_topk_prob,
+    scale: c.routed_scaling_factor,
+  };
 }
 
 export function isMoeLayer(c: ModelConfig, layer: number): boolean {
@@ -50,7 +56,11 @@ export function moeShapes(c: ModelConfig, p: string): Array<[string, number[]]> 
     [`${p}.experts.down_proj.weight`, [E, d, I]],
   ];
   if (S > 0) {
-    out.push([`${p}.shared_experts.gate_proj.weight`, [S, d]], [`${p}.shared_experts.up_proj.weight`, [S, d]], [`${p}.shared_experts.down_proj.weight`, [d, S]]);
+    out.push(
+      [`${p}.shared_experts.gate_proj.weight`, [S, d]],
+      [`${p}.shared_experts.up_proj.weight`, [S, d]],
+      [`${p}.shared_experts.down_proj.weight`, [d, S]],
+    );
   }
   return out;
 }
@@ -68,12 +78,16 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   const K = c.num_experts_per_tok;
   const x2 = op.view(x, [N, d]);
   const logits = op.linear(x2, p(`${pre}.gate.weight`));
-  const scores = c.scoring_func === 'sigmoid' ? op.sigmoid(logits) : op.view(op.softmax(op.view(logits, [1, N, E]), null), [N, E]);
+  const scores =
+    c.scoring_func === 'sigmoid' ? op.sigmoid(logits) : op.view(op.softmax(op.view(logits, [1, N, E]), null), [N, E]);
   const bias = p(`${pre}.gate.e_score_correction_bias`);
   const { idx, weight } = op.moeRoute(scores, bias, routeConfig(c));
   const plan = x.backend.moePlan(idx, E);
   const xg = op.moeGather(x2, plan, K);
-  const h = op.swiglu(op.moeExperts(xg, p(`${pre}.experts.gate_proj.weight`), plan), op.moeExperts(xg, p(`${pre}.experts.up_proj.weight`), plan));
+  const h = op.swiglu(
+    op.moeExperts(xg, p(`${pre}.experts.gate_proj.weight`), plan),
+    op.moeExperts(xg, p(`${pre}.experts.up_proj.weight`), plan),
+  );
   let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
   if (c.n_shared_experts > 0) {
     const g = blockLinear(c, x2, p(`${pre}.shared_experts.gate_proj.weight`));

@@ -37,7 +37,10 @@ describe('MTP module', () => {
       const L = c.num_hidden_layers;
       const d = c.hidden_size;
       const shapes = new Map(mtpShapes(c, 2));
-      for (const [l, k] of [[L, 1], [L + 1, 2]]) {
+      for (const [l, k] of [
+        [L, 1],
+        [L + 1, 2],
+      ]) {
         const pre = `model.layers.${l}`;
         expect(shapes.get(`${pre}.enorm.weight`), `module ${k}`).toEqual([d]);
         expect(shapes.get(`${pre}.hnorm.weight`)).toEqual([d]);
@@ -46,8 +49,14 @@ describe('MTP module', () => {
         expect(shapes.get(`${pre}.input_layernorm.weight`)).toEqual([d]);
         expect(shapes.get(`${pre}.post_attention_layernorm.weight`)).toEqual([d]);
         expect(shapes.has(`${pre}.self_attn.o_proj.weight`)).toBe(true);
-        expect(shapes.has(c.attention === 'mla' ? `${pre}.self_attn.kv_a_proj_with_mqa.weight` : `${pre}.self_attn.k_proj.weight`)).toBe(true);
-        expect(shapes.has(c.ffn === 'moe' ? `${pre}.mlp.experts.gate_proj.weight` : `${pre}.mlp.gate_proj.weight`)).toBe(true);
+        expect(
+          shapes.has(
+            c.attention === 'mla' ? `${pre}.self_attn.kv_a_proj_with_mqa.weight` : `${pre}.self_attn.k_proj.weight`,
+          ),
+        ).toBe(true);
+        expect(
+          shapes.has(c.ffn === 'moe' ? `${pre}.mlp.experts.gate_proj.weight` : `${pre}.mlp.gate_proj.weight`),
+        ).toBe(true);
       }
       // No copies of the shared head or embedding, nothing outside the two module layers.
       for (const n of shapes.keys()) {
@@ -56,21 +65,33 @@ describe('MTP module', () => {
       }
       // The block inside a module has exactly the main model's layer-(L−1) parameters (same rule).
       const mainLast = parameterShapes(c).filter(([n]) => n.startsWith(`model.layers.${L - 1}.`));
-      const module1 = [...shapes].filter(([n]) => n.startsWith(`model.layers.${L}.`) && !/\.(enorm|hnorm|eh_proj|shared_head)\./.test(n));
-      expect(module1.map(([n, s]) => [n.replace(`layers.${L}.`, 'layers.X.'), s])).toEqual(mainLast.map(([n, s]) => [n.replace(`layers.${L - 1}.`, 'layers.X.'), s]));
+      const module1 = [...shapes].filter(
+        ([n]) => n.startsWith(`model.layers.${L}.`) && !/\.(enorm|hnorm|eh_proj|shared_head)\./.test(n),
+      );
+      expect(module1.map(([n, s]) => [n.replace(`layers.${L}.`, 'layers.X.'), s])).toEqual(
+        mainLast.map(([n, s]) => [n.replace(`layers.${L - 1}.`, 'layers.X.'), s]),
+      );
       expect(mtpShapes(c, 0)).toEqual([]);
     });
   }
 
   it('concatenates [enorm(Emb) ; hnorm(h)] (embedding first) and drops the last hidden position', async () => {
-    const c = config('micro-dense', { hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 2, intermediate_size: 12 });
+    const c = config('micro-dense', {
+      hidden_size: 8,
+      num_attention_heads: 2,
+      num_key_value_heads: 2,
+      intermediate_size: 12,
+    });
     const d = c.hidden_size;
     const [B, T] = [2, 5];
     const rng = new Rng(11);
     const params = initParams(cpu, c, rng);
     for (const [name, shape] of mtpShapes(c, 1)) {
       const n = shape.reduce((a, b) => a * b, 1);
-      params.set(name, cpu.fromArray(name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, 0.3), shape));
+      params.set(
+        name,
+        cpu.fromArray(name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, 0.3), shape),
+      );
     }
     const eh = `model.layers.${c.num_hidden_layers}.eh_proj.weight`;
     const w = (await params.get(eh)!.read()) as Float64Array;
@@ -79,7 +100,7 @@ describe('MTP module', () => {
     const h = rng.normalArray(B * T * d);
     const loss = async (cols: 'emb' | 'hidden' | 'both', idsArr: number[], hArr: Float64Array) => {
       // Keep only the eh_proj columns that act on one half of the concatenation.
-      const wk = w.map((v, i) => (cols === 'both' || (cols === 'emb') === (i % (2 * d) < d) ? v : 0));
+      const wk = w.map((v, i) => (cols === 'both' || (cols === 'emb') === i % (2 * d) < d ? v : 0));
       params.set(eh, cpu.fromArray(wk, [d, 2 * d]));
       const [l] = mtpLosses(getter(params), c, cpu.fromArray(hArr, [B, T, d]), [ids(idsArr)], [targets], null);
       return (await l.read())[0];
@@ -105,13 +126,23 @@ describe('MTP module', () => {
     const params = initParams(cpu, c, rng);
     for (const [name, shape] of mtpShapes(c, 1)) {
       const n = shape.reduce((a, b) => a * b, 1);
-      params.set(name, cpu.fromArray(name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, 0.3), shape));
+      params.set(
+        name,
+        cpu.fromArray(name.endsWith('norm.weight') ? new Float64Array(n).fill(1) : rng.normalArray(n, 0.3), shape),
+      );
     }
     const p = getter(params);
     const d = c.hidden_size;
     const B = 2;
     const h2 = cpu.fromArray(rng.normalArray(B * 2 * d), [B, 2, d]);
-    const [l1, ...rest] = mtpLosses(p, c, h2, [cpu.fromArray(Int32Array.from([3, 9]), [B, 1], 'i32')], [cpu.fromArray(Int32Array.from([4, 1]), [B, 1], 'i32')], null);
+    const [l1, ...rest] = mtpLosses(
+      p,
+      c,
+      h2,
+      [cpu.fromArray(Int32Array.from([3, 9]), [B, 1], 'i32')],
+      [cpu.fromArray(Int32Array.from([4, 1]), [B, 1], 'i32')],
+      null,
+    );
     expect(rest).toHaveLength(0);
     expect(l1.shape).toEqual([1]);
     const v = (await l1.read())[0];

@@ -36,7 +36,8 @@ export function mtpLayerIndex(c: ModelConfig, k: number): number {
  * attention type and the dense/MoE rule per layer index are exactly the main model's.
  */
 export function mtpShapes(c: ModelConfig, depth: number): Array<[string, number[]]> {
-  if (!Number.isInteger(depth) || depth < 0) throw new Error(`mtpShapes: depth must be a non-negative integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new Error(`mtpShapes: depth must be a non-negative integer, got ${depth}`);
   if (depth === 0) return [];
   const d = c.hidden_size;
   const all = baseParameterShapes({ ...c, num_hidden_layers: c.num_hidden_layers + depth });
@@ -66,12 +67,24 @@ function firstPositions(x: Tensor, len: number): Tensor {
  * RoPE positions restart at 0 in each module; attention scores only depend on position
  * differences, so this equals using the tokens' absolute positions.
  */
-export function mtpLosses(p: ParamGetter, c: ModelConfig, hMain: Tensor, idsShifted: Tensor[], targetsShifted: Tensor[], trace: MoeTrace | null): Tensor[] {
+export function mtpLosses(
+  p: ParamGetter,
+  c: ModelConfig,
+  hMain: Tensor,
+  idsShifted: Tensor[],
+  targetsShifted: Tensor[],
+  trace: MoeTrace | null,
+): Tensor[] {
   const D = idsShifted.length;
-  if (targetsShifted.length !== D) throw new Error(`mtpLosses: ${D} shifted id tensors but ${targetsShifted.length} shifted target tensors`);
-  if (hMain.shape.length !== 3 || hMain.shape[2] !== c.hidden_size) throw new Error(`mtpLosses: hMain must be [B, T, ${c.hidden_size}], got [${hMain.shape.join(', ')}]`);
+  if (targetsShifted.length !== D)
+    throw new Error(`mtpLosses: ${D} shifted id tensors but ${targetsShifted.length} shifted target tensors`);
+  if (hMain.shape.length !== 3 || hMain.shape[2] !== c.hidden_size)
+    throw new Error(`mtpLosses: hMain must be [B, T, ${c.hidden_size}], got [${hMain.shape.join(', ')}]`);
   const [B, T] = hMain.shape;
-  if (D > 0 && T - D < 1) throw new Error(`mtpLosses: MTP depth ${D} needs sequences longer than ${D} tokens (T − k ≥ 1 for every k), got T = ${T}`);
+  if (D > 0 && T - D < 1)
+    throw new Error(
+      `mtpLosses: MTP depth ${D} needs sequences longer than ${D} tokens (T − k ≥ 1 for every k), got T = ${T}`,
+    );
   const emb = p('model.embed_tokens.weight');
   const head = p('lm_head.weight');
   const losses: Tensor[] = [];
@@ -80,7 +93,10 @@ export function mtpLosses(p: ParamGetter, c: ModelConfig, hMain: Tensor, idsShif
     const Tk = T - k;
     const ids = idsShifted[k - 1];
     const targets = targetsShifted[k - 1];
-    for (const [what, t] of [['ids', ids], ['targets', targets]] as const) {
+    for (const [what, t] of [
+      ['ids', ids],
+      ['targets', targets],
+    ] as const) {
       if (t.dtype !== 'i32' || t.shape.length !== 2 || t.shape[0] !== B || t.shape[1] !== Tk) {
         throw new Error(`mtpLosses: shifted ${what} for depth ${k} must be i32 [${B}, ${Tk}], got ${t}`);
       }

@@ -32,7 +32,10 @@ describe('distillation', () => {
       // JSON lines: one object per admitted completion.
       const lines = sftJsonl(res.records).trim().split('\n');
       expect(lines).toHaveLength(res.records.length);
-      expect(JSON.parse(lines[0])).toMatchObject({ prompt: expect.stringMatching(/^Q:/), completion: expect.stringMatching(/<\/answer>$/) });
+      expect(JSON.parse(lines[0])).toMatchObject({
+        prompt: expect.stringMatching(/^Q:/),
+        completion: expect.stringMatching(/<\/answer>$/),
+      });
     } finally {
       t.dispose();
     }
@@ -41,10 +44,17 @@ describe('distillation', () => {
   it('the distilled student ends clearly above its base checkpoint (seeded, micro)', async () => {
     const be = await gpuBackend();
     const teacher = applyOverrides(findPreset('grpo-micro')!.config, { 'rl.grpo_steps': 5, 'rl.eval_prompts': 32 });
-    const student = applyOverrides(findPreset('distill-vs-rl')!.config, { 'train.steps': 100, 'rl.grpo_steps': 6, 'train.eval_every': 3, 'rl.sft_examples': 32 });
+    const student = applyOverrides(findPreset('distill-vs-rl')!.config, {
+      'train.steps': 100,
+      'rl.grpo_steps': 6,
+      'train.eval_every': 3,
+      'rl.sft_examples': 32,
+    });
     const res = await distillVsRl(be, { teacher, student, seed: 1 });
     const f = res.final;
-    console.log(`[distill] budget ${res.budgetTokens} tokens; held-out greedy: teacher ${f.teacher.heldout_greedy.toFixed(3)}, base ${f.base.heldout_greedy.toFixed(3)}, rl ${f.rl.heldout_greedy.toFixed(3)}, distill ${f.distill.heldout_greedy.toFixed(3)}; SFT ${res.sft.admitted}/${res.sft.generated}`);
+    console.log(
+      `[distill] budget ${res.budgetTokens} tokens; held-out greedy: teacher ${f.teacher.heldout_greedy.toFixed(3)}, base ${f.base.heldout_greedy.toFixed(3)}, rl ${f.rl.heldout_greedy.toFixed(3)}, distill ${f.distill.heldout_greedy.toFixed(3)}; SFT ${res.sft.admitted}/${res.sft.generated}`,
+    );
     expect(f.distill.tokens).toBeGreaterThanOrEqual(res.budgetTokens); // equal budget (the last SFT step may pass it)
     expect(f.rl.tokens).toBe(res.budgetTokens);
     expect(f.distill.heldout_greedy).toBeGreaterThan(f.base.heldout_greedy + 0.1);

@@ -52,7 +52,15 @@ export interface DistillOptions {
 
 async function evalPoint(t: Trainer, arm: DistillPoint['arm'], step: number, tokens: number): Promise<DistillPoint> {
   const e = await t.rl!.evaluate();
-  return { arm, step, tokens, heldout_greedy: e.greedy, heldout_pass_k: e.passK, format_rate: e.format, response_len: e.length };
+  return {
+    arm,
+    step,
+    tokens,
+    heldout_greedy: e.greedy,
+    heldout_pass_k: e.passK,
+    format_rate: e.format,
+    response_len: e.length,
+  };
 }
 
 /** Run `t` to `until` steps (all stages), disposing step handles. */
@@ -68,7 +76,12 @@ async function runTo(t: Trainer, until: number, progress: (s: number) => void): 
  * The teacher's verified completions: `perPrompt` samples for each of `prompts` fresh prompts,
  * kept only when the verifier says accuracy 1 and format 1.
  */
-export async function rejectionSample(teacher: Trainer, prompts: number, perPrompt: number, seed: number): Promise<{ generated: number; records: SftRecord[]; examples: SftExample[] }> {
+export async function rejectionSample(
+  teacher: Trainer,
+  prompts: number,
+  perPrompt: number,
+  seed: number,
+): Promise<{ generated: number; records: SftRecord[]; examples: SftExample[] }> {
   const rl = teacher.rl!;
   const rng = new Rng((seed ^ 0xd157) >>> 0);
   const items = Array.from({ length: prompts }, () => rl.task.generate(rng, teacher.cfg.rl.difficulty));
@@ -86,11 +99,15 @@ export async function rejectionSample(teacher: Trainer, prompts: number, perProm
 
 /** Whether a teacher and a student can take part in the experiment; throws naming the problem. */
 export function checkDistillConfigs(teacher: RunConfig, student: RunConfig): void {
-  if (student.rl.mode !== 'pipeline' || teacher.rl.mode !== 'pipeline') throw new Error('distill: teacher and student must be RL pipeline configs (rl.mode "pipeline")');
+  if (student.rl.mode !== 'pipeline' || teacher.rl.mode !== 'pipeline')
+    throw new Error('distill: teacher and student must be RL pipeline configs (rl.mode "pipeline")');
   if (student.rl.task !== teacher.rl.task || student.rl.difficulty !== teacher.rl.difficulty) {
-    throw new Error(`distill: teacher (${teacher.rl.task} ${teacher.rl.difficulty}) and student (${student.rl.task} ${student.rl.difficulty}) must share task and difficulty`);
+    throw new Error(
+      `distill: teacher (${teacher.rl.task} ${teacher.rl.difficulty}) and student (${student.rl.task} ${student.rl.difficulty}) must share task and difficulty`,
+    );
   }
-  if (student.rl.grpo_steps < 1) throw new Error('distill: the student needs rl.grpo_steps ≥ 1 for the RL arm (it also sets the budget)');
+  if (student.rl.grpo_steps < 1)
+    throw new Error('distill: the student needs rl.grpo_steps ≥ 1 for the RL arm (it also sets the budget)');
 }
 
 export async function distillVsRl(be: Backend, o: DistillOptions): Promise<DistillResult> {
@@ -115,7 +132,8 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
     // 2. Rejection sampling.
     sft = await rejectionSample(teacher, s.rl.sft_examples, s.rl.group_size, o.seed);
     log(`teacher: ${sft.records.length} of ${sft.generated} completions verified correct`);
-    if (!sft.examples.length) throw new Error('distill: the teacher produced no verified completion; train it longer or pick an easier task');
+    if (!sft.examples.length)
+      throw new Error('distill: the teacher produced no verified completion; train it longer or pick an easier task');
   } finally {
     teacher.dispose();
   }
@@ -125,7 +143,8 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
   const pre = new Trainer(be, baseCfg, o.seed);
   try {
     // One vocabulary: every character of the task and template, whatever each corpus sampled.
-    if (pre.tokenizer.chars.join('') !== teacherVocab) throw new Error('distill: teacher and student vocabularies differ');
+    if (pre.tokenizer.chars.join('') !== teacherVocab)
+      throw new Error('distill: teacher and student vocabularies differ');
     await runTo(pre, s.train.steps, (st) => log(`student pretrain step ${st}/${s.train.steps}`));
     base = await pre.checkpoint('distill-vs-rl', true);
     await emit(await evalPoint(pre, 'base', 0, 0));
@@ -178,5 +197,10 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
     dT.dispose();
   }
   const teacherPoint = points.find((p) => p.arm === 'teacher')!;
-  return { points, sft: { generated: sft.generated, admitted: sft.records.length, records: sft.records }, budgetTokens: budget, final: { base: basePoint, rl: rlFinal, distill: dFinal, teacher: teacherPoint } };
+  return {
+    points,
+    sft: { generated: sft.generated, admitted: sft.records.length, records: sft.records },
+    budgetTokens: budget,
+    final: { base: basePoint, rl: rlFinal, distill: dFinal, teacher: teacherPoint },
+  };
 }

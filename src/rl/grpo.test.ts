@@ -10,7 +10,13 @@ import { gpuBackend } from '../test/gpu';
 import { advantages, rewardOf } from './grpo';
 import type { Verdict } from './tasks';
 
-const v = (accuracy: 0 | 1, format: 0 | 1, partial = false): Verdict => ({ accuracy, format, partial, answer: null, why: '' });
+const v = (accuracy: 0 | 1, format: 0 | 1, partial = false): Verdict => ({
+  accuracy,
+  format,
+  partial,
+  answer: null,
+  why: '',
+});
 
 describe('GRPO rewards and advantages', () => {
   it('matches the spec: rewards [1,0,0,1,0,0,0,1] → mean 0.375, std 0.517549, Â(1) = 1.207612 (+1e-6), Dr. GRPO 0.625 / −0.375', () => {
@@ -44,22 +50,54 @@ describe('GRPO rewards and advantages', () => {
 });
 
 describe('RL pipeline (GPU)', () => {
-  it('runs pretrain → SFT → GRPO with each stage\'s metrics, and hands a pretraining checkpoint to an R1 run', async () => {
+  it("runs pretrain → SFT → GRPO with each stage's metrics, and hands a pretraining checkpoint to an R1 run", async () => {
     const lab = createLab(gpuBackend);
-    const set = { 'train.log_every': 1, 'train.eval_every': 1000, 'rl.sft_steps': 2, 'rl.grpo_steps': 2, 'rl.eval_prompts': 4, 'rl.pass_k': 2, 'rl.prompts_per_step': 2, 'rl.group_size': 4, 'rl.max_new_tokens': 8, 'data.batch_size': 4 };
+    const set = {
+      'train.log_every': 1,
+      'train.eval_every': 1000,
+      'rl.sft_steps': 2,
+      'rl.grpo_steps': 2,
+      'rl.eval_prompts': 4,
+      'rl.pass_k': 2,
+      'rl.prompts_per_step': 2,
+      'rl.group_size': 4,
+      'rl.max_new_tokens': 8,
+      'data.batch_size': 4,
+    };
     const info = await lab.createRun({ preset: 'r1', seed: 3, steps: 6, set });
     expect(info.totalSteps).toBe(10);
     const ms: StepMetrics[] = [];
     await lab.train((b) => {
       ms.push(...b);
     });
-    expect(ms.map((m) => m.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'pretrain', 'pretrain', 'pretrain', 'sft', 'sft', 'grpo', 'grpo']);
+    expect(ms.map((m) => m.stage)).toEqual([
+      'pretrain',
+      'pretrain',
+      'pretrain',
+      'pretrain',
+      'pretrain',
+      'pretrain',
+      'sft',
+      'sft',
+      'grpo',
+      'grpo',
+    ]);
     // Held-out accuracy at the end of pretraining, of SFT and of the run.
     expect(ms.filter((m) => m.heldout_greedy !== undefined).map((m) => m.step)).toEqual([6, 8, 10]);
     for (const m of ms.filter((x) => x.stage === 'grpo')) {
       expect(m.rollout!.completions).toHaveLength(4);
       expect(m.rollout!.prompt).toMatch(/^Q:.*\nA:<think>$/);
-      for (const k of ['reward', 'accuracy', 'format_rate', 'response_len', 'kl', 'clip_frac', 'entropy', 'adv_std'] as const) expect(Number.isFinite(m[k]), k).toBe(true);
+      for (const k of [
+        'reward',
+        'accuracy',
+        'format_rate',
+        'response_len',
+        'kl',
+        'clip_frac',
+        'entropy',
+        'adv_std',
+      ] as const)
+        expect(Number.isFinite(m[k]), k).toBe(true);
       expect(m.clip_frac).toBe(0); // μ = 1: the ratio is exactly 1 on the only update
     }
     // Handoff: the pretraining checkpoint of one arm starts the other arm's SFT stage.
@@ -70,7 +108,11 @@ describe('RL pipeline (GPU)', () => {
     expect(base.step).toBe(6);
     const r1 = (await import('../lab/presets')).findPreset('r1')!;
     const { applyOverrides } = await import('../lab/config');
-    const handed = await lab.restore({ ...base, preset: 'r1', config: applyOverrides(r1.config, { ...set, 'train.steps': 6 }) });
+    const handed = await lab.restore({
+      ...base,
+      preset: 'r1',
+      config: applyOverrides(r1.config, { ...set, 'train.steps': 6 }),
+    });
     expect(handed.totalSteps).toBe(10);
     const next = await lab.step();
     expect(next).toMatchObject({ step: 7, stage: 'sft' });
@@ -86,7 +128,9 @@ describe('RL pipeline (GPU)', () => {
     const held = ms.filter((m) => m.heldout_greedy !== undefined);
     const base = held.find((m) => m.stage === 'pretrain')!;
     const last = held[held.length - 1];
-    console.log(`[grpo] grpo-micro seed 1: held-out greedy ${base.heldout_greedy!.toFixed(3)} (base, step ${base.step}) → ${last.heldout_greedy!.toFixed(3)} (step ${last.step}); pass@k ${base.heldout_pass_k!.toFixed(3)} → ${last.heldout_pass_k!.toFixed(3)}`);
+    console.log(
+      `[grpo] grpo-micro seed 1: held-out greedy ${base.heldout_greedy!.toFixed(3)} (base, step ${base.step}) → ${last.heldout_greedy!.toFixed(3)} (step ${last.step}); pass@k ${base.heldout_pass_k!.toFixed(3)} → ${last.heldout_pass_k!.toFixed(3)}`,
+    );
     // The base is neither hopeless nor solved: the pretraining design's small, non-zero success.
     expect(base.heldout_greedy!).toBeGreaterThan(0.05);
     expect(base.heldout_greedy!).toBeLessThan(0.9);

@@ -32,10 +32,20 @@ import { findTask, type Task, type TaskItem, type Verdict } from './tasks';
 import { STOP_TAG, promptOf } from './template';
 
 /** The reward of one completion under the configured scheme (spec §5–§6). */
-export function rewardOf(v: Verdict, rl: Pick<RlSection, 'reward' | 'accuracy_weight' | 'format_weight' | 'overlong_penalty' | 'overlong_cache' | 'max_new_tokens'>, length: number, truncated: boolean): number {
+export function rewardOf(
+  v: Verdict,
+  rl: Pick<
+    RlSection,
+    'reward' | 'accuracy_weight' | 'format_weight' | 'overlong_penalty' | 'overlong_cache' | 'max_new_tokens'
+  >,
+  length: number,
+  truncated: boolean,
+): number {
   let r: number;
-  if (rl.reward === 'strict') r = !truncated && v.accuracy === 1 && v.format === 1 ? 1 : 0; // Dr. GRPO: truncated outputs get 0
-  else if (rl.reward === 'partial') r = v.accuracy === 1 ? 1 : v.partial ? 0.1 : 0; // TinyZero
+  if (rl.reward === 'strict')
+    r = !truncated && v.accuracy === 1 && v.format === 1 ? 1 : 0; // Dr. GRPO: truncated outputs get 0
+  else if (rl.reward === 'partial')
+    r = v.accuracy === 1 ? 1 : v.partial ? 0.1 : 0; // TinyZero
   else r = rl.accuracy_weight * v.accuracy + rl.format_weight * v.format; // R1: accuracy + format
   if (rl.overlong_penalty) {
     // DAPO eq. 13 with L_max = the budget: 0 up to L_max − L_cache, linear to −1 at L_max, −1 past it (truncated).
@@ -62,7 +72,14 @@ export function advantages(rewards: number[], mode: 'std' | 'mean'): number[] {
 
 export interface RolloutView {
   prompt: string;
-  completions: Array<{ text: string; reward: number; advantage: number; accuracy: number; format: number; why: string }>;
+  completions: Array<{
+    text: string;
+    reward: number;
+    advantage: number;
+    accuracy: number;
+    format: number;
+    why: string;
+  }>;
 }
 
 /** Host-side figures of one GRPO step (the device ones — loss, KL, clip share — come as tensors). */
@@ -153,7 +170,10 @@ export class RlStages {
     const rows: Array<{ prompt: number[]; completion: number[] }> = [];
     for (let i = 0; i < B; i++) {
       const ex = this.sft[Math.floor(this.sftRng.next() * this.sft.length)];
-      rows.push({ prompt: Array.from(this.h.tokenizer.encode(ex.prompt)), completion: Array.from(this.h.tokenizer.encode(ex.completion)) });
+      rows.push({
+        prompt: Array.from(this.h.tokenizer.encode(ex.prompt)),
+        completion: Array.from(this.h.tokenizer.encode(ex.completion)),
+      });
     }
     const T = Math.max(...rows.map((r) => r.prompt.length + r.completion.length)) - 1;
     this.tokens += B * T;
@@ -172,7 +192,13 @@ export class RlStages {
     });
     const trace = newTrace();
     const tape = new Tape();
-    const loss = tape.run(() => op.crossEntropyMean(forward(this.h.params, this.h.model, be.fromArray(ids, [B, T], 'i32'), trace), be.fromArray(targets, [B, T], 'i32'), count));
+    const loss = tape.run(() =>
+      op.crossEntropyMean(
+        forward(this.h.params, this.h.model, be.fromArray(ids, [B, T], 'i32'), trace),
+        be.fromArray(targets, [B, T], 'i32'),
+        count,
+      ),
+    );
     const normSq = this.update(tape, loss, lr);
     this.biasUpdate(trace);
     return { loss, normSq, offsets: trace.offsets, stats: null, grpo: null };
@@ -190,7 +216,10 @@ export class RlStages {
 
   private biasUpdate(trace: ReturnType<typeof newTrace>): void {
     const gamma = this.h.cfg.train.bias_update_speed;
-    if (gamma > 0) trace.bias.forEach((b, i) => this.h.be.moeBiasUpdate(b, trace.offsets[i], gamma));
+    if (gamma > 0)
+      trace.bias.forEach((b, i) => {
+        this.h.be.moeBiasUpdate(b, trace.offsets[i], gamma);
+      });
   }
 
   /** The frozen reference policy: a device copy of the weights at GRPO's start (and at each reset). */
@@ -199,7 +228,10 @@ export class RlStages {
     const ref: Params = new Map();
     for (const [name, t] of this.h.params) {
       const data = await t.read();
-      ref.set(name, unscoped(() => this.h.be.fromArray(data, t.shape)));
+      ref.set(
+        name,
+        unscoped(() => this.h.be.fromArray(data, t.shape)),
+      );
     }
     this.ref = ref;
   }
@@ -208,13 +240,25 @@ export class RlStages {
   /** Tokens/s of the latest rollout. */
   lastRolloutSpeed = 0;
 
-  async rollout(items: TaskItem[], perItem: number, temperature: number, seed: number, count = true): Promise<Array<{ item: TaskItem; tokens: number[]; logprobs: number[]; text: string; truncated: boolean }>> {
+  async rollout(
+    items: TaskItem[],
+    perItem: number,
+    temperature: number,
+    seed: number,
+    count = true,
+  ): Promise<Array<{ item: TaskItem; tokens: number[]; logprobs: number[]; text: string; truncated: boolean }>> {
     const { be, params, model, cfg } = this.h;
     const prompts: number[][] = [];
     for (const it of items) for (let g = 0; g < perItem; g++) prompts.push(this.encode(promptOf(it.problem)));
     const gen = Generator.create(be, params, model);
     try {
-      const res = await gen.generate({ prompts, maxNewTokens: cfg.rl.max_new_tokens, stopTokens: [this.stopId], sampling: { temperature, topK: 0, topP: 1 }, seed });
+      const res = await gen.generate({
+        prompts,
+        maxNewTokens: cfg.rl.max_new_tokens,
+        stopTokens: [this.stopId],
+        sampling: { temperature, topK: 0, topP: 1 },
+        seed,
+      });
       this.lastRolloutSpeed = res.stats.tokensPerSecond;
       if (count) this.tokens += prompts.reduce((a, p) => a + p.length, 0) + res.stats.tokens;
       return res.sequences.map((s, i) => ({
@@ -233,7 +277,8 @@ export class RlStages {
   async grpoStepRun(lr: number): Promise<RlStepOut> {
     const { be, cfg } = this.h;
     const rl = cfg.rl;
-    if (!this.ref || (rl.ref_reset_every > 0 && this.grpoStep > 0 && this.grpoStep % rl.ref_reset_every === 0)) await this.resetReference();
+    if (!this.ref || (rl.ref_reset_every > 0 && this.grpoStep > 0 && this.grpoStep % rl.ref_reset_every === 0))
+      await this.resetReference();
     this.grpoStep++;
     const P = rl.prompts_per_step;
     const G = rl.group_size;
@@ -264,7 +309,14 @@ export class RlStages {
       rollout_tokens_per_s: this.lastRolloutSpeed,
       rollout: {
         prompt: promptOf(items[0].problem),
-        completions: outs.slice(0, G).map((o, g) => ({ text: o.text, reward: rewards[g], advantage: adv[g], accuracy: verdicts[g].accuracy, format: verdicts[g].format, why: verdicts[g].why })),
+        completions: outs.slice(0, G).map((o, g) => ({
+          text: o.text,
+          reward: rewards[g],
+          advantage: adv[g],
+          accuracy: verdicts[g].accuracy,
+          format: verdicts[g].format,
+          why: verdicts[g].why,
+        })),
       },
     };
 
@@ -287,7 +339,12 @@ export class RlStages {
       const s = seqs[r];
       const full = [...s.prompt, ...s.completion];
       const Lc = s.completion.length;
-      const weight = rl.loss_norm === 'sequence' ? 1 / (Lc * R) : rl.loss_norm === 'token' ? 1 / totalTokens : 1 / (R * rl.max_new_tokens);
+      const weight =
+        rl.loss_norm === 'sequence'
+          ? 1 / (Lc * R)
+          : rl.loss_norm === 'token'
+            ? 1 / totalTokens
+            : 1 / (R * rl.max_new_tokens);
       for (let t = 0; t + 1 < full.length; t++) {
         ids[r * T + t] = full[t];
         const j = t + 1 - s.prompt.length; // completion token index this position predicts
@@ -304,7 +361,8 @@ export class RlStages {
     const tgtT = be.fromArray(targets, [R, T], 'i32');
     const invT = 1 / rl.temperature;
     // log π(token) per position under some weights: −CE of logits / T (0 at masked positions).
-    const logprobs = (params: Params, trace: ReturnType<typeof newTrace> | null) => op.scale(op.crossEntropyRows(op.scale(forward(params, this.h.model, idsT, trace), invT), tgtT), -1);
+    const logprobs = (params: Params, trace: ReturnType<typeof newTrace> | null) =>
+      op.scale(op.crossEntropyRows(op.scale(forward(params, this.h.model, idsT, trace), invT), tgtT), -1);
     const forwardLp = (params: Params) => scoped(() => logprobs(params, null));
     // π_old: the rollout's log-probs, except with low-precision linears, where training quantizes
     // MLA's kv_b_proj but the engine's absorbed form does not: then one forward of these weights.
@@ -330,7 +388,9 @@ export class RlStages {
         // With β = 0 the reference is irrelevant to the loss; π_old stands in for it (KL then reads
         // as the distance to π_old).
         const ref = refLp ? op.view(refLp, [R * T]) : oldT;
-        const out = tape.run(() => op.grpoLoss(op.view(logprobs(this.h.params, trace), [R * T]), oldT, ref, advTT, wT, hp));
+        const out = tape.run(() =>
+          op.grpoLoss(op.view(logprobs(this.h.params, trace), [R * T]), oldT, ref, advTT, wT, hp),
+        );
         const n = this.update(tape, out.loss, lr);
         this.biasUpdate(trace);
         stats = stats ? op.add(stats, out.stats) : out.stats;

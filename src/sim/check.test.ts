@@ -1,7 +1,16 @@
 // The dependency checker must catch broken timelines, not just bless good ones.
 
 import { describe, expect, it } from 'vitest';
-import { buildPlan, checkTimeline, simulate, type Op, type Plan, type Segment, type Timeline, type Times } from './index';
+import {
+  buildPlan,
+  checkTimeline,
+  simulate,
+  type Op,
+  type Plan,
+  type Segment,
+  type Timeline,
+  type Times,
+} from './index';
 
 const T: Times = { F: 1, B: 2, W: 0.7, FB: 2.6, comm: 0.2, overlapComm: true };
 
@@ -22,7 +31,8 @@ function edit(tl: Timeline, pick: (s: Segment) => boolean, change: (s: Segment) 
 
 describe('checkTimeline', () => {
   it('passes the simulated timelines of all three schedules', () => {
-    for (const s of ['1f1b', 'zb1p', 'dualpipe'] as const) for (const overlapComm of [true, false]) expect(checkTimeline(fresh(s, { ...T, overlapComm }))).toEqual([]);
+    for (const s of ['1f1b', 'zb1p', 'dualpipe'] as const)
+      for (const overlapComm of [true, false]) expect(checkTimeline(fresh(s, { ...T, overlapComm }))).toEqual([]);
   });
 
   it('catches a backward that starts before its gradient arrives', () => {
@@ -58,26 +68,50 @@ describe('checkTimeline', () => {
 
   it('catches a missing W, a chunk on the wrong rank, overlapping work, and a wrong duration', () => {
     const tl = fresh('dualpipe');
-    const noW = edit(tl, (s) => s.kind === 'W', () => null);
+    const noW = edit(
+      tl,
+      (s) => s.kind === 'W',
+      () => null,
+    );
     expect(checkTimeline(noW).join('\n')).toMatch(/split backward without its W/);
 
-    const moved = edit(tl, (s) => s.kind === 'F' && s.fwd.stage === 1 && s.fwd.dir === 0, (s) => ({ ...s, rank: 2 }));
+    const moved = edit(
+      tl,
+      (s) => s.kind === 'F' && s.fwd.stage === 1 && s.fwd.dir === 0,
+      (s) => ({ ...s, rank: 2 }),
+    );
     expect(checkTimeline(moved).join('\n')).toMatch(/lives on rank 1/);
 
     const r0 = tl.segments.filter((s) => s.rank === 0).sort((a, b) => a.start - b.start);
-    const overlap = edit(tl, (s) => s === r0[1], (s) => ({ ...s, start: r0[0].end - 0.3, end: r0[0].end - 0.3 + (s.end - s.start) }));
+    const overlap = edit(
+      tl,
+      (s) => s === r0[1],
+      (s) => ({ ...s, start: r0[0].end - 0.3, end: r0[0].end - 0.3 + (s.end - s.start) }),
+    );
     expect(checkTimeline(overlap).join('\n')).toMatch(/overlaps/);
 
-    const longer = edit(tl, (s) => s.kind === 'FB', (s) => ({ ...s, end: s.end + 1 }));
+    const longer = edit(
+      tl,
+      (s) => s.kind === 'FB',
+      (s) => ({ ...s, end: s.end + 1 }),
+    );
     expect(checkTimeline(longer).join('\n')).toMatch(/expected 2\.600/);
   });
 
   it('catches a micro-batch that never runs backward, or runs forward twice', () => {
     const tl = fresh('1f1b');
-    const dropped = edit(tl, (s) => s.kind === 'B' && s.bwd.mb === 5 && s.bwd.stage === 3, () => null);
+    const dropped = edit(
+      tl,
+      (s) => s.kind === 'B' && s.bwd.mb === 5 && s.bwd.stage === 3,
+      () => null,
+    );
     expect(checkTimeline(dropped).join('\n')).toMatch(/micro-batch 5 \(direction 0\) stage 3: no backward/);
     const f = tl.segments.find((s) => s.kind === 'F' && s.rank === 3)!;
-    const twice = { ...tl, segments: [...tl.segments, { ...f, start: tl.total, end: tl.total + T.F }], total: tl.total + T.F };
+    const twice = {
+      ...tl,
+      segments: [...tl.segments, { ...f, start: tl.total, end: tl.total + T.F }],
+      total: tl.total + T.F,
+    };
     expect(checkTimeline(twice).join('\n')).toMatch(/second forward of the same chunk/);
   });
 
@@ -86,6 +120,8 @@ describe('checkTimeline', () => {
     // Rank 3 runs its first backward before the forward it needs.
     const o = plan.orders[3];
     const bad: Op[] = [o[1], o[0], ...o.slice(2)];
-    expect(() => simulate({ ...plan, orders: [...plan.orders.slice(0, 3), bad] }, T)).toThrow(/deadlock — .*rank 3 waits at B 0@s3/);
+    expect(() => simulate({ ...plan, orders: [...plan.orders.slice(0, 3), bad] }, T)).toThrow(
+      /deadlock — .*rank 3 waits at B 0@s3/,
+    );
   });
 });

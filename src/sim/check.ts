@@ -17,14 +17,16 @@ export function checkTimeline(tl: Timeline): string[] {
   const { comm } = tl.times;
   const eps = 1e-9 * Math.max(1, tl.total);
   const errors: string[] = [];
-  const err = (s: Segment, msg: string) => errors.push(`rank ${s.rank}, ${describeOp(s)} at ${s.start.toFixed(3)}: ${msg}`);
+  const err = (s: Segment, msg: string) =>
+    errors.push(`rank ${s.rank}, ${describeOp(s)} at ${s.start.toFixed(3)}: ${msg}`);
 
   // --- durations and exclusivity ---
   const byRank = new Map<number, Segment[]>();
   for (const s of tl.segments) {
     if (!(Number.isFinite(s.start) && Number.isFinite(s.end)) || s.start < -eps) err(s, 'bad start/end');
     const want = s.kind === 'S' ? comm : opDuration(s, tl.times);
-    if (Math.abs(s.end - s.start - want) > eps) err(s, `lasts ${(s.end - s.start).toFixed(3)}, expected ${want.toFixed(3)}`);
+    if (Math.abs(s.end - s.start - want) > eps)
+      err(s, `lasts ${(s.end - s.start).toFixed(3)}, expected ${want.toFixed(3)}`);
     if (s.rank < 0 || s.rank >= pp) err(s, 'no such rank');
     const list = byRank.get(s.rank) ?? [];
     list.push(s);
@@ -32,7 +34,8 @@ export function checkTimeline(tl: Timeline): string[] {
   }
   for (const list of byRank.values()) {
     list.sort((a, b) => a.start - b.start || a.end - b.end);
-    for (let i = 1; i < list.length; i++) if (list[i].start < list[i - 1].end - eps) err(list[i], `overlaps ${describeOp(list[i - 1])} on the same rank`);
+    for (let i = 1; i < list.length; i++)
+      if (list[i].start < list[i - 1].end - eps) err(list[i], `overlaps ${describeOp(list[i - 1])} on the same rank`);
   }
 
   // --- placement and completeness ---
@@ -42,7 +45,8 @@ export function checkTimeline(tl: Timeline): string[] {
   const place = (s: Segment, c: Chunk, map: Map<string, Segment>, what: string) => {
     if (c.dir >= dirs) err(s, `direction ${c.dir} is not used by ${tl.plan.schedule}`);
     if (c.stage < 0 || c.stage >= pp) err(s, `no stage ${c.stage}`);
-    else if (rankOf(pp, c.dir, c.stage) !== s.rank) err(s, `stage ${c.stage} (direction ${c.dir}) lives on rank ${rankOf(pp, c.dir, c.stage)}`);
+    else if (rankOf(pp, c.dir, c.stage) !== s.rank)
+      err(s, `stage ${c.stage} (direction ${c.dir}) lives on rank ${rankOf(pp, c.dir, c.stage)}`);
     const k = chunkKey(c);
     if (map.has(k)) err(s, `second ${what} of the same chunk`);
     map.set(k, s);
@@ -66,19 +70,23 @@ export function checkTimeline(tl: Timeline): string[] {
         if (b && !split && wgt.has(k)) errors.push(`${name}: W after a full backward`);
       }
   const expected = dirs * perDir * pp;
-  if (fwd.size > expected || bwd.size > expected) errors.push(`more chunks than ${microBatches} micro-batches × ${pp} stages`);
+  if (fwd.size > expected || bwd.size > expected)
+    errors.push(`more chunks than ${microBatches} micro-batches × ${pp} stages`);
 
   // --- dependencies ---
   const after = (s: Segment, dep: Segment | undefined, delay: number, what: string) => {
     if (!dep) return err(s, `${what} never happens`);
-    if (s.start < dep.end + delay - eps) err(s, `starts before ${what} is on its rank (${(dep.end + delay).toFixed(3)})`);
+    if (s.start < dep.end + delay - eps)
+      err(s, `starts before ${what} is on its rank (${(dep.end + delay).toFixed(3)})`);
   };
   const needsForward = (s: Segment, c: Chunk) => {
-    if (c.stage > 0) after(s, fwd.get(chunkKey({ ...c, stage: c.stage - 1 })), comm, `the activation from stage ${c.stage - 1}`);
+    if (c.stage > 0)
+      after(s, fwd.get(chunkKey({ ...c, stage: c.stage - 1 })), comm, `the activation from stage ${c.stage - 1}`);
   };
   const needsBackward = (s: Segment, c: Chunk) => {
     after(s, fwd.get(chunkKey(c)), 0, 'its own forward');
-    if (c.stage < pp - 1) after(s, bwd.get(chunkKey({ ...c, stage: c.stage + 1 })), comm, `the gradient from stage ${c.stage + 1}`);
+    if (c.stage < pp - 1)
+      after(s, bwd.get(chunkKey({ ...c, stage: c.stage + 1 })), comm, `the gradient from stage ${c.stage + 1}`);
   };
   for (const s of tl.segments) {
     if (s.kind === 'F' || s.kind === 'FB') needsForward(s, s.fwd);

@@ -58,7 +58,15 @@ export function runSchedule(schedule: ScheduleName, pp: number, microBatches: nu
   const problem = planProblem(schedule, pp, microBatches);
   if (problem) return { schedule, problem, timeline: null, stats: null, formula: f, unmet, violations: [] };
   const timeline = simulate(buildPlan(schedule, pp, microBatches), times);
-  return { schedule, problem: null, timeline, stats: stats(timeline), formula: f, unmet, violations: checkTimeline(timeline) };
+  return {
+    schedule,
+    problem: null,
+    timeline,
+    stats: stats(timeline),
+    formula: f,
+    unmet,
+    violations: checkTimeline(timeline),
+  };
 }
 
 export function compareSchedules(pp: number, microBatches: number, times: Times): ScheduleResult[] {

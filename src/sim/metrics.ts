@@ -70,7 +70,13 @@ export function stats(tl: Timeline): Stats {
   const ranks = byRank.map((segs): RankStats => {
     const busy = segs.filter(computeOnly).reduce((a, s) => a + (s.end - s.start), 0);
     const sending = segs.filter((s) => !computeOnly(s)).reduce((a, s) => a + (s.end - s.start), 0);
-    return { busy, sending, bubble: tl.total - busy, peakActivations: peakActivations(segs), parameterCopies: parameterCopies(segs) };
+    return {
+      busy,
+      sending,
+      bubble: tl.total - busy,
+      peakActivations: peakActivations(segs),
+      parameterCopies: parameterCopies(segs),
+    };
   });
   return {
     total: tl.total,
@@ -93,10 +99,28 @@ export interface Formula {
 export function formula(schedule: ScheduleName, pp: number, t: Pick<Times, 'F' | 'B' | 'W' | 'FB'>): Formula {
   switch (schedule) {
     case '1f1b':
-      return { bubble: (pp - 1) * (t.F + t.B), bubbleText: '(PP−1)(F+B)', parameterCopies: 1, activations: pp, activationsText: 'PP' };
+      return {
+        bubble: (pp - 1) * (t.F + t.B),
+        bubbleText: '(PP−1)(F+B)',
+        parameterCopies: 1,
+        activations: pp,
+        activationsText: 'PP',
+      };
     case 'zb1p':
-      return { bubble: (pp - 1) * (t.F + t.B - 2 * t.W), bubbleText: '(PP−1)(F+B−2W)', parameterCopies: 1, activations: pp, activationsText: 'PP' };
+      return {
+        bubble: (pp - 1) * (t.F + t.B - 2 * t.W),
+        bubbleText: '(PP−1)(F+B−2W)',
+        parameterCopies: 1,
+        activations: pp,
+        activationsText: 'PP',
+      };
     case 'dualpipe':
-      return { bubble: (pp / 2 - 1) * (t.FB + t.B - 3 * t.W), bubbleText: '(PP/2−1)(F&B+B−3W)', parameterCopies: 2, activations: pp + 1, activationsText: 'PP+1' };
+      return {
+        bubble: (pp / 2 - 1) * (t.FB + t.B - 3 * t.W),
+        bubbleText: '(PP/2−1)(F&B+B−3W)',
+        parameterCopies: 2,
+        activations: pp + 1,
+        activationsText: 'PP+1',
+      };
   }
 }

@@ -26,7 +26,17 @@
 // time > 0, overlapped or not) the tests check the dependency checker and monotonicity instead.
 
 import { describe, expect, it } from 'vitest';
-import { buildPlan, checkTimeline, compareSchedules, formula, formulaAssumptions, simulate, stats, type ScheduleName, type Times } from './index';
+import {
+  buildPlan,
+  checkTimeline,
+  compareSchedules,
+  formula,
+  formulaAssumptions,
+  simulate,
+  stats,
+  type ScheduleName,
+  type Times,
+} from './index';
 
 /** mulberry32: a small seeded generator, so failures reproduce. */
 function rng(seed: number): () => number {
@@ -71,37 +81,41 @@ function drawTimes(schedule: ScheduleName, r: () => number): Times {
   return { F, B, W, FB, comm: 0, overlapComm: r() < 0.5 };
 }
 
-describe.each(['1f1b', 'zb1p', 'dualpipe'] as ScheduleName[])('%s matches the table where its assumptions hold', (schedule) => {
-  for (const pp of PPS) {
-    it(`PP=${pp}, micro-batches ${microBatchCounts(pp, schedule === 'dualpipe').join(',')}, ${DRAWS} random time draws each`, () => {
-      const r = rng(pp * 1000 + schedule.length);
-      for (const m of microBatchCounts(pp, schedule === 'dualpipe')) {
-        for (let k = 0; k < DRAWS; k++) {
-          const t = drawTimes(schedule, r);
-          const where = `${schedule} PP=${pp} M=${m} ${JSON.stringify(t)}`;
-          expect(t.W, where).toBeLessThan(t.B);
-          expect(formulaAssumptions(schedule, pp, m, t), where).toEqual([]);
-          const tl = simulate(buildPlan(schedule, pp, m), t);
-          expect(checkTimeline(tl), where).toEqual([]);
-          const s = stats(tl);
-          const f = formula(schedule, pp, t);
-          if (!close(s.bubble, f.bubble)) expect.fail(`${where}: bubble ${s.bubble} ≠ formula ${f.bubble}`);
-          // No rank idles more than the formula; with F&B = F+B every rank does the same work, so
-          // every rank's bubble is the formula.
-          for (const rk of s.ranks) {
-            expect(rk.bubble, where).toBeLessThanOrEqual(f.bubble + 1e-9 * Math.max(1, f.bubble));
-            if (t.FB === t.F + t.B && !close(rk.bubble, f.bubble)) expect.fail(`${where}: a rank's bubble ${rk.bubble} ≠ ${f.bubble}`);
+describe.each(['1f1b', 'zb1p', 'dualpipe'] as ScheduleName[])(
+  '%s matches the table where its assumptions hold',
+  (schedule) => {
+    for (const pp of PPS) {
+      it(`PP=${pp}, micro-batches ${microBatchCounts(pp, schedule === 'dualpipe').join(',')}, ${DRAWS} random time draws each`, () => {
+        const r = rng(pp * 1000 + schedule.length);
+        for (const m of microBatchCounts(pp, schedule === 'dualpipe')) {
+          for (let k = 0; k < DRAWS; k++) {
+            const t = drawTimes(schedule, r);
+            const where = `${schedule} PP=${pp} M=${m} ${JSON.stringify(t)}`;
+            expect(t.W, where).toBeLessThan(t.B);
+            expect(formulaAssumptions(schedule, pp, m, t), where).toEqual([]);
+            const tl = simulate(buildPlan(schedule, pp, m), t);
+            expect(checkTimeline(tl), where).toEqual([]);
+            const s = stats(tl);
+            const f = formula(schedule, pp, t);
+            if (!close(s.bubble, f.bubble)) expect.fail(`${where}: bubble ${s.bubble} ≠ formula ${f.bubble}`);
+            // No rank idles more than the formula; with F&B = F+B every rank does the same work, so
+            // every rank's bubble is the formula.
+            for (const rk of s.ranks) {
+              expect(rk.bubble, where).toBeLessThanOrEqual(f.bubble + 1e-9 * Math.max(1, f.bubble));
+              if (t.FB === t.F + t.B && !close(rk.bubble, f.bubble))
+                expect.fail(`${where}: a rank's bubble ${rk.bubble} ≠ ${f.bubble}`);
+            }
+            expect(s.peakActivations, where).toBe(f.activations);
+            expect(s.parameterCopies, where).toBe(f.parameterCopies);
+            expect(s.ranks.every((rk) => rk.parameterCopies === f.parameterCopies)).toBe(true);
+            // Makespan = every rank's compute + the bubble of the busiest.
+            expect(s.total).toBeCloseTo(Math.min(...s.ranks.map((rk) => rk.busy)) + s.bubble, 9);
           }
-          expect(s.peakActivations, where).toBe(f.activations);
-          expect(s.parameterCopies, where).toBe(f.parameterCopies);
-          expect(s.ranks.every((rk) => rk.parameterCopies === f.parameterCopies)).toBe(true);
-          // Makespan = every rank's compute + the bubble of the busiest.
-          expect(s.total).toBeCloseTo(Math.min(...s.ranks.map((rk) => rk.busy)) + s.bubble, 9);
         }
-      }
-    });
-  }
-});
+      });
+    }
+  },
+);
 
 describe('fewer micro-batches', () => {
   it('1F1B matches for any micro-batch count from 1, ZB1P from PP (activations then min(M, PP))', () => {
@@ -128,7 +142,14 @@ describe('outside the assumptions', () => {
         for (let k = 0; k < 3; k++) {
           const F = 0.1 + 3 * r();
           const B = 0.1 + 3 * r();
-          const t: Times = { F, B, W: B * 0.99 * r(), FB: Math.max(F, B) + Math.min(F, B) * r(), comm: 0, overlapComm: true };
+          const t: Times = {
+            F,
+            B,
+            W: B * 0.99 * r(),
+            FB: Math.max(F, B) + Math.min(F, B) * r(),
+            comm: 0,
+            overlapComm: true,
+          };
           for (const res of compareSchedules(pp, m, t)) {
             const where = `${res.schedule} PP=${pp} M=${m} ${JSON.stringify(t)}`;
             expect(res.problem, where).toBeNull();
@@ -184,7 +205,8 @@ describe('outside the assumptions', () => {
     for (const schedule of ['1f1b', 'zb1p', 'dualpipe'] as ScheduleName[]) {
       const plan = buildPlan(schedule, 8, 20);
       const t0 = simulate(plan, t).total;
-      for (const k of ['F', 'B', 'FB'] as const) expect(simulate(plan, { ...t, [k]: t[k] * 1.3 }).total).toBeGreaterThanOrEqual(t0);
+      for (const k of ['F', 'B', 'FB'] as const)
+        expect(simulate(plan, { ...t, [k]: t[k] * 1.3 }).total).toBeGreaterThanOrEqual(t0);
     }
   });
 });
@@ -198,7 +220,9 @@ describe('schedule shapes follow from the rules', () => {
         const bwd = order.filter((o) => o.kind === 'B' || o.kind === 'FB').length;
         expect(fwd).toBe(20);
         expect(bwd).toBe(20);
-        if (schedule === 'dualpipe') for (const d of [0, 1]) expect(order.filter((o) => (o.kind === 'F' || o.kind === 'FB') && o.fwd.dir === d).length).toBe(10);
+        if (schedule === 'dualpipe')
+          for (const d of [0, 1])
+            expect(order.filter((o) => (o.kind === 'F' || o.kind === 'FB') && o.fwd.dir === d).length).toBe(10);
       }
     }
   });
@@ -208,12 +232,20 @@ describe('schedule shapes follow from the rules', () => {
     expect(() => buildPlan('dualpipe', 8, 21)).toThrow(/even number of micro-batches/);
     expect(() => buildPlan('dualpipe', 6, 20)).not.toThrow();
     expect(() => buildPlan('1f1b', 8, 3)).not.toThrow();
-    expect(() => simulate(buildPlan('zb1p', 4, 8), { F: 1, B: 1, W: 1, FB: 2, comm: 0, overlapComm: true })).toThrow(/W must be < B/);
+    expect(() => simulate(buildPlan('zb1p', 4, 8), { F: 1, B: 1, W: 1, FB: 2, comm: 0, overlapComm: true })).toThrow(
+      /W must be < B/,
+    );
   });
 
   it('PP=8, 20 micro-batches, F=1 B=2 W=1 F&B=3: the figures of docs/pipelines.md', () => {
     const res = compareSchedules(8, 20, { F: 1, B: 2, W: 1, FB: 3, comm: 0, overlapComm: true });
-    const row = (i: number) => [res[i].stats!.total, res[i].stats!.bubble, res[i].formula.bubble, res[i].stats!.peakActivations, res[i].stats!.parameterCopies];
+    const row = (i: number) => [
+      res[i].stats!.total,
+      res[i].stats!.bubble,
+      res[i].formula.bubble,
+      res[i].stats!.peakActivations,
+      res[i].stats!.parameterCopies,
+    ];
     expect(row(0)).toEqual([81, 21, 21, 8, 1]);
     expect(row(1)).toEqual([67, 7, 7, 8, 1]);
     expect(row(2)).toEqual([66, 6, 6, 9, 2]);

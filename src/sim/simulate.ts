@@ -47,7 +47,8 @@ export function opSends(op: Op, pp: number): boolean {
 
 export function validateTimes(t: Times): string[] {
   const bad: string[] = [];
-  for (const k of ['F', 'B', 'W', 'FB', 'comm'] as const) if (!Number.isFinite(t[k]) || t[k] < 0) bad.push(`${k} must be a number ≥ 0`);
+  for (const k of ['F', 'B', 'W', 'FB', 'comm'] as const)
+    if (!Number.isFinite(t[k]) || t[k] < 0) bad.push(`${k} must be a number ≥ 0`);
   if (!(t.F > 0)) bad.push('F must be > 0');
   if (!(t.B > 0)) bad.push('B must be > 0');
   if (!(t.W < t.B)) bad.push('W must be < B (W is part of the full backward)');
@@ -119,7 +120,9 @@ export function simulate(plan: Plan, times: Times): Timeline {
       }
     }
     if (!progressed) {
-      const stuck = orders.map((o, r) => (next[r] < o.length ? `rank ${r} waits at ${describeOp(o[next[r]])}` : null)).filter(Boolean);
+      const stuck = orders
+        .map((o, r) => (next[r] < o.length ? `rank ${r} waits at ${describeOp(o[next[r]])}` : null))
+        .filter(Boolean);
       throw new Error(`${plan.schedule}: deadlock — ${stuck.join('; ')}`);
     }
   }

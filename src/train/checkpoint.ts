@@ -16,7 +16,17 @@
 import type { Checkpoint } from '../lab/api';
 import { ConfigError, validateConfig, type RunConfig } from '../lab/config';
 import { modelConfigOf, parameterShapes } from '../model/config';
-import { DEFAULT_MAX_HEADER_BYTES, f32Bytes, fmtShape, numel, readSafetensors, SafetensorsError, toFloat32, writeSafetensors, type RawTensor } from './safetensors';
+import {
+  DEFAULT_MAX_HEADER_BYTES,
+  f32Bytes,
+  fmtShape,
+  numel,
+  readSafetensors,
+  SafetensorsError,
+  toFloat32,
+  writeSafetensors,
+  type RawTensor,
+} from './safetensors';
 import { isBuffer } from '../model/moe';
 
 export class CheckpointError extends Error {
@@ -53,8 +63,14 @@ export function encodeSafetensors(tensors: Record<string, TensorF32>, metadata?:
     return writeSafetensors(
       Object.entries(tensors).map(([name, { shape, data }]): [string, RawTensor] => {
         if (!(data instanceof Float32Array)) throw new CheckpointError(`tensor ${q(name)}: data is not a Float32Array`);
-        if (Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0) && data.length !== numel(shape)) {
-          throw new CheckpointError(`tensor ${q(name)}: shape ${fmtShape(shape)} has ${numel(shape)} elements but data has ${data.length}`);
+        if (
+          Array.isArray(shape) &&
+          shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+          data.length !== numel(shape)
+        ) {
+          throw new CheckpointError(
+            `tensor ${q(name)}: shape ${fmtShape(shape)} has ${numel(shape)} elements but data has ${data.length}`,
+          );
         }
         return [name, { dtype: 'F32', shape, bytes: f32Bytes(data) }];
       }),
@@ -78,7 +94,10 @@ export function decodeSafetensors(
     const file = readSafetensors(bytes, opts);
     const tensors: Record<string, TensorF32> = {};
     for (const [name, t] of file.tensors) {
-      if (!CHECKPOINT_DTYPES.has(t.dtype)) throw new CheckpointError(`tensor ${q(name)} has dtype ${t.dtype}; v3lab reads F32 (and converts F16 and BF16) in a checkpoint`);
+      if (!CHECKPOINT_DTYPES.has(t.dtype))
+        throw new CheckpointError(
+          `tensor ${q(name)} has dtype ${t.dtype}; v3lab reads F32 (and converts F16 and BF16) in a checkpoint`,
+        );
       tensors[name] = { shape: t.shape, data: toFloat32(t) };
     }
     return { tensors, metadata: file.metadata };
@@ -106,7 +125,8 @@ const V_PREFIX = 'optimizer.v.';
 export function checkpointToSafetensors(ckpt: Checkpoint): Uint8Array {
   const tensors: Record<string, TensorF32> = {};
   for (const [name, t] of Object.entries(ckpt.params)) {
-    if (name.startsWith('optimizer.')) throw new CheckpointError(`parameter ${q(name)}: names starting with "optimizer." are reserved`);
+    if (name.startsWith('optimizer.'))
+      throw new CheckpointError(`parameter ${q(name)}: names starting with "optimizer." are reserved`);
     tensors[name] = t;
   }
   const metadata: Record<string, string> = {
@@ -119,7 +139,10 @@ export function checkpointToSafetensors(ckpt: Checkpoint): Uint8Array {
   };
   if (ckpt.optimizer) {
     const opt = ckpt.optimizer;
-    for (const [kind, prefix, moments] of [['m', M_PREFIX, opt.m], ['v', V_PREFIX, opt.v]] as const) {
+    for (const [kind, prefix, moments] of [
+      ['m', M_PREFIX, opt.m],
+      ['v', V_PREFIX, opt.v],
+    ] as const) {
       for (const [name, data] of Object.entries(moments)) {
         const p = ckpt.params[name];
         if (!p) throw new CheckpointError(`optimizer.${kind} has a moment for ${q(name)}, which is not a parameter`);
@@ -136,7 +159,8 @@ function parseIntMeta(meta: Record<string, string>, key: string, min: number): n
   const raw = meta[key];
   if (raw === undefined) throw new CheckpointError(`metadata ${q(key)} is missing`);
   const v = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isSafeInteger(v) || v < min) throw new CheckpointError(`metadata ${q(key)} is ${JSON.stringify(raw)}; expected an integer ≥ ${min}`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new CheckpointError(`metadata ${q(key)} is ${JSON.stringify(raw)}; expected an integer ≥ ${min}`);
   return v;
 }
 
@@ -154,7 +178,9 @@ function checkpointFromStrict(bytes: Uint8Array): Checkpoint {
     throw new CheckpointError(`not a v3lab checkpoint: the file ${found} (expected ${JSON.stringify(FORMAT)})`);
   }
   if (meta.version !== String(VERSION)) {
-    throw new CheckpointError(`checkpoint version ${JSON.stringify(meta.version ?? null)} is not supported (this v3lab reads version ${VERSION})`);
+    throw new CheckpointError(
+      `checkpoint version ${JSON.stringify(meta.version ?? null)} is not supported (this v3lab reads version ${VERSION})`,
+    );
   }
   const preset = meta.preset;
   if (typeof preset !== 'string' || preset === '') throw new CheckpointError('metadata "preset" is missing');
@@ -178,9 +204,12 @@ function checkpointFromStrict(bytes: Uint8Array): Checkpoint {
 
   // The vocabulary is not in the config (it comes from the corpus): read it off the embedding.
   const embed = tensors['model.embed_tokens.weight'];
-  if (!embed) throw new CheckpointError('tensor "model.embed_tokens.weight" is missing (needed to know the vocabulary size)');
+  if (!embed)
+    throw new CheckpointError('tensor "model.embed_tokens.weight" is missing (needed to know the vocabulary size)');
   if (embed.shape.length !== 2 || embed.shape[0] < 1) {
-    throw new CheckpointError(`tensor "model.embed_tokens.weight" has shape ${fmtShape(embed.shape)}; expected [vocab_size, ${config.model.hidden_size}]`);
+    throw new CheckpointError(
+      `tensor "model.embed_tokens.weight" has shape ${fmtShape(embed.shape)}; expected [vocab_size, ${config.model.hidden_size}]`,
+    );
   }
   const expected = parameterShapes(modelConfigOf(config, embed.shape[0]));
   const expectedMap = new Map(expected);

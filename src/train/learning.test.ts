@@ -18,23 +18,33 @@ function unigramEntropy(text: string): number {
 }
 
 describe('learning', () => {
-  it.each(['micro-dense', 'micro-mla', 'micro-moe', 'micro-v3'])('%s falls from ≈ ln(vocab) to well below half of it on the GPU', async (preset) => {
-    const lab = createLab(gpuBackend);
-    const info = await lab.createRun({ preset, seed: 1, steps: STEPS, set: { 'train.log_every': 10, 'train.eval_every': STEPS } });
-    const metrics: StepMetrics[] = [];
-    const summary = await lab.train((b) => {
-      metrics.push(...b);
-    });
-    const lnV = Math.log(info.vocabSize);
-    const text = generateCorpus('grammar', 200_000, 1);
-    expect(CharTokenizer.fromText(text).vocabSize).toBe(info.vocabSize);
-    const unigram = unigramEntropy(text);
-    console.log(`learning ${preset}: ln V = ${lnV.toFixed(3)}, unigram entropy = ${unigram.toFixed(3)}, first loss ${metrics[0].loss.toFixed(3)} → final ${summary.final_loss.toFixed(3)}, val ${summary.final_val_loss?.toFixed(3)}`);
-    expect(Math.abs(metrics[0].loss - lnV)).toBeLessThan(0.5); // starts near a uniform guess
-    expect(summary.final_loss).toBeLessThan(THRESHOLD * lnV);
-    expect(summary.final_val_loss!).toBeLessThan(THRESHOLD * lnV);
-    expect(THRESHOLD * lnV).toBeLessThan(0.75 * unigram); // the bar is below context-free statistics
-  });
+  it.each(['micro-dense', 'micro-mla', 'micro-moe', 'micro-v3'])(
+    '%s falls from ≈ ln(vocab) to well below half of it on the GPU',
+    async (preset) => {
+      const lab = createLab(gpuBackend);
+      const info = await lab.createRun({
+        preset,
+        seed: 1,
+        steps: STEPS,
+        set: { 'train.log_every': 10, 'train.eval_every': STEPS },
+      });
+      const metrics: StepMetrics[] = [];
+      const summary = await lab.train((b) => {
+        metrics.push(...b);
+      });
+      const lnV = Math.log(info.vocabSize);
+      const text = generateCorpus('grammar', 200_000, 1);
+      expect(CharTokenizer.fromText(text).vocabSize).toBe(info.vocabSize);
+      const unigram = unigramEntropy(text);
+      console.log(
+        `learning ${preset}: ln V = ${lnV.toFixed(3)}, unigram entropy = ${unigram.toFixed(3)}, first loss ${metrics[0].loss.toFixed(3)} → final ${summary.final_loss.toFixed(3)}, val ${summary.final_val_loss?.toFixed(3)}`,
+      );
+      expect(Math.abs(metrics[0].loss - lnV)).toBeLessThan(0.5); // starts near a uniform guess
+      expect(summary.final_loss).toBeLessThan(THRESHOLD * lnV);
+      expect(summary.final_val_loss!).toBeLessThan(THRESHOLD * lnV);
+      expect(THRESHOLD * lnV).toBeLessThan(0.75 * unigram); // the bar is below context-free statistics
+    },
+  );
 });
 
 const STEPS = 200;

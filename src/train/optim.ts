@@ -11,7 +11,10 @@ export class AdamW {
   private readonly v = new Map<string, Tensor>();
   step = 0;
 
-  constructor(private readonly be: Backend, params: Map<string, Tensor>) {
+  constructor(
+    private readonly be: Backend,
+    params: Map<string, Tensor>,
+  ) {
     for (const [name, t] of params) {
       this.m.set(name, be.zeros(t.shape));
       this.v.set(name, be.zeros(t.shape));
@@ -35,7 +38,14 @@ export class AdamW {
     names.forEach((n, i) => {
       const p = params.get(n)!;
       const wd = p.shape.length >= 2 ? o.weight_decay : 0;
-      this.be.adamw(p, gs[i], this.m.get(n)!, this.v.get(n)!, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: wd, step: this.step }, clip);
+      this.be.adamw(
+        p,
+        gs[i],
+        this.m.get(n)!,
+        this.v.get(n)!,
+        { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: wd, step: this.step },
+        clip,
+      );
     });
     return normSq;
   }
@@ -51,10 +61,14 @@ export class AdamW {
 
   /** Replace the moments (shapes must match the parameters). */
   loadState(st: { step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }): void {
-    for (const [map, src] of [[this.m, st.m], [this.v, st.v]] as const) {
+    for (const [map, src] of [
+      [this.m, st.m],
+      [this.v, st.v],
+    ] as const) {
       for (const [name, t] of map) {
         const data = src[name];
-        if (!data || data.length !== t.size) throw new Error(`checkpoint: optimizer state for ${name} is missing or has the wrong size`);
+        if (!data || data.length !== t.size)
+          throw new Error(`checkpoint: optimizer state for ${name} is missing or has the wrong size`);
         map.set(name, this.be.fromArray(data, t.shape));
         t.dispose();
       }

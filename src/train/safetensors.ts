@@ -40,8 +40,26 @@ export const DTYPE_BYTES: Readonly<Record<StDtype, number>> = { F32: 4, BF16: 2,
 
 /** Every dtype the format defines, so an unsupported one gets a precise message. */
 const KNOWN_DTYPES = new Set([
-  'BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2',
-  'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64', 'C64',
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
+  'C64',
 ]);
 
 /** One tensor: its dtype, shape and little-endian element bytes. */
@@ -186,19 +204,29 @@ export function crc32Hex(bytes: Uint8Array): string {
  * Serialize tensors (any order in; written by element size, then name) with optional string
  * metadata (no "__metadata__" entry without it). Bits are copied as they are.
  */
-export function writeSafetensors(tensors: Iterable<[string, RawTensor]>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Iterable<[string, RawTensor]>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const list = [...tensors];
   const seen = new Set<string>();
   for (const [name, t] of list) {
-    if (name === METADATA_KEY || name === '__proto__' || name === '') throw new SafetensorsError(`a tensor cannot be named ${JSON.stringify(name)}`);
+    if (name === METADATA_KEY || name === '__proto__' || name === '')
+      throw new SafetensorsError(`a tensor cannot be named ${JSON.stringify(name)}`);
     if (seen.has(name)) throw new SafetensorsError(`tensor ${JSON.stringify(name)} given twice`);
     seen.add(name);
-    if (!(t.dtype in DTYPE_BYTES)) throw new SafetensorsError(`tensor ${JSON.stringify(name)} has unsupported dtype ${t.dtype}`);
+    if (!(t.dtype in DTYPE_BYTES))
+      throw new SafetensorsError(`tensor ${JSON.stringify(name)} has unsupported dtype ${t.dtype}`);
     if (!Array.isArray(t.shape) || !t.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-      throw new SafetensorsError(`tensor ${JSON.stringify(name)}: shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
+      throw new SafetensorsError(
+        `tensor ${JSON.stringify(name)}: shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`,
+      );
     }
     const need = numel(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.bytes.length !== need) throw new SafetensorsError(`tensor ${JSON.stringify(name)} ${t.dtype}${fmtShape(t.shape)} needs ${need} bytes, got ${t.bytes.length}`);
+    if (t.bytes.length !== need)
+      throw new SafetensorsError(
+        `tensor ${JSON.stringify(name)} ${t.dtype}${fmtShape(t.shape)} needs ${need} bytes, got ${t.bytes.length}`,
+      );
   }
   list.sort(([a, ta], [b, tb]) => DTYPE_BYTES[tb.dtype] - DTYPE_BYTES[ta.dtype] || byName(a, b));
 
@@ -206,7 +234,8 @@ export function writeSafetensors(tensors: Iterable<[string, RawTensor]>, metadat
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
       if (k === '__proto__') throw new SafetensorsError('metadata key "__proto__" is not allowed');
-      if (typeof v !== 'string') throw new SafetensorsError(`metadata ${JSON.stringify(k)} is a ${typeof v}; metadata values must be strings`);
+      if (typeof v !== 'string')
+        throw new SafetensorsError(`metadata ${JSON.stringify(k)} is a ${typeof v}; metadata values must be strings`);
     }
     header[METADATA_KEY] = { ...metadata };
   }
@@ -257,25 +286,44 @@ interface Entry {
 
 function parseEntry(name: string, raw: unknown, dataLen: number): Entry {
   const t = `tensor ${quoteName(name)}`;
-  if (!isPlainObject(raw)) throw new SafetensorsError(`${t}: header entry is ${describe(raw)}, expected an object with dtype, shape and data_offsets`);
+  if (!isPlainObject(raw))
+    throw new SafetensorsError(
+      `${t}: header entry is ${describe(raw)}, expected an object with dtype, shape and data_offsets`,
+    );
   const { dtype, shape, data_offsets: offs } = raw;
-  if (typeof dtype !== 'string') throw new SafetensorsError(`${t}: dtype is ${describe(dtype)}, expected a string such as "BF16"`);
+  if (typeof dtype !== 'string')
+    throw new SafetensorsError(`${t}: dtype is ${describe(dtype)}, expected a string such as "BF16"`);
   if (!(dtype in DTYPE_BYTES)) {
     const what = KNOWN_DTYPES.has(dtype) ? `dtype ${dtype}` : `unknown dtype ${show(dtype)}`;
     throw new SafetensorsError(`${t} has ${what}; v3lab reads F32, BF16, F16 and F8_E4M3`);
   }
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((s) => typeof s === 'number' && Number.isSafeInteger(s) && s >= 0)) {
-    throw new SafetensorsError(`${t}: shape ${show(shape)} is not a list of non-negative integers (at most 8 dimensions)`);
+  if (
+    !Array.isArray(shape) ||
+    shape.length > 8 ||
+    !shape.every((s) => typeof s === 'number' && Number.isSafeInteger(s) && s >= 0)
+  ) {
+    throw new SafetensorsError(
+      `${t}: shape ${show(shape)} is not a list of non-negative integers (at most 8 dimensions)`,
+    );
   }
-  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
+  if (
+    !Array.isArray(offs) ||
+    offs.length !== 2 ||
+    !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
+  ) {
     throw new SafetensorsError(`${t}: data_offsets ${show(offs)} is not a pair [begin, end] of non-negative integers`);
   }
   const [begin, end] = offs as number[];
   if (begin > end) throw new SafetensorsError(`${t}: data_offsets [${begin}, ${end}] end before they begin`);
-  if (end > dataLen) throw new SafetensorsError(`${t}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes after the header): truncated or corrupt`);
+  if (end > dataLen)
+    throw new SafetensorsError(
+      `${t}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes after the header): truncated or corrupt`,
+    );
   const need = numel(shape) * DTYPE_BYTES[dtype as StDtype];
   if (end - begin !== need) {
-    throw new SafetensorsError(`${t}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(shape)} of ${dtype} needs ${need}`);
+    throw new SafetensorsError(
+      `${t}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(shape)} of ${dtype} needs ${need}`,
+    );
   }
   return { name, dtype: dtype as StDtype, shape: [...shape], begin, end };
 }
@@ -284,15 +332,28 @@ function parseEntry(name: string, raw: unknown, dataLen: number): Entry {
  * Parse and check a safetensors file. Returns byte views into `bytes` (not copies). Throws
  * SafetensorsError for every problem; never allocates more than the header's own size.
  */
-export function readSafetensors(bytes: Uint8Array, opts: { maxHeaderBytes?: number } = {}): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
+export function readSafetensors(
+  bytes: Uint8Array,
+  opts: { maxHeaderBytes?: number } = {},
+): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
   const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError(`expected the file's bytes (Uint8Array), got ${describe(bytes)}`);
-  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes: too short for a safetensors file (it starts with an 8-byte header length)`);
+  if (!(bytes instanceof Uint8Array))
+    throw new SafetensorsError(`expected the file's bytes (Uint8Array), got ${describe(bytes)}`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(
+      `file is ${bytes.length} bytes: too short for a safetensors file (it starts with an 8-byte header length)`,
+    );
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   const avail = bytes.length - 8;
-  if (n64 > BigInt(maxHeader)) throw new SafetensorsError(`header length ${n64} is larger than the limit of ${maxHeader} bytes (not a safetensors file, or corrupt)`);
+  if (n64 > BigInt(maxHeader))
+    throw new SafetensorsError(
+      `header length ${n64} is larger than the limit of ${maxHeader} bytes (not a safetensors file, or corrupt)`,
+    );
   const n = Number(n64);
-  if (n > avail) throw new SafetensorsError(`header length ${n} is larger than the file (${avail} bytes after the 8-byte length): truncated or corrupt`);
+  if (n > avail)
+    throw new SafetensorsError(
+      `header length ${n} is larger than the file (${avail} bytes after the 8-byte length): truncated or corrupt`,
+    );
   if (n < 2) throw new SafetensorsError(`header length ${n} is too small for a JSON object`);
 
   let text: string;
@@ -301,22 +362,31 @@ export function readSafetensors(bytes: Uint8Array, opts: { maxHeaderBytes?: numb
   } catch {
     throw new SafetensorsError('header is not valid UTF-8: corrupt file');
   }
-  if (text[0] !== '{') throw new SafetensorsError(`header does not start with "{" (found ${JSON.stringify(text.slice(0, 16))}): not a safetensors file`);
+  if (text[0] !== '{')
+    throw new SafetensorsError(
+      `header does not start with "{" (found ${JSON.stringify(text.slice(0, 16))}): not a safetensors file`,
+    );
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(`header is not valid JSON (${(e as Error).message.split('\n')[0].slice(0, 120)}): corrupt file`);
+    throw new SafetensorsError(
+      `header is not valid JSON (${(e as Error).message.split('\n')[0].slice(0, 120)}): corrupt file`,
+    );
   }
   if (!isPlainObject(header)) throw new SafetensorsError(`header is ${describe(header)}, not a JSON object`);
 
   const metadata: Record<string, string> = {};
   if (Object.hasOwn(header, METADATA_KEY)) {
     const m = header[METADATA_KEY];
-    if (!isPlainObject(m)) throw new SafetensorsError(`${METADATA_KEY} is ${describe(m)}; expected an object of strings`);
+    if (!isPlainObject(m))
+      throw new SafetensorsError(`${METADATA_KEY} is ${describe(m)}; expected an object of strings`);
     for (const [k, v] of Object.entries(m)) {
       if (k === '__proto__') throw new SafetensorsError(`${METADATA_KEY} key "__proto__" is not allowed`);
-      if (typeof v !== 'string') throw new SafetensorsError(`${METADATA_KEY} value ${quoteName(k)} is ${describe(v)}; metadata values must be strings`);
+      if (typeof v !== 'string')
+        throw new SafetensorsError(
+          `${METADATA_KEY} value ${quoteName(k)} is ${describe(v)}; metadata values must be strings`,
+        );
       metadata[k] = v;
     }
   }
@@ -335,10 +405,15 @@ export function readSafetensors(bytes: Uint8Array, opts: { maxHeaderBytes?: numb
   let pos = 0;
   let prev: Entry | null = null;
   for (const e of byPos) {
-    if (e.begin < pos) throw new SafetensorsError(`tensor ${quoteName(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${quoteName(prev!.name)} [${prev!.begin}, ${prev!.end}]`);
+    if (e.begin < pos)
+      throw new SafetensorsError(
+        `tensor ${quoteName(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${quoteName(prev!.name)} [${prev!.begin}, ${prev!.end}]`,
+      );
     if (e.begin > pos) {
       const after = prev ? `after tensor ${quoteName(prev.name)}` : 'at the start of the data';
-      throw new SafetensorsError(`gap of ${e.begin - pos} bytes ${after}, before tensor ${quoteName(e.name)} (data_offsets must be contiguous)`);
+      throw new SafetensorsError(
+        `gap of ${e.begin - pos} bytes ${after}, before tensor ${quoteName(e.name)} (data_offsets must be contiguous)`,
+      );
     }
     pos = e.end;
     prev = e;
@@ -350,7 +425,11 @@ export function readSafetensors(bytes: Uint8Array, opts: { maxHeaderBytes?: numb
 
   const tensors = new Map<string, RawTensor>();
   for (const e of entries.sort((a, b) => byName(a.name, b.name))) {
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes: bytes.subarray(dataStart + e.begin, dataStart + e.end) });
+    tensors.set(e.name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      bytes: bytes.subarray(dataStart + e.begin, dataStart + e.end),
+    });
   }
   return { tensors, metadata };
 }

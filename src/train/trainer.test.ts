@@ -9,7 +9,11 @@ import { Trainer } from './trainer';
 describe('trainer', () => {
   it('submits exactly one command encoder per step and does not grow GPU memory', async () => {
     const be = await gpuBackend();
-    const cfg = applyOverrides(findPreset('micro-dense')!.config, { 'data.batch_size': 2, 'data.seq_len': 16, 'model.num_hidden_layers': 1 });
+    const cfg = applyOverrides(findPreset('micro-dense')!.config, {
+      'data.batch_size': 2,
+      'data.seq_len': 16,
+      'model.num_hidden_layers': 1,
+    });
     const trainer = new Trainer(be, cfg, 3);
     await be.flush();
     const warm = await trainer.trainStep();

@@ -56,7 +56,11 @@ export class Trainer {
   /** The run's config; live settings may be replaced between steps (lab.setLive). */
   cfg: RunConfig;
 
-  constructor(readonly be: Backend, cfg: RunConfig, readonly seed: number) {
+  constructor(
+    readonly be: Backend,
+    cfg: RunConfig,
+    readonly seed: number,
+  ) {
     this.cfg = cfg;
     const d = cfg.data;
     const corpus = runCorpus(cfg, seed);
@@ -64,7 +68,10 @@ export class Trainer {
     this.tokenizer = corpus.tokenizer;
     const tokens = this.tokenizer.encode(text);
     const { train, val } = splitTokens(tokens, d.val_fraction);
-    if (val.length < d.seq_len + 1) throw new Error(`data: the validation split (${val.length} tokens) is shorter than one sequence; raise data.val_fraction or the corpus size`);
+    if (val.length < d.seq_len + 1)
+      throw new Error(
+        `data: the validation split (${val.length} tokens) is shorter than one sequence; raise data.val_fraction or the corpus size`,
+      );
     this.model = modelConfigOf(cfg, this.tokenizer.vocabSize);
     this.paramCount = countParams(this.model);
     // Independent streams for init, training batches and validation batches.
@@ -97,7 +104,17 @@ export class Trainer {
     try {
       const r = stage === 'sft' ? this.rl!.sftStep(lr) : await this.rl!.grpoStepRun(lr);
       scope.keep(r.loss, r.normSq, ...r.offsets, ...(r.stats ? [r.stats] : []));
-      out = { loss: r.loss, aux: null, mtp: null, normSq: r.normSq, offsets: r.offsets, lr, stage, grpoStats: r.stats, grpo: r.grpo };
+      out = {
+        loss: r.loss,
+        aux: null,
+        mtp: null,
+        normSq: r.normSq,
+        offsets: r.offsets,
+        lr,
+        stage,
+        grpoStats: r.stats,
+        grpo: r.grpo,
+      };
     } finally {
       scope.end();
     }
@@ -159,7 +176,10 @@ export class Trainer {
     try {
       const batch = this.sampler.next();
       const { ids, targets } = this.upload(batch);
-      const mtp = this.model.num_nextn_predict_layers > 0 ? { inputs: this.mtpInputs(batch), lambda: this.cfg.train.mtp_lambda } : null;
+      const mtp =
+        this.model.num_nextn_predict_layers > 0
+          ? { inputs: this.mtpInputs(batch), lambda: this.cfg.train.mtp_lambda }
+          : null;
       const tape = new Tape();
       const trace = newTrace();
       const loss = tape.run(() => lossOf(this.params, this.model, ids, targets, trace, mtp));
@@ -173,9 +193,20 @@ export class Trainer {
       // Loss-free balancing: after the update, nudge each MoE layer's routing bias toward
       // balance using this batch's loads (it affects the next batch's routing only).
       const gamma = this.cfg.train.bias_update_speed;
-      if (gamma > 0) trace.bias.forEach((b, i) => this.be.moeBiasUpdate(b, trace.offsets[i], gamma));
+      if (gamma > 0)
+        trace.bias.forEach((b, i) => {
+          this.be.moeBiasUpdate(b, trace.offsets[i], gamma);
+        });
       scope.keep(loss.lm, normSq, ...trace.offsets, ...(loss.aux ? [loss.aux] : []), ...(loss.mtp ? [loss.mtp] : []));
-      out = { loss: loss.lm, aux: loss.aux, mtp: loss.mtp, normSq, offsets: trace.offsets, lr, ...(this.rl ? { stage: 'pretrain' as const } : {}) };
+      out = {
+        loss: loss.lm,
+        aux: loss.aux,
+        mtp: loss.mtp,
+        normSq,
+        offsets: trace.offsets,
+        lr,
+        ...(this.rl ? { stage: 'pretrain' as const } : {}),
+      };
     } finally {
       scope.end();
     }
@@ -212,8 +243,17 @@ export class Trainer {
   /** A host copy of the run: weights, and unless weightsOnly the optimizer and sampler state. */
   async checkpoint(preset: string, weightsOnly = false): Promise<Checkpoint> {
     const params: Checkpoint['params'] = {};
-    for (const [name, t] of this.params) params[name] = { shape: [...t.shape], data: Float32Array.from(await t.read()) };
-    const ckpt: Checkpoint = { format: 'v3lab-checkpoint', version: 1, preset, seed: this.seed, step: this.step, config: structuredClone(this.cfg), params };
+    for (const [name, t] of this.params)
+      params[name] = { shape: [...t.shape], data: Float32Array.from(await t.read()) };
+    const ckpt: Checkpoint = {
+      format: 'v3lab-checkpoint',
+      version: 1,
+      preset,
+      seed: this.seed,
+      step: this.step,
+      config: structuredClone(this.cfg),
+      params,
+    };
     if (!weightsOnly) {
       ckpt.optimizer = await this.optim.readState();
       ckpt.samplerState = this.sampler.state;
@@ -250,13 +290,27 @@ export class Trainer {
   async sample(opts: TrainerSampleOptions): Promise<{ texts: string[]; stats: GenerateStats }> {
     const tok = this.tokenizer;
     const bad = tok.unknown(opts.prompt);
-    if (bad.length) throw new Error(`sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
+    if (bad.length)
+      throw new Error(
+        `sample: prompt has characters outside the vocabulary: ${bad.map((c) => JSON.stringify(c)).join(' ')}`,
+      );
     const count = opts.count ?? 1;
-    const start = Array.from(opts.prompt.length ? tok.encode(opts.prompt) : [tok.chars.includes('\n') ? tok.chars.indexOf('\n') : 0]);
+    const start = Array.from(
+      opts.prompt.length ? tok.encode(opts.prompt) : [tok.chars.includes('\n') ? tok.chars.indexOf('\n') : 0],
+    );
     const T = this.cfg.data.seq_len;
     const seqs = Array.from({ length: count }, () => start.slice(-Math.max(1, T - 1)));
     const made: number[][] = seqs.map(() => []);
-    const total: GenerateStats = { mode: opts.speculative ? 'speculative' : 'plain', tokens: 0, forwards: 0, ms: 0, tokensPerSecond: 0, drafted: 0, accepted: 0, acceptanceRate: null };
+    const total: GenerateStats = {
+      mode: opts.speculative ? 'speculative' : 'plain',
+      tokens: 0,
+      forwards: 0,
+      ms: 0,
+      tokensPerSecond: 0,
+      drafted: 0,
+      accepted: 0,
+      acceptanceRate: null,
+    };
     const gen = Generator.create(this.be, this.params, this.model);
     try {
       let window = 0;
@@ -286,12 +340,22 @@ export class Trainer {
   }
 
   /** Attention probabilities [T, T] of one layer and head on `text`. */
-  async attentionPattern(text: string, layer: number, head: number): Promise<{ tokens: string[]; probs: Float32Array }> {
+  async attentionPattern(
+    text: string,
+    layer: number,
+    head: number,
+  ): Promise<{ tokens: string[]; probs: Float32Array }> {
     const tok = this.tokenizer;
     const bad = tok.unknown(text);
-    if (bad.length) throw new Error(`attention pattern: text has characters outside the vocabulary: ${bad.map((ch) => JSON.stringify(ch)).join(' ')}`);
+    if (bad.length)
+      throw new Error(
+        `attention pattern: text has characters outside the vocabulary: ${bad.map((ch) => JSON.stringify(ch)).join(' ')}`,
+      );
     const enc = tok.encode(text);
-    if (enc.length < 1 || enc.length > this.cfg.data.seq_len) throw new Error(`attention pattern: text must be 1..${this.cfg.data.seq_len} characters (data.seq_len), got ${enc.length}`);
+    if (enc.length < 1 || enc.length > this.cfg.data.seq_len)
+      throw new Error(
+        `attention pattern: text must be 1..${this.cfg.data.seq_len} characters (data.seq_len), got ${enc.length}`,
+      );
     const scope = new Scope();
     try {
       const ids = this.be.fromArray(enc, [1, enc.length], 'i32');

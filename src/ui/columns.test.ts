@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../lab/api';
 import { MetricColumns } from './columns';
 
-const m = (step: number, val: number | null = null, extra: Partial<StepMetrics> = {}): StepMetrics => ({ step, loss: 10 - step, val_loss: val, lr: step / 100, grad_norm: 1, tokens_per_s: 500, ...extra });
+const m = (step: number, val: number | null = null, extra: Partial<StepMetrics> = {}): StepMetrics => ({
+  step,
+  loss: 10 - step,
+  val_loss: val,
+  lr: step / 100,
+  grad_norm: 1,
+  tokens_per_s: 500,
+  ...extra,
+});
 
 describe('MetricColumns', () => {
   it('grows past its capacity and gives views of exactly the pushed values', () => {
@@ -32,8 +40,30 @@ describe('MetricColumns', () => {
 
   it('per-layer and per-expert MoE metrics become columns by path', () => {
     const c = MetricColumns.from([
-      m(1, null, { max_vio: 1, max_vio_layers: [0.5, 1.5], expert_load: [[3, 1], [2, 2]], router_bias: [[0.1, -0.1], [0, 0]] }),
-      m(2, null, { max_vio: 0.5, max_vio_layers: [0.25, 0.75], expert_load: [[2, 2], [1, 3]], router_bias: [[0.2, -0.2], [0.1, -0.1]] }),
+      m(1, null, {
+        max_vio: 1,
+        max_vio_layers: [0.5, 1.5],
+        expert_load: [
+          [3, 1],
+          [2, 2],
+        ],
+        router_bias: [
+          [0.1, -0.1],
+          [0, 0],
+        ],
+      }),
+      m(2, null, {
+        max_vio: 0.5,
+        max_vio_layers: [0.25, 0.75],
+        expert_load: [
+          [2, 2],
+          [1, 3],
+        ],
+        router_bias: [
+          [0.2, -0.2],
+          [0.1, -0.1],
+        ],
+      }),
     ]);
     const v = c.views();
     expect(Array.from(v.field('max_vio_layers.1').y)).toEqual([1.5, 0.75]);

@@ -72,7 +72,10 @@ export class MetricColumns {
       else if (Array.isArray(v)) {
         v.forEach((a: unknown, i) => {
           if (typeof a === 'number') put(`${k}.${i}`, a);
-          else if (Array.isArray(a)) a.forEach((b: unknown, j) => typeof b === 'number' && put(`${k}.${i}.${j}`, b));
+          else if (Array.isArray(a))
+            a.forEach((b: unknown, j) => {
+              if (typeof b === 'number') put(`${k}.${i}.${j}`, b);
+            });
         });
       }
     }

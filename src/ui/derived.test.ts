@@ -19,7 +19,10 @@ describe('derived figures', () => {
     const data = findPreset('micro-dense')!.config.data;
     expect(estimateVocab(data, { data, vocabSize: 30 }, () => 0)).toEqual({ size: 30, estimated: false });
     expect(estimateVocab(data, null, () => 0)).toEqual({ size: 27, estimated: true });
-    expect(estimateVocab({ ...data, corpus: 'text', text: 'xyz' }, { data, vocabSize: 30 }, () => 3)).toEqual({ size: 3, estimated: true });
+    expect(estimateVocab({ ...data, corpus: 'text', text: 'xyz' }, { data, vocabSize: 30 }, () => 3)).toEqual({
+      size: 3,
+      estimated: true,
+    });
   });
 
   it('dense: active params = total params', () => {
@@ -32,14 +35,39 @@ describe('derived figures', () => {
   it('KV cache: MLA caches the latent plus the RoPE key; the MHA equivalent caches K and V of every head', () => {
     const mla = kvFigures(modelConfigOf(findPreset('micro-mla')!.config, 27));
     // 2 layers × (32 + 8) vs 2 layers × 4 heads × (16 + 8 + 16)
-    expect(mla).toMatchObject({ kind: 'mla', layers: 2, values: 80, mhaValues: 320, bytes: { f32: 320, bf16: 160 }, mhaBytes: { f32: 1280, bf16: 640 }, ratio: 4 });
+    expect(mla).toMatchObject({
+      kind: 'mla',
+      layers: 2,
+      values: 80,
+      mhaValues: 320,
+      bytes: { f32: 320, bf16: 160 },
+      mhaBytes: { f32: 1280, bf16: 640 },
+      ratio: 4,
+    });
     const mha = kvFigures(modelConfigOf(findPreset('micro-dense')!.config, 27));
     expect(mha).toMatchObject({ kind: 'mha', values: 2 * 2 * 64, mhaValues: 2 * 2 * 64, ratio: 1 });
     const cfg = findPreset('micro-dense')!.config;
     const gqa = kvFigures(modelConfigOf({ ...cfg, model: { ...cfg.model, num_key_value_heads: 1 } }, 27));
     expect(gqa).toMatchObject({ kind: 'gqa', values: 2 * 2 * 16, ratio: 4 });
     // DeepSeek-V3's headline: 576 values per token per layer (512 + 64) vs 128·(128+64+128).
-    const v3 = kvFigures(modelConfigOf({ ...cfg, arch: { ...cfg.arch, attention: 'mla' }, model: { ...cfg.model, num_hidden_layers: 61, num_attention_heads: 128, kv_lora_rank: 512, qk_rope_head_dim: 64, qk_nope_head_dim: 128, v_head_dim: 128 } }, 27));
+    const v3 = kvFigures(
+      modelConfigOf(
+        {
+          ...cfg,
+          arch: { ...cfg.arch, attention: 'mla' },
+          model: {
+            ...cfg.model,
+            num_hidden_layers: 61,
+            num_attention_heads: 128,
+            kv_lora_rank: 512,
+            qk_rope_head_dim: 64,
+            qk_nope_head_dim: 128,
+            v_head_dim: 128,
+          },
+        },
+        27,
+      ),
+    );
     expect(v3.values / 61).toBe(576);
     expect(v3.ratio).toBeCloseTo((128 * 320) / 576, 6);
   });

@@ -3,7 +3,16 @@
 // otherwise an estimate — the built-in corpora have fixed alphabets, a text has its distinct characters.
 
 import type { RunConfig } from '../lab/config';
-import { activeParams, countParams, forwardFlopsPerToken, kvCacheBytesPerToken, kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from '../model/config';
+import {
+  activeParams,
+  countParams,
+  forwardFlopsPerToken,
+  kvCacheBytesPerToken,
+  kvCacheValuesPerLayer,
+  mhaEquivalentValuesPerLayer,
+  modelConfigOf,
+  type ModelConfig,
+} from '../model/config';
 
 /** Distinct characters of the built-in corpora (measured from generateCorpus). */
 export const BUILTIN_VOCAB: Record<'grammar' | 'arith' | 'task', number> = { grammar: 27, arith: 14, task: 24 };
@@ -36,7 +45,11 @@ export interface VocabGuess {
   estimated: boolean;
 }
 
-export function estimateVocab(data: RunConfig['data'], known: { data: RunConfig['data']; vocabSize: number } | null, textVocab: () => number): VocabGuess {
+export function estimateVocab(
+  data: RunConfig['data'],
+  known: { data: RunConfig['data']; vocabSize: number } | null,
+  textVocab: () => number,
+): VocabGuess {
   if (known && known.data.corpus === data.corpus && (data.corpus !== 'text' || known.data.text === data.text)) {
     return { size: known.vocabSize, estimated: false };
   }

@@ -13,7 +13,9 @@ describe('evaluateDraft', () => {
   });
 
   it('marks each bad field with its reason, without the path prefix', () => {
-    const r = evaluateDraft(draftWith(draftFromConfig(base), { 'optim.lr': 'abc', 'data.seq_len': '1', 'model.hidden_size': '2.5' }));
+    const r = evaluateDraft(
+      draftWith(draftFromConfig(base), { 'optim.lr': 'abc', 'data.seq_len': '1', 'model.hidden_size': '2.5' }),
+    );
     expect(r.config).toBeNull();
     expect(r.errors['optim.lr']).toBe('"abc" is not a number');
     expect(r.errors['data.seq_len']).toMatch(/out of range/);
@@ -30,14 +32,21 @@ describe('evaluateDraft', () => {
   it('enforces the text size limit and needs a text for corpus "text"', () => {
     const empty = evaluateDraft(draftWith(draftFromConfig(base), { 'data.corpus': 'text' }));
     expect(empty.errors['data.text']).toMatch(/empty/);
-    const big = evaluateDraft(draftWith(draftFromConfig(base), { 'data.corpus': 'text', 'data.text': 'a'.repeat(MAX_TEXT_CHARS + 1) }));
+    const big = evaluateDraft(
+      draftWith(draftFromConfig(base), { 'data.corpus': 'text', 'data.text': 'a'.repeat(MAX_TEXT_CHARS + 1) }),
+    );
     expect(big.errors['data.text']).toMatch(/the limit is 4,000,000/);
   });
 });
 
 describe('draftDiff', () => {
   it('lists only values that differ from the preset, skipping invalid ones and the text', () => {
-    const d = draftWith(draftFromConfig(base), { 'optim.lr': '0.002', 'data.seq_len': 'x', 'data.text': 'hello', 'train.steps': '300' });
+    const d = draftWith(draftFromConfig(base), {
+      'optim.lr': '0.002',
+      'data.seq_len': 'x',
+      'data.text': 'hello',
+      'train.steps': '300',
+    });
     expect(draftDiff(base, d)).toEqual({ 'optim.lr': 0.002 });
   });
 });

@@ -52,7 +52,8 @@ export function evaluateDraft(draft: Draft): DraftEval {
     const raw = draft[f.path] ?? '';
     if (f.path === 'data.text') {
       if (raw.length > MAX_TEXT_CHARS) {
-        errors[f.path] = `${raw.length.toLocaleString('en-US')} characters; the limit is ${MAX_TEXT_CHARS.toLocaleString('en-US')}`;
+        errors[f.path] =
+          `${raw.length.toLocaleString('en-US')} characters; the limit is ${MAX_TEXT_CHARS.toLocaleString('en-US')}`;
       }
       setPath(out, f.path, raw);
       continue;

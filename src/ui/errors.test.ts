@@ -11,7 +11,9 @@ describe('errors', () => {
   it('describes errors with their class unless it is plain or a config error', () => {
     expect(describeError(new Error('boom'))).toBe('boom');
     expect(describeError({ name: 'ConfigError', message: 'optim.lr: bad' })).toBe('optim.lr: bad');
-    expect(describeError({ name: 'RunFileError', message: 'seed: expected number' })).toBe('RunFileError: seed: expected number');
+    expect(describeError({ name: 'RunFileError', message: 'seed: expected number' })).toBe(
+      'RunFileError: seed: expected number',
+    );
     expect(describeError(42)).toBe('42');
   });
 });

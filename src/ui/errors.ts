@@ -10,8 +10,10 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-export const errName = (err: unknown) => (typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined);
-const errMessage = (err: unknown) => (typeof err === 'object' && err !== null ? String((err as { message?: string }).message ?? '') : String(err));
+export const errName = (err: unknown) =>
+  typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
+const errMessage = (err: unknown) =>
+  typeof err === 'object' && err !== null ? String((err as { message?: string }).message ?? '') : String(err);
 
 export function isDeviceLost(err: unknown): boolean {
   return errName(err) === 'DeviceLostError' || errMessage(err).startsWith('GPU device lost');

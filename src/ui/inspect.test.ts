@@ -13,7 +13,9 @@ describe('inspection helpers', () => {
     expect(defaultAttentionText(cfg, [{ text: '  ' }])).toBe('the small cat sees a dog.');
     const short = { ...cfg, data: { ...cfg.data, seq_len: 5 } };
     expect(defaultAttentionText(short, [])).toBe('the s');
-    expect(defaultAttentionText({ ...cfg, data: { ...cfg.data, corpus: 'text', text: 'hello world' } }, [])).toBe('hello world');
+    expect(defaultAttentionText({ ...cfg, data: { ...cfg.data, corpus: 'text', text: 'hello world' } }, [])).toBe(
+      'hello world',
+    );
     expect(defaultAttentionText({ ...cfg, data: { ...cfg.data, corpus: 'arith' } }, [])).toBe(CORPUS_EXAMPLES.arith);
     expect(defaultAttentionText(null, [])).toBe(CORPUS_EXAMPLES.grammar);
   });
@@ -27,7 +29,10 @@ describe('inspection helpers', () => {
 
   it('names, histograms and ranges of the quantization statistics', () => {
     expect(weightName('model.layers.3.self_attn.q_proj.weight')).toEqual({ layer: 3, name: 'q_proj' });
-    expect(weightName('model.layers.0.mlp.shared_experts.up_proj.weight')).toEqual({ layer: 0, name: 'shared.up_proj' });
+    expect(weightName('model.layers.0.mlp.shared_experts.up_proj.weight')).toEqual({
+      layer: 0,
+      name: 'shared.up_proj',
+    });
     expect(weightName('model.layers.1.mlp.down_proj.weight')).toEqual({ layer: 1, name: 'down_proj' });
     expect(weightName('lm_head.weight')).toEqual({ layer: null, name: 'lm_head' });
     const stats: QuantLayerStats[] = [

@@ -47,7 +47,8 @@ export function weightName(full: string): { layer: number | null; name: string }
 /** floor(log2 scale) → tiles, summed over the layers, as sorted [exponent, count] pairs. */
 export function scaleHistogram(stats: readonly QuantLayerStats[]): Array<[number, number]> {
   const total = new Map<number, number>();
-  for (const s of stats) for (const [k, n] of Object.entries(s.scaleLog2)) total.set(Number(k), (total.get(Number(k)) ?? 0) + n);
+  for (const s of stats)
+    for (const [k, n] of Object.entries(s.scaleLog2)) total.set(Number(k), (total.get(Number(k)) ?? 0) + n);
   return [...total.entries()].sort((a, b) => a[0] - b[0]);
 }
 
@@ -60,5 +61,17 @@ export function scaleRange(s: QuantLayerStats): string {
   return lo === hi ? pow2(lo) : `${pow2(lo)} … ${pow2(hi)}`;
 }
 
-const SUP: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+const SUP: Record<string, string> = {
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+};
 export const pow2 = (k: number) => `2${String(k).replace(/./g, (c) => SUP[c] ?? c)}`;

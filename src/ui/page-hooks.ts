@@ -11,7 +11,13 @@ import { currentLinkHash, useLab, whenSaved, type Phase } from './store';
 export function syncHash(): () => void {
   let last = '';
   return useLab.subscribe((s, prev) => {
-    if (s.draft === prev.draft && s.presetName === prev.presetName && s.seedText === prev.seedText && s.hide === prev.hide) return;
+    if (
+      s.draft === prev.draft &&
+      s.presetName === prev.presetName &&
+      s.seedText === prev.seedText &&
+      s.hide === prev.hide
+    )
+      return;
     const hash = currentLinkHash();
     if (hash !== last) {
       last = hash;
@@ -50,15 +56,26 @@ export function exposeDebugHandle(target: Window): void {
     run: () => s().run,
     info: () => s().info,
     adapter: () => s().adapter,
-    errors: () => s().banners.filter((b) => b.kind !== 'info').map((b) => [b.title, ...b.lines].join('\n')),
+    errors: () =>
+      s()
+        .banners.filter((b) => b.kind !== 'info')
+        .map((b) => [b.title, ...b.lines].join('\n')),
     changes: () => s().run?.changes ?? [],
-    runs: () => s().runs.map((r) => ({ id: r.id, name: r.name, status: r.status, steps: stepsDone(r), metrics: r.metrics.length })),
+    runs: () =>
+      s().runs.map((r) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        steps: stepsDone(r),
+        metrics: r.metrics.length,
+      })),
     config: () => s().evaluated.config,
     flushed: whenSaved,
     async chartBench(points) {
       const { benchChartRedraw } = await import('./charts/bench');
       const box = document.createElement('div');
-      box.style.cssText = 'position:fixed;left:0;top:0;width:900px;height:320px;z-index:-1;opacity:0;pointer-events:none';
+      box.style.cssText =
+        'position:fixed;left:0;top:0;width:900px;height:320px;z-index:-1;opacity:0;pointer-events:none';
       document.body.appendChild(box);
       try {
         return await benchChartRedraw(box, points);

@@ -27,7 +27,10 @@ export class RunPersistence {
     this.opening ??= this.opener().then(
       (s) => (this.store = s),
       (err) => {
-        this.onError(err, 'Run history is not available (IndexedDB could not be opened); runs are kept in this tab only');
+        this.onError(
+          err,
+          'Run history is not available (IndexedDB could not be opened); runs are kept in this tab only',
+        );
         return null;
       },
     );
@@ -78,7 +81,7 @@ export class RunPersistence {
   }
 
   putCheckpoint(id: string, bytes: Uint8Array): Promise<void> {
-    return this.serial((s) => s.putCheckpoint(id, bytes), 'Could not save the run\'s weights');
+    return this.serial((s) => s.putCheckpoint(id, bytes), "Could not save the run's weights");
   }
 
   async getCheckpoint(id: string): Promise<Uint8Array | undefined> {

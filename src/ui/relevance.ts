@@ -8,7 +8,10 @@ import { FIELDS, type FieldSpec } from '../lab/config';
 const TAG = /^([A-Za-z][A-Za-z0-9]*)[^:]{0,40}:\s/;
 
 /** The enum field and option a field depends on, or null if it always matters. */
-export function dependsOn(f: FieldSpec, all: readonly FieldSpec[] = FIELDS): { path: string; option: string; tag: string } | null {
+export function dependsOn(
+  f: FieldSpec,
+  all: readonly FieldSpec[] = FIELDS,
+): { path: string; option: string; tag: string } | null {
   const m = TAG.exec(f.help);
   if (!m) return null;
   const tag = m[1];
@@ -29,7 +32,10 @@ export interface FoldedGroup {
 }
 
 /** Split fields into those that matter now and folded groups of those that do not. */
-export function splitByRelevance(fields: readonly FieldSpec[], draft: Record<string, string>): { shown: FieldSpec[]; folded: FoldedGroup[] } {
+export function splitByRelevance(
+  fields: readonly FieldSpec[],
+  draft: Record<string, string>,
+): { shown: FieldSpec[]; folded: FoldedGroup[] } {
   const shown: FieldSpec[] = [];
   const folded = new Map<string, FoldedGroup>();
   for (const f of fields) {
@@ -40,7 +46,11 @@ export function splitByRelevance(fields: readonly FieldSpec[], draft: Record<str
     }
     const key = `${dep.path}=${dep.option}`;
     let g = folded.get(key);
-    if (!g) folded.set(key, (g = { tag: dep.tag, path: dep.path, option: dep.option, current: draft[dep.path] ?? '', fields: [] }));
+    if (!g)
+      folded.set(
+        key,
+        (g = { tag: dep.tag, path: dep.path, option: dep.option, current: draft[dep.path] ?? '', fields: [] }),
+      );
     g.fields.push(f);
   }
   return { shown, folded: [...folded.values()] };

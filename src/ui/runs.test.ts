@@ -3,10 +3,28 @@ import { findPreset } from '../lab/presets';
 import type { RunRecord } from '../lab/runfile';
 import { fileSafe, finalLoss, newRunId, nextRunName, runDiff, sortRuns, stepsDone } from './runs';
 
-function run(id: string, patch: (c: RunRecord['config']) => void = () => {}, extra: Partial<RunRecord> = {}): RunRecord {
+function run(
+  id: string,
+  patch: (c: RunRecord['config']) => void = () => {},
+  extra: Partial<RunRecord> = {},
+): RunRecord {
   const config = structuredClone(findPreset('micro-dense')!.config);
   patch(config);
-  return { id, name: `run ${id}`, createdAt: Number(id), preset: 'micro-dense', seed: 0, config, metrics: [], changes: [], samples: [], status: 'done', adapter: 'a', backend: 'webgpu', ...extra };
+  return {
+    id,
+    name: `run ${id}`,
+    createdAt: Number(id),
+    preset: 'micro-dense',
+    seed: 0,
+    config,
+    metrics: [],
+    changes: [],
+    samples: [],
+    status: 'done',
+    adapter: 'a',
+    backend: 'webgpu',
+    ...extra,
+  };
 }
 
 describe('runs', () => {
@@ -31,7 +49,9 @@ describe('runs', () => {
   });
 
   it('summarizes final loss and steps', () => {
-    const r = run('1', undefined, { metrics: [{ step: 10, loss: 2.5, val_loss: null, lr: 0, grad_norm: 0, tokens_per_s: 0 }] });
+    const r = run('1', undefined, {
+      metrics: [{ step: 10, loss: 2.5, val_loss: null, lr: 0, grad_norm: 0, tokens_per_s: 0 }],
+    });
     expect(finalLoss(r)).toBe(2.5);
     expect(stepsDone(r)).toBe(10);
     expect(finalLoss(run('2'))).toBeNull();

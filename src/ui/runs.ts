@@ -30,7 +30,11 @@ export function runDiff(base: RunRecord, run: RunRecord): DiffEntry[] {
     path,
     text: `${path}: ${fmtValue(getPath(base.config, path))} → ${fmtValue(v)}`,
   }));
-  if (run.config.data.corpus === 'text' && base.config.data.corpus === 'text' && run.config.data.text !== base.config.data.text) {
+  if (
+    run.config.data.corpus === 'text' &&
+    base.config.data.corpus === 'text' &&
+    run.config.data.text !== base.config.data.text
+  ) {
     out.push({ path: 'data.text', text: 'data.text: different text' });
   }
   return out;
@@ -48,7 +52,9 @@ export function nextRunName(runs: readonly RunRecord[]): string {
 
 /** Short id safe for data-testids and file names. */
 export function newRunId(): string {
-  return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+  return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
 }
 
 /** Runs in the order the table shows them (oldest first). */

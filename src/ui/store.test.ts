@@ -28,8 +28,25 @@ function fakeLab(opts: FakeOptions = {}) {
   let running = false;
   let lost = false;
   const calls: string[] = [];
-  const metric = (s: number): StepMetrics => ({ step: s, loss: 4 - s / 10, val_loss: s % cfg!.train.eval_every === 0 ? 4 - s / 10 : null, lr: cfg!.optim.lr, grad_norm: 1, tokens_per_s: 1000 });
-  const info = (): RunInfo => ({ preset, seed, totalSteps: cfg!.train.steps, step, vocabSize: 27, params: 1000, backend: 'webgpu', adapter: 'fake adapter', config: structuredClone(cfg!) });
+  const metric = (s: number): StepMetrics => ({
+    step: s,
+    loss: 4 - s / 10,
+    val_loss: s % cfg!.train.eval_every === 0 ? 4 - s / 10 : null,
+    lr: cfg!.optim.lr,
+    grad_norm: 1,
+    tokens_per_s: 1000,
+  });
+  const info = (): RunInfo => ({
+    preset,
+    seed,
+    totalSteps: cfg!.train.steps,
+    step,
+    vocabSize: 27,
+    params: 1000,
+    backend: 'webgpu',
+    adapter: 'fake adapter',
+    config: structuredClone(cfg!),
+  });
   const lab = {
     calls,
     async init(o: { backend?: 'webgpu' | 'cpu' } = {}) {
@@ -60,8 +77,16 @@ function fakeLab(opts: FakeOptions = {}) {
       } finally {
         running = false;
       }
-      const reason = step >= cfg!.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
-      return { done: reason === 'finished', steps: step, final_loss: 0, final_val_loss: null, adapter: 'fake adapter', reason };
+      const reason =
+        step >= cfg!.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
+      return {
+        done: reason === 'finished',
+        steps: step,
+        final_loss: 0,
+        final_val_loss: null,
+        adapter: 'fake adapter',
+        reason,
+      };
     },
     async step() {
       step++;
@@ -86,7 +111,8 @@ function fakeLab(opts: FakeOptions = {}) {
       if (running) throw new Error('pause the run to inspect attention');
       calls.push(`attention ${o.layer}/${o.head} at ${step}`);
       const chars = Array.from(o.text);
-      if (chars.some((ch) => !'abcdefghijklmnopqrstuvwxyz .'.includes(ch))) throw new Error('attention pattern: text has characters outside the vocabulary: "!"');
+      if (chars.some((ch) => !'abcdefghijklmnopqrstuvwxyz .'.includes(ch)))
+        throw new Error('attention pattern: text has characters outside the vocabulary: "!"');
       const T = chars.length;
       const probs = new Float32Array(T * T);
       for (let i = 0; i < T; i++) for (let j = 0; j <= i; j++) probs[i * T + j] = 1 / (i + 1);
@@ -95,12 +121,32 @@ function fakeLab(opts: FakeOptions = {}) {
     async precisionStats() {
       if (running) throw new Error('pause the run to inspect quantization');
       calls.push(`precision at ${step}`);
-      return [{ name: 'model.layers.0.self_attn.q_proj.weight', calcDiff: 1e-4, saturated: 0.001, amax: 0.08, scaleLog2: { [-11]: 1 } }];
+      return [
+        {
+          name: 'model.layers.0.self_attn.q_proj.weight',
+          calcDiff: 1e-4,
+          saturated: 0.001,
+          amax: 0.08,
+          scaleLog2: { [-11]: 1 },
+        },
+      ];
     },
     async sample(o: { temperature: number; speculative?: boolean }) {
       calls.push(`sample T=${o.temperature}`);
       const mode = o.speculative ? ('speculative' as const) : ('plain' as const);
-      return { text: 'the cat sees', stats: { mode, tokens: 12, forwards: o.speculative ? 7 : 12, ms: 10, tokensPerSecond: 1200, drafted: o.speculative ? 6 : 0, accepted: o.speculative ? 5 : 0, acceptanceRate: o.speculative ? 5 / 6 : null } };
+      return {
+        text: 'the cat sees',
+        stats: {
+          mode,
+          tokens: 12,
+          forwards: o.speculative ? 7 : 12,
+          ms: 10,
+          tokensPerSecond: 1200,
+          drafted: o.speculative ? 6 : 0,
+          accepted: o.speculative ? 5 : 0,
+          acceptanceRate: o.speculative ? 5 / 6 : null,
+        },
+      };
     },
     async checkpointSafetensors() {
       calls.push('checkpoint');
@@ -192,7 +238,10 @@ describe('lab page store', () => {
   });
 
   it('pause halts, resume continues; a live change is recorded; a non-live edit asks first', async () => {
-    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=40&train.log_every=1&train.eval_every=40&hide=samples');
+    await setup(
+      { stepMs: 5 },
+      '#v=1&preset=micro-dense&train.steps=40&train.log_every=1&train.eval_every=40&hide=samples',
+    );
     const done = st().start();
     await until(() => st().progress.step >= 3);
 
@@ -217,7 +266,11 @@ describe('lab page store', () => {
     await st().start();
     expect(st().phase).toBe('done');
     expect(st().progress.step).toBe(40);
-    expect(st().run!.metrics.filter((m) => m.step > st().run!.changes[0].step - 1).every((m) => m.lr === 0.001)).toBe(true);
+    expect(
+      st()
+        .run!.metrics.filter((m) => m.step > st().run!.changes[0].step - 1)
+        .every((m) => m.lr === 0.001),
+    ).toBe(true);
   });
 
   it('confirming a non-live edit stops and resets the run, keeping it in history', async () => {
@@ -236,7 +289,10 @@ describe('lab page store', () => {
   });
 
   it('device loss pauses the run with its data; continuing restores the last checkpoint and finishes', async () => {
-    await setup({ loseAt: 7 }, '#v=1&preset=micro-dense&train.steps=12&train.log_every=1&train.eval_every=100&hide=samples');
+    await setup(
+      { loseAt: 7 },
+      '#v=1&preset=micro-dense&train.steps=12&train.log_every=1&train.eval_every=100&hide=samples',
+    );
     await st().start();
     expect(st().phase).toBe('lost');
     expect(st().banners.some((b) => b.kind === 'lost')).toBe(true);
@@ -263,7 +319,9 @@ describe('lab page store', () => {
 
   it('invalid fields block Start; a malformed link is reported per field', async () => {
     await setup({}, '#v=1&preset=micro-dense&optim.lr=abc&seed=zz');
-    const errs = st().banners.flatMap((b) => b.lines).join('\n');
+    const errs = st()
+      .banners.flatMap((b) => b.lines)
+      .join('\n');
     expect(errs).toMatch(/optim\.lr/);
     expect(errs).toMatch(/seed/);
     expect(st().draft['optim.lr']).toBe('0.003');
@@ -275,7 +333,10 @@ describe('lab page store', () => {
   });
 
   it('inspections run at once when paused or done, and between chunks (pausing briefly) while training', async () => {
-    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=60&train.log_every=1&train.eval_every=60&hide=samples');
+    await setup(
+      { stepMs: 5 },
+      '#v=1&preset=micro-dense&train.steps=60&train.log_every=1&train.eval_every=60&hide=samples',
+    );
     const done = st().start();
     await until(() => st().progress.step >= 3);
     await st().inspectAttention('the cat.', 1, 2);
@@ -300,7 +361,10 @@ describe('lab page store', () => {
   });
 
   it('the f32 twin of a lowp run uses its config and seed with f32 linears, and is overlaid on it', async () => {
-    await setup({}, '#v=1&preset=micro-fp8&seed=7&train.steps=4&train.log_every=1&train.eval_every=4&optim.lr=0.002&hide=samples');
+    await setup(
+      {},
+      '#v=1&preset=micro-fp8&seed=7&train.steps=4&train.log_every=1&train.eval_every=4&optim.lr=0.002&hide=samples',
+    );
     await st().start();
     const src = st().run!;
     expect(src.config.precision.linear).toBe('lowp');

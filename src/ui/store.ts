@@ -16,14 +16,33 @@
 
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
-import type { Checkpoint, DecodeStats, DistillPoint, DistillRequest, DistillResult, LiveChange, RunInfo, StepMetrics } from '../lab/api';
+import type {
+  Checkpoint,
+  DecodeStats,
+  DistillPoint,
+  DistillRequest,
+  DistillResult,
+  LiveChange,
+  RunInfo,
+  RunSummary,
+  StepMetrics,
+} from '../lab/api';
 import type { QuantLayerStats } from '../lowp/stats';
 import { FIELDS, findField, totalSteps, type RunConfig } from '../lab/config';
 import { PRESETS, findPreset } from '../lab/presets';
 import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
 import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, type Panel } from '../lab/share';
 import { MetricColumns } from './columns';
-import { draftDiff, draftFromConfig, draftWith, evaluateDraft, getPath, parseSeed, type Draft, type DraftEval } from './draft';
+import {
+  draftDiff,
+  draftFromConfig,
+  draftWith,
+  evaluateDraft,
+  getPath,
+  parseSeed,
+  type Draft,
+  type DraftEval,
+} from './draft';
 import { download } from './download';
 import { startLabWorker, WorkerCrashedError, type LabClient } from './lab-client';
 import { describeError, errName, isDeviceLost } from './errors';
@@ -46,7 +65,15 @@ export type Phase =
   | 'lost'; // the GPU device was lost: paused, data kept, can continue from a checkpoint
 
 /** Phases with a run in the worker that live settings apply to (others edit the next run). */
-export const RUN_ACTIVE: ReadonlySet<Phase> = new Set(['starting', 'training', 'pausing', 'paused', 'stepping', 'stopping', 'lost']);
+export const RUN_ACTIVE: ReadonlySet<Phase> = new Set([
+  'starting',
+  'training',
+  'pausing',
+  'paused',
+  'stepping',
+  'stopping',
+  'lost',
+]);
 /** Phases in which Start creates a new run. */
 export const CAN_START: ReadonlySet<Phase> = new Set(['idle', 'done', 'stopped', 'failed']);
 /** Phases in which the current run can be inspected (attention, quantization); while training, between chunks. */
@@ -191,7 +218,13 @@ export interface LabState {
   /** Sample the same prompt plainly and speculatively, filling both rows of the decoding readout. */
   compareDecoding(): Promise<void>;
   /** The distillation-vs-RL experiment (its own view): points as they are measured, then the result. */
-  distill: { status: 'idle' | 'running' | 'done' | 'failed'; points: DistillPoint[]; result: DistillResult | null; progress: string; error: string | null };
+  distill: {
+    status: 'idle' | 'running' | 'done' | 'failed';
+    points: DistillPoint[];
+    result: DistillResult | null;
+    progress: string;
+    error: string | null;
+  };
   runDistill(req: DistillRequest): Promise<void>;
   /** The current run's weights (for the Hugging Face export panel). */
   checkpointForExport(): Promise<Checkpoint>;
@@ -278,7 +311,9 @@ export const useLab = create<LabState>()((set, get) => {
 
   function banner(kind: Banner['kind'], title: string, lines: string[] = []): number {
     const id = ++bannerSeq;
-    set((s) => ({ banners: [...s.banners.filter((b) => !(b.title === title && b.kind === kind)), { id, kind, title, lines }] }));
+    set((s) => ({
+      banners: [...s.banners.filter((b) => !(b.title === title && b.kind === kind)), { id, kind, title, lines }],
+    }));
     return id;
   }
 
@@ -426,7 +461,17 @@ export const useLab = create<LabState>()((set, get) => {
     const spec = speculative && (info?.config.model.num_nextn_predict_layers ?? 0) > 0;
     set({ sampling: true });
     try {
-      const res = await client.call((lab) => lab.sample({ prompt, length: SAMPLE_LENGTH, temperature, topK, topP, speculative: spec, seed: (run.seed + step) >>> 0 }));
+      const res = await client.call((lab) =>
+        lab.sample({
+          prompt,
+          length: SAMPLE_LENGTH,
+          temperature,
+          topK,
+          topP,
+          speculative: spec,
+          seed: (run.seed + step) >>> 0,
+        }),
+      );
       if (token !== runToken) return false;
       run.samples.push({ step, temperature, text: res.text });
       set((s) => ({ version: s.version + 1, decoding: { ...s.decoding, [res.stats.mode]: res.stats } }));
@@ -460,7 +505,7 @@ export const useLab = create<LabState>()((set, get) => {
       const step = get().progress.step;
       const every = info?.config?.train.eval_every ?? run.config.train.eval_every;
       const maxSteps = every - (step % every);
-      let summary;
+      let summary: RunSummary;
       try {
         summary = await c.call((lab) => lab.train(metricsCallback(token), { maxSteps }));
       } catch (err) {
@@ -580,7 +625,10 @@ export const useLab = create<LabState>()((set, get) => {
     if (twinOf && runs.some((r) => r.id === twinOf)) {
       // Compared against its lowp source from the start: baseline for the diff, overlaid on the charts.
       twin = { token, sourceId: twinOf };
-      set((s) => ({ baselineId: twinOf, overlayIds: s.overlayIds.includes(twinOf) ? s.overlayIds : [...s.overlayIds, twinOf] }));
+      set((s) => ({
+        baselineId: twinOf,
+        overlayIds: s.overlayIds.includes(twinOf) ? s.overlayIds : [...s.overlayIds, twinOf],
+      }));
     }
     bumpRuns();
     await store().saveNow(run);
@@ -641,7 +689,13 @@ export const useLab = create<LabState>()((set, get) => {
   function applyLink(link: DecodedLink): void {
     const { state, problems, migrated } = link;
     const draft = draftWith(loadPresetDraft(state.preset, get().draft['data.text'] ?? ''), state.set);
-    set({ presetName: state.preset, seedText: String(state.seed), seedError: null, hide: state.hide, presetError: null });
+    set({
+      presetName: state.preset,
+      seedText: String(state.seed),
+      seedError: null,
+      hide: state.hide,
+      presetError: null,
+    });
     setDraft(draft);
     checkPresetForBackend();
     if (problems.length) banner('error', "This link has problems; the preset's values are used for these:", problems);
@@ -650,7 +704,9 @@ export const useLab = create<LabState>()((set, get) => {
 
   function checkPresetForBackend(): void {
     const { backend, presetName } = get();
-    set({ presetError: backend === 'cpu' && !isMicroPreset(presetName) ? 'the CPU reference runs micro presets only' : null });
+    set({
+      presetError: backend === 'cpu' && !isMicroPreset(presetName) ? 'the CPU reference runs micro presets only' : null,
+    });
   }
 
   function linkHash(): string {
@@ -673,7 +729,10 @@ export const useLab = create<LabState>()((set, get) => {
       checkPresetForBackend();
     } catch (err) {
       if (err instanceof WorkerCrashedError) dropClient();
-      if (backend === 'webgpu' && (errName(err) === 'GpuUnavailableError' || typeof navigator === 'undefined' || !('gpu' in navigator))) {
+      if (
+        backend === 'webgpu' &&
+        (errName(err) === 'GpuUnavailableError' || typeof navigator === 'undefined' || !('gpu' in navigator))
+      ) {
         set({ phase: 'unavailable', adapter: null, backend: null });
       } else {
         set({ phase: 'unavailable', adapter: null, backend: null });
@@ -757,7 +816,10 @@ export const useLab = create<LabState>()((set, get) => {
       const from = get().presetName;
       if (!isMicroPreset(from)) {
         get().setPreset('micro-v3');
-        banner('info', `The CPU reference runs micro presets only, so the lab switched from ${from} to micro-v3 (the same V3 parts at CI size).`);
+        banner(
+          'info',
+          `The CPU reference runs micro presets only, so the lab switched from ${from} to micro-v3 (the same V3 parts at CI size).`,
+        );
       }
     },
 
@@ -769,7 +831,12 @@ export const useLab = create<LabState>()((set, get) => {
       };
       if (RUN_ACTIVE.has(get().phase)) {
         askConfirm(
-          { testId: 'confirm-reset', title: `Load preset ${name}?`, body: 'A new preset needs a new model: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and reset' },
+          {
+            testId: 'confirm-reset',
+            title: `Load preset ${name}?`,
+            body: 'A new preset needs a new model: the current run will be stopped (it stays in the runs table) and reset.',
+            confirmLabel: 'Stop and reset',
+          },
           async () => {
             await resetRun();
             apply();
@@ -787,7 +854,12 @@ export const useLab = create<LabState>()((set, get) => {
       };
       if (RUN_ACTIVE.has(get().phase)) {
         askConfirm(
-          { testId: 'confirm-reset', title: 'Change the seed?', body: 'A new seed needs a new model: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and reset' },
+          {
+            testId: 'confirm-reset',
+            title: 'Change the seed?',
+            body: 'A new seed needs a new model: the current run will be stopped (it stays in the runs table) and reset.',
+            confirmLabel: 'Stop and reset',
+          },
           async () => {
             await resetRun();
             apply();
@@ -838,9 +910,15 @@ export const useLab = create<LabState>()((set, get) => {
       if (get().run !== run) return;
       run.changes.push(change);
       const [sec, key] = path.split('.');
-      const cfg = structuredClone(get().info?.config ?? run.config) as unknown as Record<string, Record<string, unknown>>;
+      const cfg = structuredClone(get().info?.config ?? run.config) as unknown as Record<
+        string,
+        Record<string, unknown>
+      >;
       cfg[sec][key] = change.value;
-      set((s) => ({ info: s.info ? { ...s.info, config: cfg as unknown as RunConfig } : s.info, version: s.version + 1 }));
+      set((s) => ({
+        info: s.info ? { ...s.info, config: cfg as unknown as RunConfig } : s.info,
+        version: s.version + 1,
+      }));
       store().saveLater(run);
     },
 
@@ -849,7 +927,16 @@ export const useLab = create<LabState>()((set, get) => {
       const max = MAX && MAX.kind === 'string' ? MAX.maxLength : Infinity;
       // A character is at least one byte of UTF-8: a file this big cannot fit; don't even read it.
       if (file.size > max * 4) {
-        set({ evaluated: { ...get().evaluated, config: null, errors: { ...get().evaluated.errors, 'data.text': `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${max.toLocaleString('en-US')} characters` } } });
+        set({
+          evaluated: {
+            ...get().evaluated,
+            config: null,
+            errors: {
+              ...get().evaluated.errors,
+              'data.text': `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${max.toLocaleString('en-US')} characters`,
+            },
+          },
+        });
         return;
       }
       const text = await file.text();
@@ -945,7 +1032,10 @@ export const useLab = create<LabState>()((set, get) => {
       try {
         const ckpt = await c.call((lab) => lab.lastCheckpoint());
         if (!ckpt) {
-          banner('error', 'There is no checkpoint to continue from yet (one is taken every train.checkpoint_every steps). Start the run again.');
+          banner(
+            'error',
+            'There is no checkpoint to continue from yet (one is taken every train.checkpoint_every steps). Start the run again.',
+          );
           await endRun(token, 'stopped');
           return;
         }
@@ -955,7 +1045,12 @@ export const useLab = create<LabState>()((set, get) => {
         const keep = run.metrics.filter((m) => m.step <= info.step);
         run.metrics.length = 0;
         run.metrics.push(...keep);
-        set((s) => ({ info, columns: MetricColumns.from(run.metrics), version: s.version + 1, progress: computeProgress(run, info) }));
+        set((s) => ({
+          info,
+          columns: MetricColumns.from(run.metrics),
+          version: s.version + 1,
+          progress: computeProgress(run, info),
+        }));
       } catch (err) {
         if (isDeviceLost(err)) {
           set({ phase: 'lost' });
@@ -992,7 +1087,10 @@ export const useLab = create<LabState>()((set, get) => {
       await whenLabFree(async () => {
         try {
           const r = await c.call((lab) => lab.attentionPattern({ text, layer, head }));
-          if (get().run === run) set({ attention: { runId: run.id, step: get().progress.step, layer, head, tokens: r.tokens, probs: r.probs } });
+          if (get().run === run)
+            set({
+              attention: { runId: run.id, step: get().progress.step, layer, head, tokens: r.tokens, probs: r.probs },
+            });
         } catch (err) {
           if (get().run === run) set({ attentionError: describeError(err) });
         }
@@ -1026,7 +1124,10 @@ export const useLab = create<LabState>()((set, get) => {
       setDraft(draftFromConfig(cfg));
       checkPresetForBackend();
       if (!get().evaluated.config || get().presetError) {
-        banner('error', `Could not set up the f32 twin of ${src.name}: ${get().presetError ?? Object.values(get().evaluated.errors).join('; ')}`);
+        banner(
+          'error',
+          `Could not set up the f32 twin of ${src.name}: ${get().presetError ?? Object.values(get().evaluated.errors).join('; ')}`,
+        );
         return;
       }
       pendingTwin = id;
@@ -1053,7 +1154,9 @@ export const useLab = create<LabState>()((set, get) => {
         return;
       }
       set({ distill: { status: 'running', points: [], result: null, progress: 'starting…', error: null } });
-      const onPoint = Comlink.proxy((p: DistillPoint) => set((s) => ({ distill: { ...s.distill, points: [...s.distill.points, p] } })));
+      const onPoint = Comlink.proxy((p: DistillPoint) =>
+        set((s) => ({ distill: { ...s.distill, points: [...s.distill.points, p] } })),
+      );
       const onProgress = Comlink.proxy((what: string) => set((s) => ({ distill: { ...s.distill, progress: what } })));
       try {
         const result = await c.call((lab) => lab.distill(req, onPoint, onProgress));
@@ -1099,7 +1202,9 @@ export const useLab = create<LabState>()((set, get) => {
     },
 
     toggleOverlay(id) {
-      set((s) => ({ overlayIds: s.overlayIds.includes(id) ? s.overlayIds.filter((x) => x !== id) : [...s.overlayIds, id] }));
+      set((s) => ({
+        overlayIds: s.overlayIds.includes(id) ? s.overlayIds.filter((x) => x !== id) : [...s.overlayIds, id],
+      }));
     },
 
     deleteRun(id) {
@@ -1110,7 +1215,12 @@ export const useLab = create<LabState>()((set, get) => {
         return;
       }
       askConfirm(
-        { testId: 'confirm-delete', title: `Delete ${run.name}?`, body: 'Its config, metrics, samples and weights are removed from this browser. Export it first to keep a copy.', confirmLabel: 'Delete' },
+        {
+          testId: 'confirm-delete',
+          title: `Delete ${run.name}?`,
+          body: 'Its config, metrics, samples and weights are removed from this browser. Export it first to keep a copy.',
+          confirmLabel: 'Delete',
+        },
         async () => {
           set((s) => ({
             runs: s.runs.filter((r) => r.id !== id),
@@ -1191,7 +1301,10 @@ export const useLab = create<LabState>()((set, get) => {
       let copied = false;
       try {
         if (navigator.clipboard?.writeText) {
-          await Promise.race([navigator.clipboard.writeText(url), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000))]);
+          await Promise.race([
+            navigator.clipboard.writeText(url),
+            new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000)),
+          ]);
           copied = true;
         }
       } catch {
@@ -1204,7 +1317,12 @@ export const useLab = create<LabState>()((set, get) => {
       const link = decodeLink(hash);
       if (RUN_ACTIVE.has(get().phase)) {
         askConfirm(
-          { testId: 'confirm-link', title: 'Open this link?', body: 'The link sets up a new run: the current run will be stopped (it stays in the runs table) and reset.', confirmLabel: 'Stop and open' },
+          {
+            testId: 'confirm-link',
+            title: 'Open this link?',
+            body: 'The link sets up a new run: the current run will be stopped (it stays in the runs table) and reset.',
+            confirmLabel: 'Stop and open',
+          },
           async () => {
             await resetRun();
             applyLink(link);
@@ -1242,5 +1360,10 @@ export async function whenSaved(): Promise<void> {
 export function currentLinkHash(): string {
   const s = useLab.getState();
   const seed = parseSeed(s.seedText);
-  return encodeLink({ preset: s.presetName, seed: 'seed' in seed ? seed.seed : 0, set: draftDiff(presetConfig(s.presetName), s.draft), hide: s.hide });
+  return encodeLink({
+    preset: s.presetName,
+    seed: 'seed' in seed ? seed.seed : 0,
+    set: draftDiff(presetConfig(s.presetName), s.draft),
+    hide: s.hide,
+  });
 }

@@ -34,7 +34,8 @@ function methods(obj: object): Record<string, unknown> {
   for (let p: object | null = obj; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const k of Object.getOwnPropertyNames(p)) {
       const v = (obj as Record<string, unknown>)[k];
-      if (k !== 'constructor' && typeof v === 'function' && !(k in out)) out[k] = (v as (...a: unknown[]) => unknown).bind(obj);
+      if (k !== 'constructor' && typeof v === 'function' && !(k in out))
+        out[k] = (v as (...a: unknown[]) => unknown).bind(obj);
     }
   }
   return out;

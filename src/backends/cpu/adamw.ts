@@ -8,7 +8,12 @@ import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend } from './backend';
 
 export function adamw(
-  be: CpuBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamWParams,
+  be: CpuBackend,
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  hp: AdamWParams,
   clip: { normSq: Tensor; maxNorm: number } | null,
 ): void {
   const p = be.data(param);

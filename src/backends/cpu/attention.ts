@@ -43,7 +43,13 @@ function probabilities(q: Float64Array, k: Float64Array, s: AttentionShape, b: n
   return { P, lse, g };
 }
 
-export function attention(be: CpuBackend, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor } {
+export function attention(
+  be: CpuBackend,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  s: AttentionShape,
+): { o: Tensor; lse: Tensor } {
   const { batch: B, seq: T, heads: H, dV } = s;
   const qd = be.data(q);
   const kd = be.data(k);
@@ -79,7 +85,14 @@ export function attention(be: CpuBackend, q: Tensor, k: Tensor, v: Tensor, s: At
  * accepted for interface parity; the GPU uses them).
  */
 export function attentionBackward(
-  be: CpuBackend, q: Tensor, k: Tensor, v: Tensor, _o: Tensor, _lse: Tensor, dO: Tensor, s: AttentionShape,
+  be: CpuBackend,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  _o: Tensor,
+  _lse: Tensor,
+  dO: Tensor,
+  s: AttentionShape,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK, dV } = s;
   const qd = be.data(q);

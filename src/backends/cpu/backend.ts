@@ -29,6 +29,7 @@ import * as xentOps from './xent';
 export type CpuArray = Float64Array | Int32Array;
 
 /** The op methods come from the family modules (see installOps). */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export interface CpuBackend extends BackendOps {}
 
 export class CpuBackend implements Backend {
@@ -77,4 +78,25 @@ export class CpuBackend implements Backend {
   async flush(): Promise<void> {}
 }
 
-installOps(CpuBackend.prototype, 'cpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, grpoOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);
+installOps(CpuBackend.prototype, 'cpu', [
+  activation,
+  adamwOps,
+  attentionOps,
+  decodeOps,
+  elementwise,
+  embeddingOps,
+  fp8Ops,
+  fp8GemmOps,
+  grpoOps,
+  layoutOps,
+  matmulOps,
+  moeAuxOps,
+  moeDispatchOps,
+  moeRouteOps,
+  reduceOps,
+  rmsnormOps,
+  ropeOps,
+  sampleOps,
+  softmaxOps,
+  xentOps,
+]);

@@ -11,7 +11,8 @@ import type { CpuBackend } from './backend';
 export function cacheWrite(be: CpuBackend, cache: Tensor, rows: Tensor, pos: Tensor): void {
   const [B, C, W] = cache.shape;
   const n = rows.shape[1];
-  if (rows.shape[0] !== B || rows.shape[2] !== W) throw new Error(`cacheWrite: rows [${rows.shape}] do not fit cache [${cache.shape}]`);
+  if (rows.shape[0] !== B || rows.shape[2] !== W)
+    throw new Error(`cacheWrite: rows [${rows.shape}] do not fit cache [${cache.shape}]`);
   const dst = be.data(cache);
   const src = be.data(rows);
   const ps = be.ints(pos);
@@ -47,10 +48,18 @@ export function ropeAt(be: CpuBackend, x: Tensor, pos: Tensor, theta: number): T
   return be.make(x.shape, out);
 }
 
-export function cachedAttention(be: CpuBackend, q: Tensor, kc: Tensor, vc: Tensor, pos: Tensor, s: CachedAttentionShape): Tensor {
+export function cachedAttention(
+  be: CpuBackend,
+  q: Tensor,
+  kc: Tensor,
+  vc: Tensor,
+  pos: Tensor,
+  s: CachedAttentionShape,
+): Tensor {
   const [B, n, H, dq] = q.shape;
   const C = kc.shape[1];
-  if (dq !== s.dQK || H !== s.heads) throw new Error(`cachedAttention: q [${q.shape}] does not match heads ${s.heads} × dQK ${s.dQK}`);
+  if (dq !== s.dQK || H !== s.heads)
+    throw new Error(`cachedAttention: q [${q.shape}] does not match heads ${s.heads} × dQK ${s.dQK}`);
   const group = H / s.kvHeads;
   const qs = be.data(q);
   const ks = be.data(kc);

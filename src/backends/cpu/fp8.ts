@@ -22,18 +22,30 @@ export function matrixDims(t: Tensor): [number, number] {
  * Codes and scales of the tile rows [r0, r1) × columns [c0, c0 + B): amax over the real entries
  * (columns < cols), scale by the rule, codes of fround(x / s); padding columns get code 0.
  */
-function quantizeTile(x: Float64Array, cols: number, r0: number, r1: number, c0: number, spec: QuantSpec, codes: Uint8Array, colsPadded: number): number {
+function quantizeTile(
+  x: Float64Array,
+  cols: number,
+  r0: number,
+  r1: number,
+  c0: number,
+  spec: QuantSpec,
+  codes: Uint8Array,
+  colsPadded: number,
+): number {
   const c1 = Math.min(c0 + spec.block, cols);
   let amax = 0;
-  for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) amax = Math.max(amax, f32Bits(x[r * cols + c]) & 0x7fffffff);
+  for (let r = r0; r < r1; r++)
+    for (let c = c0; c < c1; c++) amax = Math.max(amax, f32Bits(x[r * cols + c]) & 0x7fffffff);
   const s = bitsToF32(tileScaleBits(amax, spec.format, spec.scale));
-  for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) codes[r * colsPadded + c] = quantizeValue(x[r * cols + c], s, spec.format);
+  for (let r = r0; r < r1; r++)
+    for (let c = c0; c < c1; c++) codes[r * colsPadded + c] = quantizeValue(x[r * cols + c], s, spec.format);
   return s;
 }
 
 function packRows(be: CpuBackend, codes: Uint8Array, rows: number, wordsPerRow: number): Tensor {
   const words = new Int32Array(rows * wordsPerRow);
-  for (let i = 0; i < words.length; i++) words[i] = pack4(codes[4 * i], codes[4 * i + 1], codes[4 * i + 2], codes[4 * i + 3]);
+  for (let i = 0; i < words.length; i++)
+    words[i] = pack4(codes[4 * i], codes[4 * i + 1], codes[4 * i + 2], codes[4 * i + 3]);
   return be.make([rows, wordsPerRow], words, 'i32');
 }
 
@@ -44,7 +56,8 @@ export function quantizeRows(be: CpuBackend, x: Tensor, spec: QuantSpec): QTenso
   const codes = new Uint8Array(rows * L.colsPadded);
   const scales = new Float64Array(rows * L.nTiles);
   for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < L.nTiles; t++) scales[r * L.nTiles + t] = quantizeTile(xd, cols, r, r + 1, t * spec.block, spec, codes, L.colsPadded);
+    for (let t = 0; t < L.nTiles; t++)
+      scales[r * L.nTiles + t] = quantizeTile(xd, cols, r, r + 1, t * spec.block, spec, codes, L.colsPadded);
   }
   return {
     codes: packRows(be, codes, rows, L.wordsPerRow),
@@ -65,7 +78,8 @@ export function quantizeBlocks(be: CpuBackend, w: Tensor, spec: QuantSpec): QTen
   for (let br = 0; br < L.scaleRows; br++) {
     const r0 = br * spec.block;
     const r1 = Math.min(r0 + spec.block, rows);
-    for (let t = 0; t < L.nTiles; t++) scales[br * L.nTiles + t] = quantizeTile(wd, cols, r0, r1, t * spec.block, spec, codes, L.colsPadded);
+    for (let t = 0; t < L.nTiles; t++)
+      scales[br * L.nTiles + t] = quantizeTile(wd, cols, r0, r1, t * spec.block, spec, codes, L.colsPadded);
   }
   return {
     codes: packRows(be, codes, rows, L.wordsPerRow),

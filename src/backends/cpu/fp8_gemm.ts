@@ -20,12 +20,19 @@ import type { CpuBackend } from './backend';
 const f = Math.fround;
 
 /** Shapes of a block-scaled product, validated: a [M, K] tiled 'rows', b [N, K], one block size. */
-export function blockGemmDims(a: QTensor, b: QTensor): { M: number; N: number; K: number; Kp: number; blk: number; nkb: number } {
-  if (a.tiling !== 'rows') throw new Error(`blockScaledMatmul: A must be tiled 'rows' (1×B along K), got '${a.tiling}'`);
-  if (a.spec.block !== b.spec.block) throw new Error(`blockScaledMatmul: block sizes differ (A ${a.spec.block}, B ${b.spec.block})`);
-  if (a.cols !== b.cols) throw new Error(`blockScaledMatmul: inner dims differ (A [${a.rows}, ${a.cols}], B [${b.rows}, ${b.cols}])`);
+export function blockGemmDims(
+  a: QTensor,
+  b: QTensor,
+): { M: number; N: number; K: number; Kp: number; blk: number; nkb: number } {
+  if (a.tiling !== 'rows')
+    throw new Error(`blockScaledMatmul: A must be tiled 'rows' (1×B along K), got '${a.tiling}'`);
+  if (a.spec.block !== b.spec.block)
+    throw new Error(`blockScaledMatmul: block sizes differ (A ${a.spec.block}, B ${b.spec.block})`);
+  if (a.cols !== b.cols)
+    throw new Error(`blockScaledMatmul: inner dims differ (A [${a.rows}, ${a.cols}], B [${b.rows}, ${b.cols}])`);
   const blk = a.spec.block;
-  if (!(blk > 0 && blk % 4 === 0)) throw new Error(`blockScaledMatmul: block size ${blk} must be a positive multiple of 4`);
+  if (!(blk > 0 && blk % 4 === 0))
+    throw new Error(`blockScaledMatmul: block size ${blk} must be a positive multiple of 4`);
   const K = a.cols;
   const nkb = Math.ceil(K / blk);
   return { M: a.rows, N: b.rows, K, Kp: nkb * blk, blk, nkb };
@@ -47,8 +54,10 @@ export function accumRounding(accum: AccumSpec): AccumRounding {
 /** Accumulator mantissa bits m as given, validated (0 = the plain f32 path). */
 export function accumBits(accum: AccumSpec): number {
   const m = accum.mantissaBits;
-  if (!Number.isInteger(m) || m < 0 || m > 23) throw new Error(`blockScaledMatmul: mantissaBits ${m} must be an integer in 0..23`);
-  if (!Number.isInteger(accum.promoteEvery) || accum.promoteEvery < 0) throw new Error(`blockScaledMatmul: promoteEvery ${accum.promoteEvery} must be an integer ≥ 0`);
+  if (!Number.isInteger(m) || m < 0 || m > 23)
+    throw new Error(`blockScaledMatmul: mantissaBits ${m} must be an integer in 0..23`);
+  if (!Number.isInteger(accum.promoteEvery) || accum.promoteEvery < 0)
+    throw new Error(`blockScaledMatmul: promoteEvery ${accum.promoteEvery} must be an integer ≥ 0`);
   return m;
 }
 

@@ -18,7 +18,13 @@ import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend } from './backend';
 
 /** The three per-token quantities the forward and backward share. */
-function token(lp: number, old: number, ref: number, a: number, hp: GrpoHyper): { r: number; s: number; k3: number; clipped: boolean } {
+function token(
+  lp: number,
+  old: number,
+  ref: number,
+  a: number,
+  hp: GrpoHyper,
+): { r: number; s: number; k3: number; clipped: boolean } {
   const r = Math.exp(lp - old);
   const lo = 1 - hp.epsLow;
   const hi = 1 + hp.epsHigh;
@@ -31,7 +37,13 @@ function token(lp: number, old: number, ref: number, a: number, hp: GrpoHyper): 
 }
 
 export function grpoLoss(
-  be: CpuBackend, lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper,
+  be: CpuBackend,
+  lp: Tensor,
+  old: Tensor,
+  ref: Tensor,
+  adv: Tensor,
+  w: Tensor,
+  hp: GrpoHyper,
 ): { loss: Tensor; stats: Tensor } {
   const [L, O, R, A, W] = [lp, old, ref, adv, w].map((t) => be.data(t));
   let loss = 0;
@@ -52,7 +64,14 @@ export function grpoLoss(
 }
 
 export function grpoLossBackward(
-  be: CpuBackend, lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper, dLoss: Tensor,
+  be: CpuBackend,
+  lp: Tensor,
+  old: Tensor,
+  ref: Tensor,
+  adv: Tensor,
+  w: Tensor,
+  hp: GrpoHyper,
+  dLoss: Tensor,
 ): Tensor {
   const [L, O, R, A, W] = [lp, old, ref, adv, w].map((t) => be.data(t));
   const g = be.data(dLoss)[0];

@@ -25,7 +25,8 @@ export interface MatmulDims {
 export function matmulDims(aShape: Shape, bShape: Shape, opts: MatmulOpts): MatmulDims {
   const transA = !!opts.transA;
   const transB = !!opts.transB;
-  const what = () => `matmul: A ${shapeStr(aShape)}${transA ? ' (transA)' : ''}, B ${shapeStr(bShape)}${transB ? ' (transB)' : ''}`;
+  const what = () =>
+    `matmul: A ${shapeStr(aShape)}${transA ? ' (transA)' : ''}, B ${shapeStr(bShape)}${transB ? ' (transB)' : ''}`;
   if (aShape.length < 2 || bShape.length < 2) throw new Error(`${what()}: both inputs need rank >= 2`);
   const ra = aShape.length;
   const rb = bShape.length;
@@ -39,7 +40,9 @@ export function matmulDims(aShape: Shape, bShape: Shape, opts: MatmulOpts): Matm
   if (bBatched) {
     const bb = bShape.slice(0, rb - 2);
     if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
-      throw new Error(`${what()}: batch dims differ (A ${shapeStr(batchDims)}, B ${shapeStr(bb)}); B must have A's batch dims or none`);
+      throw new Error(
+        `${what()}: batch dims differ (A ${shapeStr(batchDims)}, B ${shapeStr(bb)}); B must have A's batch dims or none`,
+      );
     }
   }
   let batch = 1;
@@ -49,7 +52,8 @@ export function matmulDims(aShape: Shape, bShape: Shape, opts: MatmulOpts): Matm
 
 export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): Tensor {
   const { batch, M, K, N, bBatched, outShape } = matmulDims(a.shape, b.shape, opts);
-  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
+  if (a.dtype !== 'f32' || b.dtype !== 'f32')
+    throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
   const A = be.data(a);
   const B = be.data(b);
   const C = new Float64Array(batch * M * N);

@@ -105,7 +105,11 @@ export function moeCombine(be: CpuBackend, y: Tensor, weight: Tensor, plan: MoeP
 }
 
 export function moeCombineBackward(
-  be: CpuBackend, y: Tensor, weight: Tensor, plan: MoePlan, dOut: Tensor,
+  be: CpuBackend,
+  y: Tensor,
+  weight: Tensor,
+  plan: MoePlan,
+  dOut: Tensor,
 ): { dy: Tensor; dWeight: Tensor } {
   const d = last(y);
   const [N, K] = weight.shape;

@@ -45,7 +45,12 @@ function topIndices(vals: ArrayLike<number>, candidates: number[], count: number
   return [...candidates].sort((a, b) => (before(vals[a], a, vals[b], b) ? -1 : 1)).slice(0, count);
 }
 
-export function moeRoute(be: CpuBackend, scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
+export function moeRoute(
+  be: CpuBackend,
+  scores: Tensor,
+  bias: Tensor,
+  r: RouteConfig,
+): { idx: Tensor; weight: Tensor } {
   const [N, E] = scores.shape;
   const K = r.topK;
   const G = r.nGroup;
@@ -66,7 +71,11 @@ export function moeRoute(be: CpuBackend, scores: Tensor, bias: Tensor, r: RouteC
       const [t1, t2] = topIndices(sel, members, 2);
       gscore[g] = gs === 1 ? sel[t1] : f32(sel[t1] + sel[t2]);
     }
-    const keptGroups = topIndices(gscore, Array.from({ length: G }, (_, g) => g), r.topkGroup);
+    const keptGroups = topIndices(
+      gscore,
+      Array.from({ length: G }, (_, g) => g),
+      r.topkGroup,
+    );
     const candidates: number[] = [];
     for (const g of keptGroups) for (let j = 0; j < gs; j++) candidates.push(g * gs + j);
     const chosen = topIndices(sel, candidates, K);

@@ -25,7 +25,13 @@ export function rmsnorm(be: CpuBackend, x: Tensor, w: Tensor, eps: number): { y:
   return { y: be.make(x.shape, y), rstd: be.make([N], rstd) };
 }
 
-export function rmsnormBackward(be: CpuBackend, x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor } {
+export function rmsnormBackward(
+  be: CpuBackend,
+  x: Tensor,
+  w: Tensor,
+  rstd: Tensor,
+  dy: Tensor,
+): { dx: Tensor; dw: Tensor } {
   const D = x.shape[x.shape.length - 1];
   const N = D === 0 ? 0 : x.size / D;
   const xs = be.data(x);

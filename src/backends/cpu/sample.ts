@@ -28,11 +28,13 @@ export function samplingProbs(be: CpuBackend, logits: Tensor, temperature: numbe
     let max = -Infinity;
     for (const v of z) if (v >= floor && v > max) max = v;
     let sum = 0;
-    for (let i = 0; i < V; i++) if (z[i] >= floor) sum += (o[i] = Math.exp(z[i] - max));
+    for (let i = 0; i < V; i++) if (z[i] >= floor) sum += o[i] = Math.exp(z[i] - max);
     for (let i = 0; i < V; i++) o[i] /= sum;
     if (topP > 0 && topP < 1) {
       // τ: walk the distinct probabilities from the top until the kept mass reaches topP.
-      const sorted = Array.from(o).filter((p) => p > 0).sort((a, b) => b - a);
+      const sorted = Array.from(o)
+        .filter((p) => p > 0)
+        .sort((a, b) => b - a);
       let mass = 0;
       let tau = sorted[sorted.length - 1];
       for (let i = 0; i < sorted.length; i++) {
@@ -98,7 +100,10 @@ export function tokenLogprob(be: CpuBackend, logits: Tensor, ids: Tensor, temper
 export function specResidual(be: CpuBackend, p: Tensor, q: Tensor): Tensor {
   const ps = be.data(p);
   const qs = be.data(q);
-  return be.make(p.shape, Float64Array.from(ps, (x, i) => Math.max(0, x - qs[i])));
+  return be.make(
+    p.shape,
+    Float64Array.from(ps, (x, i) => Math.max(0, x - qs[i])),
+  );
 }
 
 export function specAccept(be: CpuBackend, p: Tensor, q: Tensor, draft: Tensor, u: Tensor, resid: Tensor): Tensor {

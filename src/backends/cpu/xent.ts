@@ -25,7 +25,13 @@ export function crossEntropy(be: CpuBackend, logits: Tensor, targets: Tensor): {
   return { loss: be.make([N], loss), lse: be.make([N], lse) };
 }
 
-export function crossEntropyBackward(be: CpuBackend, logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor {
+export function crossEntropyBackward(
+  be: CpuBackend,
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  dloss: Tensor,
+): Tensor {
   const N = logits.shape[0];
   const V = logits.shape[1];
   const x = be.data(logits);

@@ -15,7 +15,12 @@ const ADAMW1: Kernel = { name: 'adamw_f32', code: scalarVariant(src), entry: 'ma
 const WG = 256;
 
 export function adamw(
-  be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, hp: AdamWParams,
+  be: WebGPUBackend,
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  hp: AdamWParams,
   clip: { normSq: Tensor; maxNorm: number } | null,
 ): void {
   const n = param.size;
@@ -31,8 +36,18 @@ export function adamw(
     // Without clipping norm_sq is unused; bind the (read-only) grad there.
     buffers: [...bufs, clip ? be.buf(clip.normSq) : be.buf(grad)],
     uniform: packUniforms('uuffffffffff', [
-      count, clip ? 1 : 0, clip ? clip.maxNorm : 0,
-      hp.lr, hp.beta1, 1 - hp.beta1, hp.beta2, 1 - hp.beta2, hp.eps, hp.weightDecay, bc1, bc2,
+      count,
+      clip ? 1 : 0,
+      clip ? clip.maxNorm : 0,
+      hp.lr,
+      hp.beta1,
+      1 - hp.beta1,
+      hp.beta2,
+      1 - hp.beta2,
+      hp.eps,
+      hp.weightDecay,
+      bc1,
+      bc2,
     ]),
     workgroups: grid1d(count, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });

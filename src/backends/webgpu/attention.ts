@@ -38,7 +38,20 @@ const NACC = 4;
 const MIN_THREADS = 64;
 /** Preferred (rows owned by a workgroup, rows per streamed tile), best first. */
 const TILE_CANDIDATES: ReadonlyArray<[number, number]> = [
-  [32, 32], [32, 16], [16, 32], [16, 16], [16, 8], [8, 16], [8, 8], [8, 4], [4, 8], [4, 4], [4, 2], [2, 2], [2, 1], [1, 1],
+  [32, 32],
+  [32, 16],
+  [16, 32],
+  [16, 16],
+  [16, 8],
+  [8, 16],
+  [8, 8],
+  [8, 4],
+  [4, 8],
+  [4, 4],
+  [4, 2],
+  [2, 2],
+  [2, 1],
+  [1, 1],
 ];
 
 export type AttentionKernelKind = 'fwd' | 'dq' | 'dkdv';
@@ -66,7 +79,14 @@ function workgroupBytes(kind: AttentionKernelKind, rows: number, cols: number, d
     case 'dq': // Qs, dOs, Ks, Vs, dSs
       return vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * dq4) + vec4s(cols * dv4) + f32s(rows * cols);
     case 'dkdv': // Ks, Vs, Qs, dOs, Ps, dSs, lseS, Dsh
-      return vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * dq4) + vec4s(cols * dv4) + 2 * f32s(rows * cols) + 2 * f32s(cols);
+      return (
+        vec4s(rows * dq4) +
+        vec4s(rows * dv4) +
+        vec4s(cols * dq4) +
+        vec4s(cols * dv4) +
+        2 * f32s(rows * cols) +
+        2 * f32s(cols)
+      );
   }
 }
 
@@ -107,7 +127,13 @@ function shapeUniform(s: AttentionShape): ArrayBuffer {
   return packUniforms('uuuuuf', [s.seq, s.heads, s.kvHeads, s.dQK, s.dV, s.scale]);
 }
 
-export function attention(be: WebGPUBackend, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): { o: Tensor; lse: Tensor } {
+export function attention(
+  be: WebGPUBackend,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  s: AttentionShape,
+): { o: Tensor; lse: Tensor } {
   const { batch: B, seq: T, heads: H, dQK, dV } = s;
   const o = be.empty([B, T, H, dV]);
   const lse = be.empty([B, H, T]);
@@ -123,7 +149,14 @@ export function attention(be: WebGPUBackend, q: Tensor, k: Tensor, v: Tensor, s:
 }
 
 export function attentionBackward(
-  be: WebGPUBackend, q: Tensor, k: Tensor, v: Tensor, o: Tensor, lse: Tensor, dO: Tensor, s: AttentionShape,
+  be: WebGPUBackend,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: Tensor,
+  lse: Tensor,
+  dO: Tensor,
+  s: AttentionShape,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK, dV } = s;
   const dq4 = Math.ceil(dQK / 4);

@@ -35,6 +35,7 @@ interface GpuStorage {
 }
 
 /** The op methods come from the family modules (see installOps). */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export interface WebGPUBackend extends BackendOps {}
 
 export class WebGPUBackend implements Backend {
@@ -100,4 +101,25 @@ export class WebGPUBackend implements Backend {
   }
 }
 
-installOps(WebGPUBackend.prototype, 'webgpu', [activation, adamwOps, attentionOps, decodeOps, elementwise, embeddingOps, fp8Ops, fp8GemmOps, grpoOps, layoutOps, matmulOps, moeAuxOps, moeDispatchOps, moeRouteOps, reduceOps, rmsnormOps, ropeOps, sampleOps, softmaxOps, xentOps]);
+installOps(WebGPUBackend.prototype, 'webgpu', [
+  activation,
+  adamwOps,
+  attentionOps,
+  decodeOps,
+  elementwise,
+  embeddingOps,
+  fp8Ops,
+  fp8GemmOps,
+  grpoOps,
+  layoutOps,
+  matmulOps,
+  moeAuxOps,
+  moeDispatchOps,
+  moeRouteOps,
+  reduceOps,
+  rmsnormOps,
+  ropeOps,
+  sampleOps,
+  softmaxOps,
+  xentOps,
+]);

@@ -26,7 +26,10 @@ export class BufferPool {
   /** Bytes held by the pool in total (live + free). */
   totalBytes = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBufferBytes: number) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBufferBytes: number,
+  ) {}
 
   acquire(bytes: number, label?: string): GPUBuffer {
     const size = bucketBytes(Math.max(4, bytes));
@@ -41,7 +44,9 @@ export class BufferPool {
       return this.create(exact, label);
     }
     if (size > this.maxBufferBytes) {
-      throw new Error(`buffer of ${bytes} bytes exceeds this device's maxStorageBufferBindingSize (${this.maxBufferBytes})`);
+      throw new Error(
+        `buffer of ${bytes} bytes exceeds this device's maxStorageBufferBindingSize (${this.maxBufferBytes})`,
+      );
     }
     const list = this.free.get(size);
     const buf = list?.pop();

@@ -35,8 +35,13 @@ function attnKernel(dV: number): Kernel {
   while (nacc * ATTN_WG < dV) nacc *= 2;
   let k = attnKernels.get(nacc);
   if (!k) {
-    if (!attnSrc.includes(NACC_LINE)) throw new Error('decode_attention.wgsl: the NACC line decode.ts rewrites is missing');
-    k = { name: `decode_attention_acc${nacc}`, code: attnSrc.replace(NACC_LINE, `const NACC: u32 = ${nacc}u;`), entry: 'main' };
+    if (!attnSrc.includes(NACC_LINE))
+      throw new Error('decode_attention.wgsl: the NACC line decode.ts rewrites is missing');
+    k = {
+      name: `decode_attention_acc${nacc}`,
+      code: attnSrc.replace(NACC_LINE, `const NACC: u32 = ${nacc}u;`),
+      entry: 'main',
+    };
     attnKernels.set(nacc, k);
   }
   return k;
@@ -49,10 +54,12 @@ function checkPos(op: string, pos: Tensor, B: number): void {
 }
 
 export function cacheWrite(be: WebGPUBackend, cache: Tensor, rows: Tensor, pos: Tensor): void {
-  if (cache.shape.length !== 3 || rows.shape.length !== 3) throw new Error(`cacheWrite: cache [${cache.shape}] and rows [${rows.shape}] must be 3-D`);
+  if (cache.shape.length !== 3 || rows.shape.length !== 3)
+    throw new Error(`cacheWrite: cache [${cache.shape}] and rows [${rows.shape}] must be 3-D`);
   const [B, C, W] = cache.shape;
   const n = rows.shape[1];
-  if (rows.shape[0] !== B || rows.shape[2] !== W) throw new Error(`cacheWrite: rows [${rows.shape}] do not fit cache [${cache.shape}]`);
+  if (rows.shape[0] !== B || rows.shape[2] !== W)
+    throw new Error(`cacheWrite: rows [${rows.shape}] do not fit cache [${cache.shape}]`);
   checkPos('cacheWrite', pos, B);
   const total = rows.size;
   if (total === 0 || C === 0) return;
@@ -83,23 +90,43 @@ export function ropeAt(be: WebGPUBackend, x: Tensor, pos: Tensor, theta: number)
   return y;
 }
 
-export function cachedAttention(be: WebGPUBackend, q: Tensor, kc: Tensor, vc: Tensor, pos: Tensor, s: CachedAttentionShape): Tensor {
+export function cachedAttention(
+  be: WebGPUBackend,
+  q: Tensor,
+  kc: Tensor,
+  vc: Tensor,
+  pos: Tensor,
+  s: CachedAttentionShape,
+): Tensor {
   if (q.shape.length !== 4 || kc.shape.length !== 3 || vc.shape.length !== 3) {
-    throw new Error(`cachedAttention: expected q [B, n, H, dQK], kc [B, C, kStride], vc [B, C, vStride]; got [${q.shape}], [${kc.shape}], [${vc.shape}]`);
+    throw new Error(
+      `cachedAttention: expected q [B, n, H, dQK], kc [B, C, kStride], vc [B, C, vStride]; got [${q.shape}], [${kc.shape}], [${vc.shape}]`,
+    );
   }
   const [B, n, H, dQK] = q.shape;
   const C = kc.shape[1];
-  if (H !== s.heads || dQK !== s.dQK) throw new Error(`cachedAttention: q [${q.shape}] does not match heads ${s.heads} × dQK ${s.dQK}`);
-  if (!(s.kvHeads >= 1) || H % s.kvHeads !== 0) throw new Error(`cachedAttention: heads ${H} is not a multiple of kvHeads ${s.kvHeads}`);
+  if (H !== s.heads || dQK !== s.dQK)
+    throw new Error(`cachedAttention: q [${q.shape}] does not match heads ${s.heads} × dQK ${s.dQK}`);
+  if (!(s.kvHeads >= 1) || H % s.kvHeads !== 0)
+    throw new Error(`cachedAttention: heads ${H} is not a multiple of kvHeads ${s.kvHeads}`);
   if (kc.shape[0] !== B || vc.shape[0] !== B || vc.shape[1] !== C) {
-    throw new Error(`cachedAttention: caches kc [${kc.shape}] and vc [${vc.shape}] must both be [${B}, C, ·] with one C`);
+    throw new Error(
+      `cachedAttention: caches kc [${kc.shape}] and vc [${vc.shape}] must both be [${B}, C, ·] with one C`,
+    );
   }
-  if (kc.shape[2] !== s.kStride || s.kStride < s.kvHeads * dQK) throw new Error(`cachedAttention: kc [${kc.shape}] needs rows of kStride ${s.kStride} ≥ kvHeads·dQK = ${s.kvHeads * dQK}`);
+  if (kc.shape[2] !== s.kStride || s.kStride < s.kvHeads * dQK)
+    throw new Error(
+      `cachedAttention: kc [${kc.shape}] needs rows of kStride ${s.kStride} ≥ kvHeads·dQK = ${s.kvHeads * dQK}`,
+    );
   if (vc.shape[2] !== s.vStride || s.vStride < s.vOffset + s.kvHeads * s.dV) {
-    throw new Error(`cachedAttention: vc [${vc.shape}] needs rows of vStride ${s.vStride} ≥ vOffset + kvHeads·dV = ${s.vOffset + s.kvHeads * s.dV}`);
+    throw new Error(
+      `cachedAttention: vc [${vc.shape}] needs rows of vStride ${s.vStride} ≥ vOffset + kvHeads·dV = ${s.vOffset + s.kvHeads * s.dV}`,
+    );
   }
   if (dQK > CACHED_ATTENTION_MAX_DQK || s.dV > CACHED_ATTENTION_MAX_DV) {
-    throw new Error(`cachedAttention: head dims dQK ${dQK}, dV ${s.dV} exceed the WebGPU kernel's limits (${CACHED_ATTENTION_MAX_DQK}, ${CACHED_ATTENTION_MAX_DV})`);
+    throw new Error(
+      `cachedAttention: head dims dQK ${dQK}, dV ${s.dV} exceed the WebGPU kernel's limits (${CACHED_ATTENTION_MAX_DQK}, ${CACHED_ATTENTION_MAX_DV})`,
+    );
   }
   checkPos('cachedAttention', pos, B);
   const o = be.empty([B, n, H, s.dV]);

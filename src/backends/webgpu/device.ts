@@ -45,7 +45,10 @@ export function describeAdapter(adapter: GPUAdapter): string {
   return parts.length ? [...new Set(parts)].join(' / ') : 'unknown adapter';
 }
 
-export async function acquireDevice(gpu: GPU | undefined, powerPreference: GPUPowerPreference = 'high-performance'): Promise<AcquiredDevice> {
+export async function acquireDevice(
+  gpu: GPU | undefined,
+  powerPreference: GPUPowerPreference = 'high-performance',
+): Promise<AcquiredDevice> {
   if (!gpu) {
     throw new GpuUnavailableError(
       'WebGPU is not available here (navigator.gpu is missing). Use a browser with WebGPU: Chrome/Edge 113+, Safari 26+, or Firefox 141+ on Windows.',

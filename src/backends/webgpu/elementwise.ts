@@ -49,7 +49,14 @@ const BROADCAST = kernels('broadcast');
  * Record one elementwise dispatch over n floats. `vecBufs` are the buffers accessed as
  * array<V> (they decide vec4 vs scalar); `buffers` are all bindings in order.
  */
-function launch(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, n: number, buffers: GPUBuffer[], vecBufs: GPUBuffer[], s = 0): void {
+function launch(
+  be: WebGPUBackend,
+  k: { v4: Kernel; v1: Kernel },
+  n: number,
+  buffers: GPUBuffer[],
+  vecBufs: GPUBuffer[],
+  s = 0,
+): void {
   if (n === 0) return;
   const v4 = vec4Ok(vecBufs);
   const count = v4 ? Math.ceil(n / 4) : n;

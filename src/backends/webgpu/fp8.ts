@@ -47,12 +47,23 @@ function quantize(be: WebGPUBackend, x: Tensor, spec: QuantSpec, tiling: 'rows' 
     const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
     const segs = Math.ceil(L.wordsPerRow / WG);
     const groups = rows * segs;
-    const uniform = packUniforms('uuuuuuuuu', [rows, cols, L.wordsPerRow, L.nTiles, spec.block, formatId(spec.format), ruleId(spec.scale), segs, groups]);
+    const uniform = packUniforms('uuuuuuuuu', [
+      rows,
+      cols,
+      L.wordsPerRow,
+      L.nTiles,
+      spec.block,
+      formatId(spec.format),
+      ruleId(spec.scale),
+      segs,
+      groups,
+    ]);
     const buffers = [be.buf(x), be.buf(codes), be.buf(scales)];
     if (tiling === 'rows') {
       be.rt.record({ kernel: QROWS, overrides: { WG }, buffers, uniform, workgroups: grid1d(groups, 1, maxDim) });
     } else {
-      if (L.nTiles > maxDim || L.scaleRows > maxDim) throw new Error(`quantizeBlocks: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
+      if (L.nTiles > maxDim || L.scaleRows > maxDim)
+        throw new Error(`quantizeBlocks: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
       be.rt.record({ kernel: QBLOCKS, overrides: { WGB }, buffers, uniform, workgroups: [L.nTiles, L.scaleRows, 1] });
     }
   }
@@ -77,7 +88,15 @@ export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
       kernel: DEQUANT,
       overrides: { WGD },
       buffers: [be.buf(q.codes), be.buf(q.scales), be.buf(out)],
-      uniform: packUniforms('uuuuuuu', [rows, cols, L.wordsPerRow, L.nTiles, spec.block, formatId(spec.format), q.tiling === 'blocks' ? 1 : 0]),
+      uniform: packUniforms('uuuuuuu', [
+        rows,
+        cols,
+        L.wordsPerRow,
+        L.nTiles,
+        spec.block,
+        formatId(spec.format),
+        q.tiling === 'blocks' ? 1 : 0,
+      ]),
       workgroups: grid1d(n, WGD, be.rt.limits.maxComputeWorkgroupsPerDimension),
     });
   }

@@ -42,7 +42,13 @@ export interface BlockGemmTiles {
  * `tiles` overrides the automatic choice (tests use it to show that every tile shape gives the
  * same bits); the backend never passes it.
  */
-export function blockScaledMatmul(be: WebGPUBackend, a: QTensor, b: QTensor, accum: AccumSpec, tiles?: BlockGemmTiles): Tensor {
+export function blockScaledMatmul(
+  be: WebGPUBackend,
+  a: QTensor,
+  b: QTensor,
+  accum: AccumSpec,
+  tiles?: BlockGemmTiles,
+): Tensor {
   const { M, N, K, blk, nkb } = blockGemmDims(a, b);
   const mbits = accumBits(accum);
   if (M === 0 || N === 0) return be.empty([M, N], 'f32');
@@ -50,7 +56,11 @@ export function blockScaledMatmul(be: WebGPUBackend, a: QTensor, b: QTensor, acc
   const limits = be.rt.limits;
   const trunc = accumRounding(accum) === 'trunc' ? 1 : 0;
   const uniform = packUniforms('uuuuuuuuu', [M, N, K, (nkb * blk) / 4, nkb, blk, mbits, accum.promoteEvery, trunc]);
-  const common = { FORMAT_A: FORMAT_ID[a.spec.format], FORMAT_B: FORMAT_ID[b.spec.format], B_BLOCKS: b.tiling === 'blocks' ? 1 : 0 };
+  const common = {
+    FORMAT_A: FORMAT_ID[a.spec.format],
+    FORMAT_B: FORMAT_ID[b.spec.format],
+    B_BLOCKS: b.tiling === 'blocks' ? 1 : 0,
+  };
   const buffers = [be.buf(a.codes), be.buf(a.scales), be.buf(b.codes), be.buf(b.scales)];
   const out = be.empty([M, N], 'f32');
 
@@ -69,10 +79,15 @@ export function blockScaledMatmul(be: WebGPUBackend, a: QTensor, b: QTensor, acc
   const { wgX, wgY } = tiles ?? chooseThreads(M, N, 1);
   // The deepest K-tile that divides the block and fits the device's workgroup memory.
   const tk =
-    tiles?.tk ?? [32, 16, 8, 4].find((t) => blk % t === 0 && sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 4;
-  if (blk % tk !== 0 || tk % 4 !== 0) throw new Error(`blockScaledMatmul: K-tile ${tk} must be a multiple of 4 dividing the block ${blk}`);
+    tiles?.tk ??
+    [32, 16, 8, 4].find((t) => blk % t === 0 && sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ??
+    4;
+  if (blk % tk !== 0 || tk % 4 !== 0)
+    throw new Error(`blockScaledMatmul: K-tile ${tk} must be a multiple of 4 dividing the block ${blk}`);
   if (sharedBytes(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(`blockScaledMatmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
+    throw new Error(
+      `blockScaledMatmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
   }
   be.rt.record({
     kernel: GEMM,

@@ -22,7 +22,13 @@ function params(n: number, hp: GrpoHyper): ArrayBuffer {
 }
 
 export function grpoLoss(
-  be: WebGPUBackend, lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper,
+  be: WebGPUBackend,
+  lp: Tensor,
+  old: Tensor,
+  ref: Tensor,
+  adv: Tensor,
+  w: Tensor,
+  hp: GrpoHyper,
 ): { loss: Tensor; stats: Tensor } {
   const loss = be.empty([1]);
   const stats = be.empty([3]);
@@ -38,7 +44,14 @@ export function grpoLoss(
 }
 
 export function grpoLossBackward(
-  be: WebGPUBackend, lp: Tensor, old: Tensor, ref: Tensor, adv: Tensor, w: Tensor, hp: GrpoHyper, dLoss: Tensor,
+  be: WebGPUBackend,
+  lp: Tensor,
+  old: Tensor,
+  ref: Tensor,
+  adv: Tensor,
+  w: Tensor,
+  hp: GrpoHyper,
+  dLoss: Tensor,
 ): Tensor {
   const n = lp.size;
   const dlp = be.empty([n]);

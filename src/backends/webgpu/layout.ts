@@ -39,7 +39,14 @@ function withLast(shape: Shape, last: number): Shape {
  * (and the buffers) allow it the vec4 kernel runs and they are passed in vec4 units.
  * `params` = [p0, p1, p2] of the shader's Params, in floats.
  */
-function launch(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, out: Tensor, inputs: Tensor[], params: number[], cols: number[]): void {
+function launch(
+  be: WebGPUBackend,
+  k: { v4: Kernel; v1: Kernel },
+  out: Tensor,
+  inputs: Tensor[],
+  params: number[],
+  cols: number[],
+): void {
   const n = out.size;
   if (n === 0) return;
   const buffers = [...inputs.map((t) => be.buf(t)), be.buf(out)];

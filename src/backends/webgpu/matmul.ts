@@ -59,7 +59,12 @@ function sharedBytes(wgX: number, wgY: number, tk: number): number {
  * 8·maxThreads) — then halve the larger 128-wide tile while the grid has too few workgroups to
  * fill a GPU. The sums do not depend on the choice (see matmul.wgsl).
  */
-export function chooseThreads(M: number, N: number, batch: number, tuning: Pick<MatmulTuning, 'maxThreads' | 'minGroups'> = DEFAULT_TUNING): { wgX: number; wgY: number } {
+export function chooseThreads(
+  M: number,
+  N: number,
+  batch: number,
+  tuning: Pick<MatmulTuning, 'maxThreads' | 'minGroups'> = DEFAULT_TUNING,
+): { wgX: number; wgY: number } {
   const need = (d: number) => Math.min(d <= 32 ? 4 : d <= 64 ? 8 : 16, tuning.maxThreads);
   let wgX = need(N);
   let wgY = need(M);
@@ -103,7 +108,8 @@ export function vec4Eligible(M: number, N: number, K: number, buffers: GPUBuffer
  */
 export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts, tiles?: MatmulTiles): Tensor {
   const { batch, M, K, N, bBatched, outShape } = matmulDims(a.shape, b.shape, opts);
-  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
+  if (a.dtype !== 'f32' || b.dtype !== 'f32')
+    throw new Error(`matmul: f32 inputs expected, got ${a.dtype} and ${b.dtype}`);
   const out = be.empty(outShape, 'f32');
   if (batch === 0 || M === 0 || N === 0) return out;
 
@@ -113,7 +119,9 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
   const tk = tiles?.tk ?? tuning.tk.find((t) => sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
   if (sharedBytes(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(`matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`);
+    throw new Error(
+      `matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
   }
   const tilesX = Math.ceil(N / (8 * wgX));
   const tilesY = Math.ceil(M / (8 * wgY));

@@ -21,12 +21,16 @@ function maxRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
 }
 
 describe('matmul vec4 path', () => {
-  it('gives the scalar path\'s bits, and the reference, for every transpose, batching and split-K', async () => {
+  it("gives the scalar path's bits, and the reference, for every transpose, batching and split-K", async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(5);
     let worst = 0;
     // Multiples of 4 that straddle the tiles; the last shape takes split-K (2 output tiles, K ≥ 1024).
-    for (const [M, K, N] of [[68, 36, 20], [132, 44, 136], [20, 1204, 36]]) {
+    for (const [M, K, N] of [
+      [68, 36, 20],
+      [132, 44, 136],
+      [20, 1204, 36],
+    ]) {
       const splitK = K >= 1024;
       if (splitK) expect(splitKPlan(2, K).splits).toBeGreaterThan(1);
       for (const transA of [false, true]) {
@@ -47,7 +51,10 @@ describe('matmul vec4 path', () => {
             const vec4 = await matmul(gpu, a, b, opts, { ...t, vec4: true }).read();
             const what = `${M}x${K}x${N} ${mode} transA=${transA} transB=${transB}`;
             expect(vec4.length).toBe(scalar.length);
-            expect(vec4.every((v, i) => Object.is(v, scalar[i])), `${what}: vec4 bits differ from scalar`).toBe(true);
+            expect(
+              vec4.every((v, i) => Object.is(v, scalar[i])),
+              `${what}: vec4 bits differ from scalar`,
+            ).toBe(true);
             const ref = await cpu.matmul(cpu.fromArray(ah, aShape), cpu.fromArray(bh, bShape), opts).read();
             const err = maxRelErr(vec4, ref);
             worst = Math.max(worst, err);
@@ -90,7 +97,11 @@ describe('matmul tuning table', () => {
     const small = { ...BIG, maxComputeInvocationsPerWorkgroup: 128 };
     const t = matmulTuning('nvidia', small);
     expect(t.maxThreads).toBe(8);
-    for (const [M, N] of [[4096, 4096], [130, 129], [16, 4096]]) {
+    for (const [M, N] of [
+      [4096, 4096],
+      [130, 129],
+      [16, 4096],
+    ]) {
       const { wgX, wgY } = chooseThreads(M, N, 1, t);
       expect(wgX * wgY).toBeLessThanOrEqual(128);
       expect(Math.max(wgX, wgY)).toBeLessThanOrEqual(8);

@@ -43,8 +43,14 @@ const last = (t: Tensor) => t.shape[t.shape.length - 1];
  * else the scalar build. `rows` × d outputs (or `groups` workgroups of DWG for combine_bwd_dw).
  */
 function recordRows(
-  be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, d: number, f32s: Tensor[], buffers: Tensor[],
-  count: (dv: number) => number, K: number, perWorkgroup: boolean,
+  be: WebGPUBackend,
+  k: { v4: Kernel; v1: Kernel },
+  d: number,
+  f32s: Tensor[],
+  buffers: Tensor[],
+  count: (dv: number) => number,
+  K: number,
+  perWorkgroup: boolean,
 ): void {
   const v4 = d % 4 === 0 && vec4Ok(f32s.map((t) => be.buf(t)));
   const dv = v4 ? d / 4 : d;
@@ -88,7 +94,11 @@ export function moeCombine(be: WebGPUBackend, y: Tensor, weight: Tensor, plan: M
 }
 
 export function moeCombineBackward(
-  be: WebGPUBackend, y: Tensor, weight: Tensor, plan: MoePlan, dOut: Tensor,
+  be: WebGPUBackend,
+  y: Tensor,
+  weight: Tensor,
+  plan: MoePlan,
+  dOut: Tensor,
 ): { dy: Tensor; dWeight: Tensor } {
   const d = last(y);
   const [N, K] = weight.shape;
@@ -119,7 +129,10 @@ function sharedBytes(wgX: number, wgY: number, tk: number): number {
 function chooseTk(be: WebGPUBackend, wgX: number, wgY: number): number {
   const limit = be.rt.limits.maxComputeWorkgroupStorageSize;
   const tk = [32, 16, 8].find((t) => sharedBytes(wgX, wgY, t) <= limit);
-  if (tk === undefined) throw new Error(`moe grouped matmul: tiles ${wgX}x${wgY} need ${sharedBytes(wgX, wgY, 8)} bytes of workgroup memory; the device allows ${limit}`);
+  if (tk === undefined)
+    throw new Error(
+      `moe grouped matmul: tiles ${wgX}x${wgY} need ${sharedBytes(wgX, wgY, 8)} bytes of workgroup memory; the device allows ${limit}`,
+    );
   return tk;
 }
 
@@ -144,7 +157,12 @@ export function groupedThreads(M: number, b: number, E: number): { wgX: number; 
  * gives bit-identical results); the backend never passes it.
  */
 export function moeGroupedMatmul(
-  be: WebGPUBackend, x: Tensor, w: Tensor, plan: MoePlan, transW: boolean, tiles?: { wgX: number; wgY: number },
+  be: WebGPUBackend,
+  x: Tensor,
+  w: Tensor,
+  plan: MoePlan,
+  transW: boolean,
+  tiles?: { wgX: number; wgY: number },
 ): Tensor {
   const [M, a] = x.shape;
   const E = w.shape[0];

@@ -72,7 +72,12 @@ function routeShape(E: number): { TPR: number; ROWS: number; CAP: number } {
   return { TPR, ROWS, CAP };
 }
 
-export function moeRoute(be: WebGPUBackend, scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
+export function moeRoute(
+  be: WebGPUBackend,
+  scores: Tensor,
+  bias: Tensor,
+  r: RouteConfig,
+): { idx: Tensor; weight: Tensor } {
   const [N, E] = scores.shape;
   const K = r.topK;
   const idx = be.empty([N, K], 'i32');
@@ -82,7 +87,9 @@ export function moeRoute(be: WebGPUBackend, scores: Tensor, bias: Tensor, r: Rou
   // Four arrays of CAP 4-byte slots in workgroup memory.
   const wgBytes = 4 * 4 * CAP;
   if (wgBytes > be.rt.limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(`moeRoute: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`);
+    throw new Error(
+      `moeRoute: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`,
+    );
   }
   be.rt.record({
     kernel: ROUTE,
@@ -94,7 +101,13 @@ export function moeRoute(be: WebGPUBackend, scores: Tensor, bias: Tensor, r: Rou
   return { idx, weight };
 }
 
-export function moeRouteBackward(be: WebGPUBackend, scores: Tensor, idx: Tensor, dWeight: Tensor, r: RouteConfig): Tensor {
+export function moeRouteBackward(
+  be: WebGPUBackend,
+  scores: Tensor,
+  idx: Tensor,
+  dWeight: Tensor,
+  r: RouteConfig,
+): Tensor {
   const [N, E] = scores.shape;
   const dScores = be.empty([N, E]);
   const count = N * E;
@@ -133,22 +146,30 @@ export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number): MoePla
   const uniform = packUniforms('uuu', [M, E, P]);
   const overrides = { WG: PLAN_WG };
   be.rt.record({
-    kernel: PLAN_COUNT, overrides, uniform,
+    kernel: PLAN_COUNT,
+    overrides,
+    uniform,
     buffers: [be.buf(idx), be.buf(counts)],
     workgroups: grid1d(P, 1, maxDim),
   });
   be.rt.record({
-    kernel: PLAN_SCAN, overrides, uniform,
+    kernel: PLAN_SCAN,
+    overrides,
+    uniform,
     buffers: [be.buf(counts), be.buf(totals)],
     workgroups: grid1d(E, 1, maxDim),
   });
   be.rt.record({
-    kernel: PLAN_OFFSETS, overrides, uniform,
+    kernel: PLAN_OFFSETS,
+    overrides,
+    uniform,
     buffers: [be.buf(totals), be.buf(offsets)],
     workgroups: [1, 1, 1],
   });
   be.rt.record({
-    kernel: PLAN_SCATTER, overrides, uniform,
+    kernel: PLAN_SCATTER,
+    overrides,
+    uniform,
     buffers: [be.buf(idx), be.buf(counts), be.buf(offsets), be.buf(slotAssign), be.buf(assignSlot)],
     workgroups: grid1d(P, 1, maxDim),
   });

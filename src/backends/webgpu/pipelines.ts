@@ -15,7 +15,10 @@ export type Overrides = Record<string, number>;
 
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
-  constructor(readonly kernel: string, detail: string) {
+  constructor(
+    readonly kernel: string,
+    detail: string,
+  ) {
     super(`shader compile error in kernel "${kernel}": ${detail}`);
   }
 }

@@ -55,7 +55,13 @@ export function rmsnorm(be: WebGPUBackend, x: Tensor, w: Tensor, eps: number): {
   return { y, rstd };
 }
 
-export function rmsnormBackward(be: WebGPUBackend, x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor } {
+export function rmsnormBackward(
+  be: WebGPUBackend,
+  x: Tensor,
+  w: Tensor,
+  rstd: Tensor,
+  dy: Tensor,
+): { dx: Tensor; dw: Tensor } {
   const [N, D] = rowsCols(x);
   const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const dx = be.empty(x.shape);

@@ -35,8 +35,20 @@ describe('WebGPU runtime', () => {
     const be = await gpuBackend();
     const t = be.empty([100]);
     const before = be.rt.submits;
-    be.rt.record({ kernel: fillKernel, overrides: { WG: 64 }, buffers: [be.buf(t)], uniform: packUniforms('uf', [100, 2.5]), workgroups: [2, 1, 1] });
-    be.rt.record({ kernel: fillKernel, overrides: { WG: 32 }, buffers: [be.buf(t)], uniform: packUniforms('uf', [50, -1]), workgroups: [2, 1, 1] });
+    be.rt.record({
+      kernel: fillKernel,
+      overrides: { WG: 64 },
+      buffers: [be.buf(t)],
+      uniform: packUniforms('uf', [100, 2.5]),
+      workgroups: [2, 1, 1],
+    });
+    be.rt.record({
+      kernel: fillKernel,
+      overrides: { WG: 32 },
+      buffers: [be.buf(t)],
+      uniform: packUniforms('uf', [50, -1]),
+      workgroups: [2, 1, 1],
+    });
     await be.flush();
     expect(be.rt.submits).toBe(before + 1);
     const v = await t.read();
@@ -48,14 +60,22 @@ describe('WebGPU runtime', () => {
 
   it('reports a shader compile error naming the kernel', async () => {
     const be = await gpuBackend();
-    const bad: Kernel = { name: 'broken_kernel', code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }' };
+    const bad: Kernel = {
+      name: 'broken_kernel',
+      code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }',
+    };
     const t = be.empty([4]);
     be.rt.record({ kernel: bad, buffers: [], workgroups: [1, 1, 1] });
     const err = await be.flush().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ShaderCompileError);
     expect(String((err as Error).message)).toMatch(/kernel "broken_kernel".*undefined_thing/);
     // The runtime keeps working afterwards.
-    be.rt.record({ kernel: fillKernel, buffers: [be.buf(t)], uniform: packUniforms('uf', [4, 7]), workgroups: [1, 1, 1] });
+    be.rt.record({
+      kernel: fillKernel,
+      buffers: [be.buf(t)],
+      uniform: packUniforms('uf', [4, 7]),
+      workgroups: [1, 1, 1],
+    });
     expect(Array.from(await t.read())).toEqual([7, 7, 7, 7]);
   });
 

@@ -30,7 +30,8 @@ export class GpuValidationError extends Error {
  * fields in the same order). Padded to a multiple of 16 bytes.
  */
 export function packUniforms(types: string, values: readonly number[]): ArrayBuffer {
-  if (types.length !== values.length) throw new Error(`packUniforms: ${types.length} types for ${values.length} values`);
+  if (types.length !== values.length)
+    throw new Error(`packUniforms: ${types.length} types for ${values.length} values`);
   const bytes = Math.max(16, Math.ceil((types.length * 4) / 16) * 16);
   const buf = new ArrayBuffer(bytes);
   const dv = new DataView(buf);
@@ -79,7 +80,10 @@ export class GpuRuntime {
     this.features = acq.features;
     this.limits = acq.limits;
     this.pipelines = new PipelineCache(this.device);
-    this.pool = new BufferPool(this.device, Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize));
+    this.pool = new BufferPool(
+      this.device,
+      Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize),
+    );
     this.device.lost.then((info) => {
       const last = this.lastKernels.length ? ` (last kernels: ${this.lastKernels.slice(-5).join(', ')})` : '';
       this.lostMessage = `GPU device lost (${info.reason}): ${info.message || 'no message'}${last}`;
@@ -99,10 +103,14 @@ export class GpuRuntime {
     const [x, y, z] = d.workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
-      throw new GpuValidationError(`kernel "${d.kernel.name}": dispatch [${x},${y},${z}] exceeds ${max} workgroups per dimension`);
+      throw new GpuValidationError(
+        `kernel "${d.kernel.name}": dispatch [${x},${y},${z}] exceeds ${max} workgroups per dimension`,
+      );
     }
     if (d.buffers.length > this.limits.maxStorageBuffersPerShaderStage) {
-      throw new GpuValidationError(`kernel "${d.kernel.name}": ${d.buffers.length} storage buffers exceed this device's limit of ${this.limits.maxStorageBuffersPerShaderStage}`);
+      throw new GpuValidationError(
+        `kernel "${d.kernel.name}": ${d.buffers.length} storage buffers exceed this device's limit of ${this.limits.maxStorageBuffersPerShaderStage}`,
+      );
     }
     if (x === 0 || y === 0 || z === 0) return; // nothing to do
     this.recorded.push(d);
@@ -153,7 +161,11 @@ export class GpuRuntime {
       if (!this.uniformBuf || this.uniformBuf.size < total) {
         this.uniformBuf?.destroy();
         const size = 2 ** Math.ceil(Math.log2(Math.max(total, 4096)));
-        this.uniformBuf = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniforms' });
+        this.uniformBuf = this.device.createBuffer({
+          size,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: 'uniforms',
+        });
       }
       const staging = new Uint8Array(total);
       work.forEach((d, i) => {
@@ -166,7 +178,10 @@ export class GpuRuntime {
     const bindGroups = work.map((d, i) => {
       const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
       if (d.uniform) {
-        entries.push({ binding: d.buffers.length, resource: { buffer: this.uniformBuf!, offset: offsets[i], size: d.uniform.byteLength } });
+        entries.push({
+          binding: d.buffers.length,
+          resource: { buffer: this.uniformBuf!, offset: offsets[i], size: d.uniform.byteLength },
+        });
       }
       return this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
     });
@@ -201,7 +216,11 @@ export class GpuRuntime {
    */
   profile: Map<string, { count: number; ms: number }> | null = null;
 
-  private async submitProfiled(work: Dispatch[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[]): Promise<void> {
+  private async submitProfiled(
+    work: Dispatch[],
+    pipelines: GPUComputePipeline[],
+    bindGroups: GPUBindGroup[],
+  ): Promise<void> {
     for (let i = 0; i < work.length; i++) {
       const d = work[i];
       const t0 = performance.now();
@@ -225,7 +244,11 @@ export class GpuRuntime {
   async readBuffer(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     await this.flush();
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(buf, 0, staging, 0, size);
     this.device.queue.submit([enc.finish()]);

@@ -42,10 +42,17 @@ function rowsOf(op: string, t: Tensor): [number, number] {
 }
 
 function checkRowVector(op: string, name: string, t: Tensor, R: number, dtype: 'f32' | 'i32'): void {
-  if (t.dtype !== dtype || t.size !== R) throw new Error(`${op}: ${name} must be ${dtype} [${R}], got ${t.dtype} [${t.shape}]`);
+  if (t.dtype !== dtype || t.size !== R)
+    throw new Error(`${op}: ${name} must be ${dtype} [${R}], got ${t.dtype} [${t.shape}]`);
 }
 
-export function samplingProbs(be: WebGPUBackend, logits: Tensor, temperature: number, topK: number, topP: number): Tensor {
+export function samplingProbs(
+  be: WebGPUBackend,
+  logits: Tensor,
+  temperature: number,
+  topK: number,
+  topP: number,
+): Tensor {
   const [R, V] = rowsOf('samplingProbs', logits);
   const out = be.empty([R, V]);
   if (out.size === 0) return out;

@@ -26,7 +26,13 @@ export interface MatmulTuning {
   vec4: boolean;
 }
 
-export const DEFAULT_TUNING: MatmulTuning = { entry: 'default', maxThreads: 16, minGroups: 64, tk: [32, 16, 8], vec4: true };
+export const DEFAULT_TUNING: MatmulTuning = {
+  entry: 'default',
+  maxThreads: 16,
+  minGroups: 64,
+  tk: [32, 16, 8],
+  vec4: true,
+};
 
 export interface TuningEntry {
   entry: string;
@@ -63,8 +69,10 @@ function override(): Partial<MatmulTuning> | null {
   const raw = g.V3LAB_MATMUL_TUNING ?? g.process?.env?.V3LAB_MATMUL_TUNING;
   if (raw === undefined || raw === null || raw === '') return null;
   const o = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Partial<MatmulTuning>;
-  if (o.maxThreads !== undefined && o.maxThreads !== 8 && o.maxThreads !== 16) throw new Error('V3LAB_MATMUL_TUNING.maxThreads must be 8 or 16');
-  if (o.tk !== undefined && (!Array.isArray(o.tk) || o.tk.some((t) => ![8, 16, 32].includes(t)))) throw new Error('V3LAB_MATMUL_TUNING.tk must list depths among 8, 16, 32');
+  if (o.maxThreads !== undefined && o.maxThreads !== 8 && o.maxThreads !== 16)
+    throw new Error('V3LAB_MATMUL_TUNING.maxThreads must be 8 or 16');
+  if (o.tk !== undefined && (!Array.isArray(o.tk) || o.tk.some((t) => ![8, 16, 32].includes(t))))
+    throw new Error('V3LAB_MATMUL_TUNING.tk must list depths among 8, 16, 32');
   return o;
 }
 
@@ -76,6 +84,11 @@ export function matmulTuning(adapterLabel: string, limits: TuningLimits): Matmul
   const o = override();
   if (o) t = { ...t, ...o, entry: 'override' };
   // Limits win over everything: 16 × 16 threads need 256 invocations and 16 per dimension.
-  if (limits.maxComputeInvocationsPerWorkgroup < 256 || limits.maxComputeWorkgroupSizeX < 16 || limits.maxComputeWorkgroupSizeY < 16) t.maxThreads = 8;
+  if (
+    limits.maxComputeInvocationsPerWorkgroup < 256 ||
+    limits.maxComputeWorkgroupSizeX < 16 ||
+    limits.maxComputeWorkgroupSizeY < 16
+  )
+    t.maxThreads = 8;
   return t;
 }

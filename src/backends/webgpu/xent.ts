@@ -37,7 +37,13 @@ export function crossEntropy(be: WebGPUBackend, logits: Tensor, targets: Tensor)
   return { loss, lse };
 }
 
-export function crossEntropyBackward(be: WebGPUBackend, logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor {
+export function crossEntropyBackward(
+  be: WebGPUBackend,
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  dloss: Tensor,
+): Tensor {
   const [N, V] = logits.shape;
   const dlogits = be.empty([N, V]);
   const count = N * V;

@@ -65,7 +65,8 @@ function renderTable(r: BenchReport): void {
     row.forEach((cell, j) => {
       const td = tr.insertCell();
       td.textContent = cell;
-      if (rows[0][j] === '× peer' && r.cases[i].ratio !== null) td.className = r.cases[i].ratio! >= 1 ? 'faster' : 'slower';
+      if (rows[0][j] === '× peer' && r.cases[i].ratio !== null)
+        td.className = r.cases[i].ratio! >= 1 ? 'faster' : 'slower';
     });
   });
 }
@@ -83,7 +84,11 @@ async function run(): Promise<void> {
     adapterEl.textContent = gpuBackend.deviceLabel;
     if (peerBox.checked && tfjsPeer === undefined) {
       statusEl.textContent = 'loading tfjs-backend-webgpu…';
-      tfjsPeer = await loadTfjs(undefined, () => import('@tensorflow/tfjs-core/dist/register_all_gradients'), (m) => (statusEl.textContent = m));
+      tfjsPeer = await loadTfjs(
+        undefined,
+        () => import('@tensorflow/tfjs-core/dist/register_all_gradients'),
+        (m) => (statusEl.textContent = m),
+      );
     }
     const peer = peerBox.checked ? (tfjsPeer ?? null) : null;
     const done: CaseResult[] = [];

@@ -106,7 +106,9 @@ export function checkInteger(expected: string, answer: string): Check {
 }
 
 /** Turn an answer check into a total `verify`: any input gives a Verdict, nothing throws. */
-export function makeVerify(check: (item: TaskItem, answer: string) => Check): (item: TaskItem, completion: string) => Verdict {
+export function makeVerify(
+  check: (item: TaskItem, answer: string) => Check,
+): (item: TaskItem, completion: string) => Verdict {
   return (item, completion) => {
     const zero = (why: string): Verdict => ({ accuracy: 0, partial: false, format: 0, answer: null, why });
     if (typeof completion !== 'string') return zero('completion is not a string');

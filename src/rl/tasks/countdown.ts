@@ -46,7 +46,14 @@ function combine(x: Node, op: Op, y: Node): Node {
   const left = x.prec < p ? `(${x.text})` : x.text;
   // a−(b±c) and a/(b*c) need parentheses; a+(b−c) and a*(b/c) do not (exact arithmetic).
   const right = y.prec < p || (y.prec === p && (op === '-' || op === '/')) ? `(${y.text})` : y.text;
-  const value = op === '+' ? x.value + y.value : op === '-' ? x.value - y.value : op === '*' ? x.value * y.value : x.value / y.value;
+  const value =
+    op === '+'
+      ? x.value + y.value
+      : op === '-'
+        ? x.value - y.value
+        : op === '*'
+          ? x.value * y.value
+          : x.value / y.value;
   return { value, text: `${left}${op}${right}`, prec: p };
 }
 
@@ -114,15 +121,21 @@ function makeCheck(useAll: boolean): (item: TaskItem, answer: string) => Check {
     for (const [n, k] of used) {
       const g = given.get(n) ?? 0;
       if (g === 0) return { ok: false, why: `uses ${clip(String(n))}, not given` };
-      if (k > g) return { ok: false, why: g === 1 ? `uses ${n} ${times(k)}` : `uses ${n} ${times(k)}, given ${times(g)}` };
+      if (k > g)
+        return { ok: false, why: g === 1 ? `uses ${n} ${times(k)}` : `uses ${n} ${times(k)}, given ${times(g)}` };
     }
     if (useAll) {
       for (const [n, g] of given) {
         const k = used.get(n) ?? 0;
-        if (k < g) return { ok: false, why: k === 0 ? `does not use ${n}` : `uses ${n} ${k === 1 ? 'once' : times(k)}, given ${times(g)}` };
+        if (k < g)
+          return {
+            ok: false,
+            why: k === 0 ? `does not use ${n}` : `uses ${n} ${k === 1 ? 'once' : times(k)}, given ${times(g)}`,
+          };
       }
     }
-    if (r.value.den !== 1n || r.value.num !== BigInt(target)) return { ok: false, why: `value ${clip(formatRational(r.value), 24)} ≠ ${target}` };
+    if (r.value.den !== 1n || r.value.num !== BigInt(target))
+      return { ok: false, why: `value ${clip(formatRational(r.value), 24)} ≠ ${target}` };
     return { ok: true, why: 'correct' };
   };
 }

@@ -12,7 +12,16 @@ import { sorting } from './sorting';
 import type { Task } from './types';
 
 export type { Task, TaskItem, Verdict } from './types';
-export { ANSWER_CLOSE, ANSWER_OPEN, MAX_COMPLETION_CHARS, TAGS, THINK_CLOSE, THINK_OPEN, checkFormat, lastAnswer } from './common';
+export {
+  ANSWER_CLOSE,
+  ANSWER_OPEN,
+  MAX_COMPLETION_CHARS,
+  TAGS,
+  THINK_CLOSE,
+  THINK_OPEN,
+  checkFormat,
+  lastAnswer,
+} from './common';
 export { makeCountdown } from './countdown';
 
 export const TASKS: readonly Task[] = [addition, multiplication, countdown, chainSum, sorting, modular];

@@ -29,7 +29,12 @@ function generate(rng: Rng, difficulty: number): TaskItem {
   const a = rng.int(aLo, aHi);
   const b = rng.int(bLo, bHi);
   const problem = `${a}*${b}`;
-  return { id: `multiplication/${d}/${problem}`, problem, answer: String(a * b), data: { a, b } satisfies MultiplicationData };
+  return {
+    id: `multiplication/${d}/${problem}`,
+    problem,
+    answer: String(a * b),
+    data: { a, b } satisfies MultiplicationData,
+  };
 }
 
 function solution(item: TaskItem): string {

@@ -24,7 +24,7 @@ export interface Rational {
 }
 
 export type ParseResult =
-  | { ok: true; value: Rational; /** integer literals in order of appearance */ numbers: number[] }
+  | { ok: true; value: Rational /** integer literals in order of appearance */; numbers: number[] }
   | { ok: false; error: string };
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -83,7 +83,10 @@ class Parser {
     for (let op = this.peek(); op === '+' || op === '-'; op = this.peek()) {
       this.pos++;
       const w = this.term();
-      v = op === '+' ? rat(v.num * w.den + w.num * v.den, v.den * w.den) : rat(v.num * w.den - w.num * v.den, v.den * w.den);
+      v =
+        op === '+'
+          ? rat(v.num * w.den + w.num * v.den, v.den * w.den)
+          : rat(v.num * w.den - w.num * v.den, v.den * w.den);
     }
     return v;
   }

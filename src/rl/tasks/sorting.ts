@@ -51,7 +51,11 @@ function check(item: TaskItem, answer: string): Check {
   const got = parts.map(Number);
   const want = item.answer.split(',').map(Number);
   const key = (xs: number[]) => [...xs].sort((x, y) => x - y).join(',');
-  if (key(got) !== key(want)) return { ok: false, why: got.length !== want.length ? `${got.length} numbers, not ${want.length}` : 'numbers differ from the list' };
+  if (key(got) !== key(want))
+    return {
+      ok: false,
+      why: got.length !== want.length ? `${got.length} numbers, not ${want.length}` : 'numbers differ from the list',
+    };
   if (got.join(',') !== want.join(',')) return { ok: false, why: 'not in ascending order' };
   return { ok: true, why: 'correct' };
 }

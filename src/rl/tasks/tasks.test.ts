@@ -38,7 +38,14 @@ function assertVerdictShape(v: Verdict): void {
 
 describe('registry', () => {
   it('holds the six tasks by name', () => {
-    expect(TASKS.map((t) => t.name)).toEqual(['addition', 'multiplication', 'countdown', 'chain-sum', 'sorting', 'modular']);
+    expect(TASKS.map((t) => t.name)).toEqual([
+      'addition',
+      'multiplication',
+      'countdown',
+      'chain-sum',
+      'sorting',
+      'modular',
+    ]);
     for (const t of TASKS) expect(findTask(t.name)).toBe(t);
     expect(findTask('nope')).toBeUndefined();
   });
@@ -84,7 +91,12 @@ describe.each(TASKS.map((t) => [t.name, t] as const))('%s', (_name, task) => {
         const item = task.generate(rng, d);
         const sol = task.solution(item);
         const v = task.verify(item, sol);
-        expect(v, `${item.problem}: ${sol} (${v.why})`).toMatchObject({ accuracy: 1, format: 1, partial: false, answer: item.answer });
+        expect(v, `${item.problem}: ${sol} (${v.why})`).toMatchObject({
+          accuracy: 1,
+          format: 1,
+          partial: false,
+          answer: item.answer,
+        });
         expect(task.verify(item, wrap(item.answer))).toMatchObject({ accuracy: 1, format: 1, partial: false });
         // the solution ends with exactly one answer block, after one </think>
         expect(sol.endsWith(wrap(item.answer))).toBe(true);
@@ -144,7 +156,10 @@ describe.each(TASKS.map((t) => [t.name, t] as const))('%s', (_name, task) => {
       [`</think><answer><answer>${ok}</answer></answer>`, { accuracy: 1, format: 0 }],
       [`</think></think><answer>${ok}</answer>`, { accuracy: 1, format: 0 }],
       [`x</think>y<answer>${ok}</answer>`, { accuracy: 1, format: 0 }],
-      [`x</think><answer>${ok}</answer>`.padStart(MAX_COMPLETION_CHARS + 1, ' '), { accuracy: 0, format: 0, answer: null }],
+      [
+        `x</think><answer>${ok}</answer>`.padStart(MAX_COMPLETION_CHARS + 1, ' '),
+        { accuracy: 0, format: 0, answer: null },
+      ],
       [`x</think><answer>${ok}</answer>`.padStart(MAX_COMPLETION_CHARS, ' '), { accuracy: 1, format: 1 }],
     ];
     for (const [c, want] of cases) expect(task.verify(item, c), c.slice(0, 80)).toMatchObject(want);
@@ -196,7 +211,31 @@ describe.each(TASKS.map((t) => [t.name, t] as const))('%s', (_name, task) => {
       '</answer><answer>',
       '</think>'.repeat(500),
     ];
-    const pool = ['<think>', '</think>', '<answer>', '</answer>', '(', ')', '+', '-', '*', '/', ',', ' ', '\n', '=', '0', '1', '7', '12', '99', 'x', 'mod', '😀', '\ud800'];
+    const pool = [
+      '<think>',
+      '</think>',
+      '<answer>',
+      '</answer>',
+      '(',
+      ')',
+      '+',
+      '-',
+      '*',
+      '/',
+      ',',
+      ' ',
+      '\n',
+      '=',
+      '0',
+      '1',
+      '7',
+      '12',
+      '99',
+      'x',
+      'mod',
+      '😀',
+      '\ud800',
+    ];
     function randomCompletion(item: TaskItem): string {
       const kind = rng.int(0, 4);
       if (kind === 0) {
@@ -231,8 +270,16 @@ describe.each(TASKS.map((t) => [t.name, t] as const))('%s', (_name, task) => {
     const ms = performance.now() - t0;
     expect(ms, `fuzz loop took ${ms.toFixed(0)} ms`).toBeLessThan(2000);
     // the fuzz reaches every outcome, so the oracle checks below test something
-    for (const [k, vals] of [['accuracy', [0, 1]], ['format', [0, 1]], ['partial', [false, true]]] as const) {
-      for (const val of vals) expect(verdicts.some((x) => x[k] === val), `${k} = ${val} reached`).toBe(true);
+    for (const [k, vals] of [
+      ['accuracy', [0, 1]],
+      ['format', [0, 1]],
+      ['partial', [false, true]],
+    ] as const) {
+      for (const val of vals)
+        expect(
+          verdicts.some((x) => x[k] === val),
+          `${k} = ${val} reached`,
+        ).toBe(true);
     }
 
     // Independent oracle for the format rule (tempered tokens, no tags in the free text).
@@ -338,10 +385,25 @@ describe('countdown', () => {
     expect(v(item([7, 2, 4], 14), '7/2*4').accuracy).toBe(1);
     expect(v(item([1, 3, 4, 6], 24), '6/(1-3/4)').accuracy).toBe(1);
     expect(v(item([7, 2, 3], 1), '7/2/3')).toMatchObject({ accuracy: 0, why: 'value 7/6 ≠ 1' });
-    expect(v(item([3, 3, 5], 5), '5/(3-3)')).toMatchObject({ accuracy: 0, partial: true, why: 'bad expression: division by zero' });
+    expect(v(item([3, 3, 5], 5), '5/(3-3)')).toMatchObject({
+      accuracy: 0,
+      partial: true,
+      why: 'bad expression: division by zero',
+    });
   });
   it('rejects code-looking and malformed text as a wrong answer, never evaluating it', () => {
-    for (const a of ['process.exit()', 'constructor', '7*3+25=46', '7**3', '-7+3+25', '07*3+25', '7*3+25.0', '(7*3+25', '7 3 25', '1' + '0'.repeat(400)]) {
+    for (const a of [
+      'process.exit()',
+      'constructor',
+      '7*3+25=46',
+      '7**3',
+      '-7+3+25',
+      '07*3+25',
+      '7*3+25.0',
+      '(7*3+25',
+      '7 3 25',
+      '1' + '0'.repeat(400),
+    ]) {
       expect(v(x, a), a).toMatchObject({ accuracy: 0, partial: true });
       expect(v(x, a).why).toMatch(/^bad expression: /);
     }
@@ -359,7 +421,9 @@ describe('countdown', () => {
         expect(Number.isInteger(target) && target >= 1).toBe(true);
         if (target <= 100) inRange++;
         const r = parseExpression(it.answer);
-        expect(r.ok && [...r.numbers].sort((a, b) => a - b).join() === [...numbers].sort((a, b) => a - b).join()).toBe(true);
+        expect(r.ok && [...r.numbers].sort((a, b) => a - b).join() === [...numbers].sort((a, b) => a - b).join()).toBe(
+          true,
+        );
       }
       expect(inRange).toBeGreaterThan(290);
     }
@@ -384,7 +448,26 @@ describe('parseExpression', () => {
     expect(r.ok && r.numbers).toEqual([12, 3, 4, 5]);
   });
   it('rejects malformed and oversized input', () => {
-    for (const s of ['', '  ', '2*(3', ')', '(', '3 4', '-3', '+3', '3+', '2*/3', '1/0', '5/(2-2)', '007', '1.5', 'a', '1e3', '2^3', '1234567890123']) {
+    for (const s of [
+      '',
+      '  ',
+      '2*(3',
+      ')',
+      '(',
+      '3 4',
+      '-3',
+      '+3',
+      '3+',
+      '2*/3',
+      '1/0',
+      '5/(2-2)',
+      '007',
+      '1.5',
+      'a',
+      '1e3',
+      '2^3',
+      '1234567890123',
+    ]) {
       expect(val(s), s).toMatch(/^error: /);
     }
     expect(val('('.repeat(32) + '1' + ')'.repeat(32))).toBe('1');

@@ -14,8 +14,14 @@ export interface Batch {
 export class BatchSampler {
   private readonly rng: Rng;
 
-  constructor(private readonly tokens: Int32Array, private readonly batch: number, private readonly seq: number, seed: number) {
-    if (tokens.length < seq + 1) throw new Error(`data: ${tokens.length} tokens cannot fill one sequence of ${seq + 1}`);
+  constructor(
+    private readonly tokens: Int32Array,
+    private readonly batch: number,
+    private readonly seq: number,
+    seed: number,
+  ) {
+    if (tokens.length < seq + 1)
+      throw new Error(`data: ${tokens.length} tokens cannot fill one sequence of ${seq + 1}`);
     this.rng = new Rng(seed);
   }
 

@@ -51,10 +51,14 @@ export function generateCorpus(kind: 'grammar' | 'arith', chars: number, seed: n
 /** Check a user-supplied text before training on it; the message says what is wrong. */
 export function validateUserText(text: string, seqLen: number, valFraction: number): void {
   if (text.length > MAX_TEXT_CHARS) {
-    throw new Error(`text corpus is ${text.length.toLocaleString('en-US')} characters; the limit is ${MAX_TEXT_CHARS.toLocaleString('en-US')}`);
+    throw new Error(
+      `text corpus is ${text.length.toLocaleString('en-US')} characters; the limit is ${MAX_TEXT_CHARS.toLocaleString('en-US')}`,
+    );
   }
   const need = Math.ceil((seqLen + 1) / valFraction) + seqLen + 1;
   if (Array.from(text).length < need) {
-    throw new Error(`text corpus is too short: ${Array.from(text).length} characters, need at least ${need} for seq_len ${seqLen} with val_fraction ${valFraction}`);
+    throw new Error(
+      `text corpus is too short: ${Array.from(text).length} characters, need at least ${need} for seq_len ${seqLen} with val_fraction ${valFraction}`,
+    );
   }
 }

@@ -37,7 +37,15 @@ const MONO = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
 /** Draw every k-th label so labels are at least `minGap` CSS pixels apart. */
 const every = (cell: number, minGap: number) => Math.max(1, Math.ceil(minGap / Math.max(cell, 1e-6)));
 
-export function HeatmapCanvas({ build, stamp, height, maxSize = 720, label, testId, empty = 'No data yet' }: Props): JSX.Element {
+export function HeatmapCanvas({
+  build,
+  stamp,
+  height,
+  maxSize = 720,
+  label,
+  testId,
+  empty = 'No data yet',
+}: Props): JSX.Element {
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const geometry = useRef<Geometry | null>(null);
@@ -93,7 +101,9 @@ export function HeatmapCanvas({ build, stamp, height, maxSize = 720, label, test
     const cells = (cellCanvas.current ??= document.createElement('canvas'));
     cells.width = img.cols;
     cells.height = img.rows;
-    cells.getContext('2d')!.putImageData(new ImageData(img.rgba as Uint8ClampedArray<ArrayBuffer>, img.cols, img.rows), 0, 0);
+    cells
+      .getContext('2d')!
+      .putImageData(new ImageData(img.rgba as Uint8ClampedArray<ArrayBuffer>, img.cols, img.rows), 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(cells, left, top, w, h);
     const fg = getComputedStyle(el).color;
@@ -171,7 +181,7 @@ export function HeatmapCanvas({ build, stamp, height, maxSize = 720, label, test
   };
 
   return (
-    <div className="heatmap" ref={wrap} data-testid={testId} aria-label={label} data-cols="0">
+    <div className="heatmap" ref={wrap} data-testid={testId} data-cols="0">
       <canvas ref={canvas} role="img" aria-label={label} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
       {!drawn && <div className="heatmap-empty muted small">{empty}</div>}
       <div className="heatmap-readout small" data-testid={testId ? `${testId}-readout` : undefined}>

@@ -3,7 +3,7 @@ import { alignSeries, minMaxDownsample } from './downsample';
 
 function noisy(n: number, seed = 1): number[] {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: n }, (_, i) => Math.exp(-i / n) + (rand() - 0.5) * 0.2);
 }
 
@@ -107,6 +107,11 @@ describe('alignSeries', () => {
     ]);
     expect(out.x).toBe(x);
     expect(alignSeries([])).toEqual({ x: [], ys: [] });
-    expect(alignSeries([{ x: [], y: [] }, { x: [3], y: [1] }])).toEqual({ x: [3], ys: [[null], [1]] });
+    expect(
+      alignSeries([
+        { x: [], y: [] },
+        { x: [3], y: [1] },
+      ]),
+    ).toEqual({ x: [3], ys: [[null], [1]] });
   });
 });

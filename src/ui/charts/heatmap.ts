@@ -109,7 +109,11 @@ export const LOAD_RANGE = 2;
  * its load ratios). Colour = load ÷ mean load over the experts at that step, on a log scale:
  * white at the mean, blue below, red above.
  */
-export function expertLoadImage(steps: ArrayLike<number>, loads: ReadonlyArray<ArrayLike<number>>, maxCols: number): HeatImage {
+export function expertLoadImage(
+  steps: ArrayLike<number>,
+  loads: ReadonlyArray<ArrayLike<number>>,
+  maxCols: number,
+): HeatImage {
   const E = loads.length;
   const n = E ? Math.min(steps.length, ...loads.map((l) => l.length)) : 0;
   const start = buckets(n, maxCols);

@@ -4,7 +4,13 @@ import { decimalsFor, tickLabels } from './ticks';
 
 describe('axis tick labels', () => {
   it('take their precision from the tick spacing, so small ticks never repeat', () => {
-    expect(tickLabels([0, 0.0005, 0.001, 0.0015, 0.002], 0.0005)).toEqual(['0.0000', '0.0005', '0.0010', '0.0015', '0.0020']);
+    expect(tickLabels([0, 0.0005, 0.001, 0.0015, 0.002], 0.0005)).toEqual([
+      '0.0000',
+      '0.0005',
+      '0.0010',
+      '0.0015',
+      '0.0020',
+    ]);
     expect(tickLabels([0.001, 0.002, 0.003], 0.001)).toEqual(['0.001', '0.002', '0.003']);
     expect(tickLabels([1.5, 1.75, 2], 0.25)).toEqual(['1.50', '1.75', '2.00']);
     expect(tickLabels([0, 5000, 10000, 15000], 5000)).toEqual(['0', '5,000', '10,000', '15,000']);

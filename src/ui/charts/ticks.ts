@@ -19,7 +19,11 @@ export function decimalsFor(x: number): number {
 const fixedFormats = new Map<number, Intl.NumberFormat>();
 function fixed(v: number, decimals: number): string {
   let f = fixedFormats.get(decimals);
-  if (!f) fixedFormats.set(decimals, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })));
+  if (!f)
+    fixedFormats.set(
+      decimals,
+      (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })),
+    );
   return f.format(v === 0 ? 0 : v); // no "-0"
 }
 

@@ -17,7 +17,10 @@ const ARMS: Array<{ arm: DistillPoint['arm']; label: string; color: string; dash
   { arm: 'rl', label: 'direct GRPO', color: '#dc2626' },
 ];
 
-function seriesOf(points: readonly DistillPoint[], field: 'heldout_greedy' | 'format_rate' | 'response_len'): ChartSeries[] {
+function seriesOf(
+  points: readonly DistillPoint[],
+  field: 'heldout_greedy' | 'format_rate' | 'response_len',
+): ChartSeries[] {
   const base = points.find((p) => p.arm === 'base');
   const out: ChartSeries[] = ARMS.map(({ arm, label, color }) => {
     // Each arm starts at the base checkpoint (0 tokens).
@@ -37,7 +40,9 @@ export function DistillView() {
   const distill = useLab((s) => s.distill);
   const phase = useLab((s) => s.phase);
   const runDistill = useLab((s) => s.runDistill);
-  const [{ state: linked, problems }] = useState(() => decodeDistillLink(typeof location !== 'undefined' ? location.search : ''));
+  const [{ state: linked, problems }] = useState(() =>
+    decodeDistillLink(typeof location !== 'undefined' ? location.search : ''),
+  );
   const [form, setForm] = useState<DistillLinkState>(linked);
   useEffect(() => {
     history.replaceState(history.state, '', `${location.pathname}${encodeDistillLink(form)}${location.hash}`);
@@ -45,9 +50,17 @@ export function DistillView() {
   const points = distill.points;
   const charts = useMemo(
     () => [
-      { id: 'distill-accuracy', title: 'Held-out accuracy (greedy) vs student tokens', s: seriesOf(points, 'heldout_greedy') },
+      {
+        id: 'distill-accuracy',
+        title: 'Held-out accuracy (greedy) vs student tokens',
+        s: seriesOf(points, 'heldout_greedy'),
+      },
       { id: 'distill-format', title: 'Format rate vs student tokens', s: seriesOf(points, 'format_rate') },
-      { id: 'distill-length', title: 'Response length (tokens) vs student tokens', s: seriesOf(points, 'response_len') },
+      {
+        id: 'distill-length',
+        title: 'Response length (tokens) vs student tokens',
+        s: seriesOf(points, 'response_len'),
+      },
     ],
     [points],
   );
@@ -57,7 +70,12 @@ export function DistillView() {
   const sel = (key: 'teacher' | 'student') => (
     <label>
       {key}
-      <select data-testid={`distill-${key}`} value={form[key]} disabled={running} onChange={(e) => setForm({ ...form, [key]: e.target.value })}>
+      <select
+        data-testid={`distill-${key}`}
+        value={form[key]}
+        disabled={running}
+        onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+      >
         {RL_PRESETS.map((n) => (
           <option key={n} value={n}>
             {n}
@@ -70,10 +88,12 @@ export function DistillView() {
     <div className="distill-view" data-testid="distill-view">
       <h2>Distillation vs direct RL for a small model</h2>
       <p className="small">
-        A teacher ({form.teacher}) is trained through its RL pipeline, then samples completions that the task's verifier must score correct and
-        well-formatted (rejection sampling). A smaller student ({form.student}) is pretrained once; from that base it is either fine-tuned on the
-        teacher's set or trained with GRPO itself. <strong>Budget:</strong> student tokens processed — rollout prefill and decode, training and
-        reference forwards (a backward is not counted separately; evaluation not at all). The SFT arm runs until it has used the GRPO arm's budget.
+        A teacher ({form.teacher}) is trained through its RL pipeline, then samples completions that the task's verifier
+        must score correct and well-formatted (rejection sampling). A smaller student ({form.student}) is pretrained
+        once; from that base it is either fine-tuned on the teacher's set or trained with GRPO itself.{' '}
+        <strong>Budget:</strong> student tokens processed — rollout prefill and decode, training and reference forwards
+        (a backward is not counted separately; evaluation not at all). The SFT arm runs until it has used the GRPO arm's
+        budget.
       </p>
       {problems.length > 0 && (
         <div className="notice notice-error" role="alert" data-testid="distill-link-problems">
@@ -96,7 +116,12 @@ export function DistillView() {
             onChange={(e) => setForm({ ...form, seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
           />
         </label>
-        <button type="button" data-testid="distill-start" disabled={running || !ready} onClick={() => void runDistill({ teacher: form.teacher, student: form.student, seed: form.seed })}>
+        <button
+          type="button"
+          data-testid="distill-start"
+          disabled={running || !ready}
+          onClick={() => void runDistill({ teacher: form.teacher, student: form.student, seed: form.seed })}
+        >
           {running ? 'Running…' : 'Run both arms'}
         </button>
         <button type="button" className="link" disabled={running} onClick={() => setForm(DISTILL_DEFAULTS)}>
@@ -119,12 +144,18 @@ export function DistillView() {
       {r && (
         <div data-testid="distill-result">
           <p>
-            At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
-            <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
+            At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled{' '}
+            <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
+            <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base{' '}
+            {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
           </p>
           <h3>
             SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}
-            <button type="button" data-testid="distill-download" onClick={() => download('sft-set.jsonl', sftJsonl(r.sft.records), 'application/jsonl')}>
+            <button
+              type="button"
+              data-testid="distill-download"
+              onClick={() => download('sft-set.jsonl', sftJsonl(r.sft.records), 'application/jsonl')}
+            >
               Download JSON lines
             </button>
           </h3>
@@ -144,7 +175,9 @@ export function DistillView() {
               ))}
             </tbody>
           </table>
-          {r.sft.records.length > 40 && <p className="muted small">… {r.sft.records.length - 40} more in the download.</p>}
+          {r.sft.records.length > 40 && (
+            <p className="muted small">… {r.sft.records.length - 40} more in the download.</p>
+          )}
         </div>
       )}
     </div>

@@ -15,8 +15,14 @@ export const DISTILL_DEFAULTS: DistillLinkState = { teacher: 'grpo-micro', stude
 /** Presets that can take part: RL pipelines. */
 export const RL_PRESETS = PRESETS.filter((p) => p.config.rl.mode === 'pipeline').map((p) => p.name);
 
-const presetName = z.string().refine((n) => RL_PRESETS.includes(n), { message: `not an RL preset (${RL_PRESETS.join(', ')})` });
-const seedSchema = z.coerce.number().int().min(0).max(2 ** 32 - 1);
+const presetName = z
+  .string()
+  .refine((n) => RL_PRESETS.includes(n), { message: `not an RL preset (${RL_PRESETS.join(', ')})` });
+const seedSchema = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 
 export function decodeDistillLink(search: string): { state: DistillLinkState; problems: string[] } {
   const q = new URLSearchParams(search);

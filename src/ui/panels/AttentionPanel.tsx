@@ -14,7 +14,9 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function AttentionPanel() {
   const cfg = useLab((s) => s.info?.config ?? s.run?.config ?? null);
-  const defaultText = useLab((s) => defaultAttentionText(s.info?.config ?? s.run?.config ?? null, s.run?.samples ?? []));
+  const defaultText = useLab((s) =>
+    defaultAttentionText(s.info?.config ?? s.run?.config ?? null, s.run?.samples ?? []),
+  );
   const view = useLab((s) => s.attention);
   const error = useLab((s) => s.attentionError);
   const busy = useLab((s) => s.inspecting !== null);
@@ -33,7 +35,13 @@ export function AttentionPanel() {
   const text = typed ?? defaultText;
   const limit = cfg ? attentionLimit(cfg) : 0;
   const length = Array.from(text).length;
-  const problem = !cfg ? null : length === 0 ? 'type a text' : length > limit ? `${length} characters; at most ${limit}` : null;
+  const problem = !cfg
+    ? null
+    : length === 0
+      ? 'type a text'
+      : length > limit
+        ? `${length} characters; at most ${limit}`
+        : null;
 
   const image = useMemo(() => (view ? attentionImage(view.tokens, view.probs) : null), [view]);
 
@@ -60,7 +68,10 @@ export function AttentionPanel() {
             ))}
           </select>
         </label>
-        <label className="grow" title={`up to ${limit} characters (data.seq_len, at most 256 here) from the corpus' vocabulary; Ctrl+Enter shows`}>
+        <label
+          className="grow"
+          title={`up to ${limit} characters (data.seq_len, at most 256 here) from the corpus' vocabulary; Ctrl+Enter shows`}
+        >
           text
           {/* A textarea: corpus lines end in newlines, which a text input would drop. */}
           <textarea
@@ -71,15 +82,26 @@ export function AttentionPanel() {
             aria-invalid={problem ? true : undefined}
             onChange={(e) => setTyped(e.target.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !problem && canInspect && !busy) void inspect(text, layer, head);
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !problem && canInspect && !busy)
+                void inspect(text, layer, head);
             }}
           />
         </label>
-        <button type="button" data-testid="attention-show" disabled={!canInspect || busy || problem !== null} onClick={() => void inspect(text, layer, head)}>
+        <button
+          type="button"
+          data-testid="attention-show"
+          disabled={!canInspect || busy || problem !== null}
+          onClick={() => void inspect(text, layer, head)}
+        >
           {mine ? 'Reading…' : 'Show'}
         </button>
         {typed !== null && (
-          <button type="button" className="link" onClick={() => setTyped(null)} title="the start of the latest sample, or an example line">
+          <button
+            type="button"
+            className="link"
+            onClick={() => setTyped(null)}
+            title="the start of the latest sample, or an example line"
+          >
             default text
           </button>
         )}
@@ -93,7 +115,8 @@ export function AttentionPanel() {
       )}
       {view && (
         <p className="muted small" data-testid="attention-caption">
-          Layer {view.layer}, head {view.head}, at step {view.step}: row = query, column = key it attends to; shade = √p (rows sum to 1); keys after the query are masked.
+          Layer {view.layer}, head {view.head}, at step {view.step}: row = query, column = key it attends to; shade = √p
+          (rows sum to 1); keys after the query are masked.
         </p>
       )}
       <HeatmapCanvas

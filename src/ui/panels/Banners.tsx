@@ -11,7 +11,13 @@ function BannerItem({ b }: { b: Banner }) {
     <div className="banner-item">
       <div className="notice-head">
         <strong>{b.title}</strong>
-        <button type="button" className="link" onClick={() => dismiss(b.id)} aria-label="Dismiss" data-testid="banner-dismiss">
+        <button
+          type="button"
+          className="link"
+          onClick={() => dismiss(b.id)}
+          aria-label="Dismiss"
+          data-testid="banner-dismiss"
+        >
           Dismiss
         </button>
       </div>
@@ -23,7 +29,12 @@ function BannerItem({ b }: { b: Banner }) {
         </ul>
       )}
       {b.kind === 'lost' && phase === 'lost' && (
-        <button type="button" className="primary" data-testid="continue-from-checkpoint" onClick={() => void continueFromCheckpoint()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="continue-from-checkpoint"
+          onClick={() => void continueFromCheckpoint()}
+        >
           Continue from last checkpoint
         </button>
       )}

@@ -12,12 +12,25 @@ export function ConfirmDialog() {
   }, [req]);
   if (!req) return null;
   return (
-    <div className="dialog-backdrop" onKeyDown={(e) => e.key === 'Escape' && answer(false)}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title" data-testid={req.testId}>
+    <div className="dialog-backdrop">
+      <div
+        className="dialog"
+        role="dialog"
+        onKeyDown={(e) => e.key === 'Escape' && answer(false)}
+        aria-modal="true"
+        aria-labelledby="dialog-title"
+        data-testid={req.testId}
+      >
         <h2 id="dialog-title">{req.title}</h2>
         <p>{req.body}</p>
         <div className="buttons">
-          <button type="button" className="primary" ref={ok} data-testid={`${req.testId}-ok`} onClick={() => answer(true)}>
+          <button
+            type="button"
+            className="primary"
+            ref={ok}
+            data-testid={`${req.testId}-ok`}
+            onClick={() => answer(true)}
+          >
             {req.confirmLabel}
           </button>
           <button type="button" data-testid={`${req.testId}-cancel`} onClick={() => answer(false)}>

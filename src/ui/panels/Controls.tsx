@@ -38,13 +38,26 @@ export function Controls() {
   return (
     <section className="controls card" aria-label="Run controls" data-testid="panel-controls">
       <div className="buttons">
-        <button type="button" className="primary" data-testid="run-start" disabled={!canStart} onClick={() => void start()} title={why || undefined}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="run-start"
+          disabled={!canStart}
+          onClick={() => void start()}
+          title={why || undefined}
+        >
           {phase === 'paused' ? 'Resume' : phase === 'starting' ? 'Starting…' : 'Start'}
         </button>
         <button type="button" data-testid="run-pause" disabled={phase !== 'training'} onClick={() => void pause()}>
           Pause
         </button>
-        <button type="button" data-testid="run-step" disabled={!canStep} onClick={() => void singleStep()} title="train exactly one step">
+        <button
+          type="button"
+          data-testid="run-step"
+          disabled={!canStep}
+          onClick={() => void singleStep()}
+          title="train exactly one step"
+        >
           Step
         </button>
         <button type="button" data-testid="run-stop" disabled={!CAN_STOP.has(phase)} onClick={() => void stop()}>

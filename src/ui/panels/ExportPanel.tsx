@@ -25,10 +25,18 @@ const DTYPE_HELP: Record<ExportDtype, string> = {
 };
 
 /** Build the export of a checkpoint as a zip: { name, bytes, notes }. */
-export function exportZip(ckpt: Checkpoint, dtype: ExportDtype, torchtitan: boolean): { name: string; bytes: Uint8Array; notes: string[] } {
+export function exportZip(
+  ckpt: Checkpoint,
+  dtype: ExportDtype,
+  torchtitan: boolean,
+): { name: string; bytes: Uint8Array; notes: string[] } {
   const tokenizer = runTokenizer(ckpt.config, ckpt.seed);
   const params = new Map(Object.entries(ckpt.params).map(([k, v]) => [k, v.data]));
-  const files = exportModel(params, ckpt.config, tokenizer, { dtype, trainer: torchtitan ? 'torchtitan' : null, run: { preset: ckpt.preset, seed: ckpt.seed, step: ckpt.step } });
+  const files = exportModel(params, ckpt.config, tokenizer, {
+    dtype,
+    trainer: torchtitan ? 'torchtitan' : null,
+    run: { preset: ckpt.preset, seed: ckpt.seed, step: ckpt.step },
+  });
   const folder = `${ckpt.preset}-seed${ckpt.seed}-step${ckpt.step}-hf-${dtype}`;
   const entries: Record<string, [Uint8Array, { level: 0 }]> = {};
   // Stored, not deflated: safetensors barely compress and storing is instant.
@@ -50,7 +58,13 @@ export function ExportPanel({ takeCheckpoint }: { takeCheckpoint: () => Promise<
 
   const mla = info?.config.arch.attention === 'mla';
   const idle = info !== null && CAN_EXPORT.has(phase);
-  const reason = !info ? 'Start a run to export its model.' : !mla ? 'Export needs multi-head latent attention (arch.attention = mla): DeepSeek-V3 has no MHA layout.' : !idle ? 'Pause the run to export its weights.' : null;
+  const reason = !info
+    ? 'Start a run to export its model.'
+    : !mla
+      ? 'Export needs multi-head latent attention (arch.attention = mla): DeepSeek-V3 has no MHA layout.'
+      : !idle
+        ? 'Pause the run to export its weights.'
+        : null;
 
   async function run() {
     setBusy(true);
@@ -72,13 +86,19 @@ export function ExportPanel({ takeCheckpoint }: { takeCheckpoint: () => Promise<
   return (
     <Panel title="Export (Hugging Face)" testId="panel-export">
       <p className="muted small">
-        The current weights as a DeepSeek-V3 model for transformers, DeepSeek's inference code or TorchTitan: config.json, model.safetensors, tokenizer.json and a README on loading
-        it. <code>npm run lab -- import DIR</code> checks an unzipped export.
+        The current weights as a DeepSeek-V3 model for transformers, DeepSeek's inference code or TorchTitan:
+        config.json, model.safetensors, tokenizer.json and a README on loading it.{' '}
+        <code>npm run lab -- import DIR</code> checks an unzipped export.
       </p>
       <div className="export-tools">
         <label title="weight format of model.safetensors">
           weights
-          <select data-testid="export-dtype" value={dtype} disabled={busy} onChange={(e) => setDtype(e.target.value as ExportDtype)}>
+          <select
+            data-testid="export-dtype"
+            value={dtype}
+            disabled={busy}
+            onChange={(e) => setDtype(e.target.value as ExportDtype)}
+          >
             {EXPORT_DTYPES.map((d) => (
               <option key={d} value={d}>
                 {d}
@@ -87,15 +107,31 @@ export function ExportPanel({ takeCheckpoint }: { takeCheckpoint: () => Promise<
           </select>
         </label>
         <label title="also write torchtitan/train.toml and torchtitan/mapping.json to continue the run in TorchTitan">
-          <input type="checkbox" data-testid="export-torchtitan" checked={torchtitan} disabled={busy} onChange={(e) => setTorchtitan(e.target.checked)} />
+          <input
+            type="checkbox"
+            data-testid="export-torchtitan"
+            checked={torchtitan}
+            disabled={busy}
+            onChange={(e) => setTorchtitan(e.target.checked)}
+          />
           TorchTitan config
         </label>
-        <button type="button" className="primary" data-testid="export-hf" disabled={busy || reason !== null} onClick={() => void run()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="export-hf"
+          disabled={busy || reason !== null}
+          onClick={() => void run()}
+        >
           {busy ? 'Exporting…' : 'Download .zip'}
         </button>
       </div>
       <p className="muted small export-help">{DTYPE_HELP[dtype]}</p>
-      {reason && <p className="muted small" data-testid="export-reason">{reason}</p>}
+      {reason && (
+        <p className="muted small" data-testid="export-reason">
+          {reason}
+        </p>
+      )}
       {error && (
         <p className="export-error" role="alert" data-testid="export-error">
           {error}

@@ -35,44 +35,46 @@ export function FieldInput({ field }: { field: FieldSpec }) {
   } as const;
 
   const options = field.kind === 'enum' ? field.options : field.kind === 'bool' ? ['true', 'false'] : null;
-  const input =
-    options ? (
-      <select
-        {...common}
-        value={value}
-        onChange={(e) => {
-          setField(path, e.target.value);
-          void commitField(path);
-        }}
-      >
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-    ) : (
-      <input
-        {...common}
-        type="text"
-        inputMode="decimal"
-        spellCheck={false}
-        autoComplete="off"
-        value={value}
-        onChange={(e) => setField(path, e.target.value)}
-        onBlur={() => void commitField(path)}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') void commitField(path);
-        }}
-      />
-    );
+  const input = options ? (
+    <select
+      {...common}
+      value={value}
+      onChange={(e) => {
+        setField(path, e.target.value);
+        void commitField(path);
+      }}
+    >
+      {options.map((o) => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </select>
+  ) : (
+    <input
+      {...common}
+      type="text"
+      inputMode="decimal"
+      spellCheck={false}
+      autoComplete="off"
+      value={value}
+      onChange={(e) => setField(path, e.target.value)}
+      onBlur={() => void commitField(path)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') void commitField(path);
+      }}
+    />
+  );
 
   return (
     <div className={`field${error ? ' field-invalid' : ''}${changed ? ' field-changed' : ''}`}>
       <label htmlFor={id} title={field.help}>
         <span className="field-name">{key}</span>
         {field.live && (
-          <span className={`badge${active ? ' badge-on' : ''}`} title="safe to change during a run: applies at the next step">
+          <span
+            className={`badge${active ? ' badge-on' : ''}`}
+            title="safe to change during a run: applies at the next step"
+          >
             live
           </span>
         )}
@@ -104,9 +106,16 @@ export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
         ))}
       </div>
       {folded.map((g) => (
-        <details key={`${g.path}=${g.option}`} className="field-group" open={g.fields.some((f) => errors[f.path]) || undefined}>
+        <details
+          key={`${g.path}=${g.option}`}
+          className="field-group"
+          open={g.fields.some((f) => errors[f.path]) || undefined}
+        >
           <summary>
-            {g.tag} settings <span className="muted small">(used when {g.path.slice(g.path.indexOf('.') + 1)} = {g.option}; now {g.current})</span>
+            {g.tag} settings{' '}
+            <span className="muted small">
+              (used when {g.path.slice(g.path.indexOf('.') + 1)} = {g.option}; now {g.current})
+            </span>
           </summary>
           <div className="field-grid">
             {g.fields.map((f) => (

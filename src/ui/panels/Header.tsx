@@ -6,7 +6,13 @@ export function Header() {
   const phase = useLab((s) => s.phase);
   const adapter = useLab((s) => s.adapter);
   const backend = useLab((s) => s.backend);
-  const text = adapter ? `${adapter}${backend === 'cpu' ? ' (slow)' : ''}` : phase === 'connecting' ? 'connecting…' : phase === 'unavailable' ? 'no WebGPU' : '–';
+  const text = adapter
+    ? `${adapter}${backend === 'cpu' ? ' (slow)' : ''}`
+    : phase === 'connecting'
+      ? 'connecting…'
+      : phase === 'unavailable'
+        ? 'no WebGPU'
+        : '–';
   return (
     <header className="header" data-testid="panel-header">
       <div>

@@ -40,7 +40,8 @@ function DerivedFigures() {
     return deriveFigures(config, vocab);
   }, [config, info, textVocab]);
 
-  if (!figures || !config) return <p className="muted small derived">Fix the marked fields to see the derived figures.</p>;
+  if (!figures || !config)
+    return <p className="muted small derived">Fix the marked fields to see the derived figures.</p>;
   const approx = figures.vocab.estimated ? '≈ ' : '';
   const moe = config.arch.ffn === 'moe';
   return (
@@ -54,11 +55,18 @@ function DerivedFigures() {
           </dd>
         </div>
         <div>
-          <dt title="parameters used for each token: all of them for a dense model; for MoE the shared experts and K of the routed ones">active / token</dt>
+          <dt title="parameters used for each token: all of them for a dense model; for MoE the shared experts and K of the routed ones">
+            active / token
+          </dt>
           <dd data-testid="derived-active">
             {approx}
             {fmtCount(figures.activeParams)}
-            {moe && <span className="muted small"> ({((100 * figures.activeParams) / figures.params).toFixed(0)}% of total)</span>}
+            {moe && (
+              <span className="muted small">
+                {' '}
+                ({((100 * figures.activeParams) / figures.params).toFixed(0)}% of total)
+              </span>
+            )}
           </dd>
         </div>
         <div>
@@ -91,13 +99,21 @@ function kvFormulas(kv: KvFigures, m: RunConfig['model']): [string, string] {
     ];
   }
   const hd = m.hidden_size / m.num_attention_heads;
-  return [`K and V: 2 × ${m.num_key_value_heads} kv heads × ${hd} ${L}`, `2 × ${m.num_attention_heads} heads × ${hd} ${L}`];
+  return [
+    `K and V: 2 × ${m.num_key_value_heads} kv heads × ${hd} ${L}`,
+    `2 × ${m.num_attention_heads} heads × ${hd} ${L}`,
+  ];
 }
 
 function KvCache({ kv, model }: { kv: KvFigures; model: RunConfig['model'] }) {
   const [mine, mha] = kvFormulas(kv, model);
   const name = kv.kind === 'mla' ? 'MLA' : kv.kind === 'gqa' ? 'GQA' : 'MHA';
-  const ratio = kv.ratio >= 1.005 ? `${kv.ratio.toFixed(kv.ratio < 10 ? 2 : 1)}× smaller than MHA` : kv.ratio > 0.995 ? 'same as MHA' : `${(1 / kv.ratio).toFixed(2)}× larger than MHA`;
+  const ratio =
+    kv.ratio >= 1.005
+      ? `${kv.ratio.toFixed(kv.ratio < 10 ? 2 : 1)}× smaller than MHA`
+      : kv.ratio > 0.995
+        ? 'same as MHA'
+        : `${(1 / kv.ratio).toFixed(2)}× larger than MHA`;
   return (
     <div className="kv" data-testid="derived-kv-cache">
       <table className="kv-table">

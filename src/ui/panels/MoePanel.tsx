@@ -74,8 +74,8 @@ export function MoePanel() {
     <Panel title="Mixture of experts" testId="panel-moe" aside={picker}>
       <h3>Expert load over time</h3>
       <p className="muted small">
-        Tokens routed to each expert ÷ the mean over the {shown.experts} experts, per logged step: white = balanced, red = overloaded, blue = starved (saturating at{' '}
-        {2 ** LOAD_RANGE}× and 1/{2 ** LOAD_RANGE}). Hover for the numbers.
+        Tokens routed to each expert ÷ the mean over the {shown.experts} experts, per logged step: white = balanced, red
+        = overloaded, blue = starved (saturating at {2 ** LOAD_RANGE}× and 1/{2 ** LOAD_RANGE}). Hover for the numbers.
       </p>
       <div className="moe-heatmaps">
         {Array.from({ length: shown.layers }, (_, k) => (
@@ -97,7 +97,13 @@ function LoadHeatmap({ m, k, layer, stamp }: { m: MoeRun; k: number; layer: numb
       <div className="small">
         layer {layer} <span className="muted">(rows: experts)</span>
       </div>
-      <HeatmapCanvas build={build} stamp={stamp} height={Math.min(200, Math.max(72, m.experts * 12))} label={`expert load of layer ${layer}`} testId="expert-load-heatmap" />
+      <HeatmapCanvas
+        build={build}
+        stamp={stamp}
+        height={Math.min(200, Math.max(72, m.experts * 12))}
+        label={`expert load of layer ${layer}`}
+        testId="expert-load-heatmap"
+      />
     </div>
   );
 }
@@ -127,8 +133,8 @@ function RouterBias({ m, offset }: { m: MoeRun; offset: number }) {
         )}
       </div>
       <p className="muted small">
-        Added to each expert&apos;s score for top-K selection only: raised by γ while the expert gets less than the mean load, lowered while it gets more (train.bias_update_speed = γ;
-        flat at 0 when γ = 0).
+        Added to each expert&apos;s score for top-K selection only: raised by γ while the expert gets less than the mean
+        load, lowered while it gets more (train.bias_update_speed = γ; flat at 0 when γ = 0).
       </p>
       <MetricChart title={`Routing bias, layer ${offset + k}`} series={series} height={190} />
     </div>

@@ -14,7 +14,9 @@ export function NoWebGpu() {
         <button type="button" data-testid="use-cpu" onClick={() => void useCpu()}>
           Use the CPU reference (slow)
         </button>{' '}
-        <span className="muted small">float64 on the CPU, in the worker: micro presets only, a few seconds per step.</span>
+        <span className="muted small">
+          float64 on the CPU, in the worker: micro presets only, a few seconds per step.
+        </span>
       </p>
     </div>
   );

@@ -2,7 +2,19 @@
 
 import type { ReactNode } from 'react';
 
-export function Panel({ title, testId, children, className, aside }: { title: string; testId?: string; children: ReactNode; className?: string; aside?: ReactNode }) {
+export function Panel({
+  title,
+  testId,
+  children,
+  className,
+  aside,
+}: {
+  title: string;
+  testId?: string;
+  children: ReactNode;
+  className?: string;
+  aside?: ReactNode;
+}) {
   return (
     <section className={`card${className ? ` ${className}` : ''}`} data-testid={testId} aria-label={title}>
       <div className="card-head">

@@ -55,7 +55,13 @@ function QuantStats() {
     <div className="quant">
       <h3>Quantization of the weights</h3>
       <div className="inspect-tools">
-        <button type="button" data-testid="precision-inspect" disabled={!canInspect || busy} onClick={() => void inspect()} title="quantize every linear weight in the blocks with the run's precision settings and compare">
+        <button
+          type="button"
+          data-testid="precision-inspect"
+          disabled={!canInspect || busy}
+          onClick={() => void inspect()}
+          title="quantize every linear weight in the blocks with the run's precision settings and compare"
+        >
           {mine ? 'Inspecting…' : 'Inspect quantization'}
         </button>
         {!canInspect && !quant && <span className="muted small">for the current run</span>}
@@ -78,7 +84,8 @@ function QuantTable({ quant }: { quant: QuantView }) {
     <div data-testid="precision-stats" data-rows={quant.stats.length}>
       <p className="muted small">
         Step {quant.step}, {describeSettings(p)}
-        {p.linear === 'f32' ? ' — the run trains in f32; this is what these settings would do to its weights.' : '.'} calc_diff = 1 − 2Σxy / Σ(x² + y²) between a weight and its dequantized copy.
+        {p.linear === 'f32' ? ' — the run trains in f32; this is what these settings would do to its weights.' : '.'}{' '}
+        calc_diff = 1 − 2Σxy / Σ(x² + y²) between a weight and its dequantized copy.
       </p>
       <div className="table-wrap">
         <table className="quant-table">
@@ -98,9 +105,18 @@ function QuantTable({ quant }: { quant: QuantView }) {
           </tbody>
         </table>
       </div>
-      <div className="hist" role="img" aria-label="histogram of floor(log2 scale) over all tiles" data-testid="precision-scale-hist">
+      <div
+        className="hist"
+        role="img"
+        aria-label="histogram of floor(log2 scale) over all tiles"
+        data-testid="precision-scale-hist"
+      >
         {hist.map(([k, n]) => (
-          <div key={k} className="hist-col" title={`${n} tile${n === 1 ? '' : 's'} with scale in [${pow2(k)}, ${pow2(k + 1)})`}>
+          <div
+            key={k}
+            className="hist-col"
+            title={`${n} tile${n === 1 ? '' : 's'} with scale in [${pow2(k)}, ${pow2(k + 1)})`}
+          >
             <span className="hist-bar" style={{ height: `${(100 * n) / most}%` }} />
             <span className="hist-label">{k}</span>
           </div>
@@ -138,10 +154,19 @@ function F32Twin() {
     <div className="twin">
       <h3>FP8 vs f32</h3>
       <div className="inspect-tools">
-        <button type="button" data-testid="run-f32-twin" disabled={!finished || !ready || !CAN_START.has(phase)} onClick={() => void twin(run.id)}>
+        <button
+          type="button"
+          data-testid="run-f32-twin"
+          disabled={!finished || !ready || !CAN_START.has(phase)}
+          onClick={() => void twin(run.id)}
+        >
           Run the f32 twin
         </button>
-        <span className="muted small">{finished ? `same config and seed as ${run.name} with linear = f32; both curves are overlaid` : 'when this run has finished'}</span>
+        <span className="muted small">
+          {finished
+            ? `same config and seed as ${run.name} with linear = f32; both curves are overlaid`
+            : 'when this run has finished'}
+        </span>
       </div>
     </div>
   );

@@ -41,7 +41,10 @@ export function PresetPanel() {
           )}
         </div>
         <div className={`field${seedError ? ' field-invalid' : ''}`}>
-          <label htmlFor="field-seed" title="seeds the weights, the corpus and the batches: same seed, same adapter, same curve">
+          <label
+            htmlFor="field-seed"
+            title="seeds the weights, the corpus and the batches: same seed, same adapter, same curve"
+          >
             seed
           </label>
           <input
@@ -75,13 +78,25 @@ function ShareLink() {
   const copied = useLab((s) => s.shareCopied);
   return (
     <div className="share">
-      <button type="button" data-testid="share-link" onClick={() => void copy()} title="a link that opens this exact config (preset, seed, changed values)">
+      <button
+        type="button"
+        data-testid="share-link"
+        onClick={() => void copy()}
+        title="a link that opens this exact config (preset, seed, changed values)"
+      >
         Copy link
       </button>
       {url && (
         <>
           <span className="muted small">{copied ? 'Copied.' : 'Copy it from here:'}</span>
-          <input className="share-url" data-testid="share-link-url" readOnly value={url} onFocus={(e) => e.target.select()} aria-label="share link" />
+          <input
+            className="share-url"
+            data-testid="share-link-url"
+            readOnly
+            value={url}
+            onFocus={(e) => e.target.select()}
+            aria-label="share link"
+          />
         </>
       )}
     </div>

@@ -32,7 +32,10 @@ export function RolloutPanel() {
   return (
     <Panel title="Rollouts (GRPO)" testId="panel-rollouts">
       {!latest?.rollout ? (
-        <p className="muted small">After pretraining{run.config.rl.sft_steps > 0 ? ' and SFT' : ''}, each logged GRPO step shows its first group of completions here.</p>
+        <p className="muted small">
+          After pretraining{run.config.rl.sft_steps > 0 ? ' and SFT' : ''}, each logged GRPO step shows its first group
+          of completions here.
+        </p>
       ) : (
         <div data-testid="rollout-group">
           <p className="small">
@@ -54,7 +57,9 @@ export function RolloutPanel() {
                     <Tagged text={c.text} />
                   </td>
                   <td className="num">{c.reward.toFixed(2)}</td>
-                  <td className={`num ${c.advantage > 0 ? 'pos' : c.advantage < 0 ? 'neg' : ''}`}>{c.advantage.toFixed(2)}</td>
+                  <td className={`num ${c.advantage > 0 ? 'pos' : c.advantage < 0 ? 'neg' : ''}`}>
+                    {c.advantage.toFixed(2)}
+                  </td>
                   <td>
                     {c.accuracy ? '✓' : '✗'} {c.format ? 'fmt' : 'no fmt'} <span className="muted">{c.why}</span>
                   </td>

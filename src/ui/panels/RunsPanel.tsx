@@ -43,7 +43,8 @@ export function RunsPanel() {
     <Panel title="Runs" testId="panel-runs" aside={tools}>
       {rows.length === 0 ? (
         <p className="muted small" data-testid="runs-empty">
-          No runs yet. Every run you start is kept here (in this browser), with its config, metrics, samples and final weights.
+          No runs yet. Every run you start is kept here (in this browser), with its config, metrics, samples and final
+          weights.
         </p>
       ) : (
         <div className="table-wrap">
@@ -64,7 +65,13 @@ export function RunsPanel() {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <RunRow key={r.id} run={r} baseline={baseline} current={r.id === currentId} overlaid={overlayIds.includes(r.id)} />
+                <RunRow
+                  key={r.id}
+                  run={r}
+                  baseline={baseline}
+                  current={r.id === currentId}
+                  overlaid={overlayIds.includes(r.id)}
+                />
               ))}
             </tbody>
           </table>
@@ -74,7 +81,17 @@ export function RunsPanel() {
   );
 }
 
-function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline: RunRecord | null; current: boolean; overlaid: boolean }) {
+function RunRow({
+  run,
+  baseline,
+  current,
+  overlaid,
+}: {
+  run: RunRecord;
+  baseline: RunRecord | null;
+  current: boolean;
+  overlaid: boolean;
+}) {
   const setBaseline = useLab((s) => s.setBaseline);
   const toggleOverlay = useLab((s) => s.toggleOverlay);
   const exportRun = useLab((s) => s.exportRun);
@@ -94,10 +111,24 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
   return (
     <tr data-testid={`runs-row-${run.id}`} className={current ? 'current' : undefined}>
       <td>
-        <input type="checkbox" aria-label={`overlay ${run.name}`} data-testid={`run-overlay-${run.id}`} checked={overlaid || current} disabled={current} onChange={() => toggleOverlay(run.id)} />
+        <input
+          type="checkbox"
+          aria-label={`overlay ${run.name}`}
+          data-testid={`run-overlay-${run.id}`}
+          checked={overlaid || current}
+          disabled={current}
+          onChange={() => toggleOverlay(run.id)}
+        />
       </td>
       <td>
-        <input type="radio" name="baseline" aria-label={`baseline ${run.name}`} data-testid={`run-baseline-${run.id}`} checked={isBase} onChange={() => setBaseline(run.id)} />
+        <input
+          type="radio"
+          name="baseline"
+          aria-label={`baseline ${run.name}`}
+          data-testid={`run-baseline-${run.id}`}
+          checked={isBase}
+          onChange={() => setBaseline(run.id)}
+        />
       </td>
       <td data-col="name">
         {run.name}
@@ -130,11 +161,23 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
         )}
       </td>
       <td className="actions">
-        <button type="button" className="link" data-testid={`run-export-${run.id}`} onClick={() => exportRun(run.id)} title="config, metrics, changes and samples as JSON">
+        <button
+          type="button"
+          className="link"
+          data-testid={`run-export-${run.id}`}
+          onClick={() => exportRun(run.id)}
+          title="config, metrics, changes and samples as JSON"
+        >
           JSON
         </button>
         {hasWeights && (
-          <button type="button" className="link" data-testid={`run-weights-${run.id}`} onClick={() => void exportWeights(run.id)} title="final weights (and optimizer state) as .safetensors">
+          <button
+            type="button"
+            className="link"
+            data-testid={`run-weights-${run.id}`}
+            onClick={() => void exportWeights(run.id)}
+            title="final weights (and optimizer state) as .safetensors"
+          >
             weights
           </button>
         )}
@@ -150,7 +193,12 @@ function RunRow({ run, baseline, current, overlaid }: { run: RunRecord; baseline
             f32 twin
           </button>
         )}
-        <button type="button" className="link danger" data-testid={`run-delete-${run.id}`} onClick={() => deleteRun(run.id)}>
+        <button
+          type="button"
+          className="link danger"
+          data-testid={`run-delete-${run.id}`}
+          onClick={() => deleteRun(run.id)}
+        >
           delete
         </button>
       </td>

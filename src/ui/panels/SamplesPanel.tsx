@@ -22,7 +22,8 @@ function ReadoutRow({ label, s }: { label: string; s: DecodeStats | null }) {
 function DecodingReadout() {
   const decoding = useLab((s) => s.decoding);
   const { plain, speculative } = decoding;
-  const speedup = plain && speculative && plain.tokensPerSecond > 0 ? speculative.tokensPerSecond / plain.tokensPerSecond : null;
+  const speedup =
+    plain && speculative && plain.tokensPerSecond > 0 ? speculative.tokensPerSecond / plain.tokensPerSecond : null;
   return (
     <table className="decode-readout small" data-testid="decode-readout">
       <thead>
@@ -75,33 +76,78 @@ export function SamplesPanel() {
       <div className="sample-tools">
         <label title="softmax temperature: 0 picks the most likely character, higher is more random">
           temperature
-          <input type="range" data-testid="sample-temperature" min={0} max={2} step={0.05} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} />
+          <input
+            type="range"
+            data-testid="sample-temperature"
+            min={0}
+            max={2}
+            step={0.05}
+            value={temperature}
+            onChange={(e) => setTemperature(Number(e.target.value))}
+          />
           <span className="num">{temperature.toFixed(2)}</span>
         </label>
         <label title="keep only the k most likely characters; 0 = off">
           top-k
-          <input type="number" data-testid="sample-topk" min={0} step={1} value={topK} onChange={(e) => setSampling({ topK: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} />
+          <input
+            type="number"
+            data-testid="sample-topk"
+            min={0}
+            step={1}
+            value={topK}
+            onChange={(e) => setSampling({ topK: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+          />
         </label>
         <label title="nucleus: keep the most likely characters until they hold this much probability; 1 = off">
           top-p
-          <input type="range" data-testid="sample-topp" min={0.05} max={1} step={0.05} value={topP} onChange={(e) => setSampling({ topP: Number(e.target.value) })} />
+          <input
+            type="range"
+            data-testid="sample-topp"
+            min={0.05}
+            max={1}
+            step={0.05}
+            value={topP}
+            onChange={(e) => setSampling({ topP: Number(e.target.value) })}
+          />
           <span className="num">{topP.toFixed(2)}</span>
         </label>
         {hasMtp && (
           <label title="draft the next character with the MTP module and verify it with the main model in the same forward">
-            <input type="checkbox" data-testid="sample-speculative" checked={speculative} onChange={(e) => setSampling({ speculative: e.target.checked })} />
+            <input
+              type="checkbox"
+              data-testid="sample-speculative"
+              checked={speculative}
+              onChange={(e) => setSampling({ speculative: e.target.checked })}
+            />
             speculative (MTP)
           </label>
         )}
         <label title="text to continue (characters must be in the corpus); empty starts a new line">
           prompt
-          <input type="text" data-testid="sample-prompt" value={prompt} placeholder="(new line)" onChange={(e) => setPrompt(e.target.value)} />
+          <input
+            type="text"
+            data-testid="sample-prompt"
+            value={prompt}
+            placeholder="(new line)"
+            onChange={(e) => setPrompt(e.target.value)}
+          />
         </label>
-        <button type="button" data-testid="sample-now" disabled={!canSample || sampling} onClick={() => void sampleNow()}>
+        <button
+          type="button"
+          data-testid="sample-now"
+          disabled={!canSample || sampling}
+          onClick={() => void sampleNow()}
+        >
           {sampling ? 'Sampling…' : 'Sample now'}
         </button>
         {hasMtp && (
-          <button type="button" data-testid="compare-decoding" disabled={!canCompare || sampling || comparing} title="sample the prompt plainly, then speculatively, and compare speed" onClick={() => void compareDecoding()}>
+          <button
+            type="button"
+            data-testid="compare-decoding"
+            disabled={!canCompare || sampling || comparing}
+            title="sample the prompt plainly, then speculatively, and compare speed"
+            onClick={() => void compareDecoding()}
+          >
             {comparing ? 'Comparing…' : 'Plain vs speculative'}
           </button>
         )}

@@ -23,7 +23,17 @@ function palette(el: Element): Palette {
   };
 }
 
-export function GanttCanvas({ timeline, maxTime, testId, label }: { timeline: Timeline; maxTime: number; testId: string; label: string }): JSX.Element {
+export function GanttCanvas({
+  timeline,
+  maxTime,
+  testId,
+  label,
+}: {
+  timeline: Timeline;
+  maxTime: number;
+  testId: string;
+  label: string;
+}): JSX.Element {
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
@@ -66,7 +76,15 @@ export function GanttCanvas({ timeline, maxTime, testId, label }: { timeline: Ti
   };
 
   return (
-    <div className="gantt" ref={wrap} data-testid={testId} data-ranks={timeline.plan.pp} data-segments={timeline.segments.length} data-total={timeline.total} data-drawn={drawn}>
+    <div
+      className="gantt"
+      ref={wrap}
+      data-testid={testId}
+      data-ranks={timeline.plan.pp}
+      data-segments={timeline.segments.length}
+      data-total={timeline.total}
+      data-drawn={drawn}
+    >
       <canvas ref={canvas} role="img" aria-label={label} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
       <div className="gantt-hover small muted">{hover ?? '\u00a0'}</div>
     </div>

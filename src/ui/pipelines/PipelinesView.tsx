@@ -7,15 +7,44 @@ import { useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react'
 import { compareSchedules, type ScheduleResult } from '../../sim';
 import { SCHEDULE_LABEL, type Times } from '../../sim/types';
 import { GanttCanvas } from './GanttCanvas';
-import { DEFAULT_STATE, FIELDS, decodePipelinesLink, encodePipelinesLink, maxW, normalize, withTimes, type NumericField, type PipelinesState } from './link';
+import {
+  DEFAULT_STATE,
+  FIELDS,
+  decodePipelinesLink,
+  encodePipelinesLink,
+  maxW,
+  normalize,
+  withTimes,
+  type NumericField,
+  type PipelinesState,
+} from './link';
 import './pipelines.css';
 
 const fmt = (x: number) => String(+x.toFixed(3));
 const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
-export const timesOf = (s: PipelinesState): Times => ({ F: s.F, B: s.B, W: s.W, FB: s.FB, comm: s.comm, overlapComm: s.overlap });
+export const timesOf = (s: PipelinesState): Times => ({
+  F: s.F,
+  B: s.B,
+  W: s.W,
+  FB: s.FB,
+  comm: s.comm,
+  overlapComm: s.overlap,
+});
 
-function Slider({ field, state, min, max, onChange }: { field: NumericField; state: PipelinesState; min?: number; max?: number; onChange: (v: number) => void }) {
+function Slider({
+  field,
+  state,
+  min,
+  max,
+  onChange,
+}: {
+  field: NumericField;
+  state: PipelinesState;
+  min?: number;
+  max?: number;
+  onChange: (v: number) => void;
+}) {
   const f = FIELDS[field];
   const lo = min ?? f.min;
   const hi = max ?? f.max;
@@ -42,7 +71,8 @@ function Slider({ field, state, min, max, onChange }: { field: NumericField; sta
 }
 
 function Controls({ state, set }: { state: PipelinesState; set: (s: PipelinesState) => void }) {
-  const put = (field: NumericField) => (v: number) => set(field === 'F' || field === 'B' ? withTimes(state, { [field]: v }) : normalize({ ...state, [field]: v }));
+  const put = (field: NumericField) => (v: number) =>
+    set(field === 'F' || field === 'B' ? withTimes(state, { [field]: v }) : normalize({ ...state, [field]: v }));
   return (
     <section className="card pp-controls" aria-label="Inputs" data-testid="pipelines-controls">
       <div className="card-head">
@@ -59,17 +89,23 @@ function Controls({ state, set }: { state: PipelinesState; set: (s: PipelinesSta
       <Slider field="W" state={state} max={maxW(state.B)} onChange={put('W')} />
       <Slider field="FB" state={state} min={Math.max(state.F, state.B)} max={state.F + state.B} onChange={put('FB')} />
       <p className="small muted pp-note">
-        F&amp;B runs a forward and a backward overlapped: from max(F, B) (perfect overlap) to F + B (no gain). ZB1P and DualPipe split some backwards into B − W (the input
-        gradient the previous stage waits for) and W, run later.
+        F&amp;B runs a forward and a backward overlapped: from max(F, B) (perfect overlap) to F + B (no gain). ZB1P and
+        DualPipe split some backwards into B − W (the input gradient the previous stage waits for) and W, run later.
       </p>
       <h3>Communication</h3>
       <Slider field="comm" state={state} onChange={put('comm')} />
       <label className="pp-check">
-        <input type="checkbox" data-testid="pipelines-input-overlap" checked={state.overlap} onChange={(e) => set({ ...state, overlap: e.currentTarget.checked })} />
+        <input
+          type="checkbox"
+          data-testid="pipelines-input-overlap"
+          checked={state.overlap}
+          onChange={(e) => set({ ...state, overlap: e.currentTarget.checked })}
+        />
         Transfers overlap compute
       </label>
       <p className="small muted pp-note">
-        Unchecked, a rank waits for each send it makes (grey), except inside an F&amp;B pair, whose sends hide behind the other half&apos;s compute.
+        Unchecked, a rank waits for each send it makes (grey), except inside an F&amp;B pair, whose sends hide behind
+        the other half&apos;s compute.
       </p>
     </section>
   );
@@ -82,7 +118,10 @@ function Share({ state }: { state: PipelinesState }) {
     let copied = false;
     try {
       if (navigator.clipboard) {
-        await Promise.race([navigator.clipboard.writeText(url), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000))]);
+        await Promise.race([
+          navigator.clipboard.writeText(url),
+          new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000)),
+        ]);
         copied = true;
       }
     } catch {
@@ -97,7 +136,14 @@ function Share({ state }: { state: PipelinesState }) {
       </button>
       {shown && (
         <>
-          <input className="pp-share-url" readOnly value={shown.url} data-testid="pipelines-share-url" onFocus={(e) => e.currentTarget.select()} aria-label="Share link" />
+          <input
+            className="pp-share-url"
+            readOnly
+            value={shown.url}
+            data-testid="pipelines-share-url"
+            onFocus={(e) => e.currentTarget.select()}
+            aria-label="Share link"
+          />
           <span className="small muted">{shown.copied ? 'Copied.' : 'Copy it from the box.'}</span>
         </>
       )}
@@ -111,7 +157,12 @@ function BubbleCell({ r }: { r: ScheduleResult }) {
   return (
     <span className="num">
       {fmt(st.bubble)}
-      {!same(lo, st.bubble) && <span className="muted small"> (ranks {fmt(lo)}–{fmt(st.bubble)})</span>}
+      {!same(lo, st.bubble) && (
+        <span className="muted small">
+          {' '}
+          (ranks {fmt(lo)}–{fmt(st.bubble)})
+        </span>
+      )}
     </span>
   );
 }
@@ -124,7 +175,10 @@ function Verdict({ r }: { r: ScheduleResult }) {
       </span>
     );
   const st = r.stats!;
-  const ok = same(st.bubble, r.formula.bubble) && st.peakActivations === r.formula.activations && st.parameterCopies === r.formula.parameterCopies;
+  const ok =
+    same(st.bubble, r.formula.bubble) &&
+    st.peakActivations === r.formula.activations &&
+    st.parameterCopies === r.formula.parameterCopies;
   if (ok)
     return (
       <span className="pp-ok" data-testid={`pipelines-verdict-${r.schedule}`}>
@@ -144,7 +198,8 @@ function ResultsTable({ results, state }: { results: ScheduleResult[]; state: Pi
       <div className="card-head">
         <h2>Bubbles and memory: simulated beside the V3 report&apos;s table</h2>
         <span className="small muted">
-          PP = {state.pp}, {state.mb} micro-batches, F = {fmt(state.F)}, B = {fmt(state.B)}, W = {fmt(state.W)}, F&amp;B = {fmt(state.FB)}, comm = {fmt(state.comm)}
+          PP = {state.pp}, {state.mb} micro-batches, F = {fmt(state.F)}, B = {fmt(state.B)}, W = {fmt(state.W)}, F&amp;B
+          = {fmt(state.FB)}, comm = {fmt(state.comm)}
           {state.comm > 0 ? (state.overlap ? ' (overlapped)' : ' (blocking)') : ''}
         </span>
       </div>
@@ -181,7 +236,8 @@ function ResultsTable({ results, state }: { results: ScheduleResult[]; state: Pi
                       <BubbleCell r={r} />
                     </td>
                     <td data-testid={`pipelines-bubble-formula-${r.schedule}`}>
-                      <span className="num">{fmt(r.formula.bubble)}</span> <span className="muted small">{r.formula.bubbleText}</span>
+                      <span className="num">{fmt(r.formula.bubble)}</span>{' '}
+                      <span className="muted small">{r.formula.bubbleText}</span>
                     </td>
                     <td className="num" data-testid={`pipelines-params-${r.schedule}`}>
                       {r.stats.parameterCopies}×
@@ -193,7 +249,8 @@ function ResultsTable({ results, state }: { results: ScheduleResult[]; state: Pi
                       {r.stats.peakActivations}
                     </td>
                     <td data-testid={`pipelines-act-formula-${r.schedule}`}>
-                      <span className="num">{r.formula.activations}</span> <span className="muted small">{r.formula.activationsText}</span>
+                      <span className="num">{r.formula.activations}</span>{' '}
+                      <span className="muted small">{r.formula.activationsText}</span>
                     </td>
                     <td className="small">
                       <Verdict r={r} />
@@ -210,9 +267,10 @@ function ResultsTable({ results, state }: { results: ScheduleResult[]; state: Pi
         </table>
       </div>
       <p className="small muted pp-note">
-        Bubble = makespan − compute time of a rank (the largest over ranks). Activations: micro-batches whose activations a rank holds at once, from its F to the end of its
-        backward (of its W when the backward is split), the largest over ranks. Parameters: stages whose layers a rank holds. Every timeline passes a dependency check: no chunk
-        starts before its inputs are on its rank.
+        Bubble = makespan − compute time of a rank (the largest over ranks). Activations: micro-batches whose
+        activations a rank holds at once, from its F to the end of its backward (of its W when the backward is split),
+        the largest over ranks. Parameters: stages whose layers a rank holds. Every timeline passes a dependency check:
+        no chunk starts before its inputs are on its rank.
       </p>
     </section>
   );
@@ -233,7 +291,9 @@ function Legend() {
       {item('pp-sw-fb', 'F&B overlapped pair (top F, bottom B)')}
       {item('pp-sw-send', 'blocking send')}
       {item('pp-sw-bubble', 'bubble (idle)')}
-      <span className="muted">Numbers: micro-batch; lighter with ′: DualPipe&apos;s micro-batches fed from the last rank.</span>
+      <span className="muted">
+        Numbers: micro-batch; lighter with ′: DualPipe&apos;s micro-batches fed from the last rank.
+      </span>
     </div>
   );
 }
@@ -250,7 +310,8 @@ export function PipelinesView(): JSX.Element {
   // The address always holds the current state (replaceState: no history entries).
   useEffect(() => {
     const search = `?${encodePipelinesLink(state)}`;
-    if (location.search !== search) history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
+    if (location.search !== search)
+      history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
   }, [state]);
 
   return (
@@ -258,14 +319,19 @@ export function PipelinesView(): JSX.Element {
       <header className="header">
         <div>
           <h1>Pipeline schedules</h1>
-          <p className="tagline">1F1B, ZB1P and DualPipe, simulated rank by rank: where the bubbles are, and what each costs in memory.</p>
+          <p className="tagline">
+            1F1B, ZB1P and DualPipe, simulated rank by rank: where the bubbles are, and what each costs in memory.
+          </p>
         </div>
         <Share state={state} />
       </header>
       {problems.length > 0 && (
         <div className="notice notice-error" role="alert" data-testid="pipelines-link-error">
           <div className="notice-head">
-            <strong>This link has {problems.length === 1 ? 'a problem' : `${problems.length} problems`}; the rest of it was applied.</strong>
+            <strong>
+              This link has {problems.length === 1 ? 'a problem' : `${problems.length} problems`}; the rest of it was
+              applied.
+            </strong>
             <button type="button" className="link" onClick={() => setProblems([])}>
               Dismiss
             </button>
@@ -295,12 +361,18 @@ export function PipelinesView(): JSX.Element {
                   {r.stats && (
                     <span className="muted">
                       {' '}
-                      · makespan {fmt(r.stats.total)} · bubble {fmt(r.stats.bubble)} ({fmt((100 * r.stats.bubble) / r.stats.total)}%)
+                      · makespan {fmt(r.stats.total)} · bubble {fmt(r.stats.bubble)} (
+                      {fmt((100 * r.stats.bubble) / r.stats.total)}%)
                     </span>
                   )}
                 </h3>
                 {r.timeline ? (
-                  <GanttCanvas timeline={r.timeline} maxTime={maxTime} testId={`pipelines-gantt-${r.schedule}`} label={`${SCHEDULE_LABEL[r.schedule]} timeline`} />
+                  <GanttCanvas
+                    timeline={r.timeline}
+                    maxTime={maxTime}
+                    testId={`pipelines-gantt-${r.schedule}`}
+                    label={`${SCHEDULE_LABEL[r.schedule]} timeline`}
+                  />
                 ) : (
                   <p className="muted small" data-testid={`pipelines-gantt-${r.schedule}-missing`}>
                     {r.problem}

@@ -28,7 +28,12 @@ export function useView(): [View, (v: View) => void] {
     if (next === view) return;
     if (view === 'pipelines') lastPipelinesSearch = location.search;
     if (view === 'distill') lastDistillSearch = location.search;
-    const search = next === 'pipelines' ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}` : next === 'distill' ? lastDistillSearch || `?${VIEW_KEY}=distill` : '';
+    const search =
+      next === 'pipelines'
+        ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}`
+        : next === 'distill'
+          ? lastDistillSearch || `?${VIEW_KEY}=distill`
+          : '';
     history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
     setView(next);
     window.scrollTo(0, 0);
@@ -38,15 +43,22 @@ export function useView(): [View, (v: View) => void] {
 
 export function ViewTabs({ view, onChange }: { view: View; onChange: (v: View) => void }): JSX.Element {
   const tab = (v: View, text: string) => (
-    <button type="button" role="tab" aria-selected={view === v} className={`view-tab${view === v ? ' active' : ''}`} data-testid={`view-tab-${v}`} onClick={() => onChange(v)}>
+    <button
+      type="button"
+      role="tab"
+      aria-selected={view === v}
+      className={`view-tab${view === v ? ' active' : ''}`}
+      data-testid={`view-tab-${v}`}
+      onClick={() => onChange(v)}
+    >
       {text}
     </button>
   );
   return (
-    <nav className="view-tabs" role="tablist" aria-label="Views">
+    <div className="view-tabs" role="tablist" aria-label="Views">
       {tab('lab', 'Lab')}
       {tab('pipelines', 'Pipelines')}
       {tab('distill', 'Distill vs RL')}
-    </nav>
+    </div>
   );
 }

@@ -117,7 +117,14 @@ export function drawGantt(ctx: CanvasRenderingContext2D, tl: Timeline, g: GanttG
       ctx.fillStyle = tint(pal.B, s.bwd.dir);
       ctx.fillRect(x0, y + h / 2, w, h - h / 2);
     } else {
-      ctx.fillStyle = s.kind === 'S' ? pal.send : s.kind === 'F' ? tint(pal.F, s.fwd.dir) : s.kind === 'B' ? tint(pal.B, s.bwd.dir) : tint(pal.W, s.bwd.dir);
+      ctx.fillStyle =
+        s.kind === 'S'
+          ? pal.send
+          : s.kind === 'F'
+            ? tint(pal.F, s.fwd.dir)
+            : s.kind === 'B'
+              ? tint(pal.B, s.bwd.dir)
+              : tint(pal.W, s.bwd.dir);
       ctx.fillRect(x0, y, w, h);
     }
     // A thin line between neighbouring ops; an F&B pair gets the dark shared border.
@@ -127,7 +134,8 @@ export function drawGantt(ctx: CanvasRenderingContext2D, tl: Timeline, g: GanttG
     const text = label(s);
     if (text && g.rowH >= 14 && ctx.measureText(text).width + 4 <= w) {
       // Dark text on the light tint of direction 1 (either half of a pair), white otherwise.
-      const light = s.kind === 'F' ? s.fwd.dir : s.kind === 'FB' ? s.fwd.dir || s.bwd.dir : s.kind === 'S' ? 0 : s.bwd.dir;
+      const light =
+        s.kind === 'F' ? s.fwd.dir : s.kind === 'FB' ? s.fwd.dir || s.bwd.dir : s.kind === 'S' ? 0 : s.bwd.dir;
       ctx.fillStyle = light ? pal.onLight : '#ffffff';
       ctx.fillText(text, x0 + w / 2, y + h / 2 + 0.5);
     }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STATE, FIELDS, decodePipelinesLink, encodePipelinesLink, isPipelinesSearch, normalize, withTimes, type PipelinesState } from './link';
+import {
+  DEFAULT_STATE,
+  FIELDS,
+  decodePipelinesLink,
+  encodePipelinesLink,
+  isPipelinesSearch,
+  normalize,
+  withTimes,
+  type PipelinesState,
+} from './link';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -51,7 +60,9 @@ describe('pipelines share link', () => {
   });
 
   it('a malformed link names every bad field, falls back to its default, and keeps the good ones', () => {
-    const { state, problems } = decodePipelinesLink('?view=pipelines&v=1&pp=7&mb=abc&f=1.5&b=-2&comm=9&overlap=maybe&zz=1&fb');
+    const { state, problems } = decodePipelinesLink(
+      '?view=pipelines&v=1&pp=7&mb=abc&f=1.5&b=-2&comm=9&overlap=maybe&zz=1&fb',
+    );
     expect(state).toEqual(normalize({ ...DEFAULT_STATE, F: 1.5 }));
     const text = problems.join('\n');
     expect(text).toContain('pp: "7" must be even');
@@ -66,7 +77,10 @@ describe('pipelines share link', () => {
 
   it('reports broken relations between fields and repairs them', () => {
     const a = decodePipelinesLink('view=pipelines&b=1&w=1.5');
-    expect(a.problems).toEqual(['w: 1.5 must be below b = 1 (W is part of the full backward); using 0.95', 'fb: 3 must lie between max(F, B) = 1 and F + B = 2; using 2']);
+    expect(a.problems).toEqual([
+      'w: 1.5 must be below b = 1 (W is part of the full backward); using 0.95',
+      'fb: 3 must lie between max(F, B) = 1 and F + B = 2; using 2',
+    ]);
     expect(a.state).toMatchObject({ B: 1, W: 0.95, FB: 2 });
     const b = decodePipelinesLink('view=pipelines&pp=2.5&v=9');
     expect(b.problems.join('\n')).toContain('pp: "2.5" must be a whole number');

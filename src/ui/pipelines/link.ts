@@ -31,7 +31,10 @@ export const DEFAULT_STATE: PipelinesState = { pp: 8, mb: 20, F: 1, B: 2, W: 1, 
 export type NumericField = Exclude<keyof PipelinesState, 'overlap'>;
 
 /** Link key, label and slider range of each numeric field. W's and F&B's real bounds depend on B and F (see normalize). */
-export const FIELDS: Record<NumericField, { key: string; label: string; min: number; max: number; step: number; int?: boolean; even?: boolean }> = {
+export const FIELDS: Record<
+  NumericField,
+  { key: string; label: string; min: number; max: number; step: number; int?: boolean; even?: boolean }
+> = {
   pp: { key: 'pp', label: 'Pipeline ranks (PP)', min: 2, max: 32, step: 2, int: true, even: true },
   mb: { key: 'mb', label: 'Micro-batches', min: 1, max: 64, step: 1, int: true },
   F: { key: 'f', label: 'F (forward chunk)', min: 0.1, max: 4, step: 0.05 },
@@ -51,19 +54,34 @@ function fieldSchema(f: (typeof FIELDS)[NumericField]) {
   const base = z.string().trim().regex(NUMBER, 'is not a number').transform(Number).pipe(num);
   return f.even ? base.refine((n) => n % 2 === 0, 'must be even (DualPipe pairs rank r with rank PP−1−r)') : base;
 }
-const FIELD_SCHEMAS = Object.fromEntries(ORDER.map((k) => [k, fieldSchema(FIELDS[k])])) as Record<NumericField, ReturnType<typeof fieldSchema>>;
-const OVERLAP_SCHEMA = z.enum(['0', '1', 'true', 'false'], 'must be 0 or 1').transform((v) => v === '1' || v === 'true');
-const VERSION_SCHEMA = z.string().regex(/^\d+$/, 'is not a schema version').transform(Number).pipe(z.number().max(PIPELINES_LINK_VERSION, `is newer than this page (${PIPELINES_LINK_VERSION}); reading what it can`));
+const FIELD_SCHEMAS = Object.fromEntries(ORDER.map((k) => [k, fieldSchema(FIELDS[k])])) as Record<
+  NumericField,
+  ReturnType<typeof fieldSchema>
+>;
+const OVERLAP_SCHEMA = z
+  .enum(['0', '1', 'true', 'false'], 'must be 0 or 1')
+  .transform((v) => v === '1' || v === 'true');
+const VERSION_SCHEMA = z
+  .string()
+  .regex(/^\d+$/, 'is not a schema version')
+  .transform(Number)
+  .pipe(
+    z.number().max(PIPELINES_LINK_VERSION, `is newer than this page (${PIPELINES_LINK_VERSION}); reading what it can`),
+  );
 
 /** The relations between fields: W < B and max(F, B) ≤ F&B ≤ F + B. */
-const STATE_SCHEMA = z
-  .object({ F: z.number(), B: z.number(), W: z.number(), FB: z.number() })
-  .superRefine((s, ctx) => {
-    if (!(s.W < s.B)) ctx.addIssue({ code: 'custom', path: ['W'], message: `must be below b = ${s.B} (W is part of the full backward)` });
-    const lo = Math.max(s.F, s.B);
-    const hi = s.F + s.B;
-    if (s.FB < lo - 1e-9 || s.FB > hi + 1e-9) ctx.addIssue({ code: 'custom', path: ['FB'], message: `must lie between max(F, B) = ${round6(lo)} and F + B = ${round6(hi)}` });
-  });
+const STATE_SCHEMA = z.object({ F: z.number(), B: z.number(), W: z.number(), FB: z.number() }).superRefine((s, ctx) => {
+  if (!(s.W < s.B))
+    ctx.addIssue({ code: 'custom', path: ['W'], message: `must be below b = ${s.B} (W is part of the full backward)` });
+  const lo = Math.max(s.F, s.B);
+  const hi = s.F + s.B;
+  if (s.FB < lo - 1e-9 || s.FB > hi + 1e-9)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['FB'],
+      message: `must lie between max(F, B) = ${round6(lo)} and F + B = ${round6(hi)}`,
+    });
+});
 
 /** Largest W allowed with this B (one slider step below it). */
 export const maxW = (B: number) => round6(Math.max(0, B - FIELDS.W.step));
