@@ -29,9 +29,9 @@ import * as xentOps from './xent';
 export type CpuArray = Float64Array | Int32Array;
 
 /** The op methods come from the family modules (see installOps). */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export interface CpuBackend extends BackendOps {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly deviceLabel = 'CPU (float64 reference)';

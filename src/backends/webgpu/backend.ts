@@ -35,9 +35,9 @@ interface GpuStorage {
 }
 
 /** The op methods come from the family modules (see installOps). */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export interface WebGPUBackend extends BackendOps {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
 
