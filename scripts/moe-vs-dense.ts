@@ -8,7 +8,7 @@ import { Rng } from '../src/engine/rng';
 import { Scope } from '../src/engine/scope';
 import { Tape } from '../src/engine/tape';
 import type { Tensor } from '../src/engine/tensor';
-import { findPreset } from '../src/lab/presets';
+import { findPreset } from '../src/config';
 import { modelConfigOf, type ModelConfig } from '../src/model/config';
 import { ffn } from '../src/model/model';
 import { moeLayer, moeShapes } from '../src/model/moe';

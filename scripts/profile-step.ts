@@ -2,7 +2,7 @@
 // per-dispatch timing (each kernel submitted alone and awaited) and prints time per kernel.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/profile-step.ts [preset] [steps]
 import { createNodeBackend } from '../src/backends/webgpu/node';
-import { findPreset } from '../src/lab/presets';
+import { findPreset } from '../src/config';
 import { Trainer } from '../src/train/trainer';
 
 const preset = findPreset(process.argv[2] ?? 'micro-dense');

@@ -426,7 +426,7 @@ function stepShape(c: ModelConfig, B: number, T: number): string {
   return `B=${B} T=${T} d=${c.hidden_size} L=${c.num_hidden_layers} ${attn}, ${f}${lowp}${mtp}, V=${c.vocab_size}; AdamW + global-norm clip`;
 }
 
-function trainCase(ctx: SuiteContext, preset: string, cfg: import('../lab/config').RunConfig): CaseDef {
+function trainCase(ctx: SuiteContext, preset: string, cfg: import('../config').RunConfig): CaseDef {
   const { be, tfjs } = ctx;
   const B = cfg.data.batch_size;
   const T = cfg.data.seq_len;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { forwardFlopsPerToken, modelConfigOf } from '../model/config';
 import {
   attentionBytes,

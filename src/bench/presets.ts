@@ -6,8 +6,8 @@
 // The smaller batch keeps one step to a few seconds on a software adapter (≈27 MFLOP per token
 // for forward + backward); tokens/s is what to compare across adapters.
 
-import { findPreset, PRESETS } from '../lab/presets';
-import type { RunConfig } from '../lab/config';
+import { findPreset, PRESETS } from '../config';
+import type { RunConfig } from '../config';
 
 export const BROWSER_V3 = 'browser-v3';
 

@@ -5,7 +5,7 @@
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { mlaAttention } from '../model/mla';
 import type { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { moduleCase } from './module';
 import type { OpCheck } from './types';
 

@@ -7,7 +7,7 @@
 import { modelConfigOf, type ModelConfig } from '../model/config';
 import { moeLayer, moeShapes } from '../model/moe';
 import type { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { moduleCase } from './module';
 import type { OpCheck } from './types';
 

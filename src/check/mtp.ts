@@ -15,7 +15,7 @@ import type { Rng } from '../engine/rng';
 import { modelConfigOf, type ModelConfig } from '../model/config';
 import { mtpShapes, mtpLosses } from '../model/mtp';
 import * as op from '../engine/ops';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { moduleCase } from './module';
 import type { HostInput, OpCheck } from './types';
 

@@ -13,7 +13,7 @@ import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Checkpoint } from '../lab/api';
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import { countParams } from '../model/config';
 
 function fail(msg: string): never {
@@ -71,7 +71,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const { PRESETS, findPreset } = await import('../lab/presets');
+  const { PRESETS, findPreset } = await import('../config');
   const { EXPORT_DTYPES, checkExportable, compatNotes, exportModel, runTokenizer } = await import('../export/index');
   const { modelConfigOf } = await import('../model/config');
   if ((values.preset === undefined) === (values.checkpoint === undefined))
@@ -95,7 +95,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
     const seed = Number(rawSeed);
     if (!/^\d+$/.test(rawSeed.trim()) || !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1)
       fail(`--seed: "${rawSeed}" is not an integer in [0, 2^32)`);
-    const { applyOverrides } = await import('../lab/config');
+    const { applyOverrides } = await import('../config');
     cfg = applyOverrides(preset.config, parseSets(values.set));
     // Refuse MHA before building anything (the vocabulary does not matter for that check).
     checkExportable(modelConfigOf(cfg, 1));

@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import type { Backend } from '../engine/backend';
 import type { StepMetrics } from '../lab/api';
-import { FIELDS } from '../lab/config';
-import { PRESETS } from '../lab/presets';
+import { FIELDS } from '../config';
+import { PRESETS } from '../config';
 
 class UsageError extends Error {}
 
@@ -140,7 +140,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const backendKind = parseBackend(values.backend);
 
   const { createLab } = await import('../lab/lab');
-  const { applyOverrides } = await import('../lab/config');
+  const { applyOverrides } = await import('../config');
   // Validate the whole config before acquiring a device, so config errors are instant.
   applyOverrides(PRESETS.find((p) => p.name === presetName)!.config, {
     ...set,
@@ -421,7 +421,7 @@ async function cmdSample(argv: string[]): Promise<number> {
     }
     if (!PRESETS.some((p) => p.name === preset))
       throw new UsageError(`unknown preset "${preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
-    const { applyOverrides } = await import('../lab/config');
+    const { applyOverrides } = await import('../config');
     const cfg = applyOverrides(PRESETS.find((p) => p.name === preset)!.config, {
       ...set,
       ...(trainSteps ? { 'train.steps': trainSteps } : {}),
@@ -537,7 +537,7 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   set['train.log_every'] ??= 1;
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const backendKind = parseBackend(values.backend);
-  const { applyOverrides } = await import('../lab/config');
+  const { applyOverrides } = await import('../config');
   const cfg = applyOverrides(preset.config, set);
   if (cfg.rl.mode !== 'pipeline')
     throw new UsageError(
@@ -632,7 +632,7 @@ async function cmdDistill(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const { applyOverrides } = await import('../lab/config');
+  const { applyOverrides } = await import('../config');
   const find = (name: string, role: string) => {
     const p = PRESETS.find((x) => x.name === name);
     if (!p)

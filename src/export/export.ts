@@ -18,7 +18,7 @@
 // Parameters may be Float32Array (what checkpoints hold) or Float64Array (CPU backend reads);
 // f64 values are rounded to f32 first, since the format stores at most f32.
 
-import { validateConfig, type RunConfig } from '../lab/config';
+import { validateConfig, type RunConfig } from '../config';
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { ExportError, listNames } from './errors';
 import { quantizeBlocks, scaleShape } from './fp8';

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { CharTokenizer } from '../train/data/tokenizer';
 import { ImportError } from './errors';

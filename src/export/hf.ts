@@ -34,7 +34,7 @@
 //     With rope_interleave = false the rope rows would have to be permuted; import does that.
 //   - eh_proj is [d, 2d] applied to [enorm(embedding) ; hnorm(hidden)] (embedding first).
 
-import { FIELDS, type ModelSection, type PrecisionSection } from '../lab/config';
+import { FIELDS, type ModelSection, type PrecisionSection } from '../config';
 import { parameterShapes, type ModelConfig } from '../model/config';
 import { mtpLayerIndex } from '../model/mtp';
 import { ExportError } from './errors';

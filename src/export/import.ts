@@ -16,8 +16,8 @@
 // Nothing is allocated before the size checks, and decoding allocates at most 4 bytes per
 // element of the (bounded) file, so a corrupt or hostile file cannot hang or exhaust memory.
 
-import { ConfigError, validateConfig, type RunConfig } from '../lab/config';
-import { PRESETS } from '../lab/presets';
+import { ConfigError, validateConfig, type RunConfig } from '../config';
+import { PRESETS } from '../config';
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { ImportError, listNames } from './errors';
 import { V3LAB_FORMAT, V3LAB_VERSION, type V3labManifest } from './export';

@@ -4,7 +4,7 @@
 // fields, the offsets (contiguous, aligned), the dtypes of each export option, and the bytes.
 
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { modelConfigOf, type ModelConfig } from '../model/config';
 import { Rng } from '../engine/rng';
 import { CharTokenizer } from '../train/data/tokenizer';

@@ -5,7 +5,7 @@
 import { countParams, type ModelConfig } from '../model/config';
 import type { ExportDtype, HfTensor } from './hf';
 import { compatNotes } from './notes';
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 
 /** What the README says about the run (the config only when the export had one). */
 export interface ReadmeRun {

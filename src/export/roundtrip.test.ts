@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../backends/cpu/backend';
 import { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { modelConfigOf, parameterShapes, type ModelConfig } from '../model/config';
 import { forward, initParams, lossOf, type Params } from '../model/model';
 import { CharTokenizer } from '../train/data/tokenizer';

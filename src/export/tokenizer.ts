@@ -10,7 +10,7 @@
 // Ids are the lab's: characters sorted by UTF-16 code units (CharTokenizer's order). Import
 // checks that order, since the lab rebuilds the tokenizer from the character set.
 
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import { runCorpus } from '../train/data/run-corpus';
 import { CharTokenizer } from '../train/data/tokenizer';
 import { ImportError } from './errors';

@@ -12,7 +12,7 @@
 // TorchTitan's config surface moves between releases; the names here are those of its
 // DeepSeek-V3 model with MoEArgs (2025) — docs/export.md says what to check.
 
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import type { ModelConfig } from '../model/config';
 
 export interface RunInfo {

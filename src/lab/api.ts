@@ -1,10 +1,11 @@
 // The lab API: what the worker exposes to the page (through comlink) and what the CLI calls
 // directly in node. Anything the page can do, the CLI can do.
 
+import type { Checkpoint, SampleOptions } from '../config';
 import type { GenerateStats } from '../model/generate';
 import type { DistillPoint, DistillResult } from '../rl/distill';
 
-export type { DistillPoint, DistillResult };
+export type { Checkpoint, DistillPoint, DistillResult, SampleOptions };
 
 export interface DistillRequest {
   teacher: string;
@@ -95,7 +96,7 @@ export interface RunInfo {
   backend: 'webgpu' | 'cpu';
   adapter: string;
   /** The full validated config of the run (RunConfig from lab/config.ts). */
-  config: import('./config').RunConfig;
+  config: import('../config').RunConfig;
 }
 
 export interface RunSummary {
@@ -115,22 +116,6 @@ export interface LiveChange {
   value: string | number | boolean;
 }
 
-export interface SampleOptions {
-  /** Text to continue; characters outside the vocabulary are an error naming them. Empty = start from a newline (or the first vocab entry). */
-  prompt: string;
-  /** Characters to generate (1..2000). */
-  length: number;
-  /** Softmax temperature; 0 = greedy. */
-  temperature: number;
-  /** Keep the k most likely characters (0 = off, the default). */
-  topK?: number;
-  /** Nucleus sampling: keep the smallest set of characters holding this much probability (1 = off, the default). */
-  topP?: number;
-  seed: number;
-  /** Speculative decoding with the MTP module as drafter (the model needs num_nextn_predict_layers ≥ 1). */
-  speculative?: boolean;
-}
-
 /**
  * How a sample was decoded, for the lab's decoding readout: characters, main-model forwards (a
  * speculative forward can emit two), time, speed, and for speculative decoding the MTP drafts
@@ -141,22 +126,6 @@ export type DecodeStats = GenerateStats;
 export interface SampleResult {
   text: string;
   stats: DecodeStats;
-}
-
-/** A host-side copy of everything needed to continue a run exactly. */
-export interface Checkpoint {
-  format: 'v3lab-checkpoint';
-  version: 1;
-  preset: string;
-  seed: number;
-  step: number;
-  config: import('./config').RunConfig;
-  /** HF-named parameters, f32 data. */
-  params: Record<string, { shape: number[]; data: Float32Array }>;
-  /** AdamW moments per parameter (absent in weights-only files). */
-  optimizer?: { step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> };
-  /** Training batch sampler state, so batches continue where they were. */
-  samplerState?: number[];
 }
 
 export interface InitOptions {

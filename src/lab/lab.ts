@@ -19,8 +19,9 @@ import type {
   SampleResult,
   StepMetrics,
 } from './api';
-import { ConfigError, applyOverrides, findField, parseFieldValue, totalSteps, validateConfig } from './config';
-import { PRESETS, findPreset } from './presets';
+import { ConfigError, applyOverrides, findField, parseFieldValue, validateConfig } from '../config';
+import { totalSteps } from '../run/schedule';
+import { PRESETS, findPreset } from '../config';
 
 export type BackendKind = 'webgpu' | 'cpu';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from './presets';
+import { findPreset } from '../config';
 import { MAX_RUN_FILE_CHARS, RunFileError, exportRunJson, importRunJson, type RunRecord } from './runfile';
 
 function sampleRun(): RunRecord {
@@ -165,7 +165,7 @@ describe('run files', () => {
 describe('run files of MoE and MTP runs', () => {
   it('round-trip their extra metrics and boolean live changes', async () => {
     const { exportRunJson, importRunJson } = await import('./runfile');
-    const { findPreset } = await import('./presets');
+    const { findPreset } = await import('../config');
     const run = {
       id: 'r',
       name: 'moe',

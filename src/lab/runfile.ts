@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { LiveChange, StepMetrics } from './api';
-import { ConfigError, canonicalConfig, validateConfig, type RunConfig } from './config';
+import { ConfigError, canonicalConfig, validateConfig, type RunConfig } from '../config';
 
 export interface RunRecord {
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides } from './config';
-import { findPreset } from './presets';
+import { applyOverrides } from '../config';
+import { findPreset } from '../config';
 import { SCHEMA_VERSION, configDiff, decodeLink, encodeLink } from './share';
 
 describe('share links', () => {

@@ -7,8 +7,8 @@
 // Decoding never throws: each bad entry is dropped (so the preset's default stands) and
 // reported as a problem that names the field. data.text is never put in a link (too big).
 
-import { FIELDS, applyOverrides, findField, parseFieldValue, type RunConfig } from './config';
-import { PRESETS, findPreset } from './presets';
+import { FIELDS, applyOverrides, findField, parseFieldValue, type RunConfig } from '../config';
+import { PRESETS, findPreset } from '../config';
 
 export const SCHEMA_VERSION = 1;
 

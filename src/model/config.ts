@@ -1,7 +1,7 @@
 // The model's shape: the `model` and `arch` sections of the run config plus the vocabulary,
 // with derived figures (parameter counts, KV-cache bytes, FLOPs per token).
 
-import type { ArchSection, ModelSection, PrecisionSection } from '../lab/config';
+import type { ArchSection, ModelSection, PrecisionSection } from '../config';
 import { isBuffer, isMoeLayer, moeShapes } from './moe';
 import { mtpShapes } from './mtp';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { cpu, gpuBackend } from '../test/gpu';
 import { kvCacheValuesPerLayer, mhaEquivalentValuesPerLayer, modelConfigOf, type ModelConfig } from './config';
 import { attentionPattern, forward, initParams } from './model';

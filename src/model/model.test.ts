@@ -5,7 +5,7 @@ import { relErr } from '../check/harness';
 import type { Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import { Tape } from '../engine/tape';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { cpu, gpuBackend } from '../test/gpu';
 import { modelConfigOf, type ModelConfig } from './config';
 import { forward, initParams, lossOf } from './model';

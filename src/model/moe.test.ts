@@ -1,9 +1,9 @@
 // The MoE layer inside training: the routing bias is state moved only by the loss-free rule
 // (never by the optimizer), and the per-layer loads reach the metrics.
 import { describe, expect, it } from 'vitest';
-import { applyOverrides } from '../lab/config';
+import { applyOverrides } from '../config';
 import { createLab, maxVio } from '../lab/lab';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
 import { Trainer, disposeHandles } from '../train/trainer';
 import { activeParams, countParams, modelConfigOf } from './config';

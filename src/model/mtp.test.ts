@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mtpChecks } from '../check/mtp';
 import { FD_TOLERANCE, runCheck } from '../check/harness';
 import { Rng } from '../engine/rng';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { cpu, gpuBackend } from '../test/gpu';
 import { modelConfigOf, parameterShapes, type ModelConfig } from './config';
 import { getter, initParams } from './model';

@@ -2,8 +2,8 @@
 // well-formatted (with a teacher that makes both kinds), and, seeded, the student distilled from
 // the teacher ends clearly above its base checkpoint on the held-out prompts.
 import { describe, expect, it } from 'vitest';
-import { applyOverrides } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import { applyOverrides } from '../config';
+import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
 import { disposeHandles, Trainer } from '../train/trainer';
 import { distillVsRl, rejectionSample, sftJsonl } from './distill';

@@ -13,8 +13,8 @@
 //      prompts every train.eval_every steps and at the end.
 
 import type { Backend } from '../engine/backend';
-import type { RunConfig } from '../lab/config';
-import type { Checkpoint } from '../lab/api';
+import type { RunConfig } from '../config';
+import type { Checkpoint } from '../config';
 import { disposeHandles, Trainer } from '../train/trainer';
 import type { SftExample } from './corpus';
 import { Rng } from '../engine/rng';

@@ -4,7 +4,7 @@
 // raises held-out accuracy on grpo-micro (seeded).
 import { describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../lab/api';
-import { RL_DEFAULTS } from '../lab/config';
+import { RL_DEFAULTS } from '../config';
 import { createLab } from '../lab/lab';
 import { gpuBackend } from '../test/gpu';
 import { advantages, rewardOf } from './grpo';
@@ -106,8 +106,8 @@ describe('RL pipeline (GPU)', () => {
     await lab2.train(() => {}, { maxSteps: 6 });
     const base = await lab2.checkpoint({ weightsOnly: true });
     expect(base.step).toBe(6);
-    const r1 = (await import('../lab/presets')).findPreset('r1')!;
-    const { applyOverrides } = await import('../lab/config');
+    const r1 = (await import('../config')).findPreset('r1')!;
+    const { applyOverrides } = await import('../config');
     const handed = await lab.restore({
       ...base,
       preset: 'r1',

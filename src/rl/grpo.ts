@@ -20,7 +20,7 @@ import { Rng } from '../engine/rng';
 import { Scope, scoped, unscoped } from '../engine/scope';
 import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
-import type { RlSection, RunConfig } from '../lab/config';
+import type { RlSection, RunConfig } from '../config';
 import type { ModelConfig } from '../model/config';
 import { Generator } from '../model/generate';
 import { forward, type Params } from '../model/model';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../lab/api';
-import { validateConfig, type RunConfig } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import type { Checkpoint } from '../config';
+import { validateConfig, type RunConfig } from '../config';
+import { findPreset } from '../config';
 import { Rng } from '../engine/rng';
 import { modelConfigOf, parameterShapes } from '../model/config';
 import {

@@ -13,8 +13,8 @@
 // step, config, sampler state) in the metadata. Reading is strict: every problem with a file
 // becomes a CheckpointError whose message says what is wrong and with which tensor.
 
-import type { Checkpoint } from '../lab/api';
-import { ConfigError, validateConfig, type RunConfig } from '../lab/config';
+import type { Checkpoint } from '../config';
+import { ConfigError, validateConfig, type RunConfig } from '../config';
 import { modelConfigOf, parameterShapes } from '../model/config';
 import {
   DEFAULT_MAX_HEADER_BYTES,

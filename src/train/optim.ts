@@ -4,7 +4,7 @@
 
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 
 export class AdamW {
   private readonly m = new Map<string, Tensor>();

@@ -3,7 +3,7 @@
 //  wsd (warmup-stable-decay): warmup, hold lr, then decay linearly to min_lr_ratio·lr over the
 //  last decay_fraction of the steps.
 
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 
 export function learningRate(o: RunConfig['optim'], t: number, total: number): number {
   const warm = Math.min(o.warmup_steps, total);

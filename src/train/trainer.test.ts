@@ -1,8 +1,8 @@
 // The trainer's contract with the GPU: one command encoder (one submit) per training step, no
 // readback inside it, and memory that returns to the pool every step.
 import { describe, expect, it } from 'vitest';
-import { applyOverrides } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import { applyOverrides } from '../config';
+import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
 import { Trainer } from './trainer';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import { generateCorpus } from '../train/data/corpora';
 import { modelConfigOf } from '../model/config';
 import { BUILTIN_VOCAB, deriveFigures, distinctChars, estimateVocab, kvFigures } from './derived';

@@ -2,7 +2,7 @@
 // size comes from the corpus: exact after a run was built (RunInfo.vocabSize) for the same data,
 // otherwise an estimate — the built-in corpora have fixed alphabets, a text has its distinct characters.
 
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import {
   activeParams,
   countParams,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_CHARS } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import { MAX_TEXT_CHARS } from '../config';
+import { findPreset } from '../config';
 import { draftDiff, draftFromConfig, draftWith, evaluateDraft, parseSeed } from './draft';
 
 const base = findPreset('micro-dense')!.config;

@@ -3,7 +3,7 @@
 // the whole config is checked for cross-field rules (heads divide the width, …), whose messages
 // are attributed to the field they name. Nothing here touches the DOM or the worker.
 
-import { ConfigError, FIELDS, MAX_TEXT_CHARS, parseFieldValue, validateConfig, type RunConfig } from '../lab/config';
+import { ConfigError, FIELDS, MAX_TEXT_CHARS, parseFieldValue, validateConfig, type RunConfig } from '../config';
 import { configDiff } from '../lab/share';
 
 /** Raw text per config path (data.text included). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import type { QuantLayerStats } from '../lowp/stats';
 import { generateCorpus } from '../train/data/corpora';
 import { CORPUS_EXAMPLES, defaultAttentionText, pow2, scaleHistogram, scaleRange, weightName } from './inspect';

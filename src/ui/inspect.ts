@@ -1,7 +1,7 @@
 // Helpers for the inspection panels: the default text of the attention heatmap, and names and
 // summaries for the quantization statistics. Pure functions.
 
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import type { QuantLayerStats } from '../lowp/stats';
 
 /** The heatmap stays readable up to this many characters (T × T cells). */

@@ -2,7 +2,7 @@
 // read-only debug/test handle `window.__v3lab` (plus the chart redraw bench for the e2e).
 
 import type { LiveChange, RunInfo, StepMetrics } from '../lab/api';
-import type { RunConfig } from '../lab/config';
+import type { RunConfig } from '../config';
 import type { RunRecord } from '../lab/runfile';
 import { stepsDone } from './runs';
 import { currentLinkHash, useLab, whenSaved, type Phase } from './store';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FIELDS, findField } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import { FIELDS, findField } from '../config';
+import { findPreset } from '../config';
 import { draftFromConfig } from './draft';
 import { dependsOn, splitByRelevance } from './relevance';
 

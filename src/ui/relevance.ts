@@ -3,7 +3,7 @@
 // field (arch.attention = mla, arch.ffn = moe, optim.schedule = wsd). While that enum is set to
 // something else, the panels fold those fields away (they stay in the config and the link).
 
-import { FIELDS, type FieldSpec } from '../lab/config';
+import { FIELDS, type FieldSpec } from '../config';
 
 const TAG = /^([A-Za-z][A-Za-z0-9]*)[^:]{0,40}:\s/;
 

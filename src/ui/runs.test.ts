@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../lab/presets';
+import { findPreset } from '../config';
 import type { RunRecord } from '../lab/runfile';
 import { fileSafe, finalLoss, newRunId, nextRunName, runDiff, sortRuns, stepsDone } from './runs';
 

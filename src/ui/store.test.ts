@@ -4,8 +4,8 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Checkpoint, RunInfo, RunSummary, StepMetrics } from '../lab/api';
-import { applyOverrides, parseFieldValue, type RunConfig } from '../lab/config';
-import { findPreset } from '../lab/presets';
+import { applyOverrides, parseFieldValue, type RunConfig } from '../config';
+import { findPreset } from '../config';
 import type { RunRecord } from '../lab/runfile';
 import type { LabClient } from './lab-client';
 import type { RunStoreLike } from './persist';

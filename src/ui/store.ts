@@ -28,8 +28,9 @@ import type {
   StepMetrics,
 } from '../lab/api';
 import type { QuantLayerStats } from '../lowp/stats';
-import { FIELDS, findField, totalSteps, type RunConfig } from '../lab/config';
-import { PRESETS, findPreset } from '../lab/presets';
+import { FIELDS, findField, type RunConfig } from '../config';
+import { totalSteps } from '../run/schedule';
+import { PRESETS, findPreset } from '../config';
 import { exportRunJson, importRunJson, type RunRecord } from '../lab/runfile';
 import { DEFAULT_PRESET, configDiff, decodeLink, encodeLink, type DecodedLink, type Panel } from '../lab/share';
 import { MetricColumns } from './columns';

@@ -2,6 +2,7 @@
 // ./types.ts for the interface and ./common.ts for the reward facts (format, last answer,
 // partial credit) that every verifier shares.
 
+import { type RlTaskName, TASK_NAMES } from '../../config';
 import { addition } from './addition';
 import { chainSum } from './chain-sum';
 import { alphabetOf } from './common';
@@ -24,7 +25,17 @@ export {
 } from './common';
 export { makeCountdown } from './countdown';
 
-export const TASKS: readonly Task[] = [addition, multiplication, countdown, chainSum, sorting, modular];
+/** The task of each name in the config's TASK_NAMES: a name without a task fails to compile. */
+const BY_NAME: Record<RlTaskName, Task> = {
+  addition,
+  multiplication,
+  countdown,
+  'chain-sum': chainSum,
+  sorting,
+  modular,
+};
+
+export const TASKS: readonly Task[] = TASK_NAMES.map((n) => BY_NAME[n]);
 
 export function findTask(name: string): Task | undefined {
   return TASKS.find((t) => t.name === name);

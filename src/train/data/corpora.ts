@@ -6,7 +6,7 @@
 //    answers are a function of them, so loss on answer digits measures arithmetic learned.
 
 import { Rng } from '../../engine/rng';
-import { MAX_TEXT_CHARS } from '../../lab/config';
+import { MAX_TEXT_CHARS } from '../../config';
 
 const DETS = ['the', 'a', 'every', 'one'];
 const ADJS = ['small', 'red', 'quiet', 'old', 'bright', 'lazy'];

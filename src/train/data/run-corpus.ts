@@ -1,7 +1,7 @@
 // A run's training text and tokenizer, from its config and seed: the one place that knows every
 // corpus kind (the trainer and the exporter must agree on the vocabulary).
 
-import type { RunConfig } from '../../lab/config';
+import type { RunConfig } from '../../config';
 import { taskCorpus, taskVocabulary } from '../../rl/corpus';
 import { findTask } from '../../rl/tasks';
 import { TaggedTokenizer } from '../../rl/tokenizer';

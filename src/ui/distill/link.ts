@@ -2,7 +2,7 @@
 // the lab's hash link is untouched). A bad value is named and falls back to the default.
 
 import { z } from 'zod';
-import { PRESETS } from '../../lab/presets';
+import { PRESETS } from '../../config';
 
 export interface DistillLinkState {
   teacher: string;

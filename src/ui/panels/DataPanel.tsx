@@ -2,7 +2,7 @@
 // Too-short texts are reported by the lab when the run is created (it knows seq_len and the split).
 
 import { useRef } from 'react';
-import { FIELDS, MAX_TEXT_CHARS } from '../../lab/config';
+import { FIELDS, MAX_TEXT_CHARS } from '../../config';
 import { useLab } from '../store';
 import { FieldGrid, FieldInput } from './FieldInput';
 import { Panel, sectionFields } from './Panel';

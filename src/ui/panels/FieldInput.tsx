@@ -3,8 +3,8 @@
 // mark when it differs from the preset. Live fields are sent to a running lab on commit (Enter,
 // blur, or a select change), so typing "0.001" does not send 0, 0.0 and 0.00 on the way.
 
-import type { FieldSpec } from '../../lab/config';
-import { findPreset } from '../../lab/presets';
+import type { FieldSpec } from '../../config';
+import { findPreset } from '../../config';
 import { getPath } from '../draft';
 import { relevanceKey, splitByRelevance } from '../relevance';
 import { RUN_ACTIVE, useLab } from '../store';

@@ -3,7 +3,7 @@
 // attention with the same heads would cache — MLA's headline saving.
 
 import { useMemo } from 'react';
-import { FIELDS, type RunConfig } from '../../lab/config';
+import { FIELDS, type RunConfig } from '../../config';
 import { deriveFigures, distinctChars, estimateVocab, type KvFigures } from '../derived';
 import { fmtBytes, fmtCount, fmtFlops } from '../format';
 import { useLab } from '../store';

@@ -1,6 +1,6 @@
 // Optimizer, schedule and training-loop settings. Most are live: they apply at the next step.
 
-import { FIELDS } from '../../lab/config';
+import { FIELDS } from '../../config';
 import { FieldGrid } from './FieldInput';
 import { Panel, sectionFields } from './Panel';
 

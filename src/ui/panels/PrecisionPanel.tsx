@@ -4,7 +4,7 @@
 // the spread of the block scales), and for a finished low-precision run its f32 twin: the same
 // config and seed in f32, overlaid on the charts.
 
-import { FIELDS, type RunConfig } from '../../lab/config';
+import { FIELDS, type RunConfig } from '../../config';
 import { fmtValue } from '../format';
 import type { QuantLayerStats } from '../../lowp/stats';
 import { pow2, scaleHistogram, scaleRange, weightName } from '../inspect';

@@ -1,6 +1,6 @@
 // Preset, seed and the share link: the three things that name an experiment.
 
-import { PRESETS } from '../../lab/presets';
+import { PRESETS } from '../../config';
 import { isMicroPreset, useLab } from '../store';
 import { Panel } from './Panel';
 

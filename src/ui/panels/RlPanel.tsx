@@ -2,7 +2,7 @@
 // GRPO objective and its variants. Generated from the `rl` section of the config schema; while
 // rl.mode is "off" the rest folds away. Most GRPO settings are live.
 
-import { FIELDS } from '../../lab/config';
+import { FIELDS } from '../../config';
 import { FieldGrid } from './FieldInput';
 import { Panel, sectionFields } from './Panel';
 

@@ -4,7 +4,8 @@
 
 import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
-import { totalSteps } from '../../lab/config';
+import {  } from '../../config';
+import { totalSteps } from '../../run/schedule';
 import { fmtLoss } from '../format';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
 import { CAN_START, useLab } from '../store';

@@ -1,6 +1,6 @@
 // Presets: named starting configs. A run = preset + seed + overrides.
 
-import { RL_DEFAULTS, type RunConfig } from './config';
+import { RL_DEFAULTS, type RunConfig } from './schema';
 
 export interface Preset {
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FIELDS, applyOverrides, parseFieldValue, validateConfig } from './config';
+import { ConfigError, FIELDS, applyOverrides, parseFieldValue, validateConfig } from '.';
 import { PRESETS, findPreset } from './presets';
 
 const micro = findPreset('micro-dense')!.config;

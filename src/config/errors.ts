@@ -1,0 +1,4 @@
+/** A bad config value, link, preset or file; its message names the field or the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
