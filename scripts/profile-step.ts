@@ -3,20 +3,20 @@
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/profile-step.ts [preset] [steps]
 import { createNodeBackend } from '../src/backends/webgpu/node';
 import { findPreset } from '../src/config';
-import { Trainer } from '../src/train/trainer';
+import { RunPipeline } from '../src/run/pipeline';
 
 const preset = findPreset(process.argv[2] ?? 'micro-dense');
 if (!preset) throw new Error(`unknown preset ${process.argv[2]}`);
 const steps = Number(process.argv[3] ?? 3);
 const be = await createNodeBackend();
-const trainer = new Trainer(be, preset.config, 1);
-const h = await trainer.trainStep(); // warm-up: compiles every pipeline
+const trainer = new RunPipeline(be, preset.config, 1);
+const h = await trainer.runStep(); // warm-up: compiles every pipeline
 h.loss.dispose();
 h.normSq.dispose();
 be.rt.profile = new Map();
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) {
-  const s = await trainer.trainStep();
+  const s = await trainer.runStep();
   s.loss.dispose();
   s.normSq.dispose();
 }

@@ -19,7 +19,8 @@ import type * as TF from '@tensorflow/tfjs-core';
 import { modelConfigOf, type ModelConfig } from '../model/config';
 import { ffn } from '../model/model';
 import { moeLayer, moeShapes } from '../model/moe';
-import { disposeHandles, Trainer } from '../train/trainer';
+import { RunPipeline } from '../run/pipeline';
+import { disposeHandles } from '../train/stage';
 import {
   attentionBytes,
   attentionFlops,
@@ -365,7 +366,7 @@ function moeCase(ctx: SuiteContext, pass: 'fwd' | 'fwdbwd'): CaseDef {
 // ---------------------------------------------------------------- training steps
 
 /** Run one step with the runtime's record() and the trainer's phases observed. */
-async function stepCensus(be: WebGPUBackend, trainer: Trainer): Promise<StepCensus> {
+async function stepCensus(be: WebGPUBackend, trainer: RunPipeline): Promise<StepCensus> {
   const rt = be.rt;
   const kernels = new Map<string, number>();
   const phases: Record<string, number> = {};
@@ -386,7 +387,7 @@ async function stepCensus(be: WebGPUBackend, trainer: Trainer): Promise<StepCens
     phase = 'backward';
     return backwardFrom.call(this, out, dOut);
   };
-  const optim = trainer.optim;
+  const optim = trainer.state.optim;
   const update = optim.update;
   optim.update = function (...args) {
     phase = 'optimizer';
@@ -398,7 +399,7 @@ async function stepCensus(be: WebGPUBackend, trainer: Trainer): Promise<StepCens
   };
   const submits0 = rt.submits;
   try {
-    disposeHandles(await trainer.trainStep());
+    disposeHandles(await trainer.runStep());
   } finally {
     rt.record = record;
     delete (rt as { record?: unknown }).record;
@@ -432,8 +433,8 @@ function trainCase(ctx: SuiteContext, preset: string, cfg: import('../config').R
   const T = cfg.data.seq_len;
   // The trainer's vocabulary fixes the model config (and the FLOPs): it is built when the case
   // is made, and disposed with our runner.
-  const trainer = new Trainer(be, cfg, 1);
-  const c = trainer.model;
+  const trainer = new RunPipeline(be, cfg, 1);
+  const c = trainer.state.model;
   let census: StepCensus | null = null;
   let peerCensus: { dispatches: number; boundBytes: number } | null = null;
   const peerFits =
@@ -466,7 +467,7 @@ function trainCase(ctx: SuiteContext, preset: string, cfg: import('../config').R
             census = await stepCensus(be, trainer);
             reps--;
           }
-          for (let i = 0; i < reps; i++) disposeHandles(await trainer.trainStep());
+          for (let i = 0; i < reps; i++) disposeHandles(await trainer.runStep());
         },
         finish: () => be.flush(),
         teardown: () => trainer.dispose(),

@@ -11,7 +11,7 @@ import { importModel } from '../export/import';
 import { findPreset } from '../config';
 import { applyOverrides } from '../config';
 import { checkpointToSafetensors } from '../train/checkpoint';
-import { Trainer } from '../train/trainer';
+import { RunPipeline } from '../run/pipeline';
 import { cmdExport, cmdImport } from './export';
 
 function lab(...args: string[]) {
@@ -81,10 +81,10 @@ describe('CLI export / import', () => {
 
     // The same weights as the lab's Trainer for this preset, seed and override.
     const cfg = applyOverrides(findPreset('micro-v3')!.config, { 'data.corpus_chars': '20000' });
-    const t = new Trainer(new CpuBackend(), cfg, 5);
+    const t = new RunPipeline(new CpuBackend(), cfg, 5);
     const ckpt = await t.checkpoint('micro-v3', true);
     const imp = importModel(readDir(out));
-    expect(imp.tokenizer.chars).toEqual(t.tokenizer.chars);
+    expect(imp.tokenizer.chars).toEqual(t.state.tokenizer.chars);
     for (const [name, p] of Object.entries(ckpt.params)) expect(imp.params.get(name), name).toEqual(p.data);
     expect(imp.run).toMatchObject({ preset: 'micro-v3', seed: 5, step: 0 });
 
@@ -109,8 +109,8 @@ describe('CLI export / import', () => {
       'data.batch_size': 2,
       'data.seq_len': 16,
     });
-    const t = new Trainer(new CpuBackend(), cfg, 3);
-    await t.trainStep();
+    const t = new RunPipeline(new CpuBackend(), cfg, 3);
+    await t.runStep();
     const ckpt = await t.checkpoint('micro-mla');
     const file = join(tmp, 'run.safetensors');
     writeFileSync(file, checkpointToSafetensors(ckpt));

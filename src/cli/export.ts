@@ -99,15 +99,15 @@ export async function cmdExport(argv: string[]): Promise<number> {
     cfg = applyOverrides(preset.config, parseSets(values.set));
     // Refuse MHA before building anything (the vocabulary does not matter for that check).
     checkExportable(modelConfigOf(cfg, 1));
-    // Exactly what the lab builds for this preset and seed: the Trainer's corpus, tokenizer and
+    // Exactly what the lab builds for this preset and seed: the run's corpus, tokenizer and
     // seeded init (on the CPU reference; weights are created on the host either way).
     const { CpuBackend } = await import('../backends/cpu/backend');
-    const { Trainer } = await import('../train/trainer');
-    const trainer = new Trainer(new CpuBackend(), cfg, seed);
+    const { RunPipeline } = await import('../run/pipeline');
+    const trainer = new RunPipeline(new CpuBackend(), cfg, seed);
     try {
       const ckpt = await trainer.checkpoint(preset.name, true);
       params = new Map(Object.entries(ckpt.params).map(([k, v]) => [k, v.data]));
-      tokenizer = trainer.tokenizer;
+      tokenizer = trainer.state.tokenizer;
     } finally {
       trainer.dispose();
     }

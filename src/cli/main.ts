@@ -550,9 +550,9 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   const init = await lab.init({ backend: backendKind });
   let info = await lab.createRun({ preset: presetName, seed, set });
   if (values.from !== undefined) info = await handOff(lab, info, values.from);
-  const grpoStart = cfg.train.steps + cfg.rl.sft_steps;
+  const grpoStage = info.stages.find((s) => s.name === 'grpo')!;
   process.stderr.write(
-    `v3lab grpo: ${presetName} (${cfg.rl.task}, difficulty ${cfg.rl.difficulty}), seed ${seed}, ${cfg.rl.grpo_steps} GRPO steps after step ${grpoStart}, on ${init.adapter}\n`,
+    `v3lab grpo: ${presetName} (${cfg.rl.task}, difficulty ${cfg.rl.difficulty}), seed ${seed}, ${cfg.rl.grpo_steps} GRPO steps after step ${grpoStage.first - 1}, on ${init.adapter}\n`,
   );
   let before: number | null = null;
   let after: number | null = null;
@@ -562,7 +562,7 @@ async function cmdGrpo(argv: string[]): Promise<number> {
   const summary = await lab.train((batch: StepMetrics[]) => {
     for (const m of batch) {
       if (m.heldout_greedy !== undefined) {
-        if (m.step <= grpoStart) (before = m.heldout_greedy), (passBefore = m.heldout_pass_k ?? null);
+        if (m.stage !== 'grpo') (before = m.heldout_greedy), (passBefore = m.heldout_pass_k ?? null);
         else (after = m.heldout_greedy), (passAfter = m.heldout_pass_k ?? null);
       }
       if (m.stage !== 'grpo') {
@@ -644,7 +644,7 @@ async function cmdDistill(argv: string[]): Promise<number> {
   const seed = parseIntArg('seed', values.seed, 0, 0);
   const json = values.json;
   const backendKind = parseBackend(values.backend);
-  const { checkDistillConfigs, distillVsRl, sftJsonl } = await import('../rl/distill');
+  const { checkDistillConfigs, distillVsRl, sftJsonl } = await import('../run/distill');
   try {
     checkDistillConfigs(teacher, student); // before acquiring a device, so the error is instant
   } catch (e) {

@@ -11,7 +11,7 @@
 // checks that order, since the lab rebuilds the tokenizer from the character set.
 
 import type { RunConfig } from '../config';
-import { runCorpus } from '../train/data/run-corpus';
+import { runCorpus } from '../run/corpus';
 import { CharTokenizer } from '../train/data/tokenizer';
 import { ImportError } from './errors';
 

@@ -3,9 +3,11 @@
 
 import type { Checkpoint, SampleOptions } from '../config';
 import type { GenerateStats } from '../model/generate';
-import type { DistillPoint, DistillResult } from '../rl/distill';
+import type { StepMetrics } from '../run/metrics';
+import type { StageSpan } from '../run/schedule';
+import type { DistillPoint, DistillResult } from '../run/distill';
 
-export type { Checkpoint, DistillPoint, DistillResult, SampleOptions };
+export type { Checkpoint, DistillPoint, DistillResult, SampleOptions, StepMetrics };
 
 export interface DistillRequest {
   teacher: string;
@@ -14,61 +16,6 @@ export interface DistillRequest {
   /** Overrides of the student preset / the teacher preset (path → value). */
   set?: Record<string, string | number | boolean>;
   setTeacher?: Record<string, string | number | boolean>;
-}
-
-export interface StepMetrics {
-  step: number;
-  loss: number;
-  /** Validation loss, measured every `eval_every` steps and at the end; null on other steps. */
-  val_loss: number | null;
-  lr: number;
-  grad_norm: number;
-  tokens_per_s: number;
-  /** MTP runs only: the mean next-next-token loss over the MTP depths (reported beside `loss`, the main loss). */
-  mtp_loss?: number;
-  /** MoE runs only: the sequence-wise balance loss (Σ over layers, before α) when α > 0. */
-  aux_loss?: number;
-  /** MoE runs only: MaxVio_batch = (max load − mean load)/mean load, mean over MoE layers. */
-  max_vio?: number;
-  /** MoE runs only: MaxVio_batch per MoE layer. */
-  max_vio_layers?: number[];
-  /** MoE runs only: tokens routed to each expert in this step's batch, per MoE layer. */
-  expert_load?: number[][];
-  /** MoE runs only: the routing bias per MoE layer, after this step's update. */
-  router_bias?: number[][];
-  /** RL pipeline runs: the stage this step belongs to (its `loss` is the LM, SFT or GRPO loss). */
-  stage?: 'pretrain' | 'sft' | 'grpo';
-  /** GRPO steps: mean reward, and its accuracy and format parts (shares of completions). */
-  reward?: number;
-  accuracy?: number;
-  format_rate?: number;
-  /** GRPO steps: mean completion length in tokens. */
-  response_len?: number;
-  /** GRPO steps: mean k3 KL to the reference policy and share of clipped tokens (over the μ updates). */
-  kl?: number;
-  clip_frac?: number;
-  /** GRPO steps: per-token entropy estimate, −mean log-prob of the sampled tokens. */
-  entropy?: number;
-  /** GRPO steps: spread (std) of the advantages, and groups kept by dynamic sampling. */
-  adv_std?: number;
-  groups_kept?: number;
-  /** GRPO steps: generation engine throughput of the rollout (tokens/s over all sequences). */
-  rollout_tokens_per_s?: number;
-  /** RL pipeline runs, at eval steps: held-out accuracy, greedy and pass@k. */
-  heldout_greedy?: number;
-  heldout_pass_k?: number;
-  /** GRPO steps: the first group of completions, for the rollout viewer. */
-  rollout?: {
-    prompt: string;
-    completions: Array<{
-      text: string;
-      reward: number;
-      advantage: number;
-      accuracy: number;
-      format: number;
-      why: string;
-    }>;
-  };
 }
 
 export interface PresetInfo {
@@ -95,8 +42,10 @@ export interface RunInfo {
   params: number;
   backend: 'webgpu' | 'cpu';
   adapter: string;
-  /** The full validated config of the run (RunConfig from lab/config.ts). */
+  /** The full validated config of the run (RunConfig from src/config). */
   config: import('../config').RunConfig;
+  /** The run's stages and their step ranges (from its Schedule): pretrain, then SFT and GRPO. */
+  stages: StageSpan[];
 }
 
 export interface RunSummary {

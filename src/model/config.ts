@@ -1,9 +1,9 @@
-// The model's shape: the `model` and `arch` sections of the run config plus the vocabulary,
-// with derived figures (parameter counts, KV-cache bytes, FLOPs per token).
+// The model's shape: the `model` and `arch` sections of the run config plus the vocabulary, every
+// parameter's name and shape (dense, MoE and MTP layers alike), and derived figures (parameter
+// counts, KV-cache bytes, FLOPs per token). Imports nothing else from model/, so the layer
+// files (moe.ts, mtp.ts, model.ts) can all depend on it without a cycle.
 
 import type { ArchSection, ModelSection, PrecisionSection } from '../config';
-import { isBuffer, isMoeLayer, moeShapes } from './moe';
-import { mtpShapes } from './mtp';
 
 export interface ModelConfig extends ModelSection {
   vocab_size: number;
@@ -74,6 +74,65 @@ export function baseParameterShapes(c: ModelConfig): Array<[string, number[]]> {
     );
   }
   out.push(['model.norm.weight', [d]], ['lm_head.weight', [c.vocab_size, d]]);
+  return out;
+}
+
+// MoE layers (moe.ts).
+export function isMoeLayer(c: ModelConfig, layer: number): boolean {
+  return c.ffn === 'moe' && layer >= c.first_k_dense_replace;
+}
+
+export function moeShapes(c: ModelConfig, p: string): Array<[string, number[]]> {
+  const d = c.hidden_size;
+  const E = c.n_routed_experts;
+  const I = c.moe_intermediate_size;
+  const S = c.n_shared_experts * I;
+  const out: Array<[string, number[]]> = [
+    [`${p}.gate.weight`, [E, d]],
+    [`${p}.gate.e_score_correction_bias`, [E]],
+    [`${p}.experts.gate_proj.weight`, [E, I, d]],
+    [`${p}.experts.up_proj.weight`, [E, I, d]],
+    [`${p}.experts.down_proj.weight`, [E, d, I]],
+  ];
+  if (S > 0) {
+    out.push(
+      [`${p}.shared_experts.gate_proj.weight`, [S, d]],
+      [`${p}.shared_experts.up_proj.weight`, [S, d]],
+      [`${p}.shared_experts.down_proj.weight`, [d, S]],
+    );
+  }
+  return out;
+}
+
+/** Parameters that are state, not trained: the routing bias. */
+export function isBuffer(name: string): boolean {
+  return name.endsWith('.e_score_correction_bias');
+}
+
+// MTP modules (mtp.ts).
+/** Layer index of MTP module k (1-based) in the checkpoint layout. */
+export function mtpLayerIndex(c: ModelConfig, k: number): number {
+  return c.num_hidden_layers + k - 1;
+}
+
+/**
+ * Shapes of the parameters of MTP modules 1..depth, in a fixed order. The decoder layer inside
+ * each module is taken from parameterShapes itself (on a config with the extra layers), so
+ * attention type and the dense/MoE rule per layer index are exactly the main model's.
+ */
+export function mtpShapes(c: ModelConfig, depth: number): Array<[string, number[]]> {
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new Error(`mtpShapes: depth must be a non-negative integer, got ${depth}`);
+  if (depth === 0) return [];
+  const d = c.hidden_size;
+  const all = baseParameterShapes({ ...c, num_hidden_layers: c.num_hidden_layers + depth });
+  const out: Array<[string, number[]]> = [];
+  for (let k = 1; k <= depth; k++) {
+    const pre = `model.layers.${mtpLayerIndex(c, k)}`;
+    out.push([`${pre}.enorm.weight`, [d]], [`${pre}.hnorm.weight`, [d]], [`${pre}.eh_proj.weight`, [d, 2 * d]]);
+    for (const [name, shape] of all) if (name.startsWith(`${pre}.`)) out.push([name, shape]);
+    out.push([`${pre}.shared_head.norm.weight`, [d]]);
+  }
   return out;
 }
 

@@ -5,7 +5,8 @@ import { applyOverrides } from '../config';
 import { createLab, maxVio } from '../lab/lab';
 import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
-import { Trainer, disposeHandles } from '../train/trainer';
+import { RunPipeline } from '../run/pipeline';
+import { disposeHandles } from '../train/stage';
 import { activeParams, countParams, modelConfigOf } from './config';
 
 const SMALL = { 'data.batch_size': 2, 'data.seq_len': 16, 'train.log_every': 1 };
@@ -19,10 +20,10 @@ describe('MoE in training', () => {
         'train.bias_update_speed': gamma,
         'optim.weight_decay': 0.5,
       });
-      const trainer = new Trainer(be, cfg, 7);
-      expect([...trainer.trainable.keys()].some((n) => n.endsWith('e_score_correction_bias'))).toBe(false);
-      for (let i = 0; i < 5; i++) disposeHandles(await trainer.trainStep());
-      for (const bias of await trainer.routerBias()) {
+      const trainer = new RunPipeline(be, cfg, 7);
+      expect([...trainer.state.trainable.keys()].some((n) => n.endsWith('e_score_correction_bias'))).toBe(false);
+      for (let i = 0; i < 5; i++) disposeHandles(await trainer.runStep());
+      for (const bias of await trainer.state.routerBias()) {
         for (const b of bias) {
           const steps = b / 0.001;
           if (gamma === 0) expect(b).toBe(0);

@@ -12,8 +12,12 @@ import type { RouteConfig } from '../engine/backend';
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
+
 import { blockLinear } from './linear';
 import type { ParamGetter } from './mla';
+
+// The layer's parameter shapes live with the model's (config.ts); re-exported for callers.
+export { isBuffer, isMoeLayer, moeShapes } from './config';
 
 /** What an MoE layer leaves behind for the trainer: per-layer loads and balance losses. */
 export interface MoeTrace {
@@ -37,37 +41,6 @@ export function routeConfig(c: ModelConfig): RouteConfig {
     normTopk: c.norm_topk_prob,
     scale: c.routed_scaling_factor,
   };
-}
-
-export function isMoeLayer(c: ModelConfig, layer: number): boolean {
-  return c.ffn === 'moe' && layer >= c.first_k_dense_replace;
-}
-
-export function moeShapes(c: ModelConfig, p: string): Array<[string, number[]]> {
-  const d = c.hidden_size;
-  const E = c.n_routed_experts;
-  const I = c.moe_intermediate_size;
-  const S = c.n_shared_experts * I;
-  const out: Array<[string, number[]]> = [
-    [`${p}.gate.weight`, [E, d]],
-    [`${p}.gate.e_score_correction_bias`, [E]],
-    [`${p}.experts.gate_proj.weight`, [E, I, d]],
-    [`${p}.experts.up_proj.weight`, [E, I, d]],
-    [`${p}.experts.down_proj.weight`, [E, d, I]],
-  ];
-  if (S > 0) {
-    out.push(
-      [`${p}.shared_experts.gate_proj.weight`, [S, d]],
-      [`${p}.shared_experts.up_proj.weight`, [S, d]],
-      [`${p}.shared_experts.down_proj.weight`, [d, S]],
-    );
-  }
-  return out;
-}
-
-/** Parameters that are state, not trained: the routing bias. */
-export function isBuffer(name: string): boolean {
-  return name.endsWith('.e_score_correction_bias');
 }
 
 /** The MoE layer on x [B, T, d] → [B, T, d]; records loads (and aux losses) into trace. */

@@ -19,37 +19,14 @@
 
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
-import { baseParameterShapes, type ModelConfig } from './config';
+import { type ModelConfig, mtpLayerIndex } from './config';
 import { blockLinear } from './linear';
 import type { ParamGetter } from './mla';
 import type { MoeTrace } from './moe';
-import { block } from './model';
+import { block } from './block';
 
-/** Layer index of MTP module k (1-based) in the checkpoint layout. */
-export function mtpLayerIndex(c: ModelConfig, k: number): number {
-  return c.num_hidden_layers + k - 1;
-}
-
-/**
- * Shapes of the parameters of MTP modules 1..depth, in a fixed order. The decoder layer inside
- * each module is taken from parameterShapes itself (on a config with the extra layers), so
- * attention type and the dense/MoE rule per layer index are exactly the main model's.
- */
-export function mtpShapes(c: ModelConfig, depth: number): Array<[string, number[]]> {
-  if (!Number.isInteger(depth) || depth < 0)
-    throw new Error(`mtpShapes: depth must be a non-negative integer, got ${depth}`);
-  if (depth === 0) return [];
-  const d = c.hidden_size;
-  const all = baseParameterShapes({ ...c, num_hidden_layers: c.num_hidden_layers + depth });
-  const out: Array<[string, number[]]> = [];
-  for (let k = 1; k <= depth; k++) {
-    const pre = `model.layers.${mtpLayerIndex(c, k)}`;
-    out.push([`${pre}.enorm.weight`, [d]], [`${pre}.hnorm.weight`, [d]], [`${pre}.eh_proj.weight`, [d, 2 * d]]);
-    for (const [name, shape] of all) if (name.startsWith(`${pre}.`)) out.push([name, shape]);
-    out.push([`${pre}.shared_head.norm.weight`, [d]]);
-  }
-  return out;
-}
+// The modules' parameter shapes live with the model's (config.ts); re-exported for callers.
+export { mtpLayerIndex, mtpShapes } from './config';
 
 /** The first `len` positions of x [B, T, d]. */
 function firstPositions(x: Tensor, len: number): Tensor {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { applyOverrides } from '../config';
 import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
-import { Trainer } from './trainer';
+import { RunPipeline } from '../run/pipeline';
 
 describe('trainer', () => {
   it('submits exactly one command encoder per step and does not grow GPU memory', async () => {
@@ -14,16 +14,16 @@ describe('trainer', () => {
       'data.seq_len': 16,
       'model.num_hidden_layers': 1,
     });
-    const trainer = new Trainer(be, cfg, 3);
+    const trainer = new RunPipeline(be, cfg, 3);
     await be.flush();
-    const warm = await trainer.trainStep();
+    const warm = await trainer.runStep();
     warm.loss.dispose();
     warm.normSq.dispose();
     await be.flush();
     const live = be.rt.pool.liveBytes;
     for (let i = 0; i < 3; i++) {
       const before = be.rt.submits;
-      const h = await trainer.trainStep();
+      const h = await trainer.runStep();
       expect(be.rt.submits - before).toBe(1);
       expect(be.rt.pendingDispatches).toBe(0);
       h.loss.dispose();
@@ -37,6 +37,6 @@ describe('trainer', () => {
   it('rejects a user text that is too short, naming the problem', async () => {
     const be = await gpuBackend();
     const cfg = applyOverrides(findPreset('micro-dense')!.config, { 'data.corpus': 'text', 'data.text': 'too short' });
-    expect(() => new Trainer(be, cfg, 1)).toThrow(/text corpus is too short: 9 characters/);
+    expect(() => new RunPipeline(be, cfg, 1)).toThrow(/text corpus is too short: 9 characters/);
   });
 });

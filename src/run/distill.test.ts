@@ -5,18 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { applyOverrides } from '../config';
 import { findPreset } from '../config';
 import { gpuBackend } from '../test/gpu';
-import { disposeHandles, Trainer } from '../train/trainer';
+import { RunPipeline } from '../run/pipeline';
+import { disposeHandles } from '../train/stage';
 import { distillVsRl, rejectionSample, sftJsonl } from './distill';
-import { findTask } from './tasks';
+import { findTask } from '../rl/tasks';
 
 describe('distillation', () => {
   it('rejection sampling never admits a completion the verifier scores wrong', async () => {
     const be = await gpuBackend();
     // A half-trained teacher: some completions right, some wrong, some malformed.
     const cfg = applyOverrides(findPreset('grpo-micro')!.config, { 'train.steps': 80, 'rl.grpo_steps': 1 });
-    const t = new Trainer(be, cfg, 4);
+    const t = new RunPipeline(be, cfg, 4);
     try {
-      while (t.step < 80) disposeHandles(await t.trainStep());
+      while (t.step < 80) disposeHandles(await t.runStep());
       const res = await rejectionSample(t, 24, 8, 9);
       const task = findTask('addition')!;
       console.log(`[distill] rejection sampling: ${res.records.length} of ${res.generated} admitted`);

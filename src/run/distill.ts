@@ -8,20 +8,20 @@
 //   4. Two arms from that same base checkpoint:
 //        rl:      GRPO for the student preset's rl.grpo_steps steps;
 //        distill: SFT on the teacher's set until it has processed as many tokens as the rl arm.
-//      Budget = student tokens processed (RlStages.tokens: rollout prefill + decode, training and
+//      Budget = student tokens processed (RlContext.tokens: rollout prefill + decode, training and
 //      reference forwards; evaluation excluded). Both arms are evaluated on the same held-out
 //      prompts every train.eval_every steps and at the end.
 
+import type { Checkpoint, RunConfig } from '../config';
 import type { Backend } from '../engine/backend';
-import type { RunConfig } from '../config';
-import type { Checkpoint } from '../config';
-import { disposeHandles, Trainer } from '../train/trainer';
-import type { SftExample } from './corpus';
 import { Rng } from '../engine/rng';
-import type { SftRecord } from './sft-record';
-import { promptOf } from './template';
+import type { SftExample } from '../rl/corpus';
+import type { SftRecord } from '../rl/sft-record';
+import { promptOf } from '../rl/template';
+import { disposeHandles } from '../train/stage';
+import { RunPipeline } from './pipeline';
 
-export { sftJsonl, type SftRecord } from './sft-record';
+export { sftJsonl, type SftRecord } from '../rl/sft-record';
 
 export interface DistillPoint {
   arm: 'teacher' | 'base' | 'rl' | 'distill';
@@ -50,7 +50,12 @@ export interface DistillOptions {
   onProgress?: (what: string) => void;
 }
 
-async function evalPoint(t: Trainer, arm: DistillPoint['arm'], step: number, tokens: number): Promise<DistillPoint> {
+async function evalPoint(
+  t: RunPipeline,
+  arm: DistillPoint['arm'],
+  step: number,
+  tokens: number,
+): Promise<DistillPoint> {
   const e = await t.rl!.evaluate();
   return {
     arm,
@@ -64,9 +69,9 @@ async function evalPoint(t: Trainer, arm: DistillPoint['arm'], step: number, tok
 }
 
 /** Run `t` to `until` steps (all stages), disposing step handles. */
-async function runTo(t: Trainer, until: number, progress: (s: number) => void): Promise<void> {
+async function runTo(t: RunPipeline, until: number, progress: (s: number) => void): Promise<void> {
   while (t.step < until) {
-    disposeHandles(await t.trainStep());
+    disposeHandles(await t.runStep());
     if (t.step % 10 === 0) progress(t.step);
   }
   await t.be.flush();
@@ -77,7 +82,7 @@ async function runTo(t: Trainer, until: number, progress: (s: number) => void): 
  * kept only when the verifier says accuracy 1 and format 1.
  */
 export async function rejectionSample(
-  teacher: Trainer,
+  teacher: RunPipeline,
   prompts: number,
   perPrompt: number,
   seed: number,
@@ -121,12 +126,12 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
   checkDistillConfigs(o.teacher, s);
 
   // 1. Teacher.
-  const teacher = new Trainer(be, o.teacher, o.seed);
-  const teacherVocab = teacher.tokenizer.chars.join('');
+  const teacher = new RunPipeline(be, o.teacher, o.seed);
+  const teacherVocab = teacher.state.tokenizer.chars.join('');
   let base: Checkpoint;
   let sft: Awaited<ReturnType<typeof rejectionSample>>;
   try {
-    const tTotal = o.teacher.train.steps + o.teacher.rl.sft_steps + o.teacher.rl.grpo_steps;
+    const tTotal = teacher.schedule.total;
     await runTo(teacher, tTotal, (st) => log(`teacher step ${st}/${tTotal}`));
     await emit(await evalPoint(teacher, 'teacher', teacher.step, teacher.rl!.tokens));
     // 2. Rejection sampling.
@@ -140,10 +145,10 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
 
   // 3. Student base.
   const baseCfg: RunConfig = { ...s, rl: { ...s.rl, sft_steps: 0, grpo_steps: 0 } };
-  const pre = new Trainer(be, baseCfg, o.seed);
+  const pre = new RunPipeline(be, baseCfg, o.seed);
   try {
     // One vocabulary: every character of the task and template, whatever each corpus sampled.
-    if (pre.tokenizer.chars.join('') !== teacherVocab)
+    if (pre.state.tokenizer.chars.join('') !== teacherVocab)
       throw new Error('distill: teacher and student vocabularies differ');
     await runTo(pre, s.train.steps, (st) => log(`student pretrain step ${st}/${s.train.steps}`));
     base = await pre.checkpoint('distill-vs-rl', true);
@@ -155,13 +160,13 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
 
   // 4a. RL arm: GRPO from the base.
   const every = s.train.eval_every;
-  const rlT = new Trainer(be, { ...s, rl: { ...s.rl, sft_steps: 0 } }, o.seed);
+  const rlT = new RunPipeline(be, { ...s, rl: { ...s.rl, sft_steps: 0 } }, o.seed);
   let rlFinal: DistillPoint;
   let budget: number;
   try {
     rlT.load(base);
     for (let k = 1; k <= s.rl.grpo_steps; k++) {
-      disposeHandles(await rlT.trainStep());
+      disposeHandles(await rlT.runStep());
       if (k % every === 0 || k === s.rl.grpo_steps) await emit(await evalPoint(rlT, 'rl', k, rlT.rl!.tokens));
       else if (k % 5 === 0) log(`rl arm step ${k}/${s.rl.grpo_steps}`);
     }
@@ -173,7 +178,7 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
 
   // 4b. Distillation arm: SFT on the teacher's set until the same token budget.
   const maxSft = 1_000_000;
-  const dT = new Trainer(be, { ...s, rl: { ...s.rl, sft_steps: maxSft, grpo_steps: 0 } }, o.seed);
+  const dT = new RunPipeline(be, { ...s, rl: { ...s.rl, sft_steps: maxSft, grpo_steps: 0 } }, o.seed);
   let dFinal: DistillPoint;
   try {
     dT.load(base);
@@ -183,7 +188,7 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
     const marks = points.filter((p) => p.arm === 'rl').map((p) => p.tokens);
     let next = 0;
     while (dT.rl!.tokens < budget) {
-      disposeHandles(await dT.trainStep());
+      disposeHandles(await dT.runStep());
       k++;
       if (next < marks.length && dT.rl!.tokens >= marks[next]) {
         while (next < marks.length && dT.rl!.tokens >= marks[next]) next++;

@@ -1,12 +1,12 @@
 // A run's training text and tokenizer, from its config and seed: the one place that knows every
 // corpus kind (the trainer and the exporter must agree on the vocabulary).
 
-import type { RunConfig } from '../../config';
-import { taskCorpus, taskVocabulary } from '../../rl/corpus';
-import { findTask } from '../../rl/tasks';
-import { TaggedTokenizer } from '../../rl/tokenizer';
-import { generateCorpus, validateUserText } from './corpora';
-import { CharTokenizer } from './tokenizer';
+import type { RunConfig } from '../config';
+import { taskCorpus, taskVocabulary } from '../rl/corpus';
+import { findTask } from '../rl/tasks';
+import { TaggedTokenizer } from '../rl/tokenizer';
+import { generateCorpus, validateUserText } from '../train/data/corpora';
+import { CharTokenizer } from '../train/data/tokenizer';
 
 export function runCorpus(cfg: RunConfig, seed: number): { text: string; tokenizer: CharTokenizer } {
   const d = cfg.data;
