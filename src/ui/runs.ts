@@ -1,10 +1,11 @@
-// Helpers for the run history: summaries for the runs table, config diffs against a baseline,
-// names and ids. Pure functions over RunRecord (lab/runfile.ts).
+// Helpers for the run history: new records, summaries for the runs table, config diffs against a
+// baseline, names and ids. Functions over RunRecord (lab/runfile.ts).
 
+import { type Checkpoint, getPath, type RunConfig } from '../config';
+import type { RunInfo } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
 import { configDiff } from '../lab/share';
 import { fmtValue } from './format';
-import { getPath } from './draft';
 
 export function lastMetric(run: RunRecord) {
   return run.metrics.length ? run.metrics[run.metrics.length - 1] : null;
@@ -55,6 +56,42 @@ export function newRunId(): string {
   return `r${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4)
     .toString(36)
     .padStart(4, '0')}`;
+}
+
+/** The history record of a run just built in the lab (`config`: the page's, if the lab sent none). */
+export function newRunRecord(info: RunInfo, config: RunConfig, runs: readonly RunRecord[]): RunRecord {
+  return {
+    id: newRunId(),
+    name: nextRunName(runs),
+    createdAt: Date.now(),
+    preset: info.preset,
+    seed: info.seed,
+    config: info.config ?? config,
+    metrics: [],
+    changes: [],
+    samples: [],
+    status: 'running',
+    adapter: info.adapter,
+    backend: info.backend,
+  };
+}
+
+/** The history record of weights imported from a .safetensors file (no metrics). */
+export function importedWeightsRecord(name: string, head: Pick<Checkpoint, 'preset' | 'seed' | 'config'>): RunRecord {
+  return {
+    id: newRunId(),
+    name,
+    createdAt: Date.now(),
+    preset: head.preset,
+    seed: head.seed,
+    config: head.config,
+    metrics: [],
+    changes: [],
+    samples: [],
+    status: 'stopped',
+    adapter: 'imported weights',
+    backend: 'webgpu',
+  };
 }
 
 /** Runs in the order the table shows them (oldest first). */

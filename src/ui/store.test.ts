@@ -7,6 +7,7 @@ import type { Checkpoint, RunInfo, RunSummary, StepMetrics } from '../lab/api';
 import { applyOverrides, parseFieldValue, type RunConfig } from '../config';
 import { findPreset } from '../config';
 import type { RunRecord } from '../lab/runfile';
+import { Schedule } from '../run/schedule';
 import type { LabClient } from './lab-client';
 import type { RunStoreLike } from './persist';
 
@@ -46,6 +47,7 @@ function fakeLab(opts: FakeOptions = {}) {
     backend: 'webgpu',
     adapter: 'fake adapter',
     config: structuredClone(cfg!),
+    stages: [...new Schedule(cfg!).stages],
   });
   const lab = {
     calls,

@@ -1,0 +1,76 @@
+// The run history: every run of this browser (IndexedDB, through persist.ts), the baseline the
+// runs table compares against and the runs overlaid on the charts.
+
+import type { RunRecord } from '../../lab/runfile';
+import { RUN_ACTIVE } from '../run/machine';
+import { sortRuns } from '../runs';
+import type { LabContext } from './context';
+import { NO_PROGRESS, type HistorySlice } from './types';
+
+/** Load the saved runs into the table. Runs that were training when the page closed cannot continue: they are marked stopped. */
+export async function loadHistory(ctx: LabContext): Promise<void> {
+  const store = ctx.history.store;
+  const runs = await store.list();
+  for (const r of runs) {
+    if (r.status === 'running' || r.status === 'paused') {
+      r.status = 'stopped';
+      await store.saveNow(r);
+    }
+  }
+  ctx.set((s) => ({ runs: sortRuns([...runs.filter((r) => !s.runs.some((x) => x.id === r.id)), ...s.runs]) }));
+  ctx.bumpRuns();
+}
+
+/** Add a run to the table and save it. */
+export async function addRun(ctx: LabContext, run: RunRecord): Promise<void> {
+  ctx.set((s) => ({ runs: sortRuns([...s.runs, run]) }));
+  ctx.bumpRuns();
+  await ctx.history.store.saveNow(run);
+}
+
+function deleteRun(ctx: LabContext, id: string): void {
+  const { get, set } = ctx;
+  const run = get().runs.find((r) => r.id === id);
+  if (!run) return;
+  if (get().run?.id === id && RUN_ACTIVE.has(get().phase)) {
+    ctx.banner('info', `${run.name} is the current run: stop or reset it before deleting it.`);
+    return;
+  }
+  ctx.askConfirm(
+    {
+      testId: 'confirm-delete',
+      title: `Delete ${run.name}?`,
+      body: 'Its config, metrics, samples and weights are removed from this browser. Export it first to keep a copy.',
+      confirmLabel: 'Delete',
+    },
+    async () => {
+      set((s) => ({
+        runs: s.runs.filter((r) => r.id !== id),
+        overlayIds: s.overlayIds.filter((x) => x !== id),
+        baselineId: s.baselineId === id ? null : s.baselineId,
+        ...(s.run?.id === id ? { run: null, info: null, columns: null, progress: NO_PROGRESS } : {}),
+      }));
+      ctx.bumpRuns();
+      await ctx.history.store.delete(id);
+    },
+  );
+}
+
+export function historySlice(ctx: LabContext): HistorySlice {
+  const { set } = ctx;
+  return {
+    runs: [],
+    runsVersion: 0,
+    baselineId: null,
+    overlayIds: [],
+    setBaseline(id) {
+      set({ baselineId: id });
+    },
+    toggleOverlay(id) {
+      set((s) => ({
+        overlayIds: s.overlayIds.includes(id) ? s.overlayIds.filter((x) => x !== id) : [...s.overlayIds, id],
+      }));
+    },
+    deleteRun: (id) => deleteRun(ctx, id),
+  };
+}
