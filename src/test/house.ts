@@ -1,7 +1,7 @@
 // The house rules, read from the source: folder-level imports of src/ (the layer rules and no
 // cycles), file length and function length. house.test.ts holds the tree to them.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import ts from 'typescript';
 
@@ -20,27 +20,45 @@ export function sourceFiles(root: string): string[] {
 
 export const isTest = (p: string): boolean => /\.test\.tsx?$/.test(p) || p.includes('/test/');
 
-/** Relative import specifiers of a file (static imports, re-exports, dynamic import()). */
-export function importsOf(path: string): string[] {
+export interface ImportRef {
+  spec: string;
+  /** Erased at run time (`import type`, all-type named imports, `import('…')` types). */
+  typeOnly: boolean;
+}
+
+/** Relative imports of a file (static imports, re-exports, dynamic import(), import types). */
+export function importRefs(path: string): ImportRef[] {
   const src = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
-  const out: string[] = [];
+  const out: ImportRef[] = [];
   const visit = (n: ts.Node): void => {
-    if (
-      (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
-      n.moduleSpecifier &&
-      ts.isStringLiteral(n.moduleSpecifier)
-    ) {
-      out.push(n.moduleSpecifier.text);
+    if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier)) {
+      const c = n.importClause;
+      const named = c?.namedBindings && ts.isNamedImports(c.namedBindings) ? c.namedBindings.elements : null;
+      const typeOnly =
+        !!c && (c.isTypeOnly || (!c.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      out.push({ spec: n.moduleSpecifier.text, typeOnly });
+    } else if (ts.isExportDeclaration(n) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+      out.push({ spec: n.moduleSpecifier.text, typeOnly: n.isTypeOnly });
     } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const a = n.arguments[0];
-      if (a && ts.isStringLiteral(a)) out.push(a.text);
+      if (a && ts.isStringLiteral(a)) out.push({ spec: a.text, typeOnly: false });
     } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
-      out.push(n.argument.literal.text);
+      out.push({ spec: n.argument.literal.text, typeOnly: true });
     }
     ts.forEachChild(n, visit);
   };
   visit(src);
-  return out.filter((s) => s.startsWith('.'));
+  return out.filter((r) => r.spec.startsWith('.'));
+}
+
+/** The file a relative import names (`x` → x.ts / x.tsx / x/index.ts), or the bare path. */
+export function resolveImport(from: string, spec: string): string {
+  const base = normalize(join(dirname(from), spec.replace(/\?.*$/, '')));
+  for (const ext of ['', '.ts', '.tsx', '/index.ts', '/index.tsx']) {
+    const p = base + ext;
+    if (existsSync(p) && statSync(p).isFile()) return p;
+  }
+  return base;
 }
 
 /** The top folder under src/ of a path (or "(root)" for files directly in src/). */
@@ -55,8 +73,8 @@ export function folderGraph(root: string): Map<string, Map<string, string>> {
   for (const file of sourceFiles(root)) {
     if (isTest(file)) continue;
     const from = folderOf(root, file);
-    for (const spec of importsOf(file)) {
-      const target = normalize(join(dirname(file), spec));
+    for (const { spec } of importRefs(file)) {
+      const target = resolveImport(file, spec);
       if (relative(root, target).startsWith('..')) continue;
       const to = folderOf(root, target);
       if (to === from) continue;
@@ -67,7 +85,19 @@ export function folderGraph(root: string): Map<string, Map<string, string>> {
   return g;
 }
 
-/** One cycle of the folder graph as a path [a, b, …, a], or null. */
+/** File → files it imports at run time (type-only imports erased), tests excluded. */
+export function runtimeFileGraph(root: string): Map<string, Map<string, string>> {
+  const g = new Map<string, Map<string, string>>();
+  for (const file of sourceFiles(root)) {
+    if (isTest(file)) continue;
+    const edges = new Map<string, string>();
+    for (const r of importRefs(file)) if (!r.typeOnly) edges.set(resolveImport(file, r.spec), file);
+    g.set(file, edges);
+  }
+  return g;
+}
+
+/** One cycle of a graph as a path [a, b, …, a], or null. */
 export function findCycle(g: Map<string, Map<string, string>>): string[] | null {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
