@@ -3,7 +3,18 @@
 // the whole config is checked for cross-field rules (heads divide the width, …), whose messages
 // are attributed to the field they name. Nothing here touches the DOM or the worker.
 
-import { ConfigError, FIELDS, MAX_TEXT_CHARS, parseFieldValue, validateConfig, type RunConfig } from '../config';
+import {
+  ConfigError,
+  FIELDS,
+  type FieldValue,
+  findField,
+  getPath,
+  MAX_TEXT_CHARS,
+  parseFieldValue,
+  type RunConfig,
+  setPath,
+  validateConfig,
+} from '../config';
 import { configDiff } from '../lab/share';
 
 /** Raw text per config path (data.text included). */
@@ -11,17 +22,7 @@ export type Draft = Record<string, string>;
 
 export const SEED_MAX = 2 ** 32 - 1;
 
-export function getPath(cfg: RunConfig, path: string): string | number | boolean {
-  const [sec, key] = path.split('.');
-  return (cfg as unknown as Record<string, Record<string, string | number | boolean>>)[sec][key];
-}
-
-function setPath(cfg: Record<string, Record<string, unknown>>, path: string, v: unknown): void {
-  const [sec, key] = path.split('.');
-  (cfg[sec] ??= {})[key] = v;
-}
-
-export function formatValue(v: string | number | boolean): string {
+export function formatValue(v: FieldValue): string {
   return String(v);
 }
 
@@ -47,7 +48,8 @@ const PATH_PREFIX = /^([a-z_]+\.[a-z_0-9]+): (.*)$/s;
 
 export function evaluateDraft(draft: Draft): DraftEval {
   const errors: Record<string, string> = {};
-  const out: Record<string, Record<string, unknown>> = {};
+  // Filled field by field; validateConfig checks the whole before it is used as a RunConfig.
+  const out = {} as RunConfig;
   for (const f of FIELDS) {
     const raw = draft[f.path] ?? '';
     if (f.path === 'data.text') {
@@ -71,7 +73,7 @@ export function evaluateDraft(draft: Draft): DraftEval {
     const msg = (e as Error).message.replace(/^invalid config: /, '');
     for (const part of msg.split('; ')) {
       const m = PATH_PREFIX.exec(part);
-      if (m && FIELDS.some((f) => f.path === m[1])) errors[m[1]] = errors[m[1]] ? `${errors[m[1]]}; ${m[2]}` : m[2];
+      if (m && findField(m[1])) errors[m[1]] = errors[m[1]] ? `${errors[m[1]]}; ${m[2]}` : m[2];
       else errors.config = errors.config ? `${errors.config}; ${part}` : part;
     }
     return { config: null, errors };
@@ -91,8 +93,8 @@ export function parseSeed(text: string): { seed: number } | { error: string } {
  * The draft's values that differ from the preset, for the share link. Fields that do not parse
  * are left out (the link then carries the preset's value for them); data.text never goes in.
  */
-export function draftDiff(preset: RunConfig, draft: Draft): Record<string, string | number | boolean> {
-  const merged = structuredClone(preset) as unknown as Record<string, Record<string, unknown>>;
+export function draftDiff(preset: RunConfig, draft: Draft): Record<string, FieldValue> {
+  const merged = structuredClone(preset);
   for (const f of FIELDS) {
     if (f.path === 'data.text') continue;
     try {
@@ -101,11 +103,11 @@ export function draftDiff(preset: RunConfig, draft: Draft): Record<string, strin
       // invalid: keep the preset's value
     }
   }
-  return configDiff(preset, merged as unknown as RunConfig);
+  return configDiff(preset, merged);
 }
 
 /** Apply dotted-path values onto a draft (link or preset load). */
-export function draftWith(base: Draft, set: Record<string, string | number | boolean>): Draft {
+export function draftWith(base: Draft, set: Record<string, FieldValue>): Draft {
   const d = { ...base };
   for (const [k, v] of Object.entries(set)) d[k] = formatValue(v);
   return d;

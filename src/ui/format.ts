@@ -62,3 +62,8 @@ export function fmtValue(v: unknown): string {
   const s = String(v);
   return s.length > 24 ? `${s.slice(0, 21)}…` : s;
 }
+
+/** A config path's short name for labels: "optim.lr" → "lr". */
+export function fieldKey(path: string): string {
+  return path.slice(path.indexOf('.') + 1);
+}

@@ -29,7 +29,15 @@ import { linkHashOf, shareSlice } from './state/share-slice';
 import type { LabState } from './state/types';
 import { uiSlice } from './state/ui-slice';
 
-export { CAN_INSPECT, CAN_START, CAN_STOP, type Phase, RUN_ACTIVE } from './run/machine';
+export {
+  CAN_COMPARE,
+  CAN_INSPECT,
+  CAN_SAMPLE,
+  CAN_START,
+  CAN_STOP,
+  type Phase,
+  RUN_ACTIVE,
+} from './run/machine';
 export { SAMPLE_LENGTH, SAMPLES_SHOWN } from './run/sampler';
 export { isMicroPreset } from './state/config-slice';
 export { NO_WEBGPU_MESSAGE } from './state/session-slice';

@@ -61,10 +61,9 @@ export function HeatmapCanvas({
     frame.current = 0;
     const el = wrap.current;
     const cv = canvas.current;
-    if (!el || !cv) return;
+    const ctx = cv?.getContext('2d');
+    if (!el || !cv || !ctx) return;
     const cssW = Math.max(120, Math.floor(el.clientWidth));
-    const ctx = cv.getContext('2d');
-    if (!ctx) return;
     ctx.font = FONT;
     // The image is built for the plot width; margins depend on its labels, so guess 40 px first.
     const img = latest.current(Math.max(16, cssW - 44));
@@ -76,67 +75,13 @@ export function HeatmapCanvas({
       setDrawn(false);
       return;
     }
-    ctx.font = img.colLabels ? MONO : FONT;
-    let labelW = 0;
-    for (let r = 0; r < img.rows; r++) labelW = Math.max(labelW, ctx.measureText(img.rowLabels[r] ?? '').width);
-    const left = Math.ceil(Math.min(60, labelW) + 6);
-    const top = img.colLabels ? 14 : 2;
-    const bottom = img.xTicks?.length ? 16 : 2;
-    let w = Math.max(16, cssW - left - 4);
-    let h: number;
-    if (height === 'square') {
-      w = Math.min(w, maxSize);
-      h = w;
-    } else h = height;
-    const cssH = top + h + bottom;
-    const dpr = window.devicePixelRatio || 1;
-    cv.width = Math.round(cssW * dpr);
-    cv.height = Math.round(cssH * dpr);
-    cv.style.width = `${cssW}px`;
-    cv.style.height = `${cssH}px`;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cssW, cssH);
-
-    // Cells: the image at one pixel per cell, scaled up without smoothing.
-    const cells = (cellCanvas.current ??= document.createElement('canvas'));
-    cells.width = img.cols;
-    cells.height = img.rows;
-    cells
-      .getContext('2d')!
-      .putImageData(new ImageData(img.rgba as Uint8ClampedArray<ArrayBuffer>, img.cols, img.rows), 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(cells, left, top, w, h);
-    const fg = getComputedStyle(el).color;
-    ctx.strokeStyle = fg;
-    ctx.globalAlpha = 0.25;
-    ctx.strokeRect(left - 0.5, top - 0.5, w + 1, h + 1);
-    ctx.globalAlpha = 1;
-
-    // Labels, thinned so they do not overlap.
-    ctx.fillStyle = fg;
-    ctx.font = img.colLabels ? MONO : FONT;
-    const rowH = h / img.rows;
-    const colW = w / img.cols;
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    const rk = every(rowH, 12);
-    for (let r = 0; r < img.rows; r += rk) ctx.fillText(img.rowLabels[r] ?? '', left - 4, top + (r + 0.5) * rowH);
-    if (img.colLabels) {
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'bottom';
-      const ck = every(colW, 9);
-      for (let c = 0; c < img.cols; c += ck) ctx.fillText(img.colLabels[c] ?? '', left + (c + 0.5) * colW, top - 2);
-    }
-    if (img.xTicks?.length) {
-      ctx.font = FONT;
-      ctx.textBaseline = 'top';
-      for (const t of img.xTicks) {
-        ctx.textAlign = t.col === 0 ? 'left' : t.col >= img.cols - 1 ? 'right' : 'center';
-        const x = t.col === 0 ? left : t.col >= img.cols - 1 ? left + w : left + (t.col + 0.5) * colW;
-        ctx.fillText(t.label, x, top + h + 3);
-      }
-    }
-    geometry.current = { left, top, w, h, img };
+    cellCanvas.current ??= document.createElement('canvas');
+    geometry.current = paint(ctx, cv, cellCanvas.current, img, {
+      cssW,
+      height,
+      maxSize,
+      fg: getComputedStyle(el).color,
+    });
     el.dataset.cols = String(img.cols);
     el.dataset.rows = String(img.rows);
     setDrawn(true);
@@ -189,4 +134,77 @@ export function HeatmapCanvas({
       </div>
     </div>
   );
+}
+
+/** Size the canvas for the image and its labels, and draw both; returns where the cells went. */
+function paint(
+  ctx: CanvasRenderingContext2D,
+  cv: HTMLCanvasElement,
+  cells: HTMLCanvasElement,
+  img: HeatImage,
+  o: { cssW: number; height: number | 'square'; maxSize: number; fg: string },
+): Geometry {
+  ctx.font = img.colLabels ? MONO : FONT;
+  let labelW = 0;
+  for (let r = 0; r < img.rows; r++) labelW = Math.max(labelW, ctx.measureText(img.rowLabels[r] ?? '').width);
+  const left = Math.ceil(Math.min(60, labelW) + 6);
+  const top = img.colLabels ? 14 : 2;
+  const bottom = img.xTicks?.length ? 16 : 2;
+  let w = Math.max(16, o.cssW - left - 4);
+  let h: number;
+  if (o.height === 'square') {
+    w = Math.min(w, o.maxSize);
+    h = w;
+  } else h = o.height;
+  const cssH = top + h + bottom;
+  const dpr = window.devicePixelRatio || 1;
+  cv.width = Math.round(o.cssW * dpr);
+  cv.height = Math.round(cssH * dpr);
+  cv.style.width = `${o.cssW}px`;
+  cv.style.height = `${cssH}px`;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, o.cssW, cssH);
+
+  // Cells: the image at one pixel per cell, scaled up without smoothing.
+  cells.width = img.cols;
+  cells.height = img.rows;
+  cells
+    .getContext('2d')!
+    .putImageData(new ImageData(img.rgba as Uint8ClampedArray<ArrayBuffer>, img.cols, img.rows), 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(cells, left, top, w, h);
+  ctx.strokeStyle = o.fg;
+  ctx.globalAlpha = 0.25;
+  ctx.strokeRect(left - 0.5, top - 0.5, w + 1, h + 1);
+  ctx.globalAlpha = 1;
+  const g = { left, top, w, h, img };
+  drawLabels(ctx, g, o.fg);
+  return g;
+}
+
+/** Row labels, column labels and x ticks, thinned so they do not overlap. */
+function drawLabels(ctx: CanvasRenderingContext2D, { left, top, w, h, img }: Geometry, fg: string): void {
+  ctx.fillStyle = fg;
+  ctx.font = img.colLabels ? MONO : FONT;
+  const rowH = h / img.rows;
+  const colW = w / img.cols;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  const rk = every(rowH, 12);
+  for (let r = 0; r < img.rows; r += rk) ctx.fillText(img.rowLabels[r] ?? '', left - 4, top + (r + 0.5) * rowH);
+  if (img.colLabels) {
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    const ck = every(colW, 9);
+    for (let c = 0; c < img.cols; c += ck) ctx.fillText(img.colLabels[c] ?? '', left + (c + 0.5) * colW, top - 2);
+  }
+  if (img.xTicks?.length) {
+    ctx.font = FONT;
+    ctx.textBaseline = 'top';
+    for (const t of img.xTicks) {
+      ctx.textAlign = t.col === 0 ? 'left' : t.col >= img.cols - 1 ? 'right' : 'center';
+      const x = t.col === 0 ? left : t.col >= img.cols - 1 ? left + w : left + (t.col + 0.5) * colW;
+      ctx.fillText(t.label, x, top + h + 3);
+    }
+  }
 }

@@ -5,11 +5,11 @@
 // read and downloaded as JSON lines. The experiment's settings live in the link (?view=distill&…).
 
 import { useEffect, useMemo, useState } from 'react';
-import type { DistillPoint } from '../../lab/api';
+import type { DistillPoint, DistillResult } from '../../lab/api';
 import { MetricChart, type ChartSeries } from '../charts/MetricChart';
 import { sftJsonl } from '../../rl/sft-record';
 import { download } from '../download';
-import { useLab } from '../store';
+import { CAN_START, useLab } from '../store';
 import { DISTILL_DEFAULTS, RL_PRESETS, decodeDistillLink, encodeDistillLink, type DistillLinkState } from './link';
 
 const ARMS: Array<{ arm: DistillPoint['arm']; label: string; color: string; dashed?: boolean }> = [
@@ -38,8 +38,6 @@ function seriesOf(
 
 export function DistillView() {
   const distill = useLab((s) => s.distill);
-  const phase = useLab((s) => s.phase);
-  const runDistill = useLab((s) => s.runDistill);
   const [{ state: linked, problems }] = useState(() =>
     decodeDistillLink(typeof location !== 'undefined' ? location.search : ''),
   );
@@ -64,26 +62,6 @@ export function DistillView() {
     ],
     [points],
   );
-  const running = distill.status === 'running';
-  const ready = phase === 'idle' || phase === 'done' || phase === 'stopped' || phase === 'failed';
-  const r = distill.result;
-  const sel = (key: 'teacher' | 'student') => (
-    <label>
-      {key}
-      <select
-        data-testid={`distill-${key}`}
-        value={form[key]}
-        disabled={running}
-        onChange={(e) => setForm({ ...form, [key]: e.target.value })}
-      >
-        {RL_PRESETS.map((n) => (
-          <option key={n} value={n}>
-            {n}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
   return (
     <div className="distill-view" data-testid="distill-view">
       <h2>Distillation vs direct RL for a small model</h2>
@@ -102,35 +80,7 @@ export function DistillView() {
           ))}
         </div>
       )}
-      <div className="distill-form sample-tools">
-        {sel('teacher')}
-        {sel('student')}
-        <label>
-          seed
-          <input
-            type="number"
-            data-testid="distill-seed"
-            min={0}
-            value={form.seed}
-            disabled={running}
-            onChange={(e) => setForm({ ...form, seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
-          />
-        </label>
-        <button
-          type="button"
-          data-testid="distill-start"
-          disabled={running || !ready}
-          onClick={() => void runDistill({ teacher: form.teacher, student: form.student, seed: form.seed })}
-        >
-          {running ? 'Running…' : 'Run both arms'}
-        </button>
-        <button type="button" className="link" disabled={running} onClick={() => setForm(DISTILL_DEFAULTS)}>
-          defaults
-        </button>
-        <span className="muted small" data-testid="distill-progress">
-          {distill.progress}
-        </span>
-      </div>
+      <DistillForm form={form} setForm={setForm} />
       {distill.error && (
         <div className="notice notice-error" role="alert" data-testid="distill-error">
           The experiment failed: {distill.error}
@@ -141,45 +91,105 @@ export function DistillView() {
           <MetricChart key={c.id} testId={c.id} title={c.title} series={c.s} height={200} />
         ))}
       </div>
-      {r && (
-        <div data-testid="distill-result">
-          <p>
-            At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled{' '}
-            <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
-            <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base{' '}
-            {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
-          </p>
-          <h3>
-            SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}
-            <button
-              type="button"
-              data-testid="distill-download"
-              onClick={() => download('sft-set.jsonl', sftJsonl(r.sft.records), 'application/jsonl')}
-            >
-              Download JSON lines
-            </button>
-          </h3>
-          <table className="rl-rollouts small" data-testid="distill-sft">
-            <thead>
-              <tr>
-                <th>prompt</th>
-                <th>completion</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.sft.records.slice(0, 40).map((x, i) => (
-                <tr key={i}>
-                  <td className="rl-text">{x.prompt.replace(/\n/g, '⏎')}</td>
-                  <td className="rl-text">{x.completion}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {r.sft.records.length > 40 && (
-            <p className="muted small">… {r.sft.records.length - 40} more in the download.</p>
-          )}
-        </div>
-      )}
+      {distill.result && <DistillResultView r={distill.result} />}
+    </div>
+  );
+}
+
+/** Teacher, student and seed, and the button that runs both arms. */
+function DistillForm({ form, setForm }: { form: DistillLinkState; setForm: (f: DistillLinkState) => void }) {
+  const distill = useLab((s) => s.distill);
+  const phase = useLab((s) => s.phase);
+  const runDistill = useLab((s) => s.runDistill);
+  const running = distill.status === 'running';
+  const ready = CAN_START.has(phase);
+  const sel = (key: 'teacher' | 'student') => (
+    <label>
+      {key}
+      <select
+        data-testid={`distill-${key}`}
+        value={form[key]}
+        disabled={running}
+        onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+      >
+        {RL_PRESETS.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="distill-form sample-tools">
+      {sel('teacher')}
+      {sel('student')}
+      <label>
+        seed
+        <input
+          type="number"
+          data-testid="distill-seed"
+          min={0}
+          value={form.seed}
+          disabled={running}
+          onChange={(e) => setForm({ ...form, seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+        />
+      </label>
+      <button
+        type="button"
+        data-testid="distill-start"
+        disabled={running || !ready}
+        onClick={() => void runDistill({ teacher: form.teacher, student: form.student, seed: form.seed })}
+      >
+        {running ? 'Running…' : 'Run both arms'}
+      </button>
+      <button type="button" className="link" disabled={running} onClick={() => setForm(DISTILL_DEFAULTS)}>
+        defaults
+      </button>
+      <span className="muted small" data-testid="distill-progress">
+        {distill.progress}
+      </span>
+    </div>
+  );
+}
+
+/** The final accuracies, and the SFT set (the first 40 records; all of them in the download). */
+function DistillResultView({ r }: { r: DistillResult }) {
+  return (
+    <div data-testid="distill-result">
+      <p>
+        At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled{' '}
+        <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
+        <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base{' '}
+        {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
+      </p>
+      <h3>
+        SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}
+        <button
+          type="button"
+          data-testid="distill-download"
+          onClick={() => download('sft-set.jsonl', sftJsonl(r.sft.records), 'application/jsonl')}
+        >
+          Download JSON lines
+        </button>
+      </h3>
+      <table className="rl-rollouts small" data-testid="distill-sft">
+        <thead>
+          <tr>
+            <th>prompt</th>
+            <th>completion</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.sft.records.slice(0, 40).map((x, i) => (
+            <tr key={i}>
+              <td className="rl-text">{x.prompt.replace(/\n/g, '⏎')}</td>
+              <td className="rl-text">{x.completion}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {r.sft.records.length > 40 && <p className="muted small">… {r.sft.records.length - 40} more in the download.</p>}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { useMemo } from 'react';
 import type { LiveChange } from '../../lab/api';
 import { MetricChart, type ChartMarker, type ChartSeries } from '../charts/MetricChart';
 import { NO_COLUMNS, columnsOf, countIndexed, type ColumnViews } from '../columns';
+import { fieldKey } from '../format';
 import { useLab } from '../store';
 import { Panel } from './Panel';
 
@@ -121,7 +122,7 @@ function seriesFor(
 }
 
 export function markersOf(changes: readonly LiveChange[]): ChartMarker[] {
-  return changes.map((c) => ({ x: c.step, label: `${c.path.slice(c.path.indexOf('.') + 1)}=${String(c.value)}` }));
+  return changes.map((c) => ({ x: c.step, label: `${fieldKey(c.path)}=${String(c.value)}` }));
 }
 
 export function ChartsPanel() {

@@ -2,13 +2,13 @@
 // Too-short texts are reported by the lab when the run is created (it knows seq_len and the split).
 
 import { useRef } from 'react';
-import { FIELDS, MAX_TEXT_CHARS } from '../../config';
+import { findField, MAX_TEXT_CHARS, panelFields } from '../../config';
 import { useLab } from '../store';
 import { FieldGrid, FieldInput } from './FieldInput';
-import { Panel, sectionFields } from './Panel';
+import { Panel } from './Panel';
 
-const CORPUS = FIELDS.find((f) => f.path === 'data.corpus')!;
-const OTHER = sectionFields(FIELDS, 'data', ['data.corpus', 'data.text']);
+const CORPUS = findField('data.corpus')!;
+const OTHER = panelFields('data').filter((f) => f !== CORPUS && f.path !== 'data.text');
 
 export function DataPanel() {
   const corpus = useLab((s) => s.draft['data.corpus']);

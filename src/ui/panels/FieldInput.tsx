@@ -3,9 +3,8 @@
 // mark when it differs from the preset. Live fields are sent to a running lab on commit (Enter,
 // blur, or a select change), so typing "0.001" does not send 0, 0.0 and 0.00 on the way.
 
-import type { FieldSpec } from '../../config';
-import { findPreset } from '../../config';
-import { getPath } from '../draft';
+import { type FieldSpec, findPreset, getPath } from '../../config';
+import { fieldKey } from '../format';
 import { relevanceKey, splitByRelevance } from '../relevance';
 import { RUN_ACTIVE, useLab } from '../store';
 
@@ -22,7 +21,7 @@ export function FieldInput({ field }: { field: FieldSpec }) {
   const setField = useLab((s) => s.setField);
   const commitField = useLab((s) => s.commitField);
 
-  const key = path.slice(path.indexOf('.') + 1);
+  const key = fieldKey(path);
   const id = `field-${path}`;
   const errId = `${id}-error`;
   const common = {
@@ -114,7 +113,7 @@ export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
           <summary>
             {g.tag} settings{' '}
             <span className="muted small">
-              (used when {g.path.slice(g.path.indexOf('.') + 1)} = {g.option}; now {g.current})
+              (used when {fieldKey(g.path)} = {g.option}; now {g.current})
             </span>
           </summary>
           <div className="field-grid">

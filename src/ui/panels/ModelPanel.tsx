@@ -3,20 +3,15 @@
 // attention with the same heads would cache — MLA's headline saving.
 
 import { useMemo } from 'react';
-import { FIELDS, type RunConfig } from '../../config';
+import type { RunConfig } from '../../config';
 import { deriveFigures, distinctChars, estimateVocab, type KvFigures } from '../derived';
 import { fmtBytes, fmtCount, fmtFlops } from '../format';
 import { useLab } from '../store';
 import { FieldGrid } from './FieldInput';
-import { Panel, sectionFields } from './Panel';
+import { Panel, splitPanel } from './Panel';
 
-const MODEL_FIELDS = [...sectionFields(FIELDS, 'arch'), ...sectionFields(FIELDS, 'model'), ...otherFields()];
-
-/** Sections no panel claims yet (later capabilities) show up here rather than nowhere. */
-function otherFields() {
-  const claimed = ['model', 'arch', 'precision', 'optim', 'train', 'data', 'rl'];
-  return FIELDS.filter((f) => !claimed.includes(f.path.slice(0, f.path.indexOf('.'))));
-}
+/** The model panel's fields: the architecture choices first, then the shape. */
+const MODEL_FIELDS = splitPanel('model', 'arch').flat();
 
 export function ModelPanel() {
   return (

@@ -1,11 +1,10 @@
 // Optimizer, schedule and training-loop settings. Most are live: they apply at the next step.
 
-import { FIELDS } from '../../config';
 import { FieldGrid } from './FieldInput';
-import { Panel, sectionFields } from './Panel';
+import { Panel, splitPanel } from './Panel';
 
-const OPTIM_FIELDS = sectionFields(FIELDS, 'optim');
-const TRAIN_FIELDS = sectionFields(FIELDS, 'train');
+/** The optimizer and schedule, then the training loop (the rest of the panel). */
+const [OPTIM_FIELDS, TRAIN_FIELDS] = splitPanel('optim', 'optim');
 
 export function OptimPanel() {
   return (

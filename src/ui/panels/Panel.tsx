@@ -1,6 +1,7 @@
 // A titled card for one panel of the page.
 
 import type { ReactNode } from 'react';
+import { type FieldSpec, type Panel as PanelName, panelFields } from '../../config';
 
 export function Panel({
   title,
@@ -26,5 +27,12 @@ export function Panel({
   );
 }
 
-export const sectionFields = <T extends { path: string }>(fields: readonly T[], section: string, skip: string[] = []) =>
-  fields.filter((f) => f.path.startsWith(`${section}.`) && !skip.includes(f.path));
+/**
+ * A panel's fields (config's panelFields) as [those of `section`, all others], for a panel that
+ * puts one section first or under its own heading (model: arch first; optim: then the loop).
+ */
+export function splitPanel(panel: PanelName, section: string): [FieldSpec[], FieldSpec[]] {
+  const fields = panelFields(panel);
+  const first = fields.filter((f) => f.path.startsWith(`${section}.`));
+  return [first, fields.filter((f) => !first.includes(f))];
+}

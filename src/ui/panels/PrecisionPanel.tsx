@@ -4,16 +4,16 @@
 // the spread of the block scales), and for a finished low-precision run its f32 twin: the same
 // config and seed in f32, overlaid on the charts.
 
-import { FIELDS, type RunConfig } from '../../config';
+import { findField, panelFields, type RunConfig } from '../../config';
 import { fmtValue } from '../format';
 import type { QuantLayerStats } from '../../lowp/stats';
 import { pow2, scaleHistogram, scaleRange, weightName } from '../inspect';
 import { CAN_INSPECT, CAN_START, useLab, type QuantView } from '../store';
 import { FieldGrid, FieldInput } from './FieldInput';
-import { Panel, sectionFields } from './Panel';
+import { Panel } from './Panel';
 
-const LINEAR = FIELDS.find((f) => f.path === 'precision.linear')!;
-const DETAILS = sectionFields(FIELDS, 'precision', ['precision.linear']);
+const LINEAR = findField('precision.linear')!;
+const DETAILS = panelFields('precision').filter((f) => f !== LINEAR);
 
 export function PrecisionPanel() {
   const linear = useLab((s) => s.draft['precision.linear']);
@@ -148,7 +148,7 @@ function F32Twin() {
   const phase = useLab((s) => s.phase);
   const ready = useLab((s) => s.backend !== null);
   const twin = useLab((s) => s.runF32Twin);
-  if (!run || run.config.precision.linear !== 'lowp') return null;
+  if (run?.config.precision.linear !== 'lowp') return null;
   const finished = run.status === 'done' && phase === 'done';
   return (
     <div className="twin">

@@ -2,11 +2,11 @@
 // GRPO objective and its variants. Generated from the `rl` section of the config schema; while
 // rl.mode is "off" the rest folds away. Most GRPO settings are live.
 
-import { FIELDS } from '../../config';
+import { panelFields } from '../../config';
 import { FieldGrid } from './FieldInput';
-import { Panel, sectionFields } from './Panel';
+import { Panel } from './Panel';
 
-const RL_FIELDS = sectionFields(FIELDS, 'rl');
+const RL_FIELDS = panelFields('rl');
 
 export function RlPanel() {
   return (

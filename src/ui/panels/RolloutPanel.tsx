@@ -3,6 +3,7 @@
 // point at why a completion was rewarded (or not) and how the group's advantages spread.
 
 import type { StepMetrics } from '../../lab/api';
+import { Schedule } from '../../run/schedule';
 import { useLab } from '../store';
 import { Panel } from './Panel';
 
@@ -28,13 +29,13 @@ export function RolloutPanel() {
   useLab((s) => s.version);
   const run = useLab((s) => s.run);
   const latest: StepMetrics | undefined = run ? [...run.metrics].reverse().find((m) => m.rollout) : undefined;
-  if (!run || !run.config.rl || run.config.rl.mode !== 'pipeline') return null;
+  if (run?.config.rl?.mode !== 'pipeline') return null;
+  const sft = new Schedule(run.config).stages.some((st) => st.name === 'sft');
   return (
     <Panel title="Rollouts (GRPO)" testId="panel-rollouts">
       {!latest?.rollout ? (
         <p className="muted small">
-          After pretraining{run.config.rl.sft_steps > 0 ? ' and SFT' : ''}, each logged GRPO step shows its first group
-          of completions here.
+          After pretraining{sft ? ' and SFT' : ''}, each logged GRPO step shows its first group of completions here.
         </p>
       ) : (
         <div data-testid="rollout-group">

@@ -4,7 +4,6 @@
 
 import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
-import {  } from '../../config';
 import { totalSteps } from '../../run/schedule';
 import { fmtLoss } from '../format';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
@@ -95,19 +94,7 @@ function RunRow({
 }) {
   const setBaseline = useLab((s) => s.setBaseline);
   const toggleOverlay = useLab((s) => s.toggleOverlay);
-  const exportRun = useLab((s) => s.exportRun);
-  const exportWeights = useLab((s) => s.exportWeights);
-  const deleteRun = useLab((s) => s.deleteRun);
-  const runF32Twin = useLab((s) => s.runF32Twin);
-  const canStart = useLab((s) => CAN_START.has(s.phase) && s.backend !== null);
   const isBase = baseline?.id === run.id;
-  const diff = baseline ? runDiff(baseline, run) : [];
-  const extra: string[] = [];
-  if (baseline && !isBase) {
-    if (baseline.preset !== run.preset) extra.push(`preset: ${baseline.preset} → ${run.preset}`);
-    if (baseline.seed !== run.seed) extra.push(`seed: ${baseline.seed} → ${run.seed}`);
-  }
-  const hasWeights = run.status === 'done' || run.status === 'stopped';
 
   return (
     <tr data-testid={`runs-row-${run.id}`} className={current ? 'current' : undefined}>
@@ -149,60 +136,86 @@ function RunRow({
         {stepsDone(run)} / {totalSteps(run.config)}
       </td>
       <td data-col="diff" className="diff">
-        {isBase ? (
-          <span className="muted small">baseline</span>
-        ) : diff.length + extra.length === 0 ? (
-          <span className="muted small">same config</span>
-        ) : (
-          [...extra, ...diff.map((d) => d.text)].map((t) => (
-            <span key={t} className="chip">
-              {t}
-            </span>
-          ))
-        )}
+        <DiffChips run={run} baseline={baseline} />
       </td>
       <td className="actions">
+        <RunActions run={run} />
+      </td>
+    </tr>
+  );
+}
+
+/** What differs from the baseline run: preset, seed and config values. */
+function DiffChips({ run, baseline }: { run: RunRecord; baseline: RunRecord | null }) {
+  if (baseline?.id === run.id) return <span className="muted small">baseline</span>;
+  const diff = baseline ? runDiff(baseline, run) : [];
+  const extra: string[] = [];
+  if (baseline) {
+    if (baseline.preset !== run.preset) extra.push(`preset: ${baseline.preset} → ${run.preset}`);
+    if (baseline.seed !== run.seed) extra.push(`seed: ${baseline.seed} → ${run.seed}`);
+  }
+  if (diff.length + extra.length === 0) return <span className="muted small">same config</span>;
+  return (
+    <>
+      {[...extra, ...diff.map((d) => d.text)].map((t) => (
+        <span key={t} className="chip">
+          {t}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Export (JSON, weights), the f32 twin of a finished low-precision run, delete. */
+function RunActions({ run }: { run: RunRecord }) {
+  const exportRun = useLab((s) => s.exportRun);
+  const exportWeights = useLab((s) => s.exportWeights);
+  const deleteRun = useLab((s) => s.deleteRun);
+  const runF32Twin = useLab((s) => s.runF32Twin);
+  const canStart = useLab((s) => CAN_START.has(s.phase) && s.backend !== null);
+  const hasWeights = run.status === 'done' || run.status === 'stopped';
+  return (
+    <>
+      <button
+        type="button"
+        className="link"
+        data-testid={`run-export-${run.id}`}
+        onClick={() => exportRun(run.id)}
+        title="config, metrics, changes and samples as JSON"
+      >
+        JSON
+      </button>
+      {hasWeights && (
         <button
           type="button"
           className="link"
-          data-testid={`run-export-${run.id}`}
-          onClick={() => exportRun(run.id)}
-          title="config, metrics, changes and samples as JSON"
+          data-testid={`run-weights-${run.id}`}
+          onClick={() => void exportWeights(run.id)}
+          title="final weights (and optimizer state) as .safetensors"
         >
-          JSON
+          weights
         </button>
-        {hasWeights && (
-          <button
-            type="button"
-            className="link"
-            data-testid={`run-weights-${run.id}`}
-            onClick={() => void exportWeights(run.id)}
-            title="final weights (and optimizer state) as .safetensors"
-          >
-            weights
-          </button>
-        )}
-        {run.status === 'done' && run.config.precision.linear === 'lowp' && (
-          <button
-            type="button"
-            className="link"
-            data-testid={`run-f32-twin-${run.id}`}
-            disabled={!canStart}
-            onClick={() => void runF32Twin(run.id)}
-            title="train the same config and seed with precision.linear = f32, overlaid on this run"
-          >
-            f32 twin
-          </button>
-        )}
+      )}
+      {run.status === 'done' && run.config.precision.linear === 'lowp' && (
         <button
           type="button"
-          className="link danger"
-          data-testid={`run-delete-${run.id}`}
-          onClick={() => deleteRun(run.id)}
+          className="link"
+          data-testid={`run-f32-twin-${run.id}`}
+          disabled={!canStart}
+          onClick={() => void runF32Twin(run.id)}
+          title="train the same config and seed with precision.linear = f32, overlaid on this run"
         >
-          delete
+          f32 twin
         </button>
-      </td>
-    </tr>
+      )}
+      <button
+        type="button"
+        className="link danger"
+        data-testid={`run-delete-${run.id}`}
+        onClick={() => deleteRun(run.id)}
+      >
+        delete
+      </button>
+    </>
   );
 }

@@ -5,7 +5,7 @@
 // speculative speed and the drafts' acceptance rate (V3 reports 85–90% and 1.8× at scale).
 
 import type { DecodeStats } from '../../lab/api';
-import { SAMPLE_LENGTH, SAMPLES_SHOWN, useLab } from '../store';
+import { CAN_COMPARE, CAN_SAMPLE, SAMPLE_LENGTH, SAMPLES_SHOWN, useLab } from '../store';
 import { Panel } from './Panel';
 
 function ReadoutRow({ label, s }: { label: string; s: DecodeStats | null }) {
@@ -54,104 +54,12 @@ function DecodingReadout() {
 export function SamplesPanel() {
   const run = useLab((s) => s.run);
   useLab((s) => s.version); // samples are appended in place
-  const temperature = useLab((s) => s.temperature);
-  const prompt = useLab((s) => s.prompt);
-  const sampling = useLab((s) => s.sampling);
-  const canSample = useLab((s) => s.info !== null && ['training', 'paused', 'done', 'stopped'].includes(s.phase));
-  const setTemperature = useLab((s) => s.setTemperature);
-  const topK = useLab((s) => s.topK);
-  const topP = useLab((s) => s.topP);
-  const speculative = useLab((s) => s.speculative);
-  const comparing = useLab((s) => s.comparing);
-  const setSampling = useLab((s) => s.setSampling);
-  const compareDecoding = useLab((s) => s.compareDecoding);
   const hasMtp = useLab((s) => (s.info?.config.model.num_nextn_predict_layers ?? 0) > 0);
-  const canCompare = useLab((s) => s.info !== null && ['paused', 'done', 'stopped'].includes(s.phase));
-  const setPrompt = useLab((s) => s.setPrompt);
-  const sampleNow = useLab((s) => s.sampleNow);
   const samples = run ? run.samples.slice(-SAMPLES_SHOWN).reverse() : [];
 
   return (
     <Panel title="Samples" testId="panel-samples">
-      <div className="sample-tools">
-        <label title="softmax temperature: 0 picks the most likely character, higher is more random">
-          temperature
-          <input
-            type="range"
-            data-testid="sample-temperature"
-            min={0}
-            max={2}
-            step={0.05}
-            value={temperature}
-            onChange={(e) => setTemperature(Number(e.target.value))}
-          />
-          <span className="num">{temperature.toFixed(2)}</span>
-        </label>
-        <label title="keep only the k most likely characters; 0 = off">
-          top-k
-          <input
-            type="number"
-            data-testid="sample-topk"
-            min={0}
-            step={1}
-            value={topK}
-            onChange={(e) => setSampling({ topK: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
-          />
-        </label>
-        <label title="nucleus: keep the most likely characters until they hold this much probability; 1 = off">
-          top-p
-          <input
-            type="range"
-            data-testid="sample-topp"
-            min={0.05}
-            max={1}
-            step={0.05}
-            value={topP}
-            onChange={(e) => setSampling({ topP: Number(e.target.value) })}
-          />
-          <span className="num">{topP.toFixed(2)}</span>
-        </label>
-        {hasMtp && (
-          <label title="draft the next character with the MTP module and verify it with the main model in the same forward">
-            <input
-              type="checkbox"
-              data-testid="sample-speculative"
-              checked={speculative}
-              onChange={(e) => setSampling({ speculative: e.target.checked })}
-            />
-            speculative (MTP)
-          </label>
-        )}
-        <label title="text to continue (characters must be in the corpus); empty starts a new line">
-          prompt
-          <input
-            type="text"
-            data-testid="sample-prompt"
-            value={prompt}
-            placeholder="(new line)"
-            onChange={(e) => setPrompt(e.target.value)}
-          />
-        </label>
-        <button
-          type="button"
-          data-testid="sample-now"
-          disabled={!canSample || sampling}
-          onClick={() => void sampleNow()}
-        >
-          {sampling ? 'Sampling…' : 'Sample now'}
-        </button>
-        {hasMtp && (
-          <button
-            type="button"
-            data-testid="compare-decoding"
-            disabled={!canCompare || sampling || comparing}
-            title="sample the prompt plainly, then speculatively, and compare speed"
-            onClick={() => void compareDecoding()}
-          >
-            {comparing ? 'Comparing…' : 'Plain vs speculative'}
-          </button>
-        )}
-      </div>
+      <SampleTools hasMtp={hasMtp} />
       {hasMtp && <DecodingReadout />}
       {samples.length === 0 ? (
         <p className="muted small">
@@ -170,5 +78,99 @@ export function SamplesPanel() {
         </ol>
       )}
     </Panel>
+  );
+}
+
+/** Temperature, top-k, top-p, speculative decoding, the prompt, and the sample buttons. */
+function SampleTools({ hasMtp }: { hasMtp: boolean }) {
+  const temperature = useLab((s) => s.temperature);
+  const prompt = useLab((s) => s.prompt);
+  const sampling = useLab((s) => s.sampling);
+  const canSample = useLab((s) => s.info !== null && CAN_SAMPLE.has(s.phase));
+  const setTemperature = useLab((s) => s.setTemperature);
+  const topK = useLab((s) => s.topK);
+  const topP = useLab((s) => s.topP);
+  const speculative = useLab((s) => s.speculative);
+  const comparing = useLab((s) => s.comparing);
+  const setSampling = useLab((s) => s.setSampling);
+  const compareDecoding = useLab((s) => s.compareDecoding);
+  const canCompare = useLab((s) => s.info !== null && CAN_COMPARE.has(s.phase));
+  const setPrompt = useLab((s) => s.setPrompt);
+  const sampleNow = useLab((s) => s.sampleNow);
+  return (
+    <div className="sample-tools">
+      <label title="softmax temperature: 0 picks the most likely character, higher is more random">
+        temperature
+        <input
+          type="range"
+          data-testid="sample-temperature"
+          min={0}
+          max={2}
+          step={0.05}
+          value={temperature}
+          onChange={(e) => setTemperature(Number(e.target.value))}
+        />
+        <span className="num">{temperature.toFixed(2)}</span>
+      </label>
+      <label title="keep only the k most likely characters; 0 = off">
+        top-k
+        <input
+          type="number"
+          data-testid="sample-topk"
+          min={0}
+          step={1}
+          value={topK}
+          onChange={(e) => setSampling({ topK: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+        />
+      </label>
+      <label title="nucleus: keep the most likely characters until they hold this much probability; 1 = off">
+        top-p
+        <input
+          type="range"
+          data-testid="sample-topp"
+          min={0.05}
+          max={1}
+          step={0.05}
+          value={topP}
+          onChange={(e) => setSampling({ topP: Number(e.target.value) })}
+        />
+        <span className="num">{topP.toFixed(2)}</span>
+      </label>
+      {hasMtp && (
+        <label title="draft the next character with the MTP module and verify it with the main model in the same forward">
+          <input
+            type="checkbox"
+            data-testid="sample-speculative"
+            checked={speculative}
+            onChange={(e) => setSampling({ speculative: e.target.checked })}
+          />
+          speculative (MTP)
+        </label>
+      )}
+      <label title="text to continue (characters must be in the corpus); empty starts a new line">
+        prompt
+        <input
+          type="text"
+          data-testid="sample-prompt"
+          value={prompt}
+          placeholder="(new line)"
+          onChange={(e) => setPrompt(e.target.value)}
+        />
+      </label>
+      <button type="button" data-testid="sample-now" disabled={!canSample || sampling} onClick={() => void sampleNow()}>
+        {sampling ? 'Sampling…' : 'Sample now'}
+      </button>
+      {hasMtp && (
+        <button
+          type="button"
+          data-testid="compare-decoding"
+          disabled={!canCompare || sampling || comparing}
+          title="sample the prompt plainly, then speculatively, and compare speed"
+          onClick={() => void compareDecoding()}
+        >
+          {comparing ? 'Comparing…' : 'Plain vs speculative'}
+        </button>
+      )}
+    </div>
   );
 }
