@@ -248,6 +248,141 @@ function fieldRange(key: string): { min: number; max: number; int: boolean } {
   return { min: f.min, max: f.max, int: f.kind === 'int' };
 }
 
+/** Typed reads of config.json's fields; every refusal is a ConfigJsonError that names the field. */
+class HfFields {
+  constructor(readonly j: Record<string, unknown>) {}
+
+  /** Refuses the config. */
+  bad(msg: string): never {
+    throw new ConfigJsonError(msg);
+  }
+
+  /** A finite number (or the fallback when absent). */
+  num(key: string, fallback?: number): number {
+    const v = this.j[key] ?? fallback;
+    if (v === undefined || v === null) return this.bad(`${key} is missing`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return this.bad(`${key} is ${JSON.stringify(v)}; expected a number`);
+    return v;
+  }
+
+  /** A number inside the range (and integrality) of the lab's model.<key> field. */
+  ranged(key: string, fallback?: number): number {
+    const v = this.num(key, fallback);
+    const r = fieldRange(key);
+    if (r.int && !Number.isInteger(v)) this.bad(`${key} is ${v}; expected an integer`);
+    if (v < r.min || v > r.max) this.bad(`${key} = ${v} is outside what v3lab trains ([${r.min}, ${r.max}])`);
+    return v;
+  }
+
+  /** A boolean (or the fallback when absent). */
+  bool(key: string, fallback: boolean): boolean {
+    const v = this.j[key] ?? fallback;
+    if (typeof v !== 'boolean') return this.bad(`${key} is ${JSON.stringify(v)}; expected true or false`);
+    return v;
+  }
+
+  /** Refuses any value but the expected one (absent counts as the fallback). */
+  want(key: string, expected: unknown, fallback: unknown, why: string): void {
+    const v = this.j[key] === undefined ? fallback : this.j[key];
+    if (v !== expected) this.bad(`${key} is ${JSON.stringify(v)}; ${why}`);
+  }
+}
+
+/** The architecture's sizes: vocabulary, the integer fields, q_lora_rank, the MTP depth and the dense/MoE split. */
+function readSizes(f: HfFields) {
+  const j = f.j;
+  const vocabSize = f.num('vocab_size');
+  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > MAX_VOCAB)
+    f.bad(`vocab_size = ${vocabSize} is not an integer in [1, ${MAX_VOCAB}]`);
+  const ints: Record<string, number> = {};
+  for (const k of MODEL_INT_FIELDS) ints[k] = f.ranged(k);
+  const H = ints.num_attention_heads;
+  const kvHeads = f.num('num_key_value_heads', H);
+  if (kvHeads !== H)
+    f.bad(`num_key_value_heads = ${kvHeads}; DeepSeek-V3's MLA needs it equal to num_attention_heads (${H})`);
+  const qRank = j.q_lora_rank === null || j.q_lora_rank === undefined ? 0 : f.num('q_lora_rank');
+  if (qRank !== 0) {
+    const r = fieldRange('q_lora_rank');
+    if (!Number.isInteger(qRank) || qRank < 1 || qRank > r.max)
+      f.bad(`q_lora_rank = ${qRank} is not null or an integer in [1, ${r.max}]`);
+  }
+  const D = j.num_nextn_predict_layers === undefined ? 0 : f.ranged('num_nextn_predict_layers');
+  const fkd = f.num('first_k_dense_replace', 3);
+  if (!Number.isInteger(fkd) || fkd < 0) f.bad(`first_k_dense_replace = ${fkd} is not a non-negative integer`);
+  const L = ints.num_hidden_layers;
+  const ffn: 'dense' | 'moe' = fkd >= L + D ? 'dense' : 'moe';
+  if (ffn === 'moe' && fkd > L)
+    f.bad(
+      `first_k_dense_replace = ${fkd} makes some MTP layers dense and others MoE; v3lab needs it ≤ num_hidden_layers (${L}), or ≥ ${L + D} for an all-dense model`,
+    );
+  return { vocabSize, ints, H, qRank, D, fkd, L, ffn };
+}
+
+/** Refuses what the blocks would compute differently: other activations, attention biases, a tied head, sparse MoE layers. */
+function checkBlocks(f: HfFields): void {
+  const j = f.j;
+  f.want('hidden_act', 'silu', 'silu', 'v3lab computes SwiGLU (silu) MLPs only');
+  f.want('attention_bias', false, false, 'v3lab has no attention biases');
+  f.want('tie_word_embeddings', false, false, 'v3lab keeps lm_head separate from the embedding');
+  if (j.moe_layer_freq !== undefined && j.moe_layer_freq !== 1)
+    f.bad(
+      `moe_layer_freq is ${JSON.stringify(j.moe_layer_freq)}; v3lab puts MoE in every layer after first_k_dense_replace (1)`,
+    );
+}
+
+/** RoPE: plain (no scaling) only; θ from rope_theta or rope_parameters, and the interleave flag. */
+function readRope(f: HfFields): { ropeTheta: number; ropeInterleave: boolean } {
+  const j = f.j;
+  if (j.rope_scaling !== undefined && j.rope_scaling !== null)
+    f.bad('rope_scaling is set; v3lab uses plain RoPE (no YaRN scaling): rope_scaling must be null');
+  let theta = j.rope_theta;
+  if (j.rope_parameters !== undefined && j.rope_parameters !== null) {
+    const rp = j.rope_parameters;
+    if (typeof rp !== 'object' || Array.isArray(rp)) f.bad('rope_parameters is not an object');
+    const o = rp as Record<string, unknown>;
+    if (o.rope_type !== undefined && o.rope_type !== 'default')
+      f.bad(`rope_parameters.rope_type is ${JSON.stringify(o.rope_type)}; v3lab uses plain RoPE ("default")`);
+    if (o.rope_theta !== undefined) theta = o.rope_theta;
+  }
+  const ropeTheta = theta === undefined ? 10000 : theta;
+  if (typeof ropeTheta !== 'number' || !(ropeTheta >= 1 && ropeTheta <= 1e7))
+    f.bad(`rope_theta = ${JSON.stringify(ropeTheta)} is outside [1, 1e7]`);
+  const ropeInterleave = f.bool('rope_interleave', true);
+  return { ropeTheta: ropeTheta as number, ropeInterleave };
+}
+
+/** The router: sigmoid or softmax scores, picked like "noaux_tc". */
+function readScoring(f: HfFields): 'sigmoid' | 'softmax' {
+  const j = f.j;
+  const scoring = j.scoring_func ?? 'sigmoid';
+  if (scoring !== 'sigmoid' && scoring !== 'softmax')
+    f.bad(`scoring_func is ${JSON.stringify(scoring)}; expected "sigmoid" or "softmax"`);
+  if (j.topk_method !== undefined && j.topk_method !== 'noaux_tc')
+    f.bad(
+      `topk_method is ${JSON.stringify(j.topk_method)}; v3lab routes like "noaux_tc" (bias-corrected, group-limited top-k)`,
+    );
+  return scoring as 'sigmoid' | 'softmax';
+}
+
+/** quantization_config: none (null), or block-scaled FP8 E4M3 with its weight block size. */
+function readFp8Block(f: HfFields): [number, number] | null {
+  const qc = f.j.quantization_config;
+  if (qc === undefined || qc === null) return null;
+  if (typeof qc !== 'object' || Array.isArray(qc)) f.bad('quantization_config is not an object');
+  const q = qc as Record<string, unknown>;
+  if (q.quant_method !== 'fp8')
+    f.bad(
+      `quantization_config.quant_method is ${JSON.stringify(q.quant_method)}; v3lab reads "fp8" (block-scaled E4M3)`,
+    );
+  if (q.fmt !== undefined && q.fmt !== 'e4m3')
+    f.bad(`quantization_config.fmt is ${JSON.stringify(q.fmt)}; v3lab reads "e4m3"`);
+  const wb = q.weight_block_size ?? [128, 128];
+  if (!Array.isArray(wb) || wb.length !== 2 || !wb.every((x) => Number.isInteger(x) && x >= 1 && x <= 65536))
+    f.bad(`quantization_config.weight_block_size is ${JSON.stringify(wb)}; expected [rows, cols]`);
+  return [(wb as number[])[0], (wb as number[])[1]];
+}
+
 /**
  * The model section a config.json describes, its ffn kind and RoPE layout. Only what v3lab can
  * compute is accepted; each refusal names the field. Absent optional fields take transformers'
@@ -260,105 +395,15 @@ export function modelFromHfConfig(j: Record<string, unknown>): {
   ropeInterleave: boolean;
   fp8Block: [number, number] | null;
 } {
-  const bad = (msg: string): never => {
-    throw new ConfigJsonError(msg);
-  };
+  const f = new HfFields(j);
   if (j.model_type !== HF_MODEL_TYPE)
-    bad(`model_type is ${JSON.stringify(j.model_type ?? null)}; v3lab imports "${HF_MODEL_TYPE}" models`);
-  const num = (key: string, fallback?: number): number => {
-    const v = j[key] ?? fallback;
-    if (v === undefined || v === null) return bad(`${key} is missing`);
-    if (typeof v !== 'number' || !Number.isFinite(v)) return bad(`${key} is ${JSON.stringify(v)}; expected a number`);
-    return v;
-  };
-  const ranged = (key: string, fallback?: number): number => {
-    const v = num(key, fallback);
-    const r = fieldRange(key);
-    if (r.int && !Number.isInteger(v)) bad(`${key} is ${v}; expected an integer`);
-    if (v < r.min || v > r.max) bad(`${key} = ${v} is outside what v3lab trains ([${r.min}, ${r.max}])`);
-    return v;
-  };
-  const bool = (key: string, fallback: boolean): boolean => {
-    const v = j[key] ?? fallback;
-    if (typeof v !== 'boolean') return bad(`${key} is ${JSON.stringify(v)}; expected true or false`);
-    return v;
-  };
-  const want = (key: string, expected: unknown, fallback: unknown, why: string) => {
-    const v = j[key] === undefined ? fallback : j[key];
-    if (v !== expected) bad(`${key} is ${JSON.stringify(v)}; ${why}`);
-  };
-
-  const vocabSize = num('vocab_size');
-  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > MAX_VOCAB)
-    bad(`vocab_size = ${vocabSize} is not an integer in [1, ${MAX_VOCAB}]`);
-  const ints: Record<string, number> = {};
-  for (const k of MODEL_INT_FIELDS) ints[k] = ranged(k);
-  const H = ints.num_attention_heads;
-  const kvHeads = num('num_key_value_heads', H);
-  if (kvHeads !== H)
-    bad(`num_key_value_heads = ${kvHeads}; DeepSeek-V3's MLA needs it equal to num_attention_heads (${H})`);
-  const qRank = j.q_lora_rank === null || j.q_lora_rank === undefined ? 0 : num('q_lora_rank');
-  if (qRank !== 0) {
-    const r = fieldRange('q_lora_rank');
-    if (!Number.isInteger(qRank) || qRank < 1 || qRank > r.max)
-      bad(`q_lora_rank = ${qRank} is not null or an integer in [1, ${r.max}]`);
-  }
-  const D = j.num_nextn_predict_layers === undefined ? 0 : ranged('num_nextn_predict_layers');
-  const fkd = num('first_k_dense_replace', 3);
-  if (!Number.isInteger(fkd) || fkd < 0) bad(`first_k_dense_replace = ${fkd} is not a non-negative integer`);
-  const L = ints.num_hidden_layers;
-  const ffn = fkd >= L + D ? 'dense' : 'moe';
-  if (ffn === 'moe' && fkd > L)
-    bad(
-      `first_k_dense_replace = ${fkd} makes some MTP layers dense and others MoE; v3lab needs it ≤ num_hidden_layers (${L}), or ≥ ${L + D} for an all-dense model`,
-    );
-
-  want('hidden_act', 'silu', 'silu', 'v3lab computes SwiGLU (silu) MLPs only');
-  want('attention_bias', false, false, 'v3lab has no attention biases');
-  want('tie_word_embeddings', false, false, 'v3lab keeps lm_head separate from the embedding');
-  if (j.moe_layer_freq !== undefined && j.moe_layer_freq !== 1)
-    bad(
-      `moe_layer_freq is ${JSON.stringify(j.moe_layer_freq)}; v3lab puts MoE in every layer after first_k_dense_replace (1)`,
-    );
-  if (j.rope_scaling !== undefined && j.rope_scaling !== null)
-    bad('rope_scaling is set; v3lab uses plain RoPE (no YaRN scaling): rope_scaling must be null');
-  let theta = j.rope_theta;
-  if (j.rope_parameters !== undefined && j.rope_parameters !== null) {
-    const rp = j.rope_parameters;
-    if (typeof rp !== 'object' || Array.isArray(rp)) bad('rope_parameters is not an object');
-    const o = rp as Record<string, unknown>;
-    if (o.rope_type !== undefined && o.rope_type !== 'default')
-      bad(`rope_parameters.rope_type is ${JSON.stringify(o.rope_type)}; v3lab uses plain RoPE ("default")`);
-    if (o.rope_theta !== undefined) theta = o.rope_theta;
-  }
-  const ropeTheta = theta === undefined ? 10000 : theta;
-  if (typeof ropeTheta !== 'number' || !(ropeTheta >= 1 && ropeTheta <= 1e7))
-    bad(`rope_theta = ${JSON.stringify(ropeTheta)} is outside [1, 1e7]`);
-  const ropeInterleave = bool('rope_interleave', true);
-  const scoring = j.scoring_func ?? 'sigmoid';
-  if (scoring !== 'sigmoid' && scoring !== 'softmax')
-    bad(`scoring_func is ${JSON.stringify(scoring)}; expected "sigmoid" or "softmax"`);
-  if (j.topk_method !== undefined && j.topk_method !== 'noaux_tc')
-    bad(
-      `topk_method is ${JSON.stringify(j.topk_method)}; v3lab routes like "noaux_tc" (bias-corrected, group-limited top-k)`,
-    );
-
-  let fp8Block: [number, number] | null = null;
-  const qc = j.quantization_config;
-  if (qc !== undefined && qc !== null) {
-    if (typeof qc !== 'object' || Array.isArray(qc)) bad('quantization_config is not an object');
-    const q = qc as Record<string, unknown>;
-    if (q.quant_method !== 'fp8')
-      bad(
-        `quantization_config.quant_method is ${JSON.stringify(q.quant_method)}; v3lab reads "fp8" (block-scaled E4M3)`,
-      );
-    if (q.fmt !== undefined && q.fmt !== 'e4m3')
-      bad(`quantization_config.fmt is ${JSON.stringify(q.fmt)}; v3lab reads "e4m3"`);
-    const wb = q.weight_block_size ?? [128, 128];
-    if (!Array.isArray(wb) || wb.length !== 2 || !wb.every((x) => Number.isInteger(x) && x >= 1 && x <= 65536))
-      bad(`quantization_config.weight_block_size is ${JSON.stringify(wb)}; expected [rows, cols]`);
-    fp8Block = [(wb as number[])[0], (wb as number[])[1]];
-  }
+    f.bad(`model_type is ${JSON.stringify(j.model_type ?? null)}; v3lab imports "${HF_MODEL_TYPE}" models`);
+  // The checks run in this order (the first refusal is the one reported).
+  const { vocabSize, ints, H, qRank, D, fkd, L, ffn } = readSizes(f);
+  checkBlocks(f);
+  const { ropeTheta, ropeInterleave } = readRope(f);
+  const scoring = readScoring(f);
+  const fp8Block = readFp8Block(f);
 
   const model: ModelSection = {
     hidden_size: ints.hidden_size,
@@ -376,16 +421,16 @@ export function modelFromHfConfig(j: Record<string, unknown>): {
     num_experts_per_tok: ints.num_experts_per_tok,
     n_group: ints.n_group,
     topk_group: ints.topk_group,
-    routed_scaling_factor: ranged('routed_scaling_factor', 2.5),
-    norm_topk_prob: bool('norm_topk_prob', true),
-    scoring_func: scoring as 'sigmoid' | 'softmax',
+    routed_scaling_factor: f.ranged('routed_scaling_factor', 2.5),
+    norm_topk_prob: f.bool('norm_topk_prob', true),
+    scoring_func: scoring,
     moe_intermediate_size: ints.moe_intermediate_size,
     first_k_dense_replace: Math.min(fkd, L),
-    aux_loss_alpha: ranged('aux_loss_alpha', 0),
+    aux_loss_alpha: f.ranged('aux_loss_alpha', 0),
     num_nextn_predict_layers: D,
-    rope_theta: ropeTheta as number,
-    rms_norm_eps: ranged('rms_norm_eps', 1e-6),
-    initializer_range: ranged('initializer_range', 0.02),
+    rope_theta: ropeTheta,
+    rms_norm_eps: f.ranged('rms_norm_eps', 1e-6),
+    initializer_range: f.ranged('initializer_range', 0.02),
   };
   return { model, ffn, vocabSize, ropeInterleave, fp8Block };
 }

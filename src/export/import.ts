@@ -26,6 +26,7 @@ import {
   ConfigJsonError,
   DEFAULT_PRECISION,
   hfConfigOf,
+  type HfTensor,
   hfTensors,
   isFp8Weight,
   modelFromHfConfig,
@@ -266,16 +267,51 @@ export function importModel(input: ReadonlyMap<string, Uint8Array> | Record<stri
   }
 }
 
+/** The checks and decoding of importModel, in the order the header lists (the first failure throws). */
 function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
   const { config: c, run, manifest, ropeInterleave, fp8Block } = importConfig(files);
   const notes: string[] = [];
-
-  // Tokenizer.
-  const tokBytes = files.get('tokenizer.json');
-  if (!tokBytes) throw new ImportError('tokenizer.json is missing (v3lab needs the vocabulary)');
-  const chars = parseTokenizerJson(parseJson('tokenizer.json', tokBytes, MAX_TOKENIZER_BYTES), c.vocab_size);
+  const chars = readTokenizer(files, c);
 
   // Weights: structure first.
+  const tensors = readWeights(files, c);
+  const expected = hfTensors(c);
+  checkTensorList(tensors, expected, c, fp8Block);
+  if (manifest) checkFileSums(files, manifest);
+
+  // Decode.
+  const params = decodeParams(tensors, expected, c, fp8Block);
+  checkMtpCopies(tensors, expected, params, fp8Block);
+  if (!ropeInterleave) {
+    permuteRopeRows(params, c);
+    notes.push(
+      'rope_interleave is false: the RoPE rows of q and kv_a_proj_with_mqa were permuted from the half-split layout to the adjacent-pair layout v3lab computes',
+    );
+  }
+
+  const dtypes: Partial<Record<StDtype, number>> = {};
+  for (const t of tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+  return {
+    config: c,
+    params,
+    tokenizer: { chars },
+    run,
+    dtypes,
+    tensorCount: tensors.size,
+    exportDtype: manifest ? manifest.dtype : null,
+    notes,
+  };
+}
+
+/** The vocabulary of tokenizer.json (required), checked against the config's vocab_size. */
+function readTokenizer(files: ReadonlyMap<string, Uint8Array>, c: ModelConfig): string[] {
+  const tokBytes = files.get('tokenizer.json');
+  if (!tokBytes) throw new ImportError('tokenizer.json is missing (v3lab needs the vocabulary)');
+  return parseTokenizerJson(parseJson('tokenizer.json', tokBytes, MAX_TOKENIZER_BYTES), c.vocab_size);
+}
+
+/** The tensors of model.safetensors (one file, bounded by what the config can need), undecoded. */
+function readWeights(files: ReadonlyMap<string, Uint8Array>, c: ModelConfig): Map<string, RawTensor> {
   const st = files.get('model.safetensors');
   if (!st) {
     const sharded = files.has('model.safetensors.index.json');
@@ -302,8 +338,16 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     throw new ImportError(
       `model.safetensors: metadata format is ${JSON.stringify(metadata.format)}; transformers writes and reads "pt"`,
     );
+  return tensors;
+}
 
-  const expected = hfTensors(c);
+/** Every tensor's name, shape and dtype against the config; one ImportError lists all that is missing, unexpected or wrong. */
+function checkTensorList(
+  tensors: Map<string, RawTensor>,
+  expected: HfTensor[],
+  c: ModelConfig,
+  fp8Block: [number, number],
+): void {
   const missing: string[] = [];
   const unexpected: string[] = [];
   const wrongShape: string[] = [];
@@ -352,35 +396,44 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
     const arch = `hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers${c.num_nextn_predict_layers ? ` + ${c.num_nextn_predict_layers} MTP` : ''}, vocab ${c.vocab_size}`;
     throw new ImportError(`model.safetensors does not match config.json (${arch}): ${parts.join('; ')}`);
   }
+}
 
-  // Integrity: every file the manifest lists that is here must be byte-identical to the export.
-  if (manifest) {
-    for (const [name, want] of Object.entries(manifest.files)) {
-      const bytes = files.get(name);
-      if (!bytes) continue;
-      if (bytes.length !== want.bytes)
-        throw new ImportError(
-          `${name} is ${bytes.length} bytes but v3lab.json recorded ${want.bytes}: the file is truncated, corrupt or was changed after export`,
-        );
-      const got = crc32Hex(bytes);
-      if (got !== want.crc32)
-        throw new ImportError(
-          `${name} fails its checksum (CRC-32 ${got}, v3lab.json recorded ${want.crc32}): the file is corrupt or was changed after export`,
-        );
-    }
+/** Integrity: every file the manifest lists that is here must be byte-identical to the export. */
+function checkFileSums(files: ReadonlyMap<string, Uint8Array>, manifest: V3labManifest): void {
+  for (const [name, want] of Object.entries(manifest.files)) {
+    const bytes = files.get(name);
+    if (!bytes) continue;
+    if (bytes.length !== want.bytes)
+      throw new ImportError(
+        `${name} is ${bytes.length} bytes but v3lab.json recorded ${want.bytes}: the file is truncated, corrupt or was changed after export`,
+      );
+    const got = crc32Hex(bytes);
+    if (got !== want.crc32)
+      throw new ImportError(
+        `${name} fails its checksum (CRC-32 ${got}, v3lab.json recorded ${want.crc32}): the file is corrupt or was changed after export`,
+      );
   }
+}
 
-  // Decode.
-  const decoded = (name: string): Float32Array => {
-    const t = tensors.get(name)!;
-    if (t.dtype !== 'F8_E4M3') return toFloat32(t);
-    const s = toFloat32(tensors.get(`${name}_scale_inv`)!);
-    if (!s.every((x) => Number.isFinite(x) && x >= 0))
-      throw new ImportError(`model.safetensors: "${name}_scale_inv" holds a negative or non-finite scale`);
-    return dequantizeBlocks(t.bytes, s, t.shape[0], t.shape[1], fp8Block);
-  };
+/** One tensor of the file as f32: floats widened, FP8 multiplied by its (checked) block scales. */
+function decodeTensor(tensors: Map<string, RawTensor>, name: string, fp8Block: [number, number]): Float32Array {
+  const t = tensors.get(name)!;
+  if (t.dtype !== 'F8_E4M3') return toFloat32(t);
+  const s = toFloat32(tensors.get(`${name}_scale_inv`)!);
+  if (!s.every((x) => Number.isFinite(x) && x >= 0))
+    throw new ImportError(`model.safetensors: "${name}_scale_inv" holds a negative or non-finite scale`);
+  return dequantizeBlocks(t.bytes, s, t.shape[0], t.shape[1], fp8Block);
+}
+
+/** The lab's parameters in parameterShapes order, per-expert tensors stacked back to [E, out, in]. */
+function decodeParams(
+  tensors: Map<string, RawTensor>,
+  expected: HfTensor[],
+  c: ModelConfig,
+  fp8Block: [number, number],
+): Map<string, Float32Array> {
   const params = new Map<string, Float32Array>();
-  const byParam = new Map<string, typeof expected>();
+  const byParam = new Map<string, HfTensor[]>();
   for (const t of expected) {
     if (t.source.kind === 'param' || t.source.kind === 'expert') {
       const list = byParam.get(t.source.name) ?? [];
@@ -391,18 +444,28 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
   for (const [name, shape] of parameterShapes(c)) {
     const parts = byParam.get(name)!;
     if (parts.length === 1 && parts[0].source.kind === 'param') {
-      params.set(name, decoded(parts[0].name));
+      params.set(name, decodeTensor(tensors, parts[0].name, fp8Block));
     } else {
       const out = new Float32Array(numel(shape));
       const per = numel(shape) / shape[0];
-      for (const p of parts) out.set(decoded(p.name), (p.source as { expert: number }).expert * per);
+      for (const p of parts)
+        out.set(decodeTensor(tensors, p.name, fp8Block), (p.source as { expert: number }).expert * per);
       params.set(name, out);
     }
   }
-  // The MTP layer's copies of the embedding and head must be the shared tensors.
+  return params;
+}
+
+/** The MTP layer's copies of the embedding and head must be the shared tensors. */
+function checkMtpCopies(
+  tensors: Map<string, RawTensor>,
+  expected: HfTensor[],
+  params: Map<string, Float32Array>,
+  fp8Block: [number, number],
+): void {
   for (const t of expected) {
     if (t.source.kind !== 'copy' || !tensors.has(t.name)) continue;
-    const a = new Uint32Array(decoded(t.name).buffer);
+    const a = new Uint32Array(decodeTensor(tensors, t.name, fp8Block).buffer);
     const b = new Uint32Array(params.get(t.source.name)!.buffer);
     let same = a.length === b.length;
     for (let i = 0; same && i < a.length; i++) same = a[i] === b[i];
@@ -411,25 +474,6 @@ function importStrict(files: ReadonlyMap<string, Uint8Array>): ImportedModel {
         `model.safetensors: "${t.name}" differs from "${t.source.name}"; v3lab's MTP modules share the main model's embedding and head, so the copies must be identical`,
       );
   }
-  if (!ropeInterleave) {
-    permuteRopeRows(params, c);
-    notes.push(
-      'rope_interleave is false: the RoPE rows of q and kv_a_proj_with_mqa were permuted from the half-split layout to the adjacent-pair layout v3lab computes',
-    );
-  }
-
-  const dtypes: Partial<Record<StDtype, number>> = {};
-  for (const t of tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
-  return {
-    config: c,
-    params,
-    tokenizer: { chars },
-    run,
-    dtypes,
-    tensorCount: tensors.size,
-    exportDtype: manifest ? manifest.dtype : null,
-    notes,
-  };
 }
 
 /**

@@ -36,6 +36,18 @@ import { Rng } from '../engine/rng';
 import { Scope, unscoped } from '../engine/scope';
 import type { Tensor } from '../engine/tensor';
 import { headDim, type ModelConfig } from './config';
+import {
+  checkRequest,
+  type DrafterInput,
+  disposeCache,
+  emit,
+  type LayerCache,
+  type Run,
+  rowOf,
+  settleDrafts,
+  statsOf,
+  type Verdict,
+} from './generate-run';
 import { blockLinear } from './linear';
 import { mlaLatent, mlaQuery, mlaScale, rotate, type ParamGetter } from './mla';
 import { ffn, getter, type Params } from './model';
@@ -97,35 +109,11 @@ export interface GenerateResult {
   stats: GenerateStats;
 }
 
-interface LayerCache {
-  /** MHA: keys [B, C, Hkv·hd]; MLA: the latent [B, C, dc + dr]. */
-  k: Tensor;
-  /** MHA: values [B, C, Hkv·hd]; MLA: the same tensor as k. */
-  v: Tensor;
-}
-
 /** MLA's absorbed up-projections of one layer: W_UK [H, dn, dc] and W_UV [H, dv, dc]. */
 interface Absorbed {
   wUK: Tensor;
   wUV: Tensor;
   owners: Tensor[];
-}
-
-function validateSampling(s: SamplingSpec): void {
-  if (!(Number.isFinite(s.temperature) && s.temperature >= 0))
-    throw new Error(`generate: temperature ${s.temperature} must be ≥ 0`);
-  if (!(Number.isInteger(s.topK) && s.topK >= 0))
-    throw new Error(`generate: topK ${s.topK} must be an integer ≥ 0 (0 = off)`);
-  if (!(Number.isFinite(s.topP) && s.topP > 0 && s.topP <= 1))
-    throw new Error(`generate: topP ${s.topP} must be in (0, 1]`);
-}
-
-function perSequence<T>(v: T | T[], B: number, what: string, isList: (x: T | T[]) => x is T[]): T[] {
-  if (isList(v)) {
-    if (v.length !== B) throw new Error(`generate: ${v.length} ${what} for ${B} prompts`);
-    return v;
-  }
-  return Array.from({ length: B }, () => v);
 }
 
 export class Generator {
@@ -276,6 +264,13 @@ export class Generator {
     return op.linear(op.rmsnorm(picked, p(norm), c.rms_norm_eps), p('lm_head.weight'));
   }
 
+  /** Every sequence's current token as ids [B, 1]. */
+  private curIds(run: Run): Tensor {
+    const rows = run.cur.map((t) => [t]);
+    return this.ids(rows, 1);
+  }
+
+  /** Token ids i32 [rows, width]: each row's first width tokens, zero-padded. */
   private ids(rows: number[][], width: number): Tensor {
     const flat = new Int32Array(rows.length * width);
     rows.forEach((r, b) => {
@@ -286,296 +281,244 @@ export class Generator {
 
   /** Run a batch of prompts to completion. */
   async generate(opts: GenerateOptions): Promise<GenerateResult> {
-    const { be, c } = this;
-    const B = opts.prompts.length;
-    if (B < 1) throw new Error('generate: no prompts');
-    validateSampling(opts.sampling);
-    const V = c.vocab_size;
-    for (const [b, pr] of opts.prompts.entries()) {
-      if (pr.length < 1) throw new Error(`generate: prompt ${b} is empty (each sequence needs at least one token)`);
-      const bad = pr.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
-      if (bad !== undefined)
-        throw new Error(`generate: prompt ${b} holds token ${bad}, outside the vocabulary [0, ${V})`);
+    const run = this.startRun(opts);
+    const t0 = performance.now();
+    const persistent = new Scope();
+    try {
+      const hidden = await this.prefill(run);
+      opts.onProgress?.(run.emitted, run.totalBudget);
+      if (hidden) this.prefillDrafter(run, hidden); // speculative only
+      // ---- one main forward per iteration until every sequence is done.
+      while (run.active.some(Boolean)) {
+        const scope = new Scope();
+        try {
+          const posT = this.be.fromArray(run.pos, [run.B], 'i32');
+          if (run.speculative) await this.speculativeStep(run, scope, posT);
+          else await this.decodeStep(run, posT);
+        } finally {
+          scope.end();
+        }
+        opts.onProgress?.(run.emitted, run.totalBudget);
+      }
+    } finally {
+      persistent.end();
+      run.q?.dispose();
+      run.draft?.dispose();
+      for (const L of run.caches) disposeCache(L);
+      if (run.mtpCache) disposeCache(run.mtpCache);
     }
-    const budget = perSequence(opts.maxNewTokens, B, 'token budgets', Array.isArray);
-    for (const m of budget)
-      if (!Number.isInteger(m) || m < 1) throw new Error(`generate: maxNewTokens ${m} must be an integer ≥ 1`);
-    const stops = perSequence<number[]>(
-      opts.stopTokens ?? [],
-      B,
-      'stop lists',
-      (x): x is number[][] => Array.isArray(x) && x.length > 0 && Array.isArray(x[0]),
-    ).map((s) => new Set(s));
-    const speculative = opts.speculative ?? false;
-    if (speculative && c.num_nextn_predict_layers < 1)
-      throw new Error(
-        'generate: speculative decoding drafts with the MTP module, but this model has none (model.num_nextn_predict_layers = 0)',
-      );
+    return { sequences: run.out, stats: statsOf(run, performance.now() - t0) };
+  }
 
+  /** Validates the request and sets up one call's state: empty outputs, the seeded RNG and the KV caches. */
+  private startRun(opts: GenerateOptions): Run {
+    const { be, c } = this;
+    const { B, budget, stops, speculative } = checkRequest(opts, c);
     const lens = opts.prompts.map((pr) => pr.length);
-    const Pmax = Math.max(...lens);
     const capacity = Math.max(...lens.map((L, b) => L + budget[b])) + 2;
     const rng = new Rng(opts.seed);
-    const uniforms = () =>
-      be.fromArray(
-        Array.from({ length: B }, () => rng.next()),
-        [B],
-      );
-    const { temperature, topK, topP } = opts.sampling;
     const out: GeneratedSequence[] = opts.prompts.map(() => ({
       tokens: [],
       logprobs: [],
       finish: 'length',
       ...(opts.keepLogits ? { logits: [] } : {}),
     }));
-    const active = opts.prompts.map(() => true);
-    const totalBudget = budget.reduce((a, b) => a + b, 0);
-    let emittedTotal = 0;
-    /** Append a token; returns whether the sequence goes on. */
-    const emit = (b: number, tok: number, lp: number, logits: Float64Array | null): boolean => {
-      const s = out[b];
-      s.tokens.push(tok);
-      s.logprobs.push(lp);
-      if (logits) s.logits!.push(logits);
-      emittedTotal++;
-      if (stops[b].has(tok)) {
-        s.finish = 'stop';
-        active[b] = false;
-      } else if (s.tokens.length >= budget[b]) {
-        active[b] = false;
-      }
-      return active[b];
-    };
-    const row = (data: Float64Array, r: number) => data.slice(r * V, (r + 1) * V);
-
-    const layers = c.num_hidden_layers;
-    const caches = Array.from({ length: layers }, () => this.newCache(B, capacity));
+    const caches = Array.from({ length: c.num_hidden_layers }, () => this.newCache(B, capacity));
     const mtpCache = speculative ? this.newCache(B, capacity) : null;
-    const emb = this.p('model.embed_tokens.weight');
-    const pos = lens.slice();
-    let forwards = 0;
-    let drafted = 0;
-    let accepted = 0;
-    const t0 = performance.now();
-    const persistent = new Scope();
-    let hidden: Tensor | null = null; // main hidden states the MTP module has not consumed yet
-    let q: Tensor | null = null; // draft distributions [B, V]
-    let draft: Tensor | null = null; // draft tokens i32 [B]
-    let cur: number[] = [];
-    try {
-      // ---- prefill: every prompt at once, right-padded to Pmax; sample each one's first token.
-      {
-        const scope = new Scope();
-        try {
-          const h = this.main(caches, op.embedding(emb, this.ids(opts.prompts, Pmax)), B, Pmax, be.zeros([B], 'i32'));
-          const logits = this.logits(
-            h,
-            lens.map((L, b) => b * Pmax + L - 1),
-            'model.norm.weight',
-          );
-          const probs = be.samplingProbs(logits, temperature, topK, topP);
-          const tok = be.sampleCategorical(probs, uniforms());
-          const lp = be.tokenLogprob(logits, tok, temperature);
-          if (speculative) {
-            scope.keep(h);
-            hidden = h;
-          }
-          const [toks, lps, lg] = await Promise.all([
-            be.read(tok),
-            be.read(lp),
-            opts.keepLogits ? be.read(logits) : null,
-          ]);
-          forwards++;
-          cur = Array.from(toks);
-          for (let b = 0; b < B; b++) emit(b, cur[b], lps[b], lg ? row(lg as Float64Array, b) : null);
-        } finally {
-          scope.end();
-        }
-        opts.onProgress?.(emittedTotal, totalBudget);
-      }
-      if (speculative) {
-        // MTP prefill: position i pairs h_i with token i+1 (the prompt's next token, or the one just sampled).
-        const next = opts.prompts.map((pr, b) => [...pr.slice(1), cur[b]]);
-        const scope = new Scope();
-        try {
-          const hm = this.mtp(mtpCache!, hidden!, this.ids(next, Pmax), B, Pmax, be.zeros([B], 'i32'));
-          q = be.samplingProbs(
-            this.logits(
-              hm,
-              lens.map((L, b) => b * Pmax + L - 1),
-              `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
-            ),
-            temperature,
-            topK,
-            topP,
-          );
-          draft = be.sampleCategorical(q, uniforms());
-          scope.keep(q, draft);
-        } finally {
-          scope.end();
-        }
-        hidden!.dispose();
-        hidden = null;
-      }
-
-      // ---- one main forward per iteration until every sequence is done.
-      while (active.some(Boolean)) {
-        const scope = new Scope();
-        try {
-          const posT = be.fromArray(pos, [B], 'i32');
-          if (!speculative) {
-            const h = this.main(
-              caches,
-              op.embedding(
-                emb,
-                this.ids(
-                  cur.map((t) => [t]),
-                  1,
-                ),
-              ),
-              B,
-              1,
-              posT,
-            );
-            const logits = this.logits(
-              h,
-              Array.from({ length: B }, (_, b) => b),
-              'model.norm.weight',
-            );
-            const tok = be.sampleCategorical(be.samplingProbs(logits, temperature, topK, topP), uniforms());
-            const lp = be.tokenLogprob(logits, tok, temperature);
-            const [toks, lps, lg] = await Promise.all([
-              be.read(tok),
-              be.read(lp),
-              opts.keepLogits ? be.read(logits) : null,
-            ]);
-            forwards++;
-            for (let b = 0; b < B; b++) {
-              if (!active[b]) continue;
-              emit(b, toks[b], lps[b], lg ? row(lg as Float64Array, b) : null);
-              cur[b] = toks[b];
-              pos[b]++;
-            }
-          } else {
-            // Verify: [cur, draft] at positions P, P+1 in one forward.
-            const d = this.c.hidden_size;
-            const eCur = op.view(
-              op.embedding(
-                emb,
-                this.ids(
-                  cur.map((t) => [t]),
-                  1,
-                ),
-              ),
-              [B, d],
-            );
-            const eDraft = op.view(op.embedding(emb, be.view(draft!, [B, 1])), [B, d]);
-            const x = op.view(op.concatLast(eCur, eDraft), [B, 2, d]);
-            const h = this.main(caches, x, B, 2, posT);
-            const l0 = this.logits(
-              h,
-              Array.from({ length: B }, (_, b) => 2 * b),
-              'model.norm.weight',
-            );
-            const l1 = this.logits(
-              h,
-              Array.from({ length: B }, (_, b) => 2 * b + 1),
-              'model.norm.weight',
-            );
-            const p0 = be.samplingProbs(l0, temperature, topK, topP);
-            const residW = be.specResidual(p0, q!);
-            const resid = be.sampleCategorical(residW, uniforms());
-            const decision = be.specAccept(p0, q!, draft!, uniforms(), resid);
-            const bonus = be.sampleCategorical(be.samplingProbs(l1, temperature, topK, topP), uniforms());
-            // If p = q up to f32 rounding the residual can be all zero while rounding still rejected
-            // the draft (exactly, acceptance was certain): then the token comes from p itself.
-            const residMass = op.matmul(residW, be.fromArray(new Float64Array(V).fill(1), [V, 1]));
-            const fromP = be.sampleCategorical(p0, uniforms());
-            const lpDraft = be.tokenLogprob(l0, draft!, temperature);
-            const lpResid = be.tokenLogprob(l0, resid, temperature);
-            const lpFromP = be.tokenLogprob(l0, fromP, temperature);
-            const lpBonus = be.tokenLogprob(l1, bonus, temperature);
-            const reads = await Promise.all(
-              [decision, draft!, resid, bonus, lpDraft, lpResid, lpBonus, residMass, fromP, lpFromP].map((t) =>
-                be.read(t),
-              ),
-            );
-            const [dec, drs, rsRaw, bs, lpd, lprRaw, lpb, mass, fps, lpf] = reads;
-            const rs = Array.from(rsRaw, (r, b) => (mass[b] > 0 ? r : fps[b]));
-            const lpr = Array.from(lprRaw, (l, b) => (mass[b] > 0 ? l : lpf[b]));
-            const [lg0, lg1] = opts.keepLogits
-              ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[])
-              : [null, null];
-            forwards++;
-            // What the MTP module consumes next: per sequence, the tokens after positions P and P+1, and which row drafts.
-            const mtpIds: number[][] = [];
-            const draftRow: number[] = [];
-            const before = pos.slice();
-            for (let b = 0; b < B; b++) {
-              if (!active[b]) {
-                mtpIds.push([0, 0]);
-                draftRow.push(0);
-                continue;
-              }
-              drafted++;
-              if (dec[2 * b + 1] === 1) {
-                accepted++;
-                const goOn = emit(b, drs[b], lpd[b], lg0 ? row(lg0, b) : null);
-                if (goOn) emit(b, bs[b], lpb[b], lg1 ? row(lg1, b) : null);
-                mtpIds.push([drs[b], bs[b]]);
-                draftRow.push(1);
-                cur[b] = bs[b];
-                pos[b] += 2;
-              } else {
-                emit(b, rs[b], lpr[b], lg0 ? row(lg0, b) : null);
-                mtpIds.push([rs[b], 0]);
-                draftRow.push(0);
-                cur[b] = rs[b];
-                pos[b] += 1;
-              }
-            }
-            if (active.some(Boolean)) {
-              // Draft the next token: MTP at positions P (and P+1 when the draft was accepted).
-              const hm = this.mtp(mtpCache!, h, this.ids(mtpIds, 2), B, 2, be.fromArray(before, [B], 'i32'));
-              const ql = this.logits(
-                hm,
-                draftRow.map((r, b) => 2 * b + r),
-                `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
-              );
-              const nq = be.samplingProbs(ql, temperature, topK, topP);
-              const nd = be.sampleCategorical(nq, uniforms());
-              scope.keep(nq, nd);
-              q!.dispose();
-              draft!.dispose();
-              q = nq;
-              draft = nd;
-            }
-          }
-        } finally {
-          scope.end();
-        }
-        opts.onProgress?.(emittedTotal, totalBudget);
-      }
-    } finally {
-      persistent.end();
-      q?.dispose();
-      draft?.dispose();
-      for (const L of caches) L.k.dispose(), L.k !== L.v && L.v.dispose();
-      if (mtpCache) mtpCache.k.dispose(), mtpCache.k !== mtpCache.v && mtpCache.v.dispose();
-    }
-    const ms = performance.now() - t0;
     return {
-      sequences: out,
-      stats: {
-        mode: speculative ? 'speculative' : 'plain',
-        tokens: emittedTotal,
-        forwards,
-        ms,
-        tokensPerSecond: ms > 0 ? (emittedTotal * 1000) / ms : 0,
-        drafted,
-        accepted,
-        acceptanceRate: speculative && drafted > 0 ? accepted / drafted : null,
-      },
+      opts,
+      B,
+      V: c.vocab_size,
+      budget,
+      stops,
+      speculative,
+      lens,
+      Pmax: Math.max(...lens),
+      uniforms: () =>
+        be.fromArray(
+          Array.from({ length: B }, () => rng.next()),
+          [B],
+        ),
+      out,
+      active: opts.prompts.map(() => true),
+      totalBudget: budget.reduce((a, b) => a + b, 0),
+      emitted: 0,
+      caches,
+      mtpCache,
+      emb: this.p('model.embed_tokens.weight'),
+      pos: lens.slice(),
+      cur: [],
+      q: null,
+      draft: null,
+      forwards: 0,
+      drafted: 0,
+      accepted: 0,
     };
+  }
+
+  /**
+   * Prefill: every prompt at once, right-padded to Pmax; samples and emits each one's first token.
+   * Speculative: returns the main hidden states (kept past the step) for the drafter's prefill.
+   */
+  private async prefill(run: Run): Promise<Tensor | null> {
+    const { be } = this;
+    const { B, Pmax, lens, opts } = run;
+    const { temperature, topK, topP } = opts.sampling;
+    let hidden: Tensor | null = null;
+    const scope = new Scope();
+    try {
+      const h = this.main(
+        run.caches,
+        op.embedding(run.emb, this.ids(opts.prompts, Pmax)),
+        B,
+        Pmax,
+        be.zeros([B], 'i32'),
+      );
+      const logits = this.logits(
+        h,
+        lens.map((L, b) => b * Pmax + L - 1),
+        'model.norm.weight',
+      );
+      const probs = be.samplingProbs(logits, temperature, topK, topP);
+      const tok = be.sampleCategorical(probs, run.uniforms());
+      const lp = be.tokenLogprob(logits, tok, temperature);
+      if (run.speculative) {
+        scope.keep(h);
+        hidden = h;
+      }
+      const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+      run.forwards++;
+      run.cur = Array.from(toks);
+      for (let b = 0; b < B; b++) emit(run, b, run.cur[b], lps[b], lg ? rowOf(lg as Float64Array, b, run.V) : null);
+    } finally {
+      scope.end();
+    }
+    return hidden;
+  }
+
+  /** MTP prefill over the prompts: draws the first draft (and its distribution q) from the prefill's hidden states. */
+  private prefillDrafter(run: Run, hidden: Tensor): void {
+    const { be, c } = this;
+    const { B, Pmax, lens, opts } = run;
+    const { temperature, topK, topP } = opts.sampling;
+    // MTP prefill: position i pairs h_i with token i+1 (the prompt's next token, or the one just sampled).
+    const next = opts.prompts.map((pr, b) => [...pr.slice(1), run.cur[b]]);
+    const scope = new Scope();
+    try {
+      const hm = this.mtp(run.mtpCache!, hidden, this.ids(next, Pmax), B, Pmax, be.zeros([B], 'i32'));
+      run.q = be.samplingProbs(
+        this.logits(
+          hm,
+          lens.map((L, b) => b * Pmax + L - 1),
+          `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
+        ),
+        temperature,
+        topK,
+        topP,
+      );
+      run.draft = be.sampleCategorical(run.q, run.uniforms());
+      scope.keep(run.q, run.draft);
+    } finally {
+      scope.end();
+    }
+    hidden.dispose();
+  }
+
+  /** One plain decode step: feeds every sequence's current token, samples the next and emits it where still active. */
+  private async decodeStep(run: Run, posT: Tensor): Promise<void> {
+    const { be } = this;
+    const { B, opts } = run;
+    const { temperature, topK, topP } = opts.sampling;
+    const h = this.main(run.caches, op.embedding(run.emb, this.curIds(run)), B, 1, posT);
+    const logits = this.logits(
+      h,
+      Array.from({ length: B }, (_, b) => b),
+      'model.norm.weight',
+    );
+    const tok = be.sampleCategorical(be.samplingProbs(logits, temperature, topK, topP), run.uniforms());
+    const lp = be.tokenLogprob(logits, tok, temperature);
+    const [toks, lps, lg] = await Promise.all([be.read(tok), be.read(lp), opts.keepLogits ? be.read(logits) : null]);
+    run.forwards++;
+    for (let b = 0; b < B; b++) {
+      if (!run.active[b]) continue;
+      emit(run, b, toks[b], lps[b], lg ? rowOf(lg as Float64Array, b, run.V) : null);
+      run.cur[b] = toks[b];
+      run.pos[b]++;
+    }
+  }
+
+  /** One speculative step: verifies the pending drafts, emits 1 or 2 tokens per active sequence, drafts the next. */
+  private async speculativeStep(run: Run, scope: Scope, posT: Tensor): Promise<void> {
+    const v = await this.verify(run, posT);
+    const next = settleDrafts(run, v);
+    if (run.active.some(Boolean)) this.draftNext(run, scope, v.h, next);
+  }
+
+  /** Verify: one main forward of [cur, draft] at positions P, P+1, with every accept/reject/bonus draw read back. */
+  private async verify(run: Run, posT: Tensor): Promise<Verdict> {
+    const { be } = this;
+    const { B, V, opts } = run;
+    const { temperature, topK, topP } = opts.sampling;
+    const q = run.q!;
+    const draft = run.draft!;
+    const d = this.c.hidden_size;
+    const eCur = op.view(op.embedding(run.emb, this.curIds(run)), [B, d]);
+    const eDraft = op.view(op.embedding(run.emb, be.view(draft, [B, 1])), [B, d]);
+    const x = op.view(op.concatLast(eCur, eDraft), [B, 2, d]);
+    const h = this.main(run.caches, x, B, 2, posT);
+    const l0 = this.logits(
+      h,
+      Array.from({ length: B }, (_, b) => 2 * b),
+      'model.norm.weight',
+    );
+    const l1 = this.logits(
+      h,
+      Array.from({ length: B }, (_, b) => 2 * b + 1),
+      'model.norm.weight',
+    );
+    const p0 = be.samplingProbs(l0, temperature, topK, topP);
+    const residW = be.specResidual(p0, q);
+    const resid = be.sampleCategorical(residW, run.uniforms());
+    const decision = be.specAccept(p0, q, draft, run.uniforms(), resid);
+    const bonus = be.sampleCategorical(be.samplingProbs(l1, temperature, topK, topP), run.uniforms());
+    // If p = q up to f32 rounding the residual can be all zero while rounding still rejected
+    // the draft (exactly, acceptance was certain): then the token comes from p itself.
+    const residMass = op.matmul(residW, be.fromArray(new Float64Array(V).fill(1), [V, 1]));
+    const fromP = be.sampleCategorical(p0, run.uniforms());
+    const lpDraft = be.tokenLogprob(l0, draft, temperature);
+    const lpResid = be.tokenLogprob(l0, resid, temperature);
+    const lpFromP = be.tokenLogprob(l0, fromP, temperature);
+    const lpBonus = be.tokenLogprob(l1, bonus, temperature);
+    const reads = await Promise.all(
+      [decision, draft, resid, bonus, lpDraft, lpResid, lpBonus, residMass, fromP, lpFromP].map((t) => be.read(t)),
+    );
+    const [dec, drs, rsRaw, bs, lpd, lprRaw, lpb, mass, fps, lpf] = reads;
+    const rs = Array.from(rsRaw, (r, b) => (mass[b] > 0 ? r : fps[b]));
+    const lpr = Array.from(lprRaw, (l, b) => (mass[b] > 0 ? l : lpf[b]));
+    const [lg0, lg1] = opts.keepLogits
+      ? ((await Promise.all([be.read(l0), be.read(l1)])) as Float64Array[])
+      : [null, null];
+    run.forwards++;
+    return { h, dec, drs, rs, bs, lpd, lpr, lpb, lg0, lg1 };
+  }
+
+  /** Draft the next token: MTP at positions P (and P+1 when the draft was accepted); the new q and draft outlive the step. */
+  private draftNext(run: Run, scope: Scope, h: Tensor, next: DrafterInput): void {
+    const { be, c } = this;
+    const { B, opts } = run;
+    const { temperature, topK, topP } = opts.sampling;
+    const hm = this.mtp(run.mtpCache!, h, this.ids(next.ids, 2), B, 2, be.fromArray(next.before, [B], 'i32'));
+    const ql = this.logits(
+      hm,
+      next.draftRow.map((r, b) => 2 * b + r),
+      `model.layers.${mtpLayerIndex(c, 1)}.shared_head.norm.weight`,
+    );
+    const nq = be.samplingProbs(ql, temperature, topK, topP);
+    const nd = be.sampleCategorical(nq, run.uniforms());
+    scope.keep(nq, nd);
+    run.q!.dispose();
+    run.draft!.dispose();
+    run.q = nq;
+    run.draft = nd;
   }
 }
