@@ -18,6 +18,8 @@ interface FakeOptions {
   loseAt?: number;
   /** Milliseconds per step. */
   stepMs?: number;
+  /** Milliseconds createRun takes. */
+  createMs?: number;
 }
 
 function fakeLab(opts: FakeOptions = {}) {
@@ -55,6 +57,8 @@ function fakeLab(opts: FakeOptions = {}) {
       return { adapter: 'fake adapter', backend: o.backend ?? 'webgpu', features: [] };
     },
     async createRun(o: { preset: string; seed: number; set?: Record<string, string | number | boolean> }) {
+      calls.push('createRun');
+      if (opts.createMs) await new Promise((r) => setTimeout(r, opts.createMs));
       cfg = applyOverrides(findPreset(o.preset)!.config, o.set ?? {});
       preset = o.preset;
       seed = o.seed;
@@ -95,6 +99,7 @@ function fakeLab(opts: FakeOptions = {}) {
       return metric(step);
     },
     async pause() {
+      calls.push('pause');
       if (running) halt = 'pause';
     },
     async stop() {
@@ -383,5 +388,79 @@ describe('lab page store', () => {
     // Not offered for f32 runs: nothing happens.
     await st().runF32Twin(twin.id);
     expect(st().run!.id).toBe(twin.id);
+  });
+
+  it('Stop while the run is being built ends it as soon as it exists, without training', async () => {
+    await setup({ createMs: 50 }, '#v=1&preset=micro-dense&train.steps=20&hide=samples');
+    const started = st().start();
+    await until(() => st().phase === 'starting');
+    await st().stop();
+    expect(st().phase).toBe('starting');
+    await started;
+    expect(st().phase).toBe('stopped');
+    expect(lab.calls.some((c) => c.startsWith('train'))).toBe(false);
+    const id = st().run!.id;
+    await S.whenSaved();
+    expect(mem.runs.get(id)?.status).toBe('stopped');
+    // A new run starts without the old request.
+    await st().start();
+    expect(st().phase).toBe('done');
+  });
+
+  it('Sample now while training cuts the chunk short for a sample, and training carries on', async () => {
+    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=60&train.log_every=1&train.eval_every=60');
+    const done = st().start();
+    await until(() => st().progress.step >= 3);
+    await st().sampleNow();
+    await until(() => st().run!.samples.length === 1);
+    expect(st().run!.samples[0].step).toBeLessThan(60);
+    expect(st().phase).toBe('training');
+    await done;
+    expect(st().phase).toBe('done');
+    // The asked-for sample, then the one at the end.
+    expect(
+      st()
+        .run!.samples.map((x) => x.step)
+        .at(-1),
+    ).toBe(60);
+    expect(lab.calls.filter((c) => c.startsWith('train')).length).toBeGreaterThan(1);
+  });
+
+  it('actions that do not apply in a phase are ignored: Pause while paused, Step while training, Stop when done', async () => {
+    await setup({ stepMs: 5 }, '#v=1&preset=micro-dense&train.steps=30&train.log_every=1&hide=samples');
+    await st().singleStep();
+    expect(st().phase).toBe('paused');
+    const calls = lab.calls.length;
+    await st().pause();
+    expect(st().phase).toBe('paused');
+    expect(lab.calls.length).toBe(calls);
+    const done = st().start();
+    await until(() => st().progress.step >= 3);
+    await st().singleStep(); // ignored while training
+    expect(st().phase).toBe('training');
+    await st().stop();
+    expect(st().phase).toBe('stopping');
+    await st().stop(); // already stopping
+    await done;
+    expect(st().phase).toBe('stopped');
+    const stoppedAt = st().progress.step;
+    expect(stoppedAt).toBeLessThan(30);
+    await st().stop(); // nothing to stop
+    await st().pause();
+    expect(st().phase).toBe('stopped');
+    await until(() => mem.ckpts.has(st().run!.id));
+  });
+
+  it('Stop while paused ends the run at once and saves its weights', async () => {
+    await setup({}, '#v=1&preset=micro-dense&train.steps=10&train.log_every=1&hide=samples');
+    await st().singleStep();
+    await st().singleStep();
+    await st().stop();
+    expect(st().phase).toBe('stopped');
+    expect(st().progress.step).toBe(2);
+    const id = st().run!.id;
+    await S.whenSaved();
+    expect(mem.runs.get(id)?.status).toBe('stopped');
+    expect(mem.ckpts.has(id)).toBe(true);
   });
 });
