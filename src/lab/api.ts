@@ -54,8 +54,11 @@ export interface RunSummary {
   final_loss: number;
   final_val_loss: number | null;
   adapter: string;
-  /** Why training halted: finished all steps, pause(), stop(), or maxSteps reached. */
-  reason: 'finished' | 'paused' | 'stopped' | 'max-steps';
+  /** Why training halted: finished all steps, pause(), stop(), maxSteps reached, or diverged
+   * (a logged loss or grad norm was NaN or ±Inf: the run stops there, see `error`). */
+  reason: 'finished' | 'paused' | 'stopped' | 'max-steps' | 'diverged';
+  /** With reason "diverged": what went non-finite at which step, and what to change. */
+  error?: string;
 }
 
 /** A live hyperparameter change, applied from `step` on (marked on the charts). */

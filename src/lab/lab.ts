@@ -63,6 +63,14 @@ function checkSampleOptions(opts: SampleOptions): { topK: number; topP: number }
   return { topK, topP };
 }
 
+/** The problem with a logged step whose loss or grad norm is not finite, or null. */
+export function divergence(m: StepMetrics): string | null {
+  const bad = (['loss', 'grad_norm'] as const).filter((k) => !Number.isFinite(m[k]));
+  if (!bad.length) return null;
+  const what = bad.map((k) => `${k} ${m[k]}`).join(', ');
+  return `diverged at step ${m.step}: ${what} — the run stopped; lower optim.lr, keep optim.clip_norm > 0, or raise optim.eps, and restart from the last checkpoint`;
+}
+
 class LabSession implements Lab {
   private kind: BackendKind = 'webgpu';
   private backend: Backend | null = null;
@@ -205,26 +213,32 @@ class LabSession implements Lab {
       const more = opts.maxSteps !== undefined ? Math.max(0, Math.floor(opts.maxSteps)) : Infinity;
       const stopAt = Math.min(p.schedule.total, p.step + more);
       let mark = markOf(p);
-      while (p.step < stopAt && this.halt === null && !p.done) {
+      let diverged: string | null = null;
+      while (p.step < stopAt && this.halt === null && !p.done && !diverged) {
         const h = await p.runStep();
         const s = p.step;
         if (p.schedule.isLog(s) || s === stopAt) {
+          const m = await this.metrics(p, h, mark);
           // Awaited so batches arrive in order and the page's callback is not flooded.
-          await onMetrics([await this.metrics(p, h, mark)]);
-          await this.maybeCheckpoint(p);
+          await onMetrics([m]);
+          diverged = divergence(m);
+          // A diverged run keeps its last finite checkpoint (the one to go back to).
+          if (!diverged) await this.maybeCheckpoint(p);
           mark = markOf(p);
         } else {
           disposeHandles(h);
           await this.maybeCheckpoint(p);
         }
       }
-      const reason: RunSummary['reason'] = p.done
-        ? 'finished'
-        : this.halt === 'stop'
-          ? 'stopped'
-          : this.halt === 'pause'
-            ? 'paused'
-            : 'max-steps';
+      const reason: RunSummary['reason'] = diverged
+        ? 'diverged'
+        : p.done
+          ? 'finished'
+          : this.halt === 'stop'
+            ? 'stopped'
+            : this.halt === 'pause'
+              ? 'paused'
+              : 'max-steps';
       return {
         done: reason === 'finished',
         steps: p.step,
@@ -232,6 +246,7 @@ class LabSession implements Lab {
         final_val_loss: this.lastVal,
         adapter: this.info!.adapter,
         reason,
+        ...(diverged ? { error: diverged } : {}),
       };
     });
   }

@@ -14,6 +14,7 @@ import { handleTensors, type Stage, type StageName, type StepHandles } from '../
 import { TrainState } from '../train/state';
 import { Trainer } from '../train/trainer';
 import { runCorpus } from './corpus';
+import { checkMemory } from './memory';
 import { Schedule } from './schedule';
 
 export class RunPipeline {
@@ -25,6 +26,8 @@ export class RunPipeline {
 
   constructor(be: Backend, cfg: RunConfig, seed: number) {
     const corpus = runCorpus(cfg, seed);
+    // Refuse an oversized run before anything is allocated (names the field to change).
+    checkMemory(be, cfg, corpus.tokenizer.vocabSize);
     const tokens = corpus.tokenizer.encode(corpus.text);
     // One root stream: the weights' init fork first, then the batch samplers.
     const root = new Rng(seed);

@@ -15,6 +15,13 @@ import type { MoeTrace } from '../model/moe';
 import type { CharTokenizer } from './data/tokenizer';
 import { AdamW } from './optim';
 
+/** How many entries of `data` are NaN or ±Inf. */
+export function nonFinite(data: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) n++;
+  return n;
+}
+
 /** The lab's sample options, plus how many samples to decode together as one batch (default 1). */
 export type TrainerSampleOptions = SampleOptions & { count?: number };
 
@@ -99,6 +106,15 @@ export class TrainState {
 
   /** Load a checkpoint's weights, its optimizer moments when present, and its step. */
   load(ckpt: Checkpoint): void {
+    // Check every tensor before replacing any, so a refused file leaves the run as it was.
+    for (const [name] of this.params) {
+      const src = ckpt.params[name];
+      const bad = src ? nonFinite(src.data) : 0;
+      if (bad)
+        throw new Error(
+          `checkpoint: parameter ${name} has ${bad} non-finite value${bad > 1 ? 's' : ''} (NaN or ±Inf): the file comes from a diverged run or is corrupt`,
+        );
+    }
     for (const [name, t] of this.params) {
       const src = ckpt.params[name];
       if (!src) throw new Error(`checkpoint: missing parameter ${name}`);
