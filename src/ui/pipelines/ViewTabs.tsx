@@ -2,7 +2,7 @@
 // experiment, chosen by the query string (?view=pipelines&…, see link.ts; ?view=distill&…). The lab's link lives in the hash and is left alone,
 // so switching views never loses either one.
 
-import { useEffect, useState, type JSX } from 'react';
+import { useEffect, useRef, useState, type JSX } from 'react';
 import { VIEW_KEY, VIEW_NAME, isPipelinesSearch } from './link';
 
 export type View = 'lab' | 'pipelines' | 'distill';
@@ -13,12 +13,10 @@ const viewOf = (): View => {
   return new URLSearchParams(location.search).get(VIEW_KEY) === 'distill' ? 'distill' : 'lab';
 };
 
-/** Each view's query string when the user last left it (restored on return). */
-let lastPipelinesSearch = '';
-let lastDistillSearch = '';
-
 export function useView(): [View, (v: View) => void] {
   const [view, setView] = useState<View>(viewOf);
+  /** Each view's query string when the user last left it (restored on return). */
+  const last = useRef({ pipelines: '', distill: '' });
   useEffect(() => {
     const sync = () => setView(viewOf());
     window.addEventListener('popstate', sync);
@@ -26,13 +24,12 @@ export function useView(): [View, (v: View) => void] {
   }, []);
   const go = (next: View) => {
     if (next === view) return;
-    if (view === 'pipelines') lastPipelinesSearch = location.search;
-    if (view === 'distill') lastDistillSearch = location.search;
+    if (view !== 'lab') last.current[view] = location.search;
     const search =
       next === 'pipelines'
-        ? lastPipelinesSearch || `?${VIEW_KEY}=${VIEW_NAME}`
+        ? last.current.pipelines || `?${VIEW_KEY}=${VIEW_NAME}`
         : next === 'distill'
-          ? lastDistillSearch || `?${VIEW_KEY}=distill`
+          ? last.current.distill || `?${VIEW_KEY}=distill`
           : '';
     history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
     setView(next);
