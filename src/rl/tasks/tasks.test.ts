@@ -265,10 +265,8 @@ describe.each(TASKS.map((t) => [t.name, t] as const))('%s', (_name, task) => {
       completions.push([item, randomCompletion(item)]);
     }
     const verdicts: Verdict[] = [];
-    const t0 = performance.now();
+    // Not timed (a busy machine must not fail it): a verifier that hung would hit the test timeout.
     for (const [item, c] of completions) verdicts.push(task.verify(item, c));
-    const ms = performance.now() - t0;
-    expect(ms, `fuzz loop took ${ms.toFixed(0)} ms`).toBeLessThan(2000);
     // the fuzz reaches every outcome, so the oracle checks below test something
     for (const [k, vals] of [
       ['accuracy', [0, 1]],
