@@ -23,4 +23,4 @@ export {
   TASK_NAMES,
 } from './schema';
 export type { Checkpoint, SampleOptions } from './types';
-export { applyOverrides, canonicalConfig, parseFieldValue, validateConfig } from './validate';
+export { applyOverrides, canonicalConfig, DECIMAL, parseFieldValue, validateConfig } from './validate';

@@ -12,6 +12,9 @@ export function canonicalConfig(c: RunConfig): RunConfig {
   return out;
 }
 
+/** A decimal number: optional sign, digits with an optional fraction, optional exponent. */
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** Parse a value given as text (CLI, URL) for a field; errors name the field. */
 export function parseFieldValue(path: string, raw: FieldValue): FieldValue {
   const f = findField(path);
@@ -31,7 +34,9 @@ export function parseFieldValue(path: string, raw: FieldValue): FieldValue {
     throw new ConfigError(`${path}: "${raw}" is not true or false`);
   }
   const s = String(raw).trim();
-  const n = typeof raw === 'number' ? raw : s === '' ? NaN : Number(s);
+  // Decimal numbers only (with an exponent): not hex, octal or binary, which Number() would take.
+  if (typeof raw !== 'number' && !DECIMAL.test(s)) throw new ConfigError(`${path}: "${raw}" is not a number`);
+  const n = typeof raw === 'number' ? raw : Number(s);
   if (!Number.isFinite(n)) throw new ConfigError(`${path}: "${raw}" is not a number`);
   if (f.kind === 'int' && !Number.isInteger(n)) throw new ConfigError(`${path}: ${raw} is not an integer`);
   if (n < f.min || n > f.max) throw new ConfigError(`${path}: ${n} is out of range [${f.min}, ${f.max}]`);

@@ -60,4 +60,28 @@ describe('share links', () => {
     expect(d.migrated).toEqual(['lr → optim.lr', 'steps → train.steps']);
     expect(d.problems).toEqual([]);
   });
+
+  it('is strict: empty, preset-less, duplicate, reserved and non-decimal entries are problems', () => {
+    for (const empty of ['', '#', '&&&&', '#&&&'])
+      expect(decodeLink(empty).problems).toEqual([expect.stringMatching(/^link: empty/)]);
+    expect(decodeLink('v=1&seed=3').problems).toEqual([expect.stringMatching(/^preset: missing; using v3-tiny/)]);
+    const dup = decodeLink('v=1&preset=micro-dense&preset=micro-moe&optim.lr=0.01&optim.lr=0.02');
+    expect(dup.state.preset).toBe('micro-dense');
+    expect(dup.state.set['optim.lr']).toBe(0.01);
+    expect(dup.problems).toEqual([
+      'preset: given more than once; using the first value',
+      'optim.lr: given more than once; using the first value',
+    ]);
+    const reserved = decodeLink('v=1&preset=micro-dense&__proto__=1&constructor=2');
+    expect(reserved.problems).toEqual([
+      '__proto__: reserved name, not a setting',
+      'constructor: reserved name, not a setting',
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    for (const n of ['0x10', '0b101', '0o17', 'Infinity', '1_000'])
+      expect(decodeLink(`v=1&preset=micro-dense&train.steps=${n}`).problems.join()).toMatch(
+        new RegExp(`train.steps: "${n}" is not a number`),
+      );
+    expect(decodeLink('v=1&preset=micro-dense&optim.lr=2.5e-3').state.set['optim.lr']).toBe(0.0025);
+  });
 });

@@ -5,10 +5,24 @@
 // - every other key is a config path (FIELDS) holding a value that differs from the preset.
 // - hide: panels to hide (embed mode), from HIDEABLE_PANELS.
 // Decoding never throws: each bad entry is dropped (so the preset's default stands) and
-// reported as a problem that names the field. data.text is never put in a link (too big).
+// reported as a problem that names the field; the page shows the problems in a banner, the CLI
+// refuses a link with any. An empty link, a link without a preset, a key given twice and a
+// reserved key (__proto__, constructor, prototype) are problems too. data.text is never put in
+// a link (too big).
 
-import { FIELDS, applyOverrides, findField, parseFieldValue, type RunConfig } from '../config';
-import { PRESETS, findPreset } from '../config';
+import {
+  applyOverrides,
+  FIELDS,
+  findField,
+  findPreset,
+  getPath,
+  PRESETS,
+  parseFieldValue,
+  type RunConfig,
+} from '../config';
+
+/** Keys that name object internals: never read as settings. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export const SCHEMA_VERSION = 1;
 
@@ -65,11 +79,6 @@ const MIGRATIONS: Record<number, (params: Map<string, string>, notes: string[]) 
   },
 };
 
-function getPath(cfg: RunConfig, path: string): unknown {
-  const [sec, key] = path.split('.');
-  return (cfg as unknown as Record<string, Record<string, unknown>>)[sec]?.[key];
-}
-
 /** Values of `cfg` that differ from the preset's, by path (data.text excluded). */
 export function configDiff(base: RunConfig, cfg: RunConfig): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
@@ -77,7 +86,7 @@ export function configDiff(base: RunConfig, cfg: RunConfig): Record<string, stri
     if (f.path === 'data.text') continue;
     const a = getPath(base, f.path);
     const b = getPath(cfg, f.path);
-    if (a !== b) out[f.path] = b as string | number | boolean;
+    if (a !== b) out[f.path] = b;
   }
   return out;
 }
@@ -119,8 +128,17 @@ export function decodeLink(input: string): DecodedLink {
       problems.push(`${key}: has no value (expected ${key}=…)`);
       continue;
     }
+    if (RESERVED_KEYS.has(key)) {
+      problems.push(`${key}: reserved name, not a setting`);
+      continue;
+    }
+    if (params.has(key)) {
+      problems.push(`${key}: given more than once; using the first value`);
+      continue;
+    }
     params.set(key, value);
   }
+  if (!params.size && !problems.length) problems.push('link: empty (expected v=1&preset=NAME&seed=N&…)');
 
   let version = SCHEMA_VERSION;
   const vRaw = params.get('v');
@@ -139,7 +157,9 @@ export function decodeLink(input: string): DecodedLink {
   let preset = DEFAULT_PRESET;
   const p = params.get('preset');
   params.delete('preset');
-  if (p !== undefined) {
+  if (p === undefined) {
+    if (params.size) problems.push(`preset: missing; using ${DEFAULT_PRESET}`);
+  } else {
     if (findPreset(p)) preset = p;
     else
       problems.push(
