@@ -7,6 +7,7 @@
 // Results from an older run are ignored: each run has a token, and a reset or a new run bumps it.
 
 import * as Comlink from 'comlink';
+import type { FieldValue } from '../../config';
 import type { RunInfo, RunSummary, StepMetrics } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
 import { configDiff } from '../../lab/share';
@@ -270,7 +271,7 @@ export class RunDriver {
     ctx.set({ attention: null, attentionError: null, quant: null, quantError: null });
     await ctx.history.finished;
     await this.queue.idle;
-    const setVals: Record<string, string | number | boolean> = configDiff(presetConfig(s.presetName), config);
+    const setVals: Record<string, FieldValue> = configDiff(presetConfig(s.presetName), config);
     if (config.data.corpus === 'text') setVals['data.text'] = config.data.text;
     let info: RunInfo;
     try {

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import type { DistillPoint, DistillRequest } from '../../lab/api';
 import { describeError } from '../errors';
-import { WorkerCrashedError } from '../lab-client';
+import { type LabClient, WorkerCrashedError } from '../lab-client';
 import type { RunDriver } from '../run/driver';
 import { CAN_COMPARE, CAN_INSPECT, RUN_ACTIVE } from '../run/machine';
 import { takeSample } from '../run/sampler';
@@ -18,7 +18,7 @@ async function inspect(
   ctx: LabContext,
   driver: RunDriver,
   kind: Inspection,
-  work: (c: NonNullable<LabContext['worker']['current']>) => Promise<void>,
+  work: (c: LabClient) => Promise<void>,
 ): Promise<void> {
   const { run, phase, inspecting } = ctx.get();
   const c = ctx.worker.current;
