@@ -16,8 +16,7 @@
 // must still pass); the unit test holds the f32-path cases to 1e-5 on their own, and a wrong
 // scale, block or code shows as errors of order 1.
 
-import type { AccumRounding } from '../backends/cpu/fp8_gemm';
-import type { AccumSpec, Backend, LowFormat, QuantSpec, ScaleRule } from '../engine/backend';
+import type { AccumRounding, AccumSpec, Backend, LowFormat, QuantSpec, ScaleRule } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import type { CheckCase, OpCheck } from './types';
 
@@ -57,12 +56,11 @@ export const fp8GemmCheck: OpCheck = {
     // B usually shares A's format; sometimes E4M3 weights against E5M2/E2M1 A (mixed formats).
     const fmtB: LowFormat = rng.next() < 0.75 ? fmtA : rng.pick(['e4m3', 'e5m2', 'e2m1'] as const);
     const bTiling = rng.pick(['rows', 'blocks'] as const);
-    // The emulated accumulator rounds to nearest even, or (an option beyond the engine's AccumSpec,
-    // see cpu/fp8_gemm.ts AccumRounding) truncates.
+    // The emulated accumulator rounds to nearest even, or truncates (AccumSpec.rounding).
     const rounding: AccumRounding = rng.pick(['rne', 'trunc'] as const);
     const accum: AccumSpec =
       rng.next() < 0.25
-        ? ({ mantissaBits: 14, promoteEvery: rng.pick([0, 128]), rounding } as AccumSpec)
+        ? { mantissaBits: 14, promoteEvery: rng.pick([0, 128]), rounding }
         : { mantissaBits: 0, promoteEvery: 0 };
     const specA: QuantSpec = { format: fmtA, block, scale };
     const specB: QuantSpec = { format: fmtB, block, scale };

@@ -128,8 +128,11 @@ export interface AccumSpec {
   /** With limited mantissa: add the partial into an f32 accumulator every this many K elements (0 = never). */
   promoteEvery: number;
   /** How the limited accumulator rounds: to nearest even (default) or toward zero (truncate). */
-  rounding?: 'rne' | 'trunc';
+  rounding?: AccumRounding;
 }
+
+/** How an emulated limited accumulator rounds: to nearest even ('rne') or toward zero ('trunc'). */
+export type AccumRounding = 'rne' | 'trunc';
 
 /** GRPO clip range (DAPO clip-higher: ratio kept in [1 − epsLow, 1 + epsHigh]) and k3 KL coefficient. */
 export interface GrpoHyper {
@@ -138,7 +141,11 @@ export interface GrpoHyper {
   beta: number;
 }
 
-export interface Backend {
+/**
+ * A backend's own part: identity and memory. Each backend class implements it directly; the ops
+ * (BackendOps) come from its op families (backends/registry.ts).
+ */
+export interface BackendCore {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable description of the device, e.g. the adapter name. */
   readonly deviceLabel: string;
@@ -152,7 +159,14 @@ export interface Backend {
   release(t: Tensor): void;
   /** Submit recorded work. CPU: no-op. WebGPU: one command encoder for everything recorded since the last flush. */
   flush(): Promise<void>;
+}
 
+/**
+ * Every op, forward and backward: the one place an op is named. The backends implement these in
+ * op families (backends/<kind>/<family>.ts) and the compiler checks that each backend installs
+ * every op exactly once, with this signature (backends/registry.ts).
+ */
+export interface BackendOps {
   // ---- linear algebra ----
   /** C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N]. B may have no batch dims (broadcast). */
   matmul(a: Tensor, b: Tensor, opts: MatmulOpts): Tensor;
@@ -405,3 +419,5 @@ export interface Backend {
     clip: { normSq: Tensor; maxNorm: number } | null,
   ): void;
 }
+
+export interface Backend extends BackendCore, BackendOps {}

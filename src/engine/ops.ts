@@ -4,7 +4,7 @@
 
 import type { AccumSpec, AttentionShape, MatmulOpts, MoePlan, QuantSpec, RouteConfig } from './backend';
 import { Tape } from './tape';
-import { Tensor, sameShape, shapeStr, type Shape } from './tensor';
+import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
 function fail(op: string, msg: string): never {
   throw new Error(`${op}: ${msg}`);

@@ -8,7 +8,7 @@
 //   limited   — every product added into an accumulator rounded to `mantissaBits` bits, never promoted;
 //   promoted  — the same accumulator, added into f32 and cleared every `promoteEvery` elements;
 // the last two both with round-to-nearest-even (the AccumSpec default) and with truncation toward
-// zero (cpu/fp8_gemm.ts AccumRounding). RNE errors are unbiased and add up like a random walk
+// zero (AccumRounding). RNE errors are unbiased and add up like a random walk
 // (≈ √K); truncation loses up to an ulp on every add, always in the same direction, so its
 // error grows ≈ K — the magnitude V3 reports for FP8 tensor cores (≈ 2 % at K = 4096).
 // The reference C_f64 is the exact product of the DEQUANTIZED inputs (decoded codes × scales,
@@ -22,8 +22,7 @@
 // (N(0, 1)) gives sums that random-walk around zero, whose rounding errors mostly cancel: the
 // same effect, much smaller.
 
-import type { AccumRounding } from '../backends/cpu/fp8_gemm';
-import type { AccumSpec, Backend, QTensor, QuantSpec } from '../engine/backend';
+import type { AccumRounding, Backend, QTensor, QuantSpec } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import { lowpDecode } from './codec';
 
@@ -131,7 +130,7 @@ export async function accumExperiment(
     });
     const exact = exactProduct(await host(qa), await host(qb));
     const run = async (mbits: number, promote: number, rounding: AccumRounding = 'rne') => {
-      const c = be.blockScaledMatmul(qa, qb, { mantissaBits: mbits, promoteEvery: promote, rounding } as AccumSpec);
+      const c = be.blockScaledMatmul(qa, qb, { mantissaBits: mbits, promoteEvery: promote, rounding });
       const out = await c.read();
       c.dispose();
       return relFrob(out, exact);

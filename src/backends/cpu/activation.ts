@@ -5,7 +5,7 @@
 // is formed directly (as σ(−x)) instead of by cancellation.
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** [σ(x), 1 − σ(x)], both without overflow or cancellation. */
 function sigmoidPair(x: number): [number, number] {
@@ -55,3 +55,5 @@ export function swigluBackward(be: CpuBackend, g: Tensor, u: Tensor, dy: Tensor)
   }
   return { dg: be.make(g.shape, dg), du: be.make(g.shape, du) };
 }
+
+export const ops = { silu, siluBackward, swiglu, swigluBackward } satisfies CpuFamily;

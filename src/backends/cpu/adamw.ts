@@ -5,7 +5,7 @@
 
 import type { AdamWParams } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function adamw(
   be: CpuBackend,
@@ -30,3 +30,5 @@ export function adamw(
     p[i] = p[i] - hp.lr * hp.weightDecay * p[i] - (hp.lr * (ms[i] / bc1)) / (Math.sqrt(vs[i] / bc2) + hp.eps);
   }
 }
+
+export const ops = { adamw } satisfies CpuFamily;

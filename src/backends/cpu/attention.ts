@@ -10,7 +10,7 @@
 
 import type { AttentionShape } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** Flat-index helpers for the [B, T, heads, dim] sequence layout. */
 function seqIndex(s: AttentionShape, heads: number, dim: number) {
@@ -136,3 +136,5 @@ export function attentionBackward(
     dv: be.make([B, T, Hkv, dV], dv),
   };
 }
+
+export const ops = { attention, attentionBackward } satisfies CpuFamily;

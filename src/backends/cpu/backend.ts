@@ -2,39 +2,22 @@
 // It is the ground truth the WGSL kernels are tested against, and a fallback for tiny models
 // where a browser has no WebGPU. One file per op family, mirroring backends/webgpu.
 
-import type { Backend } from '../../engine/backend';
-import { installOps, type BackendOps } from '../ops-table';
+import type { BackendCore, BackendOps } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
-import * as activation from './activation';
-import * as adamwOps from './adamw';
-import * as attentionOps from './attention';
-import * as decodeOps from './decode';
-import * as elementwise from './elementwise';
-import * as embeddingOps from './embedding';
-import * as fp8Ops from './fp8';
-import * as fp8GemmOps from './fp8_gemm';
-import * as grpoOps from './grpo';
-import * as layoutOps from './layout';
-import * as matmulOps from './matmul';
-import * as moeAuxOps from './moe_aux';
-import * as moeDispatchOps from './moe_dispatch';
-import * as moeRouteOps from './moe_route';
-import * as reduceOps from './reduce';
-import * as rmsnormOps from './rmsnorm';
-import * as ropeOps from './rope';
-import * as sampleOps from './sample';
-import * as softmaxOps from './softmax';
-import * as xentOps from './xent';
+import { withOps, type OpFamily } from '../registry';
+import * as families from './ops';
 
 export type CpuArray = Float64Array | Int32Array;
 
-/** The op methods come from the family modules (see installOps). */
-export interface CpuBackend extends BackendOps {}
-
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
-export class CpuBackend implements Backend {
+/** The CPU backend's own part: memory and the host helpers its op families use. */
+export class CpuBackendCore implements BackendCore {
   readonly name = 'cpu' as const;
   readonly deviceLabel = 'CPU (float64 reference)';
+
+  /** This backend with its ops, for the tensors it makes (withOps installs them on this class). */
+  private get self(): CpuBackend {
+    return this as unknown as CpuBackend;
+  }
 
   /** The host array behind a tensor. */
   data(t: Tensor): Float64Array {
@@ -48,7 +31,7 @@ export class CpuBackend implements Backend {
   /** Wrap a host array as a tensor (takes ownership). */
   make(shape: Shape, data: CpuArray, dtype: DType = data instanceof Int32Array ? 'i32' : 'f32'): Tensor {
     if (data.length !== sizeOf(shape)) throw new Error(`cpu: ${data.length} values for shape [${shape}]`);
-    return new Tensor(this, shape, dtype, data);
+    return new Tensor(this.self, shape, dtype, data);
   }
 
   zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
@@ -63,7 +46,7 @@ export class CpuBackend implements Backend {
 
   view(t: Tensor, shape: Shape): Tensor {
     if (sizeOf(shape) !== t.size) throw new Error(`cpu: cannot view [${t.shape}] as [${shape}]`);
-    return new Tensor(this, shape, t.dtype, t.storage);
+    return new Tensor(this.self, shape, t.dtype, t.storage);
   }
 
   async read(t: Tensor): Promise<Float64Array | Int32Array> {
@@ -78,25 +61,9 @@ export class CpuBackend implements Backend {
   async flush(): Promise<void> {}
 }
 
-installOps(CpuBackend.prototype, 'cpu', [
-  activation,
-  adamwOps,
-  attentionOps,
-  decodeOps,
-  elementwise,
-  embeddingOps,
-  fp8Ops,
-  fp8GemmOps,
-  grpoOps,
-  layoutOps,
-  matmulOps,
-  moeAuxOps,
-  moeDispatchOps,
-  moeRouteOps,
-  reduceOps,
-  rmsnormOps,
-  ropeOps,
-  sampleOps,
-  softmaxOps,
-  xentOps,
-]);
+/** The CPU backend: CpuBackendCore with every op of the families in ./ops.ts. */
+export type CpuBackend = CpuBackendCore & BackendOps;
+export const CpuBackend = withOps('cpu', CpuBackendCore, families);
+
+/** An op family of the CPU backend (see registry.ts). */
+export type CpuFamily = OpFamily<CpuBackend>;

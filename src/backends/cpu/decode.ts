@@ -6,7 +6,7 @@
 
 import type { CachedAttentionShape } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function cacheWrite(be: CpuBackend, cache: Tensor, rows: Tensor, pos: Tensor): void {
   const [B, C, W] = cache.shape;
@@ -97,3 +97,5 @@ export function cachedAttention(
   }
   return be.make([B, n, H, s.dV], out);
 }
+
+export const ops = { cacheWrite, ropeAt, cachedAttention } satisfies CpuFamily;

@@ -1,7 +1,7 @@
 // Elementwise ops, float64 reference: add, mul, scale, addInPlace, broadcastScalar.
 
 import { sizeOf, type Shape, type Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function add(be: CpuBackend, a: Tensor, b: Tensor): Tensor {
   const x = be.data(a);
@@ -39,3 +39,5 @@ export function broadcastScalar(be: CpuBackend, s: Tensor, shape: Shape, factor:
   out.fill(be.data(s)[0] * factor);
   return be.make(shape, out);
 }
+
+export const ops = { add, mul, scale, addInPlace, broadcastScalar } satisfies CpuFamily;

@@ -3,7 +3,7 @@
 //   backward: dTable[v, :] = Σ_{n: ids[n] = v} dOut[n, :], accumulated in increasing n
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function embedding(be: CpuBackend, table: Tensor, ids: Tensor): Tensor {
   const D = table.shape[1];
@@ -30,3 +30,5 @@ export function embeddingBackward(be: CpuBackend, ids: Tensor, dOut: Tensor, voc
   }
   return be.make([vocab, D], dTable);
 }
+
+export const ops = { embedding, embeddingBackward } satisfies CpuFamily;

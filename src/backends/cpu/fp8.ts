@@ -9,7 +9,7 @@
 import type { QTensor, QuantSpec } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { f32Bits, lowpDecode, pack4, qLayout, quantizeValue, tileScaleBits, bitsToF32, unpack } from '../../lowp/codec';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** [rows, cols] of a tensor taken as a matrix over its last dimension. */
 export function matrixDims(t: Tensor): [number, number] {
@@ -107,3 +107,5 @@ export function dequantize(be: CpuBackend, q: QTensor): Tensor {
   }
   return be.make([rows, cols], out);
 }
+
+export const ops = { quantizeRows, quantizeBlocks, dequantize } satisfies CpuFamily;

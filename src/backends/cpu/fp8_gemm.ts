@@ -12,10 +12,10 @@
 //       every promoteEvery K elements (if > 0): acc += accL; accL = 0;   at the end acc += accL.
 // Decoded codes have at most 4 significant bits, so decode(a)·decode(b) is exact in f32.
 
-import type { AccumSpec, QTensor } from '../../engine/backend';
+import type { AccumRounding, AccumSpec, QTensor } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { lowpDecode } from '../../lowp/codec';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 const f = Math.fround;
 
@@ -37,13 +37,6 @@ export function blockGemmDims(
   const nkb = Math.ceil(K / blk);
   return { M: a.rows, N: b.rows, K, Kp: nkb * blk, blk, nkb };
 }
-
-/**
- * How the emulated limited accumulator rounds: 'rne' (round to nearest even, the default) or
- * 'trunc' (toward zero). Not (yet) a field of the engine's AccumSpec: pass it as
- * `{ ...spec, rounding: 'trunc' } as AccumSpec`; a missing field means 'rne'.
- */
-export type AccumRounding = 'rne' | 'trunc';
 
 export function accumRounding(accum: AccumSpec): AccumRounding {
   const r: AccumRounding = accum.rounding ?? 'rne';
@@ -130,3 +123,5 @@ export function blockScaledMatmul(be: CpuBackend, a: QTensor, b: QTensor, accum:
   }
   return be.make([M, N], out);
 }
+
+export const ops = { blockScaledMatmul } satisfies CpuFamily;

@@ -15,7 +15,7 @@
 
 import type { GrpoHyper } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** The three per-token quantities the forward and backward share. */
 function token(
@@ -85,3 +85,5 @@ export function grpoLossBackward(
   }
   return be.make([L.length], dlp);
 }
+
+export const ops = { grpoLoss, grpoLossBackward } satisfies CpuFamily;

@@ -7,7 +7,7 @@
 // swap01 → swap01.
 
 import type { Shape, Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 function lastDim(t: Tensor): number {
   return t.shape[t.shape.length - 1];
@@ -72,3 +72,5 @@ export function swap01(be: CpuBackend, x: Tensor): Tensor {
   }
   return be.make([B, A, C], out);
 }
+
+export const ops = { sliceLast, padLast, concatLast, swap01 } satisfies CpuFamily;

@@ -4,7 +4,7 @@
 
 import type { MatmulOpts } from '../../engine/backend';
 import { shapeStr, type Shape, type Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export interface MatmulDims {
   /** Product of A's batch dims (1 for rank 2). */
@@ -74,3 +74,5 @@ export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): 
   }
   return be.make(outShape, C);
 }
+
+export const ops = { matmul } satisfies CpuFamily;

@@ -1,6 +1,6 @@
 // Sequence-wise MoE balance loss (float64 reference), V3 eqs. 17–20. See Backend.moeAuxLoss.
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** f[b, i] = E/(K·T) · number of tokens t of sequence b that chose expert i. */
 function loadFractions(be: CpuBackend, scores: Tensor, idx: Tensor): Float64Array {
@@ -51,3 +51,5 @@ export function moeAuxLossBackward(be: CpuBackend, scores: Tensor, idx: Tensor, 
   }
   return be.make([B, T, E], ds);
 }
+
+export const ops = { moeAuxLoss, moeAuxLossBackward } satisfies CpuFamily;

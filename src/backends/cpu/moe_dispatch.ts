@@ -12,7 +12,7 @@
 
 import type { MoePlan } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 const last = (t: Tensor) => t.shape[t.shape.length - 1];
 
@@ -133,3 +133,12 @@ export function moeCombineBackward(
   }
   return { dy: be.make([N * K, d], dy), dWeight: be.make([N, K], dWeight) };
 }
+
+export const ops = {
+  moeGather,
+  moeGatherBackward,
+  moeGroupedMatmul,
+  moeGroupedWeightGrad,
+  moeCombine,
+  moeCombineBackward,
+} satisfies CpuFamily;

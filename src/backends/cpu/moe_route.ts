@@ -11,7 +11,7 @@
 
 import type { MoePlan, RouteConfig } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 const f32 = Math.fround;
 
@@ -152,3 +152,5 @@ export function moeBiasUpdate(be: CpuBackend, bias: Tensor, offsets: Tensor, gam
     b[e] += gamma * Math.sign(M - E * c);
   }
 }
+
+export const ops = { sigmoid, sigmoidBackward, moeRoute, moeRouteBackward, moePlan, moeBiasUpdate } satisfies CpuFamily;

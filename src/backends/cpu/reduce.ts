@@ -2,7 +2,7 @@
 // the two agree to f32 rounding).
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 /** Σ of all elements → [1]. */
 export function sum(be: CpuBackend, a: Tensor): Tensor {
@@ -21,3 +21,5 @@ export function sumSquares(be: CpuBackend, ts: Tensor[]): Tensor {
   }
   return be.make([1], Float64Array.of(s));
 }
+
+export const ops = { sum, sumSquares } satisfies CpuFamily;

@@ -5,7 +5,7 @@
 //             dw[j]   = Σ_n dy[n,j]·x[n,j]·rstd[n]   (summed in increasing n)
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function rmsnorm(be: CpuBackend, x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor } {
   const D = x.shape[x.shape.length - 1];
@@ -53,3 +53,5 @@ export function rmsnormBackward(
   }
   return { dx: be.make(x.shape, dx), dw: be.make([D], dw) };
 }
+
+export const ops = { rmsnorm, rmsnormBackward } satisfies CpuFamily;

@@ -5,7 +5,7 @@
 // rotation, hence exactly the backward pass.
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function rope(be: CpuBackend, x: Tensor, theta: number, posOffset: number, inverse: boolean): Tensor {
   const [B, T, H, D] = x.shape;
@@ -32,3 +32,5 @@ export function rope(be: CpuBackend, x: Tensor, theta: number, posOffset: number
   }
   return be.make(x.shape, out);
 }
+
+export const ops = { rope } satisfies CpuFamily;

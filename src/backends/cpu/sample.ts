@@ -3,7 +3,7 @@
 // kernels (which find the thresholds by bisection) and this reference agree exactly.
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 function argmax(row: Float64Array): number {
   let best = 0;
@@ -122,3 +122,5 @@ export function specAccept(be: CpuBackend, p: Tensor, q: Tensor, draft: Tensor, 
   }
   return be.make([R, 2], out, 'i32');
 }
+
+export const ops = { samplingProbs, sampleCategorical, tokenLogprob, specResidual, specAccept } satisfies CpuFamily;

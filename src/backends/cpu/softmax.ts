@@ -6,7 +6,7 @@
 //   backward: dx[j] = y[j] · (dy[j] − Σ_k dy[k]·y[k])   (masked entries have y = 0 → dx = 0)
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function softmax(be: CpuBackend, x: Tensor, causalOffset: number | null): Tensor {
   const [R, Tq, Tk] = x.shape;
@@ -40,3 +40,5 @@ export function softmaxBackward(be: CpuBackend, y: Tensor, dy: Tensor): Tensor {
   }
   return be.make(y.shape, dx);
 }
+
+export const ops = { softmax, softmaxBackward } satisfies CpuFamily;

@@ -4,7 +4,7 @@
 //   backward: dlogits[n, j] = (exp(logits[n, j] − lse[n]) − 1[j = t_n]) · dloss[n], 0 if t_n < 0
 
 import type { Tensor } from '../../engine/tensor';
-import type { CpuBackend } from './backend';
+import type { CpuBackend, CpuFamily } from './backend';
 
 export function crossEntropy(be: CpuBackend, logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
   const N = logits.shape[0];
@@ -49,3 +49,5 @@ export function crossEntropyBackward(
   }
   return be.make([N, V], dx);
 }
+
+export const ops = { crossEntropy, crossEntropyBackward } satisfies CpuFamily;

@@ -3,7 +3,7 @@
 
 import type { Tensor } from '../../engine/tensor';
 import src from '../../../shaders/activation.wgsl?raw';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -59,3 +59,5 @@ export function swigluBackward(be: WebGPUBackend, g: Tensor, u: Tensor, dy: Tens
   launch(be, SWIGLU_BWD, g.size, [g, u, dy, dg, du]);
   return { dg, du };
 }
+
+export const ops = { silu, siluBackward, swiglu, swigluBackward } satisfies WebGPUFamily;

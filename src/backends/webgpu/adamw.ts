@@ -5,7 +5,7 @@
 import src from '../../../shaders/adamw.wgsl?raw';
 import type { AdamWParams } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
@@ -52,3 +52,5 @@ export function adamw(
     workgroups: grid1d(count, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
+
+export const ops = { adamw } satisfies WebGPUFamily;

@@ -20,7 +20,7 @@ import dqSrc from '../../../shaders/attention_bwd_dq.wgsl?raw';
 import prepSrc from '../../../shaders/attention_bwd_prep.wgsl?raw';
 import commonSrc from '../../../shaders/attention_common.wgsl?raw';
 import fwdSrc from '../../../shaders/attention_fwd.wgsl?raw';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -199,3 +199,5 @@ export function attentionBackward(
   D.dispose(); // pooled: reusable only after this flush's work is submitted
   return { dq, dk, dv };
 }
+
+export const ops = { attention, attentionBackward } satisfies WebGPUFamily;

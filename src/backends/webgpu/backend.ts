@@ -2,31 +2,12 @@
 // encodes them into a single command encoder. Tensors own pooled GPU buffers.
 // One file per op family (matmul.ts, attention.ts, …) with its WGSL in shaders/.
 
-import type { Backend } from '../../engine/backend';
-import { installOps, type BackendOps } from '../ops-table';
+import type { BackendCore, BackendOps } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
-import * as activation from './activation';
-import * as adamwOps from './adamw';
-import * as attentionOps from './attention';
-import * as decodeOps from './decode';
+import { withOps, type OpFamily } from '../registry';
 import { acquireDevice } from './device';
-import * as elementwise from './elementwise';
-import * as embeddingOps from './embedding';
-import * as fp8Ops from './fp8';
-import * as fp8GemmOps from './fp8_gemm';
-import * as grpoOps from './grpo';
-import * as layoutOps from './layout';
-import * as matmulOps from './matmul';
-import * as moeAuxOps from './moe_aux';
-import * as moeDispatchOps from './moe_dispatch';
-import * as moeRouteOps from './moe_route';
-import * as reduceOps from './reduce';
-import * as rmsnormOps from './rmsnorm';
-import * as ropeOps from './rope';
-import * as sampleOps from './sample';
+import * as families from './ops';
 import { GpuRuntime } from './runtime';
-import * as softmaxOps from './softmax';
-import * as xentOps from './xent';
 
 interface GpuStorage {
   buffer: GPUBuffer;
@@ -34,14 +15,16 @@ interface GpuStorage {
   owner: boolean;
 }
 
-/** The op methods come from the family modules (see installOps). */
-export interface WebGPUBackend extends BackendOps {}
-
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype by installOps
-export class WebGPUBackend implements Backend {
+/** The WebGPU backend's own part: the runtime, memory and the host helpers its op families use. */
+export class WebGPUBackendCore implements BackendCore {
   readonly name = 'webgpu' as const;
 
   constructor(readonly rt: GpuRuntime) {}
+
+  /** This backend with its ops, for the tensors it makes (withOps installs them on this class). */
+  private get self(): WebGPUBackend {
+    return this as unknown as WebGPUBackend;
+  }
 
   static async create(gpu: GPU | undefined): Promise<WebGPUBackend> {
     return new WebGPUBackend(new GpuRuntime(await acquireDevice(gpu)));
@@ -61,7 +44,7 @@ export class WebGPUBackend implements Backend {
   empty(shape: Shape, dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(4, sizeOf(shape) * 4);
     const buffer = this.rt.pool.acquire(bytes);
-    return new Tensor(this, shape, dtype, { buffer, owner: true } satisfies GpuStorage);
+    return new Tensor(this.self, shape, dtype, { buffer, owner: true } satisfies GpuStorage);
   }
 
   zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
@@ -82,7 +65,7 @@ export class WebGPUBackend implements Backend {
 
   view(t: Tensor, shape: Shape): Tensor {
     if (sizeOf(shape) !== t.size) throw new Error(`webgpu: cannot view [${t.shape}] as [${shape}]`);
-    return new Tensor(this, shape, t.dtype, { buffer: this.buf(t), owner: false } satisfies GpuStorage);
+    return new Tensor(this.self, shape, t.dtype, { buffer: this.buf(t), owner: false } satisfies GpuStorage);
   }
 
   async read(t: Tensor): Promise<Float64Array | Int32Array> {
@@ -101,25 +84,9 @@ export class WebGPUBackend implements Backend {
   }
 }
 
-installOps(WebGPUBackend.prototype, 'webgpu', [
-  activation,
-  adamwOps,
-  attentionOps,
-  decodeOps,
-  elementwise,
-  embeddingOps,
-  fp8Ops,
-  fp8GemmOps,
-  grpoOps,
-  layoutOps,
-  matmulOps,
-  moeAuxOps,
-  moeDispatchOps,
-  moeRouteOps,
-  reduceOps,
-  rmsnormOps,
-  ropeOps,
-  sampleOps,
-  softmaxOps,
-  xentOps,
-]);
+/** The WebGPU backend: WebGPUBackendCore with every op of the families in ./ops.ts. */
+export type WebGPUBackend = WebGPUBackendCore & BackendOps;
+export const WebGPUBackend = withOps('webgpu', WebGPUBackendCore, families);
+
+/** An op family of the WebGPU backend (see registry.ts). */
+export type WebGPUFamily = OpFamily<WebGPUBackend>;

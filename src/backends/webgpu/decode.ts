@@ -10,7 +10,7 @@ import type { Tensor } from '../../engine/tensor';
 import attnSrc from '../../../shaders/decode_attention.wgsl?raw';
 import cacheSrc from '../../../shaders/decode_cache.wgsl?raw';
 import ropeSrc from '../../../shaders/decode_rope.wgsl?raw';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -140,3 +140,5 @@ export function cachedAttention(
   });
   return o;
 }
+
+export const ops = { cacheWrite, ropeAt, cachedAttention } satisfies WebGPUFamily;

@@ -5,7 +5,7 @@
 import src from '../../../shaders/elementwise.wgsl?raw';
 import type { Shape, Tensor } from '../../engine/tensor';
 import { sizeOf } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -107,3 +107,5 @@ export function broadcastScalar(be: WebGPUBackend, s: Tensor, shape: Shape, fact
   launch(be, BROADCAST, sizeOf(shape), [be.buf(s), be.buf(out)], [be.buf(out)], factor);
   return out;
 }
+
+export const ops = { add, mul, scale, addInPlace, broadcastScalar } satisfies WebGPUFamily;

@@ -4,7 +4,7 @@
 
 import src from '../../../shaders/embedding.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant } from './elementwise';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
@@ -48,3 +48,5 @@ export function embeddingBackward(be: WebGPUBackend, ids: Tensor, dOut: Tensor, 
   });
   return dTable;
 }
+
+export const ops = { embedding, embeddingBackward } satisfies WebGPUFamily;

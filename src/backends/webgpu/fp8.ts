@@ -15,7 +15,7 @@ import quantSrc from '../../../shaders/fp8_quant.wgsl?raw';
 import type { QTensor, QuantSpec } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { formatId, qLayout, ruleId } from '../../lowp/codec';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -102,3 +102,5 @@ export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
   }
   return out;
 }
+
+export const ops = { quantizeRows, quantizeBlocks, dequantize } satisfies WebGPUFamily;

@@ -14,7 +14,7 @@ import src from '../../../shaders/fp8_gemm.wgsl?raw';
 import type { AccumSpec, LowFormat, QTensor } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { accumBits, accumRounding, blockGemmDims } from '../cpu/fp8_gemm';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { packUniforms } from './runtime';
@@ -98,3 +98,5 @@ export function blockScaledMatmul(
   });
   return out;
 }
+
+export const ops = { blockScaledMatmul } satisfies WebGPUFamily;

@@ -5,7 +5,7 @@
 import src from '../../../shaders/grpo.wgsl?raw';
 import type { GrpoHyper } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -65,3 +65,5 @@ export function grpoLossBackward(
   });
   return dlp;
 }
+
+export const ops = { grpoLoss, grpoLossBackward } satisfies WebGPUFamily;

@@ -6,7 +6,7 @@
 import src from '../../../shaders/layout.wgsl?raw';
 import type { Shape, Tensor } from '../../engine/tensor';
 import { sizeOf } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
@@ -44,7 +44,7 @@ function launch(
   k: { v4: Kernel; v1: Kernel },
   out: Tensor,
   inputs: Tensor[],
-  params: number[],
+  params: [number, number, number],
   cols: number[],
 ): void {
   const n = out.size;
@@ -57,7 +57,7 @@ function launch(
     kernel: v4 ? k.v4 : k.v1,
     overrides: { WG },
     buffers,
-    uniform: packUniforms('uuuu', [count, ...params.map((p) => p / w)]),
+    uniform: packUniforms('uuuu', [count, params[0] / w, params[1] / w, params[2] / w]),
     workgroups: grid1d(count, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
@@ -102,3 +102,5 @@ export function swap01(be: WebGPUBackend, x: Tensor): Tensor {
   });
   return out;
 }
+
+export const ops = { sliceLast, padLast, concatLast, swap01 } satisfies WebGPUFamily;

@@ -15,7 +15,7 @@ import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MatmulOpts } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms, type GpuRuntime } from './runtime';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
@@ -149,3 +149,5 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   }
   return out;
 }
+
+export const ops = { matmul } satisfies WebGPUFamily;

@@ -1,7 +1,7 @@
 // Sequence-wise MoE balance loss on the GPU: one workgroup per sequence (shaders/moe_aux.wgsl).
 import src from '../../../shaders/moe_aux.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { packUniforms } from './runtime';
 
@@ -40,3 +40,5 @@ export function moeAuxLossBackward(be: WebGPUBackend, scores: Tensor, idx: Tenso
   });
   return ds;
 }
+
+export const ops = { moeAuxLoss, moeAuxLossBackward } satisfies WebGPUFamily;

@@ -10,7 +10,7 @@ import gemmSrc from '../../../shaders/moe_grouped_matmul.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MoePlan } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { vec4Ok } from './elementwise';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
@@ -228,3 +228,12 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   }
   return out;
 }
+
+export const ops = {
+  moeGather,
+  moeGatherBackward,
+  moeGroupedMatmul,
+  moeGroupedWeightGrad,
+  moeCombine,
+  moeCombineBackward,
+} satisfies WebGPUFamily;

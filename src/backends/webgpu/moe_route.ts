@@ -8,7 +8,7 @@ import planSrc from '../../../shaders/moe_route_plan.wgsl?raw';
 import sigmoidSrc from '../../../shaders/moe_route_sigmoid.wgsl?raw';
 import type { MoePlan, RouteConfig } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
@@ -190,3 +190,12 @@ export function moeBiasUpdate(be: WebGPUBackend, bias: Tensor, offsets: Tensor, 
     workgroups: grid1d(E, PLAN_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
+
+export const ops = {
+  sigmoid,
+  sigmoidBackward,
+  moeRoute,
+  moeRouteBackward,
+  moePlan,
+  moeBiasUpdate,
+} satisfies WebGPUFamily;

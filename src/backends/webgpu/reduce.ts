@@ -5,7 +5,7 @@
 
 import src from '../../../shaders/reduce.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -83,3 +83,5 @@ export function sumSquares(be: WebGPUBackend, ts: Tensor[]): Tensor {
   parts.dispose();
   return out;
 }
+
+export const ops = { sum, sumSquares } satisfies WebGPUFamily;

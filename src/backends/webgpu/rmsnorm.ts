@@ -4,9 +4,9 @@
 
 import type { Tensor } from '../../engine/tensor';
 import src from '../../../shaders/rmsnorm.wgsl?raw';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
 const BWD_DX: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd_dx' };
@@ -17,18 +17,6 @@ const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
 const COLS = 64;
 /** Rows per dw partial sum (raised for huge N so the chunk count fits one grid dimension). */
 const CHUNK_ROWS = 64;
-
-/**
- * Threads per row: enough to cover short rows with one element per thread, capped at 256 for
- * long ones (each thread then strides over D/256 elements). Depends on D only, so the
- * reduction tree, and hence the result, is a fixed function of the shape.
- */
-function rowThreads(D: number): number {
-  if (D <= 32) return 32;
-  if (D <= 64) return 64;
-  if (D <= 128) return 128;
-  return 256;
-}
 
 function rowsCols(x: Tensor): [number, number] {
   const D = x.shape[x.shape.length - 1];
@@ -100,3 +88,5 @@ export function rmsnormBackward(
   }
   return { dx, dw };
 }
+
+export const ops = { rmsnorm, rmsnormBackward } satisfies WebGPUFamily;

@@ -3,7 +3,7 @@
 
 import type { Tensor } from '../../engine/tensor';
 import src from '../../../shaders/rope.wgsl?raw';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
@@ -24,3 +24,5 @@ export function rope(be: WebGPUBackend, x: Tensor, theta: number, posOffset: num
   });
   return y;
 }
+
+export const ops = { rope } satisfies WebGPUFamily;

@@ -24,12 +24,23 @@ export class GpuValidationError extends Error {
   override name = 'GpuValidationError';
 }
 
+/** Field types of a uniform block: 'u' = u32, 'i' = i32, 'f' = f32. */
+type UniformType = 'u' | 'i' | 'f';
+
+/** One number per letter of a type string ('uuf' → [number, number, number]); never for other letters. */
+export type UniformValues<S extends string> = S extends ''
+  ? []
+  : S extends `${UniformType}${infer Rest}`
+    ? [number, ...UniformValues<Rest>]
+    : never;
+
 /**
  * Pack a uniform block from a type string and values: 'u' = u32, 'i' = i32, 'f' = f32.
  * Each field takes 4 bytes in order (declare the WGSL struct with only scalar u32/i32/f32
- * fields in the same order). Padded to a multiple of 16 bytes.
+ * fields in the same order). Padded to a multiple of 16 bytes. The compiler checks that there
+ * is one value per field.
  */
-export function packUniforms(types: string, values: readonly number[]): ArrayBuffer {
+export function packUniforms<S extends string>(types: S, values: UniformValues<S>): ArrayBuffer {
   if (types.length !== values.length)
     throw new Error(`packUniforms: ${types.length} types for ${values.length} values`);
   const bytes = Math.max(16, Math.ceil((types.length * 4) / 16) * 16);
@@ -44,6 +55,19 @@ export function packUniforms(types: string, values: readonly number[]): ArrayBuf
     else throw new Error(`packUniforms: unknown type '${t}'`);
   }
   return buf;
+}
+
+/**
+ * Threads per workgroup for a kernel that reduces one row of n elements per workgroup: enough to
+ * give short rows about one element per thread, 256 for long ones (each thread then strides over
+ * n/256 elements). A function of n only, so the reduction tree — and so every bit of the result —
+ * is fixed per shape.
+ */
+export function rowThreads(n: number): number {
+  if (n <= 32) return 32;
+  if (n <= 64) return 64;
+  if (n <= 128) return 128;
+  return 256;
 }
 
 /**

@@ -10,9 +10,9 @@
 
 import src from '../../../shaders/sample.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const PROBS: Kernel = { name: 'sample', code: src, entry: 'sampling_probs' };
 const CATEGORICAL: Kernel = { name: 'sample', code: src, entry: 'sample_categorical' };
@@ -23,18 +23,6 @@ const ACCEPT: Kernel = { name: 'sample', code: src, entry: 'spec_accept' };
 /** Threads per elementwise / per-row-thread workgroup. */
 const WG_1D = 256;
 const WG_ACCEPT = 64;
-
-/**
- * Threads per row for the row kernels: enough to give short rows about one element per thread,
- * 256 for long ones (which then stride). A function of V alone, so the reduction trees — and so
- * every bit of the results — are fixed per shape.
- */
-function rowThreads(V: number): number {
-  if (V <= 32) return 32;
-  if (V <= 64) return 64;
-  if (V <= 128) return 128;
-  return 256;
-}
 
 function rowsOf(op: string, t: Tensor): [number, number] {
   if (t.shape.length !== 2) throw new Error(`${op}: expected a [R, V] tensor, got [${t.shape}]`);
@@ -130,3 +118,5 @@ export function specAccept(be: WebGPUBackend, p: Tensor, q: Tensor, draft: Tenso
   });
   return out;
 }
+
+export const ops = { samplingProbs, sampleCategorical, tokenLogprob, specResidual, specAccept } satisfies WebGPUFamily;

@@ -5,24 +5,12 @@
 
 import src from '../../../shaders/softmax.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'softmax', code: src, entry: 'softmax_fwd' };
 const BWD: Kernel = { name: 'softmax', code: src, entry: 'softmax_bwd' };
-
-/**
- * Threads per row: enough to give short rows one element per thread, 256 for long ones (each
- * thread then strides over Tk/256 elements; Tk = 4096 → 16). A function of Tk only, so the
- * reduction tree, and so the result, is fixed per shape.
- */
-function rowThreads(Tk: number): number {
-  if (Tk <= 32) return 32;
-  if (Tk <= 64) return 64;
-  if (Tk <= 128) return 128;
-  return 256;
-}
 
 /** Uniform block: rows, tq, tk, causal, offset (see Params in the shader). */
 function params(x: Tensor, causalOffset: number | null): ArrayBuffer {
@@ -57,3 +45,5 @@ export function softmaxBackward(be: WebGPUBackend, y: Tensor, dy: Tensor): Tenso
   });
   return dx;
 }
+
+export const ops = { softmax, softmaxBackward } satisfies WebGPUFamily;

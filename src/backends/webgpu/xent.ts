@@ -3,23 +3,13 @@
 
 import src from '../../../shaders/xent.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
-import type { WebGPUBackend } from './backend';
+import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'xent', code: src, entry: 'forward' };
 const BWD: Kernel = { name: 'xent', code: src, entry: 'backward' };
 
-/**
- * Threads per row in the forward: just enough for short (character-vocabulary) rows, 256 for
- * long ones. A function of V only, so the reduction tree (and the result) is fixed per shape.
- */
-function rowThreads(V: number): number {
-  if (V <= 32) return 32;
-  if (V <= 64) return 64;
-  if (V <= 128) return 128;
-  return 256;
-}
 const BWD_WG = 256;
 
 export function crossEntropy(be: WebGPUBackend, logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor } {
@@ -57,3 +47,5 @@ export function crossEntropyBackward(
   });
   return dlogits;
 }
+
+export const ops = { crossEntropy, crossEntropyBackward } satisfies WebGPUFamily;
