@@ -82,7 +82,9 @@ describe('CLI', () => {
     expectOneLineError(lab('fp8', '--format', 'e3m4', '--encode', '1'), /--format: "e3m4" is not one of/);
     expectOneLineError(lab('fp8', '--decode', '256'), /"256" is not a e4m3 code/);
   });
+});
 
+describe('CLI train', () => {
   it('trains from a share link (same link format as the page)', () => {
     const r = lab(
       'train',
@@ -133,6 +135,9 @@ describe('CLI', () => {
     expect(a).toEqual(b);
     expect(c).not.toEqual(a);
   });
+});
+
+describe('CLI sample', () => {
   it('sample: trains, saves a checkpoint, and samples it plainly and speculatively (--compare, --json)', () => {
     const ckpt = `${process.env.TMPDIR ?? '/tmp'}/v3lab-cli-${process.pid}.safetensors`;
     const small = ['--set', 'data.batch_size=2', '--set', 'data.seq_len=16', '--set', 'train.eval_every=1000'];
@@ -170,6 +175,9 @@ describe('CLI', () => {
     expectOneLineError(lab('sample', '--preset', 'micro-v3', '--checkpoint', ckpt), /exactly one of/);
     expectOneLineError(lab('sample', '--checkpoint', '/nonexistent/x.safetensors'), /cannot read/);
   });
+});
+
+describe('CLI grpo', () => {
   it('grpo: one JSON line per GRPO step and held-out accuracy before/after; bad input named', () => {
     const tiny = [
       '--set',
@@ -205,6 +213,9 @@ describe('CLI', () => {
     expectOneLineError(lab('grpo', '--preset', 'grpo-micro', '--set', 'rl.reward=maybe'), /rl.reward/);
     expectOneLineError(lab('grpo'), /--preset is required/);
   });
+});
+
+describe('CLI distill', () => {
   it('distill: bad input is named in one line', () => {
     expectOneLineError(lab('distill', '--teacher', 'nope'), /--teacher: unknown preset "nope"/);
     expectOneLineError(lab('distill', '--student', 'micro-dense'), /must be RL pipeline configs/);

@@ -15,19 +15,10 @@ import { parseArgs } from 'node:util';
 import type { Checkpoint } from '../lab/api';
 import type { RunConfig } from '../config';
 import { countParams } from '../model/config';
+import { parseSets, requirePreset } from './args';
 
 function fail(msg: string): never {
   throw new Error(msg);
-}
-
-function parseSets(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) fail(`--set "${item}": expected path=value, e.g. model.hidden_size=128`);
-    out[item.slice(0, eq).trim()] = item.slice(eq + 1);
-  }
-  return out;
 }
 
 /** Read a file, refusing (before reading) one larger than `limit` bytes. */
@@ -71,7 +62,6 @@ export async function cmdExport(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const { PRESETS, findPreset } = await import('../config');
   const { EXPORT_DTYPES, checkExportable, compatNotes, exportModel, runTokenizer } = await import('../export/index');
   const { modelConfigOf } = await import('../model/config');
   if ((values.preset === undefined) === (values.checkpoint === undefined))
@@ -89,14 +79,13 @@ export async function cmdExport(argv: string[]): Promise<number> {
   let run: { preset: string; seed: number; step: number };
   let tokenizer: { chars: readonly string[] };
   if (values.preset !== undefined) {
-    const preset = findPreset(values.preset);
-    if (!preset) fail(`unknown preset "${values.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
+    const preset = requirePreset(values.preset);
     const rawSeed = values.seed ?? '0';
     const seed = Number(rawSeed);
     if (!/^\d+$/.test(rawSeed.trim()) || !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1)
       fail(`--seed: "${rawSeed}" is not an integer in [0, 2^32)`);
     const { applyOverrides } = await import('../config');
-    cfg = applyOverrides(preset.config, parseSets(values.set));
+    cfg = applyOverrides(preset.config, parseSets(values.set, 'model.hidden_size=128'));
     // Refuse MHA before building anything (the vocabulary does not matter for that check).
     checkExportable(modelConfigOf(cfg, 1));
     // Exactly what the lab builds for this preset and seed: the run's corpus, tokenizer and
