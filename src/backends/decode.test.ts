@@ -1,32 +1,13 @@
-// The generation engine's cache ops (cacheWrite, ropeAt, cachedAttention): the op checks (GPU vs
-// CPU float64) for seeds 1..3, plus targeted tests: bit-identical reruns, a query that sees only
-// the first cache row, a query that sees none, the largest supported head dims (1024), and the
-// host-side limit check.
+// The generation engine's cache ops (cacheWrite, ropeAt, cachedAttention) beyond their op checks
+// (src/check/ops.test.ts): bit-identical reruns, a query that sees only the first cache row, a
+// query that sees none, the largest supported head dims (1024), and the host-side limit check.
 import { describe, expect, it } from 'vitest';
-import { decodeChecks } from '../check/decode';
-import { relErr, runCheck } from '../check/harness';
+import { relErr } from '../check/harness';
 import type { Backend, CachedAttentionShape } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import { cpu, gpuBackend } from '../test/gpu';
 
 const fmt = (x: number | null) => (x === null ? '-' : x.toExponential(2));
-
-describe('op checks: cacheWrite, ropeAt, cachedAttention', () => {
-  for (const check of decodeChecks) {
-    it(check.name, async () => {
-      const gpu = await gpuBackend();
-      const lines: string[] = [];
-      for (const seed of [1, 2, 3]) {
-        for (const r of await runCheck(check, seed, cpu, gpu)) {
-          const line = `${r.op} seed=${seed} ${r.desc}: fwd ${fmt(r.forwardErr)}`;
-          lines.push(line);
-          expect.soft(r.ok, line).toBe(true);
-        }
-      }
-      console.log(lines.join('\n'));
-    });
-  }
-});
 
 function bitsEqual(a: Float64Array, b: Float64Array): boolean {
   return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));

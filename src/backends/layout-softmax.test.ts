@@ -1,35 +1,16 @@
-// Layout ops (sliceLast, padLast, concatLast, swap01) and the masked row softmax: the op checks
-// (GPU vs CPU float64, finite differences) for seeds 1..3, plus targeted tests: the layout ops
-// are bit-exact copies on both the vec4 and the per-float paths; softmax masks exactly, handles
-// Tk = 1 and Tk = 4096, huge logits, nearly one-hot rows in the backward, fully masked rows, more
-// rows than one grid dimension holds, and is bit-identical run to run.
+// Layout ops (sliceLast, padLast, concatLast, swap01) and the masked row softmax beyond their op
+// checks (src/check/ops.test.ts): the layout ops are bit-exact copies on both the vec4 and the
+// per-float paths; softmax masks exactly, handles Tk = 1 and Tk = 4096, huge logits, nearly one-hot
+// rows in the backward, fully masked rows, more rows than one grid dimension holds, and is
+// bit-identical run to run.
 import { describe, expect, it } from 'vitest';
-import { relErr, runCheck } from '../check/harness';
-import { layoutChecks } from '../check/layout';
-import { softmaxChecks } from '../check/softmax';
+import { relErr } from '../check/harness';
 import type { Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 
 const fmt = (x: number | null) => (x === null ? '-' : x.toExponential(2));
-
-describe('op checks: layout, softmax', () => {
-  for (const check of [...layoutChecks, ...softmaxChecks]) {
-    it(check.name, async () => {
-      const gpu = await gpuBackend();
-      const lines: string[] = [];
-      for (const seed of [1, 2, 3]) {
-        for (const r of await runCheck(check, seed, cpu, gpu)) {
-          const line = `${r.op} seed=${seed} ${r.desc}: fwd ${fmt(r.forwardErr)} bwd ${fmt(r.backwardErr)} fd ${fmt(r.finiteDiffErr)}`;
-          lines.push(line);
-          expect.soft(r.ok, line).toBe(true);
-        }
-      }
-      console.log(lines.join('\n'));
-    });
-  }
-});
 
 async function readF(t: Tensor): Promise<Float64Array> {
   return (await t.read()) as Float64Array;

@@ -1,15 +1,12 @@
 // The sampler and speculative-decoding ops — samplingProbs, sampleCategorical, tokenLogprob,
-// specResidual, specAccept — GPU against the float64 CPU reference (forward only), plus:
-// exact kept sets, bit-exact determinism, a chi-square test of the GPU sampler, and the
+// specResidual, specAccept — beyond their op checks (src/check/ops.test.ts): the checks' case
+// sizes, exact kept sets, bit-exact determinism, a chi-square test of the GPU sampler, and the
 // greedy limits of top-k = 1 and a tiny top-p.
 import { describe, expect, it } from 'vitest';
-import { runCheck, type CheckResult } from '../check/harness';
 import { sampleChecks } from '../check/sample';
 import { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
-
-const fmt = (r: CheckResult) => `${r.op} ${r.desc}: fwd ${r.forwardErr.toExponential(2)} (tol ${r.tolForward})`;
 
 function argmaxRows(x: ArrayLike<number>, R: number, V: number): number[] {
   return Array.from({ length: R }, (_, r) => {
@@ -25,23 +22,22 @@ function logitsF32(seed: number, n: number, std = 2): Float64Array {
 }
 
 describe('sampling ops: GPU vs CPU reference', () => {
-  for (const check of sampleChecks) {
-    it(check.name, async () => {
-      const gpu = await gpuBackend();
-      const all: CheckResult[] = [];
-      // 6 cases per seed: both variants of the large regime (V ≈ 5000 and a few hundred).
-      for (const seed of [1, 2, 3]) {
-        const results = await runCheck(check, seed, cpu, gpu, 6);
-        for (const r of results) expect.soft(r.ok, fmt(r)).toBe(true);
-        all.push(...results);
-      }
-      const worst = Math.max(...all.map((r) => r.forwardErr));
-      console.log(
-        `[errors] ${check.name}: max fwd ${worst.toExponential(2)} (tol ${check.tolForward}) over ${all.length} cases`,
+  it('the op checks reach both long-row variants (V ≈ 5000, a few hundred) within their cases per seed', () => {
+    for (const check of sampleChecks) {
+      const rng = new Rng(1);
+      const vs = Array.from({ length: check.cases ?? 3 }, (_, i) =>
+        Number(/V=(\d+)/.exec(check.makeCase(rng, i).desc)![1]),
       );
-      expect(all.some((r) => /V=(49|50|51)\d\d/.test(r.desc))).toBe(true);
-    });
-  }
+      expect(
+        vs.some((v) => v >= 4900 && v <= 5100),
+        `${check.name}: V = ${vs}`,
+      ).toBe(true);
+      expect(
+        vs.some((v) => v >= 200 && v <= 600),
+        `${check.name}: V = ${vs}`,
+      ).toBe(true);
+    }
+  });
 
   it('samplingProbs keeps exactly the reference support (kept sets match element for element)', async () => {
     const gpu = await gpuBackend();

@@ -128,8 +128,9 @@ export async function runCase(
   dispose(xg);
   await gpu.flush();
 
+  const tolForward = Math.min(check.tolForward, c.tolForward ?? Infinity);
   const ok =
-    forwardErr <= check.tolForward &&
+    forwardErr <= tolForward &&
     (backwardErr === null || backwardErr <= check.tolBackward) &&
     (finiteDiffErr === null || finiteDiffErr <= FD_TOLERANCE);
   return {
@@ -138,20 +139,20 @@ export async function runCase(
     forwardErr,
     backwardErr,
     finiteDiffErr,
-    tolForward: check.tolForward,
+    tolForward,
     tolBackward: check.tolBackward,
     tolFiniteDiff: FD_TOLERANCE,
     ok,
   };
 }
 
-/** Run `cases` cases of one op from a seed (case i uses shape regime i). */
+/** Run `cases` cases of one op from a seed (case i uses shape regime i); by default the check's own count. */
 export async function runCheck(
   check: OpCheck,
   seed: number,
   cpu: Backend,
   gpu: Backend,
-  cases = 3,
+  cases = check.cases ?? 3,
 ): Promise<CheckResult[]> {
   const rng = new Rng(seed * 7919 + hashName(check.name));
   const results: CheckResult[] = [];
@@ -166,4 +167,20 @@ function hashName(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) >>> 0;
   return h % 100000;
+}
+
+const e2 = (x: number | null) => (x === null ? '-' : x.toExponential(2));
+
+/** One result on one line: `op desc: fwd … bwd … fd …`. */
+export function formatResult(r: CheckResult): string {
+  return `${r.op} ${r.desc}: fwd ${e2(r.forwardErr)} bwd ${e2(r.backwardErr)} fd ${e2(r.finiteDiffErr)}`;
+}
+
+/** The largest errors over a check's results and its tolerances, on one line. */
+export function worstErrors(check: OpCheck, results: CheckResult[]): string {
+  const worst = (f: (r: CheckResult) => number | null) => Math.max(0, ...results.map((r) => f(r) ?? 0));
+  const bwd = results.some((r) => r.backwardErr !== null)
+    ? ` bwd ${e2(worst((r) => r.backwardErr))} fd ${e2(worst((r) => r.finiteDiffErr))}`
+    : ' (no backward)';
+  return `[errors] ${check.name}: max fwd ${e2(worst((r) => r.forwardErr))}${bwd} (tol ${check.tolForward}/${check.tolBackward}) over ${results.length} cases`;
 }

@@ -1,54 +1,17 @@
-// Every op check, in one list: `npm run lab -- check --op NAME|all` and src/check/ops.test.ts use it.
-import { activationChecks } from './activation';
-import { adamwChecks } from './adamw';
-import { attentionChecks } from './attention';
-import { decodeChecks } from './decode';
-import { elementwiseChecks } from './elementwise';
-import { embeddingChecks } from './embedding';
-import { fp8Checks } from './fp8';
-import { fp8GemmChecks } from './fp8_gemm';
-import { grpoChecks } from './grpo';
-import { layoutChecks } from './layout';
-import { matmulChecks } from './matmul';
+// Every check, in one list: `npm run lab -- check --op NAME|all` and the tests use it.
+import * as families from './families';
 import { mlaChecks } from './mla';
-import { mtpChecks } from './mtp';
 import { moeChecks } from './moe';
-import { moeAuxChecks } from './moe_aux';
-import { moeDispatchChecks } from './moe_dispatch';
-import { moeRouteChecks } from './moe_route';
-import { reduceChecks } from './reduce';
-import { rmsnormChecks } from './rmsnorm';
-import { ropeChecks } from './rope';
-import { sampleChecks } from './sample';
-import { softmaxChecks } from './softmax';
+import { mtpChecks } from './mtp';
 import type { OpCheck } from './types';
-import { xentChecks } from './xent';
 
-export const OP_CHECKS: readonly OpCheck[] = [
-  ...matmulChecks,
-  ...elementwiseChecks,
-  ...reduceChecks,
-  ...embeddingChecks,
-  ...rmsnormChecks,
-  ...ropeChecks,
-  ...activationChecks,
-  ...attentionChecks,
-  ...decodeChecks,
-  ...softmaxChecks,
-  ...layoutChecks,
-  ...xentChecks,
-  ...adamwChecks,
-  ...moeRouteChecks,
-  ...moeDispatchChecks,
-  ...moeAuxChecks,
-  ...moeChecks,
-  ...mlaChecks,
-  ...mtpChecks,
-  ...fp8Checks,
-  ...fp8GemmChecks,
-  ...sampleChecks,
-  ...grpoChecks,
-];
+/** The op families' checks (families.ts), family by family. */
+export const FAMILY_CHECKS: readonly OpCheck[] = Object.values(families).flat();
+
+/** Whole modules built from ops (the MoE layer, MLA, MTP), checked like one op. */
+export const MODULE_CHECKS: readonly OpCheck[] = [...moeChecks, ...mlaChecks, ...mtpChecks];
+
+export const OP_CHECKS: readonly OpCheck[] = [...FAMILY_CHECKS, ...MODULE_CHECKS];
 
 export function findCheck(name: string): OpCheck | undefined {
   return OP_CHECKS.find((c) => c.name === name);

@@ -3,7 +3,8 @@
 //
 // Shape regimes (index % 3): 0 = tiny (R 1–3, V 1 or 2–7); 1 = odd (V ∈ {7, 33, 130});
 // 2 = larger: V ≈ 5000 (several strides per thread per row) at index 2, 8, …, and a few hundred
-// at index 5, 11, … (so the default 3 cases per seed include the long row).
+// at index 5, 11, … (so the default 3 cases per seed include the long row; the test suite runs
+// CASES per seed, which include both).
 //
 // Index outputs (sampleCategorical, specAccept) must match the reference EXACTLY (tolForward 0),
 // and so must the kept set of samplingProbs. The GPU computes in f32, the reference in f64, so
@@ -171,6 +172,9 @@ function safeUniform(rng: Rng, w: Float64Array): number {
   return u;
 }
 
+/** Cases per seed in the test suite: both variants of the large regime (V ≈ 5000 and a few hundred). */
+const CASES = 6;
+
 export const sampleChecks: OpCheck[] = [
   {
     name: 'samplingProbs',
@@ -183,6 +187,7 @@ export const sampleChecks: OpCheck[] = [
     // backends/sample.test.ts).
     tolForward: 2e-5,
     tolBackward: 0,
+    cases: CASES,
     makeCase(rng, index) {
       const { R, V } = sizes(rng, index);
       const { x, desc } = makeLogits(rng, R, V);
@@ -208,6 +213,7 @@ export const sampleChecks: OpCheck[] = [
     // Exact: u is kept ≥ 1e-4·total away from every cumulative-sum boundary (see the header).
     tolForward: 0,
     tolBackward: 0,
+    cases: CASES,
     makeCase(rng, index) {
       const { R, V } = sizes(rng, index);
       const w = new Float64Array(R * V);
@@ -248,6 +254,7 @@ export const sampleChecks: OpCheck[] = [
     // where every value is exactly 0 on both sides). 1e-5 leaves margin.
     tolForward: 1e-5,
     tolBackward: 0,
+    cases: CASES,
     makeCase(rng, index) {
       const { R, V } = sizes(rng, index);
       const { x, desc } = makeLogits(rng, R, V);
@@ -267,6 +274,7 @@ export const sampleChecks: OpCheck[] = [
     // One f32 subtraction of f32 inputs (exact when p ≈ q, by Sterbenz): ≤ 2⁻²⁴ relative.
     tolForward: 1e-6,
     tolBackward: 0,
+    cases: CASES,
     makeCase(rng, index) {
       const { R, V } = sizes(rng, index);
       const p = randomDistributions(rng, R, V, rng.pick([1, 2]));
@@ -291,6 +299,7 @@ export const sampleChecks: OpCheck[] = [
     // Exact: u·q[d] is kept ≥ 1e-4 relative away from p[d]; the GPU's product has one rounding.
     tolForward: 0,
     tolBackward: 0,
+    cases: CASES,
     makeCase(rng, index) {
       const { R, V } = sizes(rng, index);
       const R2 = R + rng.int(0, 4); // a few more rows: the decision is per row

@@ -27,6 +27,8 @@ export interface CheckCase {
    * (null where grad is false). Omit for ops without a backward (e.g. the optimizer step).
    */
   backward?(be: Backend, xs: Tensor[], dys: Tensor[]): Array<Tensor | null>;
+  /** A tighter forward tolerance for this case than the check's tolForward (e.g. an exact path). */
+  tolForward?: number;
 }
 
 export interface OpCheck {
@@ -36,6 +38,8 @@ export interface OpCheck {
   /** Max normwise relative error allowed, GPU (f32) vs CPU (f64). */
   tolForward: number;
   tolBackward: number;
+  /** Cases per seed when runCheck's caller names no count (default 3: one per shape regime). */
+  cases?: number;
   /** Build a case. `index` 0,1,2… lets a check cycle through shape regimes (tiny, odd, larger). */
   makeCase(rng: Rng, index: number): CheckCase;
 }

@@ -5,7 +5,7 @@
 import type { BackendCore, BackendOps } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import { withOps, type OpFamily } from '../registry';
-import * as families from './ops';
+import * as families from './families';
 
 export type CpuArray = Float64Array | Int32Array;
 
@@ -61,7 +61,7 @@ export class CpuBackendCore implements BackendCore {
   async flush(): Promise<void> {}
 }
 
-/** The CPU backend: CpuBackendCore with every op of the families in ./ops.ts. */
+/** The CPU backend: CpuBackendCore with every op of the families in ./families.ts. */
 export type CpuBackend = CpuBackendCore & BackendOps;
 export const CpuBackend = withOps('cpu', CpuBackendCore, families);
 

@@ -6,7 +6,7 @@ import type { BackendCore, BackendOps } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import { withOps, type OpFamily } from '../registry';
 import { acquireDevice } from './device';
-import * as families from './ops';
+import * as families from './families';
 import { GpuRuntime } from './runtime';
 
 interface GpuStorage {
@@ -84,7 +84,7 @@ export class WebGPUBackendCore implements BackendCore {
   }
 }
 
-/** The WebGPU backend: WebGPUBackendCore with every op of the families in ./ops.ts. */
+/** The WebGPU backend: WebGPUBackendCore with every op of the families in ./families.ts. */
 export type WebGPUBackend = WebGPUBackendCore & BackendOps;
 export const WebGPUBackend = withOps('webgpu', WebGPUBackendCore, families);
 

@@ -1,0 +1,38 @@
+// The op registry at run time (the compiler checks the rest: registry.ts): both backends install
+// the same ops, every op family has checks, and a table that names an op twice fails at load.
+import { describe, expect, it } from 'vitest';
+import * as checkFamilies from '../check/families';
+import { CpuBackend, CpuBackendCore } from './cpu/backend';
+import * as cpuFamilies from './cpu/families';
+import { withOps } from './registry';
+import * as webgpuFamilies from './webgpu/families';
+
+const opsOf = (families: Record<string, object>) => Object.values(families).flatMap((f) => Object.keys(f));
+
+describe('op registry', () => {
+  it('the CPU and WebGPU backends have the same families and ops, each op once', () => {
+    expect(Object.keys(webgpuFamilies)).toEqual(Object.keys(cpuFamilies));
+    const cpuOps = opsOf(cpuFamilies);
+    expect(new Set(cpuOps).size).toBe(cpuOps.length);
+    expect(opsOf(webgpuFamilies).sort()).toEqual([...cpuOps].sort());
+  });
+
+  it('every op family has checks', () => {
+    expect(Object.keys(checkFamilies).sort()).toEqual(Object.keys(cpuFamilies).sort());
+    for (const checks of Object.values(checkFamilies)) expect(checks.length).toBeGreaterThan(0);
+  });
+
+  it('an installed op calls its family function with the backend first', async () => {
+    const be = new CpuBackend();
+    const y = be.add(be.fromArray([1, 2], [2]), be.fromArray([3, 4], [2]));
+    expect(Array.from(await y.read())).toEqual([4, 6]);
+    expect(typeof CpuBackend.prototype.matmul).toBe('function');
+  });
+
+  it('a table with an op in two families fails at load time', () => {
+    class Scratch extends CpuBackendCore {}
+    const twice = { a: cpuFamilies.elementwise, b: { add: cpuFamilies.elementwise.add } };
+    // @ts-expect-error the compiler rejects it too (and an incomplete table)
+    expect(() => withOps('scratch', Scratch, twice)).toThrow(/op "add" in families a and b/);
+  });
+});
