@@ -20,6 +20,8 @@ interface FakeOptions {
   stepMs?: number;
   /** Milliseconds createRun takes. */
   createMs?: number;
+  /** Report a non-finite loss at this step (the lab stops the run there). */
+  divergeAt?: number;
 }
 
 function fakeLab(opts: FakeOptions = {}) {
@@ -79,9 +81,22 @@ function fakeLab(opts: FakeOptions = {}) {
           }
           step++;
           if (step % cfg!.train.log_every === 0 || step === stopAt) await cb([metric(step)]);
+          if (step === opts.divergeAt) break;
         }
       } finally {
         running = false;
+      }
+      if (step === opts.divergeAt) {
+        const error = `diverged at step ${step}: loss is NaN — the run stopped; lower optim.lr`;
+        return {
+          done: false,
+          steps: step,
+          final_loss: NaN,
+          final_val_loss: null,
+          adapter: 'fake adapter',
+          reason: 'diverged' as const,
+          error,
+        };
       }
       const reason =
         step >= cfg!.train.steps ? 'finished' : halt === 'stop' ? 'stopped' : halt === 'pause' ? 'paused' : 'max-steps';
@@ -462,5 +477,17 @@ describe('lab page store', () => {
     await S.whenSaved();
     expect(mem.runs.get(id)?.status).toBe('stopped');
     expect(mem.ckpts.has(id)).toBe(true);
+  });
+
+  it('a diverged run fails with the message of the lab and is saved as failed', async () => {
+    await setup({ divergeAt: 3 }, '#v=1&preset=micro-dense&train.steps=20&train.log_every=1&hide=samples');
+    await st().start();
+    expect(st().phase).toBe('failed');
+    expect(st().banners.map((b) => b.title)).toContainEqual(expect.stringMatching(/run failed: diverged at step 3/));
+    const id = st().run!.id;
+    await S.whenSaved();
+    expect(mem.runs.get(id)?.status).toBe('failed');
+    // A new run can start after it.
+    expect(S.CAN_START.has(st().phase)).toBe(true);
   });
 });

@@ -357,6 +357,9 @@ export class RunDriver {
         await this.sample(token);
         return this.end(token, 'finished');
       }
+      // A non-finite loss or grad norm: the lab stopped the run there; it fails with the lab's advice.
+      if (summary.reason === 'diverged')
+        return this.onTrainError(token, new Error(summary.error ?? 'the run diverged'));
       if (summary.reason === 'stopped' || this.at('stopping')) return this.end(token, 'stopped');
       if (summary.reason === 'max-steps' || this.state.sampleRequested) {
         this.dispatch('sampled');

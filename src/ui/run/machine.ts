@@ -45,8 +45,8 @@
 //   stopping,
 //   stepping,
 //   lost
-//   training,    failed           failed      any other error while training or continuing
-//   pausing,
+//   training,    failed           failed      any other error while training or continuing, or the
+//   pausing,                                  run diverged (a non-finite loss: the lab stopped it)
 //   stopping,
 //   stepping,
 //   lost
