@@ -2,32 +2,7 @@
 // src/'s folders, no import cycles, and the size limits on files and functions.
 
 import { describe, expect, it } from 'vitest';
-import { findCycle, folderGraph, houseReport, runtimeFileGraph } from './house';
-
-/**
- * The layer of each folder under src/: a folder may import only folders of a LOWER layer.
- * Same-layer folders are independent of each other. docs/architecture.md explains each one.
- */
-export const LAYERS: Record<string, number> = {
-  config: 0,
-  engine: 0,
-  sim: 0,
-  lowp: 1,
-  backends: 2,
-  model: 3,
-  test: 3,
-  train: 4,
-  rl: 5,
-  run: 6,
-  check: 6,
-  export: 7,
-  lab: 8,
-  worker: 9,
-  bench: 9,
-  cli: 10,
-  ui: 10,
-  '(root)': 11,
-};
+import { findCycle, folderGraph, houseReport, LAYERS, runtimeFileGraph } from './house';
 
 const graph = folderGraph('src');
 

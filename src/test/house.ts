@@ -5,6 +5,31 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import ts from 'typescript';
 
+/**
+ * The layer of each folder under src/: a folder may import only folders of a LOWER layer.
+ * Same-layer folders are independent of each other. docs/architecture.md explains each one.
+ */
+export const LAYERS: Record<string, number> = {
+  config: 0,
+  engine: 0,
+  sim: 0,
+  lowp: 1,
+  backends: 2,
+  model: 3,
+  test: 3,
+  train: 4,
+  rl: 5,
+  run: 6,
+  check: 6,
+  export: 7,
+  lab: 8,
+  worker: 9,
+  bench: 9,
+  cli: 10,
+  ui: 10,
+  '(root)': 11,
+};
+
 export const MAX_FILE_LINES = 600;
 export const MAX_FUNCTION_LINES = 120;
 
