@@ -3,19 +3,11 @@
 
 import { parseArgs } from 'node:util';
 import { FIELDS, PRESETS } from '../config';
-import { makeBackend, parseIntArg, UsageError } from './args';
+import { makeBackend, parseIntArg, UsageError, writeJsonLine } from './args';
+import { CHECK_OPTIONS, FP8_OPTIONS } from './options';
 
 export async function cmdCheck(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      op: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      cases: { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: CHECK_OPTIONS, strict: true });
   const { OP_CHECKS, selectChecks } = await import('../check/index');
   if (!values.op) throw new UsageError(`--op is required: one of all, ${OP_CHECKS.map((c) => c.name).join(', ')}`);
   const checks = selectChecks(values.op);
@@ -33,7 +25,7 @@ export async function cmdCheck(argv: string[]): Promise<number> {
   for (const check of checks) {
     for (const r of await runCheck(check, seed, cpu, gpu, cases)) {
       if (!r.ok) failed++;
-      if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (values.json) writeJsonLine(r);
       else {
         process.stdout.write(
           `${r.ok ? 'ok  ' : 'FAIL'} ${r.op.padEnd(16)} ${r.desc.padEnd(40)} fwd ${e(r.forwardErr)} (tol ${e(r.tolForward)})  bwd ${e(r.backwardErr)} (tol ${e(r.tolBackward)})  fd ${e(r.finiteDiffErr)}\n`,
@@ -42,22 +34,9 @@ export async function cmdCheck(argv: string[]): Promise<number> {
     }
   }
   const summary = { done: true, failed, adapter: gpu.deviceLabel, seed };
-  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (values.json) writeJsonLine(summary);
   else process.stdout.write(failed ? `${failed} case(s) FAILED\n` : 'all checks passed\n');
   return failed ? 1 : 0;
-}
-
-/** Numbers as JSON values: NaN and ±Inf become the strings "NaN", "Infinity", "-Infinity". */
-function jsonNumber(x: number): number | string {
-  return Number.isNaN(x)
-    ? 'NaN'
-    : x === Infinity
-      ? 'Infinity'
-      : x === -Infinity
-        ? '-Infinity'
-        : Object.is(x, -0)
-          ? -0
-          : x;
 }
 
 export async function cmdFp8(argv: string[]): Promise<number> {
@@ -66,12 +45,7 @@ export async function cmdFp8(argv: string[]): Promise<number> {
   const values_ = argv.filter((a) => !flags.includes(a) && a !== '--');
   const { values, positionals } = parseArgs({
     args: [...flags, '--', ...values_],
-    options: {
-      format: { type: 'string', default: 'e4m3' },
-      encode: { type: 'boolean', default: false },
-      decode: { type: 'boolean', default: false },
-      accum: { type: 'boolean', default: false },
-    },
+    options: FP8_OPTIONS,
     allowPositionals: true,
     strict: true,
   });
@@ -103,7 +77,7 @@ export async function cmdFp8(argv: string[]): Promise<number> {
       if (t === '' || (Number.isNaN(x) && t !== 'NaN')) throw new UsageError(`--encode: "${raw}" is not a number`);
       return codec.lowpEncode(x, format);
     });
-    process.stdout.write(`${JSON.stringify(codes)}\n`);
+    writeJsonLine(codes);
     return 0;
   }
   const max = codec.codeCount(format) - 1;
@@ -112,9 +86,9 @@ export async function cmdFp8(argv: string[]): Promise<number> {
     const code = /^0x[0-9a-f]+$/.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
     if (!Number.isInteger(code) || code < 0 || code > max)
       throw new UsageError(`--decode: "${raw}" is not a ${format} code (0..${max}, decimal or 0x hex)`);
-    return jsonNumber(codec.lowpDecode(code, format));
+    return codec.lowpDecode(code, format);
   });
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  writeJsonLine(out); // NaN and ±Inf as "NaN", "Infinity", "-Infinity"
   return 0;
 }
 

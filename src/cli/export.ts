@@ -9,59 +9,28 @@
 //     summary; a bad directory is a one-line error naming the problem (exit 2).
 // Errors are thrown as Error with one line; main.ts prints "error: …" and exits 2.
 
-import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Checkpoint } from '../lab/api';
 import type { RunConfig } from '../config';
 import { countParams } from '../model/config';
-import { parseSets, requirePreset } from './args';
+import {
+  CHECKPOINT_MAX_BYTES,
+  CHECKPOINT_MAX_HEADER_BYTES,
+  parseSets,
+  readBoundedFile,
+  requirePreset,
+  writeJsonLine,
+} from './args';
+import { EXPORT_OPTIONS, IMPORT_OPTIONS } from './options';
 
 function fail(msg: string): never {
   throw new Error(msg);
 }
 
-/** Read a file, refusing (before reading) one larger than `limit` bytes. */
-async function readBounded(path: string, limit: number, what: string): Promise<Uint8Array> {
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) fail(`${what} ${path} is not a file`);
-    size = s.size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`${what} ${path} does not exist`);
-    throw e;
-  }
-  if (size > limit) fail(`${what} ${path} is ${size} bytes, more than the ${limit} it can need`);
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return off === size ? buf : buf.subarray(0, off);
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function cmdExport(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      preset: { type: 'string' },
-      seed: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      checkpoint: { type: 'string' },
-      out: { type: 'string' },
-      dtype: { type: 'string', default: 'f32' },
-      trainer: { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: EXPORT_OPTIONS, strict: true });
   const { EXPORT_DTYPES, checkExportable, compatNotes, exportModel, runTokenizer } = await import('../export/index');
   const { modelConfigOf } = await import('../model/config');
   if ((values.preset === undefined) === (values.checkpoint === undefined))
@@ -85,7 +54,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
     if (!/^\d+$/.test(rawSeed.trim()) || !Number.isSafeInteger(seed) || seed > 2 ** 32 - 1)
       fail(`--seed: "${rawSeed}" is not an integer in [0, 2^32)`);
     const { applyOverrides } = await import('../config');
-    cfg = applyOverrides(preset.config, parseSets(values.set, 'model.hidden_size=128'));
+    cfg = applyOverrides(preset.config, parseSets(values.set, { example: 'model.hidden_size=128' }));
     // Refuse MHA before building anything (the vocabulary does not matter for that check).
     checkExportable(modelConfigOf(cfg, 1));
     // Exactly what the lab builds for this preset and seed: the run's corpus, tokenizer and
@@ -104,7 +73,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
   } else {
     const { checkpointFromSafetensors } = await import('../train/checkpoint');
     const file = resolve(values.checkpoint!);
-    const bytes = await readBounded(file, 8 * 2 ** 30, 'checkpoint');
+    const bytes = await readBoundedFile('--checkpoint', file, CHECKPOINT_MAX_BYTES, CHECKPOINT_MAX_HEADER_BYTES);
     let ckpt: Checkpoint;
     try {
       ckpt = checkpointFromSafetensors(bytes);
@@ -150,7 +119,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
 export async function cmdImport(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false } },
+    options: IMPORT_OPTIONS,
     allowPositionals: true,
     strict: true,
   });
@@ -175,7 +144,7 @@ export async function cmdImport(argv: string[]): Promise<number> {
   const present = new Set(await readdir(dir));
   const files = new Map<string, Uint8Array>();
   const load = async (name: string, limit: number) => {
-    if (present.has(name)) files.set(name, await readBounded(join(dir, name), limit, name));
+    if (present.has(name)) files.set(name, await readBoundedFile(name, join(dir, name), limit));
   };
   try {
     await load('config.json', MAX_CONFIG_BYTES);
@@ -214,7 +183,7 @@ export async function cmdImport(argv: string[]): Promise<number> {
       checksums: files.has('v3lab.json') ? 'verified' : 'none (no v3lab.json)',
       notes: m.notes,
     };
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (values.json) writeJsonLine(summary);
     else {
       const dt = Object.entries(m.dtypes)
         .map(([k, v]) => `${v} ${k}`)

@@ -1,27 +1,38 @@
 // `npm run lab -- <command>`: the lab, headless, in node (WebGPU through dawn.node).
-//   train --preset NAME|--link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--save FILE] [--json]
+//   train --preset NAME|--link URL|--resume FILE [--set path=value]... [--steps N] [--seed S | --seeds A,B,…]
+//         [--stop-at K] [--backend webgpu|cpu] [--from FILE] [--save FILE] [--json]
 //   sample --preset NAME|--link URL|--checkpoint FILE [--train-steps N] [--prompt TEXT] … [--speculative|--compare]
+//   grpo / distill … [--seeds A,B,…]: one fresh run per seed, in turn, then a summary line
 //   check --op NAME|all [--seed S] [--json]
 //   presets
-// With --json, stdout carries only JSON lines; progress and logs go to stderr. Any bad input
-// ends with a one-line error on stderr and exit code 2; a failed check exits 1.
+// With --json, stdout carries only JSON lines (NaN and ±Inf written as "NaN", "Infinity",
+// "-Infinity"); progress and logs go to stderr.
+// Exit codes: 0 done; 1 a failed check; 2 bad input — one line `error: …` on stderr naming the
+// flag or field (at most 300 characters, control and bidi characters escaped), never a stack
+// trace; 3 a run diverged (its loss or grad norm went NaN or ±Inf): `error: diverged at step N: …`.
 // USAGE lists every command; each lives in its own module (train.ts, sample.ts, grpo.ts,
-// distill.ts, check.ts, export.ts), with the shared argument helpers in args.ts.
+// distill.ts, check.ts, export.ts), with the shared argument helpers in args.ts and every
+// command's option table in options.ts.
 
-import { joinValues, UsageError } from './args';
+import { errorLine, exitCodeOf, joinValues, UsageError } from './args';
+import { valueOptions } from './options';
 
 const USAGE = `usage: npm run lab -- <command> [options]
-  train   --preset NAME | --link URL [--set path=value]... [--steps N] [--seed S] [--backend webgpu|cpu] [--from FILE] [--save FILE] [--json]
+  train   --preset NAME | --link URL | --resume FILE [--set path=value]... [--steps N] [--seed S | --seeds A,B,…]
+          [--stop-at K] [--backend webgpu|cpu] [--from FILE] [--save FILE] [--json]
   sample  --preset NAME | --link URL | --checkpoint FILE [--set path=value]... [--train-steps N] [--prompt TEXT]
           [--length N] [--count N] [--temperature T] [--top-k K] [--top-p P] [--speculative | --compare] [--seed S] [--json]
-  grpo    --preset NAME [--steps N] [--seed S] [--set path=value]... [--from FILE] [--json]
-  distill [--teacher PRESET] [--student PRESET] [--set-teacher p=v]... [--set p=v]... [--seed S] [--sft-out FILE] [--json]
+  grpo    --preset NAME [--steps N] [--seed S | --seeds A,B,…] [--set path=value]... [--from FILE] [--json]
+  distill [--teacher PRESET] [--student PRESET] [--set-teacher p=v]... [--set p=v]... [--seed S | --seeds A,B,…]
+          [--sft-out FILE] [--json]
   check   --op NAME|all [--seed S] [--json]
   fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
   export  (--preset NAME [--seed S] [--set path=value]… | --checkpoint FILE) --out DIR [--dtype f32|bf16|fp8] [--trainer torchtitan]
   import  DIR [--json]   (validate a Hugging Face DeepSeek-V3 export and summarize it)
   presets
-  fields  (lists every --set path)`;
+  fields  (lists every --set path)
+  --resume FILE continues a --save'd run (optimizer and sampler included); --stop-at K --save FILE stops after step K.
+exit codes: 0 done, 1 a check failed, 2 bad input (one line "error: …"), 3 the run diverged (NaN/Inf loss)`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -40,22 +51,22 @@ const COMMANDS = new Map<string, Command>([
 ]);
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = joinValues(argv);
+  const [cmd, ...rest] = argv;
   const command = cmd === undefined ? undefined : COMMANDS.get(cmd);
-  if (command) return command(rest);
+  if (command) return command(joinValues(rest, valueOptions(cmd)));
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return cmd === undefined ? 2 : 0;
   }
-  throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+  throw new UsageError(`unknown command "${cmd}" (commands: ${[...COMMANDS.keys()].join(', ')}; --help for usage)`);
 }
 
+// The one error writer: every failure ends here as one line on stderr.
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+    process.stderr.write(`${errorLine(err)}\n`);
     if (process.env.V3LAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exit(2);
+    process.exit(exitCodeOf(err));
   },
 );

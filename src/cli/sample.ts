@@ -14,7 +14,9 @@ import {
   readCheckpointArg,
   requirePreset,
   UsageError,
+  writeJsonLine,
 } from './args';
+import { SAMPLE_OPTIONS } from './options';
 
 type SampleArgs = ReturnType<typeof parseSampleArgs>;
 
@@ -29,29 +31,8 @@ interface ModeResult {
 }
 
 /** The sample command's flags, checked (all of them before a device is acquired). */
-function parseSampleArgs(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      preset: { type: 'string' },
-      link: { type: 'string' },
-      checkpoint: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      'train-steps': { type: 'string' },
-      prompt: { type: 'string', default: '' },
-      length: { type: 'string' },
-      count: { type: 'string' },
-      temperature: { type: 'string' },
-      'top-k': { type: 'string' },
-      'top-p': { type: 'string' },
-      speculative: { type: 'boolean', default: false },
-      compare: { type: 'boolean', default: false },
-      seed: { type: 'string' },
-      backend: { type: 'string', default: 'webgpu' },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+export function parseSampleArgs(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: SAMPLE_OPTIONS, strict: true });
   const sources = [values.preset, values.link, values.checkpoint].filter((v) => v !== undefined).length;
   if (sources !== 1)
     throw new UsageError(`give exactly one of --preset, --link, --checkpoint (presets: ${presetNames()})`);
@@ -112,7 +93,9 @@ async function openCheckpoint(lab: LabApi, args: SampleArgs, file: string): Prom
 async function openPreset(lab: LabApi, args: SampleArgs): Promise<{ info: RunInfo; seed: number }> {
   let preset = args.preset;
   let seed = args.seed;
-  let set: Record<string, string | number | boolean> = parseSets(args.set);
+  let set: Record<string, string | number | boolean> = parseSets(args.set, {
+    conflicts: args.trainSteps ? { 'train.steps': '--train-steps' } : {},
+  });
   if (args.link !== undefined) {
     const d = await decodeLinkArg(args.link);
     preset = d.state.preset;
@@ -185,7 +168,7 @@ async function decodeSamples(lab: LabApi, args: SampleArgs, seed: number, specul
 
 function printMode(row: ModeResult, args: SampleArgs): void {
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(row)}\n`);
+    writeJsonLine(row);
     return;
   }
   const acceptance = row.acceptance !== null ? `, acceptance ${(100 * row.acceptance).toFixed(1)}%` : '';
@@ -198,7 +181,7 @@ function printMode(row: ModeResult, args: SampleArgs): void {
 /** --compare: speculative over plain decoding speed. */
 function printComparison(plain: ModeResult, speculative: ModeResult, json: boolean): void {
   const ratio = speculative.tokens_per_s / plain.tokens_per_s;
-  if (json) process.stdout.write(`${JSON.stringify({ speculative_over_plain: ratio })}\n`);
+  if (json) writeJsonLine({ speculative_over_plain: ratio });
   else process.stdout.write(`speculative / plain: ${ratio.toFixed(2)}× chars/s\n`);
 }
 
