@@ -154,7 +154,7 @@ describe('CLI export / import', () => {
     );
     await rejects(
       cmdExport(['--checkpoint', join(tmp, 'missing.safetensors'), '--out', join(tmp, 'x')]),
-      /checkpoint .* does not exist/,
+      /--checkpoint: cannot read .*missing\.safetensors: it does not exist/,
     );
     await rejects(cmdImport([join(tmp, 'nothing-here')]), /does not exist/);
     await rejects(cmdImport([]), /usage: import DIR/);
