@@ -12,7 +12,7 @@ export type FieldKind =
   | { kind: 'string'; maxLength: number };
 
 /** The page's config panels; a field's panel follows its section unless the schema says otherwise. */
-export type Panel = 'model' | 'precision' | 'optim' | 'data' | 'rl';
+export type ConfigPanel = 'model' | 'precision' | 'optim' | 'data' | 'rl';
 
 export interface FieldOptions {
   /** Safe to change while a run is going (applies at the next step). */
@@ -22,7 +22,7 @@ export interface FieldOptions {
 export type FieldMeta = FieldKind & { help: string; live: boolean };
 
 /** A field of the schema with its dotted path (`section.key`) and panel. */
-export type FieldSpec = FieldMeta & { path: string; panel: Panel };
+export type FieldSpec = FieldMeta & { path: string; panel: ConfigPanel };
 
 export const fieldMeta = z.registry<FieldMeta>();
 

@@ -2,7 +2,7 @@
 // the types every layer shares. Imports nothing from src/ but itself.
 
 export { ConfigError } from './errors';
-export type { FieldKind, FieldSpec, Panel } from './fields';
+export type { ConfigPanel, FieldKind, FieldSpec } from './fields';
 export { type FieldValue, getPath, setPath, withPath } from './paths';
 export { findPreset, PRESETS, type Preset } from './presets';
 export {

@@ -4,7 +4,7 @@
 // settings live in their own sections. Field order here is the order of canonical JSON.
 
 import { z } from 'zod';
-import { choice, type FieldSpec, fieldMeta, flag, float, int, type Panel, text } from './fields';
+import { choice, type FieldSpec, fieldMeta, flag, float, int, type ConfigPanel, text } from './fields';
 
 /** Largest user text corpus accepted, in characters. */
 export const MAX_TEXT_CHARS = 4_000_000;
@@ -203,7 +203,7 @@ export type SectionName = keyof RunConfig;
 /** A dotted config path, e.g. "optim.lr". */
 export type FieldPath = { [S in SectionName]: `${S}.${keyof RunConfig[S] & string}` }[SectionName];
 
-const PANEL_OF_SECTION: Record<SectionName, Panel> = {
+const PANEL_OF_SECTION: Record<SectionName, ConfigPanel> = {
   model: 'model',
   arch: 'model',
   precision: 'precision',
@@ -227,7 +227,7 @@ export function findField(path: string): FieldSpec | undefined {
 }
 
 /** The fields of one panel, in schema order. */
-export function panelFields(panel: Panel): FieldSpec[] {
+export function panelFields(panel: ConfigPanel): FieldSpec[] {
   return FIELDS.filter((f) => f.panel === panel);
 }
 

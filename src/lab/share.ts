@@ -40,14 +40,14 @@ export const HIDEABLE_PANELS = [
   'runs',
   'controls',
 ] as const;
-export type Panel = (typeof HIDEABLE_PANELS)[number];
+export type HideablePanel = (typeof HIDEABLE_PANELS)[number];
 
 export interface LinkState {
   preset: string;
   seed: number;
   /** Non-default config values, by path. */
   set: Record<string, string | number | boolean>;
-  hide: Panel[];
+  hide: HideablePanel[];
 }
 
 export interface DecodedLink {
@@ -176,12 +176,12 @@ export function decodeLink(input: string): DecodedLink {
     else problems.push(`seed: "${s}" is not an integer in [0, 2^32); using 0`);
   }
 
-  const hide: Panel[] = [];
+  const hide: HideablePanel[] = [];
   const hideRaw = params.get('hide');
   params.delete('hide');
   if (hideRaw !== undefined) {
     for (const name of hideRaw.split(',').filter(Boolean)) {
-      if ((HIDEABLE_PANELS as readonly string[]).includes(name)) hide.push(name as Panel);
+      if ((HIDEABLE_PANELS as readonly string[]).includes(name)) hide.push(name as HideablePanel);
       else problems.push(`hide: unknown panel "${name}" (panels: ${HIDEABLE_PANELS.join(', ')})`);
     }
   }

@@ -5,7 +5,7 @@
 // charts, attention with samples.
 
 import { Component, type ReactNode } from 'react';
-import type { Panel } from '../lab/share';
+import type { HideablePanel } from '../lab/share';
 import { AttentionPanel } from './panels/AttentionPanel';
 import { Banners } from './panels/Banners';
 import { ChartsPanel } from './panels/ChartsPanel';
@@ -56,10 +56,10 @@ class ErrorBoundary extends Component<{ name: string; children: ReactNode }, { e
 
 export function App() {
   const hide = useLab((s) => s.hide);
-  const shown = (p: Panel) => !hide.includes(p);
+  const shown = (p: HideablePanel) => !hide.includes(p);
   // A sub-panel is hidden by its own name or with its parent (precision with model, …).
-  const slot = (p: Panel, node: ReactNode, name: string = p) =>
-    shown(p) && (name === p || shown(name as Panel)) ? (
+  const slot = (p: HideablePanel, node: ReactNode, name: string = p) =>
+    shown(p) && (name === p || shown(name as HideablePanel)) ? (
       <ErrorBoundary key={name} name={name}>
         {node}
       </ErrorBoundary>

@@ -1,7 +1,7 @@
 // A titled card for one panel of the page.
 
 import type { ReactNode } from 'react';
-import { type FieldSpec, type Panel as PanelName, panelFields } from '../../config';
+import { type FieldSpec, type ConfigPanel, panelFields } from '../../config';
 
 export function Panel({
   title,
@@ -31,7 +31,7 @@ export function Panel({
  * A panel's fields (config's panelFields) as [those of `section`, all others], for a panel that
  * puts one section first or under its own heading (model: arch first; optim: then the loop).
  */
-export function splitPanel(panel: PanelName, section: string): [FieldSpec[], FieldSpec[]] {
+export function splitPanel(panel: ConfigPanel, section: string): [FieldSpec[], FieldSpec[]] {
   const fields = panelFields(panel);
   const first = fields.filter((f) => f.path.startsWith(`${section}.`));
   return [first, fields.filter((f) => !first.includes(f))];

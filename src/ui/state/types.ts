@@ -4,7 +4,7 @@
 import type { RunConfig } from '../../config';
 import type { Checkpoint, DecodeStats, DistillPoint, DistillRequest, DistillResult, RunInfo } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
-import type { Panel } from '../../lab/share';
+import type { HideablePanel } from '../../lab/share';
 import type { QuantLayerStats } from '../../lowp/stats';
 import type { MetricColumns } from '../columns';
 import type { Draft, DraftEval } from '../draft';
@@ -81,7 +81,7 @@ export interface ConfigSlice {
   evaluated: DraftEval;
   seedError: string | null;
   presetError: string | null;
-  hide: Panel[];
+  hide: HideablePanel[];
   setPreset(name: string): void;
   setSeed(text: string): void;
   setField(path: string, text: string): void;
