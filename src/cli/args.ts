@@ -234,8 +234,6 @@ export function fmt(x: number | null, digits = 4): string {
 
 /** The largest checkpoint the CLI reads (a v3-tiny run with its moments is far smaller). */
 export const CHECKPOINT_MAX_BYTES = 2 * 2 ** 30;
-/** The largest safetensors header a checkpoint may have (the run config's text, escaped twice, fits). */
-export const CHECKPOINT_MAX_HEADER_BYTES = 64 * 2 ** 20;
 
 function kindOf(st: import('node:fs').Stats): string {
   if (st.isDirectory()) return 'a directory';
@@ -308,6 +306,7 @@ export async function readBoundedFile(
 /** A v3lab .safetensors checkpoint named by a flag, read bounded; unreadable or invalid files end with a one-line error. */
 export async function readCheckpointArg(flag: string, path: string): Promise<Checkpoint> {
   const { checkpointFromSafetensors } = await import('../train/checkpoint');
+  const { CHECKPOINT_MAX_HEADER_BYTES } = await import('../train/checkpoint');
   const bytes = await readBoundedFile(`--${flag}`, path, CHECKPOINT_MAX_BYTES, CHECKPOINT_MAX_HEADER_BYTES);
   try {
     return checkpointFromSafetensors(bytes);

@@ -44,7 +44,7 @@ export { DEFAULT_MAX_HEADER_BYTES };
  * Cap used for v3lab checkpoints: the header carries the run config, whose `data.text` may hold
  * up to MAX_TEXT_CHARS characters, escaped twice (once in the config JSON, once in the header).
  */
-const CHECKPOINT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
+export const CHECKPOINT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 /** Element types a checkpoint may hold: F32 is read bit-exactly, F16 and BF16 are widened. */
 const CHECKPOINT_DTYPES = new Set(['F32', 'F16', 'BF16']);
