@@ -15,14 +15,7 @@ import { parseArgs } from 'node:util';
 import type { Checkpoint } from '../lab/api';
 import type { RunConfig } from '../config';
 import { countParams } from '../model/config';
-import {
-  CHECKPOINT_MAX_BYTES,
-  CHECKPOINT_MAX_HEADER_BYTES,
-  parseSets,
-  readBoundedFile,
-  requirePreset,
-  writeJsonLine,
-} from './args';
+import { CHECKPOINT_MAX_BYTES, parseSets, readBoundedFile, requirePreset, writeJsonLine } from './args';
 import { EXPORT_OPTIONS, IMPORT_OPTIONS } from './options';
 
 function fail(msg: string): never {
@@ -73,6 +66,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
   } else {
     const { checkpointFromSafetensors } = await import('../train/checkpoint');
     const file = resolve(values.checkpoint!);
+    const { CHECKPOINT_MAX_HEADER_BYTES } = await import('../train/checkpoint');
     const bytes = await readBoundedFile('--checkpoint', file, CHECKPOINT_MAX_BYTES, CHECKPOINT_MAX_HEADER_BYTES);
     let ckpt: Checkpoint;
     try {
