@@ -1,5 +1,6 @@
 // End-to-end: a tiny R1-style RL run in the page (SwiftShader WebGPU in the worker): the RL
-// settings panel, pretrain → GRPO, the GRPO charts and the rollout viewer with its tags.
+// settings panel, pretrain → GRPO, the GRPO charts and the rollout viewer with its tags, and the
+// headline and charts that keep the GRPO surrogate apart from the LM loss.
 
 import { expect, test } from '@playwright/test';
 import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
@@ -35,6 +36,20 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   ]);
   expect(metrics.filter((m) => m.reward !== undefined)).toHaveLength(3);
   await expect(page.getByTestId('chart-heldout')).toBeVisible();
+  // RL shown as RL: after GRPO the headline shows the stage, its reward and held-out accuracy,
+  // never the GRPO surrogate as a loss; the surrogate has its own chart; stages are banded.
+  const headline = page.getByTestId('headline');
+  await expect(headline).toHaveAttribute('data-stage', 'grpo');
+  await expect(page.getByTestId('headline-stage')).toHaveText('GRPO');
+  await expect(page.getByTestId('headline-reward')).toHaveText(metrics[7].reward!.toFixed(3));
+  await expect(page.getByTestId('headline-heldout')).toContainText('%');
+  await expect(page.getByTestId('loss-latest')).toHaveCount(0);
+  const headText = (await headline.textContent()) ?? '';
+  expect(headText.toLowerCase()).not.toContain('loss');
+  expect(headText).not.toContain(metrics[7].loss.toFixed(4));
+  await expect(page.getByTestId('chart-grpo-objective')).toContainText('GRPO objective (surrogate, not a loss)');
+  await expect(page.getByTestId('chart-loss')).toContainText('LM loss');
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-stage-markers', '3');
   const rows = page.getByTestId('rollout-row');
   await expect(rows).toHaveCount(4);
   await expect(page.getByTestId('rollout-group')).toContainText('<think>');

@@ -4,10 +4,12 @@
 // (e.g. MoE's max_vio) can be charted without touching this file. Arrays of numbers (one or two
 // levels, e.g. MoE's per-layer max_vio_layers or expert_load[layer][expert]) get one column per
 // element, named by path: "max_vio_layers.1", "expert_load.0.3". Validation losses are sparse and
-// kept in their own pair of columns, so their line joins the evaluated steps.
+// kept in their own pair of columns, so their line joins the evaluated steps. The `loss` of a GRPO
+// step (RL pipeline runs) goes to the GRPO_OBJECTIVE column instead of `loss` (see stages.ts).
 
 import type { StepMetrics } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
+import { GRPO_OBJECTIVE } from './stages';
 
 class Column {
   data: Float64Array;
@@ -66,9 +68,11 @@ export class MetricColumns {
       }
       if (c.length === row) c.push(v);
     };
+    // A GRPO step's `loss` is its surrogate objective: its own column, never the LM loss's.
+    const grpo = m.stage === 'grpo';
     for (const [k, v] of Object.entries(m)) {
       if (k === 'step' || k === 'val_loss') continue;
-      if (typeof v === 'number') put(k, v);
+      if (typeof v === 'number') put(grpo && k === 'loss' ? GRPO_OBJECTIVE : k, v);
       else if (Array.isArray(v)) {
         v.forEach((a: unknown, i) => {
           if (typeof a === 'number') put(`${k}.${i}`, a);

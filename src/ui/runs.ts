@@ -6,13 +6,15 @@ import type { RunInfo } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
 import { configDiff } from '../lab/share';
 import { fmtValue } from './format';
+import { lastLmLoss } from './stages';
 
 export function lastMetric(run: RunRecord) {
   return run.metrics.length ? run.metrics[run.metrics.length - 1] : null;
 }
 
+/** The last LM loss: an RL pipeline run's GRPO steps report a surrogate objective, not a loss. */
 export function finalLoss(run: RunRecord): number | null {
-  return lastMetric(run)?.loss ?? null;
+  return lastLmLoss(run.metrics);
 }
 
 export function stepsDone(run: RunRecord): number {

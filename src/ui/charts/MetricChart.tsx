@@ -26,6 +26,12 @@ export interface ChartSeries {
 export interface ChartMarker {
   x: number;
   label: string;
+  /** 'change' (default): a live change, dashed, labelled at the top. 'stage': a stage boundary, solid, labelled at the bottom. */
+  kind?: 'change' | 'stage';
+  /** With `fill`: shade the plot from `x` to `until` (a stage's steps). */
+  until?: number;
+  /** A CSS colour (or `var(--name, fallback)`) for the band. */
+  fill?: string;
 }
 
 interface Props {

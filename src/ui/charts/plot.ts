@@ -74,7 +74,7 @@ export class Plot {
       legend: { live: true },
       // Overlaid runs leave nulls where a series has no point: hover the nearest real point instead.
       cursor: { drag: { x: true, y: false }, hover: { skip: [null, undefined] } },
-      plugins: [markersPlugin(init.markers, () => markerColor)],
+      plugins: [markersPlugin(init.markers, () => markerColor, color)],
       hooks: {
         setScale: [(u, key) => key === 'x' && this.trackZoom(u)],
         // Hiding a smoothed line from the legend hides its raw twin too (raw rows are not shown).

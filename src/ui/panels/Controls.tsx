@@ -1,7 +1,8 @@
 // Run controls and progress: Start/Resume, Pause, Step, Stop, Reset, and big readable numbers
-// (step / total, latest loss, val loss, tokens/s, ETA) for a lecture hall.
+// (step / total, the stage's own figures, tokens/s, ETA) for a lecture hall.
 
 import { fmtDuration, fmtLoss, fmtRate } from '../format';
+import { STAGE_LABEL } from '../stages';
 import { CAN_START, CAN_STOP, RUN_ACTIVE, useLab, type Phase } from '../store';
 
 const PHASE_TEXT: Record<Phase, string> = {
@@ -82,32 +83,72 @@ export function Controls() {
   );
 }
 
+/** One headline number. */
+function Figure({
+  label,
+  testId,
+  title,
+  children,
+}: {
+  label: string;
+  testId: string;
+  title?: string;
+  children: string;
+}) {
+  return (
+    <div title={title}>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}
+
+/**
+ * The headline: step, the stage's own figures, tokens/s and ETA. A plain run shows its loss and
+ * validation loss. An RL pipeline run names its stage; pretraining and SFT show their LM loss,
+ * GRPO its mean reward (its `loss` is a surrogate objective, charted on its own, never shown as
+ * a loss), and every stage the latest held-out accuracy.
+ */
 function Progress() {
   const p = useLab((s) => s.progress);
+  const staged = useLab((s) => s.run?.config.rl.mode === 'pipeline');
+  const stage = p.stage;
+  const lossLabel = !staged ? 'loss' : stage === 'sft' ? 'SFT loss' : 'LM loss';
   return (
-    <dl className="progress">
-      <div>
-        <dt>step</dt>
-        <dd data-testid="step-count">
-          {p.step} / {p.total ?? '–'}
-        </dd>
-      </div>
-      <div>
-        <dt>loss</dt>
-        <dd data-testid="loss-latest">{fmtLoss(p.loss)}</dd>
-      </div>
-      <div>
-        <dt>val loss</dt>
-        <dd data-testid="val-loss">{fmtLoss(p.valLoss)}</dd>
-      </div>
-      <div>
-        <dt>tokens/s</dt>
-        <dd data-testid="tokens-per-s">{fmtRate(p.tokensPerS)}</dd>
-      </div>
-      <div>
-        <dt>ETA</dt>
-        <dd data-testid="eta">{fmtDuration(p.etaS)}</dd>
-      </div>
+    <dl className="progress" data-testid="headline" data-stage={stage ?? ''}>
+      <Figure label="step" testId="step-count">{`${p.step} / ${p.total ?? '–'}`}</Figure>
+      {staged && (
+        <Figure label="stage" testId="headline-stage" title="pretraining → cold-start SFT → GRPO">
+          {stage ? STAGE_LABEL[stage] : '–'}
+        </Figure>
+      )}
+      {stage === 'grpo' ? (
+        <Figure label="reward" testId="headline-reward" title="mean reward of this GRPO step's completions">
+          {fmtReward(p.reward)}
+        </Figure>
+      ) : (
+        <>
+          <Figure label={lossLabel} testId="loss-latest">
+            {fmtLoss(p.loss)}
+          </Figure>
+          <Figure label="val loss" testId="val-loss" title="language-model loss on held-out text">
+            {fmtLoss(p.valLoss)}
+          </Figure>
+        </>
+      )}
+      {staged && (
+        <Figure label="held-out acc." testId="headline-heldout" title="greedy accuracy on the held-out prompts">
+          {p.heldout === null ? '–' : `${(100 * p.heldout).toFixed(1)}%`}
+        </Figure>
+      )}
+      <Figure label="tokens/s" testId="tokens-per-s">
+        {fmtRate(p.tokensPerS)}
+      </Figure>
+      <Figure label="ETA" testId="eta">
+        {fmtDuration(p.etaS)}
+      </Figure>
     </dl>
   );
 }
+
+const fmtReward = (r: number | null) => (r === null || !Number.isFinite(r) ? '–' : r.toFixed(3));

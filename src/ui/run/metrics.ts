@@ -1,10 +1,12 @@
 // Metrics from the worker into the page: batches arrive as the lab trains and are folded into the
 // current run's record and chart columns at most once per animation frame (a timeout covers
-// hidden tabs), with the progress readout (latest loss, val loss, tokens/s, ETA).
+// hidden tabs), with the progress readout (latest loss, val loss, tokens/s, ETA; for RL pipeline
+// runs the stage, the GRPO reward and the held-out accuracy).
 
 import type { RunInfo, StepMetrics } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
 import { totalSteps } from '../../run/schedule';
+import { lastHeldout } from '../stages';
 import type { LabContext } from '../state/context';
 import type { Progress } from '../state/types';
 
@@ -39,7 +41,19 @@ export function computeProgress(
     etaS = ((total - step) * tokensPerStep) / last.tokens_per_s;
   }
   if (step >= total) etaS = 0;
-  return { step, total, loss: last?.loss ?? null, valLoss, tokensPerS: last?.tokens_per_s ?? null, etaS };
+  const staged = run.config.rl.mode === 'pipeline';
+  const grpo = last?.stage === 'grpo';
+  return {
+    step,
+    total,
+    loss: last && !grpo ? last.loss : null,
+    valLoss,
+    tokensPerS: last?.tokens_per_s ?? null,
+    etaS,
+    stage: staged ? (last?.stage ?? null) : null,
+    reward: grpo ? (last.reward ?? null) : null,
+    heldout: staged ? (lastHeldout(run.metrics)?.value ?? null) : null,
+  };
 }
 
 export class MetricsFeed {

@@ -6,6 +6,7 @@ import type { Checkpoint, DecodeStats, DistillPoint, DistillRequest, DistillResu
 import type { RunRecord } from '../../lab/runfile';
 import type { HideablePanel } from '../../lab/share';
 import type { QuantLayerStats } from '../../lowp/stats';
+import type { StageName } from '../../run/schedule';
 import type { MetricColumns } from '../columns';
 import type { Draft, DraftEval } from '../draft';
 import type { Phase } from '../run/machine';
@@ -27,10 +28,17 @@ export interface ConfirmRequest {
 export interface Progress {
   step: number;
   total: number | null;
+  /** The latest LM loss (pretraining or SFT step); null at GRPO steps, whose `loss` is a surrogate. */
   loss: number | null;
   valLoss: number | null;
   tokensPerS: number | null;
   etaS: number | null;
+  /** RL pipeline runs: the stage of the latest step (null for a run of one stage). */
+  stage: StageName | null;
+  /** GRPO steps: the latest mean reward. */
+  reward: number | null;
+  /** RL pipeline runs: the latest held-out greedy accuracy. */
+  heldout: number | null;
 }
 
 export const NO_PROGRESS: Progress = {
@@ -40,6 +48,9 @@ export const NO_PROGRESS: Progress = {
   valLoss: null,
   tokensPerS: null,
   etaS: null,
+  stage: null,
+  reward: null,
+  heldout: null,
 };
 
 /** One head's attention pattern on a text, from the current run's model at `step`. */
