@@ -1,7 +1,7 @@
 // The charts: one per entry of CHARTS (chart-specs.ts), for the current run plus the runs selected
 // in the runs table (dashed overlays), with live changes and an RL run's stages (pretrain / SFT /
 // GRPO bands) marked, and shared log-scale and smoothing controls. Charts of an RL run come in
-// two groups: the language model's, and the RL charts. Series are zero-copy views of the runs'
+// two groups: the language model's, and the RL charts under the policy-health notice. Series are zero-copy views of the runs'
 // metric columns; the chart module coalesces redraws to one per animation frame.
 
 import { type ReactNode, useMemo } from 'react';
@@ -11,6 +11,7 @@ import { isStaged, stageMarkers, stagesOf } from '../stages';
 import { useLab } from '../store';
 import { CHARTS, type ChartSpec, markersOf, seriesFor } from './chart-specs';
 import { Panel } from './Panel';
+import { PolicyNotice } from './PolicyNotice';
 
 export function ChartsPanel() {
   const version = useLab((s) => s.version);
@@ -65,6 +66,7 @@ export function ChartsPanel() {
       <div className="chart-grid">{(rl.length ? lm : charts).map(cell)}</div>
       {rl.length > 0 && (
         <ChartGroup title="Reinforcement learning (GRPO)" testId="charts-rl">
+          <PolicyNotice />
           <div className="chart-grid">{rl.map(cell)}</div>
         </ChartGroup>
       )}

@@ -6,6 +6,7 @@ import type { StepMetrics } from '../../lab/api';
 import { Schedule } from '../../run/schedule';
 import { useLab } from '../store';
 import { Panel } from './Panel';
+import { PolicyNotice } from './PolicyNotice';
 
 const TAG = /(<\/?(?:think|answer)>)/g;
 
@@ -28,11 +29,14 @@ function Tagged({ text }: { text: string }) {
 export function RolloutPanel() {
   useLab((s) => s.version);
   const run = useLab((s) => s.run);
+  // The policy-health notice sits above the RL charts; with the charts hidden, it comes here.
+  const chartsHidden = useLab((s) => s.hide.includes('charts'));
   const latest: StepMetrics | undefined = run ? [...run.metrics].reverse().find((m) => m.rollout) : undefined;
   if (run?.config.rl?.mode !== 'pipeline') return null;
   const sft = new Schedule(run.config).stages.some((st) => st.name === 'sft');
   return (
     <Panel title="Rollouts (GRPO)" testId="panel-rollouts">
+      {chartsHidden && <PolicyNotice />}
       {!latest?.rollout ? (
         <p className="muted small">
           After pretraining{sft ? ' and SFT' : ''}, each logged GRPO step shows its first group of completions here.
