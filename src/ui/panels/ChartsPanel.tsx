@@ -42,7 +42,7 @@ export function ChartsPanel() {
   const stages = useMemo(() => stagesOf(run, info), [run, info]);
   const staged = isStaged(stages);
   const nChanges = run?.changes.length ?? 0;
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // biome-ignore lint/correctness/useExhaustiveDependencies: changes are appended to the run in place (nChanges)
   const changeMarkers = useMemo(() => markersOf(run?.changes ?? []), [run, nChanges]);
   const markers = useMemo(() => [...stageMarkers(stages), ...changeMarkers], [stages, changeMarkers]);
 

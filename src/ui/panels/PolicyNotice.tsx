@@ -9,7 +9,7 @@ import { useLab } from '../store';
 
 /** The warnings about the current run's GRPO steps (none for a run without them). */
 export function policyNoticeOf(run: RunRecord | null): string[] {
-  if (!run || run.config.rl.mode !== 'pipeline') return [];
+  if (run?.config.rl.mode !== 'pipeline') return [];
   return policyWarnings(run.metrics);
 }
 
