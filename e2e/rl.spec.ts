@@ -42,7 +42,10 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   await expect(headline).toHaveAttribute('data-stage', 'grpo');
   await expect(page.getByTestId('headline-stage')).toHaveText('GRPO');
   await expect(page.getByTestId('headline-reward')).toHaveText(metrics[7].reward!.toFixed(3));
-  await expect(page.getByTestId('headline-heldout')).toContainText('%');
+  // Held-out accuracy with its standard error over rl.eval_prompts = 4: √(p(1 − p)/4).
+  const heldout = metrics.filter((m) => m.heldout_greedy !== undefined).at(-1)!.heldout_greedy!;
+  const se = Math.sqrt((heldout * (1 - heldout)) / 4);
+  await expect(page.getByTestId('headline-heldout')).toHaveText(`${heldout.toFixed(3)} ± ${se.toFixed(3)}`);
   await expect(page.getByTestId('loss-latest')).toHaveCount(0);
   const headText = (await headline.textContent()) ?? '';
   expect(headText.toLowerCase()).not.toContain('loss');

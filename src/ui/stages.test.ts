@@ -9,7 +9,7 @@ import { Schedule } from '../run/schedule';
 import { MetricColumns } from './columns';
 import { computeProgress } from './run/metrics';
 import { finalLoss } from './runs';
-import { GRPO_OBJECTIVE, lastHeldout, lastLmLoss, stageMarkers, stagesOf } from './stages';
+import { fmtAccuracy, GRPO_OBJECTIVE, lastHeldout, lastLmLoss, seBounds, stageMarkers, stagesOf } from './stages';
 
 const config = applyOverrides(findPreset('r1')!.config, { 'train.steps': 4, 'rl.sft_steps': 2, 'rl.grpo_steps': 3 });
 
@@ -96,5 +96,18 @@ describe('RL pipeline runs on the page', () => {
     const plain = record([]);
     plain.config = findPreset('micro-dense')!.config;
     expect(stageMarkers(stagesOf(plain, null))).toEqual([]);
+  });
+
+  it('shows a held-out accuracy with its standard error over the held-out prompts', () => {
+    // √(0.625 · 0.375 / 32) = 0.0856
+    expect(fmtAccuracy(0.625, 32)).toBe('0.625 ± 0.086');
+    expect(fmtAccuracy(0, 16)).toBe('0.000 ± 0.000');
+    expect(fmtAccuracy(0.5, 0)).toBe('0.500');
+    expect(fmtAccuracy(null, 16)).toBe('–');
+    const { lo, hi } = seBounds(Float64Array.from([NaN, 0.5, 0.9]), 4);
+    expect(Number.isNaN(lo[0]) && Number.isNaN(hi[0])).toBe(true);
+    expect([lo[1], hi[1]]).toEqual([0.25, 0.75]);
+    expect(hi[2]).toBe(1); // clipped to [0, 1]
+    expect(lo[2]).toBeCloseTo(0.75, 12);
   });
 });

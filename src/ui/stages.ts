@@ -3,9 +3,11 @@
 // `loss` is the clipped surrogate objective, which is not a loss to compare with them, so the
 // columns file it under its own name (GRPO_OBJECTIVE) and the headline shows reward and held-out
 // accuracy instead. Stage spans come from the run's Schedule (RunInfo.stages for the current run).
+// A held-out accuracy is shown with its standard error over the run's rl.eval_prompts.
 
 import type { RunInfo, StepMetrics } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
+import { accuracySe } from '../run/seeds';
 import { Schedule, type StageName, type StageSpan } from '../run/schedule';
 import type { ChartMarker } from './charts/MetricChart';
 
@@ -62,4 +64,31 @@ export function lastHeldout(metrics: readonly StepMetrics[]): { step: number; va
     if (v !== undefined && Number.isFinite(v)) return { step: metrics[i].step, value: v };
   }
   return null;
+}
+
+/**
+ * A held-out accuracy with its standard error over `n` prompts, √(p(1 − p)/n): "0.625 ± 0.086".
+ * "–" when there is no accuracy; without a usable n, the accuracy alone.
+ */
+export function fmtAccuracy(p: number | null | undefined, n: number): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  const se = accuracySe(p, n);
+  return Number.isFinite(se) ? `${p.toFixed(3)} ± ${se.toFixed(3)}` : p.toFixed(3);
+}
+
+/** The tooltip that says what the ± is. */
+export const seTitle = (n: number) =>
+  `± one standard error, √(p(1 − p)/n) over the n = ${n} held-out prompts (rl.eval_prompts)`;
+
+/** Lines one standard error above and below an accuracy column (NaN where it has no value). */
+export function seBounds(y: ArrayLike<number>, n: number): { lo: Float64Array; hi: Float64Array } {
+  const lo = new Float64Array(y.length);
+  const hi = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const p = y[i];
+    const se = Number.isFinite(p) ? accuracySe(p, n) : NaN;
+    lo[i] = Number.isFinite(se) ? Math.max(0, p - se) : NaN;
+    hi[i] = Number.isFinite(se) ? Math.min(1, p + se) : NaN;
+  }
+  return { lo, hi };
 }

@@ -21,6 +21,8 @@ export interface ChartSeries {
   dashed?: boolean;
   /** Draw a dot at each point (for sparse series such as validation loss). */
   points?: boolean;
+  /** A thin, faint line (a band's edge: ±1 standard error, a seed group's min/max). */
+  thin?: boolean;
 }
 
 export interface ChartMarker {

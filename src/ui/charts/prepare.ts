@@ -11,6 +11,7 @@ export interface PlotLine {
   color: string;
   dashed: boolean;
   points: boolean;
+  thin: boolean;
   /** 'line' without smoothing; with smoothing each series is a faint 'raw' plus a strong 'smooth' line. */
   role: 'line' | 'raw' | 'smooth';
 }
@@ -22,6 +23,7 @@ export function plotLines(series: ChartSeries[], smoothing: number): PlotLine[] 
     color: s.color,
     dashed: !!s.dashed,
     points: !!s.points,
+    thin: !!s.thin,
     role,
   });
   if (clampWeight(smoothing) === 0) return series.map((s) => line(s, 'line'));
@@ -30,7 +32,9 @@ export function plotLines(series: ChartSeries[], smoothing: number): PlotLine[] 
 
 /** Changes in this key need a new uPlot instance; everything else is a setData. */
 export function structureKey(series: ChartSeries[], smoothing: number, logY: boolean): string {
-  const lines = plotLines(series, smoothing).map((l) => [l.label, l.color, l.dashed, l.points, l.role].join('\u0001'));
+  const lines = plotLines(series, smoothing).map((l) =>
+    [l.label, l.color, l.dashed, l.points, l.thin, l.role].join('\u0001'),
+  );
   return `${logY ? 'log' : 'lin'}\u0002${lines.join('\u0002')}`;
 }
 

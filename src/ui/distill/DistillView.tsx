@@ -5,10 +5,12 @@
 // read and downloaded as JSON lines. The experiment's settings live in the link (?view=distill&…).
 
 import { useEffect, useMemo, useState } from 'react';
-import type { DistillPoint, DistillResult } from '../../lab/api';
+import { applyOverrides, findPreset } from '../../config';
+import type { DistillPoint, DistillRequest, DistillResult } from '../../lab/api';
 import { MetricChart, type ChartSeries } from '../charts/MetricChart';
 import { sftJsonl } from '../../rl/sft-record';
 import { download } from '../download';
+import { fmtAccuracy, seTitle } from '../stages';
 import { CAN_START, useLab } from '../store';
 import { DISTILL_DEFAULTS, RL_PRESETS, decodeDistillLink, encodeDistillLink, type DistillLinkState } from './link';
 
@@ -91,7 +93,7 @@ export function DistillView() {
           <MetricChart key={c.id} testId={c.id} title={c.title} series={c.s} height={200} />
         ))}
       </div>
-      {distill.result && <DistillResultView r={distill.result} />}
+      {distill.result && <DistillResultView r={distill.result} req={distill.request} />}
     </div>
   );
 }
@@ -153,15 +155,29 @@ function DistillForm({ form, setForm }: { form: DistillLinkState; setForm: (f: D
   );
 }
 
-/** The final accuracies, and the SFT set (the first 40 records; all of them in the download). */
-function DistillResultView({ r }: { r: DistillResult }) {
+/** Held-out prompts of a preset with overrides (rl.eval_prompts); 0 when unknown. */
+function evalPromptsOf(preset: string | undefined, set: DistillRequest['set']): number {
+  const p = preset ? findPreset(preset) : undefined;
+  if (!p) return 0;
+  try {
+    return applyOverrides(p.config, set ?? {}).rl.eval_prompts;
+  } catch {
+    return p.config.rl.eval_prompts;
+  }
+}
+
+/** The final accuracies (± standard error), and the SFT set (the first 40 records; all of them in the download). */
+function DistillResultView({ r, req }: { r: DistillResult; req: DistillRequest | null }) {
+  const n = evalPromptsOf(req?.student, req?.set);
+  const nTeacher = evalPromptsOf(req?.teacher, req?.setTeacher);
   return (
     <div data-testid="distill-result">
-      <p>
+      <p title={seTitle(n)}>
         At {r.budgetTokens.toLocaleString('en-US')} student tokens: distilled{' '}
-        <strong>{r.final.distill.heldout_greedy.toFixed(3)}</strong> vs direct GRPO{' '}
-        <strong>{r.final.rl.heldout_greedy.toFixed(3)}</strong> held-out accuracy (base{' '}
-        {r.final.base.heldout_greedy.toFixed(3)}, teacher {r.final.teacher.heldout_greedy.toFixed(3)}).
+        <strong>{fmtAccuracy(r.final.distill.heldout_greedy, n)}</strong> vs direct GRPO{' '}
+        <strong>{fmtAccuracy(r.final.rl.heldout_greedy, n)}</strong> held-out accuracy (base{' '}
+        {fmtAccuracy(r.final.base.heldout_greedy, n)}, teacher {fmtAccuracy(r.final.teacher.heldout_greedy, nTeacher)}
+        {', ± one standard error over the held-out prompts'}).
       </p>
       <h3>
         SFT set: {r.sft.admitted} of {r.sft.generated} teacher completions verified{' '}

@@ -34,7 +34,13 @@ export function ChartsPanel() {
     return CHARTS.filter((c) => !c.optional || current.has(c.field) || overlays.some((o) => o.v.has(c.field))).map(
       (spec) => ({
         spec,
-        series: seriesFor(spec, current, overlays, run?.config.model.first_k_dense_replace ?? 0),
+        series: seriesFor(
+          spec,
+          current,
+          overlays,
+          run?.config.model.first_k_dense_replace ?? 0,
+          run?.config.rl.eval_prompts ?? 0,
+        ),
       }),
     );
   }, [columns, run, runs, overlayIds, version, runsVersion]);

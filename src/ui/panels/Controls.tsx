@@ -2,7 +2,7 @@
 // (step / total, the stage's own figures, tokens/s, ETA) for a lecture hall.
 
 import { fmtDuration, fmtLoss, fmtRate } from '../format';
-import { STAGE_LABEL } from '../stages';
+import { fmtAccuracy, STAGE_LABEL, seTitle } from '../stages';
 import { CAN_START, CAN_STOP, RUN_ACTIVE, useLab, type Phase } from '../store';
 
 const PHASE_TEXT: Record<Phase, string> = {
@@ -107,11 +107,12 @@ function Figure({
  * The headline: step, the stage's own figures, tokens/s and ETA. A plain run shows its loss and
  * validation loss. An RL pipeline run names its stage; pretraining and SFT show their LM loss,
  * GRPO its mean reward (its `loss` is a surrogate objective, charted on its own, never shown as
- * a loss), and every stage the latest held-out accuracy.
+ * a loss), and every stage the latest held-out accuracy with its standard error.
  */
 function Progress() {
   const p = useLab((s) => s.progress);
   const staged = useLab((s) => s.run?.config.rl.mode === 'pipeline');
+  const evalPrompts = useLab((s) => s.run?.config.rl.eval_prompts ?? 0);
   const stage = p.stage;
   const lossLabel = !staged ? 'loss' : stage === 'sft' ? 'SFT loss' : 'LM loss';
   return (
@@ -137,8 +138,8 @@ function Progress() {
         </>
       )}
       {staged && (
-        <Figure label="held-out acc." testId="headline-heldout" title="greedy accuracy on the held-out prompts">
-          {p.heldout === null ? '–' : `${(100 * p.heldout).toFixed(1)}%`}
+        <Figure label="held-out acc." testId="headline-heldout" title={`greedy accuracy; ${seTitle(evalPrompts)}`}>
+          {fmtAccuracy(p.heldout, evalPrompts)}
         </Figure>
       )}
       <Figure label="tokens/s" testId="tokens-per-s">

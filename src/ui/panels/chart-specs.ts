@@ -7,7 +7,7 @@ import type { LiveChange } from '../../lab/api';
 import type { ChartMarker, ChartSeries } from '../charts/MetricChart';
 import { countIndexed, type ColumnViews } from '../columns';
 import { fieldKey } from '../format';
-import { GRPO_OBJECTIVE } from '../stages';
+import { GRPO_OBJECTIVE, seBounds } from '../stages';
 
 export interface ChartSpec {
   id: string;
@@ -31,6 +31,8 @@ export interface ChartSpec {
   rl?: boolean;
   /** The title while an RL pipeline run is drawn. */
   stagedTitle?: string;
+  /** An accuracy over the held-out prompts: the current run's line gets ±1 standard error lines. */
+  se?: boolean;
 }
 
 export const CHARTS: readonly ChartSpec[] = [
@@ -98,13 +100,22 @@ export const CHARTS: readonly ChartSpec[] = [
   },
   {
     id: 'heldout',
+    se: true,
     rl: true,
-    title: 'Held-out accuracy (greedy)',
+    title: 'Held-out accuracy (greedy, ±1 SE)',
     field: 'heldout_greedy',
     label: 'greedy',
     optional: true,
   },
-  { id: 'passk', rl: true, title: 'Held-out pass@k', field: 'heldout_pass_k', label: 'pass@k', optional: true },
+  {
+    id: 'passk',
+    se: true,
+    rl: true,
+    title: 'Held-out pass@k (±1 SE)',
+    field: 'heldout_pass_k',
+    label: 'pass@k',
+    optional: true,
+  },
   {
     id: 'resplen',
     rl: true,
@@ -154,9 +165,18 @@ export function seriesFor(
   current: ColumnViews,
   overlays: Array<{ name: string; v: ColumnViews }>,
   layerOffset: number,
+  /** The current run's held-out prompts (rl.eval_prompts), for the standard error of `se` charts. */
+  evalPrompts = 0,
 ): ChartSeries[] {
   const f = current.field(spec.field);
   const out: ChartSeries[] = [{ label: spec.label, x: f.x, y: f.y, color: 'var(--train)' }];
+  if (spec.se && evalPrompts > 0 && f.x.length) {
+    const { lo, hi } = seBounds(f.y, evalPrompts);
+    out.push(
+      { label: '+1 SE', x: f.x, y: hi, color: 'var(--train)', dashed: true, thin: true },
+      { label: '−1 SE', x: f.x, y: lo, color: 'var(--train)', dashed: true, thin: true },
+    );
+  }
   if (spec.val) out.push({ label: 'val', x: current.valStep, y: current.valLoss, color: 'var(--val)', points: true });
   if (spec.perLayer) {
     const n = countIndexed(current, spec.perLayer);

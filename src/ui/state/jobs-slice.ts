@@ -105,7 +105,7 @@ async function runDistill(ctx: LabContext, req: DistillRequest): Promise<void> {
     ctx.banner('error', 'The lab is not connected to a GPU yet.');
     return;
   }
-  set({ distill: { status: 'running', points: [], result: null, progress: 'starting…', error: null } });
+  set({ distill: { status: 'running', request: req, points: [], result: null, progress: 'starting…', error: null } });
   const onPoint = Comlink.proxy((p: DistillPoint) =>
     set((s) => ({ distill: { ...s.distill, points: [...s.distill.points, p] } })),
   );
@@ -128,7 +128,7 @@ export function jobsSlice(ctx: LabContext, driver: RunDriver): JobsSlice {
     inspecting: null,
     decoding: { plain: null, speculative: null },
     comparing: false,
-    distill: { status: 'idle', points: [], result: null, progress: '', error: null },
+    distill: { status: 'idle', request: null, points: [], result: null, progress: '', error: null },
     sampleNow: () => sampleNow(ctx, driver),
     inspectAttention: (text, layer, head) => inspectAttention(ctx, driver, text, layer, head),
     inspectPrecision: () => inspectPrecision(ctx, driver),

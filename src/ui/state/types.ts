@@ -120,6 +120,8 @@ export interface RunSlice {
 
 export interface DistillState {
   status: 'idle' | 'running' | 'done' | 'failed';
+  /** What was asked for (the held-out prompts of each arm follow from its preset). */
+  request: DistillRequest | null;
   points: DistillPoint[];
   result: DistillResult | null;
   progress: string;
