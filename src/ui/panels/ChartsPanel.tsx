@@ -1,5 +1,5 @@
 // The charts: one per entry of CHARTS (chart-specs.ts), for the current run plus the runs selected
-// in the runs table (dashed overlays), with live changes and an RL run's stages (pretrain / SFT /
+// in the runs table (dashed overlays) and the seed groups asked for (mean with min/max lines), with live changes and an RL run's stages (pretrain / SFT /
 // GRPO bands) marked, and shared log-scale and smoothing controls. Charts of an RL run come in
 // two groups: the language model's, and the RL charts under the policy-health notice. Series are zero-copy views of the runs'
 // metric columns; the chart module coalesces redraws to one per animation frame.
@@ -7,11 +7,15 @@
 import { type ReactNode, useMemo } from 'react';
 import { MetricChart, type ChartMarker, type ChartSeries } from '../charts/MetricChart';
 import { NO_COLUMNS, columnsOf } from '../columns';
+import { groupLabel, seedGroups } from '../seed-groups';
 import { isStaged, stageMarkers, stagesOf } from '../stages';
 import { useLab } from '../store';
-import { CHARTS, type ChartSpec, markersOf, seriesFor } from './chart-specs';
+import { CHARTS, type ChartSpec, type DrawnRuns, hasData, markersOf, OVERLAY_COLORS, seriesFor } from './chart-specs';
 import { Panel } from './Panel';
 import { PolicyNotice } from './PolicyNotice';
+
+/** Seed groups' colours (solid mean, thin min/max), apart from the overlays' dashed ones. */
+const GROUP_COLORS = ['#0f766e', '#b45309', '#be185d', '#4338ca'];
 
 export function ChartsPanel() {
   const version = useLab((s) => s.version);
@@ -21,29 +25,33 @@ export function ChartsPanel() {
   const info = useLab((s) => s.info);
   const runs = useLab((s) => s.runs);
   const overlayIds = useLab((s) => s.overlayIds);
+  const bandGroupIds = useLab((s) => s.bandGroupIds);
   const logY = useLab((s) => s.logY);
   const smoothing = useLab((s) => s.smoothing);
 
   const charts = useMemo(() => {
     void version; // the current run's columns grow in place
     void runsVersion; // so do history runs
-    const current = columns && run ? columns.views() : NO_COLUMNS;
-    const overlays = runs
-      .filter((r) => overlayIds.includes(r.id) && r.id !== run?.id)
-      .map((r) => ({ name: r.name, v: columnsOf(r) }));
-    return CHARTS.filter((c) => !c.optional || current.has(c.field) || overlays.some((o) => o.v.has(c.field))).map(
-      (spec) => ({
-        spec,
-        series: seriesFor(
-          spec,
-          current,
-          overlays,
-          run?.config.model.first_k_dense_replace ?? 0,
-          run?.config.rl.eval_prompts ?? 0,
-        ),
-      }),
-    );
-  }, [columns, run, runs, overlayIds, version, runsVersion]);
+    const drawn: DrawnRuns = {
+      current: columns && run ? columns.views() : NO_COLUMNS,
+      overlays: runs
+        .filter((r) => overlayIds.includes(r.id) && r.id !== run?.id)
+        .map((r, i) => ({ name: r.name, v: columnsOf(r), color: OVERLAY_COLORS[i % OVERLAY_COLORS.length] })),
+      groups: seedGroups(runs)
+        .filter((g) => bandGroupIds.includes(g.id))
+        .map((g, i) => ({
+          name: `${groupLabel(g)} from ${g.runs[0].name}`,
+          cols: g.runs.map((r) => (r.id === run?.id && columns ? columns.views() : columnsOf(r))),
+          color: GROUP_COLORS[i % GROUP_COLORS.length],
+        })),
+      layerOffset: run?.config.model.first_k_dense_replace ?? 0,
+      evalPrompts: run?.config.rl.eval_prompts ?? 0,
+    };
+    return CHARTS.filter((c) => !c.optional || hasData(c, drawn)).map((spec) => ({
+      spec,
+      series: seriesFor(spec, drawn),
+    }));
+  }, [columns, run, runs, overlayIds, bandGroupIds, version, runsVersion]);
 
   const stages = useMemo(() => stagesOf(run, info), [run, info]);
   const staged = isStaged(stages);

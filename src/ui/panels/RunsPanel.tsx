@@ -1,14 +1,19 @@
 // The run history (IndexedDB): one row per run with its final loss and its config diff against
 // a baseline run; checkboxes overlay runs on the charts; export (JSON, weights), import, delete.
-// A finished low-precision run offers its f32 twin (same config and seed, linear = f32).
+// A finished low-precision run offers its f32 twin (same config and seed, linear = f32). Runs that
+// differ only in seed sit under a group row ("3 seeds", RunGroupRow) that can draw the group on
+// the charts as its mean with min/max lines.
 
 import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
 import { totalSteps } from '../../run/schedule';
 import { fmtLoss } from '../format';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
+import { seedGroups, tableRows } from '../seed-groups';
+import { fmtAccuracy, seTitle } from '../stages';
 import { CAN_START, useLab } from '../store';
 import { Panel } from './Panel';
+import { finalHeldout, RunGroupRow } from './RunGroupRow';
 
 export function RunsPanel() {
   const runs = useLab((s) => s.runs);
@@ -21,6 +26,9 @@ export function RunsPanel() {
 
   const rows = sortRuns(runs);
   const baseline = rows.find((r) => r.id === baselineId) ?? rows[0] ?? null;
+  const table = tableRows(rows, seedGroups(rows));
+  // Held-out accuracy (± its standard error) once an RL pipeline run is in the table.
+  const heldoutColumn = rows.some((r) => r.config.rl.mode === 'pipeline');
 
   const tools = (
     <label className="import" title="a run exported as .json (config and metrics), or weights as .safetensors">
@@ -57,22 +65,31 @@ export function RunsPanel() {
                 <th>preset</th>
                 <th>seed</th>
                 <th>status</th>
-                <th>final loss</th>
+                <th title="the last language-model loss (an RL run's GRPO steps report a surrogate objective instead)">
+                  final loss
+                </th>
+                {heldoutColumn && <th title="the last held-out greedy accuracy ± one standard error">held-out acc.</th>}
                 <th>steps</th>
                 <th>config vs baseline</th>
                 <th />
               </tr>
             </thead>
             <tbody>
-              {rows.map((r) => (
-                <RunRow
-                  key={r.id}
-                  run={r}
-                  baseline={baseline}
-                  current={r.id === currentId}
-                  overlaid={overlayIds.includes(r.id)}
-                />
-              ))}
+              {table.map((row) =>
+                row.kind === 'group' ? (
+                  <RunGroupRow key={`group-${row.group.id}`} group={row.group} heldoutColumn={heldoutColumn} />
+                ) : (
+                  <RunRow
+                    key={row.run.id}
+                    run={row.run}
+                    baseline={baseline}
+                    current={row.run.id === currentId}
+                    overlaid={overlayIds.includes(row.run.id)}
+                    grouped={row.group !== null}
+                    heldoutColumn={heldoutColumn}
+                  />
+                ),
+              )}
             </tbody>
           </table>
         </div>
@@ -86,18 +103,27 @@ function RunRow({
   baseline,
   current,
   overlaid,
+  grouped,
+  heldoutColumn,
 }: {
   run: RunRecord;
   baseline: RunRecord | null;
   current: boolean;
   overlaid: boolean;
+  /** One of a seed group's runs (indented under its group row). */
+  grouped: boolean;
+  heldoutColumn: boolean;
 }) {
   const setBaseline = useLab((s) => s.setBaseline);
   const toggleOverlay = useLab((s) => s.toggleOverlay);
   const isBase = baseline?.id === run.id;
 
   return (
-    <tr data-testid={`runs-row-${run.id}`} className={current ? 'current' : undefined}>
+    <tr
+      data-testid={`runs-row-${run.id}`}
+      data-group={grouped || undefined}
+      className={[current && 'current', grouped && 'runs-member'].filter(Boolean).join(' ') || undefined}
+    >
       <td>
         <input
           type="checkbox"
@@ -132,6 +158,11 @@ function RunRow({
       <td data-col="final-loss" className="num">
         {fmtLoss(finalLoss(run))}
       </td>
+      {heldoutColumn && (
+        <td data-col="heldout" className="num" title={seTitle(run.config.rl.eval_prompts)}>
+          {run.config.rl.mode === 'pipeline' ? fmtAccuracy(finalHeldout(run), run.config.rl.eval_prompts) : ''}
+        </td>
+      )}
       <td data-col="steps" className="num">
         {stepsDone(run)} / {totalSteps(run.config)}
       </td>

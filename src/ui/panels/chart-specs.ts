@@ -1,12 +1,14 @@
 // What the charts panel draws: one chart per entry of CHARTS (any numeric StepMetrics field has
 // a column, so a later capability adds a chart by adding an entry here), and the series of each:
-// the current run, its per-layer lines, and the runs overlaid from the runs table (dashed).
+// the current run, its per-layer lines, the runs overlaid from the runs table (dashed) and seed
+// groups drawn as their mean with min/max lines.
 // RL pipeline runs put the LM loss and the GRPO surrogate objective on separate charts.
 
 import type { LiveChange } from '../../lab/api';
 import type { ChartMarker, ChartSeries } from '../charts/MetricChart';
 import { countIndexed, type ColumnViews } from '../columns';
 import { fieldKey } from '../format';
+import { seedBand } from '../seed-groups';
 import { GRPO_OBJECTIVE, seBounds } from '../stages';
 
 export interface ChartSpec {
@@ -156,18 +158,30 @@ export const CHARTS: readonly ChartSpec[] = [
   },
 ];
 
-const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
+export const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
 const LAYER_COLORS = ['#94a3b8', '#f59e0b', '#14b8a6', '#f43f5e', '#a3a3a3', '#84cc16'];
 
-/** `layerOffset`: absolute index of the first per-layer column's layer (MoE layers start after the dense ones). */
-export function seriesFor(
-  spec: ChartSpec,
-  current: ColumnViews,
-  overlays: Array<{ name: string; v: ColumnViews }>,
-  layerOffset: number,
+/** What the charts draw besides the chart specs: the runs and groups, and the current run's shape. */
+export interface DrawnRuns {
+  current: ColumnViews;
+  /** Runs overlaid from the runs table (dashed). */
+  overlays: Array<{ name: string; v: ColumnViews; color: string }>;
+  /** Seed groups drawn as their mean with min/max lines across seeds. */
+  groups: Array<{ name: string; cols: ColumnViews[]; color: string }>;
+  /** Absolute index of the first per-layer column's layer (MoE layers start after the dense ones). */
+  layerOffset: number;
   /** The current run's held-out prompts (rl.eval_prompts), for the standard error of `se` charts. */
-  evalPrompts = 0,
-): ChartSeries[] {
+  evalPrompts: number;
+}
+
+/** Whether an optional chart has anything to draw. */
+export function hasData(spec: ChartSpec, d: DrawnRuns): boolean {
+  const f = spec.field;
+  return d.current.has(f) || d.overlays.some((o) => o.v.has(f)) || d.groups.some((g) => g.cols.some((c) => c.has(f)));
+}
+
+export function seriesFor(spec: ChartSpec, d: DrawnRuns): ChartSeries[] {
+  const { current, evalPrompts } = d;
   const f = current.field(spec.field);
   const out: ChartSeries[] = [{ label: spec.label, x: f.x, y: f.y, color: 'var(--train)' }];
   if (spec.se && evalPrompts > 0 && f.x.length) {
@@ -182,16 +196,23 @@ export function seriesFor(
     const n = countIndexed(current, spec.perLayer);
     for (let k = 0; k < n; k++) {
       const l = current.field(`${spec.perLayer}.${k}`);
-      out.push({ label: `layer ${layerOffset + k}`, x: l.x, y: l.y, color: LAYER_COLORS[k % LAYER_COLORS.length] });
+      out.push({ label: `layer ${d.layerOffset + k}`, x: l.x, y: l.y, color: LAYER_COLORS[k % LAYER_COLORS.length] });
     }
   }
-  overlays.forEach(({ name, v }, i) => {
-    const color = OVERLAY_COLORS[i % OVERLAY_COLORS.length];
+  for (const { name, v, color } of d.overlays) {
     const o = v.field(spec.field);
     out.push({ label: spec.val ? `${name} train` : name, x: o.x, y: o.y, color, dashed: true });
     if (spec.val && v.valStep.length)
       out.push({ label: `${name} val`, x: v.valStep, y: v.valLoss, color, dashed: true, points: true });
-  });
+  }
+  for (const { name, cols, color } of d.groups) {
+    const b = seedBand(cols, spec.field);
+    out.push(
+      { label: `${name}: mean`, x: b.x, y: b.mean, color },
+      { label: `${name}: min`, x: b.x, y: b.min, color, thin: true },
+      { label: `${name}: max`, x: b.x, y: b.max, color, thin: true },
+    );
+  }
   return out;
 }
 

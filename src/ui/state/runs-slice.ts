@@ -1,5 +1,5 @@
 // The run history: every run of this browser (IndexedDB, through persist.ts), the baseline the
-// runs table compares against and the runs overlaid on the charts.
+// runs table compares against, the runs overlaid on the charts and the seed groups drawn there.
 
 import type { RunRecord } from '../../lab/runfile';
 import { RUN_ACTIVE } from '../run/machine';
@@ -63,12 +63,18 @@ export function historySlice(ctx: LabContext): HistorySlice {
     runsVersion: 0,
     baselineId: null,
     overlayIds: [],
+    bandGroupIds: [],
     setBaseline(id) {
       set({ baselineId: id });
     },
     toggleOverlay(id) {
       set((s) => ({
         overlayIds: s.overlayIds.includes(id) ? s.overlayIds.filter((x) => x !== id) : [...s.overlayIds, id],
+      }));
+    },
+    toggleBand(id) {
+      set((s) => ({
+        bandGroupIds: s.bandGroupIds.includes(id) ? s.bandGroupIds.filter((x) => x !== id) : [...s.bandGroupIds, id],
       }));
     },
     deleteRun: (id) => deleteRun(ctx, id),

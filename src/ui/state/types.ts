@@ -157,8 +157,11 @@ export interface HistorySlice {
   runsVersion: number;
   baselineId: string | null;
   overlayIds: string[];
+  /** Seed groups (seed-groups.ts, by group id) drawn on the charts as mean with min/max across seeds. */
+  bandGroupIds: string[];
   setBaseline(id: string): void;
   toggleOverlay(id: string): void;
+  toggleBand(groupId: string): void;
   deleteRun(id: string): void;
 }
 
