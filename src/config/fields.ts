@@ -42,6 +42,14 @@ export function flag(help: string, o: FieldOptions = {}) {
   return z.boolean().register(fieldMeta, { kind: 'bool', help, live: !!o.live });
 }
 
+/**
+ * A switch added after configs were first saved: a stored config without it reads `legacy`
+ * (the behaviour it was made with); presets set it explicitly.
+ */
+export function newFlag(legacy: boolean, help: string, o: FieldOptions = {}) {
+  return z.boolean().default(legacy).register(fieldMeta, { kind: 'bool', help, live: !!o.live });
+}
+
 export function text(maxLength: number, help: string, o: FieldOptions = {}) {
   return z.string().max(maxLength).register(fieldMeta, { kind: 'string', maxLength, help, live: !!o.live });
 }

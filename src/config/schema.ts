@@ -4,7 +4,7 @@
 // settings live in their own sections. Field order here is the order of canonical JSON.
 
 import { z } from 'zod';
-import { choice, type FieldSpec, fieldMeta, flag, float, int, type ConfigPanel, text } from './fields';
+import { choice, type ConfigPanel, type FieldSpec, fieldMeta, flag, float, int, newFlag, text } from './fields';
 
 /** Largest user text corpus accepted, in characters. */
 export const MAX_TEXT_CHARS = 4_000_000;
@@ -131,6 +131,10 @@ const rlSection = z.strictObject({
     'Pipeline: pretraining: share of lines in the template with an empty <think> (what gives the base a small, non-zero success rate)',
   ),
   sft_steps: int(0, 1_000_000, 'Pipeline: cold-start SFT steps on worked solutions (0 = R1-Zero: straight to RL)'),
+  reset_optimizer: newFlag(
+    false,
+    "Pipeline: fresh AdamW moments at the start of the SFT and GRPO stages (off: pretraining's moments carry over, and their stale momentum and second moments swamp the first RL updates)",
+  ),
   sft_lr: float(0, 1, 'Pipeline: constant learning rate of the SFT stage', { live: true }),
   sft_examples: int(1, 100_000, 'Pipeline: worked solutions in the cold-start set'),
   grpo_steps: int(0, 1_000_000, 'Pipeline: GRPO steps (one rollout batch each)'),
@@ -241,6 +245,7 @@ export const RL_DEFAULTS: RlSection = {
   difficulty: 1,
   template_share: 0.1,
   sft_steps: 0,
+  reset_optimizer: true,
   sft_lr: 1e-3,
   sft_examples: 256,
   grpo_steps: 0,

@@ -89,9 +89,13 @@ export class RunPipeline {
     st.syncLiveModelFields();
     const t = st.step + 1;
     const schedule = this.schedule;
-    const name = schedule.stageOf(t).name;
+    const span = schedule.stageOf(t);
+    const name = span.name;
     const stage = this.stages[name];
     if (!stage) throw new Error(`run: step ${t} belongs to the ${name} stage, which this run does not have`);
+    // An RL stage starts with a fresh optimizer (rl.reset_optimizer): pretraining's momentum and
+    // second moments would otherwise dominate its first updates.
+    if (t === span.first && name !== 'pretrain' && st.cfg.rl.reset_optimizer) st.optim.reset();
     const scope = new Scope();
     let out: StepHandles;
     try {

@@ -50,6 +50,17 @@ export class AdamW {
     return normSq;
   }
 
+  /** A fresh start: zero moments and step count (bias correction starts over). */
+  reset(): void {
+    for (const map of [this.m, this.v]) {
+      for (const [name, t] of map) {
+        map.set(name, this.be.zeros(t.shape));
+        t.dispose();
+      }
+    }
+    this.step = 0;
+  }
+
   /** Host copies of the moments, by parameter name. */
   async readState(): Promise<{ step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }> {
     const m: Record<string, Float32Array> = {};
