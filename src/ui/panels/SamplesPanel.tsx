@@ -1,10 +1,14 @@
 // Generated text: a sample every eval_every steps (between training chunks) and on demand, at the
 // chosen temperature / top-k / top-p, continuing an optional prompt. The latest few are shown,
-// newest first. Samples come from the generation engine (KV cache, sampling on the device); with
-// an MTP module they can be decoded speculatively, and the decoding readout compares plain and
-// speculative speed and the drafts' acceptance rate (V3 reports 85–90% and 1.8× at scale).
+// newest first, each with its prompt and how it was made (plain or speculative, T, top-k, top-p,
+// seed). Sample now draws a fresh seed each click unless the seed field holds one to repeat.
+// Samples come from the generation engine (KV cache, sampling on the device); with an MTP module
+// they can be decoded speculatively, and the decoding readout compares plain and speculative
+// speed and the drafts' acceptance rate (V3 reports 85–90% and 1.8× at scale).
 
 import type { DecodeStats } from '../../lab/api';
+import { parseSeed } from '../draft';
+import type { RunSample, SampleInfo } from '../state/types';
 import { CAN_COMPARE, CAN_SAMPLE, SAMPLE_LENGTH, SAMPLES_SHOWN, useLab } from '../store';
 import { Panel } from './Panel';
 
@@ -51,9 +55,42 @@ function DecodingReadout() {
   );
 }
 
+/** "plain · T=0.80 · top-k off · top-p 1.00 · seed 123" — how a sample was made. */
+export function sampleMode(i: SampleInfo): string {
+  const parts = [
+    i.mode,
+    `T=${i.temperature.toFixed(2)}`,
+    i.topK > 0 ? `top-k ${i.topK}` : 'top-k off',
+    i.topP < 1 ? `top-p ${i.topP.toFixed(2)}` : 'top-p off',
+    `seed ${i.seed}`,
+  ];
+  return parts.join(' · ');
+}
+
+/** One sample: its step and how it was made, the prompt, and the text that continues it. */
+function SampleItem({ sample, info }: { sample: RunSample; info: SampleInfo | undefined }) {
+  return (
+    <li data-testid="sample-item" data-seed={info?.seed ?? ''} data-mode={info?.mode ?? ''}>
+      <span className="sample-meta">
+        step {sample.step} ·{' '}
+        {info ? sampleMode(info) : `T=${sample.temperature.toFixed(2)} (prompt, mode and seed not recorded)`}
+      </span>
+      <pre className="sample-text">
+        {info && (
+          <span className="sample-prompt" data-testid="sample-item-prompt" title="the prompt">
+            {info.prompt === '' ? '⏎' : info.prompt}
+          </span>
+        )}
+        <span data-testid="sample-text">{sample.text}</span>
+      </pre>
+    </li>
+  );
+}
+
 export function SamplesPanel() {
   const run = useLab((s) => s.run);
   useLab((s) => s.version); // samples are appended in place
+  const sampleInfo = useLab((s) => s.sampleInfo);
   const hasMtp = useLab((s) => (s.info?.config.model.num_nextn_predict_layers ?? 0) > 0);
   const samples = run ? run.samples.slice(-SAMPLES_SHOWN).reverse() : [];
 
@@ -68,12 +105,7 @@ export function SamplesPanel() {
       ) : (
         <ol className="samples" data-testid="samples-list">
           {samples.map((s, i) => (
-            <li key={`${s.step}-${i}-${run!.samples.length}`}>
-              <span className="sample-meta">
-                step {s.step} · T={s.temperature.toFixed(2)}
-              </span>
-              <pre className="sample-text">{s.text}</pre>
-            </li>
+            <SampleItem key={`${s.step}-${i}-${run!.samples.length}`} sample={s} info={sampleInfo.get(s)} />
           ))}
         </ol>
       )}
@@ -97,6 +129,10 @@ function SampleTools({ hasMtp }: { hasMtp: boolean }) {
   const canCompare = useLab((s) => s.info !== null && CAN_COMPARE.has(s.phase));
   const setPrompt = useLab((s) => s.setPrompt);
   const sampleNow = useLab((s) => s.sampleNow);
+  const sampleSeed = useLab((s) => s.sampleSeed);
+  const setSampleSeed = useLab((s) => s.setSampleSeed);
+  const seed = sampleSeed.trim() === '' ? null : parseSeed(sampleSeed);
+  const seedError = seed && 'error' in seed ? `seed: ${seed.error}` : null;
   return (
     <div className="sample-tools">
       <label title="softmax temperature: 0 picks the most likely character, higher is more random">
@@ -157,7 +193,25 @@ function SampleTools({ hasMtp }: { hasMtp: boolean }) {
           onChange={(e) => setPrompt(e.target.value)}
         />
       </label>
-      <button type="button" data-testid="sample-now" disabled={!canSample || sampling} onClick={() => void sampleNow()}>
+      <label title="the seed of the next sample asked for: empty draws a fresh one each time; a sample's seed repeats it">
+        seed
+        <input
+          type="text"
+          inputMode="numeric"
+          data-testid="sample-seed"
+          value={sampleSeed}
+          placeholder="fresh"
+          aria-invalid={!!seedError}
+          onChange={(e) => setSampleSeed(e.target.value)}
+        />
+      </label>
+      <button
+        type="button"
+        data-testid="sample-now"
+        disabled={!canSample || sampling || !!seedError}
+        title={seedError ?? undefined}
+        onClick={() => void sampleNow()}
+      >
         {sampling ? 'Sampling…' : 'Sample now'}
       </button>
       {hasMtp && (

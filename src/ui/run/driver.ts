@@ -34,6 +34,8 @@ export class RunDriver {
   /** The lowp run whose f32 twin the next createRun builds, and the twin once it is built. */
   private pendingTwin: string | null = null;
   private twin: { token: number; sourceId: string } | null = null;
+  /** The seed of a sample asked for mid-chunk (taken with the next sample of the loop). */
+  private requestedSeed: number | null = null;
   readonly metrics: MetricsFeed;
   readonly queue = new LabQueue();
 
@@ -66,6 +68,13 @@ export class RunDriver {
     const changed = next.phase !== this.state.phase;
     this.state = next;
     if (changed) this.ctx.set({ phase: next.phase });
+    return true;
+  }
+
+  /** While training: ask for a sample with `seed` after the chunk (false when not training). */
+  requestSample(seed: number): boolean {
+    if (!this.dispatch('sample')) return false;
+    this.requestedSeed = seed;
     return true;
   }
 
@@ -264,6 +273,7 @@ export class RunDriver {
     const c = ctx.worker.current;
     if (!config || 'error' in seed || s.presetError || !CAN_START.has(this.phase) || !c) return null;
     const token = ++this.token;
+    this.requestedSeed = null;
     const twinOf = this.pendingTwin;
     this.pendingTwin = null;
     this.metrics.clear();
@@ -382,8 +392,11 @@ export class RunDriver {
     });
   }
 
+  /** The loop's sample: with the seed asked for, if one was; else the run's seed + step. */
   private sample(token: number): Promise<boolean> {
-    return takeSample(this.ctx, () => this.isCurrent(token));
+    const seed = this.requestedSeed ?? undefined;
+    this.requestedSeed = null;
+    return takeSample(this.ctx, () => this.isCurrent(token), undefined, seed);
   }
 
   /** The run came to rest (a chunk ended after Pause, or a run was built for a single step). */

@@ -9,7 +9,7 @@ import { describeError } from '../errors';
 import { type LabClient, WorkerCrashedError } from '../lab-client';
 import type { RunDriver } from '../run/driver';
 import { CAN_COMPARE, CAN_INSPECT, RUN_ACTIVE } from '../run/machine';
-import { takeSample } from '../run/sampler';
+import { askedSeed, takeSample } from '../run/sampler';
 import type { LabContext } from './context';
 import type { Inspection, JobsSlice } from './types';
 
@@ -62,29 +62,44 @@ function inspectPrecision(ctx: LabContext, driver: RunDriver) {
   });
 }
 
+/** The seed field's seed or a fresh one; null (and a banner) when the field holds no seed. */
+function seedAsked(ctx: LabContext): number | null {
+  const s = askedSeed(ctx.get().sampleSeed);
+  if ('seed' in s) return s.seed;
+  ctx.banner('error', `Sample seed: ${s.error}`);
+  return null;
+}
+
 async function sampleNow(ctx: LabContext, driver: RunDriver): Promise<void> {
   const { phase, info, sampling } = ctx.get();
   if (!info || sampling) return;
+  const seed = seedAsked(ctx);
+  if (seed === null) return;
   // While training, the chunk is cut short and the loop takes the sample.
-  if (driver.dispatch('sample')) {
+  if (driver.requestSample(seed)) {
     await driver.pauseLab();
     return;
   }
   if (phase === 'paused' || phase === 'done' || phase === 'stopped') {
     const token = driver.runToken;
-    await driver.queue.exclusively(async () => void (await takeSample(ctx, () => driver.isCurrent(token))));
+    await driver.queue.exclusively(
+      async () => void (await takeSample(ctx, () => driver.isCurrent(token), undefined, seed)),
+    );
   }
 }
 
 async function compareDecoding(ctx: LabContext, driver: RunDriver): Promise<void> {
   const { phase, info, sampling, comparing } = ctx.get();
   if (!info || sampling || comparing || !CAN_COMPARE.has(phase)) return;
+  const seed = seedAsked(ctx);
+  if (seed === null) return;
   const token = driver.runToken;
   ctx.set({ comparing: true });
   try {
     await driver.queue.exclusively(async () => {
+      // One seed for both, so the two decodings differ only in how they decode.
       for (const speculative of [false, true]) {
-        const ok = await takeSample(ctx, () => driver.isCurrent(token), speculative);
+        const ok = await takeSample(ctx, () => driver.isCurrent(token), speculative, seed);
         if (!ok) break;
       }
     });
@@ -126,6 +141,7 @@ export function jobsSlice(ctx: LabContext, driver: RunDriver): JobsSlice {
     quant: null,
     quantError: null,
     inspecting: null,
+    sampleInfo: new WeakMap(),
     decoding: { plain: null, speculative: null },
     comparing: false,
     distill: { status: 'idle', request: null, points: [], result: null, progress: '', error: null },

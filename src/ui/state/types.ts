@@ -74,6 +74,19 @@ export interface QuantView {
 
 export type Inspection = 'attention' | 'precision';
 
+/** One of a run's samples (the run record keeps step, temperature and text). */
+export type RunSample = RunRecord['samples'][number];
+
+/** How a sample was made, beside its text: so a sample can be read, trusted and repeated. */
+export interface SampleInfo {
+  prompt: string;
+  mode: 'plain' | 'speculative';
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
 /** The worker connection and the run's phase (the run state machine's, mirrored here). */
 export interface SessionSlice {
   phase: Phase;
@@ -136,6 +149,11 @@ export interface JobsSlice {
   quant: QuantView | null;
   quantError: string | null;
   inspecting: Inspection | null;
+  /**
+   * How each sample of this page session was made (prompt, mode, filters, seed). Kept beside the
+   * run record, whose file format has only step, temperature and text per sample.
+   */
+  sampleInfo: WeakMap<RunSample, SampleInfo>;
   /** The decoding readout: the latest plain and speculative samples' speed (and acceptance). */
   decoding: { plain: DecodeStats | null; speculative: DecodeStats | null };
   comparing: boolean;
@@ -194,11 +212,14 @@ export interface UiSlice {
   /** Sample with MTP speculative decoding (models with an MTP module). */
   speculative: boolean;
   prompt: string;
+  /** The seed field of the sample panel: empty draws a fresh seed for each sample asked for. */
+  sampleSeed: string;
   banners: Banner[];
   confirm: ConfirmRequest | null;
   setTemperature(t: number): void;
   setSampling(p: { topK?: number; topP?: number; speculative?: boolean }): void;
   setPrompt(p: string): void;
+  setSampleSeed(text: string): void;
   setLogY(on: boolean): void;
   setSmoothing(s: number): void;
   answerConfirm(yes: boolean): void;

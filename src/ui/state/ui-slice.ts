@@ -13,6 +13,7 @@ export function uiSlice(ctx: LabContext): UiSlice {
     topP: 1,
     speculative: false,
     prompt: '',
+    sampleSeed: '',
     banners: [],
     confirm: null,
     setTemperature(t) {
@@ -23,6 +24,9 @@ export function uiSlice(ctx: LabContext): UiSlice {
     },
     setPrompt(p) {
       set({ prompt: p });
+    },
+    setSampleSeed(text) {
+      set({ sampleSeed: text });
     },
     setLogY(on) {
       set({ logY: on });
