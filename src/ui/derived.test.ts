@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { findPreset } from '../config';
+import { applyOverrides, findPreset } from '../config';
+import type { RunInfo } from '../lab/api';
+import { runMemory } from '../run/memory';
 import { generateCorpus } from '../train/data/corpora';
 import { modelConfigOf } from '../model/config';
-import { BUILTIN_VOCAB, deriveFigures, distinctChars, estimateVocab, kvFigures } from './derived';
+import {
+  BUILTIN_VOCAB,
+  deriveFigures,
+  distinctChars,
+  estimateVocab,
+  kvFigures,
+  memoryFigure,
+  NOMINAL_VOCAB,
+} from './derived';
 
 describe('derived figures', () => {
   it('the built-in vocab estimates match the generated corpora', () => {
@@ -70,5 +80,31 @@ describe('derived figures', () => {
     );
     expect(v3.values / 61).toBe(576);
     expect(v3.ratio).toBeCloseTo((128 * 320) / 576, 6);
+  });
+});
+
+describe('pre-flight memory estimate', () => {
+  it('uses the run’s vocabulary for the same data, else a nominal 96 (marked as not exact)', () => {
+    const cfg = findPreset('micro-dense')!.config;
+    const nominal = memoryFigure(cfg, null, 'webgpu');
+    expect(nominal).toMatchObject({ vocab: NOMINAL_VOCAB, exact: false, refusal: null });
+    expect(nominal.estimate.total).toBe(runMemory(cfg, 96).total);
+    const info = { config: cfg, vocabSize: 27 } as RunInfo;
+    expect(memoryFigure(cfg, info, 'webgpu')).toMatchObject({ vocab: 27, exact: true });
+    const text = { ...cfg, data: { ...cfg.data, corpus: 'text' as const, text: 'abc' } };
+    expect(memoryFigure(text, info, 'webgpu').exact).toBe(false);
+  });
+
+  it('says, in the lab’s words, that an oversized run will be refused and which field to lower', () => {
+    const cfg = applyOverrides(findPreset('micro-dense')!.config, { 'data.batch_size': 1024, 'data.seq_len': 1024 });
+    const f = memoryFigure(cfg, null, 'webgpu');
+    expect(f.estimate.total).toBeGreaterThan(8 * 2 ** 30);
+    expect(f.refusal).toMatch(
+      /^memory: this run needs about .* GiB .* over the lab's 8\.0 GiB budget; .*lower data\.batch_size/,
+    );
+    // The CPU reference has a smaller budget.
+    const small = applyOverrides(findPreset('micro-dense')!.config, { 'data.batch_size': 256, 'data.seq_len': 1024 });
+    expect(memoryFigure(small, null, 'webgpu').refusal).toBeNull();
+    expect(memoryFigure(small, null, 'cpu').refusal).toMatch(/budget/);
   });
 });

@@ -1,8 +1,12 @@
 // Derived model figures shown live in the model panel, from the config being edited. The vocab
 // size comes from the corpus: exact after a run was built (RunInfo.vocabSize) for the same data,
 // otherwise an estimate — the built-in corpora have fixed alphabets, a text has its distinct characters.
+// The training memory estimate uses the run's vocabulary or a nominal one (NOMINAL_VOCAB).
 
 import type { RunConfig } from '../config';
+import type { Backend } from '../engine/backend';
+import type { RunInfo } from '../lab/api';
+import type { MemoryEstimate } from '../model/memory';
 import {
   activeParams,
   countParams,
@@ -13,6 +17,7 @@ import {
   modelConfigOf,
   type ModelConfig,
 } from '../model/config';
+import { checkMemory, runMemory } from '../run/memory';
 
 /** Distinct characters of the built-in corpora (measured from generateCorpus). */
 export const BUILTIN_VOCAB: Record<'grammar' | 'arith' | 'task', number> = { grammar: 27, arith: 14, task: 24 };
@@ -112,4 +117,37 @@ export function deriveFigures(cfg: RunConfig, vocab: VocabGuess): DerivedFigures
     flopsPerToken: forwardFlopsPerToken(c, seqLen),
     vocab,
   };
+}
+
+/** The vocabulary a memory estimate uses before a run exists: printable ASCII and newline. */
+export const NOMINAL_VOCAB = 96;
+
+export interface MemoryFigure {
+  estimate: MemoryEstimate;
+  vocab: number;
+  /** The vocabulary is the run's (built from the same data), not the nominal one. */
+  exact: boolean;
+  /** The lab's refusal of this config (a ConfigError message naming the field), or null. */
+  refusal: string | null;
+}
+
+/**
+ * The pre-flight memory estimate of training `cfg` (run/memory.ts runMemory), and whether the
+ * lab's memory check (checkMemory) would refuse it on a backend of this kind. The adapter's
+ * per-buffer limits are only known in the worker, so the page checks the budget alone.
+ */
+export function memoryFigure(cfg: RunConfig, info: RunInfo | null, backend: 'webgpu' | 'cpu'): MemoryFigure {
+  const same =
+    info?.config &&
+    info.config.data.corpus === cfg.data.corpus &&
+    (cfg.data.corpus !== 'text' || info.config.data.text === cfg.data.text);
+  const vocab = same ? info.vocabSize : NOMINAL_VOCAB;
+  let refusal: string | null = null;
+  try {
+    // checkMemory reads only the backend's name here (a stand-in without adapter limits).
+    checkMemory({ name: backend } as Backend, cfg, vocab);
+  } catch (err) {
+    refusal = err instanceof Error ? err.message : String(err);
+  }
+  return { estimate: runMemory(cfg, vocab), vocab, exact: !!same, refusal };
 }

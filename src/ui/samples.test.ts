@@ -1,6 +1,7 @@
 // Samples you can trust, against a fake lab (no worker, no GPU): each sample keeps its prompt and
 // how it was made; Sample now draws a fresh seed per click, the seed field repeats one; samples
-// between chunks have the seed run seed + step.
+// between chunks have the seed run seed + step. Also: a run the lab refuses for its memory shows
+// the lab's message in the banner.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyOverrides, findPreset, type RunConfig, type SampleOptions } from '../config';
@@ -156,5 +157,21 @@ describe('samples on the page', () => {
       [42, false],
       [42, true],
     ]);
+  });
+});
+
+describe('a run the lab refuses', () => {
+  it('shows the lab’s memory message, naming the field, in the banner', async () => {
+    // What comlink hands the page for a ConfigError thrown in the worker: an Error with its name.
+    const msg =
+      "memory: this run needs about 9.1 GiB (weights 1.2 MiB, activations 6.0 GiB, logits 3.0 GiB), over the lab's 8.0 GiB budget; the largest part is activations: lower data.batch_size / data.seq_len";
+    await setup(
+      '#v=1&preset=micro-dense&data.batch_size=1024&data.seq_len=1024',
+      Object.assign(new Error(msg), { name: 'ConfigError' }),
+    );
+    await st().start();
+    expect(st().phase).toBe('idle');
+    expect(st().run).toBeNull();
+    expect(st().banners.map((b) => b.title)).toEqual([`Could not start the run: ${msg}`]);
   });
 });

@@ -1,10 +1,12 @@
-// Model shape fields, with the derived figures (parameters, KV cache, FLOPs) updated as you type.
+// Model shape fields, with the derived figures (parameters, training memory, KV cache, FLOPs)
+// updated as you type.
 // The KV-cache readout puts the config's cache per token beside what standard multi-head
 // attention with the same heads would cache — MLA's headline saving.
 
 import { useMemo } from 'react';
 import type { RunConfig } from '../../config';
-import { deriveFigures, distinctChars, estimateVocab, type KvFigures } from '../derived';
+import { formatBytes } from '../../model/memory';
+import { deriveFigures, distinctChars, estimateVocab, type KvFigures, memoryFigure } from '../derived';
 import { fmtBytes, fmtCount, fmtFlops } from '../format';
 import { useLab } from '../store';
 import { FieldGrid } from './FieldInput';
@@ -49,6 +51,7 @@ function DerivedFigures() {
             {fmtCount(figures.params)}
           </dd>
         </div>
+        <MemoryFigure config={config} />
         <div>
           <dt title="parameters used for each token: all of them for a dense model; for MoE the shared experts and K of the routed ones">
             active / token
@@ -81,6 +84,35 @@ function DerivedFigures() {
       </dl>
       <KvCache kv={figures.kv} model={config.model} />
     </>
+  );
+}
+
+/**
+ * The pre-flight memory estimate of training this config (derived.ts memoryFigure), beside the
+ * parameter count. Over the lab's budget it says so in the words the lab will use to refuse it.
+ */
+function MemoryFigure({ config }: { config: RunConfig }) {
+  const info = useLab((s) => s.info);
+  const backend = useLab((s) => s.backend) ?? 'webgpu';
+  const est = useMemo(() => memoryFigure(config, info, backend), [config, info, backend]);
+  const parts = est.estimate.parts.map((p) => `${p.name} ${formatBytes(p.bytes)}`).join(', ');
+  const vocabNote = est.exact ? `vocab ${est.vocab}` : `a nominal vocab of ${est.vocab}`;
+  return (
+    <div
+      className={est.refusal ? 'derived-span' : undefined}
+      title={`training memory estimate (${vocabNote}): ${parts}`}
+    >
+      <dt>memory (training)</dt>
+      <dd data-testid="derived-memory" data-bytes={est.estimate.total}>
+        {est.exact ? '' : '≈ '}
+        {formatBytes(est.estimate.total)}
+      </dd>
+      {est.refusal && (
+        <dd className="derived-over" role="alert" data-testid="derived-memory-over">
+          {est.refusal}
+        </dd>
+      )}
+    </div>
   );
 }
 
