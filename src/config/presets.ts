@@ -181,8 +181,13 @@ function grpoMicro(over: {
         prompts_per_step: 8,
         group_size: 8,
         max_new_tokens: 16,
-        lr: 2e-4,
-        eval_prompts: 32,
+        // GRPO's useful step is small: along the full-batch GRPO direction the expected reward rises
+        // only up to an RMS weight change of ~1e-4 and falls beyond it, and an 8-prompt step is mostly
+        // noise once AdamW has normalized it. At 2e-4 each update overshoots (held-out accuracy drifts
+        // down); at 5e-5 the expected reward rises step after step (issue 17).
+        lr: 5e-5,
+        // 128 held-out prompts: the standard error of a greedy accuracy near 0.6 is ≈ 0.04 (≈ 0.09 at 32).
+        eval_prompts: 128,
         pass_k: 4,
         ...over.rl,
       },
@@ -288,7 +293,7 @@ export const PRESETS: readonly Preset[] = [
   ),
   preset(
     'grpo-micro',
-    'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 2e-4); the R1-Zero path',
+    'R1-style RL at CI size on addition (1 digit): pretrain 200 steps on task text (10% answer-only template lines), then 60 GRPO steps (8 prompts × G=8, R1 reward accuracy + format, β=0.04, lr 5e-5); the R1-Zero path',
     grpoMicro({}),
   ),
   preset(

@@ -133,7 +133,7 @@ const rlSection = z.strictObject({
   sft_steps: int(0, 1_000_000, 'Pipeline: cold-start SFT steps on worked solutions (0 = R1-Zero: straight to RL)'),
   reset_optimizer: newFlag(
     false,
-    "Pipeline: fresh AdamW moments at the start of the SFT and GRPO stages (off: pretraining's moments carry over, and their stale momentum and second moments swamp the first RL updates)",
+    "Pipeline: fresh AdamW moments at the start of the SFT and GRPO stages (off, the default: pretraining's moments carry over; measured on grpo-micro, a fresh start's full-size first steps on a noisy GRPO gradient do worse)",
   ),
   sft_lr: float(0, 1, 'Pipeline: constant learning rate of the SFT stage', { live: true }),
   sft_examples: int(1, 100_000, 'Pipeline: worked solutions in the cold-start set'),
@@ -245,7 +245,7 @@ export const RL_DEFAULTS: RlSection = {
   difficulty: 1,
   template_share: 0.1,
   sft_steps: 0,
-  reset_optimizer: true,
+  reset_optimizer: false,
   sft_lr: 1e-3,
   sft_examples: 256,
   grpo_steps: 0,

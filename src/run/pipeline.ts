@@ -93,8 +93,8 @@ export class RunPipeline {
     const name = span.name;
     const stage = this.stages[name];
     if (!stage) throw new Error(`run: step ${t} belongs to the ${name} stage, which this run does not have`);
-    // An RL stage starts with a fresh optimizer (rl.reset_optimizer): pretraining's momentum and
-    // second moments would otherwise dominate its first updates.
+    // With rl.reset_optimizer an RL stage starts with fresh AdamW moments (off by default: on
+    // grpo-micro carrying pretraining's moments over measured better; see the README's RL notes).
     if (t === span.first && name !== 'pretrain' && st.cfg.rl.reset_optimizer) st.optim.reset();
     const scope = new Scope();
     let out: StepHandles;
