@@ -53,7 +53,8 @@ function drawLines(u: uPlot, markers: ChartMarker[], color: string): void {
     const ends = rowEnd[stage ? 'stage' : 'change'];
     let row = ends.findIndex((end) => tx > end);
     if (row < 0) row = 0;
-    ends[row] = tx + w + 4 * px;
+    // Stage names sit close together (a one-step SFT stage): keep a wider gap between them.
+    ends[row] = tx + w + (stage ? 14 : 8) * px;
     ctx.textBaseline = stage ? 'bottom' : 'top';
     ctx.fillText(m.label, tx, stage ? top + height - 2 * px - row * rowH : top + 2 * px + row * rowH);
   }

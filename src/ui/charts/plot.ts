@@ -14,7 +14,7 @@ import type { ChartMarker, ChartSeries } from './MetricChart';
 import { markersPlugin } from './markers';
 import { formatValue, lastValue } from './plot-format';
 import { plotLines, prepareChartData, resolveCssColor, type PlotLine } from './prepare';
-import { tickLabels } from './ticks';
+import { axisWidth, flatRange, STEP_INCRS, tickLabels } from './ticks';
 
 export { formatValue } from './plot-format';
 
@@ -64,11 +64,20 @@ export class Plot {
     const opts: uPlot.Options = {
       width: init.width,
       height: init.height,
-      scales: { x: { time: false }, y: init.logY ? { distr: 3, log: 10 } : {} },
-      // Tick precision follows the tick spacing (no "0.001, 0.001" pairs).
+      scales: {
+        x: { time: false },
+        y: init.logY
+          ? { distr: 3, log: 10 }
+          : { range: (_u, min, max) => flatRange(min, max) ?? uPlot.rangeNum(min, max, 0.1, true) },
+      },
+      // Steps are whole numbers; tick precision follows the tick spacing (no "0.001, 0.001" pairs).
       axes: [
-        { ...axis, values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr) },
-        { ...axis, size: 56, values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr, init.logY) },
+        { ...axis, incrs: STEP_INCRS, values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr) },
+        {
+          ...axis,
+          size: (_u, values) => axisWidth(values),
+          values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr, init.logY),
+        },
       ],
       series: [{ label: 'step', value: legendValue }, ...lines.map((l) => this.seriesOpts(l, color))],
       legend: { live: true },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lastValue } from './plot-format';
-import { decimalsFor, tickLabels } from './ticks';
+import { axisWidth, decimalsFor, flatRange, STEP_INCRS, tickLabels } from './ticks';
 
 describe('axis tick labels', () => {
   it('take their precision from the tick spacing, so small ticks never repeat', () => {
@@ -46,5 +46,31 @@ describe('axis tick labels', () => {
     expect(lastValue([1, 2, null, NaN])).toBe(2);
     expect(lastValue([null])).toBeNull();
     expect(lastValue(undefined)).toBeNull();
+  });
+});
+
+describe('step axis', () => {
+  it('ticks only at whole steps, in 1-2-2.5-5 spacings from 1 up', () => {
+    expect(STEP_INCRS.slice(0, 8)).toEqual([1, 2, 5, 10, 20, 25, 50, 100]);
+    expect(STEP_INCRS.every((x) => Number.isInteger(x))).toBe(true);
+    expect(STEP_INCRS.every((x, i) => i === 0 || x > STEP_INCRS[i - 1])).toBe(true);
+    expect(tickLabels([1, 2, 3, 4], 1)).toEqual(['1', '2', '3', '4']);
+  });
+});
+
+describe('y axis', () => {
+  it('gives a flat series a range around its value, not 0–100', () => {
+    expect(flatRange(0, 0)).toEqual([0, 1]);
+    expect(flatRange(2, 2)).toEqual([1.8, 2.2]);
+    expect(flatRange(-5, -5)).toEqual([-5.5, -4.5]);
+    expect(flatRange(0, 1)).toBeNull();
+    expect(flatRange(NaN, NaN)).toBeNull();
+  });
+
+  it('is as wide as its longest label needs, within bounds', () => {
+    expect(axisWidth(['0', '1'])).toBe(40);
+    expect(axisWidth(['0.00000', '0.00010'])).toBe(67);
+    expect(axisWidth(['1.2345678901234567e-10'])).toBe(96);
+    expect(axisWidth(null)).toBe(40);
   });
 });

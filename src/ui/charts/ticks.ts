@@ -44,3 +44,31 @@ export function tickLabels(splits: ReadonlyArray<number | null>, incr: number, l
   const d = decimalsFor(incr);
   return splits.map((v) => (v == null ? '' : fixed(v, d)));
 }
+
+/**
+ * Tick spacings for the x axis, which counts steps (or tokens): whole numbers only — 1, 2, 5,
+ * 10, 20, 25, 50, … — so a short run never gets ticks at step 1.2 or 2.5.
+ */
+export const STEP_INCRS: number[] = (() => {
+  const out = [1, 2, 5];
+  for (let p = 10; p <= 1e15; p *= 10) out.push(p, 2 * p, 2.5 * p, 5 * p);
+  return out;
+})();
+
+/**
+ * The y range of a series that does not vary (a reward of 0 at every step so far): 0 gets
+ * [0, 1] (shares, accuracies and rewards live there) and any other value ±10% of itself, instead
+ * of uPlot's 0–100. Null when the data varies (uPlot's own padding applies).
+ */
+export function flatRange(min: number, max: number): [number, number] | null {
+  if (!(Number.isFinite(min) && Number.isFinite(max)) || min !== max) return null;
+  if (min === 0) return [0, 1];
+  const pad = Math.abs(min) * 0.1;
+  return [min - pad, max + pad];
+}
+
+/** Width of a y axis in CSS pixels that fits its longest tick label (≈7 px a character at 12 px). */
+export function axisWidth(labels: readonly string[] | null | undefined): number {
+  const longest = labels?.reduce((m, l) => Math.max(m, l?.length ?? 0), 0) ?? 0;
+  return Math.min(96, Math.max(40, Math.ceil(longest * 7 + 18)));
+}

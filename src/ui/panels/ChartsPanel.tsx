@@ -7,10 +7,11 @@
 import { type ReactNode, useMemo } from 'react';
 import { MetricChart, type ChartMarker, type ChartSeries } from '../charts/MetricChart';
 import { NO_COLUMNS, columnsOf } from '../columns';
+import { overlayColors } from '../run-colors';
 import { groupLabel, seedGroups } from '../seed-groups';
 import { isStaged, stageMarkers, stagesOf } from '../stages';
 import { useLab } from '../store';
-import { CHARTS, type ChartSpec, type DrawnRuns, hasData, markersOf, OVERLAY_COLORS, seriesFor } from './chart-specs';
+import { CHARTS, type ChartSpec, type DrawnRuns, hasData, markersOf, seriesFor } from './chart-specs';
 import { Panel } from './Panel';
 import { PolicyNotice } from './PolicyNotice';
 
@@ -32,11 +33,12 @@ export function ChartsPanel() {
   const charts = useMemo(() => {
     void version; // the current run's columns grow in place
     void runsVersion; // so do history runs
+    const colors = overlayColors(runs, overlayIds);
     const drawn: DrawnRuns = {
       current: columns && run ? columns.views() : NO_COLUMNS,
       overlays: runs
-        .filter((r) => overlayIds.includes(r.id) && r.id !== run?.id)
-        .map((r, i) => ({ name: r.name, v: columnsOf(r), color: OVERLAY_COLORS[i % OVERLAY_COLORS.length] })),
+        .filter((r) => colors.has(r.id) && r.id !== run?.id)
+        .map((r) => ({ name: r.name, v: columnsOf(r), color: colors.get(r.id)! })),
       groups: seedGroups(runs)
         .filter((g) => bandGroupIds.includes(g.id))
         .map((g, i) => ({

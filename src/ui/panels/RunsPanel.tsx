@@ -8,6 +8,7 @@ import { useRef } from 'react';
 import type { RunRecord } from '../../lab/runfile';
 import { totalSteps } from '../../run/schedule';
 import { fmtLoss } from '../format';
+import { overlayColors } from '../run-colors';
 import { finalLoss, runDiff, sortRuns, stepsDone } from '../runs';
 import { seedGroups, tableRows } from '../seed-groups';
 import { fmtAccuracy, seTitle } from '../stages';
@@ -27,6 +28,7 @@ export function RunsPanel() {
   const rows = sortRuns(runs);
   const baseline = rows.find((r) => r.id === baselineId) ?? rows[0] ?? null;
   const table = tableRows(rows, seedGroups(rows));
+  const colors = overlayColors(rows, overlayIds);
   // Held-out accuracy (± its standard error) once an RL pipeline run is in the table.
   const heldoutColumn = rows.some((r) => r.config.rl.mode === 'pipeline');
 
@@ -86,6 +88,7 @@ export function RunsPanel() {
                     current={row.run.id === currentId}
                     overlaid={overlayIds.includes(row.run.id)}
                     grouped={row.group !== null}
+                    color={row.run.id === currentId ? undefined : colors.get(row.run.id)}
                     heldoutColumn={heldoutColumn}
                   />
                 ),
@@ -105,6 +108,7 @@ function RunRow({
   overlaid,
   grouped,
   heldoutColumn,
+  color,
 }: {
   run: RunRecord;
   baseline: RunRecord | null;
@@ -113,6 +117,8 @@ function RunRow({
   /** One of a seed group's runs (indented under its group row). */
   grouped: boolean;
   heldoutColumn: boolean;
+  /** Its line colour on the charts, when overlaid. */
+  color?: string;
 }) {
   const setBaseline = useLab((s) => s.setBaseline);
   const toggleOverlay = useLab((s) => s.toggleOverlay);
@@ -133,6 +139,15 @@ function RunRow({
           disabled={current}
           onChange={() => toggleOverlay(run.id)}
         />
+        {color && (
+          <span
+            className="run-swatch"
+            style={{ background: color }}
+            title="its line on the charts"
+            data-testid={`run-color-${run.id}`}
+            data-color={color}
+          />
+        )}
       </td>
       <td>
         <input

@@ -158,7 +158,6 @@ export const CHARTS: readonly ChartSpec[] = [
   },
 ];
 
-export const OVERLAY_COLORS = ['#7c3aed', '#059669', '#db2777', '#ca8a04', '#0891b2', '#64748b'];
 const LAYER_COLORS = ['#94a3b8', '#f59e0b', '#14b8a6', '#f43f5e', '#a3a3a3', '#84cc16'];
 
 /** What the charts draw besides the chart specs: the runs and groups, and the current run's shape. */
