@@ -418,11 +418,31 @@ function checkFileSums(files: ReadonlyMap<string, Uint8Array>, manifest: V3labMa
 /** One tensor of the file as f32: floats widened, FP8 multiplied by its (checked) block scales. */
 function decodeTensor(tensors: Map<string, RawTensor>, name: string, fp8Block: [number, number]): Float32Array {
   const t = tensors.get(name)!;
-  if (t.dtype !== 'F8_E4M3') return toFloat32(t);
+  if (t.dtype !== 'F8_E4M3') return refuseNonFinite(name, t.shape, toFloat32(t));
   const s = toFloat32(tensors.get(`${name}_scale_inv`)!);
   if (!s.every((x) => Number.isFinite(x) && x >= 0))
     throw new ImportError(`model.safetensors: "${name}_scale_inv" holds a negative or non-finite scale`);
-  return dequantizeBlocks(t.bytes, s, t.shape[0], t.shape[1], fp8Block);
+  return refuseNonFinite(name, t.shape, dequantizeBlocks(t.bytes, s, t.shape[0], t.shape[1], fp8Block));
+}
+
+/**
+ * A weight that is NaN or ±Inf anywhere would load, sample garbage and train to a NaN loss: refuse
+ * the file, naming the tensor, how many values are bad and where the first one is.
+ */
+function refuseNonFinite(name: string, shape: readonly number[], data: Float32Array): Float32Array {
+  const first = data.findIndex((x) => !Number.isFinite(x));
+  if (first < 0) return data;
+  let bad = 0;
+  for (let i = first; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+  const index: number[] = [];
+  let rest = first;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index.unshift(rest % shape[d]);
+    rest = Math.floor(rest / shape[d]);
+  }
+  throw new ImportError(
+    `model.safetensors: "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (NaN or ±Inf), the first ${data[first]} at [${index.join(', ')}]: the weights come from a diverged run or are corrupt`,
+  );
 }
 
 /** The lab's parameters in parameterShapes order, per-expert tensors stacked back to [E, out, in]. */

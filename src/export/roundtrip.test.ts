@@ -556,6 +556,26 @@ describe('import names every problem', () => {
     expect((err as Error).message).not.toMatch(/\n/);
   };
 
+  it('NaN or ±Inf weights are refused, naming the tensor, the count and the first index', async () => {
+    const poisoned = (name: string, at: number[], value: number) =>
+      rewrite(good(), (t) => {
+        const src = t[name] as { dtype: string; shape: number[]; bytes: Uint8Array };
+        const bytes = src.bytes.slice();
+        const f = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+        for (const i of at) f[i] = value;
+        return { ...t, [name]: { ...src, bytes } };
+      });
+    fails(
+      await poisoned('model.norm.weight', [5], Number.NaN),
+      /"model.norm.weight" has 1 non-finite value \(NaN or ±Inf\), the first NaN at \[5\]/,
+    );
+    // 2-D: the first bad value's row and column; every bad value counted.
+    fails(
+      await poisoned('model.layers.0.mlp.up_proj.weight', [17, 40, 41], Number.POSITIVE_INFINITY),
+      /"model.layers.0.mlp.up_proj.weight" has 3 non-finite values \(NaN or ±Inf\), the first Infinity at \[1, 1\]/,
+    );
+  });
+
   it('missing, unexpected, wrong-shape and wrong-dtype tensors are listed by name', async () => {
     fails(
       await rewrite(good(), (t) => {
