@@ -11,7 +11,7 @@
 // flag or field (at most 300 characters, control and bidi characters escaped), never a stack
 // trace; 3 a run diverged (its loss or grad norm went NaN or ±Inf): `error: diverged at step N: …`.
 // USAGE lists every command; each lives in its own module (train.ts, sample.ts, grpo.ts,
-// distill.ts, check.ts, export.ts), with the shared argument helpers in args.ts and every
+// distill.ts, check.ts, export.ts, findings.ts), with the shared argument helpers in args.ts and every
 // command's option table in options.ts.
 
 import { errorLine, exitCodeOf, joinValues, UsageError } from './args';
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run lab -- <command> [options]
   fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
   export  (--preset NAME [--seed S] [--set path=value]… | --checkpoint FILE) --out DIR [--dtype f32|bf16|fp8] [--trainer torchtitan]
   import  DIR [--json]   (validate a Hugging Face DeepSeek-V3 export and summarize it)
+  findings [--only NAME[,NAME]] [--seeds N] [--quick] [--json | --markdown]
+          (the V3 / R1 claims the lab tests: each over N seeds, the paper's figure beside the lab's, a verdict)
   presets
   fields  (lists every --set path)
   --resume FILE continues a --save'd run (optimizer and sampler included); --stop-at K --save FILE stops after step K.
@@ -46,6 +48,7 @@ const COMMANDS = new Map<string, Command>([
   ['fp8', async (argv) => (await import('./check')).cmdFp8(argv)],
   ['export', async (argv) => (await import('./export')).cmdExport(argv)],
   ['import', async (argv) => (await import('./export')).cmdImport(argv)],
+  ['findings', async (argv) => (await import('./findings')).cmdFindings(argv)],
   ['presets', async () => (await import('./check')).cmdPresets()],
   ['fields', async () => (await import('./check')).cmdFields()],
 ]);

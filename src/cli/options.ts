@@ -88,6 +88,15 @@ export const EXPORT_OPTIONS = {
 
 export const IMPORT_OPTIONS = { json } as const satisfies Options;
 
+export const FINDINGS_OPTIONS = {
+  only: str,
+  seeds: str,
+  quick: { type: 'boolean', default: false },
+  markdown: { type: 'boolean', default: false },
+  backend,
+  json,
+} as const satisfies Options;
+
 /** Each command's options (presets and fields take none). */
 export const COMMAND_OPTIONS: Readonly<Record<string, Options>> = {
   train: TRAIN_OPTIONS,
@@ -98,6 +107,7 @@ export const COMMAND_OPTIONS: Readonly<Record<string, Options>> = {
   fp8: FP8_OPTIONS,
   export: EXPORT_OPTIONS,
   import: IMPORT_OPTIONS,
+  findings: FINDINGS_OPTIONS,
   presets: {},
   fields: {},
 };

@@ -22,6 +22,7 @@ export const LAYERS: Record<string, number> = {
   run: 6,
   check: 6,
   export: 7,
+  findings: 7,
   lab: 8,
   worker: 9,
   bench: 9,

@@ -1,0 +1,110 @@
+// `npm run lab -- findings`: every finding (src/findings/) — its arms over seeds, the lab's
+// figures beside the paper's, and the verdict of the rule written on its card. Progress on
+// stderr; with --json one line per finding and a summary line; with --markdown the README's
+// findings table.
+
+import { parseArgs } from 'node:util';
+import type { Backend } from '../engine/backend';
+import {
+  FINDING_NAMES,
+  FINDINGS,
+  type Finding,
+  findingLine,
+  type JudgedResult,
+  type Progress,
+  runFinding,
+  seedsFor,
+} from '../findings';
+import { findingsMarkdown } from '../findings/markdown';
+import { MAX_SEEDS, makeBackend, parseBackend, parseIntArg, UsageError, writeJsonLine } from './args';
+import { FINDINGS_OPTIONS } from './options';
+
+export interface FindingsArgs {
+  findings: Finding[];
+  seeds: number | undefined;
+  quick: boolean;
+  json: boolean;
+  markdown: boolean;
+  backendKind: 'webgpu' | 'cpu';
+}
+
+/** The findings command's flags, checked before a device is acquired. */
+export function parseFindingsArgs(argv: string[]): FindingsArgs {
+  const { values } = parseArgs({ args: argv, options: FINDINGS_OPTIONS, strict: true });
+  let findings = [...FINDINGS];
+  if (values.only !== undefined) {
+    const names = values.only.split(',').map((s) => s.trim());
+    findings = [];
+    for (const n of names) {
+      const f = FINDINGS.find((x) => x.name === n);
+      if (!f) throw new UsageError(`--only: unknown finding "${n}" (findings: ${FINDING_NAMES.join(', ')})`);
+      if (findings.includes(f)) throw new UsageError(`--only: finding "${n}" is given twice`);
+      findings.push(f);
+    }
+  }
+  const seeds = values.seeds === undefined ? undefined : parseIntArg('seeds', values.seeds, 1, undefined, MAX_SEEDS);
+  if (values.json && values.markdown)
+    throw new UsageError('--json and --markdown exclude each other (--markdown prints the README table)');
+  return {
+    findings,
+    seeds,
+    quick: values.quick,
+    json: values.json,
+    markdown: values.markdown,
+    backendKind: parseBackend(values.backend),
+  };
+}
+
+/** "[findings] mla 3/9  45%  MHA, seed 2 (pretrain step 12)  ETA 40 s" on stderr. */
+function progressWriter(f: Finding, k: number, n: number): (p: Progress) => void {
+  const t0 = performance.now();
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 250 && p.done < p.total) return;
+    last = now;
+    const frac = p.total > 0 ? p.done / p.total : 0;
+    const eta = frac > 0 ? ((now - t0) / 1000) * (1 / frac - 1) : null;
+    const line = `[findings] ${f.name} ${k}/${n}  ${(100 * frac).toFixed(0).padStart(3)}%  ${p.what}${eta !== null ? `  ETA ${Math.round(eta)} s` : ''}`;
+    process.stderr.write(`\r${line.slice(0, 150).padEnd(150)}`);
+  };
+}
+
+function printText(f: Finding, r: JudgedResult): void {
+  process.stdout.write(
+    `${f.name}: ${r.verdict.toUpperCase()} — ${f.labFigure(r)}\n  claim: ${f.claim}\n  paper: ${f.paper}: ${f.paperFigure}\n  rule:  ${f.ruleText}\n${r.notes.map((x) => `  note:  ${x}\n`).join('')}${r.verdict !== 'reproduced' ? `  why it may differ: ${f.caveat}\n` : ''}  ${r.seeds.length} seeds, ${r.seconds.toFixed(1)} s on ${r.adapter}\n`,
+  );
+}
+
+/**
+ * Run each finding (all, or --only's) over its seeds (--seeds N: seeds 1 … N; default the
+ * finding's own count at full or --quick size), judge it by its rule, and print it.
+ */
+export async function cmdFindings(argv: string[]): Promise<number> {
+  const args = parseFindingsArgs(argv);
+  const be: Backend = await makeBackend(args.backendKind);
+  const results: JudgedResult[] = [];
+  for (const [i, f] of args.findings.entries()) {
+    const seeds = seedsFor(f, args.quick, args.seeds);
+    process.stderr.write(
+      `[findings] ${f.name}: ${args.quick ? f.sizes.quick.about : f.sizes.full.about}; seeds ${seeds.join(',')}\n`,
+    );
+    const r = await runFinding(be, f, {
+      seeds,
+      quick: args.quick,
+      onProgress: progressWriter(f, i + 1, args.findings.length),
+    });
+    process.stderr.write(`\n[findings] ${f.name}: ${r.verdict} (${r.seconds.toFixed(1)} s)\n`);
+    results.push(r);
+    if (args.json) writeJsonLine(findingLine(f, r));
+    else if (!args.markdown) printText(f, r);
+  }
+  const reproduced = results.filter((r) => r.verdict === 'reproduced').length;
+  if (args.json) writeJsonLine({ done: true, reproduced, of: results.length });
+  else if (args.markdown)
+    process.stdout.write(
+      `${findingsMarkdown(results, { adapter: be.deviceLabel, date: new Date().toISOString().slice(0, 10) })}\n`,
+    );
+  else process.stdout.write(`done: ${reproduced} of ${results.length} reproduced\n`);
+  return 0;
+}
