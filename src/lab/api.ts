@@ -30,6 +30,11 @@ export interface RunOptions {
   steps?: number;
   /** Dotted config paths to values, e.g. { "model.hidden_size": 64, "optim.lr": 0.003 }. */
   set?: Record<string, string | number | boolean>;
+  /**
+   * Live changes to replay (a share link's): each is applied just before its step runs, as
+   * setLive() would have been. Paths must be live fields (ConfigError names a bad one).
+   */
+  live?: LiveChange[];
 }
 
 export interface RunInfo {
@@ -80,6 +85,35 @@ export interface SampleResult {
   stats: DecodeStats;
 }
 
+/**
+ * Where a training call stands, sent after every step (at most every STEP_TICK_MS, and always
+ * after the call's first and last step), independent of `train.log_every`: the page's step
+ * count, tokens/s and ETA come from these, and the first step's time (shader compilation
+ * included) from the first one.
+ */
+export interface StepTick {
+  step: number;
+  /** Tokens the run has processed up to `step`. */
+  tokens: number;
+  /** Milliseconds since this train() call began. */
+  elapsedMs: number;
+  /** The step and tokens this train() call began from. */
+  startStep: number;
+  startTokens: number;
+  /** Step of the lab's latest automatic checkpoint (0: none yet). */
+  checkpointStep: number;
+}
+
+export interface TrainOptions {
+  /** Halt after this many more steps. */
+  maxSteps?: number;
+  /**
+   * Also take the automatic checkpoint when this many seconds have passed since the last one
+   * (besides every `train.checkpoint_every` steps), so a slow run loses little to a reload.
+   */
+  checkpointEveryS?: number;
+}
+
 export interface InitOptions {
   /** 'webgpu' (default) or the slow float64 'cpu' reference (micro presets only). */
   backend?: 'webgpu' | 'cpu';
@@ -89,14 +123,24 @@ export interface LabApi {
   /** Acquire the device (or report why not). Calling again with another backend switches. */
   init(opts?: InitOptions): Promise<{ adapter: string; backend: 'webgpu' | 'cpu'; features: string[] }>;
   presets(): Promise<PresetInfo[]>;
+  /**
+   * Compile the shaders a run of `opts` needs by training one step of a throwaway copy of it (the
+   * current run, if any, is untouched). On a software adapter compiling takes most of a first
+   * step; done while the page is idle, Start then shows progress at once. Resolves with its time.
+   */
+  warmup(opts: RunOptions): Promise<{ ms: number }>;
   /** Build model, data and optimizer for a run; replaces any previous run. */
   createRun(opts: RunOptions): Promise<RunInfo>;
   /**
    * Train until the run's total steps, `maxSteps` more steps, pause() or stop(). Metrics are
    * delivered in batches via onMetrics (a comlink proxy in the page). Resolves when training
-   * halts. A halted run resumes with another train() call.
+   * halts. A halted run resumes with another train() call. onStep hears of every step (StepTick).
    */
-  train(onMetrics: (batch: StepMetrics[]) => void | Promise<void>, opts?: { maxSteps?: number }): Promise<RunSummary>;
+  train(
+    onMetrics: (batch: StepMetrics[]) => void | Promise<void>,
+    opts?: TrainOptions,
+    onStep?: (tick: StepTick) => void,
+  ): Promise<RunSummary>;
   /** Exactly one step, with its metrics read back (the single-step button). */
   step(): Promise<StepMetrics>;
   pause(): Promise<void>;
@@ -126,7 +170,7 @@ export interface LabApi {
   precisionStats(): Promise<import('../lowp/stats').QuantLayerStats[]>;
   /** Host copy of the run (weights, optimizer, sampler): for export and device-loss recovery. */
   checkpoint(opts?: { weightsOnly?: boolean }): Promise<Checkpoint>;
-  /** The most recent automatic checkpoint (taken every `train.checkpoint_every` steps), if any. */
+  /** The most recent automatic checkpoint (every `train.checkpoint_every` steps or `checkpointEveryS`), if any. */
   lastCheckpoint(): Promise<Checkpoint | null>;
   /**
    * Distillation vs direct RL (rl/distill.ts): teacher preset through its pipeline, rejection

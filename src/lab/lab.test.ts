@@ -5,7 +5,7 @@ import { CpuBackend } from '../backends/cpu/backend';
 import { WebGPUBackend } from '../backends/webgpu/backend';
 import { nodeGpu } from '../backends/webgpu/node';
 import type { Backend } from '../engine/backend';
-import type { StepMetrics } from './api';
+import type { StepMetrics, StepTick } from './api';
 import { createLab } from './lab';
 
 const SMALL = {
@@ -98,6 +98,56 @@ describe('lab API', () => {
     const rest = await losses(lab);
     expect(rest).toHaveLength(8);
     expect(rest.every(Number.isFinite)).toBe(true);
+  });
+
+  it('ticks after every step whatever log_every is, and checkpoints on a time budget too', async () => {
+    const lab = createLab(async () => new CpuBackend());
+    await lab.init({ backend: 'cpu' });
+    const set = { ...SMALL, 'train.log_every': 5, 'train.checkpoint_every': 1000 };
+    await lab.createRun({ preset: 'micro-dense', seed: 2, steps: 6, set });
+    const ticks: StepTick[] = [];
+    // checkpointEveryS 1e-9: every step is past the time budget.
+    await lab.train(
+      () => {},
+      { maxSteps: 3, checkpointEveryS: 1e-9 },
+      (t) => {
+        ticks.push(t);
+      },
+    );
+    expect(ticks[0]).toMatchObject({ step: 1, startStep: 0, startTokens: 0, checkpointStep: 1 });
+    expect(ticks.at(-1)).toMatchObject({ step: 3, checkpointStep: 3 });
+    expect(ticks.at(-1)!.tokens).toBe(3 * 2 * 16);
+    expect((await lab.lastCheckpoint())?.step).toBe(3);
+    // A second call: its first tick is its first step; ticks keep their order.
+    const later: StepTick[] = [];
+    await lab.train(
+      () => {},
+      {},
+      (t) => {
+        later.push(t);
+      },
+    );
+    expect(later[0]).toMatchObject({ step: 4, startStep: 3, startTokens: 3 * 2 * 16 });
+    expect(later.at(-1)!.step).toBe(6);
+    expect(later.every((t, i) => i === 0 || t.step > later[i - 1].step)).toBe(true);
+  });
+
+  it('replays live changes given at createRun exactly as they were made (a share link)', async () => {
+    const lab = createLab(async () => new CpuBackend());
+    await lab.init({ backend: 'cpu' });
+    const opts = { preset: 'micro-dense', seed: 9, steps: 6, set: SMALL };
+    await lab.createRun(opts);
+    const before = await losses(lab, 3);
+    const change = await lab.setLive('optim.lr', 0.02);
+    expect(change).toEqual({ step: 4, path: 'optim.lr', value: 0.02 });
+    const made = [...before, ...(await losses(lab))];
+    await lab.createRun({ ...opts, live: [{ step: 4, path: 'optim.lr', value: '0.02' }] });
+    expect(await losses(lab)).toEqual(made);
+    await lab.createRun(opts);
+    expect(await losses(lab)).not.toEqual(made);
+    await expect(lab.createRun({ ...opts, live: [{ step: 2, path: 'model.hidden_size', value: 8 }] })).rejects.toThrow(
+      /live\[0\]: model.hidden_size cannot change during a run/,
+    );
   });
 
   it('samples text from the model and names characters outside the vocabulary', async () => {

@@ -31,11 +31,16 @@ import type {
   RunSummary,
   SampleResult,
   StepMetrics,
+  StepTick,
+  TrainOptions,
 } from './api';
 
 export type BackendKind = 'webgpu' | 'cpu';
 
 export { maxVio } from '../run/metrics';
+
+/** Step ticks (StepTick) are sent at most this often, besides a train() call's first and last step. */
+export const STEP_TICK_MS = 200;
 
 /** The CPU reference is float64 and plain loops: keep it to micro-sized models. */
 export const CPU_MAX_PARAMS = 250_000;
@@ -80,7 +85,11 @@ class LabSession implements Lab {
   /** True while a step, sample, inspection or distillation holds the device. */
   private running = false;
   private lastCkpt: Checkpoint | null = null;
+  /** When the last automatic checkpoint was taken (or the run installed), performance.now() ms. */
+  private lastCkptAt = 0;
   private lastLoss = NaN;
+  /** Live changes to replay (RunOptions.live), in step order; each is dropped once applied. */
+  private script: LiveChange[] = [];
   private lastVal: number | null = null;
 
   constructor(private readonly acquire: (kind: BackendKind) => Promise<Backend>) {}
@@ -142,6 +151,8 @@ class LabSession implements Lab {
     this.run = next;
     this.halt = null;
     this.lastCkpt = null;
+    this.script = [];
+    this.lastCkptAt = performance.now();
     this.lastLoss = NaN;
     this.lastVal = null;
     this.info = this.runInfo(next, preset, b);
@@ -160,8 +171,12 @@ class LabSession implements Lab {
     return m;
   }
 
-  private async maybeCheckpoint(p: RunPipeline): Promise<void> {
-    if (p.schedule.isCheckpoint(p.step)) this.lastCkpt = await p.checkpoint(this.info!.preset);
+  /** The automatic checkpoint: on the schedule's checkpoint steps, or when `everyS` seconds have passed. */
+  private async maybeCheckpoint(p: RunPipeline, everyS = 0): Promise<void> {
+    const due = everyS > 0 && performance.now() - this.lastCkptAt >= everyS * 1000;
+    if (!p.schedule.isCheckpoint(p.step) && !due) return;
+    this.lastCkpt = await p.checkpoint(this.info!.preset);
+    this.lastCkptAt = performance.now();
   }
 
   async init(opts: InitOptions = {}) {
@@ -190,8 +205,27 @@ class LabSession implements Lab {
     return PRESETS.map((p) => ({ name: p.name, description: p.description }));
   }
 
+  /** Check a replayed change the way setLive checks a live one; the value parsed. */
+  private checkScripted(c: LiveChange, i: number): LiveChange {
+    const f = findField(c.path);
+    if (!Number.isInteger(c.step) || c.step < 1) throw new ConfigError(`live[${i}].step: ${c.step} is not a step ≥ 1`);
+    if (!f) throw new ConfigError(`live[${i}]: unknown config path "${c.path}"`);
+    if (!f.live) throw new ConfigError(`live[${i}]: ${c.path} cannot change during a run`);
+    return { step: c.step, path: c.path, value: parseFieldValue(c.path, c.value) };
+  }
+
+  /** Apply the replayed changes due at the next step (as setLive just before it). */
+  private applyScript(p: RunPipeline): void {
+    while (this.script.length && this.script[0].step <= p.step + 1) {
+      const c = this.script.shift()!;
+      p.cfg = validateConfig(withPath(p.cfg, c.path, c.value));
+      this.info = { ...this.info!, config: structuredClone(p.cfg) };
+    }
+  }
+
   async createRun(opts: RunOptions): Promise<RunInfo> {
     this.busy('a run is training; stop it before creating another');
+    const script = (opts.live ?? []).map((c, i) => this.checkScripted(c, i)).sort((a, b) => a.step - b.step);
     const preset = findPreset(opts.preset);
     if (!preset)
       throw new ConfigError(`unknown preset "${opts.preset}" (available: ${PRESETS.map((p) => p.name).join(', ')})`);
@@ -200,21 +234,48 @@ class LabSession implements Lab {
     if (opts.steps !== undefined) set['train.steps'] = opts.steps;
     const cfg = applyOverrides(preset.config, set);
     const b = await this.be();
-    return this.install(new RunPipeline(b, cfg, opts.seed), preset.name, b);
+    const info = this.install(new RunPipeline(b, cfg, opts.seed), preset.name, b);
+    this.script = script;
+    return info;
+  }
+
+  async warmup(opts: RunOptions): Promise<{ ms: number }> {
+    const preset = findPreset(opts.preset);
+    if (!preset) throw new ConfigError(`unknown preset "${opts.preset}"`);
+    checkSeed(opts.seed);
+    const cfg = applyOverrides(preset.config, opts.set ?? {});
+    const b = await this.be();
+    return this.exclusive('a run is training; warming up is for an idle lab', async () => {
+      const t0 = performance.now();
+      const p = new RunPipeline(b, cfg, opts.seed);
+      try {
+        // Read back, so the step has really run (a software adapter may compile at first dispatch).
+        await readMetrics(p, await p.runStep(), markOf(p));
+      } finally {
+        p.dispose();
+      }
+      return { ms: performance.now() - t0 };
+    });
   }
 
   async train(
     onMetrics: (batch: StepMetrics[]) => void | Promise<void>,
-    opts: { maxSteps?: number } = {},
+    opts: TrainOptions = {},
+    onStep?: (tick: StepTick) => void,
   ): Promise<RunSummary> {
     const p = this.current();
     return this.exclusive('already training', async () => {
       this.halt = null;
       const more = opts.maxSteps !== undefined ? Math.max(0, Math.floor(opts.maxSteps)) : Infinity;
+      const everyS = opts.checkpointEveryS ?? 0;
       const stopAt = Math.min(p.schedule.total, p.step + more);
+      const t0 = performance.now();
+      const start = { startStep: p.step, startTokens: p.tokensProcessed };
+      let tickedAt = -Infinity;
       let mark = markOf(p);
       let diverged: string | null = null;
       while (p.step < stopAt && this.halt === null && !p.done && !diverged) {
+        this.applyScript(p);
         const h = await p.runStep();
         const s = p.step;
         if (p.schedule.isLog(s) || s === stopAt) {
@@ -223,32 +284,44 @@ class LabSession implements Lab {
           await onMetrics([m]);
           diverged = divergence(m);
           // A diverged run keeps its last finite checkpoint (the one to go back to).
-          if (!diverged) await this.maybeCheckpoint(p);
+          if (!diverged) await this.maybeCheckpoint(p, everyS);
           mark = markOf(p);
         } else {
           disposeHandles(h);
-          await this.maybeCheckpoint(p);
+          await this.maybeCheckpoint(p, everyS);
+        }
+        const now = performance.now();
+        const last = s === stopAt || p.done || this.halt !== null;
+        if (onStep && (s === start.startStep + 1 || last || now - tickedAt >= STEP_TICK_MS)) {
+          tickedAt = now;
+          const tick = { ...start, step: s, tokens: p.tokensProcessed, elapsedMs: now - t0 };
+          // Not awaited: a tick never holds up training (a page that has gone away cannot either).
+          void Promise.resolve(onStep({ ...tick, checkpointStep: this.lastCkpt?.step ?? 0 })).catch(() => {});
         }
       }
-      const reason: RunSummary['reason'] = diverged
-        ? 'diverged'
-        : p.done
-          ? 'finished'
-          : this.halt === 'stop'
-            ? 'stopped'
-            : this.halt === 'pause'
-              ? 'paused'
-              : 'max-steps';
-      return {
-        done: reason === 'finished',
-        steps: p.step,
-        final_loss: this.lastLoss,
-        final_val_loss: this.lastVal,
-        adapter: this.info!.adapter,
-        reason,
-        ...(diverged ? { error: diverged } : {}),
-      };
+      return this.summary(p, diverged);
     });
+  }
+
+  private summary(p: RunPipeline, diverged: string | null): RunSummary {
+    const reason: RunSummary['reason'] = diverged
+      ? 'diverged'
+      : p.done
+        ? 'finished'
+        : this.halt === 'stop'
+          ? 'stopped'
+          : this.halt === 'pause'
+            ? 'paused'
+            : 'max-steps';
+    return {
+      done: reason === 'finished',
+      steps: p.step,
+      final_loss: this.lastLoss,
+      final_val_loss: this.lastVal,
+      adapter: this.info!.adapter,
+      reason,
+      ...(diverged ? { error: diverged } : {}),
+    };
   }
 
   async step(): Promise<StepMetrics> {
@@ -257,6 +330,7 @@ class LabSession implements Lab {
     if (p.done) throw new Error(`the run has finished its ${p.schedule.total} steps`);
     return this.exclusive('already training', async () => {
       const since = markOf(p);
+      this.applyScript(p);
       const m = await this.metrics(p, await p.runStep(), since);
       await this.maybeCheckpoint(p);
       return m;

@@ -20,6 +20,11 @@ export interface RunRecord {
   status: 'running' | 'paused' | 'done' | 'stopped' | 'failed';
   adapter: string;
   backend: 'webgpu' | 'cpu';
+  /**
+   * Page only, never in run files: the step of the checkpoint this browser keeps for the run
+   * (a reload can resume from it).
+   */
+  checkpointStep?: number;
 }
 
 export class RunFileError extends Error {

@@ -84,4 +84,26 @@ describe('share links', () => {
       );
     expect(decodeLink('v=1&preset=micro-dense&optim.lr=2.5e-3').state.set['optim.lr']).toBe(0.0025);
   });
+
+  it('carries live changes to replay (step, path, value) and names bad ones', () => {
+    const live = [
+      { step: 12, path: 'optim.lr', value: 0.002 },
+      { step: 40, path: 'optim.lr', value: 0.0005 },
+    ];
+    const hash = encodeLink({ preset: 'micro-dense', seed: 3, set: {}, hide: [], live });
+    expect(hash).toContain('live=12:optim.lr:0.002,40:optim.lr:0.0005');
+    const back = decodeLink(hash);
+    expect(back.problems).toEqual([]);
+    expect(back.state.live).toEqual(live);
+    expect(decodeLink('v=1&preset=micro-dense').state.live).toBeUndefined();
+    const bad = decodeLink(
+      'v=1&preset=micro-dense&live=0:optim.lr:1,5:model.hidden_size:8,7:nope:1,9:optim.lr:abc,3:optim.lr:0.01',
+    );
+    expect(bad.state.live).toEqual([{ step: 3, path: 'optim.lr', value: 0.01 }]);
+    expect(bad.problems).toHaveLength(4);
+    expect(bad.problems[0]).toMatch(/^live\[0\]: "0:optim.lr:1" is not STEP:PATH:VALUE/);
+    expect(bad.problems[1]).toBe('live[1]: model.hidden_size cannot change during a run; not replayed');
+    expect(bad.problems[2]).toBe('live[2]: unknown setting "nope"; not replayed');
+    expect(bad.problems[3]).toMatch(/^live\[3\]: optim.lr: "abc" is not a number/);
+  });
 });

@@ -4,6 +4,9 @@
 // - preset, seed: always present in links we write.
 // - every other key is a config path (FIELDS) holding a value that differs from the preset.
 // - hide: panels to hide (embed mode), from HIDEABLE_PANELS.
+// - live: live changes to replay, `STEP:PATH:VALUE` joined by commas (the value URL-encoded), e.g.
+//   live=120:optim.lr:0.001 — a link made from a run carries the config the run *started* with
+//   plus these, so opening it and pressing Start reproduces the run.
 // Decoding never throws: each bad entry is dropped (so the preset's default stands) and
 // reported as a problem that names the field; the page shows the problems in a banner, the CLI
 // refuses a link with any. An empty link, a link without a preset, a key given twice and a
@@ -48,6 +51,15 @@ export interface LinkState {
   /** Non-default config values, by path. */
   set: Record<string, string | number | boolean>;
   hide: HideablePanel[];
+  /** Live changes to replay at their steps (absent or empty: none). */
+  live?: LiveChangeEntry[];
+}
+
+/** A live change as a link carries it (the lab's LiveChange). */
+export interface LiveChangeEntry {
+  step: number;
+  path: string;
+  value: string | number | boolean;
 }
 
 export interface DecodedLink {
@@ -102,7 +114,39 @@ export function encodeLink(state: LinkState): string {
     if (v !== undefined && f.path !== 'data.text') parts.push(`${f.path}=${encodeValue(v)}`);
   }
   if (state.hide.length) parts.push(`hide=${state.hide.join(',')}`);
+  if (state.live?.length)
+    // Values encoded twice: the whole parameter is decoded once like any other, then each value.
+    parts.push(
+      `live=${state.live.map((c) => `${c.step}:${c.path}:${encodeURIComponent(encodeURIComponent(String(c.value)))}`).join(',')}`,
+    );
   return parts.join('&');
+}
+
+/** The `live=` list: each entry's step, a live field's path and its value, or a problem naming the entry. */
+function decodeLive(raw: string, problems: string[]): LiveChangeEntry[] {
+  const out: LiveChangeEntry[] = [];
+  raw
+    .split(',')
+    .filter(Boolean)
+    .forEach((entry, i) => {
+      const m = /^(\d+):([^:]+):(.*)$/.exec(entry);
+      const f = m ? findField(m[2]) : undefined;
+      const step = m ? Number(m[1]) : NaN;
+      if (!m || !Number.isSafeInteger(step) || step < 1) {
+        problems.push(`live[${i}]: "${entry}" is not STEP:PATH:VALUE with a step ≥ 1; not replayed`);
+      } else if (!f) {
+        problems.push(`live[${i}]: unknown setting "${m[2]}"; not replayed`);
+      } else if (!f.live) {
+        problems.push(`live[${i}]: ${m[2]} cannot change during a run; not replayed`);
+      } else {
+        try {
+          out.push({ step, path: m[2], value: parseFieldValue(m[2], decodeURIComponent(m[3])) });
+        } catch (e) {
+          problems.push(`live[${i}]: ${(e as Error).message}; not replayed`);
+        }
+      }
+    });
+  return out.sort((a, b) => a.step - b.step);
 }
 
 /** Accepts a full URL, a '#…' hash, or the bare 'v=1&…' string. */
@@ -186,6 +230,10 @@ export function decodeLink(input: string): DecodedLink {
     }
   }
 
+  const liveRaw = params.get('live');
+  params.delete('live');
+  const live = liveRaw === undefined ? [] : decodeLive(liveRaw, problems);
+
   const set: Record<string, string | number | boolean> = {};
   for (const [key, raw] of params) {
     if (key === 'data.text') {
@@ -220,5 +268,5 @@ export function decodeLink(input: string): DecodedLink {
       for (const k of named) delete set[k];
     }
   }
-  return { state: { preset, seed, set, hide }, problems, migrated };
+  return { state: { preset, seed, set, hide, ...(live.length ? { live } : {}) }, problems, migrated };
 }

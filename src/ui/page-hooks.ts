@@ -7,7 +7,10 @@ import type { RunRecord } from '../lab/runfile';
 import { stepsDone } from './runs';
 import { currentLinkHash, useLab, whenSaved, type Phase } from './store';
 
-/** Keep the URL hash in step with the editor (replaceState: no history entries, no hashchange). */
+/**
+ * Keep the URL hash in step with the editor, or with the current run once it has live changes (its
+ * start config plus the changes: see linkHashOf). replaceState: no history entries, no hashchange.
+ */
 export function syncHash(): () => void {
   let last = '';
   return useLab.subscribe((s, prev) => {
@@ -15,7 +18,10 @@ export function syncHash(): () => void {
       s.draft === prev.draft &&
       s.presetName === prev.presetName &&
       s.seedText === prev.seedText &&
-      s.hide === prev.hide
+      s.hide === prev.hide &&
+      s.liveScript === prev.liveScript &&
+      s.run === prev.run &&
+      s.version === prev.version
     )
       return;
     const hash = currentLinkHash();

@@ -6,7 +6,7 @@
 import type { RunRecord } from '../lab/runfile';
 import { RunStore } from '../lab/runstore';
 
-export const SAVE_INTERVAL_MS = 4000;
+export const SAVE_INTERVAL_MS = 1000;
 
 /** What the page needs of RunStore (tests pass an in-memory one). */
 export type RunStoreLike = Pick<RunStore, 'list' | 'put' | 'delete' | 'putCheckpoint' | 'getCheckpoint'>;

@@ -11,6 +11,8 @@ import { checkpointFromSafetensors, checkpointToSafetensors } from '../train/che
 export interface WorkerApi extends LabApi {
   /** The current run as a .safetensors file (weights + optimizer + sampler state). */
   checkpointSafetensors(opts?: { weightsOnly?: boolean }): Promise<Uint8Array>;
+  /** The lab's latest automatic checkpoint as .safetensors bytes with its step (null: none yet). */
+  lastCheckpointSafetensors(): Promise<{ step: number; bytes: Uint8Array } | null>;
   /** Validate a .safetensors checkpoint (CheckpointError names the problem) and continue from it. */
   restoreSafetensors(bytes: Uint8Array): Promise<RunInfo>;
   /** Validate a .safetensors checkpoint without loading it: its preset, seed, step and config. */
@@ -51,6 +53,12 @@ const api: WorkerApi = {
   async checkpointSafetensors(opts) {
     const bytes = checkpointToSafetensors(await lab.checkpoint(opts));
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
+  },
+  async lastCheckpointSafetensors() {
+    const ckpt = await lab.lastCheckpoint();
+    if (!ckpt) return null;
+    const bytes = checkpointToSafetensors(ckpt);
+    return Comlink.transfer({ step: ckpt.step, bytes }, [bytes.buffer as ArrayBuffer]);
   },
   async restoreSafetensors(bytes) {
     return lab.restore(checkpointFromSafetensors(bytes));

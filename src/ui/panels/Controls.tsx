@@ -4,6 +4,7 @@
 import { fmtDuration, fmtLoss, fmtRate } from '../format';
 import { fmtAccuracy, STAGE_LABEL, seTitle } from '../stages';
 import { CAN_START, CAN_STOP, RUN_ACTIVE, useLab, type Phase } from '../store';
+import { RunNotes } from './RunNotes';
 
 const PHASE_TEXT: Record<Phase, string> = {
   connecting: 'Connecting…',
@@ -79,6 +80,7 @@ export function Controls() {
         {why && !RUN_ACTIVE.has(phase) && <span className="muted small">{why}</span>}
       </div>
       <Progress />
+      <RunNotes />
     </section>
   );
 }
@@ -145,8 +147,12 @@ function Progress() {
       <Figure label="tokens/s" testId="tokens-per-s">
         {fmtRate(p.tokensPerS)}
       </Figure>
-      <Figure label="ETA" testId="eta">
-        {fmtDuration(p.etaS)}
+      <Figure
+        label="ETA"
+        testId="eta"
+        title={p.etaRough ? 'from the first step alone, which includes compiling the shaders: likely less' : undefined}
+      >
+        {`${p.etaRough ? '≤ ' : ''}${fmtDuration(p.etaS)}`}
       </Figure>
     </dl>
   );

@@ -82,7 +82,7 @@ function ShareLink() {
         type="button"
         data-testid="share-link"
         onClick={() => void copy()}
-        title="a link that opens this exact config (preset, seed, changed values)"
+        title="a link that opens this exact config (preset, seed, changed values) and replays the run's live changes"
       >
         Copy link
       </button>
@@ -99,6 +99,24 @@ function ShareLink() {
           />
         </>
       )}
+      <LiveInLink />
     </div>
+  );
+}
+
+/** What the link does with live changes: the current run's are carried and replayed, with its start config. */
+function LiveInLink() {
+  const run = useLab((s) => s.run);
+  const script = useLab((s) => s.liveScript);
+  useLab((s) => s.version); // changes are appended to the run in place
+  const changes = run?.changes.length ? run.changes : script;
+  if (!changes.length) return null;
+  const list = changes.map((c) => `step ${c.step}: ${c.path} → ${String(c.value)}`).join('; ');
+  return (
+    <p className="muted small" data-testid="share-link-live">
+      {run?.changes.length
+        ? `The link holds the config ${run.name} started with and replays its ${changes.length} live change${changes.length > 1 ? 's' : ''} at the same steps (${list}), so Start reproduces the run.`
+        : `This link replays ${changes.length} live change${changes.length > 1 ? 's' : ''} at their steps when the run is started (${list}).`}
+    </p>
   );
 }

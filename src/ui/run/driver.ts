@@ -8,21 +8,22 @@
 
 import * as Comlink from 'comlink';
 import type { FieldValue } from '../../config';
-import type { RunInfo, RunSummary, StepMetrics } from '../../lab/api';
+import type { RunInfo, RunSummary, StepMetrics, StepTick } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
-import { configDiff } from '../../lab/share';
+import { configDiff, type LiveChangeEntry } from '../../lab/share';
 import { totalSteps } from '../../run/schedule';
 import { MetricColumns } from '../columns';
-import { parseSeed } from '../draft';
+import { draftFromConfig, parseSeed } from '../draft';
 import { describeError, errName, isDeviceLost } from '../errors';
 import { WorkerCrashedError } from '../lab-client';
 import { newRunRecord } from '../runs';
-import { checkPresetForBackend, presetConfig } from '../state/config-slice';
+import { checkPresetForBackend, presetConfig, setDraft } from '../state/config-slice';
 import type { LabContext } from '../state/context';
 import { NO_PROGRESS } from '../state/types';
 import { CAN_START, INITIAL_RUN_STATE, type Phase, type RunEvent, type RunState, transition } from './machine';
 import { MetricsFeed } from './metrics';
 import { LabQueue } from './queue';
+import { CHECKPOINT_EVERY_S, CheckpointKeeper } from './resume';
 import { takeSample } from './sampler';
 
 export class RunDriver {
@@ -34,13 +35,19 @@ export class RunDriver {
   /** The lowp run whose f32 twin the next createRun builds, and the twin once it is built. */
   private pendingTwin: string | null = null;
   private twin: { token: number; sourceId: string } | null = null;
+  /** The shaders' warm-up in the worker (warmUp); a new run waits for it. */
+  private warming: Promise<void> = Promise.resolve();
+  /** The current run's live changes still to be replayed (a share link's), in step order. */
+  private script: LiveChangeEntry[] = [];
   /** The seed of a sample asked for mid-chunk (taken with the next sample of the loop). */
   private requestedSeed: number | null = null;
   readonly metrics: MetricsFeed;
   readonly queue = new LabQueue();
+  private readonly keeper: CheckpointKeeper;
 
   constructor(private readonly ctx: LabContext) {
     this.metrics = new MetricsFeed(ctx);
+    this.keeper = new CheckpointKeeper(ctx);
   }
 
   get phase(): Phase {
@@ -117,6 +124,21 @@ export class RunDriver {
     await this.connect(backend);
   }
 
+  /** Compile `preset`'s shaders while the page is idle (a throwaway step in the worker); Start waits for it. */
+  warmUp(preset: string): void {
+    const { ctx } = this;
+    const c = ctx.worker.current;
+    if (!c || !CAN_START.has(this.phase) || ctx.get().run) return;
+    const since = performance.now();
+    ctx.set({ warmup: { preset, since, ms: null } });
+    this.warming = c
+      .call((lab) => lab.warmup({ preset, seed: 0 }))
+      .then(
+        (r) => ctx.set({ warmup: { preset, since, ms: r.ms } }),
+        () => ctx.set({ warmup: null }),
+      );
+  }
+
   // ---- user actions ----
 
   async start(): Promise<void> {
@@ -169,6 +191,7 @@ export class RunDriver {
       }
       if (!this.isCurrent(token)) return;
       this.metrics.takeStep(m);
+      this.recordScripted(run, m.step);
       const total = ctx.get().info?.totalSteps ?? totalSteps(run.config);
       if (m.step >= total) return this.end(token, 'finished');
       this.dispatch('paused');
@@ -238,6 +261,7 @@ export class RunDriver {
       }
       const info = await c.call((lab) => lab.restore(ckpt));
       if (!this.isCurrent(token)) return;
+      this.metrics.timer.reset();
       // Metrics after the checkpoint will be produced again: drop them.
       const keep = run.metrics.filter((m) => m.step <= info.step);
       run.metrics.length = 0;
@@ -281,11 +305,13 @@ export class RunDriver {
     ctx.set({ attention: null, attentionError: null, quant: null, quantError: null });
     await ctx.history.finished;
     await this.queue.idle;
+    await this.warming;
     const setVals: Record<string, FieldValue> = configDiff(presetConfig(s.presetName), config);
     if (config.data.corpus === 'text') setVals['data.text'] = config.data.text;
     let info: RunInfo;
     try {
-      info = await c.call((lab) => lab.createRun({ preset: s.presetName, seed: seed.seed, set: setVals }));
+      const live = s.liveScript;
+      info = await c.call((lab) => lab.createRun({ preset: s.presetName, seed: seed.seed, set: setVals, live }));
     } catch (err) {
       if (!this.isCurrent(token)) return null;
       if (err instanceof WorkerCrashedError) ctx.worker.drop();
@@ -294,7 +320,8 @@ export class RunDriver {
       return null;
     }
     if (!this.isCurrent(token)) return null;
-    await this.adoptRun(token, newRunRecord(info, config, ctx.get().runs), info, twinOf);
+    this.script = [...s.liveScript];
+    await this.adoptRun(token, newRunRecord(info, config, ctx.get().runs), info, twinOf, false);
     if (this.state.stopRequested) {
       await this.end(token, 'stopped');
       return null;
@@ -302,8 +329,14 @@ export class RunDriver {
     return token;
   }
 
-  /** Make a run just built in the worker the page's current run, and save it. */
-  private async adoptRun(token: number, run: RunRecord, info: RunInfo, twinOf: string | null): Promise<void> {
+  /** Make a run just built in the worker (or resumed: already in the table) the page's current run, and save it. */
+  private async adoptRun(
+    token: number,
+    run: RunRecord,
+    info: RunInfo,
+    twinOf: string | null,
+    resumed: boolean,
+  ): Promise<void> {
     const { ctx } = this;
     const runs = ctx.get().runs;
     // Errors from earlier attempts to start are now beside the point.
@@ -311,11 +344,11 @@ export class RunDriver {
       banners: st.banners.filter((b) => !b.title.startsWith('Could not start')),
       run,
       info,
-      columns: new MetricColumns(),
+      columns: MetricColumns.from(run.metrics),
       version: st.version + 1,
-      runs: [...runs, run],
+      runs: resumed ? runs : [...runs, run],
       adapter: info.adapter || st.adapter,
-      progress: { ...NO_PROGRESS, total: info.totalSteps },
+      progress: resumed ? this.metrics.progress(run, info) : { ...NO_PROGRESS, total: info.totalSteps },
     }));
     if (twinOf && runs.some((r) => r.id === twinOf)) {
       // Compared against its lowp source from the start: baseline for the diff, overlaid on the charts.
@@ -327,6 +360,49 @@ export class RunDriver {
     }
     ctx.bumpRuns();
     await ctx.history.store.saveNow(run);
+  }
+
+  /** After a reload: rebuild run `id` from the checkpoint this browser kept and train on from there. */
+  async resumeSaved(id: string): Promise<void> {
+    const { ctx } = this;
+    await this.reconnectIfNeeded();
+    const run = ctx.get().runs.find((r) => r.id === id);
+    const c = ctx.worker.current;
+    if (!run || !c || !CAN_START.has(this.phase)) return;
+    const bytes = await ctx.history.store.getCheckpoint(id);
+    if (!bytes) {
+      ctx.banner('error', `${run.name} has no checkpoint kept in this browser to resume from.`);
+      return;
+    }
+    const token = ++this.token;
+    this.metrics.clear();
+    this.dispatch('create');
+    ctx.set({ resumeOffer: null });
+    await this.warming;
+    let info: RunInfo;
+    try {
+      info = await c.call((lab) => lab.restoreSafetensors(bytes));
+    } catch (err) {
+      if (!this.isCurrent(token)) return;
+      if (err instanceof WorkerCrashedError) ctx.worker.drop();
+      this.dispatch('create-failed');
+      ctx.banner('error', `Could not resume ${run.name}: ${describeError(err)}`);
+      return;
+    }
+    if (!this.isCurrent(token)) return;
+    // The steps after the checkpoint are trained again: what they left in the record goes.
+    const k = info.step;
+    run.metrics = run.metrics.filter((m) => m.step <= k);
+    run.changes = run.changes.filter((x) => x.step <= k);
+    run.samples = run.samples.filter((x) => x.step <= k);
+    run.checkpointStep = k;
+    this.script = [];
+    // The editor shows the run's config, so its live fields can be changed again.
+    ctx.set({ presetName: run.preset, seedText: String(run.seed), seedError: null, presetError: null });
+    setDraft(ctx, draftFromConfig(info.config));
+    await this.adoptRun(token, run, info, null, true);
+    if (this.state.stopRequested) return this.end(token, 'stopped');
+    await this.runLoop(token);
   }
 
   private runLoop(token: number): Promise<void> {
@@ -354,8 +430,10 @@ export class RunDriver {
       const every = ctx.get().info?.config?.train.eval_every ?? run.config.train.eval_every;
       const maxSteps = every - (step % every);
       let summary: RunSummary;
+      this.metrics.beginCall();
       try {
-        summary = await c.call((lab) => lab.train(this.metricsCallback(token), { maxSteps }));
+        const opts = { maxSteps, checkpointEveryS: CHECKPOINT_EVERY_S };
+        summary = await c.call((lab) => lab.train(this.metricsCallback(token), opts, this.tickCallback(token)));
       } catch (err) {
         return this.onTrainError(token, err);
       }
@@ -390,6 +468,23 @@ export class RunDriver {
       if (!this.isCurrent(token) || batch.length === 0) return;
       this.metrics.receive(batch);
     });
+  }
+
+  private tickCallback(token: number) {
+    return Comlink.proxy((tick: StepTick) => {
+      const run = this.ctx.get().run;
+      if (!this.isCurrent(token) || !run) return;
+      this.metrics.tick(tick);
+      this.recordScripted(run, tick.step);
+      this.keeper.onTick(run, tick, () => this.isCurrent(token));
+    });
+  }
+
+  /** Replayed live changes the lab has applied by `step` join the run's changes (marked on the charts). */
+  private recordScripted(run: RunRecord, step: number): void {
+    if (!this.script.length || this.script[0].step > step) return;
+    while (this.script.length && this.script[0].step <= step) run.changes.push(this.script.shift()!);
+    this.ctx.set((s) => ({ version: s.version + 1 }));
   }
 
   /** The loop's sample: with the seed asked for, if one was; else the run's seed + step. */
@@ -474,6 +569,7 @@ export class RunDriver {
     try {
       const bytes = await c.call((lab) => lab.checkpointSafetensors());
       await this.ctx.history.store.putCheckpoint(run.id, bytes);
+      run.checkpointStep = this.ctx.get().progress.step;
     } catch (err) {
       this.ctx.reportError(err, `Could not save the weights of ${run.name}`);
     }

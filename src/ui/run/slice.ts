@@ -28,6 +28,14 @@ async function runF32Twin(ctx: LabContext, driver: RunDriver, id: string): Promi
   await driver.startTwin(id);
 }
 
+/** Stop and reset the current run (it stays in the table), open `preset` with the same seed, and start it. */
+async function switchPreset(ctx: LabContext, driver: RunDriver, preset: string): Promise<void> {
+  await driver.resetRun();
+  if (!CAN_START.has(ctx.get().phase)) return;
+  ctx.get().setPreset(preset);
+  await driver.start();
+}
+
 export function runSlice(ctx: LabContext, driver: RunDriver): RunSlice {
   return {
     run: null,
@@ -43,5 +51,9 @@ export function runSlice(ctx: LabContext, driver: RunDriver): RunSlice {
     reset: () => driver.resetRun(),
     continueFromCheckpoint: () => driver.continueFromCheckpoint(),
     runF32Twin: (id) => runF32Twin(ctx, driver, id),
+    resumeOffer: null,
+    resumeSaved: (id) => driver.resumeSaved(id),
+    dismissResume: () => ctx.set({ resumeOffer: null }),
+    switchPreset: (preset) => switchPreset(ctx, driver, preset),
   };
 }

@@ -121,12 +121,13 @@ export function configSlice(ctx: LabContext, driver: RunDriver): ConfigSlice {
     seedError: null,
     presetError: null,
     hide: [],
+    liveScript: [],
 
     setPreset(name) {
       const body =
         'A new preset needs a new model: the current run will be stopped (it stays in the runs table) and reset.';
       applyOrConfirmReset(ctx, driver, true, resetRequest(`Load preset ${name}?`, body), () => {
-        set({ presetName: name });
+        set({ presetName: name, liveScript: [] });
         setDraft(ctx, loadPresetDraft(name, get().draft['data.text'] ?? ''));
         checkPresetForBackend(ctx);
       });

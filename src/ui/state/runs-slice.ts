@@ -3,21 +3,30 @@
 
 import type { RunRecord } from '../../lab/runfile';
 import { RUN_ACTIVE } from '../run/machine';
+import { resumeOfferOf } from '../run/resume';
 import { sortRuns } from '../runs';
 import type { LabContext } from './context';
 import { NO_PROGRESS, type HistorySlice } from './types';
 
-/** Load the saved runs into the table. Runs that were training when the page closed cannot continue: they are marked stopped. */
+/**
+ * Load the saved runs into the table. Runs that were training or paused when the page closed are
+ * marked stopped; the newest of them with a kept checkpoint is offered for resuming. With no
+ * current run, the newest run is drawn on the charts (its charts reopen after a reload).
+ */
 export async function loadHistory(ctx: LabContext): Promise<void> {
   const store = ctx.history.store;
   const runs = await store.list();
-  for (const r of runs) {
-    if (r.status === 'running' || r.status === 'paused') {
-      r.status = 'stopped';
-      await store.saveNow(r);
-    }
+  const interrupted = runs.filter((r) => r.status === 'running' || r.status === 'paused');
+  for (const r of interrupted) {
+    r.status = 'stopped';
+    await store.saveNow(r);
   }
-  ctx.set((s) => ({ runs: sortRuns([...runs.filter((r) => !s.runs.some((x) => x.id === r.id)), ...s.runs]) }));
+  const newest = [...runs].sort((a, b) => b.createdAt - a.createdAt)[0];
+  ctx.set((s) => ({
+    runs: sortRuns([...runs.filter((r) => !s.runs.some((x) => x.id === r.id)), ...s.runs]),
+    resumeOffer: s.run ? null : resumeOfferOf(interrupted),
+    overlayIds: newest && !s.run && !s.overlayIds.length ? [newest.id] : s.overlayIds,
+  }));
   ctx.bumpRuns();
 }
 

@@ -2,21 +2,33 @@
 // (lab/share.ts), copied to the clipboard or opened from the address bar. A link opened while a
 // run is in the worker asks first: it sets up a new run.
 
-import { decodeLink, type DecodedLink, encodeLink } from '../../lab/share';
+import { configDiff, decodeLink, type DecodedLink, encodeLink } from '../../lab/share';
 import { draftDiff, draftWith, parseSeed } from '../draft';
 import type { RunDriver } from '../run/driver';
 import { applyOrConfirmReset, checkPresetForBackend, loadPresetDraft, presetConfig, setDraft } from './config-slice';
 import type { LabContext } from './context';
 import type { LabState, ShareSlice } from './types';
 
-/** The link (hash without '#') for an editor state. */
-export function linkHashOf(s: Pick<LabState, 'presetName' | 'seedText' | 'draft' | 'hide'>): string {
+/**
+ * The link (hash without '#'): for a current run with live changes, the config it *started* with
+ * plus its changes (replayed at their steps when the link is started); else the editor's state,
+ * with the live changes a link brought in and no run has replayed yet.
+ */
+export function linkHashOf(
+  s: Pick<LabState, 'presetName' | 'seedText' | 'draft' | 'hide' | 'run' | 'liveScript'>,
+): string {
+  const run = s.run;
+  if (run?.changes.length) {
+    const set = configDiff(presetConfig(run.preset), run.config);
+    return encodeLink({ preset: run.preset, seed: run.seed, set, hide: s.hide, live: run.changes });
+  }
   const seed = parseSeed(s.seedText);
   return encodeLink({
     preset: s.presetName,
     seed: 'seed' in seed ? seed.seed : 0,
     set: draftDiff(presetConfig(s.presetName), s.draft),
     hide: s.hide,
+    live: s.liveScript,
   });
 }
 
@@ -30,6 +42,7 @@ export function applyLink(ctx: LabContext, link: DecodedLink): void {
     seedError: null,
     hide: state.hide,
     presetError: null,
+    liveScript: state.live ?? [],
   });
   setDraft(ctx, draft);
   checkPresetForBackend(ctx);

@@ -4,12 +4,13 @@
 import type { RunConfig } from '../../config';
 import type { Checkpoint, DecodeStats, DistillPoint, DistillRequest, DistillResult, RunInfo } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
-import type { HideablePanel } from '../../lab/share';
+import type { HideablePanel, LiveChangeEntry } from '../../lab/share';
 import type { QuantLayerStats } from '../../lowp/stats';
 import type { StageName } from '../../run/schedule';
 import type { MetricColumns } from '../columns';
 import type { Draft, DraftEval } from '../draft';
 import type { Phase } from '../run/machine';
+import type { ResumeOffer } from '../run/resume';
 
 export interface Banner {
   id: number;
@@ -33,6 +34,14 @@ export interface Progress {
   valLoss: number | null;
   tokensPerS: number | null;
   etaS: number | null;
+  /** The ETA comes from the first step alone (shader compilation included): an upper figure. */
+  etaRough: boolean;
+  /** Milliseconds per step after the run's first (null until two steps are timed). */
+  stepMs: number | null;
+  /** The run's first step in this worker, compiling shaders included (ms; null until it ends). */
+  firstStepMs: number | null;
+  /** performance.now() when the run's first step began, while it runs (compiling shaders); else null. */
+  firstStepSince: number | null;
   /** RL pipeline runs: the stage of the latest step (null for a run of one stage). */
   stage: StageName | null;
   /** GRPO steps: the latest mean reward. */
@@ -48,6 +57,10 @@ export const NO_PROGRESS: Progress = {
   valLoss: null,
   tokensPerS: null,
   etaS: null,
+  etaRough: false,
+  stepMs: null,
+  firstStepMs: null,
+  firstStepSince: null,
   stage: null,
   reward: null,
   heldout: null,
@@ -93,7 +106,12 @@ export interface SessionSlice {
   adapter: string | null;
   backend: 'webgpu' | 'cpu' | null;
   features: string[];
+  /** Opened without a link: which preset the adapter got, and why (null once dismissed). */
+  openingNote: string | null;
+  /** The opening preset's shaders compiled while the page is idle: since when, and how long it took (null: still going). */
+  warmup: { preset: string; since: number; ms: number | null } | null;
   boot(): Promise<void>;
+  dismissOpeningNote(): void;
   useCpu(): Promise<void>;
 }
 
@@ -106,6 +124,8 @@ export interface ConfigSlice {
   seedError: string | null;
   presetError: string | null;
   hide: HideablePanel[];
+  /** Live changes a share link brought in: replayed at their steps by the next run started (cleared by a new preset). */
+  liveScript: LiveChangeEntry[];
   setPreset(name: string): void;
   setSeed(text: string): void;
   setField(path: string, text: string): void;
@@ -129,6 +149,12 @@ export interface RunSlice {
   continueFromCheckpoint(): Promise<void>;
   /** Start the run's config and seed again with precision.linear = f32, overlaid on the run. */
   runF32Twin(id: string): Promise<void>;
+  /** After a reload: the interrupted run that can be resumed from its kept checkpoint. */
+  resumeOffer: ResumeOffer | null;
+  resumeSaved(id: string): Promise<void>;
+  dismissResume(): void;
+  /** The long-run notice's switch: stop and reset the run, open `preset` and start it. */
+  switchPreset(preset: string): Promise<void>;
 }
 
 export interface DistillState {
