@@ -11,8 +11,8 @@ import { decide, fixed, interval, Meter, pm, seedsText, stat, values } from './s
 import { armConfig, stepsOf } from './train';
 import type { Curve, ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
-const ZERO = 'R1-Zero (RL only)';
-const R1 = 'R1 (cold start + RL)';
+export const ZERO = 'R1-Zero (RL only)';
+export const R1 = 'R1 (cold start + RL)';
 const QUICK = { 'train.steps': 300, 'rl.grpo_steps': 12, 'rl.eval_prompts': 64 };
 
 function experiment(quick: boolean): ExperimentArm[] {

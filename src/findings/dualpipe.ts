@@ -120,6 +120,7 @@ export const dualpipe: Finding = {
     full: { seeds: 5, about: 'PP 4, 8, 16; 2·PP micro-batches; random stage times per seed' },
     quick: { seeds: 3, about: 'PP 4, 8; 2·PP micro-batches; random stage times per seed' },
   },
+  gpu: false,
   experiment: () => [],
   run: (be, opts) => run(be, opts),
   rule: dualpipeRule,

@@ -9,7 +9,8 @@ import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict 
 
 export const FP8_BOUND = 0.0025;
 const QUICK = { 'train.steps': 24, 'train.log_every': 4, 'train.eval_every': 24 };
-const LOWP = ['FP8 (E4M3, 128-blocks)', 'MXFP8', 'MXFP4'];
+/** The low-precision arms: V3's FP8 recipe first (the rule's), then the MX rows. */
+export const LOWP = ['FP8 (E4M3, 128-blocks)', 'MXFP8', 'MXFP4'];
 
 function experiment(quick: boolean): ExperimentArm[] {
   const set = quick ? QUICK : {};

@@ -10,10 +10,10 @@ import { armConfig, stepsOf } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 export const MIN_LIFT = 0.02;
-const ARM = 'grpo-micro';
+export const GRPO_ARM = 'grpo-micro';
 
 function experiment(quick: boolean): ExperimentArm[] {
-  return [{ arm: ARM, preset: 'grpo-micro', set: quick ? { 'rl.grpo_steps': 16, 'rl.eval_prompts': 64 } : {} }];
+  return [{ arm: GRPO_ARM, preset: 'grpo-micro', set: quick ? { 'rl.grpo_steps': 16, 'rl.eval_prompts': 64 } : {} }];
 }
 
 async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult> {
@@ -48,7 +48,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
   const after = per.map((s) => s.points[s.points.length - 1]);
   const before = per.map((s) => s.before);
   const lab: FindingResult['lab'] = {
-    [ARM]: {
+    [GRPO_ARM]: {
       accuracy_before: stat(before.map((h) => h.accuracy)),
       accuracy_after: stat(after.map((h) => h.accuracy)),
       lift: stat(after.map((h, i) => h.accuracy - before[i].accuracy)),
@@ -90,9 +90,9 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
  * meaningful rise). Otherwise inconclusive.
  */
 export function grpoRule(r: FindingResult): Verdict {
-  const b = values(r, ARM, 'accuracy_before');
-  const a = values(r, ARM, 'accuracy_after');
-  const n = r.lab[ARM]?.eval_prompts?.mean ?? 0;
+  const b = values(r, GRPO_ARM, 'accuracy_before');
+  const a = values(r, GRPO_ARM, 'accuracy_after');
+  const n = r.lab[GRPO_ARM]?.eval_prompts?.mean ?? 0;
   const lift = interval(
     a.map((x, i) => x - b[i]),
     b.length === 1 ? diffSe(a[0], b[0], n) : undefined,
@@ -117,7 +117,7 @@ export const grpo: Finding = {
   run,
   rule: grpoRule,
   labFigure(r) {
-    const m = r.lab[ARM];
+    const m = r.lab[GRPO_ARM];
     return `held-out ${pm(m?.accuracy_before, 3)} → ${pm(m?.accuracy_after, 3)} (lift ${pm(m?.lift, 3)}); length ${num(m?.length_before?.mean, 1)} → ${num(m?.length_after?.mean, 1)} tokens (${seedsText(r)})`;
   },
   caveat:

@@ -91,6 +91,8 @@ export interface Finding {
   rule(r: FindingResult): Verdict;
   /** The lab's figure, short (the README table's column): mean ± spread with the seeds. */
   labFigure(r: FindingResult): string;
+  /** false for a finding that needs no GPU (a simulator); the runner then passes no backend. */
+  gpu?: false;
   /** Why the lab's result may differ from the paper's (scale, task, steps), shown beside a verdict that is not "reproduced". */
   caveat: string;
 }

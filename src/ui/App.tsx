@@ -25,6 +25,7 @@ import { RolloutPanel } from './panels/RolloutPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SamplesPanel } from './panels/SamplesPanel';
 import { DistillView } from './distill/DistillView';
+import { FindingsView } from './findings/FindingsView';
 import { PipelinesView } from './pipelines/PipelinesView';
 import { ViewTabs, useView } from './pipelines/ViewTabs';
 import { useLab } from './store';
@@ -67,12 +68,14 @@ export function App() {
   const sidebar = shown('presets') || shown('model') || shown('optim') || shown('data');
   // The Pipelines view (?view=pipelines): a schedule simulator beside the lab, not inside it.
   const [view, setView] = useView();
-  if (view === 'pipelines' || view === 'distill')
+  if (view === 'pipelines' || view === 'distill' || view === 'findings')
     return (
       <div className="app">
         <ViewTabs view={view} onChange={setView} />
         {view === 'distill' && <Banners />}
-        <ErrorBoundary name={view}>{view === 'pipelines' ? <PipelinesView /> : <DistillView />}</ErrorBoundary>
+        <ErrorBoundary name={view}>
+          {view === 'pipelines' ? <PipelinesView /> : view === 'distill' ? <DistillView /> : <FindingsView />}
+        </ErrorBoundary>
       </div>
     );
 
