@@ -82,14 +82,16 @@ function printText(f: Finding, r: JudgedResult): void {
  */
 export async function cmdFindings(argv: string[]): Promise<number> {
   const args = parseFindingsArgs(argv);
-  const be: Backend = await makeBackend(args.backendKind);
+  // A simulator needs no device: acquire one only when some finding runs on it.
+  const needsGpu = args.findings.some((f) => f.gpu !== false);
+  const be: Backend | null = needsGpu ? await makeBackend(args.backendKind) : null;
   const results: JudgedResult[] = [];
   for (const [i, f] of args.findings.entries()) {
     const seeds = seedsFor(f, args.quick, args.seeds);
     process.stderr.write(
       `[findings] ${f.name}: ${args.quick ? f.sizes.quick.about : f.sizes.full.about}; seeds ${seeds.join(',')}\n`,
     );
-    const r = await runFinding(be, f, {
+    const r = await runFinding(be as Backend, f, {
       seeds,
       quick: args.quick,
       onProgress: progressWriter(f, i + 1, args.findings.length),
@@ -103,7 +105,7 @@ export async function cmdFindings(argv: string[]): Promise<number> {
   if (args.json) writeJsonLine({ done: true, reproduced, of: results.length });
   else if (args.markdown)
     process.stdout.write(
-      `${findingsMarkdown(results, { adapter: be.deviceLabel, date: new Date().toISOString().slice(0, 10) })}\n`,
+      `${findingsMarkdown(results, { adapter: be?.deviceLabel ?? results[0]?.adapter ?? '–', date: new Date().toISOString().slice(0, 10) })}\n`,
     );
   else process.stdout.write(`done: ${reproduced} of ${results.length} reproduced\n`);
   return 0;
