@@ -47,6 +47,7 @@ export function ChartsPanel() {
           color: GROUP_COLORS[i % GROUP_COLORS.length],
         })),
       layerOffset: run?.config.model.first_k_dense_replace ?? 0,
+      mainLayers: run?.config.model.num_hidden_layers,
       evalPrompts: run?.config.rl.eval_prompts ?? 0,
     };
     return CHARTS.filter((c) => !c.optional || hasData(c, drawn)).map((spec) => ({
@@ -125,6 +126,11 @@ function ChartCell(props: {
         smoothing={props.smoothing}
         height={spec.wide ? 260 : 170}
       />
+      {spec.note && (
+        <p className="muted small chart-note" data-testid={`chart-note-${spec.id}`}>
+          {spec.note}
+        </p>
+      )}
     </div>
   );
 }

@@ -13,7 +13,7 @@ const OTHER = panelFields('data').filter((f) => f !== CORPUS && f.path !== 'data
 export function DataPanel() {
   const corpus = useLab((s) => s.draft['data.corpus']);
   return (
-    <Panel title="Data" testId="panel-data">
+    <Panel title="Data" testId="panel-data" accordion>
       <div className="field-grid">
         <FieldInput field={CORPUS} />
       </div>

@@ -17,7 +17,7 @@ const MODEL_FIELDS = splitPanel('model', 'arch').flat();
 
 export function ModelPanel() {
   return (
-    <Panel title="Model" testId="panel-model">
+    <Panel title="Model" testId="panel-model" accordion>
       <FieldGrid fields={MODEL_FIELDS} />
       <DerivedFigures />
     </Panel>

@@ -11,6 +11,7 @@ import { MetricChart, type ChartSeries } from '../charts/MetricChart';
 import { columnsOf, countIndexed, type ColumnViews } from '../columns';
 import { useLab } from '../store';
 import { Panel } from './Panel';
+import { layerName } from '../teaching';
 
 interface MoeRun {
   run: RunRecord;
@@ -54,6 +55,8 @@ export function MoePanel() {
   if (!candidates.length) return null;
   const shown = candidates.find((c) => c.run.id === picked) ?? candidates[0];
   const offset = shown.run.config.model.first_k_dense_replace;
+  // Layers past the main model's are the MTP module's (named so: a student asks what "layer 2" is).
+  const main = shown.run.config.model.num_hidden_layers;
   const stamp = `${shown.run.id}:${version}:${runsVersion}`;
 
   const picker =
@@ -79,15 +82,15 @@ export function MoePanel() {
       </p>
       <div className="moe-heatmaps">
         {Array.from({ length: shown.layers }, (_, k) => (
-          <LoadHeatmap key={k} m={shown} k={k} layer={offset + k} stamp={stamp} />
+          <LoadHeatmap key={k} m={shown} k={k} layer={layerName(offset + k, main)} stamp={stamp} />
         ))}
       </div>
-      <RouterBias m={shown} offset={offset} />
+      <RouterBias m={shown} offset={offset} main={main} />
     </Panel>
   );
 }
 
-function LoadHeatmap({ m, k, layer, stamp }: { m: MoeRun; k: number; layer: number; stamp: string }) {
+function LoadHeatmap({ m, k, layer, stamp }: { m: MoeRun; k: number; layer: string; stamp: string }) {
   const build = (maxCols: number) => {
     const loads = Array.from({ length: m.experts }, (_, e) => m.views.field(`expert_load.${k}.${e}`).y);
     return expertLoadImage(m.views.step, loads, maxCols);
@@ -95,20 +98,20 @@ function LoadHeatmap({ m, k, layer, stamp }: { m: MoeRun; k: number; layer: numb
   return (
     <div className="moe-layer">
       <div className="small">
-        layer {layer} <span className="muted">(rows: experts)</span>
+        {layer} <span className="muted">(rows: experts)</span>
       </div>
       <HeatmapCanvas
         build={build}
         stamp={stamp}
         height={Math.min(200, Math.max(72, m.experts * 12))}
-        label={`expert load of layer ${layer}`}
+        label={`expert load of ${layer}`}
         testId="expert-load-heatmap"
       />
     </div>
   );
 }
 
-function RouterBias({ m, offset }: { m: MoeRun; offset: number }) {
+function RouterBias({ m, offset, main }: { m: MoeRun; offset: number; main: number }) {
   const [pick, setPick] = useState(0);
   const k = Math.min(pick, m.layers - 1);
   const series: ChartSeries[] = Array.from({ length: m.experts }, (_, e) => {
@@ -125,7 +128,7 @@ function RouterBias({ m, offset }: { m: MoeRun; offset: number }) {
             <select data-testid="router-bias-layer" value={k} onChange={(e) => setPick(Number(e.target.value))}>
               {Array.from({ length: m.layers }, (_, i) => (
                 <option key={i} value={i}>
-                  {offset + i}
+                  {layerName(offset + i, main)}
                 </option>
               ))}
             </select>
@@ -136,7 +139,7 @@ function RouterBias({ m, offset }: { m: MoeRun; offset: number }) {
         Added to each expert&apos;s score for top-K selection only: raised by γ while the expert gets less than the mean
         load, lowered while it gets more (train.bias_update_speed = γ; flat at 0 when γ = 0).
       </p>
-      <MetricChart title={`Routing bias, layer ${offset + k}`} series={series} height={190} />
+      <MetricChart title={`Routing bias, ${layerName(offset + k, main)}`} series={series} height={190} />
     </div>
   );
 }

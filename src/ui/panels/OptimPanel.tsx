@@ -8,7 +8,7 @@ const [OPTIM_FIELDS, TRAIN_FIELDS] = splitPanel('optim', 'optim');
 
 export function OptimPanel() {
   return (
-    <Panel title="Optimizer and schedule" testId="panel-optim">
+    <Panel title="Optimizer and schedule" testId="panel-optim" accordion>
       <FieldGrid fields={OPTIM_FIELDS} />
       <h3>Training loop</h3>
       <FieldGrid fields={TRAIN_FIELDS} />

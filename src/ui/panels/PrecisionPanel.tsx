@@ -19,7 +19,7 @@ export function PrecisionPanel() {
   const linear = useLab((s) => s.draft['precision.linear']);
   const detailError = useLab((s) => DETAILS.some((f) => s.evaluated.errors[f.path]));
   return (
-    <Panel title="Precision" testId="panel-precision">
+    <Panel title="Precision" testId="panel-precision" accordion>
       <div className="field-grid">
         <FieldInput field={LINEAR} />
       </div>

@@ -16,7 +16,7 @@ export function PresetPanel() {
   const description = PRESETS.find((p) => p.name === presetName)?.description;
 
   return (
-    <Panel title="Preset" testId="panel-presets">
+    <Panel title="Preset" testId="panel-presets" accordion>
       <div className="field-grid">
         <div className={`field${presetError ? ' field-invalid' : ''}`}>
           <label htmlFor="field-preset">preset</label>

@@ -10,7 +10,7 @@ const RL_FIELDS = panelFields('rl');
 
 export function RlPanel() {
   return (
-    <Panel title="Reasoning RL (GRPO)" testId="panel-rl">
+    <Panel title="Reasoning RL (GRPO)" testId="panel-rl" accordion>
       <FieldGrid fields={RL_FIELDS} />
     </Panel>
   );

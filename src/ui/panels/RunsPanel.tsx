@@ -4,7 +4,7 @@
 // differ only in seed sit under a group row ("3 seeds", RunGroupRow) that can draw the group on
 // the charts as its mean with min/max lines.
 
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import type { RunRecord } from '../../lab/runfile';
 import { totalSteps } from '../../run/schedule';
 import { fmtLoss } from '../format';
@@ -160,7 +160,7 @@ function RunRow({
         />
       </td>
       <td data-col="name">
-        {run.name}
+        <RunName run={run} />
         {current && <span className="badge badge-on">current</span>}
       </td>
       <td data-col="preset">{run.preset}</td>
@@ -263,5 +263,48 @@ function RunActions({ run }: { run: RunRecord }) {
         delete
       </button>
     </>
+  );
+}
+
+/** A run's name; click to rename it (Enter or leaving the field keeps the new name, Escape cancels). */
+function RunName({ run }: { run: RunRecord }) {
+  const rename = useLab((s) => s.renameRun);
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(run.name);
+  if (!editing)
+    return (
+      <button
+        type="button"
+        className="link run-name"
+        data-testid={`run-name-${run.id}`}
+        title="rename this run"
+        onClick={() => {
+          setText(run.name);
+          setEditing(true);
+        }}
+      >
+        {run.name}
+      </button>
+    );
+  const done = (keep: boolean) => {
+    setEditing(false);
+    if (keep) rename(run.id, text);
+  };
+  return (
+    <input
+      className="run-name-input"
+      data-testid={`run-rename-${run.id}`}
+      aria-label={`new name for ${run.name}`}
+      value={text}
+      maxLength={80}
+      // biome-ignore lint/a11y/noAutofocus: the field appears because its name was just clicked
+      autoFocus
+      onChange={(e) => setText(e.target.value)}
+      onBlur={() => done(true)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') done(true);
+        if (e.key === 'Escape') done(false);
+      }}
+    />
   );
 }

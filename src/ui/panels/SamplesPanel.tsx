@@ -11,6 +11,7 @@ import { parseSeed } from '../draft';
 import type { RunSample, SampleInfo } from '../state/types';
 import { CAN_COMPARE, CAN_SAMPLE, SAMPLE_LENGTH, SAMPLES_SHOWN, useLab } from '../store';
 import { Panel } from './Panel';
+import { speculativeNote } from '../teaching';
 
 function ReadoutRow({ label, s }: { label: string; s: DecodeStats | null }) {
   return (
@@ -26,6 +27,7 @@ function ReadoutRow({ label, s }: { label: string; s: DecodeStats | null }) {
 function DecodingReadout() {
   const decoding = useLab((s) => s.decoding);
   const { plain, speculative } = decoding;
+  const model = useLab((s) => s.run?.config.model);
   const speedup =
     plain && speculative && plain.tokensPerSecond > 0 ? speculative.tokensPerSecond / plain.tokensPerSecond : null;
   return (
@@ -47,6 +49,9 @@ function DecodingReadout() {
           <tr>
             <td colSpan={4} data-testid="decode-speedup">
               speculative / plain: {speedup.toFixed(2)}× chars/s (V3 at scale: ≈1.8×, 85–90% acceptance)
+              <p className="muted small" data-testid="decode-note">
+                {speculativeNote(speedup, model?.num_hidden_layers ?? 1, model?.num_nextn_predict_layers ?? 1)}
+              </p>
             </td>
           </tr>
         </tfoot>

@@ -10,6 +10,7 @@ import { countIndexed, type ColumnViews } from '../columns';
 import { fieldKey } from '../format';
 import { seedBand } from '../seed-groups';
 import { GRPO_OBJECTIVE, seBounds } from '../stages';
+import { layerName, MTP_LOSS_NOTE } from '../teaching';
 
 export interface ChartSpec {
   id: string;
@@ -25,6 +26,8 @@ export interface ChartSpec {
   /** Follows the smoothing slider. */
   smooth?: boolean;
   wide?: boolean;
+  /** A teaching note under the chart, where its numbers surprise. */
+  note?: string;
   /** Shown only when a drawn run has this field (e.g. MoE metrics). */
   optional?: boolean;
   /** Per-layer columns `<perLayer>.<k>` of the current run, drawn as thin extra lines (MoE layers). */
@@ -64,7 +67,8 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'aux', title: 'Balance loss', field: 'aux_loss', label: 'aux loss', smooth: true, optional: true },
   {
     id: 'mtp',
-    title: 'MTP loss (mean over depths)',
+    title: 'MTP loss (mean over depths, unweighted)',
+    note: MTP_LOSS_NOTE,
     field: 'mtp_loss',
     label: 'MTP',
     log: true,
@@ -169,6 +173,8 @@ export interface DrawnRuns {
   groups: Array<{ name: string; cols: ColumnViews[]; color: string }>;
   /** Absolute index of the first per-layer column's layer (MoE layers start after the dense ones). */
   layerOffset: number;
+  /** The main model's layers (model.num_hidden_layers): later ones are the MTP module's. */
+  mainLayers?: number;
   /** The current run's held-out prompts (rl.eval_prompts), for the standard error of `se` charts. */
   evalPrompts: number;
 }
@@ -195,7 +201,8 @@ export function seriesFor(spec: ChartSpec, d: DrawnRuns): ChartSeries[] {
     const n = countIndexed(current, spec.perLayer);
     for (let k = 0; k < n; k++) {
       const l = current.field(`${spec.perLayer}.${k}`);
-      out.push({ label: `layer ${d.layerOffset + k}`, x: l.x, y: l.y, color: LAYER_COLORS[k % LAYER_COLORS.length] });
+      const label = layerName(d.layerOffset + k, d.mainLayers ?? Infinity);
+      out.push({ label, x: l.x, y: l.y, color: LAYER_COLORS[k % LAYER_COLORS.length] });
     }
   }
   for (const { name, v, color } of d.overlays) {

@@ -87,5 +87,14 @@ export function historySlice(ctx: LabContext): HistorySlice {
       }));
     },
     deleteRun: (id) => deleteRun(ctx, id),
+    renameRun(id, name) {
+      const run = ctx.get().runs.find((r) => r.id === id);
+      const next = name.trim().slice(0, 80);
+      if (!run || !next || next === run.name) return;
+      run.name = next;
+      ctx.bumpRuns();
+      ctx.set((s) => ({ version: s.version + 1 })); // chart legends name overlaid runs
+      void ctx.history.store.saveNow(run);
+    },
   };
 }

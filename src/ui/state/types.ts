@@ -207,6 +207,8 @@ export interface HistorySlice {
   toggleOverlay(id: string): void;
   toggleBand(groupId: string): void;
   deleteRun(id: string): void;
+  /** Give a run a name of its own (trimmed, ≤ 80 characters; empty keeps the old one). */
+  renameRun(id: string, name: string): void;
 }
 
 /** Runs and weights in and out of the page as files. */
