@@ -46,6 +46,10 @@ interface Props {
   /** Canvas height in CSS pixels (axes included, legend not). */
   height?: number;
   testId?: string;
+  /** What x counts (legend): 'step' unless given. */
+  xLabel?: string;
+  /** A fixed y range for a bounded quantity, e.g. [0, 1] for a rate. */
+  yRange?: [number, number];
 }
 
 /** Bumps when the page switches between light and dark, so canvas colours are re-read. */
@@ -68,8 +72,8 @@ export function MetricChart(props: Props): JSX.Element {
   const plot = useRef<Plot | null>(null);
   const frame = useRef(0);
   // The latest props, read by the animation-frame render and the markers plugin.
-  const latest = useRef({ series, markers, smoothing, height });
-  latest.current = { series, markers, smoothing, height };
+  const latest = useRef({ series, markers, smoothing, height, xLabel: props.xLabel, yRange: props.yRange });
+  latest.current = { series, markers, smoothing, height, xLabel: props.xLabel, yRange: props.yRange };
   const dark = useColorScheme();
 
   const schedule = useCallback(() => {
@@ -93,6 +97,8 @@ export function MetricChart(props: Props): JSX.Element {
       height,
       width: Math.max(120, Math.floor(el.clientWidth)),
       markers: () => latest.current.markers,
+      xLabel: latest.current.xLabel,
+      yRange: latest.current.yRange,
     });
     p.onZoom = schedule;
     plot.current = p;

@@ -25,6 +25,10 @@ export interface PlotInit {
   width: number;
   height: number;
   markers: () => ChartMarker[] | undefined;
+  /** What x counts (legend and hover): 'step' unless given, e.g. 'student tokens'. */
+  xLabel?: string;
+  /** A fixed y range for a bounded quantity (a rate in [0, 1]); else from the data. */
+  yRange?: [number, number];
 }
 
 const MAX_ZOOM_DETAIL = 64;
@@ -68,7 +72,9 @@ export class Plot {
         x: { time: false },
         y: init.logY
           ? { distr: 3, log: 10 }
-          : { range: (_u, min, max) => flatRange(min, max) ?? uPlot.rangeNum(min, max, 0.1, true) },
+          : init.yRange
+            ? { range: () => init.yRange! }
+            : { range: (_u, min, max) => flatRange(min, max) ?? uPlot.rangeNum(min, max, 0.1, true) },
       },
       // Steps are whole numbers; tick precision follows the tick spacing (no "0.001, 0.001" pairs).
       axes: [
@@ -79,7 +85,7 @@ export class Plot {
           values: (_u, splits, _a, _s, incr) => tickLabels(splits, incr, init.logY),
         },
       ],
-      series: [{ label: 'step', value: legendValue }, ...lines.map((l) => this.seriesOpts(l, color))],
+      series: [{ label: init.xLabel ?? 'step', value: legendValue }, ...lines.map((l) => this.seriesOpts(l, color))],
       legend: { live: true },
       // Overlaid runs leave nulls where a series has no point: hover the nearest real point instead.
       cursor: { drag: { x: true, y: false }, hover: { skip: [null, undefined] } },

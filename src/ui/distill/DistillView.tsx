@@ -12,6 +12,7 @@ import { sftJsonl } from '../../rl/sft-record';
 import { download } from '../download';
 import { fmtAccuracy, seTitle } from '../stages';
 import { CAN_START, useLab } from '../store';
+import { distillProgressText } from './progress';
 import { DISTILL_DEFAULTS, RL_PRESETS, decodeDistillLink, encodeDistillLink, type DistillLinkState } from './link';
 
 const ARMS: Array<{ arm: DistillPoint['arm']; label: string; color: string; dashed?: boolean }> = [
@@ -52,10 +53,16 @@ export function DistillView() {
     () => [
       {
         id: 'distill-accuracy',
-        title: 'Held-out accuracy (greedy) vs student tokens',
+        title: 'Held-out accuracy (greedy, share of prompts) vs student tokens',
         s: seriesOf(points, 'heldout_greedy'),
+        yRange: [0, 1] as [number, number],
       },
-      { id: 'distill-format', title: 'Format rate vs student tokens', s: seriesOf(points, 'format_rate') },
+      {
+        id: 'distill-format',
+        title: 'Format rate (share of completions) vs student tokens',
+        s: seriesOf(points, 'format_rate'),
+        yRange: [0, 1] as [number, number],
+      },
       {
         id: 'distill-length',
         title: 'Response length (tokens) vs student tokens',
@@ -90,7 +97,15 @@ export function DistillView() {
       )}
       <div className="distill-charts">
         {charts.map((c) => (
-          <MetricChart key={c.id} testId={c.id} title={c.title} series={c.s} height={200} />
+          <MetricChart
+            key={c.id}
+            testId={c.id}
+            title={c.title}
+            series={c.s}
+            height={200}
+            xLabel="student tokens"
+            yRange={'yRange' in c ? c.yRange : undefined}
+          />
         ))}
       </div>
       {distill.result && <DistillResultView r={distill.result} req={distill.request} />}
@@ -103,6 +118,7 @@ function DistillForm({ form, setForm }: { form: DistillLinkState; setForm: (f: D
   const distill = useLab((s) => s.distill);
   const phase = useLab((s) => s.phase);
   const runDistill = useLab((s) => s.runDistill);
+  const cancelDistill = useLab((s) => s.cancelDistill);
   const running = distill.status === 'running';
   const ready = CAN_START.has(phase);
   const sel = (key: 'teacher' | 'student') => (
@@ -148,8 +164,15 @@ function DistillForm({ form, setForm }: { form: DistillLinkState; setForm: (f: D
       <button type="button" className="link" disabled={running} onClick={() => setForm(DISTILL_DEFAULTS)}>
         defaults
       </button>
+      {running && (
+        <button type="button" data-testid="distill-cancel" onClick={() => void cancelDistill()}>
+          Cancel
+        </button>
+      )}
       <span className="muted small" data-testid="distill-progress">
-        {distill.progress}
+        {running
+          ? distillProgressText(distill.progress, distill.points, findPreset(form.student)?.config.rl.grpo_steps ?? 0)
+          : distill.progress}
       </span>
     </div>
   );

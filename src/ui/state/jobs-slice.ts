@@ -129,9 +129,23 @@ async function runDistill(ctx: LabContext, req: DistillRequest): Promise<void> {
     const result = await c.call((lab) => lab.distill(req, onPoint, onProgress));
     set((s) => ({ distill: { ...s.distill, status: 'done', result, progress: '' } }));
   } catch (err) {
+    if (get().distill.status === 'cancelled') return;
     if (err instanceof WorkerCrashedError) ctx.worker.drop();
     set((s) => ({ distill: { ...s.distill, status: 'failed', error: describeError(err), progress: '' } }));
   }
+}
+
+/**
+ * Cancel: the experiment runs inside one lab call, so the worker is ended and a fresh one started
+ * on the same backend (a paused run in the page is reset: its model was in that worker).
+ */
+async function cancelDistill(ctx: LabContext, driver: RunDriver): Promise<void> {
+  if (ctx.get().distill.status !== 'running') return;
+  ctx.set((s) => ({ distill: { ...s.distill, status: 'cancelled', progress: 'cancelled', error: null } }));
+  const backend = ctx.get().backend ?? 'webgpu';
+  ctx.worker.drop();
+  if (ctx.get().run) await driver.resetRun();
+  await driver.connect(backend);
 }
 
 export function jobsSlice(ctx: LabContext, driver: RunDriver): JobsSlice {
@@ -150,5 +164,6 @@ export function jobsSlice(ctx: LabContext, driver: RunDriver): JobsSlice {
     inspectPrecision: () => inspectPrecision(ctx, driver),
     compareDecoding: () => compareDecoding(ctx, driver),
     runDistill: (req) => runDistill(ctx, req),
+    cancelDistill: () => cancelDistill(ctx, driver),
   };
 }

@@ -158,7 +158,7 @@ export interface RunSlice {
 }
 
 export interface DistillState {
-  status: 'idle' | 'running' | 'done' | 'failed';
+  status: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
   /** What was asked for (the held-out prompts of each arm follow from its preset). */
   request: DistillRequest | null;
   points: DistillPoint[];
@@ -193,6 +193,8 @@ export interface JobsSlice {
   /** Sample the same prompt plainly and speculatively, filling both rows of the decoding readout. */
   compareDecoding(): Promise<void>;
   runDistill(req: DistillRequest): Promise<void>;
+  /** Stop the distillation now: the worker is ended (the only way to halt it mid-stage) and a fresh one started. */
+  cancelDistill(): Promise<void>;
 }
 
 /** The run history (IndexedDB) and how the charts compare runs. */
