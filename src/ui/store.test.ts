@@ -178,6 +178,15 @@ function fakeLab(opts: FakeOptions = {}) {
       calls.push('lastCheckpoint');
       return { format: 'v3lab-checkpoint', version: 1, preset, seed, step: 4, config: cfg!, params: {} };
     },
+    /** After a reload: the kept checkpoint's bytes hold (in this fake) the step it was taken at. */
+    async restoreSafetensors(bytes: Uint8Array) {
+      calls.push(`restoreSafetensors ${bytes[0]}`);
+      cfg = applyOverrides(findPreset('micro-dense')!.config, { 'train.steps': 12, 'train.eval_every': 6 });
+      preset = 'micro-dense';
+      seed = 3;
+      step = bytes[0];
+      return info();
+    },
     async restore(c: Checkpoint) {
       calls.push(`restore ${c.step}`);
       step = c.step;
@@ -489,5 +498,62 @@ describe('lab page store', () => {
     expect(mem.runs.get(id)?.status).toBe('failed');
     // A new run can start after it.
     expect(S.CAN_START.has(st().phase)).toBe(true);
+  });
+
+  it('a run interrupted by a reload is offered for resuming from its kept checkpoint, continues there, and can be renamed', async () => {
+    vi.resetModules();
+    mem = memoryStore();
+    const config = applyOverrides(findPreset('micro-dense')!.config, { 'train.steps': 12, 'train.eval_every': 6 });
+    const m = (step: number): StepMetrics => ({
+      step,
+      loss: 4 - step / 10,
+      val_loss: null,
+      lr: 1,
+      grad_norm: 1,
+      tokens_per_s: 1,
+    });
+    const rec: RunRecord = {
+      id: 'r1',
+      name: 'run 1',
+      createdAt: 1,
+      preset: 'micro-dense',
+      seed: 3,
+      config,
+      metrics: [m(2), m(4), m(5)],
+      changes: [],
+      samples: [],
+      status: 'running',
+      adapter: 'fake adapter',
+      backend: 'webgpu',
+      checkpointStep: 4,
+    };
+    await mem.s.put(rec);
+    await mem.s.putCheckpoint('r1', new Uint8Array([4]));
+    S = await import('./store');
+    lab = fakeLab();
+    const client: LabClient = { call: (fn) => fn(lab as never), dispose() {} };
+    S.setLabClientFactory(() => client);
+    S.setRunStoreOpener(async () => mem.s);
+    vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0));
+    vi.stubGlobal('location', { hash: '#v=1&preset=micro-dense', origin: 'http://x', pathname: '/' });
+    await st().boot();
+    expect(st().resumeOffer).toEqual({ id: 'r1', name: 'run 1', step: 4, reached: 5 });
+    expect(st().overlayIds).toEqual(['r1']); // the newest run's charts reopen
+    expect(mem.runs.get('r1')?.status).toBe('stopped');
+    await st().resumeSaved('r1');
+    await until(() => st().phase === 'done');
+    expect(lab.calls).toContain('restoreSafetensors 4');
+    // Steps after 4 were trained again: the record holds each step once, in order, up to the end.
+    const steps = st().run!.metrics.map((x) => x.step);
+    expect(steps.slice(0, 2)).toEqual([2, 4]);
+    expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
+    expect(steps.at(-1)).toBe(12);
+    expect(st().runs).toHaveLength(1);
+    expect(st().resumeOffer).toBeNull();
+    st().renameRun('r1', '  lr sweep, low  ');
+    await S.whenSaved();
+    expect(mem.runs.get('r1')?.name).toBe('lr sweep, low');
+    st().renameRun('r1', '   ');
+    expect(st().runs[0].name).toBe('lr sweep, low');
   });
 });
