@@ -91,12 +91,17 @@ export async function cmdFindings(argv: string[]): Promise<number> {
     process.stderr.write(
       `[findings] ${f.name}: ${args.quick ? f.sizes.quick.about : f.sizes.full.about}; seeds ${seeds.join(',')}\n`,
     );
+    const cpu0 = process.cpuUsage();
     const r = await runFinding(be as Backend, f, {
       seeds,
       quick: args.quick,
       onProgress: progressWriter(f, i + 1, args.findings.length),
     });
-    process.stderr.write(`\n[findings] ${f.name}: ${r.verdict} (${r.seconds.toFixed(1)} s)\n`);
+    const cpu = process.cpuUsage(cpu0);
+    // CPU seconds beside wall seconds: on a shared machine the wall clock says little about the work.
+    process.stderr.write(
+      `\n[findings] ${f.name}: ${r.verdict} (${r.seconds.toFixed(1)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s)\n`,
+    );
     results.push(r);
     if (args.json) writeJsonLine(findingLine(f, r));
     else if (!args.markdown) printText(f, r);

@@ -9,7 +9,7 @@ import { armConfig, runArms, stepsOf, tailMean } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 /** Quick: fewer steps, a metric read every 5 steps. */
-const QUICK = { 'train.steps': 60, 'train.log_every': 5, 'train.eval_every': 60 };
+const QUICK = { 'train.steps': 40, 'train.log_every': 5, 'train.eval_every': 40 };
 
 function experiment(quick: boolean): ExperimentArm[] {
   const set = quick ? QUICK : {};
@@ -85,7 +85,7 @@ export const balance: Finding = {
     'Reproduced if loss-free’s MaxVio (second half of the run) is below the aux-loss arm’s at every seed and by more than 2 standard errors, with a validation loss within 1% of the aux arm’s (mean + 2 SE); not reproduced if its MaxVio is higher beyond 2 SE, or its loss worse than 1% beyond 2 SE.',
   sizes: {
     full: { seeds: 3, about: 'balance-* presets as they are (300 steps)' },
-    quick: { seeds: 2, about: 'balance-* presets, 60 steps, MaxVio every 5 steps' },
+    quick: { seeds: 2, about: 'balance-* presets, 40 steps, MaxVio every 5 steps' },
   },
   experiment,
   run,

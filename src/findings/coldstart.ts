@@ -6,19 +6,19 @@
 import type { Checkpoint, RunConfig } from '../config';
 import type { Backend } from '../engine/backend';
 import { RunPipeline } from '../run/pipeline';
-import { type Heldout, diffSe, heldout, runTo } from './rl';
+import { type Heldout, diffSe, heldout, runTo, unitsOf } from './rl';
 import { decide, fixed, interval, Meter, pm, seedsText, stat, values } from './stats';
-import { armConfig, stepsOf } from './train';
+import { armConfig } from './train';
 import type { Curve, ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 export const ZERO = 'R1-Zero (RL only)';
 export const R1 = 'R1 (cold start + RL)';
-const QUICK = { 'train.steps': 300, 'rl.grpo_steps': 12, 'rl.eval_prompts': 64 };
+const QUICK = { 'train.steps': 250, 'rl.grpo_steps': 10, 'rl.eval_prompts': 64, 'rl.pass_k': 1 };
 
 function experiment(quick: boolean): ExperimentArm[] {
   return [
     { arm: ZERO, preset: 'r1-zero', set: quick ? QUICK : {} },
-    { arm: R1, preset: 'r1', set: quick ? { ...QUICK, 'rl.sft_steps': 40 } : {} },
+    { arm: R1, preset: 'r1', set: quick ? { ...QUICK, 'rl.sft_steps': 30 } : {} },
   ];
 }
 
@@ -42,11 +42,18 @@ export function samePretraining(a: RunConfig, b: RunConfig): boolean {
 interface SeedRun {
   base: Heldout;
   zero: Heldout;
-  sft: Heldout;
+  /** After the cold start, before GRPO (full size only: a quick run skips this evaluation). */
+  sft: Heldout | null;
   r1: Heldout;
 }
 
-async function seedRun(be: Backend, cfgs: [RunConfig, RunConfig], seed: number, meter: Meter): Promise<SeedRun> {
+async function seedRun(
+  be: Backend,
+  cfgs: [RunConfig, RunConfig],
+  seed: number,
+  meter: Meter,
+  quick: boolean,
+): Promise<SeedRun> {
   const [zc, rc] = cfgs;
   const zero = new RunPipeline(be, zc, seed);
   let base: Heldout;
@@ -54,11 +61,10 @@ async function seedRun(be: Backend, cfgs: [RunConfig, RunConfig], seed: number, 
   let zeroEnd: Heldout;
   try {
     await runTo(zero, zc.train.steps, meter, `seed ${seed}, pretraining`);
-    meter.say(`seed ${seed}: held-out accuracy of the base`);
-    base = await heldout(zero);
+    base = await heldout(zero, meter);
     if (samePretraining(zc, rc)) ckpt = await zero.checkpoint('r1-zero');
     await runTo(zero, zero.schedule.total, meter, `seed ${seed}, ${ZERO}`);
-    zeroEnd = await heldout(zero);
+    zeroEnd = await heldout(zero, meter);
   } finally {
     zero.dispose();
   }
@@ -67,9 +73,9 @@ async function seedRun(be: Backend, cfgs: [RunConfig, RunConfig], seed: number, 
     if (ckpt) r1.load(ckpt);
     else await runTo(r1, rc.train.steps, meter, `seed ${seed}, ${R1} pretraining`);
     await runTo(r1, rc.train.steps + rc.rl.sft_steps, meter, `seed ${seed}, ${R1}`);
-    const sft = await heldout(r1);
+    const sft = quick ? null : await heldout(r1, meter);
     await runTo(r1, r1.schedule.total, meter, `seed ${seed}, ${R1}`);
-    return { base, zero: zeroEnd, sft, r1: await heldout(r1) };
+    return { base, zero: zeroEnd, sft, r1: await heldout(r1, meter) };
   } finally {
     r1.dispose();
   }
@@ -79,14 +85,20 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
   const t0 = performance.now();
   const cfgs = experiment(opts.quick).map(armConfig) as [RunConfig, RunConfig];
   const shared = samePretraining(cfgs[0], cfgs[1]);
-  const units = stepsOf(cfgs[0]) + stepsOf(cfgs[1]) - (shared ? cfgs[1].train.steps : 0);
+  const [z, r1] = cfgs;
+  const units = unitsOf({
+    pretrain: z.train.steps + (shared ? 0 : r1.train.steps),
+    sft: r1.rl.sft_steps,
+    grpo: z.rl.grpo_steps + r1.rl.grpo_steps,
+    evals: opts.quick ? 3 : 4,
+  });
   const meter = new Meter(units * opts.seeds.length, opts.onProgress);
   const per: SeedRun[] = [];
   const done: number[] = [];
   const notes: string[] = shared ? [] : ['r1 and r1-zero pretrain differently here, so each arm pretrained on its own'];
   for (const seed of opts.seeds) {
     try {
-      per.push(await seedRun(be, cfgs, seed, meter));
+      per.push(await seedRun(be, cfgs, seed, meter, opts.quick));
       done.push(seed);
     } catch (e) {
       notes.push(`seed ${seed} failed: ${(e as Error).message}`);
@@ -101,7 +113,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
   const lab: FindingResult['lab'] = {
     base: arm((s) => s.base),
     [ZERO]: arm((s) => s.zero),
-    [`${R1} after SFT`]: arm((s) => s.sft),
+    ...(per.every((s) => s.sft) ? { [`${R1} after SFT`]: arm((s) => s.sft!) } : {}),
     [R1]: arm((s) => s.r1),
   };
   const curves = (field: 'accuracy' | 'format'): Curve[] => [
@@ -112,8 +124,8 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
     },
     {
       label: R1,
-      x: per[0] ? [per[0].base.step, per[0].sft.step, per[0].r1.step] : [],
-      per_seed: per.map((s) => [s.base[field], s.sft[field], s.r1[field]]),
+      x: per[0] ? [per[0].base, per[0].sft, per[0].r1].filter((h) => h !== null).map((h) => h.step) : [],
+      per_seed: per.map((s) => [s.base, s.sft, s.r1].filter((h) => h !== null).map((h) => h[field])),
     },
   ];
   return {
@@ -163,7 +175,7 @@ export const coldstart: Finding = {
       seeds: 3,
       about: 'r1-zero and r1 as they are (600 pretraining steps shared, 100 SFT steps, 60 GRPO steps)',
     },
-    quick: { seeds: 1, about: '300 pretraining steps, 40 SFT steps, 12 GRPO steps, 64 held-out prompts' },
+    quick: { seeds: 1, about: '250 pretraining steps, 30 SFT steps, 10 GRPO steps, 64 held-out prompts, pass@1' },
   },
   experiment,
   run,

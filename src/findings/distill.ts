@@ -9,8 +9,14 @@ import { decide, fixed, interval, Meter, pm, seedsText, stat, values } from './s
 import { armConfig, stepsOf } from './train';
 import type { Curve, ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
-const QUICK_TEACHER = { 'rl.grpo_steps': 16, 'rl.eval_prompts': 64 };
-const QUICK_STUDENT = { 'train.steps': 100, 'rl.grpo_steps': 10, 'rl.eval_prompts': 64 };
+const QUICK_TEACHER = { 'rl.grpo_steps': 12, 'rl.eval_prompts': 64, 'rl.pass_k': 1 };
+const QUICK_STUDENT = {
+  'train.steps': 100,
+  'train.eval_every': 8,
+  'rl.grpo_steps': 8,
+  'rl.eval_prompts': 64,
+  'rl.pass_k': 1,
+};
 
 function experiment(quick: boolean): ExperimentArm[] {
   return [
@@ -138,7 +144,7 @@ export const distill: Finding = {
     },
     quick: {
       seeds: 1,
-      about: 'teacher with 16 GRPO steps; student pretrained 100 steps, 10 GRPO steps; 64 held-out prompts',
+      about: 'teacher with 12 GRPO steps; student pretrained 100 steps, 8 GRPO steps; 64 held-out prompts, pass@1',
     },
   },
   experiment,

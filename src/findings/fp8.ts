@@ -8,7 +8,7 @@ import { armConfig, runArms, stepsOf } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 export const FP8_BOUND = 0.0025;
-const QUICK = { 'train.steps': 24, 'train.log_every': 4, 'train.eval_every': 24 };
+const QUICK = { 'train.steps': 16, 'train.log_every': 4, 'train.eval_every': 16 };
 /** The low-precision arms: V3's FP8 recipe first (the rule's), then the MX rows. */
 export const LOWP = ['FP8 (E4M3, 128-blocks)', 'MXFP8', 'MXFP4'];
 
@@ -92,7 +92,7 @@ export const fp8: Finding = {
     'Reproduced if FP8’s relative validation-loss gap to its f32 twin (paired by seed) is below 0.25% at its mean + 2 standard errors; not reproduced if its mean − 2 SE is above 0.25%. MXFP8 and MXFP4 are shown beside it, outside the rule.',
   sizes: {
     full: { seeds: 3, about: 'micro-fp8 / micro-mxfp8 / micro-mxfp4 and the f32 twin as they are (300 steps)' },
-    quick: { seeds: 2, about: 'the same arms, 24 steps' },
+    quick: { seeds: 2, about: 'the same arms, 16 steps' },
   },
   experiment,
   run,

@@ -45,7 +45,7 @@ function presetValues(name: string): number {
 
 function experiment(quick: boolean): ExperimentArm[] {
   if (quick) {
-    const set = { 'train.steps': 40, 'train.log_every': 5, 'train.eval_every': 40 };
+    const set = { 'train.steps': 30, 'train.log_every': 5, 'train.eval_every': 30 };
     return [
       { arm: 'MHA', preset: 'micro-dense', set },
       { arm: 'MLA', preset: 'micro-mla', set },
@@ -137,7 +137,7 @@ export const mla: Finding = {
     'Reproduced if the lab’s formula gives V3’s MLA 576 values per token per layer (≥ 50× below MHA) and MLA’s validation loss is within 2% of MHA’s at equal steps (paired by seed, mean + 2 SE); not reproduced if the cache figure is wrong or MLA’s loss is worse by more than 2% beyond 2 SE.',
   sizes: {
     full: { seeds: 3, about: 'KV figures; micro-dense vs micro-mla as they are (300 steps)' },
-    quick: { seeds: 2, about: 'KV figures; micro-dense vs micro-mla, 40 steps' },
+    quick: { seeds: 2, about: 'KV figures; micro-dense vs micro-mla, 30 steps' },
   },
   experiment,
   run,
