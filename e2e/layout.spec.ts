@@ -59,10 +59,11 @@ test('layout at 1400, 800 and 390 px, with a GRPO run on the charts', async ({ p
   expect(client).toBeLessThanOrEqual(390);
   expect(scroll).toBeGreaterThan(client);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'layout-390');
   // A folded panel opens by its title.
   await page.locator('details[data-testid="panel-model"] > summary').click();
   await expect(page.getByTestId('config-model.hidden_size')).toBeVisible();
   await page.locator('details[data-testid="panel-model"] > summary').click();
-  await shot(page, 'layout-390');
   expect(errors).toEqual([]);
 });

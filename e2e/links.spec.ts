@@ -21,10 +21,10 @@ test('a link made after a live change reproduces the run', async ({ page, browse
     await waitForPhase(page, /^paused$/);
   }
   const lr = page.getByTestId('config-optim.lr');
-  await lr.fill('0.003');
+  await lr.fill('0.0015');
   await lr.press('Enter');
   await expect(page.getByTestId('live-marker-count')).toHaveText('1');
-  expect(await page.evaluate(() => window.__v3lab!.changes())).toEqual([{ step: 4, path: 'optim.lr', value: 0.003 }]);
+  expect(await page.evaluate(() => window.__v3lab!.changes())).toEqual([{ step: 4, path: 'optim.lr', value: 0.0015 }]);
   await page.getByTestId('run-start').click();
   await waitForPhase(page, /^done$/);
   const losses = (await metricsOf(page)).map((m) => m.loss);
@@ -34,7 +34,7 @@ test('a link made after a live change reproduces the run', async ({ page, browse
   const url = await page.getByTestId('share-link-url').inputValue();
   log(`share link: ${url}`);
   await expect(page.getByTestId('share-link-live')).toContainText('replays its 1 live change');
-  expect(url).toContain('live=4:optim.lr:0.003');
+  expect(url).toContain('live=4:optim.lr:0.0015');
   expect(url).not.toMatch(/[#&]optim\.lr=/); // the start value is the preset's, not the final one
 
   const fresh = await browser.newPage();
@@ -45,7 +45,7 @@ test('a link made after a live change reproduces the run', async ({ page, browse
   await fresh.getByTestId('run-start').click();
   await waitForPhase(fresh, /^done$/, 10 * 60_000);
   expect((await metricsOf(fresh)).map((m) => m.loss)).toEqual(losses);
-  expect(await fresh.evaluate(() => window.__v3lab!.changes())).toEqual([{ step: 4, path: 'optim.lr', value: 0.003 }]);
+  expect(await fresh.evaluate(() => window.__v3lab!.changes())).toEqual([{ step: 4, path: 'optim.lr', value: 0.0015 }]);
   await expect(fresh.getByTestId('live-marker-count')).toHaveText('1');
   expect([...errors, ...freshErrors]).toEqual([]);
 });
