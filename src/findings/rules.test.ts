@@ -7,7 +7,7 @@ import { balanceRule } from './balance';
 import { coldstartRule, R1, ZERO } from './coldstart';
 import { distillRule } from './distill';
 import { drawTimes, dualpipe, dualpipeRule } from './dualpipe';
-import { fp8Rule, LOWP } from './fp8';
+import { fp8Rule, LOWP, mxfp4Note } from './fp8';
 import { GRPO_ARM, grpoRule } from './grpo';
 import { FINDING_NAMES, FINDINGS, findingLine, runFinding, seedsFor } from './index';
 import { findingsMarkdown } from './markdown';
@@ -73,6 +73,11 @@ describe('fp8 rule', () => {
     expect(fp8Rule(result(lab([0.012, 0.011, 0.013])))).toBe('not reproduced');
     expect(fp8Rule(result(lab([0.001, 0.006, 0.0])))).toBe('inconclusive');
     expect(fp8Rule(result(lab([0.001]), 1))).toBe('inconclusive');
+  });
+  it('says where MXFP4 stands against the bound', () => {
+    expect(mxfp4Note({ mean: 0.02, lo: 0.015, hi: 0.025 })).toMatch(/^MXFP4 breaks the 0.25% bound/);
+    expect(mxfp4Note({ mean: 0.001, lo: 0, hi: 0.002 })).toMatch(/^MXFP4 stays within 0.25%/);
+    expect(mxfp4Note({ mean: 0.002, lo: -0.001, hi: 0.005 })).toMatch(/cannot be told/);
   });
 });
 
