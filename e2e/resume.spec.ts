@@ -1,32 +1,32 @@
 // Runs survive reloads: a run reloaded mid-training is offered for resuming from the checkpoint
 // the page kept in IndexedDB, its charts reopen, and the resumed run's losses equal an
 // uninterrupted run's bit for bit. Bound by steps: the reload comes once the page has kept the
-// step-10 checkpoint, long before the run's last step.
+// step-20 checkpoint, well before the run's last step.
 
 import { expect, type Page, test } from '@playwright/test';
 import { log, metricsOf, openLab, trackPageErrors, waitForPhase } from './helpers';
 
-const STEPS = 600;
-const LINK = `#v=1&preset=micro-dense&seed=4&train.steps=${STEPS}&train.log_every=5&train.eval_every=${STEPS}&train.checkpoint_every=10`;
+const STEPS = 80;
+const LINK = `#v=1&preset=micro-dense&seed=4&train.steps=${STEPS}&train.log_every=10&train.eval_every=${STEPS}&train.checkpoint_every=20`;
 
 const lossesOf = async (page: Page) => (await metricsOf(page)).map((m) => [m.step, m.loss] as const);
 const keptStep = (page: Page) => page.evaluate(() => window.__v3lab!.run()?.checkpointStep ?? 0);
 
 test('a reload mid-run offers resume, and the resumed run equals an uninterrupted one', async ({ page }) => {
-  test.setTimeout(20 * 60_000);
+  test.setTimeout(60 * 60_000);
   const errors = trackPageErrors(page);
   await openLab(page, LINK);
 
   // The uninterrupted run.
   await page.getByTestId('run-start').click();
-  await waitForPhase(page, /^done$/, 10 * 60_000);
+  await waitForPhase(page, /^done$/, 25 * 60_000);
   const straight = await lossesOf(page);
   expect(straight.at(-1)?.[0]).toBe(STEPS);
 
-  // The same run again, reloaded once its step-10 checkpoint is kept (and well before its end).
+  // The same run again, reloaded once its step-20 checkpoint is kept (and well before its end).
   await page.getByTestId('run-reset').click();
   await page.getByTestId('run-start').click();
-  await expect.poll(() => keptStep(page), { timeout: 5 * 60_000, intervals: [100] }).toBeGreaterThanOrEqual(10);
+  await expect.poll(() => keptStep(page), { timeout: 5 * 60_000, intervals: [100] }).toBeGreaterThanOrEqual(20);
   const k = await keptStep(page);
   const reached = (await metricsOf(page)).at(-1)?.step ?? 0;
   log(`reload with the checkpoint of step ${k} kept, at step ≥ ${reached}`);
@@ -44,7 +44,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
 
   await expect(button).toBeEnabled({ timeout: 120_000 });
   await button.click();
-  await waitForPhase(page, /^done$/, 10 * 60_000);
+  await waitForPhase(page, /^done$/, 25 * 60_000);
   expect(await lossesOf(page)).toEqual(straight);
   const runs = await page.evaluate(() => window.__v3lab!.runs());
   expect(runs.filter((r) => r.status === 'done')).toHaveLength(2);
