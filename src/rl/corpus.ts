@@ -6,8 +6,10 @@
 //   - a share `rl.template_share` of template lines with an EMPTY think:
 //       "Q:12+34\nA:<think></think><answer>46</answer>"
 // The model learns the facts from the first and that answers go in tags from the second, but it
-// never sees a worked reasoning step: that is what SFT (the R1 path) or RL has to find. With a
-// 10% share the micro base answers in format a fair share of the time and is right on some.
+// never sees a worked reasoning step: that is what SFT (the R1 path) or RL has to find. The share
+// sets how much GRPO can elicit: at 10% the micro base already answers most sums greedily; at 2%
+// (grpo-micro) it knows them from the plain lines but answers ≈ 0.55–0.75 in the template; at 0.5%
+// (r1-zero) ≈ 5–30%.
 
 import { Rng } from '../engine/rng';
 import { TEMPLATE_CHARS, promptOf, toTokenText } from './template';
