@@ -173,7 +173,7 @@ export const coldstart: Finding = {
   sizes: {
     full: {
       seeds: 3,
-      about: 'r1-zero and r1 as they are (600 pretraining steps shared, 100 SFT steps, 60 GRPO steps)',
+      about: 'r1-zero and r1 as they are (250 pretraining steps shared, 100 SFT steps, 80 GRPO steps)',
     },
     quick: { seeds: 1, about: '250 pretraining steps, 30 SFT steps, 10 GRPO steps, 64 held-out prompts, pass@1' },
   },
@@ -184,5 +184,5 @@ export const coldstart: Finding = {
     return `held-out ${pm(r.lab[R1]?.accuracy, 3)} (R1) vs ${pm(r.lab[ZERO]?.accuracy, 3)} (R1-Zero); format ${pm(r.lab[R1]?.format, 2)} vs ${pm(r.lab[ZERO]?.format, 2)} (${seedsText(r)})`;
   },
   caveat:
-    'The paper’s R1 also runs a second SFT round and RL for all scenarios; here both arms run the same short GRPO on 2-digit addition, and the cold-start set is the task’s own worked (digit-by-digit) solutions.',
+    'The paper’s R1 also runs a second SFT round and RL for all scenarios; here both arms run the same short GRPO on 1-digit addition, and the cold-start set is the task’s own worked solutions (for one digit, the plain sum written in the think).',
 };
