@@ -116,7 +116,10 @@ export const grpo: Finding = {
   ruleText:
     'Reproduced if the held-out greedy accuracy after GRPO exceeds the accuracy before it (same prompts, per seed) at mean − 2 SE; not reproduced if the lift’s mean + 2 SE is below +2 points. With one seed the binomial error over the held-out prompts is the SE.',
   sizes: {
-    full: { seeds: 3, about: 'grpo-micro as it is (250 pretraining + 80 GRPO steps of 16 prompts, 128 held-out prompts)' },
+    full: {
+      seeds: 3,
+      about: 'grpo-micro as it is (250 pretraining + 80 GRPO steps of 16 prompts, 128 held-out prompts)',
+    },
     quick: { seeds: 1, about: 'grpo-micro with 12 GRPO steps, 64 held-out prompts, pass@1' },
   },
   experiment,
