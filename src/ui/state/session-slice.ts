@@ -73,8 +73,11 @@ export function sessionSlice(ctx: LabContext, driver: RunDriver): SessionSlice {
       await Promise.all([loadHistory(ctx), driver.connect('webgpu')]);
       if (!linked) {
         chooseOpeningPreset(ctx);
-        // A lecturer opens the page before class: by Start, the first step need not compile.
-        driver.warmUp(ctx.get().presetName);
+        // A lecturer opens the page before class: by Start, the first step need not compile. Only
+        // on the Lab view: the Pipelines, Distill and Findings views (?view=…) do not start a run
+        // from the opening preset, and a minutes-long compile on a software adapter would slow them.
+        const view = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('view');
+        if (!view || view === 'lab') driver.warmUp(ctx.get().presetName);
       }
     },
     dismissOpeningNote: () => ctx.set({ openingNote: null }),
