@@ -5,7 +5,7 @@
 
 import type { Backend } from '../engine/backend';
 import { decide, diffs, interval, Meter, num, pm, seedsText, stat, values } from './stats';
-import { armConfig, runArms, stepsOf, tailMean } from './train';
+import { armConfig, armCurves, runArms, stepsOf, tailMean } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 /** Quick: fewer steps, a metric read every 5 steps. */
@@ -45,11 +45,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
       {
         title: 'MaxVio (batch, mean over MoE layers)',
         xLabel: 'step',
-        curves: arms.map((a) => ({
-          label: a.arm,
-          x: out.curves[a.arm]?.x ?? [],
-          per_seed: out.curves[a.arm]?.rows ?? [],
-        })),
+        curves: armCurves(arms, out),
       },
     ],
     notes: out.notes,

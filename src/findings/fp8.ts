@@ -4,7 +4,7 @@
 
 import type { Backend } from '../engine/backend';
 import { decide, interval, Meter, pct, seedsText, stat, values } from './stats';
-import { armConfig, runArms, stepsOf } from './train';
+import { armConfig, armCurves, runArms, stepsOf } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 export const FP8_BOUND = 0.0025;
@@ -63,11 +63,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
       {
         title: 'Training loss',
         xLabel: 'step',
-        curves: arms.map((a) => ({
-          label: a.arm,
-          x: out.curves[a.arm]?.x ?? [],
-          per_seed: out.curves[a.arm]?.rows ?? [],
-        })),
+        curves: armCurves(arms, out),
       },
     ],
     notes,

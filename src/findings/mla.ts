@@ -7,7 +7,7 @@ import { findPreset } from '../config';
 import type { Backend } from '../engine/backend';
 import { kvCacheValuesPerLayer, type ModelConfig, modelConfigOf } from '../model/config';
 import { decide, fixed, interval, Meter, num, pct, seedsText, stat, values } from './stats';
-import { armConfig, runArms, stepsOf } from './train';
+import { armConfig, armCurves, runArms, stepsOf } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 /** DeepSeek-V3's attention shapes (V3 §4.2): 128 heads of 128, latent 512, RoPE key 64. */
@@ -99,11 +99,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
       {
         title: `Training loss, ${arms.map((a) => a.preset).join(' vs ')}`,
         xLabel: 'step',
-        curves: arms.map((a) => ({
-          label: a.arm,
-          x: out.curves[a.arm]?.x ?? [],
-          per_seed: out.curves[a.arm]?.rows ?? [],
-        })),
+        curves: armCurves(arms, out),
       },
     ],
     notes: out.notes,

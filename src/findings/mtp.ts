@@ -7,7 +7,7 @@
 import type { Backend } from '../engine/backend';
 import type { RunPipeline } from '../run/pipeline';
 import { decide, interval, Meter, num, pct, pm, seedsText, stat, values } from './stats';
-import { armConfig, runArms, stepsOf } from './train';
+import { armConfig, armCurves, runArms, stepsOf } from './train';
 import type { ExperimentArm, Finding, FindingResult, RunFindingOptions, Verdict } from './types';
 
 export const ACCEPT_BOUND = 0.8;
@@ -66,11 +66,7 @@ async function run(be: Backend, opts: RunFindingOptions): Promise<FindingResult>
       {
         title: 'Main-model training loss, with and without the MTP module',
         xLabel: 'step',
-        curves: arms.map((a) => ({
-          label: a.arm,
-          x: out.curves[a.arm]?.x ?? [],
-          per_seed: out.curves[a.arm]?.rows ?? [],
-        })),
+        curves: armCurves(arms, out),
       },
     ],
     notes: out.notes,

@@ -7,7 +7,7 @@ import { markOf, readMetrics, type StepMetrics } from '../run/metrics';
 import { RunPipeline } from '../run/pipeline';
 import { disposeHandles } from '../train/stage';
 import type { Meter } from './stats';
-import type { ExperimentArm } from './types';
+import type { Curve, ExperimentArm } from './types';
 
 /** An arm's validated config: its preset with its overrides. */
 export function armConfig(a: ExperimentArm): RunConfig {
@@ -89,6 +89,11 @@ export interface ArmsOutcome {
   /** Per arm, the logged steps and one curve row per seed that finished. */
   curves: Record<string, { x: number[]; rows: number[][] }>;
   notes: string[];
+}
+
+/** The arms' curves of a runArms outcome, one per arm in the arms' order (empty where none finished). */
+export function armCurves(arms: readonly ExperimentArm[], out: ArmsOutcome): Curve[] {
+  return arms.map((a) => ({ label: a.arm, x: out.curves[a.arm]?.x ?? [], per_seed: out.curves[a.arm]?.rows ?? [] }));
 }
 
 /**
