@@ -2,6 +2,7 @@
 // stack trace; a seed fixes the run; --json keeps stdout machine-readable.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { SLOW_MS } from '../test/timeouts';
 
 function lab(...args: string[]) {
   const r = spawnSync(
@@ -9,7 +10,7 @@ function lab(...args: string[]) {
     ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
     {
       encoding: 'utf8',
-      timeout: 300_000,
+      timeout: SLOW_MS,
     },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };

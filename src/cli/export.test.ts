@@ -13,12 +13,13 @@ import { applyOverrides } from '../config';
 import { checkpointToSafetensors } from '../train/checkpoint';
 import { RunPipeline } from '../run/pipeline';
 import { cmdExport, cmdImport } from './export';
+import { SLOW_MS } from '../test/timeouts';
 
 function lab(...args: string[]) {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
-    { encoding: 'utf8', timeout: 300_000 },
+    { encoding: 'utf8', timeout: SLOW_MS },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

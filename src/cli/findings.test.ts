@@ -2,12 +2,13 @@
 // summary line; the README table with --markdown; bad flags end in one line and exit code 2.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { SLOW_MS } from '../test/timeouts';
 
 function lab(...args: string[]) {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
-    { encoding: 'utf8', timeout: 300_000 },
+    { encoding: 'utf8', timeout: SLOW_MS },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -27,12 +27,13 @@ import { valueOptions } from './options';
 import { parseSampleArgs } from './sample';
 import { distillSummary, grpoSummary, trainSummary } from './summary';
 import { parseTrainArgs } from './train';
+import { SLOW_MS } from '../test/timeouts';
 
 function lab(...args: string[]) {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--import', './scripts/register-raw.mjs', 'src/cli/main.ts', ...args],
-    { encoding: 'utf8', timeout: 300_000 },
+    { encoding: 'utf8', timeout: SLOW_MS },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -162,7 +163,7 @@ describe('CLI hardening: --stop-at and --resume', () => {
           /--from: .* is at step 12 and the run has 12 steps/,
         );
       }
-    }, 600_000);
+    });
   }
 
   it('--resume, --stop-at and --from refuse what they cannot do, before any device', async () => {
@@ -431,7 +432,7 @@ describe('CLI hardening: multi-seed runs and policy health', () => {
       expect(p.lift).toBeCloseTo(p.after - p.before, 12);
       expect(p.before_se).toBeCloseTo(Math.sqrt((p.before * (1 - p.before)) / 4), 12);
     }
-  }, 600_000);
+  });
 
   it("train --seeds 1,2: each seed's done line, then final loss mean ± sd", () => {
     const r = lab('train', '--preset', 'micro-dense', '--steps', '3', '--seeds', '1,2', '--json');
@@ -447,7 +448,7 @@ describe('CLI hardening: multi-seed runs and policy health', () => {
     expect(s.final_loss_mean).toBeCloseTo((done[0].final_loss + done[1].final_loss) / 2, 12);
     expect(s.final_loss_sd).toBeGreaterThan(0);
     expectOneLineError(lab('train', '--preset', 'micro-dense', '--seed', '1', '--seeds', '1,2'), /exclude each other/);
-  }, 600_000);
+  });
 
   it('distill --seeds: parsed before any device; one SFT set per run', async () => {
     expect(await parseDistillArgs(['--seeds=3,4'])).toMatchObject({ seeds: [3, 4], multi: true });

@@ -141,5 +141,5 @@ describe('RL pipeline (GPU)', () => {
     expect(base.heldout_greedy!).toBeGreaterThan(0.05);
     expect(base.heldout_greedy!).toBeLessThan(0.9);
     expect(last.heldout_greedy!).toBeGreaterThan(base.heldout_greedy!);
-  }, 600_000);
+  });
 });
