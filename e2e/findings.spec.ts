@@ -31,7 +31,7 @@ test('a finding runs from its link, shows its verdict, and comes back cached aft
 
   await page.reload();
   const again = page.getByTestId('finding-accumulation');
-  await expect(again.getByTestId('finding-verdict')).toHaveText(shown, { timeout: 30_000 });
+  await expect(again.getByTestId('finding-verdict')).toHaveText(shown, { timeout: 120_000 });
   await expect(again.getByTestId('finding-when')).toContainText(/^Cached result/);
   // Another seed count is another experiment: no cached result for it.
   await page.getByTestId('findings-seeds').fill('3');
@@ -46,7 +46,7 @@ test('the Findings tab shows every card; DualPipe runs on the simulator', async 
   await expect(page.getByTestId('findings-view').locator('.finding-card')).toHaveCount(9);
   const card = page.getByTestId('finding-dualpipe');
   await card.getByTestId('finding-run').click();
-  await expect(card.getByTestId('finding-verdict')).toHaveText('reproduced', { timeout: 60_000 });
+  await expect(card.getByTestId('finding-verdict')).toHaveText('reproduced', { timeout: 180_000 });
   await page.getByTestId('view-tab-lab').click();
   await expect(page).not.toHaveURL(/view=findings/);
   await page.getByTestId('view-tab-findings').click();

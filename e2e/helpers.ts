@@ -17,7 +17,7 @@ export async function openLab(page: Page, hash = ''): Promise<string> {
   await page.goto(`/${hash}`);
   const adapter = page.getByTestId('adapter-info');
   // Acquiring a device (and the worker's first module load) can take a while on SwiftShader.
-  await expect(adapter).not.toHaveText(/connecting|^–$|^$/, { timeout: 120_000 });
+  await expect(adapter).not.toHaveText(/connecting|^–$|^$/, { timeout: 300_000 });
   return ((await adapter.textContent()) ?? '').trim();
 }
 

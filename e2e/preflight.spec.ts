@@ -19,7 +19,7 @@ test('memory estimate in the model panel; an oversized run is refused with the l
   await expect(over).toContainText('lower data.batch_size / data.seq_len');
   await page.getByTestId('run-start').click();
   const banner = page.getByTestId('error-banner');
-  await expect(banner).toContainText('Could not start the run: memory: this run needs about', { timeout: 120_000 });
+  await expect(banner).toContainText('Could not start the run: memory: this run needs about', { timeout: 300_000 });
   await expect(banner).toContainText('lower data.batch_size / data.seq_len');
   await expect(banner).not.toContainText('ConfigError');
   await expect.poll(() => phaseOf(page)).toBe('idle');

@@ -34,7 +34,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
   await page.reload();
 
   const offer = page.getByTestId('resume-offer');
-  await expect(offer).toBeVisible({ timeout: 120_000 });
+  await expect(offer).toBeVisible({ timeout: 300_000 });
   const button = page.getByTestId('resume-run');
   await expect(button).toContainText(/Resume run \d+ from step \d+/);
   const from = Number(/from step (\d+)/.exec((await button.textContent()) ?? '')![1]);
@@ -42,7 +42,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
   // The latest run's charts reopen without ticking anything.
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-series', /^[1-9]/);
 
-  await expect(button).toBeEnabled({ timeout: 120_000 });
+  await expect(button).toBeEnabled({ timeout: 300_000 });
   await button.click();
   await waitForPhase(page, /^done$/, 25 * 60_000);
   expect(await lossesOf(page)).toEqual(straight);
