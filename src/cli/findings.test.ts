@@ -1,6 +1,9 @@
 // `lab findings` as a user runs it: one JSON line per finding with the card's fields and a
 // summary line; the README table with --markdown; bad flags end in one line and exit code 2.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SLOW_MS } from '../test/timeouts';
 
@@ -69,6 +72,41 @@ describe('CLI findings', () => {
       /\| DualPipe: bubbles and memory as in the table \| V3 §3\.2\.1, Table 2 \|.*\(2 seeds\) \| ✅ reproduced \|/,
     );
     expect(r.out).toMatch(/Full run on simulator \(no GPU\)/);
+  });
+
+  it('--table: the README table from lines saved by --json runs, one card per file; bad files named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v3lab-table-'));
+    const dp = join(dir, 'dualpipe.jsonl');
+    const saved = lab('findings', '--only', 'dualpipe', '--seeds', '2', '--json');
+    expect(saved.code, saved.err).toBe(0);
+    writeFileSync(dp, saved.out);
+    const gpuLine = (adapter: string) =>
+      `${JSON.stringify({ finding: 'mla', lab_figure: 'MLA figure X', verdict: 'not reproduced', quick: false, seconds: 12.5, adapter })}\n`;
+    const mla = join(dir, 'mla.jsonl');
+    writeFileSync(mla, gpuLine('GPU A'));
+    const r = lab('findings', '--table', mla, '--table', dp);
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Finding'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^\| MLA shrinks the KV cache \|.*\| MLA figure X \| ❌ not reproduced \|$/);
+    expect(rows[1]).toMatch(/^\| DualPipe: .*\(2 seeds\) \| ✅ reproduced \|$/);
+    // The GPU's name, not the simulator's; one of two reproduced.
+    expect(r.out).toMatch(/Full run on GPU A, \d{4}-\d\d-\d\d: 1 of 2 reproduced/);
+
+    const other = join(dir, 'other.jsonl');
+    writeFileSync(other, gpuLine('GPU B').replace('"mla"', '"fp8"'));
+    expectOneLineError(lab('findings', '--table', mla, '--table', other), /--table: the rows come from 2 adapters/);
+    expectOneLineError(lab('findings', '--table', mla, '--table', mla), /--table: finding "mla" appears twice/);
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, gpuLine('GPU A').replace('"not reproduced"', '"maybe"'));
+    expectOneLineError(lab('findings', '--table', bad), /--table: .*bad\.jsonl line 1: verdict: /);
+    writeFileSync(bad, 'oops\n');
+    expectOneLineError(lab('findings', '--table', bad), /--table: .*bad\.jsonl line 1: not JSON/);
+    expectOneLineError(lab('findings', '--table', join(dir, 'none')), /--table: cannot read .*none: it does not exist/);
+    expectOneLineError(
+      lab('findings', '--table', mla, '--json'),
+      /--table prints saved results and runs nothing: drop --json/,
+    );
   });
 
   it('bad flags: one line, exit code 2', () => {

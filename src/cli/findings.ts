@@ -15,8 +15,9 @@ import {
   runFinding,
   seedsFor,
 } from '../findings';
-import { findingsMarkdown } from '../findings/markdown';
-import { MAX_SEEDS, makeBackend, parseBackend, parseIntArg, UsageError, writeJsonLine } from './args';
+import { z } from 'zod';
+import { findingsMarkdown, findingsTable, type TableRow } from '../findings/markdown';
+import { MAX_SEEDS, makeBackend, parseBackend, parseIntArg, readBoundedFile, UsageError, writeJsonLine } from './args';
 import { FINDINGS_OPTIONS } from './options';
 
 export interface FindingsArgs {
@@ -25,6 +26,8 @@ export interface FindingsArgs {
   quick: boolean;
   json: boolean;
   markdown: boolean;
+  /** --table FILE…: print the README table from saved --json lines instead of running. */
+  table: string[];
   backendKind: 'webgpu' | 'cpu';
 }
 
@@ -45,12 +48,21 @@ export function parseFindingsArgs(argv: string[]): FindingsArgs {
   const seeds = values.seeds === undefined ? undefined : parseIntArg('seeds', values.seeds, 1, undefined, MAX_SEEDS);
   if (values.json && values.markdown)
     throw new UsageError('--json and --markdown exclude each other (--markdown prints the README table)');
+  const table = values.table ?? [];
+  if (table.length > 0) {
+    const running = (['only', 'seeds', 'quick', 'json', 'markdown'] as const).filter((k) =>
+      typeof values[k] === 'boolean' ? values[k] : values[k] !== undefined,
+    );
+    if (running.length > 0)
+      throw new UsageError(`--table prints saved results and runs nothing: drop --${running.join(', --')}`);
+  }
   return {
     findings,
     seeds,
     quick: values.quick,
     json: values.json,
     markdown: values.markdown,
+    table,
     backendKind: parseBackend(values.backend),
   };
 }
@@ -82,6 +94,10 @@ function printText(f: Finding, r: JudgedResult): void {
  */
 export async function cmdFindings(argv: string[]): Promise<number> {
   const args = parseFindingsArgs(argv);
+  if (args.table.length > 0) {
+    process.stdout.write(`${await tableFromFiles(args.table)}\n`);
+    return 0;
+  }
   // A simulator needs no device: acquire one only when some finding runs on it.
   const needsGpu = args.findings.some((f) => f.gpu !== false);
   const be: Backend | null = needsGpu ? await makeBackend(args.backendKind) : null;
@@ -114,4 +130,67 @@ export async function cmdFindings(argv: string[]): Promise<number> {
     );
   else process.stdout.write(`done: ${reproduced} of ${results.length} reproduced\n`);
   return 0;
+}
+
+/** The fields of a `findings --json` line that the table needs. */
+const SavedLine = z.object({
+  finding: z.enum(FINDING_NAMES as [string, ...string[]]),
+  lab_figure: z.string(),
+  verdict: z.enum(['reproduced', 'not reproduced', 'inconclusive']),
+  quick: z.boolean(),
+  seconds: z.number().nonnegative(),
+  adapter: z.string(),
+});
+
+/**
+ * `findings --table A.jsonl B.jsonl …`: the README table from lines saved by `findings --json`
+ * runs (e.g. one card per run), in the order given; every row must come from one adapter.
+ */
+export async function tableFromFiles(files: readonly string[]): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const rows: TableRow[] = [];
+  const adapters = new Set<string>();
+  let simulator = '';
+  let newest = 0;
+  for (const file of files) {
+    const text = new TextDecoder().decode(await readBoundedFile('--table', file, 1 << 20));
+    newest = Math.max(newest, (await stat(file)).mtimeMs);
+    for (const [i, raw] of text.split('\n').entries()) {
+      if (raw.trim() === '') continue;
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        throw new UsageError(`--table: ${file} line ${i + 1}: not JSON (expected a line of findings --json)`);
+      }
+      if (typeof json === 'object' && json !== null && 'done' in json) continue;
+      const line = SavedLine.safeParse(json);
+      if (!line.success) {
+        const issue = line.error.issues[0];
+        throw new UsageError(`--table: ${file} line ${i + 1}: ${issue.path.join('.') || 'line'}: ${issue.message}`);
+      }
+      const l = line.data;
+      if (rows.some((r) => r.finding === l.finding))
+        throw new UsageError(`--table: finding "${l.finding}" appears twice (${file} line ${i + 1})`);
+      rows.push({
+        finding: l.finding,
+        labFigure: l.lab_figure,
+        verdict: l.verdict,
+        quick: l.quick,
+        seconds: l.seconds,
+      });
+      // A simulator's rows (DualPipe) run on no adapter; the table names the GPU the others ran on.
+      if (FINDINGS.find((f) => f.name === l.finding)?.gpu !== false) adapters.add(l.adapter);
+      else simulator = l.adapter;
+    }
+  }
+  if (rows.length === 0) throw new UsageError('--table: no finding lines in the files given');
+  if (adapters.size > 1)
+    throw new UsageError(
+      `--table: the rows come from ${adapters.size} adapters; a table is from one (${[...adapters].join('; ')})`,
+    );
+  return findingsTable(rows, {
+    adapter: [...adapters][0] ?? simulator,
+    date: new Date(newest).toISOString().slice(0, 10),
+  });
 }

@@ -29,8 +29,9 @@ const USAGE = `usage: npm run lab -- <command> [options]
   fp8     --format e4m3|e5m2|e2m1 (--encode <numbers…> | --decode <codes…> | --accum)
   export  (--preset NAME [--seed S] [--set path=value]… | --checkpoint FILE) --out DIR [--dtype f32|bf16|fp8] [--trainer torchtitan]
   import  DIR [--json]   (validate a Hugging Face DeepSeek-V3 export and summarize it)
-  findings [--only NAME[,NAME]] [--seeds N] [--quick] [--json | --markdown]
-          (the V3 / R1 claims the lab tests: each over N seeds, the paper's figure beside the lab's, a verdict)
+  findings [--only NAME[,NAME]] [--seeds N] [--quick] [--json | --markdown] | --table FILE [--table FILE]…
+          (the V3 / R1 claims the lab tests: each over N seeds, the paper's figure beside the lab's, a verdict;
+           --table prints the README table from lines saved by earlier --json runs, running nothing)
   presets
   fields  (lists every --set path)
   --resume FILE continues a --save'd run (optimizer and sampler included); --stop-at K --save FILE stops after step K.

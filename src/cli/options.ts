@@ -93,6 +93,7 @@ export const FINDINGS_OPTIONS = {
   seeds: str,
   quick: { type: 'boolean', default: false },
   markdown: { type: 'boolean', default: false },
+  table: { type: 'string', multiple: true },
   backend,
   json,
 } as const satisfies Options;
