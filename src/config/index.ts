@@ -9,6 +9,7 @@ export {
   type ArchSection,
   FIELDS,
   type FieldPath,
+  fieldGroups,
   findField,
   MAX_TEXT_CHARS,
   type ModelSection,

@@ -18,7 +18,7 @@ export function DataPanel() {
         <FieldInput field={CORPUS} />
       </div>
       {corpus === 'text' && <TextCorpus />}
-      <FieldGrid fields={OTHER} />
+      <FieldGrid fields={OTHER} name="data" />
     </Panel>
   );
 }

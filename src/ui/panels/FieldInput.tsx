@@ -1,9 +1,10 @@
-// One config field, generated from its FieldSpec: a text input or a select, its help as the
-// title, its validation error under it, a "live" badge for settings that apply mid-run, and a
+// One config field, generated from its FieldSpec: its config name and plain-language label, a text
+// input or a select, its help as the title, for a V3 / R1 knob a one-line note with the paper's
+// section, its validation error under it, a "live" badge for settings that apply mid-run, and a
 // mark when it differs from the preset. Live fields are sent to a running lab on commit (Enter,
 // blur, or a select change), so typing "0.001" does not send 0, 0.0 and 0.00 on the way.
 
-import { type FieldSpec, findPreset, getPath } from '../../config';
+import { type FieldSpec, fieldGroups, findPreset, getPath } from '../../config';
 import { fieldKey } from '../format';
 import { relevanceKey, splitByRelevance } from '../relevance';
 import { RUN_ACTIVE, useLab } from '../store';
@@ -69,6 +70,9 @@ export function FieldInput({ field }: { field: FieldSpec }) {
     <div className={`field${error ? ' field-invalid' : ''}${changed ? ' field-changed' : ''}`}>
       <label htmlFor={id} title={field.help}>
         <span className="field-name">{key}</span>
+        <span className="field-label" data-testid={`field-label-${path}`}>
+          {field.label}
+        </span>
         {field.live && (
           <span
             className={`badge${active ? ' badge-on' : ''}`}
@@ -79,6 +83,11 @@ export function FieldInput({ field }: { field: FieldSpec }) {
         )}
       </label>
       {input}
+      {field.note && (
+        <span className="field-note" data-testid={`field-note-${path}`}>
+          {field.note}
+        </span>
+      )}
       {error && (
         <span className="field-error" id={errId} data-testid={`config-error-${path}`} role="alert">
           {error}
@@ -89,21 +98,40 @@ export function FieldInput({ field }: { field: FieldSpec }) {
 }
 
 /**
- * Fields of a panel. Settings the current config does not use (MLA's while attention is mha, …)
- * are folded into a closed group under the rest; a group with an invalid value opens.
+ * Fields of a panel: the basic ones shown, the advanced ones in a closed "Advanced" group under
+ * them (config's fieldGroups). Settings the current config does not use (MLA's while attention is
+ * mha, …) are folded into a closed group of their own instead, basic and advanced together. A
+ * group with an invalid value opens.
  */
-export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
+export function FieldGrid({ fields, name }: { fields: readonly FieldSpec[]; name: string }) {
   useLab((s) => relevanceKey(s.draft)); // re-group when an enum that switches a group changes
   const draft = useLab.getState().draft;
   const errors = useLab((s) => s.evaluated.errors);
   const { shown, folded } = splitByRelevance(fields, draft);
+  const { basic, advanced } = fieldGroups(shown);
   return (
     <>
       <div className="field-grid">
-        {shown.map((f) => (
+        {basic.map((f) => (
           <FieldInput key={f.path} field={f} />
         ))}
       </div>
+      {advanced.length > 0 && (
+        <details
+          className="field-group field-advanced"
+          data-testid={`advanced-${name}`}
+          open={advanced.some((f) => errors[f.path]) || undefined}
+        >
+          <summary>
+            Advanced {name} settings <span className="muted small">({advanced.length})</span>
+          </summary>
+          <div className="field-grid">
+            {advanced.map((f) => (
+              <FieldInput key={f.path} field={f} />
+            ))}
+          </div>
+        </details>
+      )}
       {folded.map((g) => (
         <details
           key={`${g.path}=${g.option}`}
@@ -117,7 +145,7 @@ export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
             </span>
           </summary>
           <div className="field-grid">
-            {g.fields.map((f) => (
+            {basicFirst(g.fields).map((f) => (
               <FieldInput key={f.path} field={f} />
             ))}
           </div>
@@ -125,4 +153,9 @@ export function FieldGrid({ fields }: { fields: readonly FieldSpec[] }) {
       ))}
     </>
   );
+}
+
+function basicFirst(fields: readonly FieldSpec[]): FieldSpec[] {
+  const { basic, advanced } = fieldGroups(fields);
+  return [...basic, ...advanced];
 }

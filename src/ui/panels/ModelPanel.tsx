@@ -18,7 +18,7 @@ const MODEL_FIELDS = splitPanel('model', 'arch').flat();
 export function ModelPanel() {
   return (
     <Panel title="Model" testId="panel-model" accordion>
-      <FieldGrid fields={MODEL_FIELDS} />
+      <FieldGrid fields={MODEL_FIELDS} name="model" />
       <DerivedFigures />
     </Panel>
   );

@@ -9,9 +9,9 @@ const [OPTIM_FIELDS, TRAIN_FIELDS] = splitPanel('optim', 'optim');
 export function OptimPanel() {
   return (
     <Panel title="Optimizer and schedule" testId="panel-optim" accordion>
-      <FieldGrid fields={OPTIM_FIELDS} />
+      <FieldGrid fields={OPTIM_FIELDS} name="optimizer" />
       <h3>Training loop</h3>
-      <FieldGrid fields={TRAIN_FIELDS} />
+      <FieldGrid fields={TRAIN_FIELDS} name="training-loop" />
     </Panel>
   );
 }

@@ -24,13 +24,13 @@ export function PrecisionPanel() {
         <FieldInput field={LINEAR} />
       </div>
       {linear === 'lowp' ? (
-        <FieldGrid fields={DETAILS} />
+        <FieldGrid fields={DETAILS} name="low-precision" />
       ) : (
         <details className="field-group" open={detailError || undefined}>
           <summary>
             Low-precision settings <span className="muted small">(used when linear = lowp; now {linear})</span>
           </summary>
-          <FieldGrid fields={DETAILS} />
+          <FieldGrid fields={DETAILS} name="low-precision" />
         </details>
       )}
       <QuantStats />

@@ -11,7 +11,7 @@ const RL_FIELDS = panelFields('rl');
 export function RlPanel() {
   return (
     <Panel title="Reasoning RL (GRPO)" testId="panel-rl" accordion>
-      <FieldGrid fields={RL_FIELDS} />
+      <FieldGrid fields={RL_FIELDS} name="RL" />
     </Panel>
   );
 }
