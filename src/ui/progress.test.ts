@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { findPreset } from '../config';
 import type { StepTick } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
-import { projectRun } from './panels/RunNotes';
+import { pauseNote, projectRun } from './panels/RunNotes';
 import { computeProgress, StepTimer } from './run/metrics';
 import { resumeOfferOf } from './run/resume';
 import { NO_PROGRESS } from './state/types';
@@ -45,13 +45,13 @@ describe('step timing', () => {
     const t = new StepTimer();
     t.begin(1000);
     expect(t.timing.firstStepSince).toBe(1000);
-    t.tick(tick(1, 5000)); // compiling shaders + step 1
+    t.tick(tick(1, 5000), 5000); // compiling shaders + step 1
     expect(t.timing).toMatchObject({ step: 1, firstStepMs: 5000, firstStepSince: null, stepMs: null });
     const rough = computeProgress(record(), null, null, 0, t.timing);
     expect(rough.step).toBe(1);
     expect(rough.etaRough).toBe(true);
     expect(rough.etaS).toBeCloseTo(((config.train.steps - 1) * 5000) / 1000);
-    t.tick(tick(3, 5400)); // 200 ms a step after the first
+    t.tick(tick(3, 5400), 5400); // 200 ms a step after the first
     expect(t.timing.stepMs).toBeCloseTo(200);
     expect(t.timing.tokensPerS).toBeCloseTo(500); // 100 tokens a step
     const p = computeProgress(record(), null, null, 0, t.timing);
@@ -64,12 +64,12 @@ describe('step timing', () => {
   it('a later train() call is timed from its own start (no compilation), keeping the last rate meanwhile', () => {
     const t = new StepTimer();
     t.begin(0);
-    t.tick(tick(1, 5000));
-    t.tick(tick(2, 5100));
+    t.tick(tick(1, 5000), 5000);
+    t.tick(tick(2, 5100), 5100);
     t.begin(9000);
     expect(t.timing.firstStepSince).toBeNull();
     expect(t.timing.stepMs).toBeCloseTo(100);
-    t.tick(tick(3, 300, 2)); // one step of 300 ms from the call's start
+    t.tick(tick(3, 300, 2), 300); // one step of 300 ms from the call's start
     expect(t.timing.stepMs).toBeCloseTo(300);
     t.reset(); // a new or restored run compiles again
     t.begin(0);
@@ -82,6 +82,35 @@ describe('step timing', () => {
     expect(projectRun({ ...base, firstStepMs: 1000 }, 0)).toMatchObject({ ms: 3_000_000, fromFirst: true });
     expect(projectRun({ ...base, firstStepSince: 0 }, 10_000)).toBeNull(); // too early to say
     expect(projectRun({ ...base, firstStepSince: 0 }, 30_000)).toMatchObject({ ms: 3000 * 30_000, running: true });
+  });
+});
+
+describe('pause note', () => {
+  const base = { ...NO_PROGRESS, total: 100, step: 10 };
+
+  it('says how long the running step still takes, from the step time and when the step began', () => {
+    const p = { ...base, stepMs: 60_000, firstStepMs: 90_000, stepSince: 1000 };
+    expect(pauseNote(p, 1000 + 20_000)).toBe('Pausing after this step — about 40s left (a step takes about 1m 00s).');
+    expect(pauseNote(p, 1000 + 59_000)).toBe(
+      'Pausing after this step — any moment now: it has run for 59s and a step takes about 1m 00s.',
+    );
+    expect(pauseNote(p, 1000 + 75_000)).toMatch(/any moment now: it has run for 1m 15s/);
+  });
+
+  it('before a second step is timed, the first step (shaders included) bounds the wait', () => {
+    const p = { ...base, step: 1, firstStepMs: 30_000, stepSince: 0 };
+    expect(pauseNote(p, 10_000)).toBe('Pausing after this step — at most about 20s left (the first step took 30s).');
+  });
+
+  it('while the first step compiles the shaders, says how long it has run', () => {
+    expect(pauseNote({ ...base, step: 0, firstStepSince: 0, stepSince: 0 }, 95_000)).toBe(
+      'Pausing after the first step, which compiles the shaders as well; it has run for 1m 35s so far.',
+    );
+  });
+
+  it('says nothing for quick steps, and waits for the step with no figure yet', () => {
+    expect(pauseNote({ ...base, stepMs: 150, stepSince: 0 }, 100)).toBeNull();
+    expect(pauseNote(base, 0)).toBe('Pausing after this step…');
   });
 });
 

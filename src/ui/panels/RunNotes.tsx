@@ -1,7 +1,8 @@
 // Notes under the run controls that keep the progress honest on any adapter: which preset the
 // lab opened on and why, the first step while it compiles the shaders (with a clock), how long a
 // step takes, a long projected run (with a one-click switch to a preset that fits), what Pause
-// waits for, and after a reload the offer to resume the interrupted run from its checkpoint.
+// waits for (the running step, with about how long it still takes), and after a reload the offer
+// to resume the interrupted run from its checkpoint.
 
 import { useEffect, useState } from 'react';
 import { fmtDuration } from '../format';
@@ -30,6 +31,29 @@ export function projectRun(p: Progress, now: number): { ms: number; fromFirst: b
   return null;
 }
 
+/** Steps shorter than this (ms) make Pause as good as immediate: no note. */
+const PAUSE_NOTE_MS = 2000;
+
+/**
+ * What a Pause waits for at `now`: the running step ends first. From the measured step time and
+ * how long this step has run, about how long that still is; null while steps are quick.
+ */
+export function pauseNote(p: Progress, now: number): string | null {
+  if (p.firstStepSince !== null)
+    return `Pausing after the first step, which compiles the shaders as well; it has run for ${fmtDuration((now - p.firstStepSince) / 1000)} so far.`;
+  const per = p.stepMs ?? p.firstStepMs;
+  if (per === null) return 'Pausing after this step…';
+  if (per < PAUSE_NOTE_MS) return null;
+  // Until a second step is timed, the only figure is the first step's, which compiled the shaders too.
+  const usual = p.stepMs !== null ? `a step takes about ${fmtMs(per)}` : `the first step took ${fmtMs(per)}`;
+  if (p.stepSince === null) return `Pausing after this step (${usual}).`;
+  const ran = Math.max(0, now - p.stepSince);
+  const left = per - ran;
+  if (left >= 1500)
+    return `Pausing after this step — ${p.stepMs === null ? 'at most ' : ''}about ${fmtDuration(left / 1000)} left (${usual}).`;
+  return `Pausing after this step — any moment now: it has run for ${fmtMs(ran)} and ${usual}.`;
+}
+
 /** Re-render every second while `on` (a clock for a step that is still running). */
 function useClock(on: boolean): number {
   const [now, setNow] = useState(() => performance.now());
@@ -46,7 +70,8 @@ export function RunNotes() {
   const phase = useLab((s) => s.phase);
   const training = phase === 'training' || phase === 'pausing';
   const warming = useLab((s) => s.warmup !== null && s.warmup.ms === null);
-  const now = useClock((training && p.firstStepSince !== null) || warming);
+  const now = useClock((training && p.firstStepSince !== null) || phase === 'pausing' || warming);
+  const pausing = phase === 'pausing' ? pauseNote(p, now) : null;
   return (
     <div className="run-notes">
       <OpeningNote />
@@ -65,9 +90,9 @@ export function RunNotes() {
           {p.etaRough && <> — the ETA is from the first step alone until a second one is timed</>}
         </p>
       )}
-      {phase === 'pausing' && (p.stepMs ?? p.firstStepMs ?? 0) > 2000 && (
-        <p className="run-note small" data-testid="pause-wait">
-          Pause takes effect when the current step ends (a step takes about {fmtMs(p.stepMs ?? p.firstStepMs!)}).
+      {pausing && (
+        <p className="run-note small" data-testid="pause-wait" role="status">
+          {pausing}
         </p>
       )}
       {training && <LongRun p={p} now={now} />}

@@ -30,6 +30,8 @@ export interface StepTiming {
   firstStepMs: number | null;
   /** performance.now() when the first step began, while it is still running; else null. */
   firstStepSince: number | null;
+  /** performance.now() when the step now running began (the latest tick, or the train() call's start). */
+  stepSince: number | null;
 }
 
 export const NO_TIMING: StepTiming = {
@@ -38,6 +40,7 @@ export const NO_TIMING: StepTiming = {
   tokensPerS: null,
   firstStepMs: null,
   firstStepSince: null,
+  stepSince: null,
 };
 
 /** Times a run's steps from its ticks: the first step alone, then the rate over each train() call. */
@@ -56,10 +59,12 @@ export class StepTimer {
   /** A train() call begins at `now`. */
   begin(now: number): void {
     this.anchor = null;
-    this.timing = { ...this.timing, firstStepSince: this.compiled ? null : now };
+    this.timing = { ...this.timing, firstStepSince: this.compiled ? null : now, stepSince: now };
   }
 
-  tick(t: StepTick): void {
+  /** A step ended (`now`: when its tick reached the page; the next step began about then). */
+  tick(t: StepTick, now: number): void {
+    this.timing = { ...this.timing, stepSince: now };
     const firstOfCall = this.anchor === null;
     if (firstOfCall && !this.compiled) {
       // The run's first step: shader compilation and the step itself, kept out of the rate.
@@ -131,6 +136,7 @@ export function computeProgress(
     stepMs: timing.stepMs,
     firstStepMs: timing.firstStepMs,
     firstStepSince: timing.firstStepSince,
+    stepSince: timing.stepSince,
     stage: staged ? (last?.stage ?? null) : null,
     reward: grpo ? (last.reward ?? null) : null,
     heldout: staged ? (lastHeldout(run.metrics)?.value ?? null) : null,
@@ -163,7 +169,7 @@ export class MetricsFeed {
 
   /** A step tick from the worker: step count, tokens/s and ETA follow it at the next frame. */
   tick(t: StepTick): void {
-    this.timer.tick(t);
+    this.timer.tick(t, performance.now());
     this.ticked = true;
     this.schedule();
   }

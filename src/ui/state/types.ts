@@ -42,6 +42,8 @@ export interface Progress {
   firstStepMs: number | null;
   /** performance.now() when the run's first step began, while it runs (compiling shaders); else null. */
   firstStepSince: number | null;
+  /** performance.now() when the step now running began (null before a train() call). */
+  stepSince: number | null;
   /** RL pipeline runs: the stage of the latest step (null for a run of one stage). */
   stage: StageName | null;
   /** GRPO steps: the latest mean reward. */
@@ -61,6 +63,7 @@ export const NO_PROGRESS: Progress = {
   stepMs: null,
   firstStepMs: null,
   firstStepSince: null,
+  stepSince: null,
   stage: null,
   reward: null,
   heldout: null,
