@@ -1,6 +1,6 @@
 // The bench page (/bench.html) in headless Chromium (SwiftShader WebGPU): a tiny quick run of one
-// case fills the table with our time, the tfjs peer's and the ratio, and "Copy JSON" copies the
-// report in the shape `npm run bench -- --json` prints.
+// case fills the table with our time, the tfjs peer's and the ratio, the progress line counts the
+// cases, and "Copy JSON" copies the report in the shape `npm run bench -- --json` prints.
 
 import { expect, test } from '@playwright/test';
 import { log, trackPageErrors } from './helpers';
@@ -38,6 +38,7 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   expect(cell('× peer')).toMatch(/^\d+(\.\d+)?×$/);
   log(`row: ${cells.join(' | ')}`);
   await expect(page.getByTestId('bench-status')).toContainText('done: 1 case');
+  await expect(page.getByTestId('bench-progress')).toHaveText(/^1 of 1 case run in \d/);
 
   // Copy JSON: the report, as the CLI's --json prints it.
   await page.getByTestId('bench-copy').click();

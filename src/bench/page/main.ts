@@ -2,11 +2,16 @@
 // with tfjs-backend-webgpu as the peer in the same page. Query parameters preset the controls:
 //   ?filter=matmul_f32_256,attention_mha_fwd_128  ?quick=1  ?peer=0  ?run=1 (start at once)
 // The report is exposed as window.__bench.report (for the e2e test) and copied by "Copy JSON".
+// The page runs the suite one case at a time (runSuite with a one-name filter), so it can say
+// "case k of n" with an ETA from the cases done so far, and Stop ends the run after the current
+// case, keeping the results so far in the table, the notes and the JSON.
 
 import { WebGPUBackend } from '../../backends/webgpu/backend';
+import { buildCases } from '../cases';
 import { formatNotes, makeFilter, overallTiming, tableRows, type BenchReport, type CaseResult } from '../report';
-import { makeContext, runSuite } from '../suite';
+import { makeContext, runSuite, type SuiteContext } from '../suite';
 import { loadTfjs, type TfjsPeer } from '../tfjs';
+import { type BenchProgress, benchDoneText, benchProgressText } from './progress';
 import './bench.css';
 
 declare global {
@@ -20,6 +25,8 @@ const filterInput = $<HTMLInputElement>('bench-filter');
 const quickBox = $<HTMLInputElement>('bench-quick');
 const peerBox = $<HTMLInputElement>('bench-peer');
 const runButton = $<HTMLButtonElement>('bench-run');
+const stopButton = $<HTMLButtonElement>('bench-stop');
+const progressEl = $('bench-progress');
 const copyButton = $<HTMLButtonElement>('bench-copy');
 const statusEl = $('bench-status');
 const adapterEl = $('bench-adapter');
@@ -73,6 +80,68 @@ function renderTable(r: BenchReport): void {
 
 let gpuBackend: WebGPUBackend | null = null;
 let tfjsPeer: TfjsPeer | null | undefined;
+/** The running suite's progress (null when idle); Stop sets `stopping`. */
+let progress: BenchProgress | null = null;
+let caseStarted = 0;
+
+function showProgress(): void {
+  if (progress?.current) progressEl.textContent = benchProgressText(progress, performance.now() - caseStarted);
+}
+
+/**
+ * The suite, one case at a time: the cases runSuite would run (filter and opt-in keywords), each
+ * through runSuite with its own name as the filter and what is left of the deadline; their
+ * results merged into one report. Ends early after Stop or a lost device.
+ */
+async function runCases(ctx: SuiteContext, peer: TfjsPeer | null, onCase: (c: CaseResult) => void) {
+  const t0 = performance.now();
+  const started = new Date().toISOString();
+  const spec = filterInput.value;
+  const filter = makeFilter(spec);
+  const names = buildCases(ctx)
+    .filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)))
+    .map((d) => d.name);
+  const deadlineMs = params.has('deadline') ? Number(params.get('deadline')) * 1e3 : undefined;
+  const p: BenchProgress = { total: names.length, doneMs: [], current: null, stopping: false };
+  progress = p;
+  const cases: CaseResult[] = [];
+  const errors: BenchReport['errors'] = [];
+  let features: string[] = [];
+  const tick = setInterval(showProgress, 1000);
+  try {
+    for (const name of names) {
+      if (p.stopping || ctx.be.rt.isLost) break;
+      p.current = name;
+      caseStarted = performance.now();
+      showProgress();
+      const r = await runSuite(ctx, {
+        quick: quickBox.checked,
+        filter: (n) => n === name,
+        filterSpec: spec || null,
+        deadlineMs: deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - (performance.now() - t0)),
+        log: (m) => (statusEl.textContent = m.trim().replace(/^\[1\/1\] /, '')), // progressEl counts the cases
+        onCase,
+      });
+      cases.push(...r.cases);
+      errors.push(...r.errors);
+      features = r.features;
+      p.doneMs = [...p.doneMs, performance.now() - caseStarted];
+    }
+  } finally {
+    clearInterval(tick);
+    p.current = null;
+  }
+  const wall = performance.now() - t0;
+  progressEl.textContent = benchDoneText(p, wall);
+  const report: BenchReport = {
+    ...partialReport(ctx.be.deviceLabel, cases, peer),
+    features,
+    started,
+    wall_s: wall / 1e3,
+    errors,
+  };
+  return { report, stopped: p.stopping && p.doneMs.length < p.total };
+}
 
 async function run(): Promise<void> {
   runButton.disabled = true;
@@ -93,21 +162,15 @@ async function run(): Promise<void> {
     const peer = peerBox.checked ? (tfjsPeer ?? null) : null;
     const done: CaseResult[] = [];
     renderTable(partialReport(gpuBackend.deviceLabel, done, peer));
-    const report = await runSuite(makeContext(gpuBackend, peer), {
-      quick: quickBox.checked,
-      filter: makeFilter(filterInput.value),
-      filterSpec: filterInput.value || null,
-      deadlineMs: params.has('deadline') ? Number(params.get('deadline')) * 1e3 : undefined,
-      log: (m) => (statusEl.textContent = m.trim()),
-      onCase: (c) => {
-        done.push(c);
-        renderTable(partialReport(gpuBackend!.deviceLabel, done, peer));
-      },
+    stopButton.disabled = false;
+    const { report, stopped } = await runCases(makeContext(gpuBackend, peer), peer, (c) => {
+      done.push(c);
+      renderTable(partialReport(gpuBackend!.deviceLabel, done, peer));
     });
     renderTable(report);
     notes.textContent = formatNotes(report);
     jsonEl.textContent = JSON.stringify(report, null, 2);
-    statusEl.textContent = `done: ${report.cases.length} case(s) in ${report.wall_s.toFixed(1)} s${report.errors.length ? `, ${report.errors.length} failed (see notes)` : ''}`;
+    statusEl.textContent = `${stopped ? 'stopped' : 'done'}: ${report.cases.length} case(s) in ${report.wall_s.toFixed(1)} s${report.errors.length ? `, ${report.errors.length} failed (see notes)` : ''}`;
     copyButton.disabled = false;
     window.__bench = { state: 'done', report, error: null };
   } catch (e) {
@@ -115,7 +178,9 @@ async function run(): Promise<void> {
     statusEl.textContent = `error: ${msg}`;
     window.__bench = { state: 'error', report: null, error: msg };
   } finally {
+    progress = null;
     runButton.disabled = false;
+    stopButton.disabled = true;
   }
 }
 
@@ -136,4 +201,10 @@ copyButton.addEventListener('click', async () => {
   setTimeout(() => (copyButton.textContent = 'Copy JSON'), 2000);
 });
 runButton.addEventListener('click', () => void run());
+stopButton.addEventListener('click', () => {
+  if (!progress) return;
+  progress.stopping = true;
+  stopButton.disabled = true;
+  showProgress();
+});
 if (params.get('run') === '1') void run();
