@@ -68,11 +68,25 @@ async function evalPoint(
   };
 }
 
-/** Run `t` to `until` steps (all stages), disposing step handles. */
-async function runTo(t: RunPipeline, until: number, progress: (s: number) => void): Promise<void> {
+/** What runTo needs of a pipeline. */
+export type Steppable = Pick<RunPipeline, 'step' | 'runStep' | 'be'>;
+
+/**
+ * Run `t` to `until` steps (all stages), disposing step handles. Every `every` steps and at the
+ * end, `progress` gets the step once it has *finished* on the device (reading its loss waits for
+ * it), not when it was submitted: the GPU can run many steps behind the host.
+ */
+export async function runTo(t: Steppable, until: number, progress: (s: number) => void, every = 10): Promise<void> {
   while (t.step < until) {
-    disposeHandles(await t.runStep());
-    if (t.step % 10 === 0) progress(t.step);
+    const h = await t.runStep();
+    try {
+      if (t.step % every === 0 || t.step === until) {
+        await t.be.read(h.loss);
+        progress(t.step);
+      }
+    } finally {
+      disposeHandles(h);
+    }
   }
   await t.be.flush();
 }
@@ -165,8 +179,11 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
   let budget: number;
   try {
     rlT.load(base);
+    log(`rl arm step 0/${s.rl.grpo_steps}`);
     for (let k = 1; k <= s.rl.grpo_steps; k++) {
-      disposeHandles(await rlT.runStep());
+      const h = await rlT.runStep();
+      if (k % 5 === 0) await rlT.be.read(h.loss); // logged once finished on the device
+      disposeHandles(h);
       if (k % every === 0 || k === s.rl.grpo_steps) await emit(await evalPoint(rlT, 'rl', k, rlT.rl!.tokens));
       else if (k % 5 === 0) log(`rl arm step ${k}/${s.rl.grpo_steps}`);
     }
@@ -187,8 +204,12 @@ export async function distillVsRl(be: Backend, o: DistillOptions): Promise<Disti
     // Evaluate at the same budget marks as the rl arm's points.
     const marks = points.filter((p) => p.arm === 'rl').map((p) => p.tokens);
     let next = 0;
+    log(`distill arm step 0 (0/${budget} tokens)`);
     while (dT.rl!.tokens < budget) {
-      disposeHandles(await dT.runStep());
+      const h = await dT.runStep();
+      // Counted once the step has finished on the device (reading its loss waits for it).
+      if ((k + 1) % 20 === 0) await dT.be.read(h.loss);
+      disposeHandles(h);
       k++;
       if (next < marks.length && dT.rl!.tokens >= marks[next]) {
         while (next < marks.length && dT.rl!.tokens >= marks[next]) next++;
