@@ -1,4 +1,4 @@
-// Op checks for the layout family: sliceLast, padLast, concatLast, swap01. Each backward is
+// Op checks for the layout family: sliceLast, padLast, concatLast, swap01, copyInto. Each backward is
 // another layout op (sliceLast ↔ padLast, concatLast → two sliceLasts, swap01 → swap01), so a
 // check exercises both directions.
 //
@@ -11,6 +11,7 @@
 // |f32(v) − v| ≤ 2⁻²⁴·|v| ≈ 6e-8·|v| per element, hence ≤ 6e-8 normwise. 1e-7 admits exactly
 // that and nothing else (layout-softmax.test.ts also checks bit-exactness against f32 inputs).
 
+import { SLICE_ALIGN } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import type { Shape } from '../engine/tensor';
 import { sizeOf } from '../engine/tensor';
@@ -157,4 +158,34 @@ const swap01: OpCheck = {
   },
 };
 
-export const layoutChecks: OpCheck[] = [sliceLast, padLast, concatLast, swap01];
+/**
+ * copyInto (with slice): x copied into its slot of a zeroed arena at an aligned offset (the
+ * slot's neighbours must stay zero), and the slot copied back out into a tensor of its own.
+ * Both outputs are exact copies. No backward (a memory op of the optimizer).
+ */
+const copyInto: OpCheck = {
+  name: 'copyInto',
+  about: 'x → its slice of an arena and back out (exact; the rest of the arena untouched)',
+  tolForward: TOL,
+  tolBackward: TOL,
+  makeCase(rng, index) {
+    const n = index % 3 === 0 ? rng.int(1, 5) : index % 3 === 1 ? rng.pick([7, 33, 130]) : rng.int(1000, 5000);
+    const offset = SLICE_ALIGN * rng.int(0, 4);
+    const total = offset + Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN + SLICE_ALIGN * rng.int(0, 2);
+    return {
+      desc: `n=${n} at ${offset} of ${total}`,
+      inputs: [{ ...input(rng, 'x', [n]), grad: false }],
+      nDiff: 0,
+      forward: (be, [x]) => {
+        const arena = be.zeros([total]);
+        const slot = be.slice(arena, offset, [n]);
+        be.copyInto(slot, x);
+        const back = be.zeros([n]);
+        be.copyInto(back, slot);
+        return [arena, back];
+      },
+    };
+  },
+};
+
+export const layoutChecks: OpCheck[] = [sliceLast, padLast, concatLast, swap01, copyInto];

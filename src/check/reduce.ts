@@ -1,4 +1,4 @@
-// Op checks for the reductions: sum and sumSquares (result [1]).
+// Op checks for the reductions: sum, sumSquares and sumSquaresSegments (result [1]).
 // Sizes cover one element, odd counts around the 2048-element slice of one workgroup, and
 // ~3e4–9e4 elements (two levels: slices, then a pass over the partials).
 //
@@ -9,7 +9,7 @@
 // ≲ 5e-6 even in the worst case; for sumSquares every term is positive (|Σ| = Σ|·|).
 // 1e-5 leaves margin over both.
 
-import type { Backend } from '../engine/backend';
+import { type Backend, SLICE_ALIGN, type Segment } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import type { Shape, Tensor } from '../engine/tensor';
 import { sizeOf } from '../engine/tensor';
@@ -76,4 +76,64 @@ const sumSquares: OpCheck = {
   },
 };
 
-export const reduceChecks: OpCheck[] = [sum, sumSquares];
+/** Sizes of the multi-tensor regimes: ones, odd counts around a workgroup's 2048-element slice. */
+const ODD = [1, 7, 33, 130, 1000, 2047, 2048, 2049, 4097];
+
+/**
+ * Many tensors of mixed sizes gathered into an arena (zeros, each at an aligned slot; the slots
+ * laid out in a shuffled order, as the optimizer lays out decayed matrices before vectors),
+ * then one sumSquaresSegments over the segments in the tensors' order. Exercises slice and
+ * copyInto too. Regimes: 1–3 tiny tensors; 5–40 of odd sizes; 2–4 two-level ones plus odd ones.
+ */
+const sumSquaresSegments: OpCheck = {
+  name: 'sumSquaresSegments',
+  about: 'Σ_segments Σ x² over an arena → [1] (one segmented partial pass, then one tree); grad 2x·dy',
+  tolForward: TOL,
+  tolBackward: 1e-6,
+  makeCase(rng, index) {
+    const sizes =
+      index % 3 === 0
+        ? Array.from({ length: rng.int(1, 3) }, () => rng.int(1, 5))
+        : index % 3 === 1
+          ? Array.from({ length: rng.int(5, 40) }, () => rng.pick(ODD) + rng.int(0, 2))
+          : [
+              ...Array.from({ length: rng.int(2, 4) }, () => rng.int(20_000, 40_000)),
+              ...Array.from({ length: rng.int(3, 8) }, () => rng.pick(ODD)),
+            ];
+    const order = sizes.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const segs: Segment[] = sizes.map((size) => ({ offset: 0, size }));
+    let at = 0;
+    for (const i of order) {
+      segs[i].offset = at;
+      at += Math.ceil(sizes[i] / SLICE_ALIGN) * SLICE_ALIGN;
+    }
+    return {
+      desc: `${sizes.length} tensors, sizes ${sizes.slice(0, 8).join(',')}${sizes.length > 8 ? ',…' : ''}; arena ${at}`,
+      inputs: sizes.map((n, i) => input(rng, `x${i}`, [n], 0)),
+      nDiff: 1,
+      forward: (be: Backend, xs: Tensor[]) => {
+        const arena = be.zeros([at]);
+        xs.forEach((x, i) => {
+          const slot = be.slice(arena, segs[i].offset, x.shape);
+          be.copyInto(slot, x);
+        });
+        const out = be.sumSquaresSegments(arena, segs);
+        arena.dispose();
+        return [out];
+      },
+      backward: (be: Backend, xs: Tensor[], [dy]: Tensor[]) =>
+        xs.map((x) => {
+          const twoDy = be.broadcastScalar(dy, x.shape, 2);
+          const g = be.mul(x, twoDy);
+          twoDy.dispose();
+          return g;
+        }),
+    };
+  },
+};
+
+export const reduceChecks: OpCheck[] = [sum, sumSquares, sumSquaresSegments];

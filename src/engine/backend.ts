@@ -18,6 +18,18 @@ export interface MatmulOpts {
   transB?: boolean;
 }
 
+/**
+ * Slices (BackendCore.slice) start at multiples of this many elements: 64 f32 = 256 bytes, the
+ * largest minStorageBufferOffsetAlignment a WebGPU adapter may require.
+ */
+export const SLICE_ALIGN = 64;
+
+/** One tensor's place in a flat buffer: elements [offset, offset + size). */
+export interface Segment {
+  offset: number;
+  size: number;
+}
+
 export interface AdamWParams {
   lr: number;
   beta1: number;
@@ -155,6 +167,11 @@ export interface BackendCore {
   fromArray(data: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;
   /** A tensor of a new shape with the same size sharing t's storage. Releasing a view frees nothing. */
   view(t: Tensor, shape: Shape): Tensor;
+  /**
+   * Elements [offset, offset + size(shape)) of t as a tensor of `shape` that shares t's storage
+   * (a tensor inside an arena). offset must be a multiple of SLICE_ALIGN. Releasing it frees nothing.
+   */
+  slice(t: Tensor, offset: number, shape: Shape): Tensor;
   read(t: Tensor): Promise<Float64Array | Int32Array>;
   release(t: Tensor): void;
   /** Submit recorded work. CPU: no-op. WebGPU: one command encoder for everything recorded since the last flush. */
@@ -185,6 +202,14 @@ export interface BackendOps {
   sum(a: Tensor): Tensor;
   /** Σ over all tensors of Σ x², shape [1]. Used for the global grad norm. */
   sumSquares(ts: Tensor[]): Tensor;
+  /**
+   * Σ over segments (in list order) of Σ x² over flat[offset, offset + size), shape [1]: the
+   * multi-tensor grad norm over an arena. Bit-identical to sumSquares of the segments as separate
+   * tensors (same slices, same trees, same order), in one partial pass instead of one per tensor.
+   */
+  sumSquaresSegments(flat: Tensor, segments: readonly Segment[]): Tensor;
+  /** dst ← src, exactly (same size): e.g. a gradient gathered into its slice of an arena. */
+  copyInto(dst: Tensor, src: Tensor): void;
 
   // ---- embedding ----
   /** out[n, :] = table[ids[n], :]. table [V, D], ids i32 [N] → [N, D]. */

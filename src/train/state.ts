@@ -51,6 +51,18 @@ export class TrainState {
     this.params = initParams(be, this.model, initRng);
     this.trainable = new Map([...this.params].filter(([name]) => !isBuffer(name)));
     this.optim = new AdamW(be, this.trainable);
+    this.adoptParams();
+  }
+
+  /** The trainable weights become the optimizer's arena slots (see train/optim_arena.ts). */
+  private adoptParams(): void {
+    for (const [name, slot] of this.optim.adopt(this.trainable)) {
+      const old = this.trainable.get(name)!;
+      if (old === slot) continue;
+      this.trainable.set(name, slot);
+      this.params.set(name, slot);
+      old.dispose();
+    }
   }
 
   /** Model fields that are live settings (α) follow the run config between steps. */
@@ -124,8 +136,15 @@ export class TrainState {
       const fresh = this.be.fromArray(src.data, t.shape);
       fresh.name = name;
       fresh.requiresGrad = t.requiresGrad;
+      if (this.trainable.has(name)) {
+        // In the optimizer's arena the values are copied into the parameter's slot, which stays.
+        if (this.optim.adopt(new Map([[name, fresh]])).get(name) !== fresh) {
+          fresh.dispose();
+          continue;
+        }
+        this.trainable.set(name, fresh);
+      }
       this.params.set(name, fresh);
-      if (this.trainable.has(name)) this.trainable.set(name, fresh);
       t.dispose();
     }
     if (ckpt.optimizer) this.optim.loadState(ckpt.optimizer);

@@ -2,7 +2,7 @@
 // It is the ground truth the WGSL kernels are tested against, and a fallback for tiny models
 // where a browser has no WebGPU. One file per op family, mirroring backends/webgpu.
 
-import type { BackendCore, BackendOps } from '../../engine/backend';
+import { type BackendCore, type BackendOps, SLICE_ALIGN } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import { withOps, type OpFamily } from '../registry';
 import * as families from './families';
@@ -47,6 +47,13 @@ export class CpuBackendCore implements BackendCore {
   view(t: Tensor, shape: Shape): Tensor {
     if (sizeOf(shape) !== t.size) throw new Error(`cpu: cannot view [${t.shape}] as [${shape}]`);
     return new Tensor(this.self, shape, t.dtype, t.storage);
+  }
+
+  slice(t: Tensor, offset: number, shape: Shape): Tensor {
+    const n = sizeOf(shape);
+    if (offset % SLICE_ALIGN !== 0 || offset < 0 || offset + n > t.size)
+      throw new Error(`cpu: slice of ${n} at ${offset} of ${t} (offsets are multiples of ${SLICE_ALIGN})`);
+    return new Tensor(this.self, shape, t.dtype, (t.storage as CpuArray).subarray(offset, offset + n));
   }
 
   async read(t: Tensor): Promise<Float64Array | Int32Array> {

@@ -73,4 +73,10 @@ export function swap01(be: CpuBackend, x: Tensor): Tensor {
   return be.make([B, A, C], out);
 }
 
-export const ops = { sliceLast, padLast, concatLast, swap01 } satisfies CpuFamily;
+/** dst ← src (same size). */
+export function copyInto(be: CpuBackend, dst: Tensor, src: Tensor): void {
+  if (dst.size !== src.size) throw new Error(`copyInto: ${src} into ${dst}`);
+  be.data(dst).set(be.data(src));
+}
+
+export const ops = { sliceLast, padLast, concatLast, swap01, copyInto } satisfies CpuFamily;

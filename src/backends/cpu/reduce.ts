@@ -1,6 +1,7 @@
 // Reductions, float64 reference: plain sequential sums (the GPU sums in a fixed-order tree;
 // the two agree to f32 rounding).
 
+import type { Segment } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -22,4 +23,16 @@ export function sumSquares(be: CpuBackend, ts: Tensor[]): Tensor {
   return be.make([1], Float64Array.of(s));
 }
 
-export const ops = { sum, sumSquares } satisfies CpuFamily;
+/** Σ over segments of Σ x² over flat[offset, offset + size) → [1]. */
+export function sumSquaresSegments(be: CpuBackend, flat: Tensor, segments: readonly Segment[]): Tensor {
+  const x = be.data(flat);
+  let s = 0;
+  for (const seg of segments) {
+    if (seg.offset < 0 || seg.offset + seg.size > x.length)
+      throw new Error(`sumSquaresSegments: segment [${seg.offset}, +${seg.size}) outside ${flat}`);
+    for (let i = seg.offset; i < seg.offset + seg.size; i++) s += x[i] * x[i];
+  }
+  return be.make([1], Float64Array.of(s));
+}
+
+export const ops = { sum, sumSquares, sumSquaresSegments } satisfies CpuFamily;

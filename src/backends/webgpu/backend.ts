@@ -2,16 +2,17 @@
 // encodes them into a single command encoder. Tensors own pooled GPU buffers.
 // One file per op family (matmul.ts, attention.ts, …) with its WGSL in shaders/.
 
-import type { BackendCore, BackendOps } from '../../engine/backend';
+import { type BackendCore, type BackendOps, SLICE_ALIGN } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import { withOps, type OpFamily } from '../registry';
 import { acquireDevice } from './device';
 import * as families from './families';
-import { GpuRuntime } from './runtime';
+import { type Bindable, BufferRange, GpuRuntime } from './runtime';
 
 interface GpuStorage {
-  buffer: GPUBuffer;
-  /** False for views: releasing them frees nothing. */
+  /** The whole buffer, or the range of a larger one that a slice (an arena's tensor) occupies. */
+  buffer: Bindable;
+  /** False for views and slices: releasing them frees nothing. */
   owner: boolean;
 }
 
@@ -34,8 +35,8 @@ export class WebGPUBackendCore implements BackendCore {
     return this.rt.adapterLabel;
   }
 
-  /** The buffer behind a tensor (for binding in a dispatch). */
-  buf(t: Tensor): GPUBuffer {
+  /** The buffer behind a tensor, or its range of one (for binding in a dispatch). */
+  buf(t: Tensor): Bindable {
     if (t.disposed) throw new Error(`webgpu: ${t} used after dispose`);
     return (t.storage as GpuStorage).buffer;
   }
@@ -52,6 +53,22 @@ export class WebGPUBackendCore implements BackendCore {
     const buf = this.buf(t);
     this.rt.write(buf, new Uint8Array(buf.size));
     return t;
+  }
+
+  /**
+   * Elements [offset, offset + size(shape)) of t as a tensor of `shape`, sharing t's buffer: bound
+   * as a range of it. offset is a multiple of SLICE_ALIGN elements (256 bytes, the largest
+   * minStorageBufferOffsetAlignment WebGPU allows); the range covers whole vec4s.
+   */
+  slice(t: Tensor, offset: number, shape: Shape): Tensor {
+    const n = sizeOf(shape);
+    if (offset % SLICE_ALIGN !== 0 || offset < 0 || offset + n > t.size)
+      throw new Error(`webgpu: slice of ${n} at ${offset} of ${t} (offsets are multiples of ${SLICE_ALIGN})`);
+    const parent = (t.storage as GpuStorage).buffer;
+    const [buffer, base] = parent instanceof BufferRange ? [parent.buffer, parent.offset] : [parent, 0];
+    const bytes = Math.min(Math.max(16, Math.ceil(n / 4) * 16), (t.size - offset) * 4);
+    const range = new BufferRange(buffer, base + offset * 4, bytes);
+    return new Tensor(this.self, shape, t.dtype, { buffer: range, owner: false } satisfies GpuStorage);
   }
 
   fromArray(data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
@@ -76,7 +93,7 @@ export class WebGPUBackendCore implements BackendCore {
 
   release(t: Tensor): void {
     const s = t.storage as GpuStorage;
-    if (s.owner) this.rt.pool.release(s.buffer);
+    if (s.owner && !(s.buffer instanceof BufferRange)) this.rt.pool.release(s.buffer);
   }
 
   flush(): Promise<void> {

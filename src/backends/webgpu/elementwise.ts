@@ -7,7 +7,7 @@ import type { Shape, Tensor } from '../../engine/tensor';
 import { sizeOf } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { type Bindable, grid1d, packUniforms } from './runtime';
 
 /** Invocations per workgroup for the 1-D elementwise launches. */
 const WG = 256;
@@ -28,7 +28,7 @@ export function scalarVariant(code: string): string {
  * buffers are power-of-two buckets ≥ 256 bytes, so this fails only for the exact-size buffers
  * the pool hands out near the binding-size limit.
  */
-export function vec4Ok(bufs: GPUBuffer[]): boolean {
+export function vec4Ok(bufs: Bindable[]): boolean {
   return bufs.every((b) => b.size % 16 === 0);
 }
 
@@ -53,8 +53,8 @@ function launch(
   be: WebGPUBackend,
   k: { v4: Kernel; v1: Kernel },
   n: number,
-  buffers: GPUBuffer[],
-  vecBufs: GPUBuffer[],
+  buffers: Bindable[],
+  vecBufs: Bindable[],
   s = 0,
 ): void {
   if (n === 0) return;

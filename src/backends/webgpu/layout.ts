@@ -103,4 +103,10 @@ export function swap01(be: WebGPUBackend, x: Tensor): Tensor {
   return out;
 }
 
-export const ops = { sliceLast, padLast, concatLast, swap01 } satisfies WebGPUFamily;
+/** dst ← src (same size), as a buffer-to-buffer copy recorded in order with the dispatches. */
+export function copyInto(be: WebGPUBackend, dst: Tensor, src: Tensor): void {
+  if (dst.size !== src.size) throw new Error(`copyInto: ${src} into ${dst}`);
+  be.rt.recordCopy(be.buf(src), be.buf(dst), 4 * src.size);
+}
+
+export const ops = { sliceLast, padLast, concatLast, swap01, copyInto } satisfies WebGPUFamily;

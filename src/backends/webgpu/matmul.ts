@@ -17,7 +17,7 @@ import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms, type GpuRuntime } from './runtime';
+import { type Bindable, grid1d, packUniforms, type GpuRuntime } from './runtime';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
 
 const MATMUL: Kernel = { name: 'matmul', code: src, entry: 'main' };
@@ -98,7 +98,7 @@ export function tuningOf(rt: GpuRuntime): MatmulTuning {
 }
 
 /** The vec4 path needs 16-byte aligned rows (M, N, K multiples of 4) and whole vec4 buffers. */
-export function vec4Eligible(M: number, N: number, K: number, buffers: GPUBuffer[]): boolean {
+export function vec4Eligible(M: number, N: number, K: number, buffers: Bindable[]): boolean {
   return M % 4 === 0 && N % 4 === 0 && K % 4 === 0 && buffers.every((b) => b.size % 16 === 0);
 }
 

@@ -11,7 +11,7 @@ import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { type Bindable, grid1d, packUniforms } from './runtime';
 
 // ---- sigmoid ----
 
@@ -27,7 +27,7 @@ const SIGMOID_BWD = {
 };
 
 /** One elementwise dispatch over n floats: vec4-wide when every buffer allows it. */
-function elementwise(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, n: number, bufs: GPUBuffer[]): void {
+function elementwise(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, n: number, bufs: Bindable[]): void {
   if (n === 0) return;
   const v4 = vec4Ok(bufs);
   const count = v4 ? Math.ceil(n / 4) : n;

@@ -4,12 +4,15 @@
 // the element counts, so the same inputs give bit-identical results. No atomics.
 
 import src from '../../../shaders/reduce.wgsl?raw';
+import segSrc from '../../../shaders/reduce_segments.wgsl?raw';
+import type { Segment } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { type Bindable, grid1d, packUniforms } from './runtime';
 
 const REDUCE: Kernel = { name: 'reduce', code: src, entry: 'main' };
+const REDUCE_SEGMENTS: Kernel = { name: 'reduce_segments', code: segSrc, entry: 'main' };
 const WG = 256;
 const ITEMS = 8;
 /** Elements one workgroup reduces to one partial. */
@@ -20,7 +23,7 @@ function slices(n: number): number {
 }
 
 /** One pass: partials of x[0..n) (or of x²) into out[offset .. offset + slices(n)). */
-function pass(be: WebGPUBackend, x: GPUBuffer, n: number, out: GPUBuffer, offset: number, square: boolean): void {
+function pass(be: WebGPUBackend, x: Bindable, n: number, out: Bindable, offset: number, square: boolean): void {
   const groups = slices(n);
   be.rt.record({
     kernel: REDUCE,
@@ -84,4 +87,40 @@ export function sumSquares(be: WebGPUBackend, ts: Tensor[]): Tensor {
   return out;
 }
 
-export const ops = { sum, sumSquares } satisfies WebGPUFamily;
+/**
+ * sumSquares over segments of one flat tensor in one partial pass (shaders/reduce_segments.wgsl):
+ * the same slices, trees and partials layout as sumSquares over the segments as tensors, so the
+ * same finish passes give the same bits.
+ */
+export function sumSquaresSegments(be: WebGPUBackend, flat: Tensor, segments: readonly Segment[]): Tensor {
+  const segs = segments.filter((s) => s.size > 0);
+  for (const s of segs)
+    if (s.offset < 0 || s.offset + s.size > flat.size)
+      throw new Error(`sumSquaresSegments: segment [${s.offset}, +${s.size}) outside ${flat}`);
+  if (segs.length === 0) return be.zeros([1]);
+  const table = new Uint32Array(4 * segs.length);
+  let groups = 0;
+  segs.forEach((s, i) => {
+    table.set([s.offset, s.size, groups, 0], 4 * i);
+    groups += slices(s.size);
+  });
+  const rows = be.fromArray(Int32Array.from(table), [segs.length, 4], 'i32');
+  const out = be.empty([1]);
+  // One small segment: its single partial is the result (as sumSquares writes it straight to out).
+  const parts = groups === 1 ? out : be.empty([groups]);
+  be.rt.record({
+    kernel: REDUCE_SEGMENTS,
+    overrides: { WG, ITEMS },
+    buffers: [be.buf(flat), be.buf(parts), be.buf(rows)],
+    uniform: packUniforms('uuuu', [segs.length, groups, 1, 0]),
+    workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  rows.dispose();
+  if (parts !== out) {
+    finish(be, parts, groups, out);
+    parts.dispose();
+  }
+  return out;
+}
+
+export const ops = { sum, sumSquares, sumSquaresSegments } satisfies WebGPUFamily;

@@ -6,15 +6,43 @@ import { BufferPool } from './buffers';
 import type { AcquiredDevice, GpuFeatures } from './device';
 import { PipelineCache, type Kernel, type Overrides } from './pipelines';
 
+/**
+ * A byte range of a buffer, bound as one storage binding: a tensor that lives inside a larger
+ * buffer (an arena of parameters). `offset` is a multiple of minStorageBufferOffsetAlignment.
+ */
+export class BufferRange {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly offset: number,
+    readonly size: number,
+  ) {}
+}
+
+/** What a dispatch binds at one slot: a whole buffer, or a range of one. */
+export type Bindable = GPUBuffer | BufferRange;
+
+function bindingOf(b: Bindable): GPUBufferBinding {
+  return b instanceof BufferRange ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b };
+}
+
 export interface Dispatch {
   kernel: Kernel;
   overrides?: Overrides;
-  /** Storage buffers, bound at @group(0) @binding(0..n-1) in this order. */
-  buffers: GPUBuffer[];
+  /** Storage buffers (or ranges of them), bound at @group(0) @binding(0..n-1) in this order. */
+  buffers: Bindable[];
   /** Optional uniform block, bound at @binding(n) right after the storage buffers. */
   uniform?: ArrayBuffer;
   workgroups: [number, number, number];
 }
+
+/** A buffer-to-buffer copy recorded in order with the dispatches (encoded between compute passes). */
+export interface Copy {
+  copy: { src: Bindable; dst: Bindable; bytes: number };
+}
+
+type Command = Dispatch | Copy;
+
+const isCopy = (c: Command): c is Copy => 'copy' in c;
 
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
@@ -89,7 +117,7 @@ export class GpuRuntime {
   readonly limits: GPUSupportedLimits;
   readonly pipelines: PipelineCache;
   readonly pool: BufferPool;
-  private recorded: Dispatch[] = [];
+  private recorded: Command[] = [];
   private uniformBuf: GPUBuffer | null = null;
   private lostMessage: string | null = null;
   private lastKernels: string[] = [];
@@ -97,6 +125,8 @@ export class GpuRuntime {
   submits = 0;
   /** Number of dispatches encoded in total. */
   dispatches = 0;
+  /** Number of buffer-to-buffer copies encoded in total. */
+  copies = 0;
 
   constructor(acq: AcquiredDevice) {
     this.device = acq.device;
@@ -140,6 +170,19 @@ export class GpuRuntime {
     this.recorded.push(d);
   }
 
+  /**
+   * Record a copy of `bytes` from src to dst (both a buffer or a range; a multiple of 4 bytes),
+   * ordered with the dispatches around it. Used to gather tensors into an arena.
+   */
+  recordCopy(src: Bindable, dst: Bindable, bytes: number): void {
+    this.checkAlive();
+    if (bytes % 4 !== 0) throw new GpuValidationError(`copy of ${bytes} bytes: not a multiple of 4`);
+    if (bytes > src.size || bytes > dst.size)
+      throw new GpuValidationError(`copy of ${bytes} bytes from ${src.size} into ${dst.size} bytes`);
+    if (bytes === 0) return;
+    this.recorded.push({ copy: { src, dst, bytes } });
+  }
+
   get pendingDispatches(): number {
     return this.recorded.length;
   }
@@ -159,19 +202,69 @@ export class GpuRuntime {
 
   private async flushNow(): Promise<void> {
     this.checkAlive();
-    const work = this.recorded;
+    const cmds = this.recorded;
     this.recorded = [];
-    // Buffers released before this point were last used by `work` (or earlier): they become
+    // Buffers released before this point were last used by `cmds` (or earlier): they become
     // reusable once it is submitted. Ones released later (e.g. while pipelines compile) wait.
     const freed = this.pool.takePending();
-    if (work.length === 0) {
+    if (cmds.length === 0) {
       this.pool.recycle(freed);
       return;
     }
+    const work = cmds.filter((c): c is Dispatch => !isCopy(c));
     const pipelines = await Promise.all(work.map((d) => this.pipelines.get(d.kernel, d.overrides)));
     this.checkAlive();
+    this.writeUniforms(work);
 
-    // One uniform buffer per flush, each block at an aligned offset.
+    this.device.pushErrorScope('validation');
+    const bindGroups = work.map((d, i) => {
+      const entries: GPUBindGroupEntry[] = d.buffers.map((b, binding) => ({ binding, resource: bindingOf(b) }));
+      if (d.uniform) {
+        entries.push({
+          binding: d.buffers.length,
+          resource: { buffer: this.uniformBuf!, offset: this.uniformOffsets[i], size: d.uniform.byteLength },
+        });
+      }
+      return this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
+    });
+    if (this.profile) {
+      await this.submitProfiled(cmds, pipelines, bindGroups);
+    } else {
+      const encoder = this.device.createCommandEncoder({ label: 'v3lab-step' });
+      let pass: GPUComputePassEncoder | null = null;
+      let i = 0;
+      for (const c of cmds) {
+        if (isCopy(c)) {
+          pass?.end();
+          pass = null;
+          encodeCopy(encoder, c);
+          continue;
+        }
+        pass ??= encoder.beginComputePass();
+        pass.setPipeline(pipelines[i]);
+        pass.setBindGroup(0, bindGroups[i]);
+        pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
+        i++;
+      }
+      pass?.end();
+      this.device.queue.submit([encoder.finish()]);
+    }
+    this.submits++;
+    this.dispatches += work.length;
+    this.copies += cmds.length - work.length;
+    this.lastKernels = work.map((d) => d.kernel.name);
+    this.pool.recycle(freed);
+    const err = await this.device.popErrorScope();
+    if (err) {
+      const names = [...new Set(work.map((d) => d.kernel.name))].join(', ');
+      throw new GpuValidationError(`GPU validation error in a batch of kernels [${names}]: ${err.message}`);
+    }
+  }
+
+  private uniformOffsets: number[] = [];
+
+  /** One uniform buffer per flush, each dispatch's block at an aligned offset (uniformOffsets[i]). */
+  private writeUniforms(work: Dispatch[]): void {
     const align = this.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
     let total = 0;
@@ -181,56 +274,22 @@ export class GpuRuntime {
         total += Math.ceil(d.uniform.byteLength / align) * align;
       } else offsets.push(-1);
     }
-    if (total > 0) {
-      if (!this.uniformBuf || this.uniformBuf.size < total) {
-        this.uniformBuf?.destroy();
-        const size = 2 ** Math.ceil(Math.log2(Math.max(total, 4096)));
-        this.uniformBuf = this.device.createBuffer({
-          size,
-          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-          label: 'uniforms',
-        });
-      }
-      const staging = new Uint8Array(total);
-      work.forEach((d, i) => {
-        if (d.uniform) staging.set(new Uint8Array(d.uniform), offsets[i]);
+    this.uniformOffsets = offsets;
+    if (total === 0) return;
+    if (!this.uniformBuf || this.uniformBuf.size < total) {
+      this.uniformBuf?.destroy();
+      const size = 2 ** Math.ceil(Math.log2(Math.max(total, 4096)));
+      this.uniformBuf = this.device.createBuffer({
+        size,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        label: 'uniforms',
       });
-      this.device.queue.writeBuffer(this.uniformBuf, 0, staging);
     }
-
-    this.device.pushErrorScope('validation');
-    const bindGroups = work.map((d, i) => {
-      const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-      if (d.uniform) {
-        entries.push({
-          binding: d.buffers.length,
-          resource: { buffer: this.uniformBuf!, offset: offsets[i], size: d.uniform.byteLength },
-        });
-      }
-      return this.device.createBindGroup({ layout: pipelines[i].getBindGroupLayout(0), entries, label: d.kernel.name });
+    const staging = new Uint8Array(total);
+    work.forEach((d, i) => {
+      if (d.uniform) staging.set(new Uint8Array(d.uniform), offsets[i]);
     });
-    if (this.profile) {
-      await this.submitProfiled(work, pipelines, bindGroups);
-    } else {
-      const encoder = this.device.createCommandEncoder({ label: 'v3lab-step' });
-      const pass = encoder.beginComputePass();
-      work.forEach((d, i) => {
-        pass.setPipeline(pipelines[i]);
-        pass.setBindGroup(0, bindGroups[i]);
-        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-      });
-      pass.end();
-      this.device.queue.submit([encoder.finish()]);
-    }
-    this.submits++;
-    this.dispatches += work.length;
-    this.lastKernels = work.map((d) => d.kernel.name);
-    this.pool.recycle(freed);
-    const err = await this.device.popErrorScope();
-    if (err) {
-      const names = [...new Set(work.map((d) => d.kernel.name))].join(', ');
-      throw new GpuValidationError(`GPU validation error in a batch of kernels [${names}]: ${err.message}`);
-    }
+    this.device.queue.writeBuffer(this.uniformBuf, 0, staging);
   }
 
   /**
@@ -241,22 +300,27 @@ export class GpuRuntime {
   profile: Map<string, { count: number; ms: number }> | null = null;
 
   private async submitProfiled(
-    work: Dispatch[],
+    cmds: Command[],
     pipelines: GPUComputePipeline[],
     bindGroups: GPUBindGroup[],
   ): Promise<void> {
-    for (let i = 0; i < work.length; i++) {
-      const d = work[i];
+    let i = 0;
+    for (const c of cmds) {
       const t0 = performance.now();
-      const encoder = this.device.createCommandEncoder({ label: d.kernel.name });
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipelines[i]);
-      pass.setBindGroup(0, bindGroups[i]);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-      pass.end();
+      const encoder = this.device.createCommandEncoder({ label: isCopy(c) ? 'copy' : c.kernel.name });
+      let key = 'copy';
+      if (isCopy(c)) encodeCopy(encoder, c);
+      else {
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipelines[i]);
+        pass.setBindGroup(0, bindGroups[i]);
+        pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
+        pass.end();
+        key = `${c.kernel.name}:${c.kernel.entry ?? 'main'}`;
+        i++;
+      }
       this.device.queue.submit([encoder.finish()]);
       await this.device.queue.onSubmittedWorkDone();
-      const key = `${d.kernel.name}:${d.kernel.entry ?? 'main'}`;
       const e = this.profile!.get(key) ?? { count: 0, ms: 0 };
       e.count++;
       e.ms += performance.now() - t0;
@@ -264,8 +328,10 @@ export class GpuRuntime {
     }
   }
 
-  /** Flush, then copy `bytes` of `buf` back to the host. */
-  async readBuffer(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  /** Flush, then copy `bytes` of `buf` (a buffer or a range of one) back to the host. */
+  async readBuffer(src: Bindable, bytes: number): Promise<ArrayBuffer> {
+    const buf = src instanceof BufferRange ? src.buffer : src;
+    const offset = src instanceof BufferRange ? src.offset : 0;
     await this.flush();
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({
@@ -274,7 +340,7 @@ export class GpuRuntime {
       label: 'readback',
     });
     const enc = this.device.createCommandEncoder({ label: 'readback' });
-    enc.copyBufferToBuffer(buf, 0, staging, 0, size);
+    enc.copyBufferToBuffer(buf, offset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     try {
       await staging.mapAsync(GPUMapMode.READ);
@@ -291,10 +357,11 @@ export class GpuRuntime {
     return out;
   }
 
-  /** Write host data into a buffer (queued before the next flush's work). */
-  write(buf: GPUBuffer, data: ArrayBufferView): void {
+  /** Write host data into a buffer or a range of one (queued before the next flush's work). */
+  write(dst: Bindable, data: ArrayBufferView): void {
     this.checkAlive();
-    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    const [buf, offset] = dst instanceof BufferRange ? [dst.buffer, dst.offset] : [dst, 0];
+    this.device.queue.writeBuffer(buf, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   destroy(): void {
@@ -302,4 +369,11 @@ export class GpuRuntime {
     this.uniformBuf?.destroy();
     this.device.destroy();
   }
+}
+
+function encodeCopy(encoder: GPUCommandEncoder, c: Copy): void {
+  const { src, dst, bytes } = c.copy;
+  const [sb, so] = src instanceof BufferRange ? [src.buffer, src.offset] : [src, 0];
+  const [db, dOff] = dst instanceof BufferRange ? [dst.buffer, dst.offset] : [dst, 0];
+  encoder.copyBufferToBuffer(sb, so, db, dOff, bytes);
 }

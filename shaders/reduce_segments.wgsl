@@ -1,0 +1,73 @@
+// The multi-tensor sum of squares: reduce.wgsl's partial pass over many tensors at once, the
+// tensors being segments of one flat buffer (an arena of gradients). One dispatch replaces one
+// pass per tensor, with the same arithmetic:
+//
+// Segment s (table row segs[s] = (offset, n, first, 0)) is cut into slices of WG·ITEMS
+// elements exactly as reduce.wgsl cuts a tensor of n elements; slice j of segment s is
+// workgroup w = first + j, and its partial goes to partials[w]. `first` is the running count
+// of slices of the segments before s, so the partials of all segments lie in list order —
+// the layout the one-pass-per-tensor path writes — and the host reduces them with the same
+// passes. Per thread: ITEMS elements x[offset + base + k·WG + t] in increasing k; then the same
+// fixed binary tree. The fold keeps reduce.wgsl's expression (select on `square`, always 1 here)
+// so the compiler emits the same arithmetic: results are bit-identical to that path.
+//
+// Workgroup → segment: binary search over `first` (uniform across the workgroup: it reads only
+// the read-only table at workgroup-uniform indices). Grid as in reduce.wgsl, folded into 2-D.
+
+override WG: u32 = 256;    // threads per workgroup (power of two)
+override ITEMS: u32 = 8;   // elements each thread folds before the tree
+
+struct Params {
+  segments: u32,  // rows of segs
+  groups: u32,    // total slices = Σ ceil(n / (WG·ITEMS))
+  square: u32,    // 1 (kept as in reduce.wgsl; see above)
+  pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(2) var<storage, read> segs: array<vec4<u32>>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+var<workgroup> tree: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
+  if (w >= p.groups) {
+    return;
+  }
+  // The last segment whose first slice is at or before w.
+  var lo = 0u;
+  var hi = p.segments - 1u;
+  while (lo < hi) {
+    let mid = (lo + hi + 1u) / 2u;
+    if (segs[mid].z <= w) {
+      lo = mid;
+    } else {
+      hi = mid - 1u;
+    }
+  }
+  let sg = segs[lo];
+  let base = (w - sg.z) * WG * ITEMS;
+  var acc = 0.0;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = base + k * WG + t;
+    if (i < sg.y) {
+      let v = x[sg.x + i];
+      acc += select(v, v * v, p.square != 0u);
+    }
+  }
+  tree[t] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (t < s) {
+      tree[t] = tree[t] + tree[t + s];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    partials[w] = tree[0];
+  }
+}
