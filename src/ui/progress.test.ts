@@ -8,7 +8,7 @@ import type { StepTick } from '../lab/api';
 import type { RunRecord } from '../lab/runfile';
 import { pauseNote, projectRun } from './panels/RunNotes';
 import { computeProgress, StepTimer } from './run/metrics';
-import { resumeOfferOf } from './run/resume';
+import { replayPlan, resumeOfferOf, splitChanges } from './run/resume';
 import { NO_PROGRESS } from './state/types';
 
 const config = findPreset('micro-dense')!.config;
@@ -122,5 +122,27 @@ describe('resume offer', () => {
     const newest = record({ id: 'new', name: 'run 2', createdAt: 2, checkpointStep: 20, metrics: [m(27)] });
     expect(resumeOfferOf([old, none, newest])).toEqual({ id: 'new', name: 'run 2', step: 20, reached: 27 });
     expect(resumeOfferOf([none])).toBeNull();
+  });
+});
+
+describe('live changes after the checkpoint, replayed on resume', () => {
+  const ch = (step: number, value: number) => ({ step, path: 'optim.lr', value });
+
+  it('keeps the changes up to the checkpoint and replays the later ones in step order', () => {
+    const { kept, replay } = splitChanges([ch(5, 1), ch(30, 3), ch(21, 2), ch(20, 0)], 20);
+    expect(kept).toEqual([ch(5, 1), ch(20, 0)]);
+    expect(replay).toEqual([ch(21, 2), ch(30, 3)]);
+  });
+
+  it('applies a change due at the next step now, and cuts each chunk just before the next change', () => {
+    // Resumed at step 20, eval every 25: the change at step 21 applies before the first chunk,
+    // which then runs to step 29 (the change at 30 is applied before step 30 runs).
+    const a = replayPlan([ch(21, 2), ch(30, 3)], 20, 5);
+    expect(a).toEqual({ due: [ch(21, 2)], rest: [ch(30, 3)], maxSteps: 5, cut: false });
+    const b = replayPlan([ch(30, 3)], 20, 30);
+    expect(b).toEqual({ due: [], rest: [ch(30, 3)], maxSteps: 9, cut: true });
+    const c = replayPlan(b.rest, 29, 21);
+    expect(c).toEqual({ due: [ch(30, 3)], rest: [], maxSteps: 21, cut: false });
+    expect(replayPlan([], 29, 21)).toEqual({ due: [], rest: [], maxSteps: 21, cut: false });
   });
 });

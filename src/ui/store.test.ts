@@ -556,4 +556,50 @@ describe('lab page store', () => {
     st().renameRun('r1', '   ');
     expect(st().runs[0].name).toBe('lr sweep, low');
   });
+
+  it('live changes made after the kept checkpoint are replayed at their steps when the run resumes', async () => {
+    vi.resetModules();
+    mem = memoryStore();
+    const config = applyOverrides(findPreset('micro-dense')!.config, { 'train.steps': 12, 'train.eval_every': 6 });
+    const ch = (step: number, path: string, value: number) => ({ step, path, value });
+    const m = (step: number): StepMetrics => ({ step, loss: 1, val_loss: null, lr: 1, grad_norm: 1, tokens_per_s: 1 });
+    await mem.s.put({
+      id: 'r1',
+      name: 'run 1',
+      createdAt: 1,
+      preset: 'micro-dense',
+      seed: 3,
+      config,
+      metrics: [m(2), m(4), m(7)],
+      // Made at steps 3 (in the checkpoint), 5 and 9 (after it: lost with the page unless replayed).
+      changes: [ch(3, 'optim.lr', 0.002), ch(5, 'optim.lr', 0.001), ch(9, 'optim.weight_decay', 0.05)],
+      samples: [],
+      status: 'running',
+      adapter: 'fake adapter',
+      backend: 'webgpu',
+      checkpointStep: 4,
+    });
+    await mem.s.putCheckpoint('r1', new Uint8Array([4]));
+    S = await import('./store');
+    lab = fakeLab();
+    const client: LabClient = { call: (fn) => fn(lab as never), dispose() {} };
+    S.setLabClientFactory(() => client);
+    S.setRunStoreOpener(async () => mem.s);
+    vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0));
+    vi.stubGlobal('location', { hash: '#v=1&preset=micro-dense', origin: 'http://x', pathname: '/' });
+    await st().boot();
+    await st().resumeSaved('r1');
+    await until(() => st().phase === 'done');
+    // The fake's setLive applies at its next step: each change is sent just before its own step.
+    expect(st().run!.changes).toEqual([
+      ch(3, 'optim.lr', 0.002),
+      ch(5, 'optim.lr', 0.001),
+      ch(9, 'optim.weight_decay', 0.05),
+    ]);
+    // Chunks: 4 → 6 (eval), 6 → 8 (cut for the change at 9, no sample there), 8 → 12.
+    expect(lab.calls.filter((c) => c.startsWith('train'))).toEqual(['train 2', 'train 2', 'train 4']);
+    expect(lab.calls.filter((c) => c.startsWith('sample'))).toHaveLength(2);
+    expect(st().info!.config.optim).toMatchObject({ lr: 0.001, weight_decay: 0.05 });
+    expect(st().draft['optim.weight_decay']).toBe('0.05');
+  });
 });

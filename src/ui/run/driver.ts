@@ -23,7 +23,7 @@ import { NO_PROGRESS } from '../state/types';
 import { CAN_START, INITIAL_RUN_STATE, type Phase, type RunEvent, type RunState, transition } from './machine';
 import { MetricsFeed } from './metrics';
 import { LabQueue } from './queue';
-import { CHECKPOINT_EVERY_S, CheckpointKeeper } from './resume';
+import { applyReplay, CHECKPOINT_EVERY_S, CheckpointKeeper, replayPlan, splitChanges } from './resume';
 import { takeSample } from './sampler';
 
 export class RunDriver {
@@ -39,6 +39,8 @@ export class RunDriver {
   private warming: Promise<void> = Promise.resolve();
   /** The current run's live changes still to be replayed (a share link's), in step order. */
   private script: LiveChangeEntry[] = [];
+  /** A resumed run's live changes made after its checkpoint, still to replay (resume.ts), in step order. */
+  private replay: LiveChangeEntry[] = [];
   /** The seed of a sample asked for mid-chunk (taken with the next sample of the loop). */
   private requestedSeed: number | null = null;
   readonly metrics: MetricsFeed;
@@ -321,6 +323,7 @@ export class RunDriver {
     }
     if (!this.isCurrent(token)) return null;
     this.script = [...s.liveScript];
+    this.replay = [];
     await this.adoptRun(token, newRunRecord(info, config, ctx.get().runs), info, twinOf, false);
     if (this.state.stopRequested) {
       await this.end(token, 'stopped');
@@ -393,7 +396,7 @@ export class RunDriver {
     // The steps after the checkpoint are trained again: what they left in the record goes.
     const k = info.step;
     run.metrics = run.metrics.filter((m) => m.step <= k);
-    run.changes = run.changes.filter((x) => x.step <= k);
+    ({ kept: run.changes, replay: this.replay } = splitChanges(run.changes, k));
     run.samples = run.samples.filter((x) => x.step <= k);
     run.checkpointStep = k;
     this.script = [];
@@ -428,7 +431,10 @@ export class RunDriver {
       if (this.at('pausing')) return this.enterPaused(token);
       const step = ctx.get().progress.step;
       const every = ctx.get().info?.config?.train.eval_every ?? run.config.train.eval_every;
-      const maxSteps = every - (step % every);
+      const plan = replayPlan(this.replay, step, every - (step % every));
+      this.replay = plan.rest;
+      if (plan.due.length) await applyReplay(ctx, run, plan.due);
+      const { maxSteps } = plan;
       let summary: RunSummary;
       this.metrics.beginCall();
       try {
@@ -449,6 +455,7 @@ export class RunDriver {
       if (summary.reason === 'diverged')
         return this.onTrainError(token, new Error(summary.error ?? 'the run diverged'));
       if (summary.reason === 'stopped' || this.at('stopping')) return this.end(token, 'stopped');
+      if (summary.reason === 'max-steps' && plan.cut && !this.state.sampleRequested) continue; // a replay is due
       if (summary.reason === 'max-steps' || this.state.sampleRequested) {
         this.dispatch('sampled');
         await this.sample(token);

@@ -4,9 +4,14 @@
 // metrics are saved as they arrive (persist.ts). After a reload the latest interrupted run with
 // such a checkpoint is offered for resuming: the lab restores it exactly as after a lost device
 // (weights, AdamW moments, batch sampler), so the steps after it equal an uninterrupted run's.
+// Live changes made after that checkpoint are replayed at their steps: each chunk of training
+// ends just before the next one's step, where the lab's setLive applies it to that very step.
 
-import type { StepTick } from '../../lab/api';
+import { withPath } from '../../config';
+import type { LiveChange, StepTick } from '../../lab/api';
 import type { RunRecord } from '../../lab/runfile';
+import { formatValue } from '../draft';
+import { setDraft } from '../state/config-slice';
 import type { LabContext } from '../state/context';
 
 /** Seconds between the lab's automatic checkpoints, besides its step budget (train.checkpoint_every). */
@@ -60,4 +65,48 @@ export class CheckpointKeeper {
       // The next checkpoint tries again; a run that ends saves its final weights anyway.
     }
   }
+}
+
+/** A run resumed from its checkpoint at step `k`: the live changes it keeps, and those to replay, in step order. */
+export function splitChanges(changes: readonly LiveChange[], k: number): { kept: LiveChange[]; replay: LiveChange[] } {
+  return {
+    kept: changes.filter((x) => x.step <= k),
+    replay: changes.filter((x) => x.step > k).sort((a, b) => a.step - b.step),
+  };
+}
+
+/**
+ * The next chunk of training with live changes still to replay, from `step` (steps done): the
+ * changes due at the next step (to apply now: setLive applies at the next step), those left, and
+ * the chunk's length, cut so it ends just before the next change's step (`cut` when it was).
+ */
+export function replayPlan(
+  pending: readonly LiveChange[],
+  step: number,
+  maxSteps: number,
+): { due: LiveChange[]; rest: LiveChange[]; maxSteps: number; cut: boolean } {
+  const due = pending.filter((x) => x.step <= step + 1);
+  const rest = pending.filter((x) => x.step > step + 1);
+  const until = rest.length ? rest[0].step - 1 - step : Infinity;
+  return { due, rest, maxSteps: Math.min(maxSteps, until), cut: until < maxSteps };
+}
+
+/** Apply replayed live changes through the lab (as the page's own are), recording each on the run. */
+export async function applyReplay(ctx: LabContext, run: RunRecord, due: readonly LiveChange[]): Promise<void> {
+  const c = ctx.worker.current;
+  if (!c) return;
+  for (const x of due) {
+    let change: LiveChange;
+    try {
+      change = await c.call((lab) => lab.setLive(x.path, x.value));
+    } catch (err) {
+      ctx.reportError(err, `Could not replay the change of ${x.path} at step ${x.step}`);
+      continue;
+    }
+    run.changes.push(change);
+    const config = withPath(ctx.get().info?.config ?? run.config, x.path, change.value);
+    ctx.set((s) => ({ info: s.info ? { ...s.info, config } : s.info, version: s.version + 1 }));
+    setDraft(ctx, { ...ctx.get().draft, [x.path]: formatValue(change.value) });
+  }
+  ctx.history.store.saveLater(run);
 }
