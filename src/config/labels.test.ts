@@ -43,6 +43,10 @@ describe('field labels, groups and notes', () => {
       const labels = panelFields(panel).map((f) => f.label.trim());
       for (const [i, l] of labels.entries()) expect(l.length, panelFields(panel)[i].path).toBeGreaterThan(1);
       expect(new Set(labels).size, panel).toBe(labels.length);
+      for (const f of panelFields(panel)) {
+        const name = f.path.slice(f.path.indexOf('.') + 1).replace(/_/g, ' ');
+        expect(f.label.toLowerCase(), `${f.path}: a label says more than the name`).not.toBe(name);
+      }
     }
   });
 

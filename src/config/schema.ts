@@ -118,7 +118,7 @@ const archSection = z.strictObject({
     ['mha', 'mla'],
     'mha: standard attention (GQA/MQA via num_key_value_heads); mla: multi-head latent attention',
     {
-      label: 'attention',
+      label: 'attention type',
       basic: true,
       note: `MLA caches one compressed latent and one shared RoPE key per token instead of every head's K and V · ${MLA}`,
     },
@@ -178,7 +178,7 @@ const precisionSection = z.strictObject({
     65_536,
     'with a limited accumulator: promote partial sums to f32 every N_C elements (0 = never; V3: 128)',
     {
-      label: 'promote to f32 every',
+      label: 'promote sums to f32 every N',
       note: `partial sums are copied to FP32 registers every N_C = 128 elements, which restores the accuracy · ${FP8}`,
     },
   ),
@@ -189,14 +189,14 @@ const optimSection = z.strictObject({
   beta1: float(0, 0.9999, 'AdamW β1', { label: 'momentum β1', live: true }),
   beta2: float(0, 0.99999, 'AdamW β2', { label: 'second moment β2', live: true }),
   eps: float(1e-12, 0.01, 'AdamW ε', { label: 'AdamW ε', live: true }),
-  weight_decay: float(0, 1, 'decoupled weight decay', { label: 'weight decay', basic: true, live: true }),
+  weight_decay: float(0, 1, 'decoupled weight decay', { label: 'decoupled weight decay', basic: true, live: true }),
   clip_norm: float(0, 1_000_000, 'global grad-norm clip (0 = off)', { label: 'gradient clip', live: true }),
   schedule: choice(['cosine', 'wsd'], 'warmup+cosine, or warmup-stable-decay', {
     label: 'LR schedule',
     basic: true,
     live: true,
   }),
-  warmup_steps: int(0, 1_000_000, 'linear warmup steps', { label: 'warmup steps', basic: true, live: true }),
+  warmup_steps: int(0, 1_000_000, 'linear warmup steps', { label: 'LR warmup steps', basic: true, live: true }),
   min_lr_ratio: float(0, 1, 'final lr as a fraction of the peak', { label: 'final LR / peak', live: true }),
   decay_fraction: float(0, 1, 'WSD: fraction of steps spent decaying', { label: 'decay share', live: true }),
 });
@@ -210,14 +210,14 @@ const dataSection = z.strictObject({
   text: text(MAX_TEXT_CHARS, 'the text for corpus "text"', { label: 'your text', basic: true }),
   corpus_chars: int(1000, MAX_TEXT_CHARS, 'size of a generated corpus', { label: 'generated characters' }),
   seq_len: int(2, 4096, 'tokens per training sequence', { label: 'context length', basic: true }),
-  batch_size: int(1, 4096, 'sequences per step', { label: 'batch size', basic: true }),
+  batch_size: int(1, 4096, 'sequences per step', { label: 'sequences per step', basic: true }),
   val_fraction: float(0.01, 0.5, 'held-out share of the corpus', { label: 'validation share' }),
 });
 
 const trainSection = z.strictObject({
   steps: int(1, 10_000_000, 'optimizer steps', { label: 'training steps', basic: true }),
-  log_every: int(1, 100_000, 'steps between metric readbacks', { label: 'log every', live: true }),
-  eval_every: int(1, 100_000, 'steps between validation losses', { label: 'validate every', live: true }),
+  log_every: int(1, 100_000, 'steps between metric readbacks', { label: 'metrics every N steps', live: true }),
+  eval_every: int(1, 100_000, 'steps between validation losses', { label: 'validation every N steps', live: true }),
   eval_batches: int(1, 1000, 'batches per validation loss', { label: 'validation batches' }),
   mtp_lambda: float(0, 10, 'MTP: weight λ of the MTP losses, L = L_main + (λ/D)·Σ L_k (V3: 0.3, later 0.1)', {
     label: 'MTP loss weight λ',
@@ -232,7 +232,7 @@ const trainSection = z.strictObject({
     note: "after each step a busy expert's routing bias drops by γ, an idle one's rises; no loss (V3: 0.001) · V3 §4.2; arXiv 2408.15664 Alg. 1",
   }),
   checkpoint_every: int(1, 1_000_000, 'steps between host checkpoints (device-loss recovery)', {
-    label: 'checkpoint every',
+    label: 'checkpoint every N steps',
     live: true,
   }),
 });
@@ -248,10 +248,13 @@ const rlSection = z.strictObject({
     note: `R1's recipe at toy size: a base model, then RL with rule-based rewards and no reward model · ${R1}`,
   }),
   task: choice(TASK_NAMES, 'Pipeline: the toy reasoning task (prompts, verifier, pretraining text)', {
-    label: 'task',
+    label: 'toy reasoning task',
     basic: true,
   }),
-  difficulty: int(1, 5, 'Pipeline: task difficulty (e.g. digits for addition)', { label: 'difficulty', basic: true }),
+  difficulty: int(1, 5, 'Pipeline: task difficulty (e.g. digits for addition)', {
+    label: 'task difficulty',
+    basic: true,
+  }),
   template_share: float(
     0,
     1,
@@ -269,9 +272,11 @@ const rlSection = z.strictObject({
     { label: 'fresh optimizer per stage' },
   ),
   sft_lr: float(0, 1, 'Pipeline: constant learning rate of the SFT stage', { label: 'SFT learning rate', live: true }),
-  sft_examples: int(1, 100_000, 'Pipeline: worked solutions in the cold-start set', { label: 'SFT examples' }),
+  sft_examples: int(1, 100_000, 'Pipeline: worked solutions in the cold-start set', {
+    label: 'worked solutions for SFT',
+  }),
   grpo_steps: int(0, 1_000_000, 'Pipeline: GRPO steps (one rollout batch each)', {
-    label: 'GRPO steps',
+    label: 'RL (GRPO) steps',
     basic: true,
     note: `one rollout batch and update each (R1-Zero: 10,400 steps of 32 questions) · ${R1}`,
   }),
@@ -282,7 +287,7 @@ const rlSection = z.strictObject({
     note: `R1-Zero: 3e-6, DeepSeekMath: 1e-6; a toy model needs far more · ${R1}; DeepSeekMath §4.2`,
   }),
   prompts_per_step: int(1, 256, 'Pipeline: prompts per GRPO step', {
-    label: 'prompts per step',
+    label: 'questions per RL step',
     live: true,
     note: `questions per rollout batch (R1-Zero: 32) · ${R1}`,
   }),
@@ -326,7 +331,7 @@ const rlSection = z.strictObject({
   overlong_penalty: flag(
     'Pipeline: DAPO soft overlong punishment over the last rl.overlong_cache tokens of the budget',
     {
-      label: 'overlong penalty',
+      label: 'soft length penalty',
       live: true,
       note: 'DAPO: a penalty growing linearly over the last L_c tokens of the budget, instead of a cliff · DAPO §3, eq. 13',
     },
@@ -337,7 +342,7 @@ const rlSection = z.strictObject({
     note: 'length of the penalty zone (DAPO: 4096 of 20480) · DAPO §3, eq. 13',
   }),
   advantage: choice(['std', 'mean'], 'Pipeline: std: (r − mean)/(std + ε) (GRPO); mean: r − mean (Dr. GRPO)', {
-    label: 'advantage',
+    label: 'advantage estimate',
     live: true,
     note: `GRPO divides by the group's std; Dr. GRPO only subtracts the mean · ${DSM}; Dr. GRPO`,
   }),
@@ -372,7 +377,7 @@ const rlSection = z.strictObject({
     1_000_000,
     'Pipeline: replace the reference policy by the current one every N GRPO steps (0 = never; R1: 400)',
     {
-      label: 'reset reference every',
+      label: 'reset KL reference every N',
       live: true,
       note: `R1-Zero replaced the KL reference by the current policy every 400 steps · ${R1}`,
     },
@@ -387,7 +392,7 @@ const rlSection = z.strictObject({
     },
   ),
   dynamic_sampling: flag('Pipeline: DAPO: drop groups whose completions are all right or all wrong', {
-    label: 'dynamic sampling',
+    label: 'skip uninformative groups',
     live: true,
     note: 'groups all right or all wrong have zero advantage and teach nothing: DAPO drops them · DAPO §3',
   }),
