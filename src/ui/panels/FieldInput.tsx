@@ -4,6 +4,7 @@
 // mark when it differs from the preset. Live fields are sent to a running lab on commit (Enter,
 // blur, or a select change), so typing "0.001" does not send 0, 0.0 and 0.00 on the way.
 
+import { type ReactNode, useState } from 'react';
 import { type FieldSpec, fieldGroups, findPreset, getPath } from '../../config';
 import { fieldKey } from '../format';
 import { relevanceKey, splitByRelevance } from '../relevance';
@@ -101,7 +102,7 @@ export function FieldInput({ field }: { field: FieldSpec }) {
  * Fields of a panel: the basic ones shown, the advanced ones in a closed "Advanced" group under
  * them (config's fieldGroups). Settings the current config does not use (MLA's while attention is
  * mha, …) are folded into a closed group of their own instead, basic and advanced together. A
- * group with an invalid value opens.
+ * group with an invalid value opens (and stays open until the user closes it).
  */
 export function FieldGrid({ fields, name }: { fields: readonly FieldSpec[]; name: string }) {
   useLab((s) => relevanceKey(s.draft)); // re-group when an enum that switches a group changes
@@ -117,39 +118,43 @@ export function FieldGrid({ fields, name }: { fields: readonly FieldSpec[]; name
         ))}
       </div>
       {advanced.length > 0 && (
-        <details
+        <Fold
           className="field-group field-advanced"
-          data-testid={`advanced-${name}`}
-          open={advanced.some((f) => errors[f.path]) || undefined}
+          testId={`advanced-${name}`}
+          invalid={advanced.some((f) => errors[f.path])}
+          summary={
+            <>
+              Advanced {name} settings <span className="muted small">({advanced.length})</span>
+            </>
+          }
         >
-          <summary>
-            Advanced {name} settings <span className="muted small">({advanced.length})</span>
-          </summary>
           <div className="field-grid">
             {advanced.map((f) => (
               <FieldInput key={f.path} field={f} />
             ))}
           </div>
-        </details>
+        </Fold>
       )}
       {folded.map((g) => (
-        <details
+        <Fold
           key={`${g.path}=${g.option}`}
           className="field-group"
-          open={g.fields.some((f) => errors[f.path]) || undefined}
+          invalid={g.fields.some((f) => errors[f.path])}
+          summary={
+            <>
+              {g.tag} settings{' '}
+              <span className="muted small">
+                (used when {fieldKey(g.path)} = {g.option}; now {g.current})
+              </span>
+            </>
+          }
         >
-          <summary>
-            {g.tag} settings{' '}
-            <span className="muted small">
-              (used when {fieldKey(g.path)} = {g.option}; now {g.current})
-            </span>
-          </summary>
           <div className="field-grid">
             {basicFirst(g.fields).map((f) => (
               <FieldInput key={f.path} field={f} />
             ))}
           </div>
-        </details>
+        </Fold>
       ))}
     </>
   );
@@ -158,4 +163,32 @@ export function FieldGrid({ fields, name }: { fields: readonly FieldSpec[]; name
 function basicFirst(fields: readonly FieldSpec[]): FieldSpec[] {
   const { basic, advanced } = fieldGroups(fields);
   return [...basic, ...advanced];
+}
+
+/** A closed group of fields: it opens when a field inside is invalid, and stays as the user leaves it. */
+function Fold({
+  className,
+  testId,
+  invalid,
+  summary,
+  children,
+}: {
+  className: string;
+  testId?: string;
+  invalid: boolean;
+  summary: ReactNode;
+  children: ReactNode;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details
+      className={className}
+      data-testid={testId}
+      open={open || invalid}
+      onToggle={(e) => setOpen(e.currentTarget.open)}
+    >
+      <summary>{summary}</summary>
+      {children}
+    </details>
+  );
 }
