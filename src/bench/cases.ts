@@ -19,8 +19,6 @@ import type * as TF from '@tensorflow/tfjs-core';
 import { modelConfigOf, type ModelConfig } from '../model/config';
 import { ffn } from '../model/model';
 import { moeLayer, moeShapes } from '../model/moe';
-import { RunPipeline } from '../run/pipeline';
-import { disposeHandles } from '../train/stage';
 import {
   attentionBytes,
   attentionFlops,
@@ -30,55 +28,17 @@ import {
   matmulFlops,
   moeBytes,
   moeFlops,
-  trainStepFlops,
   type AttentionDims,
 } from './flops';
 import { matmul as matmulWith } from '../backends/webgpu/matmul';
 import { naiveMatmul } from './naive';
 import { browserV3, stepPresets } from './presets';
-import type { StepCensus } from './report';
 import type { SuiteContext } from './suite';
 import type { TfjsPeer } from './tfjs';
-import { denseStepShape, TfjsDenseStep } from './tfjs_step';
+import { type CaseDef, OURS, type Runner, TFJS } from './case_types';
+import { trainCase } from './train_cases';
 
-export interface Runner {
-  name: string;
-  /** Fewest units per sample (training steps: several back to back, as the lab runs them). */
-  minReps?: number;
-  run(reps: number): unknown;
-  finish(): Promise<void>;
-  teardown(): void;
-}
-
-type Make = () => Runner | Promise<Runner>;
-
-export interface CaseDef {
-  name: string;
-  group: 'matmul' | 'fp8_gemm' | 'attention' | 'moe' | 'train_step';
-  shape: string;
-  flops: number;
-  bytes: number;
-  /** Tokens per unit (training steps). */
-  tokens?: number;
-  note?: string;
-  ours: Make;
-  peer?: Make;
-  /** The peer runs on our device (a path of ours as the reference, e.g. the dense FFN beside MoE), not tfjs's. */
-  peerIsOurs?: boolean;
-  floor?: Make;
-  also?: Make[];
-  /** Called after timing, before teardown: step census and bound bytes. */
-  extra?: () => Promise<{
-    bytes?: number;
-    census?: StepCensus;
-    peerDispatches?: number;
-    peerBoundBytes?: number;
-    note?: string;
-  }>;
-}
-
-export const OURS = 'ours';
-const TFJS = 'tfjs-webgpu';
+export { type CaseDef, OURS, type Runner } from './case_types';
 
 function randomTensor(be: WebGPUBackend, rng: Rng, shape: number[], std = 1): Tensor {
   return be.fromArray(
@@ -359,148 +319,6 @@ function moeCase(ctx: SuiteContext, pass: 'fwd' | 'fwdbwd'): CaseDef {
           ),
         ),
       );
-    },
-  };
-}
-
-// ---------------------------------------------------------------- training steps
-
-/** Run one step with the runtime's record() and the trainer's phases observed. */
-async function stepCensus(be: WebGPUBackend, trainer: RunPipeline): Promise<StepCensus> {
-  const rt = be.rt;
-  const kernels = new Map<string, number>();
-  const phases: Record<string, number> = {};
-  let phase = 'forward';
-  let bound = 0;
-  let count = 0;
-  const record = rt.record;
-  rt.record = function (d) {
-    const key = `${d.kernel.name}:${d.kernel.entry ?? 'main'}`;
-    kernels.set(key, (kernels.get(key) ?? 0) + 1);
-    phases[phase] = (phases[phase] ?? 0) + 1;
-    bound += d.buffers.reduce((n, b) => n + b.size, 0);
-    count++;
-    return record.call(rt, d);
-  };
-  const backwardFrom = Tape.prototype.backwardFrom;
-  Tape.prototype.backwardFrom = function (out, dOut) {
-    phase = 'backward';
-    return backwardFrom.call(this, out, dOut);
-  };
-  const optim = trainer.state.optim;
-  const update = optim.update;
-  optim.update = function (...args) {
-    phase = 'optimizer';
-    try {
-      return update.apply(optim, args);
-    } finally {
-      phase = 'balancing';
-    }
-  };
-  const submits0 = rt.submits;
-  try {
-    disposeHandles(await trainer.runStep());
-  } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
-    Tape.prototype.backwardFrom = backwardFrom;
-    delete (optim as { update?: unknown }).update;
-  }
-  const sorted = Object.fromEntries([...kernels].sort((a, b) => b[1] - a[1]));
-  return { dispatches: count, submits: rt.submits - submits0, bound_bytes: bound, phases, kernels: sorted };
-}
-
-function stepShape(c: ModelConfig, B: number, T: number): string {
-  const attn =
-    c.attention === 'mla'
-      ? `MLA q${c.q_lora_rank}/kv${c.kv_lora_rank}/rope${c.qk_rope_head_dim}`
-      : `MHA ${c.num_attention_heads}×${c.hidden_size / c.num_attention_heads}`;
-  const f =
-    c.ffn === 'moe'
-      ? `MoE E=${c.n_routed_experts} top-${c.num_experts_per_tok} +${c.n_shared_experts} shared ×${c.moe_intermediate_size} (first ${c.first_k_dense_replace} dense ×${c.intermediate_size})`
-      : `dense SwiGLU ×${c.intermediate_size}`;
-  const lowp =
-    c.precision.linear === 'lowp'
-      ? `, ${c.precision.format} linears (block ${c.precision.block}, ${c.precision.scale} scales)`
-      : '';
-  const mtp = c.num_nextn_predict_layers ? `, MTP ${c.num_nextn_predict_layers}` : '';
-  return `B=${B} T=${T} d=${c.hidden_size} L=${c.num_hidden_layers} ${attn}, ${f}${lowp}${mtp}, V=${c.vocab_size}; AdamW + global-norm clip`;
-}
-
-function trainCase(ctx: SuiteContext, preset: string, cfg: import('../config').RunConfig): CaseDef {
-  const { be, tfjs } = ctx;
-  const B = cfg.data.batch_size;
-  const T = cfg.data.seq_len;
-  // The trainer's vocabulary fixes the model config (and the FLOPs): it is built when the case
-  // is made, and disposed with our runner.
-  const trainer = new RunPipeline(be, cfg, 1);
-  const c = trainer.state.model;
-  let census: StepCensus | null = null;
-  let peerCensus: { dispatches: number; boundBytes: number } | null = null;
-  const peerFits =
-    c.attention === 'mha' &&
-    c.ffn === 'dense' &&
-    c.precision.linear === 'f32' &&
-    c.num_nextn_predict_layers === 0 &&
-    c.num_key_value_heads === c.num_attention_heads;
-  return {
-    name: `train_step_${preset}`,
-    group: 'train_step',
-    shape: stepShape(c, B, T),
-    flops: trainStepFlops(c, B, T),
-    bytes: 0,
-    tokens: B * T,
-    ...(peerFits && tfjs
-      ? {
-          note: `peer: the same model in tfjs-core ops (${denseStepShape(c, { batch: B, seq: T })}), tf.variableGrads, global-norm clip, tf.train.adam; unfused attention.`,
-        }
-      : {}),
-    // The first call of each runner is its warm-up step: the census is taken there (untimed).
-    ours: () => {
-      let first = true;
-      return {
-        name: OURS,
-        minReps: 2,
-        async run(reps) {
-          if (first) {
-            first = false;
-            census = await stepCensus(be, trainer);
-            reps--;
-          }
-          for (let i = 0; i < reps; i++) disposeHandles(await trainer.runStep());
-        },
-        finish: () => be.flush(),
-        teardown: () => trainer.dispose(),
-      };
-    },
-    peer:
-      peerFits && tfjs
-        ? () => {
-            const step = new TfjsDenseStep(tfjs.tf, c, { batch: B, seq: T }, cfg.optim, 1);
-            let first = true;
-            return {
-              name: TFJS,
-              minReps: 2,
-              run(reps) {
-                if (first) {
-                  first = false;
-                  peerCensus = tfjs.census(() => step.step());
-                  reps--;
-                }
-                for (let i = 0; i < reps; i++) step.step();
-              },
-              finish: () => tfjs.finish(),
-              teardown: () => step.dispose(),
-            };
-          }
-        : undefined,
-    extra: async () => {
-      if (!census) throw new Error('no step census (the warm-up step did not run)');
-      return {
-        bytes: census.bound_bytes,
-        census,
-        ...(peerCensus ? { peerDispatches: peerCensus.dispatches, peerBoundBytes: peerCensus.boundBytes } : {}),
-      };
     },
   };
 }

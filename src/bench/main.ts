@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     filterSpec: args.filter,
     deadlineMs: args.deadlineS * 1e3,
     limitMs: args.limitS * 1e3,
+    probes: !args.noProbes,
     log: err,
   });
   const table = formatTable(report) + (args.markdown ? `\n\n${formatMarkdown(report)}` : '');

@@ -1,6 +1,7 @@
 // The bench's result types, the JSON object `npm run bench -- --json` prints, and the text
 // table. Pure (no GPU), shared by the node CLI and the browser page; tested in report.test.ts.
 
+import type { KernelPath, Peaks, Roofline } from './roofline';
 import type { TimingMethod } from './timer';
 
 /** One side of a case (ours, the peer, or our naive floor): medians over the timed samples. */
@@ -22,9 +23,11 @@ export interface SideResult {
 /** Dispatches and bytes of one training step, from a census of one (untimed) step. */
 export interface StepCensus {
   dispatches: number;
+  /** Buffer-to-buffer copies per step (gradients gathered into the optimizer's arena); not dispatches. */
+  copies?: number;
   /** Queue submissions (command encoders) per step. */
   submits: number;
-  /** Σ over dispatches of the sizes of the buffers each binds: an upper bound on bytes touched. */
+  /** Σ over dispatches of the sizes of the buffers (or ranges) each binds, plus 2× the bytes copied: an upper bound on bytes touched. */
   bound_bytes: number;
   /** Dispatches per phase of the step, in order (forward, backward, optimizer, …). */
   phases: Record<string, number>;
@@ -47,7 +50,7 @@ export interface CaseResult {
   /** floor.ms / ms. */
   floor_ratio?: number | null;
   /** Other paths of ours measured beside it (e.g. our f32 matmul beside the FP8 GEMM); ratio = their ms / ours. */
-  also?: Array<SideResult & { ratio: number }>;
+  also?: Array<SideResult & { ratio: number; dispatches?: number }>;
   timing: TimingMethod;
   wall_ms: number;
   samples: number;
@@ -63,6 +66,13 @@ export interface CaseResult {
   tokens_per_s?: number;
   peer_tokens_per_s?: number;
   census?: StepCensus;
+  /** The kernel path ours took (roofline.ts pathOf: from the WGSL of the kernels it dispatched). */
+  path?: KernelPath;
+  /** Against the adapter's measured peaks (when the report has them). */
+  roofline?: Roofline;
+  /** Training steps: GFLOP/s over the reference GEMM's (report.peaks.gemm_ref or matmul_f32_1024). */
+  mfu?: number | null;
+  mfu_ref?: string;
   peer_dispatches?: number;
   peer_bound_bytes?: number;
   note?: string;
@@ -80,6 +90,10 @@ export interface BenchReport {
   wall_s: number;
   cases: CaseResult[];
   errors: Array<{ name: string; error: string }>;
+  /** This adapter's ceilings, measured by the probes of this run (absent when they did not run). */
+  peaks?: Peaks;
+  /** The probes' own results. */
+  probes?: CaseResult[];
 }
 
 export const gflopsOf = (flops: number, ms: number) => (ms > 0 ? flops / (ms * 1e6) : 0);
@@ -130,6 +144,38 @@ export function tableRows(r: BenchReport): string[][] {
   return rows;
 }
 
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '' : `${fmt(100 * x, 1)}%`);
+
+/** The roofline table (header first): one row per case that has a path, roofline or MFU. */
+export function rooflineRows(r: BenchReport): string[][] {
+  const rows = [['case', 'path', 'FLOP/B', 'GFLOP/s', '% FMA', 'GB/s', '% BW', 'bound', '% roofline', 'MFU']];
+  for (const c of r.cases) {
+    if (!c.path && !c.roofline && c.mfu === undefined) continue;
+    const f = c.roofline;
+    rows.push([
+      c.name,
+      c.path ?? '',
+      f ? fmt(f.intensity) : '',
+      fmt(c.gflops),
+      f ? pct(f.frac_fma) : '',
+      `${fmt(c.gbps)}${c.bytes_kind === 'bound' ? ' ≤' : ''}`,
+      f ? pct(f.frac_bw) : '',
+      f ? f.bound : '',
+      f ? pct(f.frac_roofline) : '',
+      c.mfu !== undefined && c.mfu !== null ? `${pct(c.mfu)} of ${c.mfu_ref}` : '',
+    ]);
+  }
+  return rows;
+}
+
+/** One line on the peaks the roofline table is measured against. */
+export function peaksLine(r: BenchReport): string {
+  const p = r.peaks;
+  if (!p) return 'roofline: no probes in this run (peaks unknown)';
+  const gemm = p.gemm_ref ? `; MFU reference ${p.gemm_ref} ${fmt(p.gemm_gflops)} GFLOP/s` : '';
+  return `roofline: this adapter's probes: streaming bandwidth ${fmt(p.bandwidth_gbps)} GB/s, FMA throughput ${fmt(p.fma_gflops)} GFLOP/s${gemm}. GB/s marked ≤ count bytes bound (an upper bound on traffic).`;
+}
+
 /** The report as a fixed-width text table with a header block. */
 export function formatTable(r: BenchReport): string {
   const rows = tableRows(r);
@@ -144,6 +190,12 @@ export function formatTable(r: BenchReport): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.slice(1).map(line),
   ];
+  const roof = rooflineRows(r);
+  if (roof.length > 1) {
+    const w = roof[0].map((_, j) => Math.max(...roof.map((row) => row[j].length)));
+    const rline = (row: string[]) => row.map((cell, j) => pad(cell, w[j], j <= 1 || j === 7 || j === 9)).join('  ');
+    out.push('', peaksLine(r), rline(roof[0]), w.map((x) => '-'.repeat(x)).join('  '), ...roof.slice(1).map(rline));
+  }
   const notes = formatNotes(r);
   if (notes) out.push('', notes);
   return out.join('\n');
@@ -160,7 +212,22 @@ export function formatMarkdown(r: BenchReport): string {
     `| ${rows[0].map(esc).join(' | ')} |`,
     `| ${align.join(' | ')} |`,
     ...rows.slice(1).map((row) => `| ${row.map(esc).join(' | ')} |`),
+    ...markdownRoofline(r, esc),
   ].join('\n');
+}
+
+function markdownRoofline(r: BenchReport, esc: (c: string) => string): string[] {
+  const roof = rooflineRows(r);
+  if (roof.length <= 1) return [];
+  const align = roof[0].map((_, j) => (j <= 1 || j === 7 || j === 9 ? ':--' : '--:'));
+  return [
+    '',
+    peaksLine(r),
+    '',
+    `| ${roof[0].map(esc).join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...roof.slice(1).map((row) => `| ${row.map(esc).join(' | ')} |`),
+  ];
 }
 
 /** Per-case notes under the table: exact shapes, step censuses, peers' definitions, errors. */
@@ -176,8 +243,9 @@ export function formatNotes(r: BenchReport): string {
         c.peer_dispatches !== undefined
           ? `; the peer: ${c.peer_dispatches} dispatches, ${((c.peer_bound_bytes ?? 0) / 2 ** 20).toFixed(1)} MiB bound`
           : '';
+      const copies = c.census.copies ? ` and ${c.census.copies} buffer copies` : '';
       out.push(
-        `  ${c.census.dispatches} dispatches in ${c.census.submits} submit(s) per step (${phases}); ${(c.census.bound_bytes / 2 ** 20).toFixed(1)} MiB bound${peer}`,
+        `  ${c.census.dispatches} dispatches${copies} in ${c.census.submits} submit(s) per step (dispatches: ${phases}); ${(c.census.bound_bytes / 2 ** 20).toFixed(1)} MiB bound${peer}`,
       );
       const top = Object.entries(c.census.kernels)
         .slice(0, 8)
@@ -186,7 +254,9 @@ export function formatNotes(r: BenchReport): string {
       out.push(`  kernels: ${top}${Object.keys(c.census.kernels).length > 8 ? ' …' : ''}`);
     }
     for (const a of c.also ?? [])
-      out.push(`  also: ${a.name} ${fmt(a.ms, 3)} ms, ${fmt(a.gflops)} GFLOP/s (${fmt(a.ratio)}× our time)`);
+      out.push(
+        `  also: ${a.name} ${fmt(a.ms, 3)} ms, ${fmt(a.gflops)} GFLOP/s (${fmt(a.ratio)}× our time)${a.dispatches !== undefined ? `, ${a.dispatches} dispatches per step` : ''}`,
+      );
     if (c.note) out.push(`  ${c.note}`);
   }
   if (r.errors.length) {

@@ -54,5 +54,20 @@ describe('npm run bench (quick, filtered)', () => {
     expect(census.kernels['matmul:main_vec4']).toBeGreaterThan(0); // every micro-dense dim is a multiple of 4
     expect(step.peer_dispatches).toBeGreaterThan(census.dispatches);
     expect(step.tokens_per_s).toBeGreaterThan(0);
+    // The multi-tensor optimizer: a segmented norm pass, its tree, two AdamW dispatches, and the
+    // gradients gathered by copies; beside it the per-tensor optimizer, one pass and one AdamW each.
+    expect(census.phases.optimizer).toBeLessThanOrEqual(4);
+    expect(census.copies).toBeGreaterThan(10);
+    expect(step.also?.[0].name).toBe('ours, per-tensor optimizer');
+    expect(step.also?.[0].dispatches).toBe(census.dispatches - census.phases.optimizer + 2 * census.copies! + 1);
+    // The roofline readout: measured peaks, a path and a roofline per case, the step's MFU.
+    expect(report.peaks!.bandwidth_gbps).toBeGreaterThan(0);
+    expect(report.peaks!.fma_gflops).toBeGreaterThan(0);
+    expect(report.peaks!.gemm_ref).toBe('probe_gemm_1024');
+    for (const c of report.cases) {
+      expect(c.path).toBe('f32');
+      expect(c.roofline!.frac_fma).toBeCloseTo(c.gflops / report.peaks!.fma_gflops, 9);
+    }
+    expect(step.mfu).toBeCloseTo(step.gflops / report.peaks!.gemm_gflops!, 9);
   });
 });

@@ -5,6 +5,8 @@
 
 import type { WebGPUBackend } from '../backends/webgpu/backend';
 import { buildCases, type CaseDef, type Runner } from './cases';
+import { PROBE_BANDWIDTH, PROBE_FMA, PROBE_GEMM, probeCases } from './probes';
+import { mfuOf, pathOf, type Peaks, rooflineOf } from './roofline';
 import { gbpsOf, gflopsOf, overallTiming, type BenchReport, type CaseResult, type SideResult } from './report';
 import { DEFAULT_PLAN, median, planRepeats, QUICK_PLAN, relativeSpread, type PlanOptions } from './stats';
 import type { TfjsPeer } from './tfjs';
@@ -22,6 +24,8 @@ export interface SuiteOptions {
   deadlineMs?: number;
   /** After this many ms, remaining cases are skipped (listed in errors). */
   limitMs?: number;
+  /** Run the roofline probes (bandwidth, FMA; a GEMM when needed) first and place every case against them. */
+  probes?: boolean;
   plan?: PlanOptions;
 }
 
@@ -96,7 +100,21 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
     for (const a of def.also ?? []) sides.push({ role: 'also', runner: await a(), timer: ctx.ourTimer });
 
     const plans = [];
-    for (const s of sides) plans.push(await warm(s.runner, s.timer, plan));
+    // The kernels ours dispatches while warming up decide its path (f32 / f16 / subgroup …).
+    const codes = new Set<string>();
+    const rt = ctx.be.rt;
+    const record = rt.record;
+    rt.record = (d) => {
+      codes.add(d.kernel.code);
+      return record.call(rt, d);
+    };
+    try {
+      plans.push(await warm(sides[0].runner, sides[0].timer, plan));
+    } finally {
+      rt.record = record;
+      delete (rt as { record?: unknown }).record;
+    }
+    for (const s of sides.slice(1)) plans.push(await warm(s.runner, s.timer, plan));
     const timed: Timed[] = plans.map((p) => ({ samples: [], reps: p.reps }));
     const rounds = Math.max(...plans.map((p) => p.samples));
     for (let i = 0; i < rounds; i++) {
@@ -135,7 +153,16 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
       peer: peer ? { ...peer } : null,
       ratio: peer ? peer.ms / ours.ms : null,
       ...(def.floor ? { floor, floor_ratio: floor ? floor.ms / floorOurs.ms : null } : {}),
-      ...(also.length ? { also: also.map((a) => ({ ...a, ratio: a.ms / results[0].ms })) } : {}),
+      ...(also.length
+        ? {
+            also: also.map((a, i) => ({
+              ...a,
+              ratio: a.ms / results[0].ms,
+              ...(extra.alsoDispatches?.[i] !== undefined ? { dispatches: extra.alsoDispatches[i] } : {}),
+            })),
+          }
+        : {}),
+      path: pathOf(codes),
       timing: ours.timing,
       wall_ms: ours.wall_ms,
       samples: ours.samples,
@@ -170,6 +197,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
   const errors: BenchReport['errors'] = [];
   const spec = o.filterSpec ?? '';
   const defs = buildCases(ctx).filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)));
+  const probed = o.probes ? await runProbes(ctx, defs, base, log, errors) : null;
   for (const [i, entry] of defs.entries()) {
     if (o.limitMs !== undefined && performance.now() - t0 > o.limitMs) {
       errors.push({
@@ -184,6 +212,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
     log(`[${i + 1}/${defs.length}] ${entry.name}${late ? ' (past the deadline: quick plan)' : ''} …`);
     try {
       const r = await runCase(entry.make(), ctx, plan);
+      annotate(r, probed?.peaks ?? null, cases);
       cases.push(r);
       o.onCase?.(r);
       const vs = r.peer ? `, ${r.peer.name} ${r.peer.ms.toFixed(2)} ms → ×${r.ratio!.toFixed(2)}` : '';
@@ -211,7 +240,65 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
     wall_s: (performance.now() - t0) / 1e3,
     cases,
     errors,
+    ...(probed ? { peaks: probed.peaks, probes: probed.results } : {}),
   };
+}
+
+/**
+ * The probes, run like cases: peaks from their GB/s and GFLOP/s. The GEMM probe runs only when
+ * training steps are selected without matmul_f32_1024 (their MFU reference).
+ */
+async function runProbes(
+  ctx: SuiteContext,
+  defs: Array<{ name: string }>,
+  plan: PlanOptions,
+  log: (m: string) => void,
+  errors: BenchReport['errors'],
+): Promise<{ peaks: Peaks; results: CaseResult[] } | null> {
+  const needGemm = defs.some((d) => d.name.startsWith('train_step_')) && !defs.some((d) => d.name === GEMM_CASE);
+  const results: CaseResult[] = [];
+  for (const def of probeCases(ctx.be, needGemm)) {
+    log(`[probe] ${def.name} …`);
+    try {
+      const r = await runCase(def, ctx, plan);
+      results.push(r);
+      log(`    ${r.ms.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s, ${r.gbps.toFixed(2)} GB/s`);
+    } catch (e) {
+      errors.push({ name: def.name, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const get = (n: string) => results.find((r) => r.name === n);
+  const bw = get(PROBE_BANDWIDTH);
+  const fma = get(PROBE_FMA);
+  if (!bw || !fma) return null;
+  const gemm = get(PROBE_GEMM);
+  return {
+    peaks: {
+      bandwidth_gbps: bw.gbps,
+      fma_gflops: fma.gflops,
+      gemm_gflops: gemm ? gemm.gflops : null,
+      gemm_ref: gemm ? PROBE_GEMM : null,
+    },
+    results,
+  };
+}
+
+/** The case the training steps' MFU is measured against when it ran in the same report. */
+export const GEMM_CASE = 'matmul_f32_1024';
+
+/** Roofline fields of a finished case (with peaks), and a training step's MFU. */
+export function annotate(r: CaseResult, peaks: Peaks | null, earlier: readonly CaseResult[]): void {
+  if (peaks) r.roofline = rooflineOf(r, peaks);
+  if (r.group !== 'train_step') return;
+  const gemm = earlier.find((c) => c.name === GEMM_CASE);
+  const ref = gemm
+    ? { gflops: gemm.gflops, name: GEMM_CASE }
+    : peaks?.gemm_ref
+      ? { gflops: peaks.gemm_gflops, name: peaks.gemm_ref }
+      : null;
+  if (!ref) return;
+  r.mfu = mfuOf(r.gflops, ref.gflops);
+  r.mfu_ref = ref.name;
 }
 
 export function makeContext(be: WebGPUBackend, tfjs: TfjsPeer | null): SuiteContext {
