@@ -6,6 +6,9 @@
 //             dw[j]   = Σ_n dy[n,j]·x[n,j]·rstd[n]
 //
 // Entry points:
+//   add_rmsnorm_fwd  the residual add fused into the norm: s = a + b is written out and normed in
+//                    the same pass (one dispatch and one read of the row instead of two of each);
+//                    the same per-thread sums, tree and products as rmsnorm_fwd on s.
 //   rmsnorm_fwd      one workgroup per row. WG threads stride the row (thread l takes columns
 //                    l, l+WG, …: neighbouring threads read neighbouring addresses), each keeps a
 //                    private sum, then a fixed-shape tree in workgroup memory combines the WG
@@ -72,6 +75,40 @@ fn rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   for (var j = lid; j < D; j += WG) {
     f_y[base + j] = f_x[base + j] * r * f_w[j];
+  }
+}
+
+// ---- forward, fused with the residual add before it ----
+@group(0) @binding(0) var<storage, read> a_a: array<f32>;
+@group(0) @binding(1) var<storage, read> a_b: array<f32>;
+@group(0) @binding(2) var<storage, read> a_w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> a_s: array<f32>;
+@group(0) @binding(4) var<storage, read_write> a_y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> a_rstd: array<f32>;
+@group(0) @binding(6) var<uniform> a_p: Params;
+
+@compute @workgroup_size(WG)
+fn add_rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform, so returning early keeps barriers uniform
+  if (row >= a_p.rows) {
+    return;
+  }
+  let D = a_p.cols;
+  let base = row * D;
+  var acc = 0.0;
+  for (var j = lid; j < D; j += WG) {
+    let v = a_a[base + j] + a_b[base + j];
+    a_s[base + j] = v;
+    acc += v * v;
+  }
+  let r = 1.0 / sqrt(workgroup_sum(lid, acc) / f32(D) + a_p.eps);
+  if (lid == 0u) {
+    a_rstd[row] = r;
+  }
+  // Each thread reads back only the elements of s it wrote itself.
+  for (var j = lid; j < D; j += WG) {
+    a_y[base + j] = a_s[base + j] * r * a_w[j];
   }
 }
 

@@ -1,5 +1,7 @@
-// Op check for RMSNorm: forward (y, and rstd compared but not differentiated) and the backward
-// (dx, dw), which recomputes rstd with rmsnorm before calling rmsnormBackward, as the tape does.
+// Op checks for RMSNorm: forward (y, and rstd compared but not differentiated) and the backward
+// (dx, dw), which recomputes rstd with rmsnorm before calling rmsnormBackward, as the tape does;
+// and the residual add fused into it (addRmsnorm: y and sum differentiated, the backward as the
+// tape composes it: rmsnormBackward on sum plus the sum's own gradient).
 import type { Rng } from '../engine/rng';
 import type { OpCheck } from './types';
 
@@ -48,6 +50,37 @@ export const rmsnormChecks: OpCheck[] = [
           y.dispose();
           rstd.dispose();
           return [dx, dw];
+        },
+      };
+    },
+  },
+  {
+    name: 'addRmsnorm',
+    about: 'sum = a + b and y = rmsnorm(sum)·w in one pass; backward: ds = dsum + rmsnorm dx, da = db = ds, dw',
+    tolForward: 1e-5,
+    tolBackward: 1e-4,
+    makeCase(rng, index) {
+      const [N, D] = rowsAndDim(rng, index);
+      const eps = rng.pick([1e-6, 1e-5]);
+      const scale = rng.pick([0.1, 1, 3]);
+      return {
+        desc: `N=${N} D=${D} eps=${eps} |a|,|b|~${scale}`,
+        inputs: [
+          { name: 'a', shape: [N, D], dtype: 'f32', data: rng.normalArray(N * D, scale), grad: true },
+          { name: 'b', shape: [N, D], dtype: 'f32', data: rng.normalArray(N * D, scale), grad: true },
+          { name: 'w', shape: [D], dtype: 'f32', data: rng.normalArray(D), grad: true },
+        ],
+        nDiff: 2,
+        forward(be, [a, b, w]) {
+          const { sum, y, rstd } = be.addRmsnorm(a, b, w, eps);
+          return [y, sum, rstd];
+        },
+        backward(be, [a, b, w], [dy, dsum]) {
+          const { sum, y, rstd } = be.addRmsnorm(a, b, w, eps);
+          const { dx, dw } = be.rmsnormBackward(sum, w, rstd, dy);
+          const ds = be.add(dx, dsum);
+          for (const t of [sum, y, rstd, dx]) t.dispose();
+          return [ds, be.scale(ds, 1), dw];
         },
       };
     },

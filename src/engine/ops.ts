@@ -186,6 +186,32 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
   return out;
 }
 
+/**
+ * The residual stream's add fused into the norm after it: { sum: a + b, y: rmsnorm(a + b, w) }
+ * in one kernel. On the tape it is the two ops it replaces (add, then rmsnorm of the sum), so
+ * the gradients are those of the unfused ops, bit for bit.
+ */
+export function addRmsnorm(a: Tensor, b: Tensor, w: Tensor, eps: number): { sum: Tensor; y: Tensor } {
+  requireF32('addRmsnorm', a, b, w);
+  sameShapeOrFail('addRmsnorm', a, b);
+  const d = a.shape[a.shape.length - 1];
+  if (w.shape.length !== 1 || w.shape[0] !== d)
+    fail('addRmsnorm', `weight ${shapeStr(w.shape)} does not match last dim ${d} of ${shapeStr(a.shape)}`);
+  const be = a.backend;
+  const rows = [a.size / d, d];
+  const r = be.addRmsnorm(be.view(a, rows), be.view(b, rows), w, eps);
+  const sum = be.view(r.sum, a.shape);
+  const y = be.view(r.y, a.shape);
+  if (needsGrad(a, b)) Tape.record(sum, [a, b], (dy) => [a.requiresGrad ? dy : null, b.requiresGrad ? dy : null]);
+  if (needsGrad(a, b, w)) {
+    Tape.record(y, [sum, w], (dy) => {
+      const { dx, dw } = be.rmsnormBackward(r.sum, w, r.rstd, be.view(dy, rows));
+      return [be.view(dx, a.shape), dw];
+    });
+  }
+  return { sum, y };
+}
+
 /** Rotary embedding on x [B, T, H, D], adjacent pairs, position t + posOffset. */
 export function rope(x: Tensor, theta: number, posOffset = 0): Tensor {
   requireF32('rope', x);

@@ -46,10 +46,8 @@ export function block(
 ): Tensor {
   const pre = `model.layers.${l}`;
   const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
-  x = op.add(
-    x,
-    attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T),
-  );
-  const h = op.rmsnorm(x, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
-  return op.add(x, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
+  const a = attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T);
+  // The residual add and the FFN's pre-norm in one kernel (same values as add, then rmsnorm).
+  const { sum, y: h } = op.addRmsnorm(x, a, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+  return op.add(sum, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
 }

@@ -54,4 +54,21 @@ export function rmsnormBackward(
   return { dx: be.make(x.shape, dx), dw: be.make([D], dw) };
 }
 
-export const ops = { rmsnorm, rmsnormBackward } satisfies CpuFamily;
+/** sum = a + b, then rmsnorm(sum). */
+export function addRmsnorm(
+  be: CpuBackend,
+  a: Tensor,
+  b: Tensor,
+  w: Tensor,
+  eps: number,
+): { sum: Tensor; y: Tensor; rstd: Tensor } {
+  const x = be.data(a);
+  const z = be.data(b);
+  const sum = be.make(
+    a.shape,
+    x.map((v, i) => v + z[i]),
+  );
+  return { sum, ...rmsnorm(be, sum, w, eps) };
+}
+
+export const ops = { rmsnorm, rmsnormBackward, addRmsnorm } satisfies CpuFamily;

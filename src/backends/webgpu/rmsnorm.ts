@@ -9,6 +9,7 @@ import type { Kernel } from './pipelines';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
+const ADD_FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'add_rmsnorm_fwd' };
 const BWD_DX: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd_dx' };
 const DW_PART: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_part' };
 const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
@@ -41,6 +42,28 @@ export function rmsnorm(be: WebGPUBackend, x: Tensor, w: Tensor, eps: number): {
     workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return { y, rstd };
+}
+
+export function addRmsnorm(
+  be: WebGPUBackend,
+  a: Tensor,
+  b: Tensor,
+  w: Tensor,
+  eps: number,
+): { sum: Tensor; y: Tensor; rstd: Tensor } {
+  const [N, D] = rowsCols(a);
+  const sum = be.empty(a.shape);
+  const y = be.empty(a.shape);
+  const rstd = be.empty([N]);
+  if (N === 0) return { sum, y, rstd };
+  be.rt.record({
+    kernel: ADD_FWD,
+    overrides: { WG: rowThreads(D) },
+    buffers: [be.buf(a), be.buf(b), be.buf(w), be.buf(sum), be.buf(y), be.buf(rstd)],
+    uniform: params(N, D, eps, 0, 0),
+    workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return { sum, y, rstd };
 }
 
 export function rmsnormBackward(
@@ -89,4 +112,4 @@ export function rmsnormBackward(
   return { dx, dw };
 }
 
-export const ops = { rmsnorm, rmsnormBackward } satisfies WebGPUFamily;
+export const ops = { rmsnorm, rmsnormBackward, addRmsnorm } satisfies WebGPUFamily;
