@@ -25,7 +25,7 @@ const modelSection = z.strictObject({
   }),
   q_lora_rank: int(0, 4096, 'MLA: rank of the low-rank query (0 = a direct q_proj)', {
     label: 'query compression rank',
-    note: `queries pass through a low-rank bottleneck d_c′ (V3: 1536) to save training memory · ${MLA}`,
+    note: `queries pass through a low-rank bottleneck of this width, d_c′, and a norm (V3: 1536; 0 = none) · ${MLA}`,
   }),
   kv_lora_rank: int(1, 4096, 'MLA: width of the latent c that the KV cache stores', {
     label: 'KV latent width',
@@ -62,7 +62,7 @@ const modelSection = z.strictObject({
   }),
   n_group: int(1, 64, 'MoE: expert groups for group-limited routing', {
     label: 'expert groups',
-    note: 'experts are split into groups, in V3 one per node, to bound communication (V3: 8) · V3 §2.1.2',
+    note: "groups stand for the nodes of V3's node-limited routing: a token reaches few of them (V3: 8) · V3 §2.1.2",
   }),
   topk_group: int(1, 64, 'MoE: groups kept per token', {
     label: 'groups per token',
@@ -349,7 +349,7 @@ const rlSection = z.strictObject({
   eps_low: float(0, 1, 'Pipeline: clip range below: ρ ≥ 1 − ε_low', {
     label: 'clip ε (low)',
     live: true,
-    note: `PPO-style clip: one update cannot move a token's probability ratio below 1 − ε · ${DSM}`,
+    note: `PPO clip: the objective stops rewarding a token's probability ratio below 1 − ε · ${DSM}`,
   }),
   eps_high: float(0, 10, 'Pipeline: clip range above: ρ ≤ 1 + ε_high (DAPO clip-higher: 0.28)', {
     label: 'clip ε (high)',
