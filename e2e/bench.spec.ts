@@ -13,13 +13,13 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   const t0 = Date.now();
   await page.goto(`/bench.html?filter=${CASE}&quick=1&run=1`);
 
-  await expect(page.getByTestId('bench-adapter')).not.toHaveText('–', { timeout: 120_000 });
+  await expect(page.getByTestId('bench-adapter')).not.toHaveText('–', { timeout: 300_000 });
   const adapter = (await page.getByTestId('bench-adapter').textContent())?.trim() ?? '';
   log(`bench page adapter: ${adapter}`);
 
   // SwiftShader: loading tfjs and compiling both sides' pipelines dominates.
   await expect
-    .poll(() => page.evaluate(() => window.__bench?.state), { timeout: 240_000, intervals: [500, 1000] })
+    .poll(() => page.evaluate(() => window.__bench?.state), { timeout: 600_000, intervals: [500, 1000] })
     .toMatch(/done|error/);
   const err = await page.evaluate(() => window.__bench?.error);
   expect(err, 'bench error').toBeNull();

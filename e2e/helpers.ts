@@ -30,12 +30,12 @@ export async function shownStep(page: Page): Promise<number> {
   return Number(t.split('/')[0].trim());
 }
 
-export async function waitForPhase(page: Page, re: RegExp, timeout = 5 * 60_000): Promise<Phase> {
+export async function waitForPhase(page: Page, re: RegExp, timeout = 10 * 60_000): Promise<Phase> {
   await expect.poll(() => phaseOf(page), { timeout, intervals: [250, 500, 1000] }).toMatch(re);
   return phaseOf(page);
 }
 
-export async function waitForStep(page: Page, atLeast: number, timeout = 5 * 60_000): Promise<number> {
+export async function waitForStep(page: Page, atLeast: number, timeout = 10 * 60_000): Promise<number> {
   await expect.poll(() => shownStep(page), { timeout, intervals: [250, 500] }).toBeGreaterThanOrEqual(atLeast);
   return shownStep(page);
 }
