@@ -98,7 +98,10 @@ export async function cmdPresets(): Promise<number> {
   return 0;
 }
 
-/** Every --set path with its range, whether it is live, and its help. */
+/**
+ * Every --set path with its range, whether it is live, its plain-language label and help, and for
+ * a V3 / R1 knob a second line with what it does and the paper's section (as the page shows them).
+ */
 export async function cmdFields(): Promise<number> {
   for (const f of FIELDS) {
     const range =
@@ -109,7 +112,10 @@ export async function cmdFields(): Promise<number> {
           : f.kind === 'string'
             ? `text ≤ ${f.maxLength} chars`
             : `${f.kind} [${f.min}, ${f.max}]`;
-    process.stdout.write(`${f.path.padEnd(26)} ${range.padEnd(28)} ${f.live ? 'live ' : '     '} ${f.help}\n`);
+    process.stdout.write(
+      `${f.path.padEnd(26)} ${range.padEnd(28)} ${f.live ? 'live ' : '     '} ${f.label}: ${f.help}\n`,
+    );
+    if (f.note) process.stdout.write(`${''.padEnd(62)} ${f.note}\n`);
   }
   return 0;
 }

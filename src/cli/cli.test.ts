@@ -2,6 +2,7 @@
 // stack trace; a seed fixes the run; --json keeps stdout machine-readable.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { FIELDS } from '../config';
 import { SLOW_MS } from '../test/timeouts';
 
 function lab(...args: string[]) {
@@ -31,6 +32,19 @@ describe('CLI', () => {
     const r = lab('presets');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^micro-dense\s+\S/m);
+  });
+
+  it("lists every --set path with its range, label and help, and each V3 / R1 knob's note with its section", () => {
+    const r = lab('fields');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    for (const f of FIELDS) {
+      const i = lines.findIndex((l) => l.startsWith(`${f.path} `));
+      expect(i, f.path).toBeGreaterThanOrEqual(0);
+      expect(lines[i]).toContain(`${f.label}: ${f.help}`);
+      if (f.note) expect(lines[i + 1].trim(), f.path).toBe(f.note);
+    }
+    expect(lines.find((l) => l.startsWith('model.kv_lora_rank '))).toMatch(/int \[1, 4096\]/);
   });
 
   it('rejects bad input with a one-line error', () => {

@@ -33,7 +33,7 @@ const USAGE = `usage: npm run lab -- <command> [options]
           (the V3 / R1 claims the lab tests: each over N seeds, the paper's figure beside the lab's, a verdict;
            --table prints the README table from lines saved by earlier --json runs, running nothing)
   presets
-  fields  (lists every --set path)
+  fields  (every --set path: range, live or not, label and help; V3 / R1 knobs with their paper section)
   --resume FILE continues a --save'd run (optimizer and sampler included); --stop-at K --save FILE stops after step K.
 exit codes: 0 done, 1 a check failed, 2 bad input (one line "error: …"), 3 the run diverged (NaN/Inf loss)`;
 
