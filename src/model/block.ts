@@ -34,6 +34,50 @@ export function ffn(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Ten
   return blockLinear(c, op.swiglu(g, u), p(`${pre}.down_proj.weight`));
 }
 
+/**
+ * The residual stream x with a branch's output `delta` not yet added: the add is left to the
+ * next consumer, which fuses it into its RMSNorm (addRmsnorm) — the next block's input norm or
+ * the final norm. delta null: x is the stream.
+ */
+export interface Residual {
+  x: Tensor;
+  delta: Tensor | null;
+}
+
+/** rmsnorm of the stream r (after its pending add, fused into the norm); also the stream itself. */
+export function normResidual(r: Residual, w: Tensor, eps: number): { x: Tensor; h: Tensor } {
+  if (!r.delta) return { x: r.x, h: op.rmsnorm(r.x, w, eps) };
+  const { sum, y } = op.addRmsnorm(r.x, r.delta, w, eps);
+  return { x: sum, h: y };
+}
+
+/** The stream r with its pending add done. */
+export function settle(r: Residual): Tensor {
+  return r.delta ? op.add(r.x, r.delta) : r.x;
+}
+
+/**
+ * One decoder block on a residual stream, returning the stream with the FFN's output pending
+ * (see Residual). Each residual add is fused into the RMSNorm that follows it; on the tape the
+ * fused op is the add and the norm it replaces, so values and gradients are the unfused block's.
+ */
+export function blockResidual(
+  p: ParamGetter,
+  c: ModelConfig,
+  l: number,
+  r: Residual,
+  B: number,
+  T: number,
+  trace: MoeTrace | null,
+): Residual {
+  const pre = `model.layers.${l}`;
+  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
+  const { x, h: hIn } = normResidual(r, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps);
+  const a = attn(p, c, `${pre}.self_attn`, hIn, B, T);
+  const { x: x1, h } = normResidual({ x, delta: a }, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
+  return { x: x1, delta: isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h) };
+}
+
 /** One decoder block: attention and FFN (dense or MoE), each pre-normed with a residual. */
 export function block(
   p: ParamGetter,
@@ -44,10 +88,5 @@ export function block(
   T: number,
   trace: MoeTrace | null,
 ): Tensor {
-  const pre = `model.layers.${l}`;
-  const attn = c.attention === 'mla' ? mlaAttention : mhaAttention;
-  const a = attn(p, c, `${pre}.self_attn`, op.rmsnorm(x, p(`${pre}.input_layernorm.weight`), c.rms_norm_eps), B, T);
-  // The residual add and the FFN's pre-norm in one kernel (same values as add, then rmsnorm).
-  const { sum, y: h } = op.addRmsnorm(x, a, p(`${pre}.post_attention_layernorm.weight`), c.rms_norm_eps);
-  return op.add(sum, isMoeLayer(c, l) ? moeLayer(p, c, `${pre}.mlp`, h, trace) : ffn(p, c, `${pre}.mlp`, h));
+  return settle(blockResidual(p, c, l, { x, delta: null }, B, T, trace));
 }

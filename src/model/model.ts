@@ -11,7 +11,7 @@ import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { headDim, parameterShapes, type ModelConfig } from './config';
 import { blockLinear } from './linear';
-import { block } from './block';
+import { block, blockResidual, normResidual, type Residual } from './block';
 import { mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
 import { isBuffer, newTrace, type MoeTrace } from './moe';
 import { mtpLosses } from './mtp';
@@ -46,24 +46,31 @@ export function getter(params: Params): ParamGetter {
   };
 }
 
-/** The last block's output [B, T, d] (before the final norm): what the MTP modules start from. */
-export function hidden(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
+/**
+ * The blocks' residual stream, with the last FFN's output still pending (block.ts Residual):
+ * each block's last add is fused into the next norm.
+ */
+function stream(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null): Residual {
   const [B, T] = ids.shape;
   const p = getter(params);
-  let x = op.embedding(p('model.embed_tokens.weight'), ids);
-  for (let l = 0; l < c.num_hidden_layers; l++) x = block(p, c, l, x, B, T, trace);
-  return x;
+  let r: Residual = { x: op.embedding(p('model.embed_tokens.weight'), ids), delta: null };
+  for (let l = 0; l < c.num_hidden_layers; l++) r = blockResidual(p, c, l, r, B, T, trace);
+  return r;
 }
 
-/** Final norm and the (untied) output head. */
-function head(params: Params, c: ModelConfig, h: Tensor): Tensor {
+/**
+ * The final norm (fused with the last residual add) and the (untied) output head: the logits,
+ * and the last block's output h [B, T, d] (before the final norm), what the MTP modules start from.
+ */
+function head(params: Params, c: ModelConfig, r: Residual): { logits: Tensor; h: Tensor } {
   const p = getter(params);
-  return op.linear(op.rmsnorm(h, p('model.norm.weight'), c.rms_norm_eps), p('lm_head.weight'));
+  const { x: h, h: normed } = normResidual(r, p('model.norm.weight'), c.rms_norm_eps);
+  return { logits: op.linear(normed, p('lm_head.weight')), h };
 }
 
 /** Logits [B, T, V] for token ids [B, T] (i32). MoE layers report loads into `trace`. */
 export function forward(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null = null): Tensor {
-  return head(params, c, hidden(params, c, ids, trace));
+  return head(params, c, stream(params, c, ids, trace)).logits;
 }
 
 /** Per MTP depth k: ids[:, k:] and targets[:, k:] (i32 [B, T−k]), built on the host. */
@@ -137,8 +144,8 @@ export function lossOf(
   mtp: { inputs: MtpInputs; lambda: number } | null = null,
 ): { total: Tensor; lm: Tensor; aux: Tensor | null; mtp: Tensor | null } {
   const tr = trace ?? newTrace();
-  const h = hidden(params, c, ids, tr);
-  const lm = op.crossEntropyMean(head(params, c, h), targets, targets.size);
+  const { logits, h } = head(params, c, stream(params, c, ids, tr));
+  const lm = op.crossEntropyMean(logits, targets, targets.size);
   let total = lm;
   // MTP: L += (λ/D)·Σ_k L_k; reported as mean_k L_k.
   let mtpLoss: Tensor | null = null;
