@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REQUIRED_CASE_KEYS, type BenchReport } from './report';
+import { SLOW_MS } from '../test/timeouts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,7 +25,7 @@ describe('npm run bench (quick, filtered)', () => {
         '--filter',
         'matmul_f32_256,train_step_micro-dense',
       ],
-      { cwd: ROOT, maxBuffer: 1 << 24, timeout: 110_000 },
+      { cwd: ROOT, maxBuffer: 1 << 24, timeout: SLOW_MS },
     );
     const report = JSON.parse(stdout) as BenchReport; // the whole of stdout: one object
     expect(report.errors).toEqual([]);
