@@ -4,7 +4,8 @@ import { defineConfig } from '@playwright/test';
 // Headless Chromium with --enable-unsafe-webgpu exposes a SwiftShader WebGPU adapter, also in
 // workers. SwiftShader is slow, so timeouts are generous and tests run one at a time.
 // Never run `playwright install`: the browser is /usr/bin/chromium.
-const PORT = 4173;
+// V3LAB_E2E_PORT: another port, so two test runs can share a machine (e.g. the load test in the README).
+const PORT = Number(process.env.V3LAB_E2E_PORT ?? 4173);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
