@@ -127,6 +127,11 @@ async function bandit(be: Backend, v: Variant): Promise<BanditResult> {
     );
   }
   const optim = new AdamW(be, trainable);
+  // The weights become the optimizer's arena slots (as TrainState does), so the model reads them.
+  for (const [name, slot] of optim.adopt(trainable)) {
+    trainable.set(name, slot);
+    params.set(name, slot);
+  }
   const optimCfg = findPreset('grpo-micro')!.config.optim; // β 0.9/0.95, wd 0.1, grad clip 1.0
   const hp = { epsLow: RL_DEFAULTS.eps_low, epsHigh: RL_DEFAULTS.eps_high, beta: RL_DEFAULTS.beta };
   const R = GROUPS * G;
