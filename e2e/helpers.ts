@@ -147,6 +147,8 @@ export interface MainThreadCpu {
   /** Longest main-thread task by wall time, and the CPU time it used, in ms. */
   longestWallMs: number;
   longestWallCpuMs: number;
+  /** Tasks that took 50 ms of CPU or more. */
+  over50CpuMs: number;
   tasks: number;
 }
 
@@ -195,9 +197,11 @@ export function mainThreadTasks(
   );
   let byCpu = { cpu: 0, wall: 0 };
   let byWall = { cpu: 0, wall: 0 };
+  let over50CpuMs = 0;
   for (const t of tasks) {
     const cpu = (t.tdur ?? t.dur ?? 0) / 1000;
     const wall = (t.dur ?? 0) / 1000;
+    if (cpu >= 50) over50CpuMs++;
     if (cpu > byCpu.cpu) byCpu = { cpu, wall };
     if (wall > byWall.wall) byWall = { cpu, wall };
   }
@@ -206,6 +210,7 @@ export function mainThreadTasks(
     longestCpuWallMs: byCpu.wall,
     longestWallMs: byWall.wall,
     longestWallCpuMs: byWall.cpu,
+    over50CpuMs,
     tasks: tasks.length,
   };
 }
