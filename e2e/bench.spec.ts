@@ -3,7 +3,7 @@
 // cases, and "Copy JSON" copies the report in the shape `npm run bench -- --json` prints.
 
 import { expect, test } from '@playwright/test';
-import { log, trackPageErrors } from './helpers';
+import { log, trackPageErrors, WORK_MS } from './helpers';
 
 const CASE = 'matmul_f32_256';
 
@@ -13,13 +13,13 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   const t0 = Date.now();
   await page.goto(`/bench.html?filter=${CASE}&quick=1&run=1`);
 
-  await expect(page.getByTestId('bench-adapter')).not.toHaveText('–', { timeout: 300_000 });
+  await expect(page.getByTestId('bench-adapter')).not.toHaveText('–', { timeout: WORK_MS });
   const adapter = (await page.getByTestId('bench-adapter').textContent())?.trim() ?? '';
   log(`bench page adapter: ${adapter}`);
 
   // SwiftShader: loading tfjs and compiling both sides' pipelines dominates.
   await expect
-    .poll(() => page.evaluate(() => window.__bench?.state), { timeout: 600_000, intervals: [500, 1000] })
+    .poll(() => page.evaluate(() => window.__bench?.state), { timeout: WORK_MS, intervals: [500, 1000] })
     .toMatch(/done|error/);
   const err = await page.evaluate(() => window.__bench?.error);
   expect(err, 'bench error').toBeNull();

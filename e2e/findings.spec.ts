@@ -4,7 +4,7 @@
 // The Findings tab opens every card, and DualPipe (the simulator) runs without a GPU.
 
 import { expect, test } from '@playwright/test';
-import { log, trackPageErrors } from './helpers';
+import { log, trackPageErrors, WORK_MS } from './helpers';
 
 test('a finding runs from its link, shows its verdict, and comes back cached after a reload', async ({ page }) => {
   const errors = trackPageErrors(page);
@@ -21,7 +21,7 @@ test('a finding runs from its link, shows its verdict, and comes back cached aft
   await card.getByTestId('finding-run').click();
   await expect(card.getByTestId('finding-run')).toHaveText('Running…');
   const verdict = card.getByTestId('finding-verdict');
-  await expect(verdict).toHaveText(/^(reproduced|not reproduced|inconclusive)$/, { timeout: 8 * 60_000 });
+  await expect(verdict).toHaveText(/^(reproduced|not reproduced|inconclusive)$/, { timeout: WORK_MS });
   const shown = (await verdict.textContent()) ?? '';
   log(`accumulation (quick, 2 seeds) in the page: ${shown}; ${await card.getByTestId('finding-result').textContent()}`);
   await expect(card.getByTestId('finding-when')).toContainText('seeds 1, 2');
@@ -31,7 +31,7 @@ test('a finding runs from its link, shows its verdict, and comes back cached aft
 
   await page.reload();
   const again = page.getByTestId('finding-accumulation');
-  await expect(again.getByTestId('finding-verdict')).toHaveText(shown, { timeout: 120_000 });
+  await expect(again.getByTestId('finding-verdict')).toHaveText(shown, { timeout: WORK_MS });
   await expect(again.getByTestId('finding-when')).toContainText(/^Cached result/);
   // Another seed count is another experiment: no cached result for it.
   await page.getByTestId('findings-seeds').fill('3');
@@ -46,7 +46,7 @@ test('the Findings tab shows every card; DualPipe runs on the simulator', async 
   await expect(page.getByTestId('findings-view').locator('.finding-card')).toHaveCount(9);
   const card = page.getByTestId('finding-dualpipe');
   await card.getByTestId('finding-run').click();
-  await expect(card.getByTestId('finding-verdict')).toHaveText('reproduced', { timeout: 180_000 });
+  await expect(card.getByTestId('finding-verdict')).toHaveText('reproduced', { timeout: WORK_MS });
   await page.getByTestId('view-tab-lab').click();
   await expect(page).not.toHaveURL(/view=findings/);
   await page.getByTestId('view-tab-findings').click();

@@ -3,7 +3,7 @@
 // --enable-unsafe-webgpu) has navigator.gpu but no adapter.
 
 import { expect, test } from '@playwright/test';
-import { log, phaseOf, trackPageErrors, waitForPhase } from './helpers';
+import { log, phaseOf, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 test.use({
   launchOptions: {
@@ -25,7 +25,7 @@ test('explains which browsers have WebGPU and offers the CPU reference', async (
     '/#v=1&preset=micro-dense&train.steps=2&train.log_every=1&train.eval_every=2&train.eval_batches=1&hide=samples',
   );
   const notice = page.getByTestId('no-webgpu');
-  await expect(notice).toBeVisible({ timeout: 180_000 });
+  await expect(notice).toBeVisible({ timeout: WORK_MS });
   await expect(notice).toContainText('Chrome and Edge 113+');
   await expect(notice).toContainText('Safari 26+');
   await expect(notice).toContainText('Firefox 141+ on Windows');

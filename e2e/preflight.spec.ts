@@ -3,7 +3,7 @@
 // the field to lower) in the banner.
 
 import { expect, test } from '@playwright/test';
-import { openLab, phaseOf, trackPageErrors } from './helpers';
+import { openLab, phaseOf, trackPageErrors, WORK_MS } from './helpers';
 
 test('memory estimate in the model panel; an oversized run is refused with the lab’s message', async ({ page }) => {
   const pageErrors = trackPageErrors(page);
@@ -19,7 +19,7 @@ test('memory estimate in the model panel; an oversized run is refused with the l
   await expect(over).toContainText('lower data.batch_size / data.seq_len');
   await page.getByTestId('run-start').click();
   const banner = page.getByTestId('error-banner');
-  await expect(banner).toContainText('Could not start the run: memory: this run needs about', { timeout: 300_000 });
+  await expect(banner).toContainText('Could not start the run: memory: this run needs about', { timeout: WORK_MS });
   await expect(banner).toContainText('lower data.batch_size / data.seq_len');
   await expect(banner).not.toContainText('ConfigError');
   await expect.poll(() => phaseOf(page)).toBe('idle');

@@ -4,7 +4,7 @@
 // 60 s, whatever log_every is.
 
 import { expect, test } from '@playwright/test';
-import { log, openLab, trackPageErrors } from './helpers';
+import { log, openLab, trackPageErrors, WORK_MS } from './helpers';
 
 test('the opening preset fits the adapter and shows a step count and ETA within 60 s of Start', async ({ page }) => {
   test.setTimeout(35 * 60_000);
@@ -32,6 +32,6 @@ test('the opening preset fits the adapter and shows a step count and ETA within 
   await expect(page.getByTestId('step-timing')).toContainText('first step');
   await page.getByTestId('run-stop').click();
   // The chunk halts after its current step (which may be compiling the evaluation's shaders).
-  await expect(page.getByTestId('run-phase')).toHaveAttribute('data-phase', /stopped|done/, { timeout: 5 * 60_000 });
+  await expect(page.getByTestId('run-phase')).toHaveAttribute('data-phase', /stopped|done/, { timeout: WORK_MS });
   expect(errors).toEqual([]);
 });

@@ -4,7 +4,7 @@
 // step-20 checkpoint, well before the run's last step.
 
 import { expect, type Page, test } from '@playwright/test';
-import { log, metricsOf, openLab, trackPageErrors, waitForPhase } from './helpers';
+import { log, metricsOf, openLab, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 const STEPS = 80;
 const LINK = `#v=1&preset=micro-dense&seed=4&train.steps=${STEPS}&train.log_every=10&train.eval_every=${STEPS}&train.checkpoint_every=20`;
@@ -26,7 +26,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
   // The same run again, reloaded once its step-20 checkpoint is kept (and well before its end).
   await page.getByTestId('run-reset').click();
   await page.getByTestId('run-start').click();
-  await expect.poll(() => keptStep(page), { timeout: 5 * 60_000, intervals: [100] }).toBeGreaterThanOrEqual(20);
+  await expect.poll(() => keptStep(page), { timeout: WORK_MS, intervals: [100] }).toBeGreaterThanOrEqual(20);
   const k = await keptStep(page);
   const reached = (await metricsOf(page)).at(-1)?.step ?? 0;
   log(`reload with the checkpoint of step ${k} kept, at step ≥ ${reached}`);
@@ -34,7 +34,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
   await page.reload();
 
   const offer = page.getByTestId('resume-offer');
-  await expect(offer).toBeVisible({ timeout: 300_000 });
+  await expect(offer).toBeVisible({ timeout: WORK_MS });
   const button = page.getByTestId('resume-run');
   await expect(button).toContainText(/Resume run \d+ from step \d+/);
   const from = Number(/from step (\d+)/.exec((await button.textContent()) ?? '')![1]);
@@ -42,7 +42,7 @@ test('a reload mid-run offers resume, and the resumed run equals an uninterrupte
   // The latest run's charts reopen without ticking anything.
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-series', /^[1-9]/);
 
-  await expect(button).toBeEnabled({ timeout: 300_000 });
+  await expect(button).toBeEnabled({ timeout: WORK_MS });
   await button.click();
   await waitForPhase(page, /^done$/, 25 * 60_000);
   expect(await lossesOf(page)).toEqual(straight);

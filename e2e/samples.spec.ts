@@ -3,7 +3,7 @@
 // the seed of one, typed into the seed field, gives its text again.
 
 import { expect, test } from '@playwright/test';
-import { openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
+import { openLab, phaseOf, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 const LINK = '#v=1&preset=micro-dense&seed=5&train.steps=2&train.log_every=1&train.eval_every=2';
 
@@ -17,14 +17,14 @@ test('samples: prompt and mode shown, a fresh seed per click, a seed repeats its
   await page.getByTestId('run-start').click();
   await waitForPhase(page, /^(done|failed|stopped)$/, 240_000);
   expect(await phaseOf(page)).toBe('done');
-  await expect.poll(() => sampleCount(page), { timeout: 180_000 }).toBe(1);
+  await expect.poll(() => sampleCount(page), { timeout: WORK_MS }).toBe(1);
 
   const items = page.getByTestId('sample-item');
   const newest = items.first();
   const sampleNow = async (n: number) => {
     await page.getByTestId('sample-now').click();
-    await expect.poll(() => sampleCount(page), { timeout: 300_000, intervals: [250, 500, 1000] }).toBe(n);
-    await expect(page.getByTestId('sample-now')).toBeEnabled({ timeout: 180_000 });
+    await expect.poll(() => sampleCount(page), { timeout: WORK_MS, intervals: [250, 500, 1000] }).toBe(n);
+    await expect(page.getByTestId('sample-now')).toBeEnabled({ timeout: WORK_MS });
     return {
       seed: (await newest.getAttribute('data-seed')) ?? '',
       text: (await newest.getByTestId('sample-text').textContent()) ?? '',
