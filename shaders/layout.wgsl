@@ -5,6 +5,9 @@
 //   concat_last  a [R, Da], b [R, Db] → out [R, Da + Db]
 //                                                 out[r, j] = j < Da ? a[r, j] : b[r, j − Da]
 //   swap01       x [A, B, C]   → out [B, A, C]    out[b, a, c] = x[a, b, c]
+//   split_last   x [R, D]      → a [R, Da], b [R, D − Da]   a[r, j] = x[r, j], b[r, j] = x[r, Da + j]
+//                (two slices in one pass: one invocation per INPUT element, which writes it to
+//                the one output it lands in; each output element is still written exactly once)
 //
 // (R is the product of all leading dims.) Every kernel is a gather: one invocation per OUTPUT
 // element, which decodes its output coordinates from the flat index and reads the one input
@@ -26,10 +29,10 @@ alias V = vec4<f32>;
 override WG: u32 = 256;
 
 struct Params {
-  n: u32,  // output V-elements
-  p0: u32, // slice: D      pad: L      concat: Da   swap01: A
-  p1: u32, // slice: len    pad: total  concat: Db   swap01: B
-  p2: u32, // slice: start  pad: start  concat: –    swap01: C
+  n: u32,  // output V-elements (split: input V-elements)
+  p0: u32, // slice: D      pad: L      concat: Da   swap01: A   split: D
+  p1: u32, // slice: len    pad: total  concat: Db   swap01: B   split: Da
+  p2: u32, // slice: start  pad: start  concat: –    swap01: C   split: –
 }
 
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -113,5 +116,28 @@ fn concat_last(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     c_out[i] = c_a[r * Da + j];
   } else {
     c_out[i] = c_b[r * Db + (j - Da)];
+  }
+}
+
+// ---- one input, two outputs: split_last ----
+@group(0) @binding(0) var<storage, read> s_x: array<V>;
+@group(0) @binding(1) var<storage, read_write> s_a: array<V>;
+@group(0) @binding(2) var<storage, read_write> s_b: array<V>;
+@group(0) @binding(3) var<uniform> s_p: Params;
+
+@compute @workgroup_size(WG)
+fn split_last(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  if (i >= s_p.n) {
+    return;
+  }
+  let D = s_p.p0;
+  let Da = s_p.p1;
+  let r = i / D;
+  let j = i - r * D;
+  if (j < Da) {
+    s_a[r * Da + j] = s_x[i];
+  } else {
+    s_b[r * (D - Da) + (j - Da)] = s_x[i];
   }
 }

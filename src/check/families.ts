@@ -11,6 +11,7 @@ export { fp8GemmChecks as fp8Gemm } from './fp8_gemm';
 export { grpoChecks as grpo } from './grpo';
 export { layoutChecks as layout } from './layout';
 export { matmulChecks as matmul } from './matmul';
+export { mlaRopeChecks as mlaRope } from './mla_rope';
 export { moeAuxChecks as moeAux } from './moe_aux';
 export { moeDispatchChecks as moeDispatch } from './moe_dispatch';
 export { moeRouteChecks as moeRoute } from './moe_route';

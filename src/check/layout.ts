@@ -1,6 +1,6 @@
-// Op checks for the layout family: sliceLast, padLast, concatLast, swap01, copyInto. Each backward is
-// another layout op (sliceLast ↔ padLast, concatLast → two sliceLasts, swap01 → swap01), so a
-// check exercises both directions.
+// Op checks for the layout family: sliceLast, padLast, concatLast, splitLast, swap01, copyInto.
+// Each backward is another layout op (sliceLast ↔ padLast, concatLast → two sliceLasts,
+// splitLast → concatLast, swap01 → swap01), so a check exercises both directions.
 //
 // Regimes: tiny (dims of 1, empty leading dims), odd (column counts and offsets that are not
 // multiples of 4: the per-float kernels), larger (half the time every column count and offset
@@ -130,6 +130,30 @@ const concatLast: OpCheck = {
   },
 };
 
+const splitLast: OpCheck = {
+  name: 'splitLast',
+  about: 'x[..., :at] and x[..., at:] in one pass (exact); backward concatLast(da, db)',
+  tolForward: TOL,
+  tolBackward: TOL,
+  makeCase(rng, index) {
+    const lead = leading(rng, index);
+    const c = cols(rng, index);
+    const [lo, hi] = RANGE[index % 3];
+    const Da = c.n(lo, hi);
+    const Db = c.n(lo, hi);
+    return {
+      desc: `x=[${[...lead, Da + Db]}] at=${Da}`,
+      inputs: [input(rng, 'x', [...lead, Da + Db])],
+      nDiff: 2,
+      forward: (be, [x]) => {
+        const { a, b } = be.splitLast(x, Da);
+        return [a, b];
+      },
+      backward: (be, _xs, [da, db]) => [be.concatLast(da, db)],
+    };
+  },
+};
+
 const swap01: OpCheck = {
   name: 'swap01',
   about: 'x [A, B, C] → [B, A, C] (exact); its own backward',
@@ -188,4 +212,4 @@ const copyInto: OpCheck = {
   },
 };
 
-export const layoutChecks: OpCheck[] = [sliceLast, padLast, concatLast, swap01, copyInto];
+export const layoutChecks: OpCheck[] = [sliceLast, padLast, concatLast, splitLast, swap01, copyInto];

@@ -234,6 +234,19 @@ export interface BackendOps {
    * negative angle, which is exactly the backward pass.
    */
   rope(x: Tensor, theta: number, posOffset: number, inverse: boolean): Tensor;
+  /**
+   * x [B, T, H, D]: columns [start, start + len) of each head rotated as rope() rotates a
+   * len-wide head (len even), the other columns copied — MLA's [q_nope ; RoPE(q_pe)] in one pass.
+   */
+  ropeCols(x: Tensor, start: number, len: number, theta: number, posOffset: number, inverse: boolean): Tensor;
+  /**
+   * MLA's keys and values from kv [B, T, H, dn + dv] and the shared RoPE key kpe [B, T, dr]
+   * (not yet rotated): k [B, T, H, dn + dr] = [kv[..., :dn] ; rope(kpe) for every head],
+   * v [B, T, H, dv] = kv[..., dn:].
+   */
+  mlaKeys(kv: Tensor, kpe: Tensor, dn: number, theta: number, posOffset: number): { k: Tensor; v: Tensor };
+  /** Backward of mlaKeys: dkv = [dk[..., :dn] ; dv], dkpe = inverse rope of Σ_h dk[..., h, dn:] (h increasing). */
+  mlaKeysBackward(dk: Tensor, dv: Tensor, dn: number, theta: number, posOffset: number): { dkv: Tensor; dkpe: Tensor };
 
   // ---- attention ----
   /**
@@ -273,6 +286,8 @@ export interface BackendOps {
   padLast(x: Tensor, start: number, total: number): Tensor;
   /** a [..., Da], b [..., Db] with equal leading dims → [..., Da + Db]. Backward: sliceLast(dy, 0, Da), sliceLast(dy, Da, Db). */
   concatLast(a: Tensor, b: Tensor): Tensor;
+  /** x [..., D] → a = x[..., :at], b = x[..., at:] (0 < at < D), in one pass. Backward: concatLast(da, db). */
+  splitLast(x: Tensor, at: number): { a: Tensor; b: Tensor };
   /**
    * x [A, B, C] → [B, A, C]: swaps the first two dims of a rank-3 tensor (C stays contiguous),
    * e.g. [B·T, H, d] → [H, B·T, d] to put heads in front for per-head batched matmuls.

@@ -223,6 +223,52 @@ export function rope(x: Tensor, theta: number, posOffset = 0): Tensor {
   return y;
 }
 
+/**
+ * x [B, T, H, D] with columns [start, start + len) of each head rotated as rope() rotates a
+ * len-wide head, the rest copied: MLA's [q_nope ; RoPE(q_pe)] in one kernel instead of two
+ * slices, a rope and a concat (and one kernel backward instead of six).
+ */
+export function ropeCols(x: Tensor, start: number, len: number, theta: number, posOffset = 0): Tensor {
+  requireF32('ropeCols', x);
+  if (x.shape.length !== 4) fail('ropeCols', `expected [B, T, H, D], got ${shapeStr(x.shape)}`);
+  const D = x.shape[3];
+  if (!Number.isInteger(start) || !Number.isInteger(len) || start < 0 || len < 2 || len % 2 !== 0 || start + len > D)
+    fail('ropeCols', `columns [${start}, ${start + len}) must be an even-width range inside the head dim ${D}`);
+  const be = x.backend;
+  const y = be.ropeCols(x, start, len, theta, posOffset, false);
+  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.ropeCols(dy, start, len, theta, posOffset, true)]);
+  return y;
+}
+
+/**
+ * MLA's keys and values: kv [B, T, H, dn + dv] (W_UKV·c per head) and the shared RoPE key kpe
+ * [B, T, dr] (not yet rotated) → k [B, T, H, dn + dr] = [k_nope_h ; RoPE(kpe)], v = kv[..., dn:].
+ * One kernel for the slices, the RoPE, the repeat over heads and the concat; one backward kernel.
+ */
+export function mlaKeys(kv: Tensor, kpe: Tensor, dn: number, theta: number, posOffset = 0): { k: Tensor; v: Tensor } {
+  requireF32('mlaKeys', kv, kpe);
+  if (kv.shape.length !== 4 || kpe.shape.length !== 3 || !sameShape(kv.shape.slice(0, 2), kpe.shape.slice(0, 2)))
+    fail(
+      'mlaKeys',
+      `expected kv [B, T, H, dn + dv] and kpe [B, T, dr], got ${shapeStr(kv.shape)} and ${shapeStr(kpe.shape)}`,
+    );
+  const dr = kpe.shape[2];
+  if (!Number.isInteger(dn) || dn < 1 || dn >= kv.shape[3] || dr % 2 !== 0)
+    fail(
+      'mlaKeys',
+      `nope width ${dn} must leave a value part of kv ${shapeStr(kv.shape)}; RoPE width ${dr} must be even`,
+    );
+  const be = kv.backend;
+  const { k, v } = be.mlaKeys(kv, kpe, dn, theta, posOffset);
+  if (needsGrad(kv, kpe)) {
+    Tape.recordMulti([k, v], [kv, kpe], ([dk, dv]) => {
+      const g = be.mlaKeysBackward(dk ?? be.zeros(k.shape), dv ?? be.zeros(v.shape), dn, theta, posOffset);
+      return [g.dkv, g.dkpe];
+    });
+  }
+  return { k, v };
+}
+
 // ---------------------------------------------------------------- attention
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
@@ -307,6 +353,22 @@ export function concatLast(a: Tensor, b: Tensor): Tensor {
       b.requiresGrad ? be.sliceLast(dy, da, db) : null,
     ]);
   return y;
+}
+
+/** x[..., :at] and x[..., at:] in one kernel; the backward is one concat (a pad where one part got no gradient). */
+export function splitLast(x: Tensor, at: number): [Tensor, Tensor] {
+  requireF32('splitLast', x);
+  const D = x.shape[x.shape.length - 1];
+  if (!Number.isInteger(at) || at < 1 || at >= D)
+    fail('splitLast', `split point ${at} must be inside the last dim ${D} of ${shapeStr(x.shape)}`);
+  const be = x.backend;
+  const { a, b } = be.splitLast(x, at);
+  if (needsGrad(x)) {
+    Tape.recordMulti([a, b], [x], ([da, db]) => [
+      da && db ? be.concatLast(da, db) : da ? be.padLast(da, 0, D) : be.padLast(db as Tensor, at, D),
+    ]);
+  }
+  return [a, b];
 }
 
 /** [A, B, C] → [B, A, C]. */

@@ -5,11 +5,13 @@
 import type { Tensor } from './tensor';
 
 type BackwardFn = (dy: Tensor) => Array<Tensor | null>;
+/** A multi-output op's backward: one upstream gradient per output (null: that output got none). */
+type MultiBackwardFn = (dys: Array<Tensor | null>) => Array<Tensor | null>;
 
 interface Node {
-  out: Tensor;
+  outs: Tensor[];
   inputs: Tensor[];
-  backward: BackwardFn;
+  backward: MultiBackwardFn;
 }
 
 export class Tape {
@@ -17,10 +19,19 @@ export class Tape {
   private readonly nodes: Node[] = [];
 
   static record(out: Tensor, inputs: Tensor[], backward: BackwardFn): void {
+    Tape.recordMulti([out], inputs, ([dy]) => backward(dy as Tensor));
+  }
+
+  /**
+   * One node for an op with several outputs (e.g. a split in one kernel): its backward runs once,
+   * with every output's gradient (null for an output nothing used), when the walk reaches it —
+   * after every consumer of any of its outputs, since those were recorded later.
+   */
+  static recordMulti(outs: Tensor[], inputs: Tensor[], backward: MultiBackwardFn): void {
     const tape = Tape.active;
     if (!tape) return;
-    out.requiresGrad = true;
-    tape.nodes.push({ out, inputs, backward });
+    for (const out of outs) out.requiresGrad = true;
+    tape.nodes.push({ outs, inputs, backward });
   }
 
   /** Run fn with this tape recording. */
@@ -53,9 +64,9 @@ export class Tape {
     grads.set(out.id, dOut);
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i];
-      const dy = grads.get(node.out.id);
-      if (!dy) continue;
-      const dxs = node.backward(dy);
+      const dys = node.outs.map((out) => grads.get(out.id) ?? null);
+      if (dys.every((dy) => dy === null)) continue;
+      const dxs = node.backward(dys);
       node.inputs.forEach((x, j) => {
         const dx = dxs[j];
         if (!dx || !x.requiresGrad) return;

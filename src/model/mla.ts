@@ -28,6 +28,13 @@ export function rotate(x: Tensor, theta: number, at: Positions): Tensor {
   return typeof at === 'number' ? op.rope(x, theta, at) : x.backend.ropeAt(x, at, theta);
 }
 
+/** The query projection [B, T, H·(dn + dr)]: W_q·x, or W_UQ·RMSNorm(W_DQ·x) with a q rank. */
+function queryProjection(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Tensor {
+  if (c.q_lora_rank === 0) return blockLinear(c, x, p(`${pre}.q_proj.weight`));
+  const qa = blockLinear(c, x, p(`${pre}.q_a_proj.weight`));
+  return blockLinear(c, op.rmsnorm(qa, p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
+}
+
 /** Queries [B, T, H, dn + dr] with RoPE applied to the last dr dims of each head. */
 export function mlaQuery(
   p: ParamGetter,
@@ -41,15 +48,7 @@ export function mlaQuery(
   const H = c.num_attention_heads;
   const dn = c.qk_nope_head_dim;
   const dr = c.qk_rope_head_dim;
-  const q =
-    c.q_lora_rank === 0
-      ? blockLinear(c, x, p(`${pre}.q_proj.weight`))
-      : blockLinear(
-          c,
-          op.rmsnorm(blockLinear(c, x, p(`${pre}.q_a_proj.weight`)), p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps),
-          p(`${pre}.q_b_proj.weight`),
-        );
-  const qh = op.view(q, [B, T, H, dn + dr]);
+  const qh = op.view(queryProjection(p, c, pre, x), [B, T, H, dn + dr]);
   return { nope: op.sliceLast(qh, 0, dn), pe: rotate(op.sliceLast(qh, dn, dr), c.rope_theta, posOffset) };
 }
 
@@ -77,16 +76,17 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const dn = c.qk_nope_head_dim;
   const dr = c.qk_rope_head_dim;
   const dv = c.v_head_dim;
-  const q = mlaQuery(p, c, pre, x, B, T);
-  const { latent, kpe } = mlaLatent(p, c, pre, x, B, T);
+  const dc = c.kv_lora_rank;
+  // The same model as mlaQuery / mlaLatent with the slices, RoPEs, the head repeat and the
+  // concats folded into three kernels (same values, bit for bit): [q_nope ; RoPE(q_pe)] per
+  // head in one pass over q (ropeCols); [c_raw | kpe_raw] split in one pass; the keys
+  // [k_nope_h ; RoPE(kpe)] and the values taken from W_UKV·c in one pass (mlaKeys).
+  const qFull = op.ropeCols(op.view(queryProjection(p, c, pre, x), [B, T, H, dn + dr]), dn, dr, c.rope_theta);
+  const [cRaw, kpeRaw] = op.splitLast(blockLinear(c, x, p(`${pre}.kv_a_proj_with_mqa.weight`)), dc);
+  const latent = op.rmsnorm(cRaw, p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
   const kv = op.view(blockLinear(c, latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
-  const kNope = op.sliceLast(kv, 0, dn);
-  const v = op.sliceLast(kv, dn, dv);
-  // The one RoPE key is shared by every head: repeat it across the head axis.
-  const kpeHeads = op.view(op.repeatMiddle(op.view(kpe, [B * T, 1, dr]), H), [B, T, H, dr]);
-  const qFull = op.concatLast(q.nope, q.pe);
-  const kFull = op.concatLast(kNope, kpeHeads);
-  const o = op.attention(qFull, kFull, v, {
+  const { k, v } = op.mlaKeys(kv, kpeRaw, dn, c.rope_theta);
+  const o = op.attention(qFull, k, v, {
     batch: B,
     seq: T,
     heads: H,

@@ -10,6 +10,7 @@ export { ops as fp8Gemm } from './fp8_gemm';
 export { ops as grpo } from './grpo';
 export { ops as layout } from './layout';
 export { ops as matmul } from './matmul';
+export { ops as mlaRope } from './mla_rope';
 export { ops as moeAux } from './moe_aux';
 export { ops as moeDispatch } from './moe_dispatch';
 export { ops as moeRoute } from './moe_route';

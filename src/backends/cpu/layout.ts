@@ -3,6 +3,7 @@
 //   padLast    x [R, L] → [R, total]      out[r, start + j] = x[r, j], zeros elsewhere
 //   concatLast a [R, Da], b [R, Db] → [R, Da + Db]
 //   swap01     x [A, B, C] → [B, A, C]    out[b, a, c] = x[a, b, c]
+//   splitLast  x [R, D] → x[:, :at], x[:, at:]
 // Backwards (no separate functions needed): sliceLast ↔ padLast, concatLast → two sliceLasts,
 // swap01 → swap01.
 
@@ -61,6 +62,12 @@ export function concatLast(be: CpuBackend, a: Tensor, b: Tensor): Tensor {
   return be.make(withLast(a.shape, D), out);
 }
 
+/** x [R, D] → a = x[:, :at], b = x[:, at:]. */
+export function splitLast(be: CpuBackend, x: Tensor, at: number): { a: Tensor; b: Tensor } {
+  const D = lastDim(x);
+  return { a: sliceLast(be, x, 0, at), b: sliceLast(be, x, at, D - at) };
+}
+
 export function swap01(be: CpuBackend, x: Tensor): Tensor {
   const [A, B, C] = x.shape;
   const xs = be.data(x);
@@ -79,4 +86,4 @@ export function copyInto(be: CpuBackend, dst: Tensor, src: Tensor): void {
   be.data(dst).set(be.data(src));
 }
 
-export const ops = { sliceLast, padLast, concatLast, swap01, copyInto } satisfies CpuFamily;
+export const ops = { sliceLast, padLast, concatLast, splitLast, swap01, copyInto } satisfies CpuFamily;

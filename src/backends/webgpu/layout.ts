@@ -1,4 +1,4 @@
-// Layout ops on the GPU (shaders/layout.wgsl): sliceLast, padLast, concatLast, swap01.
+// Layout ops on the GPU (shaders/layout.wgsl): sliceLast, padLast, concatLast, splitLast, swap01.
 // Pure copies: one dispatch each, one invocation per output element (a gather), moving a vec4
 // per invocation whenever every column count and offset along the last dim is a multiple of 4,
 // one float otherwise. See the shader for the index maps.
@@ -25,6 +25,7 @@ const SLICE = kernels('slice_last');
 const PAD = kernels('pad_last');
 const CONCAT = kernels('concat_last');
 const SWAP01 = kernels('swap01');
+const SPLIT = kernels('split_last');
 
 function lastDim(t: Tensor): number {
   return t.shape[t.shape.length - 1];
@@ -84,6 +85,25 @@ export function concatLast(be: WebGPUBackend, a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** x [..., D] → a = x[..., :at], b = x[..., at:], in one dispatch over x. */
+export function splitLast(be: WebGPUBackend, x: Tensor, at: number): { a: Tensor; b: Tensor } {
+  const D = lastDim(x);
+  const a = be.empty(withLast(x.shape, at));
+  const b = be.empty(withLast(x.shape, D - at));
+  if (x.size === 0) return { a, b };
+  const buffers = [be.buf(x), be.buf(a), be.buf(b)];
+  const v4 = D % 4 === 0 && at % 4 === 0 && vec4Ok(buffers);
+  const w = v4 ? 4 : 1;
+  be.rt.record({
+    kernel: v4 ? SPLIT.v4 : SPLIT.v1,
+    overrides: { WG },
+    buffers,
+    uniform: packUniforms('uuuu', [x.size / w, D / w, at / w, 0]),
+    workgroups: grid1d(x.size / w, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  return { a, b };
+}
+
 export function swap01(be: WebGPUBackend, x: Tensor): Tensor {
   const [A, B, C] = x.shape;
   const out = be.empty([B, A, C]);
@@ -109,4 +129,4 @@ export function copyInto(be: WebGPUBackend, dst: Tensor, src: Tensor): void {
   be.rt.recordCopy(be.buf(src), be.buf(dst), 4 * src.size);
 }
 
-export const ops = { sliceLast, padLast, concatLast, swap01, copyInto } satisfies WebGPUFamily;
+export const ops = { sliceLast, padLast, concatLast, splitLast, swap01, copyInto } satisfies WebGPUFamily;
