@@ -10,6 +10,13 @@
 // boundaries, the per-thread order and the tree shape depend only on n, so the result is
 // bit-identical run to run. No atomics.
 //
+// Two paths, one body (reduce_slice). The host builds this module with lanes_tree.wgsl appended
+// (entry `main`, the tree all the way down) or, where the device has `subgroups`, with
+// lanes_subgroup.wgsl prepended and reduce_subgroup.wgsl appended (entry `main_subgroup`): the
+// tree's last log2(lanes) levels then run as subgroup shuffles, in registers, without barriers —
+// the same additions in the same order, so both paths give the same bits (lanes_subgroup.wgsl
+// says why it is faster).
+//
 // sumSquares over several tensors runs one pass per tensor with square = 1, each writing its
 // partials into its own segment (out_offset) of one shared buffer, then reduces that buffer.
 // Grid: one workgroup per slice, folded into 2-D when there are more than 65535 slices:
@@ -17,6 +24,7 @@
 
 override WG: u32 = 256;    // threads per workgroup (power of two)
 override ITEMS: u32 = 8;   // elements each thread folds before the tree
+override SG_CAP: u32 = 128u; // most lanes the subgroup levels use (a power of two; tests lower it)
 
 struct Params {
   n: u32,           // elements of x to reduce
@@ -31,13 +39,16 @@ struct Params {
 
 var<workgroup> tree: array<f32, WG>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nwg: vec3<u32>) {
-  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
-  if (w >= p.groups) {
-    return;
-  }
+// Lanes of the register levels: the subgroup size (capped by SG_CAP), or 1 — the tree all the
+// way — on the tree path (sg = 1) and when a subgroup is wider than the workgroup (it would not
+// be full). Uniform: subgroup_size is the same in every invocation.
+fn shuffle_width(sg: u32) -> u32 {
+  return select(1u, min(sg, SG_CAP), sg <= WG);
+}
+
+// Slice w of x: fold, then the fixed tree; thread 0 writes the partial. lane and sg are the
+// subgroup builtins on the subgroup path, 0 and 1 on the tree path.
+fn reduce_slice(w: u32, t: u32, lane: u32, sg: u32) {
   let base = w * WG * ITEMS;
   var acc = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
@@ -49,13 +60,36 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   }
   tree[t] = acc;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+  // Levels in workgroup memory down to the shuffle width (down to stride 1 on the tree path).
+  let lanes = shuffle_width(sg);
+  for (var s = WG / 2u; s >= lanes; s = s >> 1u) {
     if (t < s) {
       tree[t] = tree[t] + tree[t + s];
     }
     workgroupBarrier();
   }
-  if (t == 0u) {
-    partials[p.out_offset + w] = tree[0];
+  var total: f32;
+  if (lanes > 1u) {
+    // The remaining levels in registers: every subgroup reduces slots 0 .. lanes-1 the same way.
+    var v = tree[lane & (lanes - 1u)];
+    for (var s = lanes / 2u; s > 0u; s = s >> 1u) {
+      v = v + lanes_down(v, s);
+    }
+    total = lanes_first(v);
+  } else {
+    total = tree[0];
   }
+  if (t == 0u) {
+    partials[p.out_offset + w] = total;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
+  if (w >= p.groups) {
+    return;
+  }
+  reduce_slice(w, t, 0u, 1u);
 }

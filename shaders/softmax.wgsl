@@ -41,8 +41,18 @@
 //
 // Rows fold into a 2-D grid past 65535 workgroups: row = wid.x + wid.y · nwg.x. The row index
 // is workgroup-uniform, so the early return keeps every barrier in uniform control flow.
+//
+// Two paths, one body (softmax_fwd_row / softmax_bwd_row). The host builds this module with
+// lanes_tree.wgsl appended (entries softmax_fwd / softmax_bwd: the tree all the way down) or,
+// where the device has `subgroups`, with lanes_subgroup.wgsl prepended and softmax_subgroup.wgsl
+// appended (entries softmax_fwd_subgroup / softmax_bwd_subgroup): the tree's last log2(lanes)
+// levels then run as subgroup shuffles in registers, without barriers, and the row's statistics
+// reach every thread by a subgroup broadcast instead of a load from workgroup memory. Each level
+// merges the same pairs in the same order with the same expressions, so both paths give the
+// same bits (lanes_subgroup.wgsl says why the subgroup path is faster).
 
 override WG: u32 = 256;  // threads per row (power of two)
+override SG_CAP: u32 = 128u;  // most lanes the subgroup levels use (a power of two; tests lower it)
 
 const LOWEST: f32 = -0x1.fffffep+127f;  // −FLT_MAX, a finite "−∞"
 
@@ -66,6 +76,13 @@ fn visible(row: u32, p: Params) -> u32 {
   return u32(clamp(i + p.offset + 1, 0, i32(p.tk)));
 }
 
+// Lanes of the register levels: the subgroup size (capped by SG_CAP), or 1 — the tree all the
+// way — on the tree path (sg = 1) and when a subgroup is wider than the workgroup (it would not
+// be full). Uniform: subgroup_size is the same in every invocation.
+fn shuffle_width(sg: u32) -> u32 {
+  return select(1u, min(sg, SG_CAP), sg <= WG);
+}
+
 // ---- forward ----
 @group(0) @binding(0) var<storage, read> f_x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> f_y: array<f32>;
@@ -78,6 +95,11 @@ fn softmax_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (row >= f_p.rows) {
     return;
   }
+  softmax_fwd_row(row, t, 0u, 1u);
+}
+
+// Row `row` forward; lane and sg are the subgroup builtins on the subgroup path, 0 and 1 on the tree path.
+fn softmax_fwd_row(row: u32, t: u32, lane: u32, sg: u32) {
   let Tk = f_p.tk;
   let lim = visible(row, f_p);
   let base = row * Tk;
@@ -95,11 +117,13 @@ fn softmax_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
   }
 
-  // Fixed tree over the workgroup; thread 0 ends with the row's (m, s).
+  // Fixed tree over the workgroup: slot 0 ends with the row's (m, s). Levels in workgroup memory
+  // down to the shuffle width (to stride 1 on the tree path), the rest in registers.
   red_m[t] = m;
   red_s[t] = s;
   workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h >> 1u) {
+  let lanes = shuffle_width(sg);
+  for (var h = WG / 2u; h >= lanes; h = h >> 1u) {
     if (t < h) {
       let m2 = red_m[t + h];
       let s2 = red_s[t + h];
@@ -111,8 +135,26 @@ fn softmax_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
     workgroupBarrier();
   }
-  let M = red_m[0];
-  let inv = 1.0 / red_s[0];  // s ≥ 1 whenever lim > 0 (the max term contributes exp(0) = 1)
+  var M: f32;
+  var S: f32;
+  if (lanes > 1u) {
+    // Every subgroup merges slots 0 .. lanes-1 the same way; lane 0 ends with the row's pair.
+    var lm = red_m[lane & (lanes - 1u)];
+    var ls = red_s[lane & (lanes - 1u)];
+    for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
+      let m2 = lanes_down(lm, h);
+      let s2 = lanes_down(ls, h);
+      let mm = max(lm, m2);
+      ls = ls * exp(lm - mm) + s2 * exp(m2 - mm);
+      lm = mm;
+    }
+    M = lanes_first(lm);
+    S = lanes_first(ls);
+  } else {
+    M = red_m[0];
+    S = red_s[0];
+  }
+  let inv = 1.0 / S;  // S ≥ 1 whenever lim > 0 (the max term contributes exp(0) = 1)
 
   // Write every column: probabilities where visible, exact zeros where masked.
   for (var j = t; j < Tk; j += WG) {
@@ -142,6 +184,11 @@ fn softmax_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (row >= b_p.rows) {
     return;
   }
+  softmax_bwd_row(row, t, 0u, 1u);
+}
+
+// Row `row` backward; lane and sg as in softmax_fwd_row.
+fn softmax_bwd_row(row: u32, t: u32, lane: u32, sg: u32) {
   let Tk = b_p.tk;
   let base = row * Tk;
 
@@ -168,7 +215,8 @@ fn softmax_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   red_p[t] = p;
   red_s[t] = S;
   workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h >> 1u) {
+  let lanes = shuffle_width(sg);
+  for (var h = WG / 2u; h >= lanes; h = h >> 1u) {
     if (t < h) {
       let yb2 = red_yb[t + h];
       let c2 = red_c[t + h];
@@ -189,8 +237,35 @@ fn softmax_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
     workgroupBarrier();
   }
-  let cr = red_c[0];
-  let pr = red_p[0];
+  var cr: f32;
+  var pr: f32;
+  if (lanes > 1u) {
+    // The remaining levels in registers, merged as above (S, the mass, is shuffled too).
+    let l = lane & (lanes - 1u);
+    var lyb = red_yb[l];
+    var lc = red_c[l];
+    var lp = red_p[l];
+    var lS = red_s[l];
+    for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
+      let yb2 = lanes_down(lyb, h);
+      let c2 = lanes_down(lc, h);
+      let p2 = lanes_down(lp, h);
+      let S2 = lanes_down(lS, h);
+      if (lyb >= yb2) {
+        lp = lp + p2 + (c2 - lc) * S2;
+      } else {
+        lp = lp + p2 + (lc - c2) * lS;
+        lc = c2;
+        lyb = yb2;
+      }
+      lS += S2;
+    }
+    cr = lanes_first(lc);
+    pr = lanes_first(lp);
+  } else {
+    cr = red_c[0];
+    pr = red_p[0];
+  }
 
   for (var j = t; j < Tk; j += WG) {
     b_dx[base + j] = b_y[base + j] * ((b_dy[base + j] - cr) - pr);

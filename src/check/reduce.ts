@@ -9,6 +9,7 @@
 // ≲ 5e-6 even in the worst case; for sumSquares every term is positive (|Σ| = Σ|·|).
 // 1e-5 leaves margin over both.
 
+import { type KernelPaths, withKernelPaths } from '../backends/webgpu/device';
 import { type Backend, SLICE_ALIGN, type Segment } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import type { Shape, Tensor } from '../engine/tensor';
@@ -34,6 +35,32 @@ function regimeShape(rng: Rng, index: number): Shape {
 }
 
 const TOL = 1e-5;
+
+/**
+ * A check run with some kernel paths forced (device.ts KernelPaths) around every op it records,
+ * under its own name and seeds: `sumTree` is `sum` on the workgroup-tree path, while `sum` takes
+ * the device's path (subgroups where it has them). The CPU reference ignores paths.
+ */
+export function onPaths(check: OpCheck, suffix: string, paths: Partial<KernelPaths>, about: string): OpCheck {
+  return {
+    ...check,
+    name: `${check.name}${suffix}`,
+    about: `${check.about} — ${about}`,
+    makeCase(rng, index) {
+      const c = check.makeCase(rng, index);
+      const backward = c.backward;
+      return {
+        ...c,
+        forward: (be, xs) => withKernelPaths(be, paths, () => c.forward(be, xs)),
+        backward: backward && ((be, xs, dys) => withKernelPaths(be, paths, () => backward(be, xs, dys))),
+      };
+    },
+  };
+}
+
+/** The variant of a reduction check on the workgroup-tree path (the default takes subgroups where the device has them). */
+export const onTree = (check: OpCheck): OpCheck =>
+  onPaths(check, 'Tree', { subgroups: false }, 'workgroup-tree path (no subgroups)');
 
 const sum: OpCheck = {
   name: 'sum',
@@ -136,4 +163,12 @@ const sumSquaresSegments: OpCheck = {
   },
 };
 
-export const reduceChecks: OpCheck[] = [sum, sumSquares, sumSquaresSegments];
+// Each on the device's path (subgroup finish where it has `subgroups`) and on the tree path.
+export const reduceChecks: OpCheck[] = [
+  sum,
+  sumSquares,
+  sumSquaresSegments,
+  onTree(sum),
+  onTree(sumSquares),
+  onTree(sumSquaresSegments),
+];

@@ -73,3 +73,46 @@ export async function acquireDevice(
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'v3lab' });
   return { device, adapterLabel: describeAdapter(adapter), features, limits: device.limits };
 }
+
+/**
+ * Which optional kernel paths a backend's ops take, where its device has the feature. Set per
+ * backend object (a check or test forces a path around the ops it records; the bench picks the
+ * matmul path), read when an op records its dispatch.
+ */
+export interface KernelPaths {
+  /** Finish row and tree reductions (reduce, softmax) with subgroup shuffles where the device has `subgroups`. */
+  subgroups: boolean;
+  /** Most lanes those shuffles use (a power of two ≥ 2): tests lower it to run every width up to the adapter's. */
+  subgroupLanes: number;
+  /** Matmul: 'f32' tiles, or 'f16' tiles in workgroup memory with f32 accumulation where the device has `shader-f16`. */
+  matmul: 'f32' | 'f16';
+}
+
+export const DEFAULT_PATHS: Readonly<KernelPaths> = { subgroups: true, subgroupLanes: 128, matmul: 'f32' };
+
+const pathsByBackend = new WeakMap<object, KernelPaths>();
+
+/** The paths a backend takes (the defaults unless set). */
+export function kernelPaths(be: object): Readonly<KernelPaths> {
+  return pathsByBackend.get(be) ?? DEFAULT_PATHS;
+}
+
+/** Set some of a backend's paths; returns the paths it had. */
+export function setKernelPaths(be: object, paths: Partial<KernelPaths>): Readonly<KernelPaths> {
+  const before = kernelPaths(be);
+  const lanes = paths.subgroupLanes;
+  if (lanes !== undefined && (!Number.isInteger(lanes) || lanes < 2 || (lanes & (lanes - 1)) !== 0))
+    throw new Error(`subgroupLanes must be a power of two ≥ 2, got ${lanes}`);
+  pathsByBackend.set(be, { ...before, ...paths });
+  return before;
+}
+
+/** Run fn (which records ops) with some paths forced, then restore the backend's own. */
+export function withKernelPaths<T>(be: object, paths: Partial<KernelPaths>, fn: () => T): T {
+  const before = setKernelPaths(be, paths);
+  try {
+    return fn();
+  } finally {
+    pathsByBackend.set(be, before);
+  }
+}

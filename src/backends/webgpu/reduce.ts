@@ -2,16 +2,28 @@
 // Each pass cuts its input into fixed slices of WG·ITEMS elements and writes one partial per
 // slice; passes repeat over the partials until one value is left. The slicing depends only on
 // the element counts, so the same inputs give bit-identical results. No atomics.
+// Where the device has `subgroups` (and the backend's paths allow it, device.ts KernelPaths) the
+// pass finishes its tree with subgroup shuffles: the same additions in the same order, the same
+// bits (shaders/lanes_subgroup.wgsl).
 
+import lanesSubgroup from '../../../shaders/lanes_subgroup.wgsl?raw';
+import lanesTree from '../../../shaders/lanes_tree.wgsl?raw';
 import src from '../../../shaders/reduce.wgsl?raw';
+import subgroupEntry from '../../../shaders/reduce_subgroup.wgsl?raw';
 import segSrc from '../../../shaders/reduce_segments.wgsl?raw';
 import type { Segment } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import type { Kernel } from './pipelines';
+import { kernelPaths } from './device';
+import type { Kernel, Overrides } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
 
-const REDUCE: Kernel = { name: 'reduce', code: src, entry: 'main' };
+const REDUCE: Kernel = { name: 'reduce', code: `${src}\n${lanesTree}`, entry: 'main' };
+const REDUCE_SUBGROUP: Kernel = {
+  name: 'reduce_subgroup',
+  code: `${lanesSubgroup}\n${src}\n${subgroupEntry}`,
+  entry: 'main_subgroup',
+};
 const REDUCE_SEGMENTS: Kernel = { name: 'reduce_segments', code: segSrc, entry: 'main' };
 const WG = 256;
 const ITEMS = 8;
@@ -22,12 +34,19 @@ function slices(n: number): number {
   return Math.ceil(n / SLICE);
 }
 
+/** The reduce pass this backend takes: the subgroup finish where the device has it and the paths allow. */
+export function reduceKernel(be: WebGPUBackend): { kernel: Kernel; overrides: Overrides } {
+  const paths = kernelPaths(be);
+  if (be.rt.features.subgroups && paths.subgroups)
+    return { kernel: REDUCE_SUBGROUP, overrides: { WG, ITEMS, SG_CAP: paths.subgroupLanes } };
+  return { kernel: REDUCE, overrides: { WG, ITEMS } };
+}
+
 /** One pass: partials of x[0..n) (or of x²) into out[offset .. offset + slices(n)). */
 function pass(be: WebGPUBackend, x: Bindable, n: number, out: Bindable, offset: number, square: boolean): void {
   const groups = slices(n);
   be.rt.record({
-    kernel: REDUCE,
-    overrides: { WG, ITEMS },
+    ...reduceKernel(be),
     buffers: [x, out],
     uniform: packUniforms('uuuu', [n, offset, square ? 1 : 0, groups]),
     workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),

@@ -2,15 +2,35 @@
 // backward each run one workgroup per row with a fixed-order tree reduction in workgroup
 // memory: an online max/sum-exp forward, and a backward whose row sum is taken relative to dy
 // at the row's largest probability, so nearly one-hot rows keep full f32 accuracy. See the shader.
+// Where the device has `subgroups` (and the backend's paths allow it, device.ts KernelPaths) the
+// trees finish with subgroup shuffles: the same merges in the same order, the same bits
+// (shaders/lanes_subgroup.wgsl).
 
+import lanesSubgroup from '../../../shaders/lanes_subgroup.wgsl?raw';
+import lanesTree from '../../../shaders/lanes_tree.wgsl?raw';
 import src from '../../../shaders/softmax.wgsl?raw';
+import subgroupEntries from '../../../shaders/softmax_subgroup.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import type { Kernel } from './pipelines';
+import { kernelPaths } from './device';
+import type { Kernel, Overrides } from './pipelines';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 
-const FWD: Kernel = { name: 'softmax', code: src, entry: 'softmax_fwd' };
-const BWD: Kernel = { name: 'softmax', code: src, entry: 'softmax_bwd' };
+const TREE_CODE = `${src}\n${lanesTree}`;
+const SUBGROUP_CODE = `${lanesSubgroup}\n${src}\n${subgroupEntries}`;
+const FWD: Kernel = { name: 'softmax', code: TREE_CODE, entry: 'softmax_fwd' };
+const BWD: Kernel = { name: 'softmax', code: TREE_CODE, entry: 'softmax_bwd' };
+const FWD_SUBGROUP: Kernel = { name: 'softmax_subgroup', code: SUBGROUP_CODE, entry: 'softmax_fwd_subgroup' };
+const BWD_SUBGROUP: Kernel = { name: 'softmax_subgroup', code: SUBGROUP_CODE, entry: 'softmax_bwd_subgroup' };
+
+/** The forward or backward kernel this backend takes for rows of Tk: the subgroup finish where it can. */
+function kernelFor(be: WebGPUBackend, fwd: boolean, Tk: number): { kernel: Kernel; overrides: Overrides } {
+  const paths = kernelPaths(be);
+  const WG = rowThreads(Tk);
+  if (be.rt.features.subgroups && paths.subgroups)
+    return { kernel: fwd ? FWD_SUBGROUP : BWD_SUBGROUP, overrides: { WG, SG_CAP: paths.subgroupLanes } };
+  return { kernel: fwd ? FWD : BWD, overrides: { WG } };
+}
 
 /** Uniform block: rows, tq, tk, causal, offset (see Params in the shader). */
 function params(x: Tensor, causalOffset: number | null): ArrayBuffer {
@@ -23,8 +43,7 @@ export function softmax(be: WebGPUBackend, x: Tensor, causalOffset: number | nul
   const y = be.empty(x.shape);
   if (x.size === 0) return y;
   be.rt.record({
-    kernel: FWD,
-    overrides: { WG: rowThreads(Tk) },
+    ...kernelFor(be, true, Tk),
     buffers: [be.buf(x), be.buf(y)],
     uniform: params(x, causalOffset),
     workgroups: grid1d(R * Tq, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
@@ -37,8 +56,7 @@ export function softmaxBackward(be: WebGPUBackend, y: Tensor, dy: Tensor): Tenso
   const dx = be.empty(y.shape);
   if (y.size === 0) return dx;
   be.rt.record({
-    kernel: BWD,
-    overrides: { WG: rowThreads(Tk) },
+    ...kernelFor(be, false, Tk),
     buffers: [be.buf(y), be.buf(dy), be.buf(dx)],
     uniform: params(y, null),
     workgroups: grid1d(R * Tq, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),

@@ -1,0 +1,135 @@
+// The subgroup paths of the row and tree reductions (shaders/lanes_subgroup.wgsl): where the
+// device has `subgroups` (lavapipe does), sum / sumSquares / softmax / softmaxBackward take
+// them, and they give the SAME BITS as the workgroup-tree path at every shuffle width from 2 up
+// (widths above the adapter's subgroup size run at its size), at odd sizes. Both paths are also
+// checked against the float64 reference by the op checks (`sum` and `sumTree`, `softmax` and
+// `softmaxTree`, … in src/check).
+import { describe, expect, it } from 'vitest';
+import { relErr } from '../check/harness';
+import type { Backend } from '../engine/backend';
+import { Rng } from '../engine/rng';
+import type { Tensor } from '../engine/tensor';
+import { cpu, gpuBackend } from '../test/gpu';
+import type { WebGPUBackend } from './webgpu/backend';
+import { type KernelPaths, withKernelPaths } from './webgpu/device';
+
+const TREE: Partial<KernelPaths> = { subgroups: false };
+const LANES = [2, 4, 8, 16, 32, 64, 128];
+
+function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  return a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+}
+
+/** Random normals rounded to f32. */
+function f32Normals(rng: Rng, n: number, std = 1, mean = 0): Float64Array {
+  return Float64Array.from(Float32Array.from(rng.normalArray(n, std).map((v) => v + mean)));
+}
+
+/** Run fn on the GPU with `paths`, returning its outputs read back and the kernels it dispatched. */
+async function onPath(
+  gpu: WebGPUBackend,
+  paths: Partial<KernelPaths>,
+  fn: (be: Backend) => Tensor[],
+): Promise<{ outs: Float64Array[]; kernels: string[] }> {
+  const kernels: string[] = [];
+  const rt = gpu.rt;
+  const record = rt.record;
+  rt.record = (d) => {
+    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
+    return record.call(rt, d);
+  };
+  let ts: Tensor[];
+  try {
+    ts = withKernelPaths(gpu, paths, () => fn(gpu));
+  } finally {
+    rt.record = record;
+    delete (rt as { record?: unknown }).record;
+  }
+  const outs: Float64Array[] = [];
+  for (const t of ts) {
+    outs.push((await t.read()) as Float64Array);
+    t.dispose();
+  }
+  return { outs, kernels };
+}
+
+describe('subgroup reductions', () => {
+  it('the device reports subgroups, and the default paths take them', async () => {
+    const gpu = await gpuBackend();
+    expect(gpu.rt.features.subgroups).toBe(true); // lavapipe; the suite's checks rely on it
+    const x = gpu.fromArray(f32Normals(new Rng(1), 300), [3, 100]);
+    const sg = await onPath(gpu, {}, (be) => [be.sum(x), be.softmax(be.view(x, [1, 3, 100]), 0)]);
+    const tree = await onPath(gpu, TREE, (be) => [be.sum(x), be.softmax(be.view(x, [1, 3, 100]), 0)]);
+    x.dispose();
+    expect(sg.kernels).toEqual(['reduce_subgroup:main_subgroup', 'softmax_subgroup:softmax_fwd_subgroup']);
+    expect(tree.kernels).toEqual(['reduce:main', 'softmax:softmax_fwd']);
+  });
+
+  // 1 … 130: one workgroup; 2047 / 2049 / 4099: around one slice (2048) and two; 70001: two levels.
+  for (const n of [1, 7, 33, 130, 2047, 2049, 4099, 70001]) {
+    it(`sum and sumSquares of ${n}: subgroup bits = tree bits at every width; both near float64`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(n);
+      const data = f32Normals(rng, n, 1, 0.5);
+      const other = f32Normals(rng, 33 + (n % 7));
+      const x = gpu.fromArray(data, [n]);
+      const y = gpu.fromArray(other, [other.length]);
+      const ops = (be: Backend, [a, b]: Tensor[]) => [be.sum(a), be.sumSquares([a]), be.sumSquares([a, b])];
+      const run = (be: Backend) => ops(be, [x, y]);
+      const tree = await onPath(gpu, TREE, run);
+      const ref = ops(cpu, [cpu.fromArray(data, [n]), cpu.fromArray(other, [other.length])]);
+      for (const lanes of LANES) {
+        const sg = await onPath(gpu, { subgroupLanes: lanes }, run);
+        expect(sg.kernels.length).toBe(tree.kernels.length); // same passes
+        expect(sg.kernels.every((k) => k === 'reduce_subgroup:main_subgroup')).toBe(true);
+        for (const [i, o] of sg.outs.entries())
+          expect(bitsEqual(o, tree.outs[i]), `lanes ${lanes}, output ${i}`).toBe(true);
+      }
+      for (let i = 0; i < ref.length; i++) {
+        const r = (await ref[i].read()) as Float64Array;
+        expect(relErr(tree.outs[i], r)).toBeLessThan(1e-5);
+      }
+      x.dispose();
+      y.dispose();
+    });
+  }
+
+  // Row lengths on both sides of each row-thread count (32 … 256), one, and a long row.
+  for (const Tk of [1, 7, 33, 64, 130, 257, 4099]) {
+    it(`softmax and its backward, rows of ${Tk}: subgroup bits = tree bits at every width`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(Tk + 17);
+      const Tq = Tk > 1000 ? 3 : 5;
+      const R = 2;
+      const xs = f32Normals(rng, R * Tq * Tk, 3);
+      const dys = f32Normals(rng, R * Tq * Tk);
+      // A nearly one-hot row exercises the backward's re-basing at the dominant entry.
+      xs[Tk > 1 ? 1 : 0] = 40;
+      const x = gpu.fromArray(xs, [R, Tq, Tk]);
+      const dy = gpu.fromArray(dys, [R, Tq, Tk]);
+      const run = (be: Backend) => {
+        const y = be.softmax(x, null);
+        const yc = be.softmax(x, Tk - Tq);
+        return [y, yc, be.softmaxBackward(y, dy), be.softmaxBackward(yc, dy)];
+      };
+      const tree = await onPath(gpu, TREE, run);
+      for (const lanes of LANES) {
+        const sg = await onPath(gpu, { subgroupLanes: lanes }, run);
+        expect(sg.kernels).toEqual([
+          'softmax_subgroup:softmax_fwd_subgroup',
+          'softmax_subgroup:softmax_fwd_subgroup',
+          'softmax_subgroup:softmax_bwd_subgroup',
+          'softmax_subgroup:softmax_bwd_subgroup',
+        ]);
+        for (const [i, o] of sg.outs.entries())
+          expect(bitsEqual(o, tree.outs[i]), `lanes ${lanes}, output ${i}`).toBe(true);
+      }
+      // And near the float64 reference (the op checks do this at more shapes).
+      const xc = cpu.fromArray(xs, [R, Tq, Tk]);
+      const yRef = (await cpu.softmax(xc, Tk - Tq).read()) as Float64Array;
+      expect(relErr(tree.outs[1], yRef)).toBeLessThan(1e-5);
+      x.dispose();
+      dy.dispose();
+    });
+  }
+});
