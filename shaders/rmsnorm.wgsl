@@ -13,10 +13,21 @@
 //                    l, l+WG, …: neighbouring threads read neighbouring addresses), each keeps a
 //                    private sum, then a fixed-shape tree in workgroup memory combines the WG
 //                    partial sums. Same D → same tree → bit-identical results run to run.
-//   rmsnorm_bwd_dx   the same row layout for the backward: reduce s[n], then write dx.
+//   rmsnorm_bwd      the whole backward in ONE dispatch. Workgroups [0, rows) each write one
+//                    row of dx in the forward's row layout (reduce s[n], then write dx; with
+//                    has_res, plus the gradient the tape has already gathered for x: dx + res,
+//                    the accumulation add fused). The next dw_groups workgroups each own
+//                    WG / LANES adjacent columns of dw: their LANES lanes take the chunks
+//                    c ≡ lane (mod LANES), sum each in increasing n exactly as rmsnorm_dw_part
+//                    does and leave it in workgroup memory; then lane 0 adds the chunks in
+//                    increasing c from 0, as rmsnorm_dw_sum does. Same products, same order: bit
+//                    for bit the dx and dw of the three kernels it replaced (a dx row kernel,
+//                    dw_part, dw_sum; and res + dx the separate add's), with no partial buffer.
+//                    Needs chunks ≤ PART_CAP / (WG / LANES); beyond that (N past ~12k rows) the
+//                    host sets dw_groups = 0 and runs the two dw passes below.
 //   rmsnorm_dw_part  dw is a column sum over N. No atomics: the rows are cut into fixed chunks of
-//                    chunk_rows rows (a function of N only); invocation (chunk c, column j) sums its chunk in increasing n and
-//                    writes partial[c, j]. Threads of a workgroup take COLS adjacent columns, so
+//                    chunk_rows rows (a function of N only); invocation (chunk c, column j)
+//                    sums its chunk in increasing n and writes partial[c, j]. Threads of a workgroup take COLS adjacent columns, so
 //                    each row read is coalesced.
 //   rmsnorm_dw_sum   dw[j] = Σ_c partial[c, j] in increasing c (skipped when there is one chunk:
 //                    then rmsnorm_dw_part writes dw directly).
@@ -112,32 +123,80 @@ fn add_rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   }
 }
 
-// ---- backward: dx ----
-@group(0) @binding(0) var<storage, read> b_x: array<f32>;
-@group(0) @binding(1) var<storage, read> b_w: array<f32>;
-@group(0) @binding(2) var<storage, read> b_rstd: array<f32>;
-@group(0) @binding(3) var<storage, read> b_dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> b_dx: array<f32>;
-@group(0) @binding(5) var<uniform> b_p: Params;
+// ---- backward in one dispatch: dx rows, then dw column groups ----
+override LANES: u32 = 16;     // chunk lanes per dw workgroup (divides WG)
+const PART_CAP: u32 = 3072u;  // workgroup floats for the chunk partials (12 KiB)
+
+struct BwdParams {
+  rows: u32,
+  cols: u32,
+  chunks: u32,
+  chunk_rows: u32,
+  has_res: u32,    // 1: dx += res (res is bound to dy otherwise, and not read)
+  dw_groups: u32,  // workgroups after the rows computing dw (0: dw by the two dw passes)
+}
+
+var<workgroup> part: array<f32, PART_CAP>;
+
+@group(0) @binding(0) var<storage, read> g_x: array<f32>;
+@group(0) @binding(1) var<storage, read> g_w: array<f32>;
+@group(0) @binding(2) var<storage, read> g_rstd: array<f32>;
+@group(0) @binding(3) var<storage, read> g_dy: array<f32>;
+@group(0) @binding(4) var<storage, read> g_res: array<f32>;
+@group(0) @binding(5) var<storage, read_write> g_dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> g_dw: array<f32>;
+@group(0) @binding(7) var<uniform> g_p: BwdParams;
 
 @compute @workgroup_size(WG)
-fn rmsnorm_bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                  @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= b_p.rows) {
+fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;  // workgroup-uniform: every branch on it keeps barriers uniform
+  let D = g_p.cols;
+  if (g < g_p.rows) {
+    let base = g * D;
+    var acc = 0.0;
+    for (var j = lid; j < D; j += WG) {
+      acc += g_w[j] * g_dy[base + j] * g_x[base + j];
+    }
+    let s = workgroup_sum(lid, acc);
+    let r = g_rstd[g];
+    let c = r * r * r * s / f32(D);
+    for (var j = lid; j < D; j += WG) {
+      let v = r * g_w[j] * g_dy[base + j] - g_x[base + j] * c;
+      if (g_p.has_res == 1u) {
+        g_dx[base + j] = g_res[base + j] + v;
+      } else {
+        g_dx[base + j] = v;
+      }
+    }
     return;
   }
-  let D = b_p.cols;
-  let base = row * D;
-  var acc = 0.0;
-  for (var j = lid; j < D; j += WG) {
-    acc += b_w[j] * b_dy[base + j] * b_x[base + j];
+  let cg = g - g_p.rows;
+  if (cg >= g_p.dw_groups) {
+    return;
   }
-  let s = workgroup_sum(lid, acc);
-  let r = b_rstd[row];
-  let c = r * r * r * s / f32(D);
-  for (var j = lid; j < D; j += WG) {
-    b_dx[base + j] = r * b_w[j] * b_dy[base + j] - b_x[base + j] * c;
+  let CW = WG / LANES;
+  let col = lid % CW;
+  let lane = lid / CW;
+  let j = cg * CW + col;
+  if (j < D) {
+    for (var c = lane; c < g_p.chunks; c += LANES) {
+      let n0 = c * g_p.chunk_rows;
+      let n1 = min(n0 + g_p.chunk_rows, g_p.rows);
+      var acc = 0.0;
+      for (var n = n0; n < n1; n++) {
+        acc += g_dy[n * D + j] * g_x[n * D + j] * g_rstd[n];
+      }
+      part[c * CW + col] = acc;
+    }
+  }
+  workgroupBarrier();
+  if (lane == 0u && j < D) {
+    var total = 0.0;
+    for (var c = 0u; c < g_p.chunks; c++) {
+      total += part[c * CW + col];
+    }
+    g_dw[j] = total;
   }
 }
 

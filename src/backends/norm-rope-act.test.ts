@@ -38,10 +38,13 @@ describe('rmsnorm', () => {
     for (const k of ['y', 'rstd', 'dx', 'dw'] as const) expect(bitsEqual(a[k], b[k]), k).toBe(true);
   });
 
+  // [12353, 130]: 194 row chunks of 64, more than the one-dispatch backward keeps in workgroup
+  // memory at 16 columns per group (192), so dw takes the two-pass fallback.
   for (const [N, D] of [
     [3, 8192],
     [65, 2],
     [2, 4099],
+    [12353, 130],
   ] as const) {
     it(`matches the reference at N=${N} D=${D}`, async () => {
       const gpu = await gpuBackend();
@@ -50,6 +53,26 @@ describe('rmsnorm', () => {
       const errs = (['y', 'rstd', 'dx', 'dw'] as const).map((k) => [k, relErr(g[k], c[k])] as const);
       console.log(`rmsnorm N=${N} D=${D}: ${errs.map(([k, e]) => `${k} ${fmt(e)}`).join(' ')}`);
       for (const [k, e] of errs) expect(e, k).toBeLessThan(k === 'y' || k === 'rstd' ? 1e-5 : 1e-4);
+    });
+  }
+
+  for (const [N, D] of [
+    [1, 7],
+    [130, 33],
+    [12353, 130],
+  ] as const) {
+    it(`N=${N} D=${D}: dx with the gathered gradient folded in has the bits of dx, then add`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(N + D);
+      const t = (shape: number[]) => gpu.fromArray(rng.normalArray(shape.reduce((p, q) => p * q, 1)), shape);
+      const [x, w, dy, res] = [t([N, D]), t([D]), t([N, D]), t([N, D])];
+      const { rstd } = gpu.rmsnorm(x, w, 1e-6);
+      const plain = gpu.rmsnormBackward(x, w, rstd, dy);
+      const folded = gpu.rmsnormBackward(x, w, rstd, dy, res);
+      const added = gpu.add(res, plain.dx);
+      expect(bitsEqual(await readF(folded.dx), await readF(added))).toBe(true);
+      expect(bitsEqual(await readF(folded.dw), await readF(plain.dw))).toBe(true);
+      for (const u of [x, w, dy, res, rstd, plain.dx, plain.dw, folded.dx, folded.dw, added]) u.dispose();
     });
   }
 

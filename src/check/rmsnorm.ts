@@ -1,7 +1,7 @@
 // Op checks for RMSNorm: forward (y, and rstd compared but not differentiated) and the backward
 // (dx, dw), which recomputes rstd with rmsnorm before calling rmsnormBackward, as the tape does;
 // and the residual add fused into it (addRmsnorm: y and sum differentiated, the backward as the
-// tape composes it: rmsnormBackward on sum plus the sum's own gradient).
+// tape composes it: rmsnormBackward on sum with the sum's own gradient folded into dx).
 import type { Rng } from '../engine/rng';
 import type { OpCheck } from './types';
 
@@ -56,7 +56,8 @@ export const rmsnormChecks: OpCheck[] = [
   },
   {
     name: 'addRmsnorm',
-    about: 'sum = a + b and y = rmsnorm(sum)·w in one pass; backward: ds = dsum + rmsnorm dx, da = db = ds, dw',
+    about:
+      'sum = a + b and y = rmsnorm(sum)·w in one pass; backward: ds = dsum + rmsnorm dx (one kernel), da = db = ds, dw',
     tolForward: 1e-5,
     tolBackward: 1e-4,
     makeCase(rng, index) {
@@ -77,9 +78,9 @@ export const rmsnormChecks: OpCheck[] = [
         },
         backward(be, [a, b, w], [dy, dsum]) {
           const { sum, y, rstd } = be.addRmsnorm(a, b, w, eps);
-          const { dx, dw } = be.rmsnormBackward(sum, w, rstd, dy);
-          const ds = be.add(dx, dsum);
-          for (const t of [sum, y, rstd, dx]) t.dispose();
+          // The tape's composition: the sum's own gradient folded into the norm's dx (one kernel).
+          const { dx: ds, dw } = be.rmsnormBackward(sum, w, rstd, dy, dsum);
+          for (const t of [sum, y, rstd]) t.dispose();
           return [ds, be.scale(ds, 1), dw];
         },
       };

@@ -220,7 +220,8 @@ export interface BackendOps {
   // ---- normalization ----
   /** y = x · rstd · w with rstd = 1/sqrt(mean(x²) + eps) per row. x [N, D], w [D]. */
   rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor };
-  rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor): { dx: Tensor; dw: Tensor };
+  /** dx (plus res, the gradient already gathered for x, when given: the accumulation fused) and dw. */
+  rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor, res?: Tensor): { dx: Tensor; dw: Tensor };
   /**
    * The residual add fused into the next norm: sum = a + b and rmsnorm(sum) in one pass
    * (a, b [N, D]). Same values as add then rmsnorm; the backward is rmsnormBackward on sum.

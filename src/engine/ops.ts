@@ -178,8 +178,11 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
   const { y, rstd } = be.rmsnorm(x2, w, eps);
   const out = be.view(y, x.shape);
   if (needsGrad(x, w)) {
-    Tape.record(out, [x, w], (dy) => {
-      const { dx, dw } = be.rmsnormBackward(x2, w, rstd, be.view(dy, [x.size / d, d]));
+    // One kernel for dx, dw and the accumulation of dx into x's gradient gathered so far.
+    Tape.recordFolding(out, [x, w], [true, false], (dy, [prev]) => {
+      const rows = [x.size / d, d];
+      const res = prev ? be.view(prev, rows) : undefined;
+      const { dx, dw } = be.rmsnormBackward(x2, w, rstd, be.view(dy, rows), res);
       return [be.view(dx, x.shape), dw];
     });
   }
@@ -204,8 +207,10 @@ export function addRmsnorm(a: Tensor, b: Tensor, w: Tensor, eps: number): { sum:
   const y = be.view(r.y, a.shape);
   if (needsGrad(a, b)) Tape.record(sum, [a, b], (dy) => [a.requiresGrad ? dy : null, b.requiresGrad ? dy : null]);
   if (needsGrad(a, b, w)) {
-    Tape.record(y, [sum, w], (dy) => {
-      const { dx, dw } = be.rmsnormBackward(r.sum, w, r.rstd, be.view(dy, rows));
+    // The norm's backward also adds the stream's gradient from the next block (one kernel).
+    Tape.recordFolding(y, [sum, w], [true, false], (dy, [prev]) => {
+      const res = prev ? be.view(prev, rows) : undefined;
+      const { dx, dw } = be.rmsnormBackward(r.sum, w, r.rstd, be.view(dy, rows), res);
       return [be.view(dx, a.shape), dw];
     });
   }

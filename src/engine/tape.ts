@@ -7,11 +7,18 @@ import type { Tensor } from './tensor';
 type BackwardFn = (dy: Tensor) => Array<Tensor | null>;
 /** A multi-output op's backward: one upstream gradient per output (null: that output got none). */
 type MultiBackwardFn = (dys: Array<Tensor | null>) => Array<Tensor | null>;
+/**
+ * A backward that adds, into its gradient for input j, the gradient already gathered for that
+ * input (prev[j]; null if none yet) — the accumulation add fused into the op's own kernel.
+ */
+type FoldingBackwardFn = (dy: Tensor, prev: Array<Tensor | null>) => Array<Tensor | null>;
 
 interface Node {
   outs: Tensor[];
   inputs: Tensor[];
-  backward: MultiBackwardFn;
+  backward: (dys: Array<Tensor | null>, prev: Array<Tensor | null>) => Array<Tensor | null>;
+  /** folds[j]: the backward's gradient for input j already includes prev[j] (else the tape adds). */
+  folds: boolean[] | null;
 }
 
 export class Tape {
@@ -31,7 +38,20 @@ export class Tape {
     const tape = Tape.active;
     if (!tape) return;
     for (const out of outs) out.requiresGrad = true;
-    tape.nodes.push({ outs, inputs, backward });
+    tape.nodes.push({ outs, inputs, backward, folds: null });
+  }
+
+  /**
+   * A node whose backward folds the gradient accumulation for the inputs marked in `folds` into
+   * its own kernel: it receives the gradient gathered so far for each such input and returns the
+   * sum, which replaces it (for the others the tape adds, as usual). The same additions in the
+   * same order as the unfused tape (prev + the op's gradient), one dispatch fewer each.
+   */
+  static recordFolding(out: Tensor, inputs: Tensor[], folds: boolean[], backward: FoldingBackwardFn): void {
+    const tape = Tape.active;
+    if (!tape) return;
+    out.requiresGrad = true;
+    tape.nodes.push({ outs: [out], inputs, backward: ([dy], prev) => backward(dy as Tensor, prev), folds });
   }
 
   /** Run fn with this tape recording. */
@@ -66,12 +86,16 @@ export class Tape {
       const node = this.nodes[i];
       const dys = node.outs.map((out) => grads.get(out.id) ?? null);
       if (dys.every((dy) => dy === null)) continue;
-      const dxs = node.backward(dys);
+      const folds = node.folds;
+      const prevs = folds
+        ? node.inputs.map((x, j) => (folds[j] && x.requiresGrad ? (grads.get(x.id) ?? null) : null))
+        : [];
+      const dxs = node.backward(dys, prevs);
       node.inputs.forEach((x, j) => {
         const dx = dxs[j];
         if (!dx || !x.requiresGrad) return;
         const prev = grads.get(x.id);
-        grads.set(x.id, prev ? x.backend.add(prev, dx) : dx);
+        grads.set(x.id, prev && !folds?.[j] ? x.backend.add(prev, dx) : dx);
       });
     }
     return grads;

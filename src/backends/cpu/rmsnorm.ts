@@ -3,6 +3,7 @@
 //   backward: with s[n] = Σ_j w[j]·dy[n,j]·x[n,j],
 //             dx[n,j] = rstd[n]·w[j]·dy[n,j] − x[n,j]·rstd[n]³·s[n] / D
 //             dw[j]   = Σ_n dy[n,j]·x[n,j]·rstd[n]   (summed in increasing n)
+//             with res (the gradient already gathered for x): dx + res
 
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
@@ -31,6 +32,7 @@ export function rmsnormBackward(
   w: Tensor,
   rstd: Tensor,
   dy: Tensor,
+  res?: Tensor,
 ): { dx: Tensor; dw: Tensor } {
   const D = x.shape[x.shape.length - 1];
   const N = D === 0 ? 0 : x.size / D;
@@ -38,7 +40,8 @@ export function rmsnormBackward(
   const ws = be.data(w);
   const rs = be.data(rstd);
   const g = be.data(dy);
-  const dx = new Float64Array(x.size);
+  // dx starts from the gradient already gathered for x (res), or from zero.
+  const dx = res ? Float64Array.from(be.data(res)) : new Float64Array(x.size);
   const dw = new Float64Array(D);
   for (let n = 0; n < N; n++) {
     const base = n * D;
@@ -47,7 +50,7 @@ export function rmsnormBackward(
     for (let j = 0; j < D; j++) s += ws[j] * g[base + j] * xs[base + j];
     const c = (r * r * r * s) / D;
     for (let j = 0; j < D; j++) {
-      dx[base + j] = r * ws[j] * g[base + j] - xs[base + j] * c;
+      dx[base + j] += r * ws[j] * g[base + j] - xs[base + j] * c;
       dw[j] += g[base + j] * xs[base + j] * r;
     }
   }

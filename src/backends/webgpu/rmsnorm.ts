@@ -1,6 +1,8 @@
 // RMSNorm on the GPU (shaders/rmsnorm.wgsl). Forward and the dx half of the backward run one
-// workgroup per row; dw is a deterministic two-pass column reduction (per-chunk partial sums,
-// then the chunks summed in order). See the shader for the algorithm.
+// workgroup per row; dw is a deterministic column reduction (per-chunk partial sums, then the
+// chunks summed in order), done by extra workgroups of the backward's one dispatch (two passes
+// of their own only for N past ~12k rows). The backward can add the gradient already gathered
+// for x (res) into dx. See the shader for the algorithm.
 
 import type { Tensor } from '../../engine/tensor';
 import src from '../../../shaders/rmsnorm.wgsl?raw';
@@ -10,7 +12,7 @@ import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
 const ADD_FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'add_rmsnorm_fwd' };
-const BWD_DX: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd_dx' };
+const BWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd' };
 const DW_PART: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_part' };
 const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
 
@@ -18,6 +20,9 @@ const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
 const COLS = 64;
 /** Rows per dw partial sum (raised for huge N so the chunk count fits one grid dimension). */
 const CHUNK_ROWS = 64;
+/** rmsnorm_bwd: chunk lanes per dw workgroup, and the workgroup floats that hold the chunk partials. */
+const LANES = 16;
+const PART_CAP = 3072;
 
 function rowsCols(x: Tensor): [number, number] {
   const D = x.shape[x.shape.length - 1];
@@ -72,24 +77,31 @@ export function rmsnormBackward(
   w: Tensor,
   rstd: Tensor,
   dy: Tensor,
+  res?: Tensor,
 ): { dx: Tensor; dw: Tensor } {
   const [N, D] = rowsCols(x);
   const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const dx = be.empty(x.shape);
   if (N === 0) return { dx, dw: be.zeros([D]) };
   const dw = be.empty([D]);
-  be.rt.record({
-    kernel: BWD_DX,
-    overrides: { WG: rowThreads(D) },
-    buffers: [be.buf(x), be.buf(w), be.buf(rstd), be.buf(dy), be.buf(dx)],
-    uniform: params(N, D, 0, 0, 0),
-    workgroups: grid1d(N, 1, maxDim),
-  });
-
-  // dw: partial column sums over fixed chunks of rows, then the chunks summed in order.
-  // With a single chunk the first pass writes dw directly.
+  // dw: partial column sums over fixed chunks of rows, then the chunks summed in order — inside
+  // the dx dispatch while the partials fit its workgroup memory, else in two passes of their own.
   const chunkRows = Math.max(CHUNK_ROWS, Math.ceil(N / maxDim));
   const chunks = Math.ceil(N / chunkRows);
+  const wg = rowThreads(D);
+  const lanes = Math.min(LANES, wg);
+  const colsPerGroup = wg / lanes;
+  const fused = chunks * colsPerGroup <= PART_CAP;
+  const dwGroups = fused ? Math.ceil(D / colsPerGroup) : 0;
+  be.rt.record({
+    kernel: BWD,
+    overrides: { WG: wg, LANES: lanes },
+    buffers: [be.buf(x), be.buf(w), be.buf(rstd), be.buf(dy), be.buf(res ?? dy), be.buf(dx), be.buf(dw)],
+    uniform: packUniforms('uuuuuu', [N, D, chunks, chunkRows, res ? 1 : 0, dwGroups]),
+    workgroups: grid1d(N + dwGroups, 1, maxDim),
+  });
+  if (fused) return { dx, dw };
+
   const part = chunks === 1 ? dw : be.empty([chunks, D]);
   be.rt.record({
     kernel: DW_PART,
