@@ -49,8 +49,17 @@
 // tokens) each chunk writes a partial product to C = scratch[s][b][M][N], and
 // matmul_splitk.wgsl sums the chunks in order s = 0, 1, … — deterministic, no atomics.
 //
+// Tile precision. The host prepends one line that names the element type of the workgroup tiles,
+// `alias TILE = f32;` (the default path), or matmul_f16.wgsl (`TILE = f16`, where the device has
+// shader-f16 and the backend asks for it): operands are rounded to f16 once, as they are staged
+// (tile()), and widened back to f32 as multiply_tile reads them. The products of two f16 values
+// are exact in f32 (11 + 11 significant bits ≤ 24) and the accumulators stay f32, so the f16
+// path differs from the f32 one only by the rounding of its inputs to f16. With TILE = f32 both
+// conversions are identities: the default path's bits do not change.
+//
 // Constraints (met by the host): WG_X·WG_Y ≤ the device's invocation limit; the workgroup
-// storage TK · (TM/4 + 1 + TN/4 + 1) · 16 bytes within its limit (16.5 KiB for 128 × 128 at TK = 16);
+// storage TK · (TM/4 + 1 + TN/4 + 1) · 16 bytes within its limit (16.5 KiB for 128 × 128 at TK = 16;
+// 8 bytes a vec4 with f16 tiles);
 // TK a multiple of 4.
 
 override WG_X: u32 = 16u;      // threads along N
@@ -84,8 +93,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> C4: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> As: array<vec4<f32>, TK * SA>; // As[k * SA + m/4][m % 4] = op(A)[m0 + m, k0 + k]
-var<workgroup> Bs: array<vec4<f32>, TK * SB>; // Bs[k * SB + n/4][n % 4] = op(B)[k0 + k, n0 + n]
+var<workgroup> As: array<vec4<TILE>, TK * SA>; // As[k * SA + m/4][m % 4] = op(A)[m0 + m, k0 + k]
+var<workgroup> Bs: array<vec4<TILE>, TK * SB>; // Bs[k * SB + n/4][n % 4] = op(B)[k0 + k, n0 + n]
+
+// Four operands as a tile element (rounded to f16 on the f16 path; the identity on the f32 path).
+fn tile(v: vec4<f32>) -> vec4<TILE> {
+  return vec4<TILE>(v);
+}
 
 // The thread's 8 × 8 block of C. acc_r_c: rows (r < 4 ? ty·4 + r : TM/2 + ty·4 + r − 4),
 // columns half c (0: tx·4.., 1: TN/2 + tx·4..). Per-invocation (private) like locals.
@@ -112,10 +126,10 @@ fn zero_acc() {
 // Step 2: TK rank-1 updates of this thread's 8×8 block, from workgroup memory only.
 fn multiply_tile(tx: u32, ty: u32) {
   for (var k = 0u; k < TK; k++) {
-    let a0 = As[k * SA + ty];        // op(A)[ty·4 .. +3, k]
-    let a1 = As[k * SA + WG_Y + ty]; // op(A)[TM/2 + ty·4 .. +3, k]
-    let b0 = Bs[k * SB + tx];        // op(B)[k, tx·4 .. +3]
-    let b1 = Bs[k * SB + WG_X + tx]; // op(B)[k, TN/2 + tx·4 .. +3]
+    let a0 = vec4<f32>(As[k * SA + ty]);        // op(A)[ty·4 .. +3, k]
+    let a1 = vec4<f32>(As[k * SA + WG_Y + ty]); // op(A)[TM/2 + ty·4 .. +3, k]
+    let b0 = vec4<f32>(Bs[k * SB + tx]);        // op(B)[k, tx·4 .. +3]
+    let b1 = vec4<f32>(Bs[k * SB + WG_X + tx]); // op(B)[k, TN/2 + tx·4 .. +3]
     acc00 += a0.x * b0; acc01 += a0.x * b1;
     acc10 += a0.y * b0; acc11 += a0.y * b1;
     acc20 += a0.z * b0; acc21 += a0.z * b1;
@@ -152,8 +166,8 @@ fn stage_scalar(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
     else { k = s % TK; m4 = s / TK; }                          // k contiguous in memory
     let m = m0 + m4 * 4u;
     let kk = k0 + k;
-    As[k * SA + m4] = vec4<f32>(loadA(aBase, m, kk), loadA(aBase, m + 1u, kk),
-                                loadA(aBase, m + 2u, kk), loadA(aBase, m + 3u, kk));
+    As[k * SA + m4] = tile(vec4<f32>(loadA(aBase, m, kk), loadA(aBase, m + 1u, kk),
+                                     loadA(aBase, m + 2u, kk), loadA(aBase, m + 3u, kk)));
   }
   for (var s = lid; s < TK * (TN / 4u); s += NT) {
     var k: u32;
@@ -162,8 +176,8 @@ fn stage_scalar(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
     else { k = s / (TN / 4u); n4 = s % (TN / 4u); }           // n contiguous in memory
     let n = n0 + n4 * 4u;
     let kk = k0 + k;
-    Bs[k * SB + n4] = vec4<f32>(loadB(bBase, kk, n), loadB(bBase, kk, n + 1u),
-                                loadB(bBase, kk, n + 2u), loadB(bBase, kk, n + 3u));
+    Bs[k * SB + n4] = tile(vec4<f32>(loadB(bBase, kk, n), loadB(bBase, kk, n + 1u),
+                                     loadB(bBase, kk, n + 2u), loadB(bBase, kk, n + 3u)));
   }
 }
 
@@ -200,7 +214,7 @@ fn stage_vec4(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
       let m4 = s % (TM / 4u);
       let m = m0 + m4 * 4u;
       let kk = k0 + k;
-      As[k * SA + m4] = a4(aBase + kk * p.M + m, m < p.M && kk < p.K);
+      As[k * SA + m4] = tile(a4(aBase + kk * p.M + m, m < p.M && kk < p.K));
     }
   } else {
     // A [M, K]: a 4 × 4 block per slot (rows m .. m+3, k-quad k4), transposed into 4 k-rows.
@@ -215,10 +229,10 @@ fn stage_vec4(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
       let r2 = a4(aBase + (m + 2u) * p.K + kk, okK && m + 2u < p.M);
       let r3 = a4(aBase + (m + 3u) * p.K + kk, okK && m + 3u < p.M);
       let row = k4 * 4u * SA + m4;
-      As[row] = vec4<f32>(r0.x, r1.x, r2.x, r3.x);
-      As[row + SA] = vec4<f32>(r0.y, r1.y, r2.y, r3.y);
-      As[row + 2u * SA] = vec4<f32>(r0.z, r1.z, r2.z, r3.z);
-      As[row + 3u * SA] = vec4<f32>(r0.w, r1.w, r2.w, r3.w);
+      As[row] = tile(vec4<f32>(r0.x, r1.x, r2.x, r3.x));
+      As[row + SA] = tile(vec4<f32>(r0.y, r1.y, r2.y, r3.y));
+      As[row + 2u * SA] = tile(vec4<f32>(r0.z, r1.z, r2.z, r3.z));
+      As[row + 3u * SA] = tile(vec4<f32>(r0.w, r1.w, r2.w, r3.w));
     }
   }
   if (TRANS_B) {
@@ -234,10 +248,10 @@ fn stage_vec4(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
       let c2 = b4(bBase + (n + 2u) * p.K + kk, okK && n + 2u < p.N);
       let c3 = b4(bBase + (n + 3u) * p.K + kk, okK && n + 3u < p.N);
       let row = k4 * 4u * SB + n4;
-      Bs[row] = vec4<f32>(c0.x, c1.x, c2.x, c3.x);
-      Bs[row + SB] = vec4<f32>(c0.y, c1.y, c2.y, c3.y);
-      Bs[row + 2u * SB] = vec4<f32>(c0.z, c1.z, c2.z, c3.z);
-      Bs[row + 3u * SB] = vec4<f32>(c0.w, c1.w, c2.w, c3.w);
+      Bs[row] = tile(vec4<f32>(c0.x, c1.x, c2.x, c3.x));
+      Bs[row + SB] = tile(vec4<f32>(c0.y, c1.y, c2.y, c3.y));
+      Bs[row + 2u * SB] = tile(vec4<f32>(c0.z, c1.z, c2.z, c3.z));
+      Bs[row + 3u * SB] = tile(vec4<f32>(c0.w, c1.w, c2.w, c3.w));
     }
   } else {
     // B [K, N]: one vec4 of 4 consecutive n per slot.
@@ -246,7 +260,7 @@ fn stage_vec4(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
       let n4 = s % (TN / 4u);
       let n = n0 + n4 * 4u;
       let kk = k0 + k;
-      Bs[k * SB + n4] = b4(bBase + kk * p.N + n, n < p.N && kk < p.K);
+      Bs[k * SB + n4] = tile(b4(bBase + kk * p.N + n, n < p.N && kk < p.K));
     }
   }
 }

@@ -5,9 +5,12 @@
 //   dĀ = dC·B̄ᵀ,  dB̄ = Āᵀ·dC  (summed over the batch when B is broadcast),
 // then dA = dĀ (or dĀᵀ with transA) and dB = dB̄ (or dB̄ᵀ with transB). See matmulBackward.
 
+import { matmulModel, roundF16 } from '../backends/cpu/matmul';
+import { withKernelPaths } from '../backends/webgpu/device';
 import type { Backend, MatmulOpts } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import { shapeStr, type Shape, type Tensor } from '../engine/tensor';
+import { relErr } from './harness';
 import type { CheckCase, OpCheck } from './types';
 
 /**
@@ -102,6 +105,42 @@ function dims(rng: Rng, regime: number, batch: number): [number, number, number]
   return d;
 }
 
+/** A case of the matmul check with its transposes (the f16 check reuses the shapes). */
+function matmulCase(rng: Rng, index: number): CheckCase & { opts: MatmulOpts } {
+  const regime = index % 3;
+  const mode: Mode = rng.pick(['plain', 'batched', 'broadcast'] as const);
+  const transA = rng.next() < 0.5;
+  const transB = rng.next() < 0.5;
+  const batchDims: number[] =
+    mode === 'plain'
+      ? []
+      : regime === 2
+        ? [rng.int(1, 2)]
+        : rng.next() < 0.5
+          ? [rng.int(1, 3)]
+          : [rng.int(1, 2), rng.int(1, 3)];
+  const batch = batchDims.reduce((x, y) => x * y, 1);
+  const [M, K, N] = dims(rng, regime, batch);
+  const aShape: Shape = [...batchDims, ...(transA ? [K, M] : [M, K])];
+  const bShape: Shape = [...(mode === 'batched' ? batchDims : []), ...(transB ? [N, K] : [K, N])];
+  const size = (s: Shape) => s.reduce((x, y) => x * y, 1);
+  const opts: MatmulOpts = { transA, transB };
+  return {
+    opts,
+    desc: `${mode} A${shapeStr(aShape)}${transA ? 'ᵀ' : ''} B${shapeStr(bShape)}${transB ? 'ᵀ' : ''} M=${M} K=${K} N=${N}`,
+    inputs: [
+      { name: 'a', shape: aShape, dtype: 'f32', data: rng.normalArray(size(aShape)), grad: true },
+      { name: 'b', shape: bShape, dtype: 'f32', data: rng.normalArray(size(bShape)), grad: true },
+    ],
+    nDiff: 1,
+    forward: (be, [a, b]) => [be.matmul(a, b, opts)],
+    backward: (be, [a, b], [dC]) => {
+      const { dA, dB } = matmulBackward(be, a, b, dC, opts);
+      return [dA, dB];
+    },
+  };
+}
+
 export const matmulCheck: OpCheck = {
   name: 'matmul',
   about: 'C = op(A)·op(B), random transA/transB, B batched / broadcast / plain 2-D; dA, dB via matmul',
@@ -111,39 +150,81 @@ export const matmulCheck: OpCheck = {
   tolForward: 1e-5,
   // The backward is the same kernel on the same kind of sums (dC is N(0,1) too): same bound.
   tolBackward: 1e-5,
+  makeCase: matmulCase,
+};
+
+const same = (x: number) => x;
+
+/**
+ * The forward error bound of the f16-tile path for one product, derived from the f16 rounding
+ * of its inputs: ρ = the normwise error of the float64 product of the inputs rounded to f16
+ * (nearest, ties to even) against the exact product — the error the path must make, since its
+ * products are exact and its sums f32 — times 3, plus the f32 check's 1e-5 for the f32 sums.
+ * The 3: WGSL lets an f32 → f16 conversion take either neighbouring value, so a GPU that rounds
+ * toward zero errs by up to one ulp instead of half (each input error's second moment 4×, about
+ * 2× on the random-walk sum). Tight enough to catch f16 accumulation: at M = 7, K = 4099, N = 33
+ * its error is 1.4e-2 = 48 ρ against a bound of 9.0e-4, while f32 sums err by ρ = 3.0e-4
+ * (src/backends/matmul-f16.test.ts models both on the CPU).
+ */
+export function f16Bound(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  aShape: Shape,
+  bShape: Shape,
+  opts: MatmulOpts,
+): { rho: number; tol: number } {
+  const exact = matmulModel(a, b, aShape, bShape, opts, same, same);
+  const rounded = matmulModel(a, b, aShape, bShape, opts, roundF16, same);
+  const rho = relErr(rounded, exact);
+  return { rho, tol: 3 * rho + 1e-5 };
+}
+
+/**
+ * The matmul on its f16-tile path (device.ts KernelPaths matmul: 'f16'; where the device lacks
+ * shader-f16 it runs the f32 path, which meets the bound too), against the float64 reference of
+ * the unrounded inputs. The matmul check's shapes, transposes and batch modes, and a fourth
+ * regime with K = 4099. Forward only: the backward is three more products on the same kernel,
+ * and its formula is checked by finite differences in the matmul check.
+ */
+export const matmulF16Check: OpCheck = {
+  name: 'matmulF16',
+  about:
+    'C = op(A)·op(B) with f16 tiles and f32 accumulation, vs float64; per-case bound from f16 rounding of the inputs',
+  // Each case carries its own bound (f16Bound), which the harness takes when it is tighter.
+  tolForward: 1,
+  tolBackward: 0, // no backward
+  cases: 4,
   makeCase(rng: Rng, index: number): CheckCase {
-    const regime = index % 3;
-    const mode: Mode = rng.pick(['plain', 'batched', 'broadcast'] as const);
-    const transA = rng.next() < 0.5;
-    const transB = rng.next() < 0.5;
-    const batchDims: number[] =
-      mode === 'plain'
-        ? []
-        : regime === 2
-          ? [rng.int(1, 2)]
-          : rng.next() < 0.5
-            ? [rng.int(1, 3)]
-            : [rng.int(1, 2), rng.int(1, 3)];
-    const batch = batchDims.reduce((x, y) => x * y, 1);
-    const [M, K, N] = dims(rng, regime, batch);
-    const aShape: Shape = [...batchDims, ...(transA ? [K, M] : [M, K])];
-    const bShape: Shape = [...(mode === 'batched' ? batchDims : []), ...(transB ? [N, K] : [K, N])];
-    const size = (s: Shape) => s.reduce((x, y) => x * y, 1);
-    const opts: MatmulOpts = { transA, transB };
+    let c: CheckCase & { opts: MatmulOpts };
+    if (index % 4 === 3) {
+      const [M, K, N] = [rng.pick([1, 7, 33]), 4099, rng.pick([5, 33, 130])];
+      const opts: MatmulOpts = { transA: rng.next() < 0.5, transB: rng.next() < 0.5 };
+      const aShape: Shape = opts.transA ? [K, M] : [M, K];
+      const bShape: Shape = opts.transB ? [N, K] : [K, N];
+      c = {
+        opts,
+        desc: `long-K A${shapeStr(aShape)}${opts.transA ? 'ᵀ' : ''} B${shapeStr(bShape)}${opts.transB ? 'ᵀ' : ''} M=${M} K=${K} N=${N}`,
+        inputs: [
+          { name: 'a', shape: aShape, dtype: 'f32', data: rng.normalArray(M * K), grad: false },
+          { name: 'b', shape: bShape, dtype: 'f32', data: rng.normalArray(K * N), grad: false },
+        ],
+        nDiff: 1,
+        forward: (be, [a, b]) => [be.matmul(a, b, opts)],
+      };
+    } else {
+      c = matmulCase(rng, index % 3);
+    }
+    const [a, b] = c.inputs;
+    const { rho, tol } = f16Bound(a.data, b.data, a.shape, b.shape, c.opts);
+    const forward = c.forward;
     return {
-      desc: `${mode} A${shapeStr(aShape)}${transA ? 'ᵀ' : ''} B${shapeStr(bShape)}${transB ? 'ᵀ' : ''} M=${M} K=${K} N=${N}`,
-      inputs: [
-        { name: 'a', shape: aShape, dtype: 'f32', data: rng.normalArray(size(aShape)), grad: true },
-        { name: 'b', shape: bShape, dtype: 'f32', data: rng.normalArray(size(bShape)), grad: true },
-      ],
+      desc: `${c.desc} ρ=${rho.toExponential(1)}`,
+      inputs: c.inputs.map((h) => ({ ...h, grad: false })),
       nDiff: 1,
-      forward: (be, [a, b]) => [be.matmul(a, b, opts)],
-      backward: (be, [a, b], [dC]) => {
-        const { dA, dB } = matmulBackward(be, a, b, dC, opts);
-        return [dA, dB];
-      },
+      forward: (be, xs) => withKernelPaths(be, { matmul: 'f16' }, () => forward(be, xs)),
+      tolForward: tol,
     };
   },
 };
 
-export const matmulChecks: OpCheck[] = [matmulCheck];
+export const matmulChecks: OpCheck[] = [matmulCheck, matmulF16Check];

@@ -76,3 +76,57 @@ export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): 
 }
 
 export const ops = { matmul } satisfies CpuFamily;
+
+/**
+ * x rounded to the nearest IEEE binary16 value (ties to even; subnormals below 2⁻¹⁴, ±∞ from
+ * 65520 up, as an f32 → f16 conversion rounds to nearest).
+ */
+export function roundF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Number.POSITIVE_INFINITY;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const q = 2 ** (Math.max(e, -14) - 10); // spacing of f16 values around a
+  const r = a / q; // exact: q is a power of two
+  let n = Math.floor(r);
+  const frac = r - n;
+  if (frac > 0.5 || (frac === 0.5 && n % 2 === 1)) n += 1;
+  return Math.sign(x) * n * q;
+}
+
+/**
+ * op(A)·op(B) on host arrays (A, B laid out as matmul's operands), with each operand element
+ * passed through `input` and the running sum through `acc` after every addition: the identity
+ * for both is the float64 reference; roundF16 inputs with Math.fround sums model the f16-tile
+ * path (f32 accumulation); roundF16 for both models f16 accumulation. Used by the f16 checks.
+ */
+export function matmulModel(
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  aShape: Shape,
+  bShape: Shape,
+  opts: MatmulOpts,
+  input: (x: number) => number,
+  acc: (x: number) => number,
+): Float64Array {
+  const { batch, M, K, N, bBatched } = matmulDims(aShape, bShape, opts);
+  const [sAm, sAk] = opts.transA ? [1, M] : [K, 1];
+  const [sBk, sBn] = opts.transB ? [1, K] : [N, 1];
+  const Ar = Float64Array.from(A, input);
+  const Br = Float64Array.from(B, input);
+  const C = new Float64Array(batch * M * N);
+  for (let bi = 0; bi < batch; bi++) {
+    const aOff = bi * M * K;
+    const bOff = bBatched ? bi * K * N : 0;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s = acc(s + Ar[aOff + m * sAm + k * sAk] * Br[bOff + k * sBk + n * sBn]);
+        C[bi * M * N + m * N + n] = s;
+      }
+    }
+  }
+  return C;
+}

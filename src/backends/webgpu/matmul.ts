@@ -9,19 +9,33 @@
 // Products with few output tiles and a long K (weight gradients over many tokens) would leave
 // most of a GPU idle, so they split K into chunks computed in parallel into a scratch buffer,
 // then summed in a fixed order by shaders/matmul_splitk.wgsl (a second dispatch).
+// Tile precision: f32 by default; where the device has shader-f16 and the backend's matmul path
+// is 'f16' (device.ts KernelPaths), the same kernel with its workgroup tiles in f16
+// (shaders/matmul_f16.wgsl): inputs rounded to f16 as they are staged, exact products, f32 sums.
 
 import src from '../../../shaders/matmul.wgsl?raw';
+import f16Tiles from '../../../shaders/matmul_f16.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MatmulOpts } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
+import { kernelPaths } from './device';
 import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms, type GpuRuntime } from './runtime';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
 
-const MATMUL: Kernel = { name: 'matmul', code: src, entry: 'main' };
-const MATMUL_VEC4: Kernel = { name: 'matmul', code: src, entry: 'main_vec4' };
+const F32_CODE = `alias TILE = f32;\n${src}`;
+const F16_CODE = `${f16Tiles}\n${src}`;
+const MATMUL: Kernel = { name: 'matmul', code: F32_CODE, entry: 'main' };
+const MATMUL_VEC4: Kernel = { name: 'matmul', code: F32_CODE, entry: 'main_vec4' };
+const MATMUL_F16: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main' };
+const MATMUL_F16_VEC4: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main_vec4' };
+
+/** Tile precision of a matmul: 'f16' where the backend asks for it and the device has shader-f16. */
+export function tilePrecision(be: WebGPUBackend): 'f32' | 'f16' {
+  return kernelPaths(be).matmul === 'f16' && be.rt.features.shaderF16 ? 'f16' : 'f32';
+}
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Below this many workgroups a big GPU idles: split K (shape-only; tile halving is per adapter, tuning.ts). */
@@ -48,9 +62,12 @@ export function splitKPlan(tiles: number, K: number): { splits: number; kChunk: 
   return { splits: Math.ceil(K / kChunk), kChunk };
 }
 
-/** Workgroup memory the kernel needs: As and Bs, TK rows of (tile/4 + 1) vec4s each (tile = 8 · threads). */
-function sharedBytes(wgX: number, wgY: number, tk: number): number {
-  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16;
+/**
+ * Workgroup memory the kernel needs: As and Bs, TK rows of (tile/4 + 1) vec4s each (tile = 8 ·
+ * threads); a vec4 is 16 bytes with f32 tiles, 8 with f16.
+ */
+function sharedBytes(wgX: number, wgY: number, tk: number, vec4Bytes = 16): number {
+  return tk * (2 * wgY + 1) * vec4Bytes + tk * (2 * wgX + 1) * vec4Bytes;
 }
 
 /**
@@ -115,12 +132,14 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
 
   const limits = be.rt.limits;
   const tuning = tuningOf(be.rt);
+  const f16 = tilePrecision(be) === 'f16';
   const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch, tuning);
+  const shared = (t: number) => sharedBytes(wgX, wgY, t, f16 ? 8 : 16);
   // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
-  const tk = tiles?.tk ?? tuning.tk.find((t) => sharedBytes(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
-  if (sharedBytes(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
+  const tk = tiles?.tk ?? tuning.tk.find((t) => shared(t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
+  if (shared(tk) > limits.maxComputeWorkgroupStorageSize) {
     throw new Error(
-      `matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytes(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
+      `matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${shared(tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
     );
   }
   const tilesX = Math.ceil(N / (8 * wgX));
@@ -132,7 +151,7 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   const buffers = [be.buf(a), be.buf(b), be.buf(target)];
   const vec4 = (tiles?.vec4 ?? tuning.vec4) && vec4Eligible(M, N, K, buffers);
   be.rt.record({
-    kernel: vec4 ? MATMUL_VEC4 : MATMUL,
+    kernel: f16 ? (vec4 ? MATMUL_F16_VEC4 : MATMUL_F16) : vec4 ? MATMUL_VEC4 : MATMUL,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_A: opts.transA ? 1 : 0, TRANS_B: opts.transB ? 1 : 0 },
     buffers,
     uniform: packUniforms('uuuuuuuu', [M, N, K, batch, M * K, bBatched ? K * N : 0, kChunk, splits]),
