@@ -25,6 +25,12 @@ struct QParams {
 
 /** Threads per workgroup: quantize_rows gives each thread one word (4 elements). */
 override WG: u32 = 64;
+/**
+ * quantize_rows with TRANS = 1 quantizes the transpose of its input in place: the logical
+ * [rows, cols] matrix is xᵀ of the stored x [cols, rows] (element (r, c) at c · rows + r), so
+ * Q_rows(xᵀ) needs no transpose pass. Same codes and scales as quantizing a transposed copy.
+ */
+override TRANS: u32 = 0;
 /** Threads per workgroup of quantize_blocks (one workgroup per B×B block). */
 override WGB: u32 = 256;
 
@@ -40,10 +46,13 @@ var<workgroup> redb: array<u32, WGB>;
 fn load_word(r: u32, w: u32) -> vec4<u32> {
   var v = vec4<u32>(0u);
   let c0 = w * 4u;
-  let base = r * q_p.cols;
   for (var j = 0u; j < 4u; j = j + 1u) {
     if (c0 + j < q_p.cols) {
-      v[j] = q_x[base + c0 + j];
+      if (TRANS == 1u) {
+        v[j] = q_x[(c0 + j) * q_p.rows + r];
+      } else {
+        v[j] = q_x[r * q_p.cols + c0 + j];
+      }
     }
   }
   return v;
@@ -140,6 +149,96 @@ fn quantize_blocks(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     if (r < q_p.rows) {
       let w = w0 + i % tw;
       q_codes[r * q_p.words_per_row + w] = encode_word(load_word(r, w), w, s);
+    }
+  }
+}
+
+// ---- quantize_blocks_pair: Q_blocks(w) and Q_blocks(wᵀ) in one pass ----
+//
+// A B×B block of wᵀ is the transpose of a block of w: same elements, so the same amax and scale,
+// and each code is the same encode(x / s). One workgroup per block of w computes the amax once
+// (as quantize_blocks does) and writes both layouts: w's codes [rows, wpr] and scales
+// [ceil(rows / B), n_tiles], and wᵀ's codes [cols, t_wpr] (t_wpr = ceil(rows / B) · B / 4; the
+// padding rows of w are wᵀ's padding columns, code 0) and scales [n_tiles, ceil(rows / B)].
+// It replaces a transpose dispatch and a second quantize_blocks (the weight's Dgrad operand).
+
+struct PParams {
+  rows: u32,
+  cols: u32,
+  words_per_row: u32, // w: colsPadded / 4
+  n_tiles: u32,       // w: colsPadded / B (= wᵀ's scale rows)
+  block: u32,
+  format: u32,
+  rule: u32,
+  t_words_per_row: u32, // wᵀ: rowsPadded / 4
+  t_tiles: u32,         // wᵀ: rowsPadded / B (= w's scale rows)
+}
+
+@group(0) @binding(3) var<storage, read_write> pq_codes_t: array<u32>;
+@group(0) @binding(4) var<storage, read_write> pq_scales_t: array<u32>;
+@group(0) @binding(5) var<uniform> pq: PParams;
+
+/** w[r, c] as bits, +0 outside the matrix. */
+fn pq_load(r: u32, c: u32) -> u32 {
+  if (r >= pq.rows || c >= pq.cols) {
+    return 0u;
+  }
+  return q_x[r * pq.cols + c];
+}
+
+/** Code of w[r, c] with scale bits s; 0 (padding) outside the matrix. */
+fn pq_code(r: u32, c: u32, s: u32) -> u32 {
+  if (r >= pq.rows || c >= pq.cols) {
+    return 0u;
+  }
+  return lowp_encode_bits(f32_div_rn_bits(q_x[r * pq.cols + c], s), pq.format);
+}
+
+@compute @workgroup_size(WGB)
+fn quantize_blocks_pair(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let B = pq.block;
+  let tw = B / 4u;
+  let nwords = B * tw;
+  let r0 = wid.y * B;
+  let c0 = wid.x * B;
+
+  var m = 0u;
+  for (var i = lid; i < nwords; i = i + WGB) {
+    let r = r0 + i / tw;
+    let c = c0 + (i % tw) * 4u;
+    let a = max(max(pq_load(r, c) & 0x7FFFFFFFu, pq_load(r, c + 1u) & 0x7FFFFFFFu),
+                max(pq_load(r, c + 2u) & 0x7FFFFFFFu, pq_load(r, c + 3u) & 0x7FFFFFFFu));
+    m = max(m, a);
+  }
+  redb[lid] = m;
+  workgroupBarrier();
+  for (var stride = WGB / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      redb[lid] = max(redb[lid], redb[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let s = lowp_scale_bits(redb[0], pq.format, pq.rule);
+  if (lid == 0u) {
+    q_scales[wid.y * pq.n_tiles + wid.x] = s;
+    pq_scales_t[wid.x * pq.t_tiles + wid.y] = s;
+  }
+  // w: word (r, c..c+3) for the block's rows r < rows (padding columns are code 0).
+  for (var i = lid; i < nwords; i = i + WGB) {
+    let r = r0 + i / tw;
+    if (r < pq.rows) {
+      let c = c0 + (i % tw) * 4u;
+      q_codes[r * pq.words_per_row + c / 4u] =
+        fp8_pack4(pq_code(r, c, s), pq_code(r, c + 1u, s), pq_code(r, c + 2u, s), pq_code(r, c + 3u, s));
+    }
+  }
+  // wᵀ: word (c, r..r+3) for the block's columns c < cols (w's padding rows are code 0).
+  for (var i = lid; i < nwords; i = i + WGB) {
+    let c = c0 + i / tw;
+    if (c < pq.cols) {
+      let r = r0 + (i % tw) * 4u;
+      pq_codes_t[c * pq.t_words_per_row + r / 4u] =
+        fp8_pack4(pq_code(r, c, s), pq_code(r + 1u, c, s), pq_code(r + 2u, c, s), pq_code(r + 3u, c, s));
     }
   }
 }

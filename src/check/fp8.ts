@@ -75,4 +75,43 @@ function makeQuantCheck(name: 'quantizeRows' | 'quantizeBlocks'): OpCheck {
   };
 }
 
-export const fp8Checks: OpCheck[] = [makeQuantCheck('quantizeRows'), makeQuantCheck('quantizeBlocks')];
+/**
+ * quantizeRowsT (Q_rows(xᵀ) read in place) and quantizeBlocksPair (Q_blocks(w) and Q_blocks(wᵀ)
+ * in one pass): outputs [codes, scales, dequantized] of each QTensor; bit-exact like the above
+ * (the CPU reference quantizes a transposed copy).
+ */
+function makeTransposedCheck(name: 'quantizeRowsT' | 'quantizeBlocksPair'): OpCheck {
+  return {
+    name,
+    about:
+      name === 'quantizeRowsT'
+        ? 'x [rows, cols] → Q_rows(xᵀ) (1×B tiles along rows of x) without a transpose pass; formats × rules × B; bit-exact'
+        : 'w [rows, cols] → Q_blocks(w) and Q_blocks(wᵀ) from one pass; formats × rules × B; bit-exact',
+    tolForward: 0,
+    tolBackward: 0,
+    makeCase(rng: Rng, index: number): CheckCase {
+      const [rows, cols] = dims(rng, index % 3);
+      const spec: QuantSpec = {
+        format: rng.pick<LowFormat>(LOW_FORMATS),
+        scale: rng.pick<ScaleRule>(SCALE_RULES),
+        block: rng.pick(BLOCKS),
+      };
+      return {
+        desc: `rows=${rows} cols=${cols} ${spec.format} ${spec.scale} B=${spec.block}`,
+        inputs: [{ name: 'x', shape: [rows, cols], dtype: 'f32', data: quantInput(rng, rows, cols), grad: false }],
+        nDiff: 0,
+        forward(be: Backend, xs: Tensor[]): Tensor[] {
+          const qs = name === 'quantizeRowsT' ? [be.quantizeRowsT(xs[0], spec)] : be.quantizeBlocksPair(xs[0], spec);
+          return qs.flatMap((q) => [q.codes, q.scales, be.dequantize(q)]);
+        },
+      };
+    },
+  };
+}
+
+export const fp8Checks: OpCheck[] = [
+  makeQuantCheck('quantizeRows'),
+  makeQuantCheck('quantizeBlocks'),
+  makeTransposedCheck('quantizeRowsT'),
+  makeTransposedCheck('quantizeBlocksPair'),
+];

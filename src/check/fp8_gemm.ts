@@ -87,4 +87,47 @@ export const fp8GemmCheck: OpCheck = {
   },
 };
 
-export const fp8GemmChecks: OpCheck[] = [fp8GemmCheck];
+/**
+ * quantizedMatmul: A given in f32 ([M, K], or Aᵀ stored [K, M] with transA) and quantized in 1×B
+ * tiles inside the GEMM, against B quantized outside. The CPU reference quantizes A with
+ * quantizeRows and runs its f32-ordered GEMM; the kernel must match it as the code-reading GEMM
+ * does (bit-identical on lavapipe; same tolerance reasoning as above). The tests in
+ * src/backends/fp8-fused.test.ts hold it to the GPU's own two-step path bit for bit.
+ */
+export const quantizedMatmulCheck: OpCheck = {
+  name: 'quantizedMatmul',
+  about: 'C = Q_rows(A)·Bᵀ with A f32 (or stored transposed) quantized on load inside the GEMM; B block-quantized',
+  tolForward: 3e-4,
+  tolBackward: 0,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const [M, N, K] = dims(rng, index % 3);
+    const block = rng.pick([32, 64, 128]);
+    const scale = rng.pick(['f32', 'ue8m0', 'mx'] as const satisfies readonly ScaleRule[]);
+    const fmtA: LowFormat = rng.pick(['e4m3', 'e5m2', 'e2m1'] as const);
+    const fmtB: LowFormat = rng.next() < 0.75 ? fmtA : rng.pick(['e4m3', 'e5m2', 'e2m1'] as const);
+    const bTiling = rng.pick(['rows', 'blocks'] as const);
+    const transA = rng.next() < 0.5;
+    const accum: AccumSpec =
+      rng.next() < 0.15 ? { mantissaBits: 14, promoteEvery: 128 } : { mantissaBits: 0, promoteEvery: 0 };
+    const specA: QuantSpec = { format: fmtA, block, scale };
+    const specB: QuantSpec = { format: fmtB, block, scale };
+    const acc = accum.mantissaBits ? ` acc=${accum.mantissaBits}b` : '';
+    return {
+      desc: `M=${M} N=${N} K=${K} B=${block} ${fmtA}×${fmtB} scale=${scale} b=${bTiling}${transA ? ' Aᵀ' : ''}${acc}`,
+      inputs: [
+        { name: 'a', shape: transA ? [K, M] : [M, K], dtype: 'f32', data: f32Normal(rng, M * K), grad: false },
+        { name: 'b', shape: [N, K], dtype: 'f32', data: f32Normal(rng, N * K, 0.5), grad: false },
+      ],
+      nDiff: 0,
+      tolForward: accum.mantissaBits ? undefined : F32_PATH_TOL,
+      forward: (be: Backend, [a, b]) => {
+        const qb = bTiling === 'rows' ? be.quantizeRows(b, specB) : be.quantizeBlocks(b, specB);
+        const c = be.quantizedMatmul(a, specA, qb, accum, transA);
+        for (const t of [qb.codes, qb.scales]) t.dispose();
+        return [c];
+      },
+    };
+  },
+};
+
+export const fp8GemmChecks: OpCheck[] = [fp8GemmCheck, quantizedMatmulCheck];

@@ -365,6 +365,10 @@ export interface BackendOps {
   blockScaledMatmul(a: QTensor, b: QTensor, accum: AccumSpec): Tensor;
 
   // ---- loss ----
+  /** Q_rows(xᵀ): x [rows, cols] quantized as its transpose [cols, rows], read in place (no transpose pass). */
+  quantizeRowsT(x: Tensor, spec: QuantSpec): QTensor;
+  /** [Q_blocks(w), Q_blocks(wᵀ)] in one pass (B×B blocks: the transpose has the same block amaxes). */
+  quantizeBlocksPair(w: Tensor, spec: QuantSpec): [QTensor, QTensor];
   /**
    * Fused, stable softmax cross-entropy per row. logits [N, V], targets i32 [N].
    * loss[n] = lse[n] − logits[n, t]; rows with target < 0 are ignored (loss 0, grad 0).
@@ -374,6 +378,12 @@ export interface BackendOps {
   crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor;
 
   // ---- generation (inference only) ----
+  /**
+   * C [M, N] = Q_rows(A) · Bᵀ with A f32 [M, K] — or, with transA, Aᵀ stored [K, M] — quantized
+   * by `spec` in 1×B tiles along K inside the GEMM (quantize-on-load): bit-identical to
+   * blockScaledMatmul(quantizeRows(A, spec), b, accum), without A's quantize pass and codes.
+   */
+  quantizedMatmul(a: Tensor, spec: QuantSpec, b: QTensor, accum: AccumSpec, transA?: boolean): Tensor;
   // These ops serve the generation engine (model/generate.ts). They have no backward: training and
   // GRPO recompute log-probs through the taped forward, never through the cache.
   /**

@@ -4,6 +4,7 @@
 
 import type { AccumSpec, AttentionShape, MatmulOpts, MoePlan, QuantSpec, RouteConfig } from './backend';
 import { Tape } from './tape';
+import { activationQuantT, weightQuant } from '../lowp/qcache';
 import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
 function fail(op: string, msg: string): never {
@@ -570,6 +571,42 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
 // ---------------------------------------------------------------- GRPO (spec §5)
 
 /**
+/**
+ * linearLowp with the same bits and fewer passes (issue 21): the activations and output
+ * gradients are quantized inside the GEMMs (Backend.quantizedMatmul: A read in f32, 1×B tiles
+ * quantized on load), the weight is quantized once per step for Fprop and Dgrad (B×B blocks: W and
+ * Wᵀ in one pass), and Q_rows(xᵀ) — still the only thing kept of x for Wgrad — is made in place
+ * once per input tensor (lowp/qcache.ts). Wgrad reads dY transposed inside its GEMM.
+ *   Fprop  y  = Q_rows(x) · Q_w(W)ᵀ          (one GEMM; Q_w(W) cached per step)
+ *   Dgrad  dx = Q_rows(dy) · Q_w(Wᵀ)ᵀ        (one GEMM; Q_w(Wᵀ) from the same pass as Q_w(W))
+ *   Wgrad  dW = Q_rows(dyᵀ) · Q_rows(xᵀ)ᵀ    (one GEMM reading dy as dyᵀ)
+ */
+export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
+  requireF32('linearLowp', x, w);
+  if (w.shape.length !== 2) fail('linearLowp', `weight must be [out, in], got ${shapeStr(w.shape)}`);
+  const inDim = x.shape[x.shape.length - 1];
+  if (inDim !== w.shape[1]) fail('linearLowp', `input width ${inDim} ≠ weight in-dim ${w.shape[1]}`);
+  const be = x.backend;
+  const rows = x.size / inDim;
+  const x2 = be.view(x, [rows, inDim]);
+  const grad = needsGrad(x, w);
+  const wq = weightQuant(be, w, spec.forward, spec.weightTiling, grad && x.requiresGrad);
+  const y2 = be.quantizedMatmul(x2, spec.forward, wq.q, spec.accum);
+  const y = be.view(y2, [...x.shape.slice(0, -1), w.shape[0]]);
+  if (grad) {
+    const xtq = w.requiresGrad ? activationQuantT(be, x, x2, spec.forward) : null; // cached in low precision
+    Tape.record(y, [x, w], (dy) => {
+      const dy2 = be.view(dy, [rows, w.shape[0]]);
+      const dx = x.requiresGrad
+        ? be.view(be.quantizedMatmul(dy2, spec.grad, wq.transposed(), spec.accum), x.shape)
+        : null;
+      const dw = xtq ? be.quantizedMatmul(dy2, spec.grad, xtq, spec.accum, true) : null;
+      return [dx, dw];
+    });
+  }
+  return y;
+}
+
  * GRPO's weighted token objective (Backend.grpoLoss): lp, old, ref, adv, w all [N] f32 →
  * loss [1] = −Σ w·(min(r·A, clip(r)·A) − β·k3) and stats [3] = [#clipped, Σ k3, #tokens] over
  * tokens with w > 0. Gradient flows to lp only (old, ref, adv, w are constants of the step);

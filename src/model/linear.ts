@@ -18,5 +18,5 @@ export function lowpSpec(c: ModelConfig): op.LowpLinearSpec {
 
 /** x·Wᵀ for a linear layer inside a block, at the configured precision. */
 export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
-  return c.precision.linear === 'lowp' ? op.linearLowp(x, w, lowpSpec(c)) : op.linear(x, w);
+  return c.precision.linear === 'lowp' ? op.linearLowpFused(x, w, lowpSpec(c)) : op.linear(x, w);
 }

@@ -108,4 +108,29 @@ export function dequantize(be: CpuBackend, q: QTensor): Tensor {
   return be.make([rows, cols], out);
 }
 
-export const ops = { quantizeRows, quantizeBlocks, dequantize } satisfies CpuFamily;
+/** x [rows, cols] (as a matrix over its last dimension) transposed: a new [cols, rows] tensor. */
+function transposed(be: CpuBackend, x: Tensor): Tensor {
+  const [rows, cols] = matrixDims(x);
+  const xd = be.data(x);
+  const t = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = xd[r * cols + c];
+  return be.make([cols, rows], t);
+}
+
+/** Q_rows(xᵀ): x [rows, cols] quantized as its transpose [cols, rows] in 1×B tiles (along rows of x). */
+export function quantizeRowsT(be: CpuBackend, x: Tensor, spec: QuantSpec): QTensor {
+  return quantizeRows(be, transposed(be, x), spec);
+}
+
+/** [Q_blocks(w), Q_blocks(wᵀ)]: the weight and its transpose in B×B blocks. */
+export function quantizeBlocksPair(be: CpuBackend, w: Tensor, spec: QuantSpec): [QTensor, QTensor] {
+  return [quantizeBlocks(be, w, spec), quantizeBlocks(be, transposed(be, w), spec)];
+}
+
+export const ops = {
+  quantizeRows,
+  quantizeRowsT,
+  quantizeBlocks,
+  quantizeBlocksPair,
+  dequantize,
+} satisfies CpuFamily;

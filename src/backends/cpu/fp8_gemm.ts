@@ -12,10 +12,11 @@
 //       every promoteEvery K elements (if > 0): acc += accL; accL = 0;   at the end acc += accL.
 // Decoded codes have at most 4 significant bits, so decode(a)·decode(b) is exact in f32.
 
-import type { AccumRounding, AccumSpec, QTensor } from '../../engine/backend';
+import type { AccumRounding, AccumSpec, QTensor, QuantSpec } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import { lowpDecode } from '../../lowp/codec';
+import { checkBlock, lowpDecode } from '../../lowp/codec';
 import type { CpuBackend, CpuFamily } from './backend';
+import { quantizeRows, quantizeRowsT } from './fp8';
 
 const f = Math.fround;
 
@@ -36,6 +37,28 @@ export function blockGemmDims(
   const K = a.cols;
   const nkb = Math.ceil(K / blk);
   return { M: a.rows, N: b.rows, K, Kp: nkb * blk, blk, nkb };
+}
+
+/**
+ * Shapes of quantizedMatmul: A f32 [M, K] (transA: Aᵀ stored [K, M]) to be quantized by `spec`
+ * in 1×B row tiles, against b [N, K]; validated like blockGemmDims.
+ */
+export function quantizedGemmDims(
+  a: Tensor,
+  spec: QuantSpec,
+  b: QTensor,
+  transA: boolean,
+): { M: number; N: number; K: number; Kp: number; blk: number; nkb: number } {
+  if (a.dtype !== 'f32') throw new Error(`quantizedMatmul: expected f32 A, got ${a.dtype}`);
+  if (a.shape.length !== 2) throw new Error(`quantizedMatmul: A must be a matrix, got rank ${a.shape.length}`);
+  checkBlock(spec.block);
+  if (spec.block !== b.spec.block)
+    throw new Error(`quantizedMatmul: block sizes differ (A ${spec.block}, B ${b.spec.block})`);
+  const [M, K] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  if (K !== b.cols) throw new Error(`quantizedMatmul: inner dims differ (A [${M}, ${K}], B [${b.rows}, ${b.cols}])`);
+  const blk = spec.block;
+  const nkb = Math.ceil(K / blk);
+  return { M, N: b.rows, K, Kp: nkb * blk, blk, nkb };
 }
 
 export function accumRounding(accum: AccumSpec): AccumRounding {
@@ -124,4 +147,18 @@ export function blockScaledMatmul(be: CpuBackend, a: QTensor, b: QTensor, accum:
   return be.make([M, N], out);
 }
 
-export const ops = { blockScaledMatmul } satisfies CpuFamily;
+/** The reference of quantize-on-load: quantizeRows (of Aᵀ with transA), then blockScaledMatmul. */
+export function quantizedMatmul(
+  be: CpuBackend,
+  a: Tensor,
+  spec: QuantSpec,
+  b: QTensor,
+  accum: AccumSpec,
+  transA = false,
+): Tensor {
+  quantizedGemmDims(a, spec, b, transA);
+  const qa = transA ? quantizeRowsT(be, a, spec) : quantizeRows(be, a, spec);
+  return blockScaledMatmul(be, qa, b, accum);
+}
+
+export const ops = { blockScaledMatmul, quantizedMatmul } satisfies CpuFamily;

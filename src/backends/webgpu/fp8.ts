@@ -16,7 +16,7 @@ import type { QTensor, QuantSpec } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { formatId, qLayout, ruleId } from '../../lowp/codec';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import type { Kernel } from './pipelines';
+import type { Kernel, Overrides } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
 /** The shared codec, for kernels that prepend it (the GEMM does too). */
@@ -26,6 +26,7 @@ const CODE = `${codecSrc}\n${quantSrc}`;
 const QROWS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_rows' };
 const QBLOCKS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks' };
 const DEQUANT: Kernel = { name: 'fp8_quant', code: CODE, entry: 'dequantize' };
+const QPAIR: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks_pair' };
 
 const WG = 64;
 const WGB = 256;
@@ -37,9 +38,16 @@ function matrixDims(t: Tensor): [number, number] {
   return [cols === 0 ? 0 : t.size / cols, cols];
 }
 
-function quantize(be: WebGPUBackend, x: Tensor, spec: QuantSpec, tiling: 'rows' | 'blocks'): QTensor {
+function quantize(
+  be: WebGPUBackend,
+  x: Tensor,
+  spec: QuantSpec,
+  tiling: 'rows' | 'blocks',
+  transpose = false,
+): QTensor {
   if (x.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${x.dtype}`);
-  const [rows, cols] = matrixDims(x);
+  const [xr, xc] = matrixDims(x);
+  const [rows, cols] = transpose ? [xc, xr] : [xr, xc];
   const L = qLayout(rows, cols, spec.block, tiling);
   const codes = be.empty([rows, L.wordsPerRow], 'i32');
   const scales = be.empty([L.scaleRows, L.nTiles]);
@@ -60,7 +68,8 @@ function quantize(be: WebGPUBackend, x: Tensor, spec: QuantSpec, tiling: 'rows' 
     ]);
     const buffers = [be.buf(x), be.buf(codes), be.buf(scales)];
     if (tiling === 'rows') {
-      be.rt.record({ kernel: QROWS, overrides: { WG }, buffers, uniform, workgroups: grid1d(groups, 1, maxDim) });
+      const overrides: Overrides = transpose ? { WG, TRANS: 1 } : { WG };
+      be.rt.record({ kernel: QROWS, overrides, buffers, uniform, workgroups: grid1d(groups, 1, maxDim) });
     } else {
       if (L.nTiles > maxDim || L.scaleRows > maxDim)
         throw new Error(`quantizeBlocks: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
@@ -76,6 +85,54 @@ export function quantizeRows(be: WebGPUBackend, x: Tensor, spec: QuantSpec): QTe
 
 export function quantizeBlocks(be: WebGPUBackend, w: Tensor, spec: QuantSpec): QTensor {
   return quantize(be, w, spec, 'blocks');
+}
+
+/** Q_rows(xᵀ) for x [rows, cols]: quantize_rows reading x transposed (TRANS = 1). */
+export function quantizeRowsT(be: WebGPUBackend, x: Tensor, spec: QuantSpec): QTensor {
+  return quantize(be, x, spec, 'rows', true);
+}
+
+/** [Q_blocks(w), Q_blocks(wᵀ)] from one quantize_blocks_pair dispatch. */
+export function quantizeBlocksPair(be: WebGPUBackend, w: Tensor, spec: QuantSpec): [QTensor, QTensor] {
+  if (w.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${w.dtype}`);
+  const [rows, cols] = matrixDims(w);
+  const L = qLayout(rows, cols, spec.block, 'blocks');
+  const T = qLayout(cols, rows, spec.block, 'blocks');
+  const codes = be.empty([rows, L.wordsPerRow], 'i32');
+  const scales = be.empty([L.scaleRows, L.nTiles]);
+  const codesT = be.empty([cols, T.wordsPerRow], 'i32');
+  const scalesT = be.empty([T.scaleRows, T.nTiles]);
+  if (rows > 0 && cols > 0) {
+    const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
+    if (L.nTiles > maxDim || L.scaleRows > maxDim)
+      throw new Error(`quantizeBlocksPair: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
+    be.rt.record({
+      kernel: QPAIR,
+      overrides: { WGB },
+      buffers: [be.buf(w), be.buf(codes), be.buf(scales), be.buf(codesT), be.buf(scalesT)],
+      uniform: packUniforms('uuuuuuuuu', [
+        rows,
+        cols,
+        L.wordsPerRow,
+        L.nTiles,
+        spec.block,
+        formatId(spec.format),
+        ruleId(spec.scale),
+        T.wordsPerRow,
+        T.nTiles,
+      ]),
+      workgroups: [L.nTiles, L.scaleRows, 1],
+    });
+  }
+  const q = (c: Tensor, s: Tensor, r: number, k: number): QTensor => ({
+    codes: c,
+    scales: s,
+    rows: r,
+    cols: k,
+    spec: { ...spec },
+    tiling: 'blocks',
+  });
+  return [q(codes, scales, rows, cols), q(codesT, scalesT, cols, rows)];
 }
 
 export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
@@ -103,4 +160,10 @@ export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
   return out;
 }
 
-export const ops = { quantizeRows, quantizeBlocks, dequantize } satisfies WebGPUFamily;
+export const ops = {
+  quantizeRows,
+  quantizeRowsT,
+  quantizeBlocks,
+  quantizeBlocksPair,
+  dequantize,
+} satisfies WebGPUFamily;

@@ -9,12 +9,20 @@
 // Pipelines are specialized by override constants (thread grid, TK, the two element formats, B's
 // scale tiling); shapes go in the uniform.
 
+//
+// quantizedMatmul (shaders/fp8_gemm_qa.wgsl, entry 'main_qa'): the same fast path with A given
+// in f32 and quantized in 1×B tiles inside the kernel (quantize-on-load), bit-identical to
+// quantizeRows + 'main'; A may be read transposed (Aᵀ stored [K, M]), as the Wgrad GEMM reads dY.
+
 import codecSrc from '../../../shaders/fp8_codec.wgsl?raw';
 import src from '../../../shaders/fp8_gemm.wgsl?raw';
-import type { AccumSpec, LowFormat, QTensor } from '../../engine/backend';
+import qaSrc from '../../../shaders/fp8_gemm_qa.wgsl?raw';
+import type { AccumSpec, LowFormat, QTensor, QuantSpec } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import { accumBits, accumRounding, blockGemmDims } from '../cpu/fp8_gemm';
+import { ruleId } from '../../lowp/codec';
+import { accumBits, accumRounding, blockGemmDims, quantizedGemmDims } from '../cpu/fp8_gemm';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
+import { quantizeRows, quantizeRowsT } from './fp8';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { packUniforms } from './runtime';
@@ -22,6 +30,7 @@ import { packUniforms } from './runtime';
 const CODE = `${codecSrc}\n${src}`;
 const GEMM: Kernel = { name: 'fp8_gemm', code: CODE, entry: 'main' };
 const GEMM_LIMITED: Kernel = { name: 'fp8_gemm', code: CODE, entry: 'main_limited' };
+const GEMM_QA: Kernel = { name: 'fp8_gemm_qa', code: `${codecSrc}\n${qaSrc}`, entry: 'main_qa' };
 
 /** The codec's format numbers (lowp_decode's second argument). */
 const FORMAT_ID: Record<LowFormat, number> = { e4m3: 0, e5m2: 1, e2m1: 2 };
@@ -99,4 +108,68 @@ export function blockScaledMatmul(
   return out;
 }
 
-export const ops = { blockScaledMatmul } satisfies WebGPUFamily;
+/** Workgroup memory of 'main_qa': 'main's plus each row's tile amax and scale (2 · TM u32). */
+function sharedBytesQA(wgX: number, wgY: number, tk: number): number {
+  return sharedBytes(wgX, wgY, tk) + 2 * 8 * wgY * 4;
+}
+
+/**
+ * C [M, N] = Q_rows(A) · Bᵀ with A f32 [M, K] (or, transA, Aᵀ stored [K, M]) quantized by `spec`
+ * in 1×B tiles along K inside the GEMM: bit-identical to
+ * blockScaledMatmul(quantizeRows(A, spec), b, accum), without A's quantize dispatch and codes.
+ * The limited-accumulator experiment (accum.mantissaBits > 0) takes that two-dispatch path.
+ */
+export function quantizedMatmul(
+  be: WebGPUBackend,
+  a: Tensor,
+  spec: QuantSpec,
+  b: QTensor,
+  accum: AccumSpec,
+  transA = false,
+  tiles?: BlockGemmTiles,
+): Tensor {
+  const { M, N, K, blk, nkb } = quantizedGemmDims(a, spec, b, transA);
+  if (accumBits(accum) > 0) {
+    const qa = transA ? quantizeRowsT(be, a, spec) : quantizeRows(be, a, spec);
+    const c = blockScaledMatmul(be, qa, b, accum, tiles);
+    qa.codes.dispose();
+    qa.scales.dispose();
+    return c;
+  }
+  if (M === 0 || N === 0) return be.empty([M, N], 'f32');
+  if (K === 0) return be.zeros([M, N], 'f32');
+  const limits = be.rt.limits;
+  const { wgX, wgY } = tiles ?? chooseThreads(M, N, 1);
+  const tk =
+    tiles?.tk ??
+    [32, 16, 8, 4].find((t) => blk % t === 0 && sharedBytesQA(wgX, wgY, t) <= limits.maxComputeWorkgroupStorageSize) ??
+    4;
+  if (blk % tk !== 0 || tk % 4 !== 0)
+    throw new Error(`quantizedMatmul: K-tile ${tk} must be a multiple of 4 dividing the block ${blk}`);
+  if (sharedBytesQA(wgX, wgY, tk) > limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(
+      `quantizedMatmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${sharedBytesQA(wgX, wgY, tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
+    );
+  }
+  const words = (nkb * blk) / 4;
+  const [sm, sk] = transA ? [1, M] : [K, 1];
+  const out = be.empty([M, N], 'f32');
+  be.rt.record({
+    kernel: GEMM_QA,
+    overrides: {
+      FORMAT_A: FORMAT_ID[spec.format],
+      RULE_A: ruleId(spec.scale),
+      FORMAT_B: FORMAT_ID[b.spec.format],
+      B_BLOCKS: b.tiling === 'blocks' ? 1 : 0,
+      WG_X: wgX,
+      WG_Y: wgY,
+      TK: tk,
+    },
+    buffers: [be.buf(a), be.buf(b.codes), be.buf(b.scales), be.buf(out)],
+    uniform: packUniforms('uuuuuuuuu', [M, N, K, words, nkb, blk, sm, sk, transA ? 1 : 0]),
+    workgroups: [Math.ceil(N / (8 * wgX)), Math.ceil(M / (8 * wgY)), 1],
+  });
+  return out;
+}
+
+export const ops = { blockScaledMatmul, quantizedMatmul } satisfies WebGPUFamily;
