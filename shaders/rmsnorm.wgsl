@@ -132,7 +132,7 @@ struct BwdParams {
   cols: u32,
   chunks: u32,
   chunk_rows: u32,
-  has_res: u32,    // 1: dx += res (res is bound to dy otherwise, and not read)
+  has_res: u32,    // 1: dx += res (res is bound to dy's first part otherwise, and not read)
   dw_groups: u32,  // workgroups after the rows computing dw (0: dw by the two dw passes)
 }
 
@@ -141,11 +141,20 @@ var<workgroup> part: array<f32, PART_CAP>;
 @group(0) @binding(0) var<storage, read> g_x: array<f32>;
 @group(0) @binding(1) var<storage, read> g_w: array<f32>;
 @group(0) @binding(2) var<storage, read> g_rstd: array<f32>;
-@group(0) @binding(3) var<storage, read> g_dy: array<f32>;
-@group(0) @binding(4) var<storage, read> g_res: array<f32>;
-@group(0) @binding(5) var<storage, read_write> g_dx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> g_dw: array<f32>;
+@group(0) @binding(3) var<storage, read> g_res: array<f32>;
+@group(0) @binding(4) var<storage, read_write> g_dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> g_dw: array<f32>;
+// The upstream gradient dy[i]. The tape may hand it over as P parts that it has not added yet
+// (one per consumer of y, in the order they arrived): the host then compiles this block with
+// bindings g_dy0 … g_dy{P−1} and dy_at = ((g_dy0[i] + g_dy1[i]) + …), the additions and order
+// of the adds it replaces, so the values are the summed dy's bit for bit.
+// DY_PARTS_BEGIN
+@group(0) @binding(6) var<storage, read> g_dy0: array<f32>;
 @group(0) @binding(7) var<uniform> g_p: BwdParams;
+fn dy_at(i: u32) -> f32 {
+  return g_dy0[i];
+}
+// DY_PARTS_END
 
 @compute @workgroup_size(WG)
 fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -156,13 +165,13 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let base = g * D;
     var acc = 0.0;
     for (var j = lid; j < D; j += WG) {
-      acc += g_w[j] * g_dy[base + j] * g_x[base + j];
+      acc += g_w[j] * dy_at(base + j) * g_x[base + j];
     }
     let s = workgroup_sum(lid, acc);
     let r = g_rstd[g];
     let c = r * r * r * s / f32(D);
     for (var j = lid; j < D; j += WG) {
-      let v = r * g_w[j] * g_dy[base + j] - g_x[base + j] * c;
+      let v = r * g_w[j] * dy_at(base + j) - g_x[base + j] * c;
       if (g_p.has_res == 1u) {
         g_dx[base + j] = g_res[base + j] + v;
       } else {
@@ -185,7 +194,7 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       let n1 = min(n0 + g_p.chunk_rows, g_p.rows);
       var acc = 0.0;
       for (var n = n0; n < n1; n++) {
-        acc += g_dy[n * D + j] * g_x[n * D + j] * g_rstd[n];
+        acc += dy_at(n * D + j) * g_x[n * D + j] * g_rstd[n];
       }
       part[c * CW + col] = acc;
     }

@@ -76,6 +76,29 @@ describe('rmsnorm', () => {
     });
   }
 
+  for (const [N, D, P] of [
+    [7, 33, 2],
+    [130, 257, 4],
+    [65, 130, 6],
+    [12353, 130, 3],
+  ] as const) {
+    it(`N=${N} D=${D}: dy in ${P} parts gives the bits of the parts added first, in order`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(N + D + P);
+      const t = (shape: number[]) => gpu.fromArray(rng.normalArray(shape.reduce((p, q) => p * q, 1)), shape);
+      const [x, w, res] = [t([N, D]), t([D]), t([N, D])];
+      const parts = Array.from({ length: P }, () => t([N, D]));
+      const { rstd } = gpu.rmsnorm(x, w, 1e-6);
+      const summed = [parts[0]];
+      for (let k = 1; k < P; k++) summed.push(gpu.add(summed[k - 1], parts[k]));
+      const one = gpu.rmsnormBackward(x, w, rstd, summed[P - 1], res);
+      const split = gpu.rmsnormBackward(x, w, rstd, parts[0], res, parts.slice(1));
+      expect(bitsEqual(await readF(split.dx), await readF(one.dx))).toBe(true);
+      expect(bitsEqual(await readF(split.dw), await readF(one.dw))).toBe(true);
+      for (const u of [x, w, res, rstd, ...parts, ...summed.slice(1), one.dx, one.dw, split.dx, split.dw]) u.dispose();
+    });
+  }
+
   it('D = 1: dx is accurate to the scale of its terms (an ill-conditioned cancellation)', async () => {
     // dx = r·w·dy − x·r³·(w·dy·x) = r·w·dy·(1 − x²r²), and 1 − x²r² = r²·eps ≈ 1e-6..1e-5: the
     // result is a cancellation of two terms of size |r·w·dy|, so f32 can only promise ε·|r·w·dy|.

@@ -20,10 +20,14 @@ function rowsAndDim(rng: Rng, index: number): [number, number] {
   }
 }
 
+/** Fractions of dy in each part (powers of two: each part exact, their sum dy up to rounding). */
+const PARTS = [[1], [0.5, 0.5], [0.5, 0.25, 0.125, 0.0625, 0.0625]];
+
 export const rmsnormChecks: OpCheck[] = [
   {
     name: 'rmsnorm',
-    about: 'y = x·rstd·w per row, rstd = 1/sqrt(mean(x²)+eps); dx, dw (dw summed over rows without atomics)',
+    about:
+      'y = x·rstd·w per row, rstd = 1/sqrt(mean(x²)+eps); dx, dw (dw summed over rows without atomics; dy in parts)',
     // Forward: a row sum of squares in f32 (ε·log2(D) growth) and two products: ~1e-6 observed.
     tolForward: 1e-5,
     // Backward: dx subtracts two O(1) terms per element and dw sums up to a few hundred rows in
@@ -34,7 +38,7 @@ export const rmsnormChecks: OpCheck[] = [
       const eps = rng.pick([1e-6, 1e-5]);
       const scale = rng.pick([0.1, 1, 3]);
       return {
-        desc: `N=${N} D=${D} eps=${eps} |x|~${scale}`,
+        desc: `N=${N} D=${D} eps=${eps} |x|~${scale} dy in ${PARTS[index % 3].length} part(s)`,
         inputs: [
           { name: 'x', shape: [N, D], dtype: 'f32', data: rng.normalArray(N * D, scale), grad: true },
           { name: 'w', shape: [D], dtype: 'f32', data: rng.normalArray(D), grad: true },
@@ -46,9 +50,11 @@ export const rmsnormChecks: OpCheck[] = [
         },
         backward(be, [x, w], [dy]) {
           const { y, rstd } = be.rmsnorm(x, w, eps);
-          const { dx, dw } = be.rmsnormBackward(x, w, rstd, dy);
-          y.dispose();
-          rstd.dispose();
+          // dy handed over as parts to be added in the kernel (the tape's unsummed gradient
+          // parts): 1, 2, or 5 (more than the kernel binds: the first ones are pre-added).
+          const [dy0, ...more] = PARTS[index % 3].map((f) => be.scale(dy, f));
+          const { dx, dw } = be.rmsnormBackward(x, w, rstd, dy0, undefined, more);
+          for (const t of [y, rstd, dy0, ...more]) t.dispose();
           return [dx, dw];
         },
       };

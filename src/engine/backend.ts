@@ -220,8 +220,19 @@ export interface BackendOps {
   // ---- normalization ----
   /** y = x · rstd · w with rstd = 1/sqrt(mean(x²) + eps) per row. x [N, D], w [D]. */
   rmsnorm(x: Tensor, w: Tensor, eps: number): { y: Tensor; rstd: Tensor };
-  /** dx (plus res, the gradient already gathered for x, when given: the accumulation fused) and dw. */
-  rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor, res?: Tensor): { dx: Tensor; dw: Tensor };
+  /**
+   * dx (plus res, the gradient already gathered for x, when given: the accumulation fused) and dw.
+   * The upstream gradient is dy + dyMore[0] + dyMore[1] + … added in that order in the kernel
+   * (the parts the tape has gathered for y, not yet summed).
+   */
+  rmsnormBackward(
+    x: Tensor,
+    w: Tensor,
+    rstd: Tensor,
+    dy: Tensor,
+    res?: Tensor,
+    dyMore?: readonly Tensor[],
+  ): { dx: Tensor; dw: Tensor };
   /**
    * The residual add fused into the next norm: sum = a + b and rmsnorm(sum) in one pass
    * (a, b [N, D]). Same values as add then rmsnorm; the backward is rmsnormBackward on sum.

@@ -179,11 +179,13 @@ export function rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
   const { y, rstd } = be.rmsnorm(x2, w, eps);
   const out = be.view(y, x.shape);
   if (needsGrad(x, w)) {
-    // One kernel for dx, dw and the accumulation of dx into x's gradient gathered so far.
+    // One kernel for dx, dw, the sum of y's gradient parts and the accumulation of dx into x's
+    // gradient gathered so far.
     Tape.recordFolding(out, [x, w], [true, false], (dy, [prev]) => {
       const rows = [x.size / d, d];
       const res = prev ? be.view(prev, rows) : undefined;
-      const { dx, dw } = be.rmsnormBackward(x2, w, rstd, be.view(dy, rows), res);
+      const [dy0, ...more] = dy.map((t) => be.view(t, rows));
+      const { dx, dw } = be.rmsnormBackward(x2, w, rstd, dy0, res, more);
       return [be.view(dx, x.shape), dw];
     });
   }
@@ -211,7 +213,8 @@ export function addRmsnorm(a: Tensor, b: Tensor, w: Tensor, eps: number): { sum:
     // The norm's backward also adds the stream's gradient from the next block (one kernel).
     Tape.recordFolding(y, [sum, w], [true, false], (dy, [prev]) => {
       const res = prev ? be.view(prev, rows) : undefined;
-      const { dx, dw } = be.rmsnormBackward(r.sum, w, r.rstd, be.view(dy, rows), res);
+      const [dy0, ...more] = dy.map((t) => be.view(t, rows));
+      const { dx, dw } = be.rmsnormBackward(r.sum, w, r.rstd, dy0, res, more);
       return [be.view(dx, a.shape), dw];
     });
   }
@@ -568,9 +571,6 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
   return y;
 }
 
-// ---------------------------------------------------------------- GRPO (spec §5)
-
-/**
 /**
  * linearLowp with the same bits and fewer passes (issue 21): the activations and output
  * gradients are quantized inside the GEMMs (Backend.quantizedMatmul: A read in f32, 1×B tiles
@@ -607,6 +607,9 @@ export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Ten
   return y;
 }
 
+// ---------------------------------------------------------------- GRPO (spec §5)
+
+/**
  * GRPO's weighted token objective (Backend.grpoLoss): lp, old, ref, adv, w all [N] f32 →
  * loss [1] = −Σ w·(min(r·A, clip(r)·A) − β·k3) and stats [3] = [#clipped, Σ k3, #tokens] over
  * tokens with w > 0. Gradient flows to lp only (old, ref, adv, w are constants of the step);

@@ -1,6 +1,15 @@
 // Reverse-mode autograd. While a Tape is active, ops.ts records, for each output that depends
 // on a tensor requiring grad, a closure mapping the output's gradient to its inputs' gradients.
 // backward() walks the records in reverse and accumulates gradients per tensor.
+//
+// Accumulation. A tensor used by several ops receives one gradient part per use, in the order
+// the walk reaches the uses. The tape keeps the parts and adds them, in that order
+// (((g1 + g2) + g3) …), when a plain op's backward needs the total. Two kinds of node take the
+// adds into their own kernels instead, with the same sums in the same order:
+//   - a folding node (recordFolding) receives its output's parts unsummed (the kernel adds them
+//     as it reads dy), and, for the inputs it marks, the gradient gathered so far, which its
+//     kernel adds to the gradient it computes (prev + dx) — e.g. RMSNorm's backward;
+//   - a multi-output node (recordMulti) runs once with every output's total.
 
 import type { Tensor } from './tensor';
 
@@ -8,18 +17,15 @@ type BackwardFn = (dy: Tensor) => Array<Tensor | null>;
 /** A multi-output op's backward: one upstream gradient per output (null: that output got none). */
 type MultiBackwardFn = (dys: Array<Tensor | null>) => Array<Tensor | null>;
 /**
- * A backward that adds, into its gradient for input j, the gradient already gathered for that
- * input (prev[j]; null if none yet) — the accumulation add fused into the op's own kernel.
+ * A backward that reads its output's gradient as parts to be added in order (dy[0] + dy[1] + …,
+ * never empty) and adds into its gradient for input j the gradient already gathered for that
+ * input (prev[j]; null if none yet): the accumulation adds fused into the op's own kernel.
  */
-type FoldingBackwardFn = (dy: Tensor, prev: Array<Tensor | null>) => Array<Tensor | null>;
+type FoldingBackwardFn = (dy: Tensor[], prev: Array<Tensor | null>) => Array<Tensor | null>;
 
-interface Node {
-  outs: Tensor[];
-  inputs: Tensor[];
-  backward: (dys: Array<Tensor | null>, prev: Array<Tensor | null>) => Array<Tensor | null>;
-  /** folds[j]: the backward's gradient for input j already includes prev[j] (else the tape adds). */
-  folds: boolean[] | null;
-}
+type Node =
+  | { kind: 'plain'; outs: Tensor[]; inputs: Tensor[]; backward: MultiBackwardFn }
+  | { kind: 'folding'; outs: [Tensor]; inputs: Tensor[]; backward: FoldingBackwardFn; folds: boolean[] };
 
 export class Tape {
   static active: Tape | null = null;
@@ -38,20 +44,20 @@ export class Tape {
     const tape = Tape.active;
     if (!tape) return;
     for (const out of outs) out.requiresGrad = true;
-    tape.nodes.push({ outs, inputs, backward, folds: null });
+    tape.nodes.push({ kind: 'plain', outs, inputs, backward });
   }
 
   /**
-   * A node whose backward folds the gradient accumulation for the inputs marked in `folds` into
-   * its own kernel: it receives the gradient gathered so far for each such input and returns the
-   * sum, which replaces it (for the others the tape adds, as usual). The same additions in the
-   * same order as the unfused tape (prev + the op's gradient), one dispatch fewer each.
+   * A node whose backward does the gradient accumulation in its own kernel: it gets its output's
+   * gradient parts unsummed, and for each input marked in `folds` the gradient gathered so far,
+   * to be added to the gradient it returns, which then replaces it (for the other inputs the
+   * tape accumulates as usual). Same additions, same order as the unfused tape; no add dispatches.
    */
   static recordFolding(out: Tensor, inputs: Tensor[], folds: boolean[], backward: FoldingBackwardFn): void {
     const tape = Tape.active;
     if (!tape) return;
     out.requiresGrad = true;
-    tape.nodes.push({ outs: [out], inputs, backward: ([dy], prev) => backward(dy as Tensor, prev), folds });
+    tape.nodes.push({ kind: 'folding', outs: [out], inputs, backward, folds });
   }
 
   /** Run fn with this tape recording. */
@@ -78,25 +84,57 @@ export class Tape {
     return this.backwardFrom(loss, loss.backend.fromArray([1], loss.shape));
   }
 
-  /** Vector-Jacobian product: gradients of Σ(out ⊙ dOut) with respect to every recorded tensor. */
+  /**
+   * Vector-Jacobian product: gradients of Σ(out ⊙ dOut) with respect to every recorded tensor
+   * (an intermediate tensor whose parts a folding node took unsummed is left out: its total was
+   * never formed).
+   */
   backwardFrom(out: Tensor, dOut: Tensor): Map<number, Tensor> {
-    const grads = new Map<number, Tensor>();
-    grads.set(out.id, dOut);
+    // Each tensor's gradient parts, in arrival order; one entry once they have been added.
+    const parts = new Map<number, Tensor[]>();
+    const takenApart = new Set<number>();
+    const total = (id: number): Tensor | null => {
+      const p = parts.get(id);
+      if (!p) return null;
+      if (p.length > 1) {
+        let s = p[0];
+        for (let k = 1; k < p.length; k++) s = s.backend.add(s, p[k]);
+        parts.set(id, [s]);
+      }
+      return (parts.get(id) as Tensor[])[0];
+    };
+    parts.set(out.id, [dOut]);
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i];
-      const dys = node.outs.map((out) => grads.get(out.id) ?? null);
-      if (dys.every((dy) => dy === null)) continue;
-      const folds = node.folds;
-      const prevs = folds
-        ? node.inputs.map((x, j) => (folds[j] && x.requiresGrad ? (grads.get(x.id) ?? null) : null))
-        : [];
-      const dxs = node.backward(dys, prevs);
+      let dxs: Array<Tensor | null>;
+      let folds: boolean[] | null = null;
+      if (node.kind === 'folding') {
+        const dy = parts.get(node.outs[0].id);
+        if (!dy) continue;
+        takenApart.add(node.outs[0].id);
+        folds = node.folds;
+        const f = folds;
+        dxs = node.backward(
+          dy,
+          node.inputs.map((x, j) => (f[j] && x.requiresGrad ? total(x.id) : null)),
+        );
+      } else {
+        const dys = node.outs.map((o) => total(o.id));
+        if (dys.every((dy) => dy === null)) continue;
+        dxs = node.backward(dys);
+      }
       node.inputs.forEach((x, j) => {
         const dx = dxs[j];
         if (!dx || !x.requiresGrad) return;
-        const prev = grads.get(x.id);
-        grads.set(x.id, prev && !folds?.[j] ? x.backend.add(prev, dx) : dx);
+        const p = parts.get(x.id);
+        if (p && !folds?.[j]) p.push(dx);
+        else parts.set(x.id, [dx]);
       });
+    }
+    const grads = new Map<number, Tensor>();
+    for (const id of parts.keys()) {
+      if (takenApart.has(id) && (parts.get(id) as Tensor[]).length > 1) continue;
+      grads.set(id, total(id) as Tensor);
     }
     return grads;
   }

@@ -3,7 +3,8 @@
 //   backward: with s[n] = Σ_j w[j]·dy[n,j]·x[n,j],
 //             dx[n,j] = rstd[n]·w[j]·dy[n,j] − x[n,j]·rstd[n]³·s[n] / D
 //             dw[j]   = Σ_n dy[n,j]·x[n,j]·rstd[n]   (summed in increasing n)
-//             with res (the gradient already gathered for x): dx + res
+//             with res (the gradient already gathered for x): dx + res; with dyMore, the
+//             upstream gradient is dy + dyMore[0] + … (parts the tape has not added yet)
 
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
@@ -33,13 +34,19 @@ export function rmsnormBackward(
   rstd: Tensor,
   dy: Tensor,
   res?: Tensor,
+  dyMore: readonly Tensor[] = [],
 ): { dx: Tensor; dw: Tensor } {
   const D = x.shape[x.shape.length - 1];
   const N = D === 0 ? 0 : x.size / D;
   const xs = be.data(x);
   const ws = be.data(w);
   const rs = be.data(rstd);
-  const g = be.data(dy);
+  // The upstream gradient: dy plus its further parts, summed in order.
+  const g = Float64Array.from(be.data(dy));
+  for (const part of dyMore) {
+    const ps = be.data(part);
+    for (let i = 0; i < g.length; i++) g[i] += ps[i];
+  }
   // dx starts from the gradient already gathered for x (res), or from zero.
   const dx = res ? Float64Array.from(be.data(res)) : new Float64Array(x.size);
   const dw = new Float64Array(D);

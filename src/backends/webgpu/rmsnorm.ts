@@ -12,7 +12,27 @@ import { grid1d, packUniforms, rowThreads } from './runtime';
 
 const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
 const ADD_FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'add_rmsnorm_fwd' };
-const BWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_bwd' };
+/** Upstream-gradient parts rmsnorm_bwd reads and adds itself, at most (more are pre-added). */
+const MAX_DY_PARTS = 4;
+const BWD: Kernel[] = [1, 2, 3, 4].map((parts) => ({
+  name: parts === 1 ? 'rmsnorm' : `rmsnorm_dy${parts}`,
+  code: parts === 1 ? src : dyPartsVariant(src, parts),
+  entry: 'rmsnorm_bwd',
+}));
+
+/** rmsnorm.wgsl with rmsnorm_bwd reading dy as `parts` buffers summed in order (see the shader). */
+function dyPartsVariant(code: string, parts: number): string {
+  const begin = code.indexOf('// DY_PARTS_BEGIN');
+  const end = code.indexOf('// DY_PARTS_END');
+  if (begin < 0 || end < begin) throw new Error('rmsnorm.wgsl: no DY_PARTS block');
+  const lines: string[] = [];
+  for (let k = 0; k < parts; k++) lines.push(`@group(0) @binding(${6 + k}) var<storage, read> g_dy${k}: array<f32>;`);
+  lines.push(`@group(0) @binding(${6 + parts}) var<uniform> g_p: BwdParams;`);
+  let sum = 'g_dy0[i]';
+  for (let k = 1; k < parts; k++) sum = `(${sum} + g_dy${k}[i])`;
+  lines.push('fn dy_at(i: u32) -> f32 {', `  return ${sum};`, '}', '');
+  return code.slice(0, begin) + lines.join('\n') + code.slice(end);
+}
 const DW_PART: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_part' };
 const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
 
@@ -78,11 +98,22 @@ export function rmsnormBackward(
   rstd: Tensor,
   dy: Tensor,
   res?: Tensor,
+  dyMore: readonly Tensor[] = [],
 ): { dx: Tensor; dw: Tensor } {
   const [N, D] = rowsCols(x);
-  const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const dx = be.empty(x.shape);
   if (N === 0) return { dx, dw: be.zeros([D]) };
+  // dy's parts, summed in order by the kernel; past what the kernel (or the device's storage
+  // buffer limit) takes, the first ones are added beforehand — the same sums in the same order.
+  let parts = [dy, ...dyMore];
+  const maxParts = Math.min(MAX_DY_PARTS, be.rt.limits.maxStorageBuffersPerShaderStage - 6);
+  const extra: Tensor[] = [];
+  while (parts.length > Math.max(1, maxParts)) {
+    const s = be.add(parts[0], parts[1]);
+    extra.push(s);
+    parts = [s, ...parts.slice(2)];
+  }
+  const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const dw = be.empty([D]);
   // dw: partial column sums over fixed chunks of rows, then the chunks summed in order — inside
   // the dx dispatch while the partials fit its workgroup memory, else in two passes of their own.
@@ -94,19 +125,36 @@ export function rmsnormBackward(
   const fused = chunks * colsPerGroup <= PART_CAP;
   const dwGroups = fused ? Math.ceil(D / colsPerGroup) : 0;
   be.rt.record({
-    kernel: BWD,
+    kernel: BWD[parts.length - 1],
     overrides: { WG: wg, LANES: lanes },
-    buffers: [be.buf(x), be.buf(w), be.buf(rstd), be.buf(dy), be.buf(res ?? dy), be.buf(dx), be.buf(dw)],
+    buffers: [
+      be.buf(x),
+      be.buf(w),
+      be.buf(rstd),
+      be.buf(res ?? parts[0]),
+      be.buf(dx),
+      be.buf(dw),
+      ...parts.map((t) => be.buf(t)),
+    ],
     uniform: packUniforms('uuuuuu', [N, D, chunks, chunkRows, res ? 1 : 0, dwGroups]),
     workgroups: grid1d(N + dwGroups, 1, maxDim),
   });
-  if (fused) return { dx, dw };
+  if (fused) {
+    for (const t of extra) t.dispose();
+    return { dx, dw };
+  }
 
+  // The two dw passes read dy whole: its parts added (in order) first.
+  let dySum = parts[0];
+  for (let k = 1; k < parts.length; k++) {
+    dySum = be.add(dySum, parts[k]);
+    extra.push(dySum);
+  }
   const part = chunks === 1 ? dw : be.empty([chunks, D]);
   be.rt.record({
     kernel: DW_PART,
     overrides: { COLS },
-    buffers: [be.buf(x), be.buf(rstd), be.buf(dy), be.buf(part)],
+    buffers: [be.buf(x), be.buf(rstd), be.buf(dySum), be.buf(part)],
     uniform: params(N, D, 0, chunks, chunkRows),
     workgroups: [Math.ceil(D / COLS), chunks, 1],
   });
@@ -121,6 +169,7 @@ export function rmsnormBackward(
     // Released now; the pool hands it out again only after this work has been submitted.
     part.dispose();
   }
+  for (const t of extra) t.dispose();
   return { dx, dw };
 }
 
