@@ -1,6 +1,8 @@
 // End to end: `npm run bench -- --json --quick --filter …` in a child process (the CLI exactly as
-// a user runs it: dawn.node, tfjs in the same process), one matmul case and the micro-dense
-// training step with its census. stdout must be one JSON object in the acceptance shape.
+// a user runs it: dawn.node, tfjs in the same process), one matmul case, the f16-tile matmul and
+// the micro-dense training step with its census. stdout must be one JSON object in the
+// acceptance shape, and each case reports the kernel path it took (lavapipe has shader-f16 and
+// subgroups).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +25,7 @@ describe('npm run bench (quick, filtered)', () => {
         '--json',
         '--quick',
         '--filter',
-        'matmul_f32_256,train_step_micro-dense',
+        'matmul_f32_256,matmul_f16_1024,train_step_micro-dense',
       ],
       { cwd: ROOT, maxBuffer: 1 << 24, timeout: SLOW_MS },
     );
@@ -31,7 +33,7 @@ describe('npm run bench (quick, filtered)', () => {
     expect(report.errors).toEqual([]);
     expect(typeof report.adapter).toBe('string');
     expect(report.peer_library).toMatch(/tfjs-backend-webgpu/);
-    expect(report.cases.map((c) => c.name)).toEqual(['matmul_f32_256', 'train_step_micro-dense']);
+    expect(report.cases.map((c) => c.name)).toEqual(['matmul_f32_256', 'matmul_f16_1024', 'train_step_micro-dense']);
     for (const c of report.cases) {
       for (const k of REQUIRED_CASE_KEYS) expect(c).toHaveProperty(k);
       expect(c.ms).toBeGreaterThan(0);
@@ -40,7 +42,7 @@ describe('npm run bench (quick, filtered)', () => {
       expect(c.ratio).toBeCloseTo(c.peer!.ms / c.ms, 9);
       expect(['gpu-timestamp', 'wall']).toContain(c.timing);
     }
-    const [mm, step] = report.cases;
+    const [mm, mm16, step] = report.cases;
     expect(mm.floor?.name).toBe('ours naive');
     expect(mm.flops).toBe(2 * 256 ** 3);
     // The step's census: one submission, forward/backward/optimizer phases, matmuls in it.
@@ -65,10 +67,16 @@ describe('npm run bench (quick, filtered)', () => {
     expect(report.peaks!.bandwidth_gbps).toBeGreaterThan(0);
     expect(report.peaks!.fma_gflops).toBeGreaterThan(0);
     expect(report.peaks!.gemm_ref).toBe('probe_gemm_1024');
-    for (const c of report.cases) {
-      expect(c.path).toBe('f32');
-      expect(c.roofline!.frac_fma).toBeCloseTo(c.gflops / report.peaks!.fma_gflops, 9);
-    }
+    for (const c of report.cases) expect(c.roofline!.frac_fma).toBeCloseTo(c.gflops / report.peaks!.fma_gflops, 9);
+    // Paths: the f32 matmul; the f16-tile twin (our f32 tiles beside it); the step's reductions
+    // and softmax finish with subgroup shuffles.
+    expect(report.features).toEqual(expect.arrayContaining(['shaderF16', 'subgroups']));
+    expect(mm.path).toBe('f32');
+    expect(mm16.path).toBe('f16');
+    expect(mm16.flops).toBe(2 * 1024 ** 3);
+    expect(mm16.also?.[0].name).toBe('ours, f32 tiles');
+    expect(step.path).toBe('subgroup');
+    expect(Object.keys(census.kernels)).toContain('reduce_subgroup:main_subgroup');
     expect(step.mfu).toBeCloseTo(step.gflops / report.peaks!.gemm_gflops!, 9);
   });
 });

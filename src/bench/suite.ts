@@ -4,7 +4,8 @@
 // all of them alike, and report medians. Runs in node (main.ts) and in the browser (page/).
 
 import type { WebGPUBackend } from '../backends/webgpu/backend';
-import { buildCases, type CaseDef, type Runner } from './cases';
+import { type KernelPaths, withKernelPaths } from '../backends/webgpu/device';
+import { buildCases, type CaseDef, type CaseEntry, type Runner } from './cases';
 import { PROBE_BANDWIDTH, PROBE_FMA, PROBE_GEMM, probeCases } from './probes';
 import { mfuOf, pathOf, type Peaks, rooflineOf } from './roofline';
 import { gbpsOf, gflopsOf, overallTiming, type BenchReport, type CaseResult, type SideResult } from './report';
@@ -186,6 +187,42 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
   }
 }
 
+/** A runner whose units are recorded with some kernel paths forced (device.ts KernelPaths). */
+function onPaths(be: WebGPUBackend, r: Runner, paths: Partial<KernelPaths>, name = r.name): Runner {
+  return { ...r, name, run: (reps) => withKernelPaths(be, paths, () => r.run(reps)) };
+}
+
+/** Matmul cases also timed on the f16-tile path: matmul_f32_1024 → matmul_f16_1024. */
+export const F16_TWINS = ['matmul_f32_1024'];
+
+/**
+ * The f16-tile twin of a matmul case: the same product and peer, ours recorded on the f16 path
+ * (shaders/matmul_f16.wgsl: f16 tiles in workgroup memory, f32 accumulation; its path reads f16
+ * from the kernels' WGSL, or f32 where the adapter lacks shader-f16), our f32 path beside it.
+ */
+function f16Twin(be: WebGPUBackend, entry: CaseEntry): CaseEntry {
+  const name = entry.name.replace('_f32_', '_f16_');
+  return {
+    name,
+    make: () => {
+      const d = entry.make();
+      return {
+        ...d,
+        name,
+        shape: d.shape.replace(/, f32$/, ', f16 tiles, f32 accumulation'),
+        floor: undefined,
+        ours: async () => onPaths(be, await d.ours(), { matmul: 'f16' }),
+        also: [async () => onPaths(be, await d.ours(), { matmul: 'f32' }, 'ours, f32 tiles')],
+      };
+    },
+  };
+}
+
+/** Every case in run order: buildCases's, with each F16_TWINS case followed by its f16 twin. */
+export function suiteCases(ctx: SuiteContext): CaseEntry[] {
+  return buildCases(ctx).flatMap((e) => (F16_TWINS.includes(e.name) ? [e, f16Twin(ctx.be, e)] : [e]));
+}
+
 /** Run every case the filter selects; errors are collected per case, the suite goes on. */
 export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise<BenchReport> {
   const log = o.log ?? (() => {});
@@ -196,7 +233,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
   const cases: CaseResult[] = [];
   const errors: BenchReport['errors'] = [];
   const spec = o.filterSpec ?? '';
-  const defs = buildCases(ctx).filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)));
+  const defs = suiteCases(ctx).filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)));
   const probed = o.probes ? await runProbes(ctx, defs, base, log, errors) : null;
   for (const [i, entry] of defs.entries()) {
     if (o.limitMs !== undefined && performance.now() - t0 > o.limitMs) {
