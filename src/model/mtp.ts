@@ -23,7 +23,7 @@ import { type ModelConfig, mtpLayerIndex } from './config';
 import { blockLinear } from './linear';
 import type { ParamGetter } from './mla';
 import type { MoeTrace } from './moe';
-import { block } from './block';
+import { blockResidual, normResidual } from './block';
 
 // The modules' parameter shapes live with the model's (config.ts); re-exported for callers.
 export { mtpLayerIndex, mtpShapes } from './config';
@@ -86,8 +86,10 @@ export function mtpLosses(
     // vLLM's loader), the reverse of the paper's notation [RMSNorm(h); RMSNorm(Emb)] (spec §4 ⚠).
     // eh_proj is not among the layers V3 keeps in high precision, so it follows the block linears.
     const x = blockLinear(c, op.concatLast(e, h), p(`${pre}.eh_proj.weight`));
-    const hk = block(p, c, l, x, B, Tk, trace);
-    const logits = op.linear(op.rmsnorm(hk, p(`${pre}.shared_head.norm.weight`), c.rms_norm_eps), head);
+    // The block's FFN residual add fused into the shared head's norm (as the main model's final norm).
+    const r = blockResidual(p, c, l, { x, delta: null }, B, Tk, trace);
+    const { x: hk, h: normed } = normResidual(r, p(`${pre}.shared_head.norm.weight`), c.rms_norm_eps);
+    const logits = op.linear(normed, head);
     losses.push(op.crossEntropyMean(logits, targets, targets.size));
     hPrev = hk;
   }
