@@ -7,9 +7,8 @@
 // case, keeping the results so far in the table, the notes and the JSON.
 
 import { WebGPUBackend } from '../../backends/webgpu/backend';
-import { buildCases } from '../cases';
 import { formatNotes, makeFilter, overallTiming, tableRows, type BenchReport, type CaseResult } from '../report';
-import { makeContext, runSuite, type SuiteContext } from '../suite';
+import { makeContext, runSuite, type SuiteContext, suiteCases } from '../suite';
 import { loadTfjs, type TfjsPeer } from '../tfjs';
 import { type BenchProgress, benchDoneText, benchProgressText } from './progress';
 import './bench.css';
@@ -98,7 +97,7 @@ async function runCases(ctx: SuiteContext, peer: TfjsPeer | null, onCase: (c: Ca
   const started = new Date().toISOString();
   const spec = filterInput.value;
   const filter = makeFilter(spec);
-  const names = buildCases(ctx)
+  const names = suiteCases(ctx)
     .filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)))
     .map((d) => d.name);
   const deadlineMs = params.has('deadline') ? Number(params.get('deadline')) * 1e3 : undefined;
