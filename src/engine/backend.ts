@@ -365,6 +365,10 @@ export interface BackendOps {
   quantizeRows(x: Tensor, spec: QuantSpec): QTensor;
   /** Quantize w [rows, cols] in B×B blocks (V3's weight tiling). */
   quantizeBlocks(w: Tensor, spec: QuantSpec): QTensor;
+  /** Q_rows(xᵀ): x [rows, cols] quantized as its transpose [cols, rows], read in place (no transpose pass). */
+  quantizeRowsT(x: Tensor, spec: QuantSpec): QTensor;
+  /** [Q_blocks(w), Q_blocks(wᵀ)] in one pass (B×B blocks: the transpose has the same block amaxes). */
+  quantizeBlocksPair(w: Tensor, spec: QuantSpec): [QTensor, QTensor];
   /** The f32 values a QTensor stands for, [rows, cols] (codes decoded times their scales). */
   dequantize(q: QTensor): Tensor;
   /**
@@ -374,12 +378,14 @@ export interface BackendOps {
    * both with the same block size.
    */
   blockScaledMatmul(a: QTensor, b: QTensor, accum: AccumSpec): Tensor;
+  /**
+   * C [M, N] = Q_rows(A) · Bᵀ with A f32 [M, K] — or, with transA, Aᵀ stored [K, M] — quantized
+   * by `spec` in 1×B tiles along K inside the GEMM (quantize-on-load): bit-identical to
+   * blockScaledMatmul(quantizeRows(A, spec), b, accum), without A's quantize pass and codes.
+   */
+  quantizedMatmul(a: Tensor, spec: QuantSpec, b: QTensor, accum: AccumSpec, transA?: boolean): Tensor;
 
   // ---- loss ----
-  /** Q_rows(xᵀ): x [rows, cols] quantized as its transpose [cols, rows], read in place (no transpose pass). */
-  quantizeRowsT(x: Tensor, spec: QuantSpec): QTensor;
-  /** [Q_blocks(w), Q_blocks(wᵀ)] in one pass (B×B blocks: the transpose has the same block amaxes). */
-  quantizeBlocksPair(w: Tensor, spec: QuantSpec): [QTensor, QTensor];
   /**
    * Fused, stable softmax cross-entropy per row. logits [N, V], targets i32 [N].
    * loss[n] = lse[n] − logits[n, t]; rows with target < 0 are ignored (loss 0, grad 0).
@@ -389,12 +395,6 @@ export interface BackendOps {
   crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor;
 
   // ---- generation (inference only) ----
-  /**
-   * C [M, N] = Q_rows(A) · Bᵀ with A f32 [M, K] — or, with transA, Aᵀ stored [K, M] — quantized
-   * by `spec` in 1×B tiles along K inside the GEMM (quantize-on-load): bit-identical to
-   * blockScaledMatmul(quantizeRows(A, spec), b, accum), without A's quantize pass and codes.
-   */
-  quantizedMatmul(a: Tensor, spec: QuantSpec, b: QTensor, accum: AccumSpec, transA?: boolean): Tensor;
   // These ops serve the generation engine (model/generate.ts). They have no backward: training and
   // GRPO recompute log-probs through the taped forward, never through the cache.
   /**
