@@ -12,6 +12,13 @@ import type { Phase } from '../src/ui/store';
  */
 export const WORK_MS = 10 * 60_000;
 
+/**
+ * How long a spec waits for a whole short run (Start to done: shader compiles plus a few steps).
+ * Under a second `npm test` and other builds on the 2-core machine, the MoE + MLA run of
+ * v3-panels.spec took over 10 min; specs that wait this long set their test timeout above it.
+ */
+export const RUN_MS = 20 * 60_000;
+
 /** Page errors (uncaught exceptions) collected during a test; each test asserts none. */
 export function trackPageErrors(page: Page): string[] {
   const errors: string[] = [];

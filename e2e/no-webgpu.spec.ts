@@ -3,7 +3,7 @@
 // --enable-unsafe-webgpu) has navigator.gpu but no adapter.
 
 import { expect, test } from '@playwright/test';
-import { log, phaseOf, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
+import { log, phaseOf, RUN_MS, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 test.use({
   launchOptions: {
@@ -41,7 +41,7 @@ test('explains which browsers have WebGPU and offers the CPU reference', async (
   await expect(page.getByTestId('preset-select').locator('option:not([value^="micro"])').first()).toBeDisabled();
   const t0 = Date.now();
   await page.getByTestId('run-start').click();
-  await waitForPhase(page, /^(done|failed|stopped)$/, 4 * 60_000);
+  await waitForPhase(page, /^(done|failed|stopped)$/, RUN_MS);
   expect(await phaseOf(page)).toBe('done');
   await expect(page.getByTestId('step-count')).toHaveText('2 / 2');
   log(`CPU reference: 2 micro-dense steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

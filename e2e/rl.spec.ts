@@ -3,13 +3,14 @@
 // headline and charts that keep the GRPO surrogate apart from the LM loss.
 
 import { expect, test } from '@playwright/test';
-import { log, openLab, phaseOf, trackPageErrors, waitForPhase } from './helpers';
+import { log, openLab, phaseOf, RUN_MS, trackPageErrors, waitForPhase } from './helpers';
 
 // The R1 arm of r1-zero vs r1, shrunk: pretrain 4 steps → cold-start SFT 1 step → GRPO 3 steps.
 const LINK =
   '#v=1&preset=r1&seed=1&train.steps=4&rl.sft_steps=1&rl.grpo_steps=3&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
 
 test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ page }) => {
+  test.setTimeout(45 * 60_000); // RUN_MS for the run, then the page's own waits
   const pageErrors = trackPageErrors(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   const t0 = Date.now();
@@ -18,7 +19,7 @@ test('GRPO run: RL panel, reward and held-out charts, rollout viewer', async ({ 
   await expect(page.getByTestId('config-rl.mode')).toHaveValue('pipeline');
   await expect(page.getByTestId('config-rl.group_size')).toHaveValue('4');
   await page.getByTestId('run-start').click();
-  await waitForPhase(page, /^(done|failed|stopped)$/, 240_000);
+  await waitForPhase(page, /^(done|failed|stopped)$/, RUN_MS);
   expect(await phaseOf(page)).toBe('done');
   log(`4 pretrain + 1 SFT + 3 GRPO steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
   await expect(page.getByTestId('chart-reward')).toBeVisible();

@@ -3,7 +3,7 @@
 // the seed of one, typed into the seed field, gives its text again.
 
 import { expect, test } from '@playwright/test';
-import { openLab, phaseOf, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
+import { openLab, phaseOf, RUN_MS, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 const LINK = '#v=1&preset=micro-dense&seed=5&train.steps=2&train.log_every=1&train.eval_every=2';
 
@@ -11,11 +11,12 @@ const sampleCount = (page: import('@playwright/test').Page) =>
   page.evaluate(() => window.__v3lab!.run()!.samples.length);
 
 test('samples: prompt and mode shown, a fresh seed per click, a seed repeats its sample', async ({ page }) => {
+  test.setTimeout(45 * 60_000); // RUN_MS for the run, then the page's own waits
   const pageErrors = trackPageErrors(page);
   await openLab(page, LINK);
   await page.getByTestId('sample-prompt').fill('the ');
   await page.getByTestId('run-start').click();
-  await waitForPhase(page, /^(done|failed|stopped)$/, 240_000);
+  await waitForPhase(page, /^(done|failed|stopped)$/, RUN_MS);
   expect(await phaseOf(page)).toBe('done');
   await expect.poll(() => sampleCount(page), { timeout: WORK_MS }).toBe(1);
 

@@ -3,7 +3,7 @@
 // the quantization statistics of the weights.
 
 import { expect, test, type Locator } from '@playwright/test';
-import { log, openLab, phaseOf, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
+import { log, openLab, phaseOf, RUN_MS, trackPageErrors, waitForPhase, WORK_MS } from './helpers';
 
 const LINK =
   '#v=1&preset=micro-moe&seed=1&arch.attention=mla&model.num_nextn_predict_layers=1&train.steps=6&train.log_every=2&train.eval_every=6&data.batch_size=2';
@@ -20,6 +20,7 @@ const paintedPixels = (heatmap: Locator) =>
 test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attention heatmap, quantization stats', async ({
   page,
 }) => {
+  test.setTimeout(45 * 60_000); // RUN_MS for the run, then the panels' own waits
   const pageErrors = trackPageErrors(page);
   await page.setViewportSize({ width: 1280, height: 900 });
   const t0 = Date.now();
@@ -38,7 +39,7 @@ test('MoE + MLA run: KV readout, expert load heatmaps, MaxVio per layer, attenti
   await expect(page.getByTestId('config-precision.format')).toBeHidden();
 
   await page.getByTestId('run-start').click();
-  await waitForPhase(page, /^(done|failed|stopped)$/);
+  await waitForPhase(page, /^(done|failed|stopped)$/, RUN_MS);
   expect(await phaseOf(page)).toBe('done');
   log(`6 MoE+MLA steps done ${((Date.now() - t0) / 1000).toFixed(1)} s after opening`);
 
