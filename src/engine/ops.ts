@@ -4,18 +4,18 @@
 
 import type { AccumSpec, AttentionShape, MatmulOpts, MoePlan, QuantSpec, RouteConfig } from './backend';
 import { Tape } from './tape';
-import { activationQuantT, weightQuant } from '../lowp/qcache';
 import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
-function fail(op: string, msg: string): never {
+// Argument checks shared by every differentiable op (also lowp/linear.ts, the low-precision linears).
+export function fail(op: string, msg: string): never {
   throw new Error(`${op}: ${msg}`);
 }
 
-function needsGrad(...ts: Tensor[]): boolean {
+export function needsGrad(...ts: Tensor[]): boolean {
   return Tape.active !== null && ts.some((t) => t.requiresGrad);
 }
 
-function requireF32(op: string, ...ts: Tensor[]): void {
+export function requireF32(op: string, ...ts: Tensor[]): void {
   for (const t of ts) if (t.dtype !== 'f32') fail(op, `expected f32 tensor, got ${t}`);
 }
 
@@ -514,96 +514,6 @@ export function moeAuxLoss(scores: Tensor, idx: Tensor): Tensor {
   const be = scores.backend;
   const y = be.moeAuxLoss(scores, idx);
   if (needsGrad(scores)) Tape.record(y, [scores], (dy) => [be.moeAuxLossBackward(scores, idx, dy)]);
-  return y;
-}
-
-// ---------------------------------------------------------------- low-precision linear (V3 FP8 recipe)
-
-export interface LowpLinearSpec {
-  /** Activations and weights (Fprop), and the cached activations for Wgrad. */
-  forward: QuantSpec;
-  /** Output gradients in Dgrad and Wgrad. */
-  grad: QuantSpec;
-  weightTiling: 'blocks' | 'rows';
-  accum: AccumSpec;
-}
-
-/** [R, C] → [C, R] (through swap01 on a trailing unit dim). */
-function transpose2d(x: Tensor): Tensor {
-  const [r, c] = x.shape;
-  return x.backend.view(x.backend.swap01(x.backend.view(x, [r, c, 1])), [c, r]);
-}
-
-/**
- * y = x·Wᵀ with all three GEMMs block-scaled in low precision (spec §3):
- *   Fprop  y  = Q_rows(x) · Q_w(W)ᵀ                 (1×B activation tiles, B×B weight blocks)
- *   Dgrad  dx = Q_rows(dy) · Q_w(Wᵀ)ᵀ
- *   Wgrad  dW = Q_rows(dyᵀ) · Q_rows(xᵀ)ᵀ           (tiles along the token axis: V3's 128×1)
- * Only Q_rows(xᵀ) — codes and scales — is kept for the backward, not x itself. Master weights,
- * gradients and optimizer state stay f32.
- */
-export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
-  requireF32('linearLowp', x, w);
-  if (w.shape.length !== 2) fail('linearLowp', `weight must be [out, in], got ${shapeStr(w.shape)}`);
-  const inDim = x.shape[x.shape.length - 1];
-  if (inDim !== w.shape[1]) fail('linearLowp', `input width ${inDim} ≠ weight in-dim ${w.shape[1]}`);
-  const be = x.backend;
-  const rows = x.size / inDim;
-  const x2 = be.view(x, [rows, inDim]);
-  const quantW = (m: Tensor, s: QuantSpec) =>
-    spec.weightTiling === 'blocks' ? be.quantizeBlocks(m, s) : be.quantizeRows(m, s);
-  const y2 = be.blockScaledMatmul(be.quantizeRows(x2, spec.forward), quantW(w, spec.forward), spec.accum);
-  const y = be.view(y2, [...x.shape.slice(0, -1), w.shape[0]]);
-  if (needsGrad(x, w)) {
-    const xtq = w.requiresGrad ? be.quantizeRows(transpose2d(x2), spec.forward) : null; // cached in low precision
-    Tape.record(y, [x, w], (dy) => {
-      const dy2 = be.view(dy, [rows, w.shape[0]]);
-      const dx = x.requiresGrad
-        ? be.view(
-            be.blockScaledMatmul(be.quantizeRows(dy2, spec.grad), quantW(transpose2d(w), spec.forward), spec.accum),
-            x.shape,
-          )
-        : null;
-      const dw = xtq ? be.blockScaledMatmul(be.quantizeRows(transpose2d(dy2), spec.grad), xtq, spec.accum) : null;
-      return [dx, dw];
-    });
-  }
-  return y;
-}
-
-/**
- * linearLowp with the same bits and fewer passes (issue 21): the activations and output
- * gradients are quantized inside the GEMMs (Backend.quantizedMatmul: A read in f32, 1×B tiles
- * quantized on load), the weight is quantized once per step for Fprop and Dgrad (B×B blocks: W and
- * Wᵀ in one pass), and Q_rows(xᵀ) — still the only thing kept of x for Wgrad — is made in place
- * once per input tensor (lowp/qcache.ts). Wgrad reads dY transposed inside its GEMM.
- *   Fprop  y  = Q_rows(x) · Q_w(W)ᵀ          (one GEMM; Q_w(W) cached per step)
- *   Dgrad  dx = Q_rows(dy) · Q_w(Wᵀ)ᵀ        (one GEMM; Q_w(Wᵀ) from the same pass as Q_w(W))
- *   Wgrad  dW = Q_rows(dyᵀ) · Q_rows(xᵀ)ᵀ    (one GEMM reading dy as dyᵀ)
- */
-export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
-  requireF32('linearLowp', x, w);
-  if (w.shape.length !== 2) fail('linearLowp', `weight must be [out, in], got ${shapeStr(w.shape)}`);
-  const inDim = x.shape[x.shape.length - 1];
-  if (inDim !== w.shape[1]) fail('linearLowp', `input width ${inDim} ≠ weight in-dim ${w.shape[1]}`);
-  const be = x.backend;
-  const rows = x.size / inDim;
-  const x2 = be.view(x, [rows, inDim]);
-  const grad = needsGrad(x, w);
-  const wq = weightQuant(be, w, spec.forward, spec.weightTiling, grad && x.requiresGrad);
-  const y2 = be.quantizedMatmul(x2, spec.forward, wq.q, spec.accum);
-  const y = be.view(y2, [...x.shape.slice(0, -1), w.shape[0]]);
-  if (grad) {
-    const xtq = w.requiresGrad ? activationQuantT(be, x, x2, spec.forward) : null; // cached in low precision
-    Tape.record(y, [x, w], (dy) => {
-      const dy2 = be.view(dy, [rows, w.shape[0]]);
-      const dx = x.requiresGrad
-        ? be.view(be.quantizedMatmul(dy2, spec.grad, wq.transposed(), spec.accum), x.shape)
-        : null;
-      const dw = xtq ? be.quantizedMatmul(dy2, spec.grad, xtq, spec.accum, true) : null;
-      return [dx, dw];
-    });
-  }
   return y;
 }
 

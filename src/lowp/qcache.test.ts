@@ -9,10 +9,11 @@ import { Rng } from '../engine/rng';
 import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
+import * as lowp from './linear';
 
 const bits = async (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(await t.read()).buffer));
 
-const RECIPES: Array<[string, op.LowpLinearSpec]> = [
+const RECIPES: Array<[string, lowp.LowpLinearSpec]> = [
   [
     'V3 FP8 (E4M3, 1x128 tiles, 128x128 weight blocks)',
     {
@@ -34,7 +35,7 @@ const RECIPES: Array<[string, op.LowpLinearSpec]> = [
 ];
 
 /** q/k/v-like: three linears read the same x; w1 is used twice (a cache hit inside the tape). */
-async function run(be: Backend, spec: op.LowpLinearSpec, fused: boolean, seed: number) {
+async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean, seed: number) {
   const rng = new Rng(seed);
   const input = (shape: number[], std = 1) => {
     const t = be.fromArray(
@@ -53,7 +54,7 @@ async function run(be: Backend, spec: op.LowpLinearSpec, fused: boolean, seed: n
   const w1 = input([67, 130], 0.3);
   const w2 = input([7, 130], 0.3);
   const r = [67, 7, 67].map((n) => be.fromArray(rng.normalArray(33 * n).map(Math.fround), [3, 11, n]));
-  const lin = fused ? op.linearLowpFused : op.linearLowp;
+  const lin = fused ? lowp.linearLowpFused : lowp.linearLowp;
   const tape = new Tape();
   const ys = tape.run(() => [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)]);
   const loss = tape.run(() =>
@@ -97,10 +98,10 @@ describe('per-tape quantization cache', () => {
       x.requiresGrad = true;
       const w = cpu.fromArray(rng.normalArray(5 * 64).map(Math.fround), [5, 64]);
       w.requiresGrad = true;
-      const y1 = new Tape().run(() => op.linearLowpFused(x, w, spec));
+      const y1 = new Tape().run(() => lowp.linearLowpFused(x, w, spec));
       cpu.copyInto(w, cpu.fromArray(rng.normalArray(5 * 64).map(Math.fround), [5, 64]));
-      const y2 = new Tape().run(() => op.linearLowpFused(x, w, spec));
-      const ref = new Tape().run(() => op.linearLowp(x, w, spec));
+      const y2 = new Tape().run(() => lowp.linearLowpFused(x, w, spec));
+      const ref = new Tape().run(() => lowp.linearLowp(x, w, spec));
       expect(await bits(y2)).toEqual(await bits(ref));
       expect(await bits(y2)).not.toEqual(await bits(y1));
     }

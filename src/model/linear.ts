@@ -4,9 +4,10 @@
 
 import type { Tensor } from '../engine/tensor';
 import * as op from '../engine/ops';
+import { type LowpLinearSpec, linearLowpFused } from '../lowp/linear';
 import type { ModelConfig } from './config';
 
-export function lowpSpec(c: ModelConfig): op.LowpLinearSpec {
+export function lowpSpec(c: ModelConfig): LowpLinearSpec {
   const p = c.precision;
   return {
     forward: { format: p.format, block: p.block, scale: p.scale },
@@ -18,5 +19,5 @@ export function lowpSpec(c: ModelConfig): op.LowpLinearSpec {
 
 /** x·Wᵀ for a linear layer inside a block, at the configured precision. */
 export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
-  return c.precision.linear === 'lowp' ? op.linearLowpFused(x, w, lowpSpec(c)) : op.linear(x, w);
+  return c.precision.linear === 'lowp' ? linearLowpFused(x, w, lowpSpec(c)) : op.linear(x, w);
 }
