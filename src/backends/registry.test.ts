@@ -1,15 +1,30 @@
 // The op registry at run time (the compiler checks the rest: registry.ts): both backends install
 // the same ops, every op family has checks, and a table that names an op twice fails at load.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as checkFamilies from '../check/families';
 import { CpuBackend, CpuBackendCore } from './cpu/backend';
 import * as cpuFamilies from './cpu/families';
+import { camelName, renderRegistries } from './families-gen';
+import { OP_FAMILIES } from './op-families';
 import { withOps } from './registry';
 import * as webgpuFamilies from './webgpu/families';
 
 const opsOf = (families: Record<string, object>) => Object.values(families).flatMap((f) => Object.keys(f));
 
 describe('op registry', () => {
+  it('the three registries are the ones op-families.ts generates', () => {
+    const root = new URL('../../', import.meta.url);
+    for (const { path, text } of renderRegistries()) {
+      const stale = readFileSync(new URL(path, root), 'utf8') !== text;
+      expect(stale ? `${path} differs from src/backends/op-families.ts: run npm run gen:families` : 'same').toBe(
+        'same',
+      );
+    }
+    expect(Object.keys(cpuFamilies)).toEqual(OP_FAMILIES.map(camelName));
+    expect(camelName('fp8_gemm')).toBe('fp8Gemm');
+  });
+
   it('the CPU and WebGPU backends have the same families and ops, each op once', () => {
     expect(Object.keys(webgpuFamilies)).toEqual(Object.keys(cpuFamilies));
     const cpuOps = opsOf(cpuFamilies);

@@ -2,7 +2,7 @@
 // them in op families: a family module (backends/<kind>/<family>.ts) exports
 //   export const ops = { silu, siluBackward, … } satisfies CpuFamily;
 // where each entry is the Backend method's signature with the backend as first argument, and
-// backends/<kind>/families.ts lists the families, one line each. The backend class gets its op
+// backends/<kind>/families.ts lists the families (generated from op-families.ts). The backend class gets its op
 // methods from that list (withOps). The compiler rejects a family entry with a wrong name or
 // signature, an op that no family implements, and an op that two families implement.
 

@@ -1,5 +1,6 @@
-// The op families' checks, one line each: OP_CHECKS (index.ts) holds them all, so
-// `npm run lab -- check` and src/check/ops.test.ts run a new family's checks from its line here.
+// Generated from src/backends/op-families.ts by `npm run gen:families`; edit that list, not this file.
+// The op families' checks: OP_CHECKS (index.ts) holds them all, so `npm run lab -- check`
+// and src/check/ops.test.ts run a new family's checks from its line in op-families.ts.
 export { activationChecks as activation } from './activation';
 export { adamwChecks as adamw } from './adamw';
 export { attentionChecks as attention } from './attention';

@@ -1,4 +1,5 @@
-// The WebGPU op families, one line each: WebGPUBackend gets every op they export (registry.ts).
+// Generated from src/backends/op-families.ts by `npm run gen:families`; edit that list, not this file.
+// The WebGPU op families: WebGPUBackend gets every op they export (registry.ts).
 export { ops as activation } from './activation';
 export { ops as adamw } from './adamw';
 export { ops as attention } from './attention';
