@@ -32,8 +32,16 @@
 //   rmsnorm_dw_sum   dw[j] = Σ_c partial[c, j] in increasing c (skipped when there is one chunk:
 //                    then rmsnorm_dw_part writes dw directly).
 // Row kernels fold the row index into 2-D grids (row = wid.x + wid.y·nwg.x) for N > 65535.
+//
+// Two paths, one body per kernel (rmsnorm_fwd_row, add_rmsnorm_fwd_row, rmsnorm_bwd_group). The
+// host builds this module with lanes_tree.wgsl appended (entries rmsnorm_fwd, add_rmsnorm_fwd,
+// rmsnorm_bwd: the row sum's tree all the way down in workgroup memory) or, where the device has
+// `subgroups`, with lanes_subgroup.wgsl prepended and rmsnorm_subgroup.wgsl appended (entries
+// *_subgroup): the tree's last log2(lanes) levels then run as subgroup shuffles, without barriers,
+// and the sum reaches every thread by a broadcast. Same pairs, same order: the same bits.
 
 override WG: u32 = 256;    // threads per row (power of two)
+override SG_CAP: u32 = 128u; // most lanes the subgroup levels use (a power of two; tests lower it)
 override COLS: u32 = 64;   // columns per workgroup in the dw passes
 
 struct Params {
@@ -46,17 +54,35 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
-// Sum of v over the workgroup, by a fixed binary tree. Must be called in uniform control flow.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
+// Lanes of the register levels: the subgroup size (capped by SG_CAP), or 1 — the tree all the
+// way — on the tree path (sg = 1) and when a subgroup is wider than the workgroup (it would not
+// be full). Uniform: subgroup_size is the same in every invocation.
+fn shuffle_width(sg: u32) -> u32 {
+  return select(1u, min(sg, SG_CAP), sg <= WG);
+}
+
+// Sum of v over the workgroup, by a fixed binary tree: levels in workgroup memory down to the
+// shuffle width, the rest in registers (every subgroup merges slots 0 .. lanes-1 the same way,
+// so each ends with the sum). lane and sg are the subgroup builtins, or 0 and 1 on the tree
+// path. Must be called in uniform control flow.
+fn workgroup_sum(lid: u32, v: f32, lane: u32, sg: u32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+  let lanes = shuffle_width(sg);
+  for (var s = WG / 2u; s >= lanes; s = s >> 1u) {
     if (lid < s) {
       red[lid] = red[lid] + red[lid + s];
     }
     workgroupBarrier();
   }
-  return red[0];
+  if (lanes == 1u) {
+    return red[0];
+  }
+  var lv = red[lane & (lanes - 1u)];
+  for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
+    lv = lv + lanes_down(lv, h);
+  }
+  return lanes_first(lv);
 }
 
 // ---- forward ----
@@ -73,6 +99,11 @@ fn rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (row >= f_p.rows) {
     return;
   }
+  rmsnorm_fwd_row(row, lid, 0u, 1u);
+}
+
+// Row `row` forward; lane and sg are the subgroup builtins on the subgroup path, 0 and 1 on the tree path.
+fn rmsnorm_fwd_row(row: u32, lid: u32, lane: u32, sg: u32) {
   let D = f_p.cols;
   let base = row * D;
   var acc = 0.0;
@@ -80,7 +111,7 @@ fn rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let v = f_x[base + j];
     acc += v * v;
   }
-  let r = 1.0 / sqrt(workgroup_sum(lid, acc) / f32(D) + f_p.eps);
+  let r = 1.0 / sqrt(workgroup_sum(lid, acc, lane, sg) / f32(D) + f_p.eps);
   if (lid == 0u) {
     f_rstd[row] = r;
   }
@@ -105,6 +136,11 @@ fn add_rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   if (row >= a_p.rows) {
     return;
   }
+  add_rmsnorm_fwd_row(row, lid, 0u, 1u);
+}
+
+// Row `row` of the fused add + norm; lane and sg as in rmsnorm_fwd_row.
+fn add_rmsnorm_fwd_row(row: u32, lid: u32, lane: u32, sg: u32) {
   let D = a_p.cols;
   let base = row * D;
   var acc = 0.0;
@@ -113,7 +149,7 @@ fn add_rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     a_s[base + j] = v;
     acc += v * v;
   }
-  let r = 1.0 / sqrt(workgroup_sum(lid, acc) / f32(D) + a_p.eps);
+  let r = 1.0 / sqrt(workgroup_sum(lid, acc, lane, sg) / f32(D) + a_p.eps);
   if (lid == 0u) {
     a_rstd[row] = r;
   }
@@ -160,6 +196,11 @@ fn dy_at(i: u32) -> f32 {
 fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * nwg.x;  // workgroup-uniform: every branch on it keeps barriers uniform
+  rmsnorm_bwd_group(g, lid, 0u, 1u);
+}
+
+// Workgroup g of the backward (a dx row, or a dw column group); lane and sg as in rmsnorm_fwd_row.
+fn rmsnorm_bwd_group(g: u32, lid: u32, lane: u32, sg: u32) {
   let D = g_p.cols;
   if (g < g_p.rows) {
     let base = g * D;
@@ -167,7 +208,7 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     for (var j = lid; j < D; j += WG) {
       acc += g_w[j] * dy_at(base + j) * g_x[base + j];
     }
-    let s = workgroup_sum(lid, acc);
+    let s = workgroup_sum(lid, acc, lane, sg);
     let r = g_rstd[g];
     let c = r * r * r * s / f32(D);
     for (var j = lid; j < D; j += WG) {
@@ -186,10 +227,10 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   let CW = WG / LANES;
   let col = lid % CW;
-  let lane = lid / CW;
+  let chunk_lane = lid / CW;
   let j = cg * CW + col;
   if (j < D) {
-    for (var c = lane; c < g_p.chunks; c += LANES) {
+    for (var c = chunk_lane; c < g_p.chunks; c += LANES) {
       let n0 = c * g_p.chunk_rows;
       let n1 = min(n0 + g_p.chunk_rows, g_p.rows);
       var acc = 0.0;
@@ -200,7 +241,7 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
   }
   workgroupBarrier();
-  if (lane == 0u && j < D) {
+  if (chunk_lane == 0u && j < D) {
     var total = 0.0;
     for (var c = 0u; c < g_p.chunks; c++) {
       total += part[c * CW + col];

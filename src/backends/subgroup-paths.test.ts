@@ -1,9 +1,9 @@
 // The subgroup paths of the row and tree reductions (shaders/lanes_subgroup.wgsl): where the
-// device has `subgroups` (lavapipe does), sum / sumSquares / softmax / softmaxBackward take
-// them, and they give the SAME BITS as the workgroup-tree path at every shuffle width from 2 up
+// device has `subgroups` (lavapipe does), sum / sumSquares / softmax / softmaxBackward / rmsnorm /
+// addRmsnorm / rmsnormBackward take them, and they give the SAME BITS as the workgroup-tree path at every shuffle width from 2 up
 // (widths above the adapter's subgroup size run at its size), at odd sizes. Both paths are also
 // checked against the float64 reference by the op checks (`sum` and `sumTree`, `softmax` and
-// `softmaxTree`, … in src/check).
+// `softmaxTree`, `rmsnorm` and `rmsnormTree`, … in src/check).
 import { describe, expect, it } from 'vitest';
 import { relErr } from '../check/harness';
 import type { Backend } from '../engine/backend';
@@ -130,6 +130,43 @@ describe('subgroup reductions', () => {
       expect(relErr(tree.outs[1], yRef)).toBeLessThan(1e-5);
       x.dispose();
       dy.dispose();
+    });
+  }
+
+  // Row widths on both sides of each row-thread count, one, and a long row; rows past one dw chunk.
+  for (const D of [1, 7, 33, 64, 130, 257, 1031]) {
+    it(`rmsnorm, addRmsnorm and the backward (dy in 2 parts), rows of ${D}: subgroup bits = tree bits at every width`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(D + 5);
+      const N = D > 1000 ? 3 : 70;
+      const [a, b, dy] = [0, 1, 2].map(() => gpu.fromArray(f32Normals(rng, N * D), [N, D]));
+      const w = gpu.fromArray(f32Normals(rng, D, 1, 1), [D]);
+      const run = (be: Backend) => {
+        const { y, rstd } = be.rmsnorm(a, w, 1e-6);
+        const f = be.addRmsnorm(a, b, w, 1e-5);
+        const g = be.rmsnormBackward(a, w, rstd, dy, b, [a]);
+        return [y, rstd, f.sum, f.y, f.rstd, g.dx, g.dw];
+      };
+      const tree = await onPath(gpu, TREE, run);
+      expect(tree.kernels).toEqual(['rmsnorm:rmsnorm_fwd', 'rmsnorm:add_rmsnorm_fwd', 'rmsnorm_dy2:rmsnorm_bwd']);
+      for (const lanes of LANES) {
+        const sg = await onPath(gpu, { subgroupLanes: lanes }, run);
+        expect(sg.kernels).toEqual([
+          'rmsnorm_subgroup:rmsnorm_fwd_subgroup',
+          'rmsnorm_subgroup:add_rmsnorm_fwd_subgroup',
+          'rmsnorm_subgroup_dy2:rmsnorm_bwd_subgroup',
+        ]);
+        for (const [i, o] of sg.outs.entries())
+          expect(bitsEqual(o, tree.outs[i]), `lanes ${lanes}, output ${i}`).toBe(true);
+      }
+      // And near the float64 reference (the op checks do this at more shapes).
+      const { y: yRef } = cpu.rmsnorm(
+        cpu.fromArray((await a.read()) as Float64Array, [N, D]),
+        cpu.fromArray((await w.read()) as Float64Array, [D]),
+        1e-6,
+      );
+      expect(relErr(tree.outs[0], (await yRef.read()) as Float64Array)).toBeLessThan(1e-5);
+      for (const t of [a, b, dy, w]) t.dispose();
     });
   }
 });

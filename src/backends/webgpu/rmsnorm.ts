@@ -2,23 +2,22 @@
 // workgroup per row; dw is a deterministic column reduction (per-chunk partial sums, then the
 // chunks summed in order), done by extra workgroups of the backward's one dispatch (two passes
 // of their own only for N past ~12k rows). The backward can add the gradient already gathered
-// for x (res) into dx. See the shader for the algorithm.
+// for x (res) into dx. See the shader for the algorithm. Where the device has `subgroups` (and the
+// backend's paths allow it, device.ts KernelPaths) the row sums finish with subgroup shuffles: the
+// same additions in the same order, the same bits (shaders/lanes_subgroup.wgsl).
 
-import type { Tensor } from '../../engine/tensor';
+import lanesSubgroup from '../../../shaders/lanes_subgroup.wgsl?raw';
+import lanesTree from '../../../shaders/lanes_tree.wgsl?raw';
 import src from '../../../shaders/rmsnorm.wgsl?raw';
+import subgroupEntries from '../../../shaders/rmsnorm_subgroup.wgsl?raw';
+import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import type { Kernel } from './pipelines';
+import { kernelPaths } from './device';
+import type { Kernel, Overrides } from './pipelines';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 
-const FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_fwd' };
-const ADD_FWD: Kernel = { name: 'rmsnorm', code: src, entry: 'add_rmsnorm_fwd' };
 /** Upstream-gradient parts rmsnorm_bwd reads and adds itself, at most (more are pre-added). */
 const MAX_DY_PARTS = 4;
-const BWD: Kernel[] = [1, 2, 3, 4].map((parts) => ({
-  name: parts === 1 ? 'rmsnorm' : `rmsnorm_dy${parts}`,
-  code: parts === 1 ? src : dyPartsVariant(src, parts),
-  entry: 'rmsnorm_bwd',
-}));
 
 /** rmsnorm.wgsl with rmsnorm_bwd reading dy as `parts` buffers summed in order (see the shader). */
 function dyPartsVariant(code: string, parts: number): string {
@@ -33,8 +32,34 @@ function dyPartsVariant(code: string, parts: number): string {
   lines.push('fn dy_at(i: u32) -> f32 {', `  return ${sum};`, '}', '');
   return code.slice(0, begin) + lines.join('\n') + code.slice(end);
 }
-const DW_PART: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_part' };
-const DW_SUM: Kernel = { name: 'rmsnorm', code: src, entry: 'rmsnorm_dw_sum' };
+
+type RowEntry = 'rmsnorm_fwd' | 'add_rmsnorm_fwd' | 'rmsnorm_bwd';
+
+/**
+ * The row kernels: module [path][dy parts − 1], the tree (lanes_tree.wgsl appended) or the
+ * subgroup finish (lanes_subgroup.wgsl prepended, the *_subgroup entries appended).
+ */
+const MODULES = [false, true].map((subgroup) =>
+  [1, 2, 3, 4].map((parts) => {
+    const body = parts === 1 ? src : dyPartsVariant(src, parts);
+    const name = `rmsnorm${subgroup ? '_subgroup' : ''}${parts === 1 ? '' : `_dy${parts}`}`;
+    const code = subgroup ? `${lanesSubgroup}\n${body}\n${subgroupEntries}` : `${body}\n${lanesTree}`;
+    return { name, code };
+  }),
+);
+
+/** The kernel this backend takes for a row entry: the subgroup finish where the device has it and the paths allow. */
+function rowKernel(be: WebGPUBackend, entry: RowEntry, D: number, parts = 1): { kernel: Kernel; overrides: Overrides } {
+  const paths = kernelPaths(be);
+  const subgroup = be.rt.features.subgroups && paths.subgroups;
+  const m = MODULES[subgroup ? 1 : 0][parts - 1];
+  const overrides: Overrides = { WG: rowThreads(D) };
+  if (subgroup) overrides.SG_CAP = paths.subgroupLanes;
+  return { kernel: { ...m, entry: subgroup ? `${entry}_subgroup` : entry }, overrides };
+}
+
+const DW_PART: Kernel = { ...MODULES[0][0], entry: 'rmsnorm_dw_part' };
+const DW_SUM: Kernel = { ...MODULES[0][0], entry: 'rmsnorm_dw_sum' };
 
 /** Columns per workgroup in the dw passes. */
 const COLS = 64;
@@ -60,8 +85,7 @@ export function rmsnorm(be: WebGPUBackend, x: Tensor, w: Tensor, eps: number): {
   const rstd = be.empty([N]);
   if (N === 0) return { y, rstd };
   be.rt.record({
-    kernel: FWD,
-    overrides: { WG: rowThreads(D) },
+    ...rowKernel(be, 'rmsnorm_fwd', D),
     buffers: [be.buf(x), be.buf(w), be.buf(y), be.buf(rstd)],
     uniform: params(N, D, eps, 0, 0),
     workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
@@ -82,8 +106,7 @@ export function addRmsnorm(
   const rstd = be.empty([N]);
   if (N === 0) return { sum, y, rstd };
   be.rt.record({
-    kernel: ADD_FWD,
-    overrides: { WG: rowThreads(D) },
+    ...rowKernel(be, 'add_rmsnorm_fwd', D),
     buffers: [be.buf(a), be.buf(b), be.buf(w), be.buf(sum), be.buf(y), be.buf(rstd)],
     uniform: params(N, D, eps, 0, 0),
     workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
@@ -124,9 +147,10 @@ export function rmsnormBackward(
   const colsPerGroup = wg / lanes;
   const fused = chunks * colsPerGroup <= PART_CAP;
   const dwGroups = fused ? Math.ceil(D / colsPerGroup) : 0;
+  const bwd = rowKernel(be, 'rmsnorm_bwd', D, parts.length);
   be.rt.record({
-    kernel: BWD[parts.length - 1],
-    overrides: { WG: wg, LANES: lanes },
+    kernel: bwd.kernel,
+    overrides: { ...bwd.overrides, LANES: lanes },
     buffers: [
       be.buf(x),
       be.buf(w),
