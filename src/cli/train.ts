@@ -17,6 +17,7 @@ import {
   decodeLinkArg,
   fmt,
   handOff,
+  messageLine,
   parseBackend,
   parseIntArg,
   parseSeedArgs,
@@ -161,6 +162,10 @@ async function trainSeed(lab: LabApi, args: TrainArgs, seed: number, adapter: st
   process.stderr.write(
     `v3lab train: preset ${info.preset}, seed ${info.seed}, ${info.params.toLocaleString('en-US')} params, vocab ${info.vocabSize}, ${info.totalSteps} steps on ${adapter}\n`,
   );
+  if (info.config.precision.compute === 'f16' && info.matmulTiles !== 'f16')
+    process.stderr.write(
+      `${messageLine('warning', `precision.compute=f16 asked, but ${info.backend === 'cpu' ? 'the CPU reference computes in float64' : 'this adapter has no shader-f16'}: matmul tiles stay f32`)}\n`,
+    );
   const started = performance.now();
   const summary = await lab.train(
     (batch: StepMetrics[]) => {

@@ -76,6 +76,19 @@ export function newFlag(legacy: boolean, help: string, o: FieldOptions) {
     .register(fieldMeta, { kind: 'bool', ...common(help, o) });
 }
 
+/** A choice added after configs were first saved: a stored config without it reads `legacy`. */
+export function newChoice<const T extends readonly [string, ...string[]]>(
+  options: T,
+  legacy: T[number],
+  help: string,
+  o: FieldOptions,
+) {
+  return z
+    .enum(options)
+    .default(legacy)
+    .register(fieldMeta, { kind: 'enum', options, ...common(help, o) });
+}
+
 export function text(maxLength: number, help: string, o: FieldOptions) {
   return z
     .string()

@@ -124,6 +124,7 @@ const F32: RunConfig['precision'] = {
   weight_tiling: 'blocks',
   accum_bits: 0,
   promote_every: 128,
+  compute: 'f32',
 };
 
 function preset(

@@ -4,7 +4,18 @@
 // settings live in their own sections. Field order here is the order of canonical JSON.
 
 import { z } from 'zod';
-import { choice, type ConfigPanel, type FieldSpec, fieldMeta, flag, float, int, newFlag, text } from './fields';
+import {
+  choice,
+  newChoice,
+  type ConfigPanel,
+  type FieldSpec,
+  fieldMeta,
+  flag,
+  float,
+  int,
+  newFlag,
+  text,
+} from './fields';
 
 /** Largest user text corpus accepted, in characters. */
 export const MAX_TEXT_CHARS = 4_000_000;
@@ -180,6 +191,15 @@ const precisionSection = z.strictObject({
     {
       label: 'promote sums to f32 every N',
       note: `partial sums are copied to FP32 registers every N_C = 128 elements, which restores the accuracy · ${FP8}`,
+    },
+  ),
+  compute: newChoice(
+    ['f32', 'f16'],
+    'f32',
+    'tiles of the f32 matmul kernel: f32, or f16 inputs with f32 sums where the adapter has shader-f16 (no loss scaling)',
+    {
+      label: 'matmul tile precision',
+      note: 'half-precision GEMM inputs with f32 accumulation, like the BF16 baseline V3 measures FP8 against · V3 §3.3',
     },
   ),
 });

@@ -161,6 +161,12 @@ export interface BackendCore {
   readonly name: 'cpu' | 'webgpu';
   /** Human-readable description of the device, e.g. the adapter name. */
   readonly deviceLabel: string;
+  /**
+   * Ask for the matmul kernel's tile precision (a run's `precision.compute`); returns what it will
+   * take: f16 tiles (f32 sums) only where the device has shader-f16. The CPU reference computes in
+   * float64 whatever is asked, and answers 'f32'.
+   */
+  matmulTiles(want: 'f32' | 'f16'): 'f32' | 'f16';
 
   // ---- memory ----
   zeros(shape: Shape, dtype?: DType): Tensor;

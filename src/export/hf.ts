@@ -61,6 +61,7 @@ export const DEFAULT_PRECISION: PrecisionSection = {
   weight_tiling: 'blocks',
   accum_bits: 0,
   promote_every: 128,
+  compute: 'f32',
 };
 
 /** Throws ExportError when the model has no DeepSeek-V3 layout. */

@@ -47,6 +47,8 @@ export interface RunInfo {
   params: number;
   backend: 'webgpu' | 'cpu';
   adapter: string;
+  /** The matmul kernel's tiles: precision.compute where the adapter can (f16 needs shader-f16). */
+  matmulTiles: 'f32' | 'f16';
   /** The full validated config of the run (RunConfig from src/config). */
   config: import('../config').RunConfig;
   /** The run's stages and their step ranges (from its Schedule): pretrain, then SFT and GRPO. */

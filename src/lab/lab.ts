@@ -135,6 +135,7 @@ class LabSession implements Lab {
       params: p.state.paramCount,
       backend: b.name,
       adapter: b.deviceLabel,
+      matmulTiles: p.matmulTiles,
       config: structuredClone(p.cfg),
       stages: schedule.stages.map((s) => ({ ...s })),
     };

@@ -23,11 +23,18 @@ export class RunPipeline {
   /** The SFT and GRPO stages' shared context (RL pipeline runs only). */
   readonly rl: RlContext | null;
   private readonly stages: Record<StageName, Stage | null>;
+  /**
+   * The matmul kernel's tiles for this run: precision.compute where the device can (f16 needs
+   * shader-f16). Set on the backend when the run is built, so the run built last on a backend
+   * decides (runs on one backend take turns).
+   */
+  readonly matmulTiles: 'f32' | 'f16';
 
   constructor(be: Backend, cfg: RunConfig, seed: number) {
     const corpus = runCorpus(cfg, seed);
     // Refuse an oversized run before anything is allocated (names the field to change).
     checkMemory(be, cfg, corpus.tokenizer.vocabSize);
+    this.matmulTiles = be.matmulTiles(cfg.precision.compute);
     const tokens = corpus.tokenizer.encode(corpus.text);
     // One root stream: the weights' init fork first, then the batch samplers.
     const root = new Rng(seed);

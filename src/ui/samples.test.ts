@@ -27,6 +27,7 @@ function fakeLab(createError?: Error) {
     params: 1000,
     backend: 'webgpu',
     adapter: 'fake adapter',
+    matmulTiles: 'f32',
     config: structuredClone(cfg!),
     stages: [...new Schedule(cfg!).stages],
   });

@@ -50,6 +50,7 @@ function fakeLab(opts: FakeOptions = {}) {
     params: 1000,
     backend: 'webgpu',
     adapter: 'fake adapter',
+    matmulTiles: 'f32',
     config: structuredClone(cfg!),
     stages: [...new Schedule(cfg!).stages],
   });

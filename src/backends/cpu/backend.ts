@@ -14,6 +14,10 @@ export class CpuBackendCore implements BackendCore {
   readonly name = 'cpu' as const;
   readonly deviceLabel = 'CPU (float64 reference)';
 
+  matmulTiles(_want: 'f32' | 'f16'): 'f32' | 'f16' {
+    return 'f32';
+  }
+
   /** This backend with its ops, for the tensors it makes (withOps installs them on this class). */
   private get self(): CpuBackend {
     return this as unknown as CpuBackend;

@@ -5,8 +5,9 @@
 import { type BackendCore, type BackendOps, SLICE_ALIGN } from '../../engine/backend';
 import { Tensor, sizeOf, type DType, type Shape } from '../../engine/tensor';
 import { withOps, type OpFamily } from '../registry';
-import { acquireDevice } from './device';
+import { acquireDevice, setKernelPaths } from './device';
 import * as families from './families';
+import { tilePrecision } from './matmul';
 import { type Bindable, BufferRange, GpuRuntime } from './runtime';
 
 interface GpuStorage {
@@ -33,6 +34,11 @@ export class WebGPUBackendCore implements BackendCore {
 
   get deviceLabel(): string {
     return this.rt.adapterLabel;
+  }
+
+  matmulTiles(want: 'f32' | 'f16'): 'f32' | 'f16' {
+    setKernelPaths(this, { matmul: want });
+    return tilePrecision(this.self);
   }
 
   /** The buffer behind a tensor, or its range of one (for binding in a dispatch). */
