@@ -23,6 +23,18 @@ override DV4: u32 = 16u;  // vec4 chunks per v/o/dO row (≥ ceil(dV/4))
 // NACC and picks TPR ≥ ceil(chunks/NACC) so that every lane's share fits.
 const NACC: u32 = 4u;
 
+// Register tiling of the fwd kernel: NR·NC lanes; lane (ty, tx) owns MR rows of the workgroup's
+// block and, in each streamed tile, the 4 columns tx + NC·j (j < 4) of the score tile and the
+// accumulator chunks tx + NC·a (a < NA) of its rows. attention.ts picks them (NA = ceil(chunks
+// / NC), MR·NA ≤ ACC) and KS, the odd row stride (vec4s) of the streamed tile read by columns.
+override MR: u32 = 4u;
+override NR: u32 = 8u;
+override NC: u32 = 8u;
+override NA: u32 = 1u;
+override KS: u32 = 17u;
+const MR_MAX: u32 = 4u;  // private arrays are sized by consts: MR ≤ MR_MAX
+const ACC: u32 = 16u;    // accumulator vec4s per lane: MR·NA ≤ ACC
+
 struct Params {
   T: u32,
   H: u32,

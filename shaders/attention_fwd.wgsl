@@ -1,32 +1,33 @@
-// Causal attention forward, flash-attention style (f32).
+// Causal attention forward, flash-attention style (f32), register-tiled.
 //
 // One workgroup = BQ consecutive query rows of one (batch b, query head h). It keeps its Q tile
 // in workgroup memory and walks the key/value sequence in tiles of BK rows, from key 0 up to
 // the last key its rows may see (tiles entirely above the diagonal are never loaded). For each
-// tile it computes the scores S = scale · Q·Kᵀ (BQ×BK, in workgroup memory), then every query
-// row updates an online softmax:
+// tile every query row updates an online softmax:
 //     m' = max(m, max_j S_j)             running max
 //     l' = l·e^(m−m') + Σ_j e^(S_j−m')   running sum of exponentials
 //     o' = o·e^(m−m') + Σ_j e^(S_j−m')·v_j
 // so the T×T matrix never exists. At the end o/l is the output and m + log(l) the
-// log-sum-exp. Masked scores (key after query) are skipped, never −∞ arithmetic.
+// log-sum-exp. Masked scores (key after query) get p = 0 by a select, never −∞ arithmetic.
 //
-// Threads: TPR ("threads per row") lanes cooperate on each query row, so the workgroup has
-// BQ·TPR invocations. Lane `lane` of row r computes the scores S[r, c] for c ≡ lane (mod TPR)
-// and owns the output columns (as vec4 chunks) j ≡ lane (mod TPR), at most NACC chunks, in
-// registers. All lanes of a row recompute the row max and exponentials identically, which
-// costs BK exps per lane per tile but needs no extra barrier or reduction.
-//
-// Head dims are padded to vec4 (DQ4, DV4 chunks) in workgroup memory with zeros.
+// Threads (attention_common.wgsl's register tiling): NR·NC invocations, lane (ty, tx) =
+// (lid / NC, lid % NC) owns query rows ty·MR … ty·MR+MR−1 of the tile. Per key tile:
+//   1. scores: it computes S for its MR rows × the 4 key columns tx + NC·j (j < 4), each q chunk
+//      read once for 4 columns and each k chunk once for MR rows;
+//   2. row max: its partial maxima go to Mp, and after a barrier each lane reads the NC
+//      partials of its rows (every lane of a row then holds the same m);
+//   3. it writes P = e^(S−m') for its 16 scores to Ps, rescales its accumulators by e^(m−m')
+//      and keeps a partial l (its own columns' sum; the NC partials are added at the end);
+//   4. P·V: it owns output chunks tx + NC·a (a < NA) of its MR rows, reading each v chunk once
+//      for MR rows and each p once per chunk.
+// Lanes with consecutive tx read consecutive Ps / Vs words and k rows KS vec4s apart (KS odd),
+// and the lanes of one row group read the same q and p words (broadcast): no bank conflicts.
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV] → o [B,T,H,dV], lse [B,H,T].
 // Grid: (ceil(T/BQ), H, B).
 //
-// Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, NACC, loaders).
-
-override BQ: u32 = 16u;   // query rows per workgroup
-override BK: u32 = 16u;   // key rows per tile
-override TPR: u32 = 4u;   // lanes per query row
+// Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, tiling overrides,
+// loaders).
 
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞ as the initial running max
 
@@ -35,74 +36,111 @@ const NEG_BIG: f32 = -3.0e38; // stands in for −∞ as the initial running max
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<uniform> U: Params;
 
-var<workgroup> Qs: array<vec4<f32>, BQ * DQ4>;
-var<workgroup> Ks: array<vec4<f32>, BK * DQ4>;
-var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
-var<workgroup> Ss: array<f32, BQ * BK>;
+override BQ: u32 = MR * NR; // query rows per workgroup
+override BK: u32 = 4u * NC; // key rows per tile
 
-@compute @workgroup_size(BQ * TPR)
+var<workgroup> Qs: array<vec4<f32>, BQ * DQ4>;
+var<workgroup> Ks: array<vec4<f32>, BK * KS>;
+var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
+var<workgroup> Ps: array<f32, BQ * BK>;
+var<workgroup> Mp: array<f32, BQ * NC>;
+
+@compute @workgroup_size(NR * NC)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let T = U.T;
   let q0 = wid.x * BQ;
   let h = wid.y;
   let b = wid.z;
   let g = h / (U.H / U.Hkv); // kv head shared by this query head
-  let r = lid / TPR;          // my query row within the tile
-  let lane = lid % TPR;
-  let qi = q0 + r;            // my query position (may be ≥ T in the last tile: computed, not stored)
-  let nThreads = BQ * TPR;
+  let ty = lid / NC;
+  let tx = lid % NC;
+  let r0 = ty * MR;           // my first row within the tile
+  let nThreads = NR * NC;
   let nq4 = (U.dQK + 3u) / 4u; // real vec4 count: the dot-product bound
 
   // Stage the Q tile (rows past T are zero).
   for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
 
-  var m = NEG_BIG;
-  var l = 0.0;
-  var acc: array<vec4<f32>, NACC>;
-  for (var a = 0u; a < NACC; a++) { acc[a] = vec4<f32>(0.0); }
+  var m: array<f32, MR_MAX>;
+  var l: array<f32, MR_MAX>;
+  var acc: array<vec4<f32>, ACC>;
+  for (var i = 0u; i < MR; i++) { m[i] = NEG_BIG; l[i] = 0.0; }
+  for (var a = 0u; a < ACC; a++) { acc[a] = vec4<f32>(0.0); }
 
   // Keys 0 .. kEnd-1 are the only ones any row of this tile may attend to.
   let kEnd = min(q0 + BQ, T);
   for (var k0 = 0u; k0 < kEnd; k0 += BK) {
     // Stage K and V tiles (rows past T are zero).
-    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
+    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[(i / DQ4) * KS + i % DQ4] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
     for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
     workgroupBarrier();
 
-    // Scores for my row, columns c ≡ lane (mod TPR).
-    for (var c = lane; c < BK; c += TPR) {
-      var s = 0.0;
-      for (var d = 0u; d < nq4; d++) { s += dot(Qs[r * DQ4 + d], Ks[c * DQ4 + d]); }
-      Ss[r * BK + c] = U.scale * s;
+    // 1. Scores of my MR rows × 4 columns.
+    var s: array<f32, 16>;
+    for (var x = 0u; x < 16u; x++) { s[x] = 0.0; }
+    for (var d = 0u; d < nq4; d++) {
+      var kv: array<vec4<f32>, 4>;
+      for (var j = 0u; j < 4u; j++) { kv[j] = Ks[(tx + NC * j) * KS + d]; }
+      for (var i = 0u; i < MR; i++) {
+        let qv = Qs[(r0 + i) * DQ4 + d];
+        for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
+      }
+    }
+    // 2. Mask, scale, partial row maxima.
+    for (var i = 0u; i < MR; i++) {
+      var pm = NEG_BIG;
+      for (var j = 0u; j < 4u; j++) {
+        let sv = select(NEG_BIG, U.scale * s[i * 4u + j], k0 + tx + NC * j <= q0 + r0 + i);
+        s[i * 4u + j] = sv;
+        pm = max(pm, sv);
+      }
+      Mp[(r0 + i) * NC + tx] = pm;
     }
     workgroupBarrier();
 
-    // Online softmax over the keys of this tile that my row may see: c < cEnd.
-    let cEnd = select(0u, min(BK, qi + 1u - k0), qi >= k0);
-    var tileMax = NEG_BIG;
-    for (var c = 0u; c < cEnd; c++) { tileMax = max(tileMax, Ss[r * BK + c]); }
-    let mNew = max(m, tileMax);
-    let alpha = exp(m - mNew); // 0 on the first tile, 1 if the max did not move
-    l *= alpha;
-    for (var a = 0u; a < NACC; a++) { acc[a] *= alpha; }
+    // 3. New running max, probabilities, rescaled accumulators.
+    for (var i = 0u; i < MR; i++) {
+      var mNew = m[i];
+      for (var t = 0u; t < NC; t++) { mNew = max(mNew, Mp[(r0 + i) * NC + t]); }
+      let alpha = exp(m[i] - mNew); // 0 on the first tile, 1 if the max did not move
+      var ls = 0.0;
+      for (var j = 0u; j < 4u; j++) {
+        let sv = s[i * 4u + j];
+        let p = select(0.0, exp(sv - mNew), sv > NEG_BIG);
+        Ps[(r0 + i) * BK + tx + NC * j] = p;
+        ls += p;
+      }
+      l[i] = l[i] * alpha + ls;
+      m[i] = mNew;
+      for (var a = 0u; a < NA; a++) { acc[i * NA + a] *= alpha; }
+    }
+    workgroupBarrier();
+
+    // 4. o += P·V over the keys of this tile inside the sequence.
+    let cEnd = min(BK, kEnd - k0);
     for (var c = 0u; c < cEnd; c++) {
-      let p = exp(Ss[r * BK + c] - mNew);
-      l += p;
-      for (var a = 0u; a < NACC; a++) {
-        let j = lane + a * TPR;
-        if (j < DV4) { acc[a] += p * Vs[c * DV4 + j]; }
+      for (var a = 0u; a < NA; a++) {
+        let j = tx + NC * a;
+        let vv = select(vec4<f32>(0.0), Vs[c * DV4 + min(j, DV4 - 1u)], j < DV4);
+        for (var i = 0u; i < MR; i++) { acc[i * NA + a] += Ps[(r0 + i) * BK + c] * vv; }
       }
     }
-    m = mNew;
-    workgroupBarrier(); // before the next tile overwrites Ks, Vs, Ss
+    workgroupBarrier(); // before the next tile overwrites Ks, Vs, Ps, Mp
   }
 
-  if (qi < T) {
-    if (lane == 0u) { lse[statIndex(b, h, qi)] = m + log(l); }
+  // Row sums: add the NC partial l of each row, in lane order.
+  for (var i = 0u; i < MR; i++) { Mp[(r0 + i) * NC + tx] = l[i]; }
+  workgroupBarrier();
+  for (var i = 0u; i < MR; i++) {
+    let qi = q0 + r0 + i;
+    if (qi >= T) { continue; }
+    var lt = 0.0;
+    for (var t = 0u; t < NC; t++) { lt += Mp[(r0 + i) * NC + t]; }
+    if (tx == 0u) { lse[statIndex(b, h, qi)] = m[i] + log(lt); }
     let base = rowBase(b, qi, h, U.H, U.dV);
-    for (var a = 0u; a < NACC; a++) {
-      let j = lane + a * TPR;
-      let val = acc[a] / l;
+    for (var a = 0u; a < NA; a++) {
+      let j = tx + NC * a;
+      let val = acc[i * NA + a] / lt;
       for (var e = 0u; e < 4u; e++) {
         let d = j * 4u + e;
         if (j < DV4 && d < U.dV) { o[base + d] = val[e]; }

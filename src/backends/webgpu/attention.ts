@@ -56,6 +56,67 @@ const TILE_CANDIDATES: ReadonlyArray<[number, number]> = [
 
 export type AttentionKernelKind = 'fwd' | 'dq' | 'dkdv';
 
+/** Private-array bounds of attention_common.wgsl: MR ≤ MR_MAX, MR·NA ≤ ACC. */
+const MR_MAX = 4;
+const ACC = 16;
+/** Register tilings (MR rows per lane, NR row groups, NC column lanes), best first. */
+const REG_CANDIDATES: ReadonlyArray<[number, number, number]> = [
+  [4, 8, 8],
+  [4, 4, 8],
+  [2, 8, 8],
+  [4, 8, 4],
+  [2, 8, 4],
+  [2, 4, 4],
+  [1, 8, 4],
+  [1, 4, 4],
+  [1, 4, 2],
+  [1, 2, 2],
+  [1, 1, 1],
+];
+
+export interface AttentionRegTile {
+  /** Rows a workgroup owns (MR·NR) and rows per streamed tile (4·NC). */
+  rows: number;
+  cols: number;
+  threads: number;
+  /** Workgroup memory the kernel declares, in bytes. */
+  bytes: number;
+  /** Override constants: MR, NR, NC, NA, KS, DQ4, DV4. */
+  overrides: Record<string, number>;
+}
+
+/** The register tiling of the forward kernel for these head dims on this device. */
+export function attentionRegTile(be: WebGPUBackend, dQK: number, dV: number): AttentionRegTile {
+  const lim = be.rt.limits;
+  const budget = Math.min(lim.maxComputeWorkgroupStorageSize, budgetOverride ?? Infinity);
+  const maxThreads = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 256);
+  const dq4 = Math.ceil(dQK / 4);
+  const dv4 = Math.ceil(dV / 4);
+  const ks = dq4 % 2 === 1 ? dq4 : dq4 + 1; // odd stride: a column read hits distinct banks
+  const vec4s = (n: number) => roundUp16(n * 16);
+  const f32s = (n: number) => roundUp16(n * 4);
+  for (const [mr, nr, nc] of REG_CANDIDATES) {
+    const rows = mr * nr;
+    const cols = 4 * nc;
+    const na = Math.ceil(dv4 / nc);
+    if (mr > MR_MAX || mr * na > ACC || nr * nc > maxThreads) continue;
+    // Qs, Ks, Vs, Ps, Mp
+    const bytes = vec4s(rows * dq4) + vec4s(cols * ks) + vec4s(cols * dv4) + f32s(rows * cols) + f32s(rows * nc);
+    if (bytes > budget) continue;
+    return {
+      rows,
+      cols,
+      threads: nr * nc,
+      bytes,
+      overrides: { MR: mr, NR: nr, NC: nc, NA: na, KS: ks, DQ4: dq4, DV4: dv4 },
+    };
+  }
+  throw new Error(
+    `attention: head dims dQK=${dQK}, dV=${dV} need more workgroup memory or invocations than this device allows ` +
+      `(${budget} bytes, ${maxThreads} invocations)`,
+  );
+}
+
 export interface AttentionTile {
   /** Rows a workgroup owns: query rows (fwd, dq) or key rows (dkdv). */
   rows: number;
@@ -137,13 +198,13 @@ export function attention(
   const { batch: B, seq: T, heads: H, dQK, dV } = s;
   const o = be.empty([B, T, H, dV]);
   const lse = be.empty([B, H, T]);
-  const t = attentionTile(be, 'fwd', dQK, dV);
+  const t = attentionRegTile(be, dQK, dV);
   be.rt.record({
     kernel: FWD,
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(o), be.buf(lse)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / t.rows), H, B],
-    overrides: { BQ: t.rows, BK: t.cols, TPR: t.tpr, DQ4: Math.ceil(dQK / 4), DV4: Math.ceil(dV / 4) },
+    overrides: t.overrides,
   });
   return { o, lse };
 }
