@@ -3,10 +3,10 @@
 // is not a shader on its own (attention_bwd_prep has its own, smaller uniform and does not use it).
 //
 // Here: the shape uniform's struct, the q/k/v bindings (0..2 in every kernel), the vec4 head-dim
-// padding overrides, the accumulator bound NACC, index helpers and the zero-padding row loaders.
-// In each kernel file: its other bindings (they differ: the forward binds o at 3, the backward
-// kernels dO), the uniform `U: Params` right after them (the helpers below read it), the tile
-// overrides BQ, BK, TPR (whose roles differ per kernel) and its workgroup memory.
+// padding overrides, the register-tiling overrides, index helpers and the zero-padding row
+// loaders. In each kernel file: its other bindings (they differ: the forward binds o at 3, the
+// backward kernels dO), the uniform `U: Params` right after them (the helpers below read it), the
+// block sizes BQ, BK (whose roles differ per kernel) and its workgroup memory.
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV]; per-row statistics (lse, D) [B,H,T].
 //
@@ -19,21 +19,19 @@
 override DQ4: u32 = 16u;  // vec4 chunks per q/k row in workgroup memory (≥ ceil(dQK/4))
 override DV4: u32 = 16u;  // vec4 chunks per v/o/dO row (≥ ceil(dV/4))
 
-// Max accumulator vec4 chunks per lane (of each accumulated row). attention.ts mirrors it as
-// NACC and picks TPR ≥ ceil(chunks/NACC) so that every lane's share fits.
-const NACC: u32 = 4u;
-
-// Register tiling of the fwd kernel: NR·NC lanes; lane (ty, tx) owns MR rows of the workgroup's
-// block and, in each streamed tile, the 4 columns tx + NC·j (j < 4) of the score tile and the
-// accumulator chunks tx + NC·a (a < NA) of its rows. attention.ts picks them (NA = ceil(chunks
-// / NC), MR·NA ≤ ACC) and KS, the odd row stride (vec4s) of the streamed tile read by columns.
+// Register tiling, shared by the three kernels: NR·NC lanes; lane (ty, tx) = (lid / NC, lid % NC)
+// owns MR consecutive rows of the workgroup's block (query rows in fwd and dq, key rows in dkdv)
+// and, in each streamed tile of 4·NC rows, the 4 score columns tx + NC·j (j < 4) and the
+// accumulator chunks tx + NC·a (a < NA) of its rows. attention.ts picks them per kernel and
+// device (NA = ceil(chunks / NC), MR ≤ MR_MAX, MR·NA ≤ ACC) along with KS, the odd row stride
+// (vec4s) of a streamed q/k tile whose chunks are read down a column.
 override MR: u32 = 4u;
 override NR: u32 = 8u;
 override NC: u32 = 8u;
 override NA: u32 = 1u;
 override KS: u32 = 17u;
 const MR_MAX: u32 = 4u;  // private arrays are sized by consts: MR ≤ MR_MAX
-const ACC: u32 = 16u;    // accumulator vec4s per lane: MR·NA ≤ ACC
+const ACC: u32 = 32u;    // accumulator vec4s per lane (of each accumulated tensor): MR·NA ≤ ACC
 
 struct Params {
   T: u32,

@@ -80,7 +80,7 @@ describe('attention (GPU vs CPU float64 reference)', () => {
       for (const kind of ['fwd', 'dq', 'dkdv'] as const) {
         const t = attentionTile(gpu, kind, dQK, dV);
         console.log(
-          `[attention] 16 KiB budget dQK=${dQK} dV=${dV} ${kind}: rows ${t.rows} cols ${t.cols} tpr ${t.tpr} → ${t.rows * t.tpr} threads, ${t.bytes} B`,
+          `[attention] 16 KiB budget dQK=${dQK} dV=${dV} ${kind}: rows ${t.rows} cols ${t.cols} → ${t.threads} threads, ${t.bytes} B`,
         );
         expect(t.bytes).toBeLessThanOrEqual(16384);
       }
@@ -114,7 +114,7 @@ describe('attention (GPU vs CPU float64 reference)', () => {
       const line = (['fwd', 'dq', 'dkdv'] as const)
         .map((kind) => {
           const t = attentionTile(gpu, kind, dQK, dV);
-          return `${kind} ${t.rows}x${t.cols} tpr${t.tpr} ${t.bytes}B`;
+          return `${kind} ${t.rows}x${t.cols} ${t.threads}thr ${t.bytes}B`;
         })
         .join(' | ');
       console.log(

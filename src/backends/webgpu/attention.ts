@@ -32,35 +32,13 @@ const PREP: Kernel = { name: 'attention_bwd_prep', code: prepSrc, entry: 'main' 
 const DQ: Kernel = { name: 'attention_bwd_dq', code: withCommon(dqSrc), entry: 'main' };
 const DKDV: Kernel = { name: 'attention_bwd_dkdv', code: withCommon(dkdvSrc), entry: 'main' };
 
-/** Accumulator vec4 chunks per lane, the `const NACC` of attention_common.wgsl. */
-const NACC = 4;
-/** Fewest invocations we aim for per workgroup (when the tile allows). */
-const MIN_THREADS = 64;
-/** Preferred (rows owned by a workgroup, rows per streamed tile), best first. */
-const TILE_CANDIDATES: ReadonlyArray<[number, number]> = [
-  [32, 32],
-  [32, 16],
-  [16, 32],
-  [16, 16],
-  [16, 8],
-  [8, 16],
-  [8, 8],
-  [8, 4],
-  [4, 8],
-  [4, 4],
-  [4, 2],
-  [2, 2],
-  [2, 1],
-  [1, 1],
-];
-
 export type AttentionKernelKind = 'fwd' | 'dq' | 'dkdv';
 
-/** Private-array bounds of attention_common.wgsl: MR ≤ MR_MAX, MR·NA ≤ ACC. */
+/** Private-array bounds of attention_common.wgsl: MR ≤ MR_MAX, MR·NA ≤ ACC (and MR·NB ≤ ACC). */
 const MR_MAX = 4;
-const ACC = 16;
+const ACC = 32;
 /** Register tilings (MR rows per lane, NR row groups, NC column lanes), best first. */
-const REG_CANDIDATES: ReadonlyArray<[number, number, number]> = [
+const TILE_CANDIDATES: ReadonlyArray<[number, number, number]> = [
   [4, 8, 8],
   [4, 4, 8],
   [2, 8, 8],
@@ -69,87 +47,30 @@ const REG_CANDIDATES: ReadonlyArray<[number, number, number]> = [
   [2, 4, 4],
   [1, 8, 4],
   [1, 4, 4],
+  [1, 8, 2],
   [1, 4, 2],
   [1, 2, 2],
   [1, 1, 1],
 ];
 
-export interface AttentionRegTile {
-  /** Rows a workgroup owns (MR·NR) and rows per streamed tile (4·NC). */
+export interface AttentionTile {
+  /** Rows a workgroup owns (MR·NR): query rows (fwd, dq) or key rows (dkdv). */
   rows: number;
+  /** Rows per tile it streams through (4·NC): key rows (fwd, dq) or query rows (dkdv). */
   cols: number;
+  /** Invocations per workgroup (NR·NC). */
   threads: number;
   /** Workgroup memory the kernel declares, in bytes. */
   bytes: number;
-  /** Override constants: MR, NR, NC, NA, KS, DQ4, DV4. */
+  /** The kernel's override constants (MR, NR, NC, NA, KS, DQ4, DV4; VS for dq and dkdv, NB for dkdv). */
   overrides: Record<string, number>;
 }
 
-/** The register tiling of the forward kernel for these head dims on this device. */
-export function attentionRegTile(be: WebGPUBackend, dQK: number, dV: number): AttentionRegTile {
-  const lim = be.rt.limits;
-  const budget = Math.min(lim.maxComputeWorkgroupStorageSize, budgetOverride ?? Infinity);
-  const maxThreads = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 256);
-  const dq4 = Math.ceil(dQK / 4);
-  const dv4 = Math.ceil(dV / 4);
-  const ks = dq4 % 2 === 1 ? dq4 : dq4 + 1; // odd stride: a column read hits distinct banks
-  const vec4s = (n: number) => roundUp16(n * 16);
-  const f32s = (n: number) => roundUp16(n * 4);
-  for (const [mr, nr, nc] of REG_CANDIDATES) {
-    const rows = mr * nr;
-    const cols = 4 * nc;
-    const na = Math.ceil(dv4 / nc);
-    if (mr > MR_MAX || mr * na > ACC || nr * nc > maxThreads) continue;
-    // Qs, Ks, Vs, Ps, Mp
-    const bytes = vec4s(rows * dq4) + vec4s(cols * ks) + vec4s(cols * dv4) + f32s(rows * cols) + f32s(rows * nc);
-    if (bytes > budget) continue;
-    return {
-      rows,
-      cols,
-      threads: nr * nc,
-      bytes,
-      overrides: { MR: mr, NR: nr, NC: nc, NA: na, KS: ks, DQ4: dq4, DV4: dv4 },
-    };
-  }
-  throw new Error(
-    `attention: head dims dQK=${dQK}, dV=${dV} need more workgroup memory or invocations than this device allows ` +
-      `(${budget} bytes, ${maxThreads} invocations)`,
-  );
-}
-
-export interface AttentionTile {
-  /** Rows a workgroup owns: query rows (fwd, dq) or key rows (dkdv). */
-  rows: number;
-  /** Rows per tile it streams through: key rows (fwd, dq) or query rows (dkdv). */
-  cols: number;
-  /** Lanes per owned row; the workgroup has rows · tpr invocations. */
-  tpr: number;
-  /** Workgroup memory the kernel declares, in bytes. */
-  bytes: number;
-}
-
 const roundUp16 = (n: number) => Math.ceil(n / 16) * 16;
-
-/** Workgroup memory of each kernel's declarations (each variable rounded up to 16 bytes). */
-function workgroupBytes(kind: AttentionKernelKind, rows: number, cols: number, dq4: number, dv4: number): number {
-  const vec4s = (n: number) => roundUp16(n * 16);
-  const f32s = (n: number) => roundUp16(n * 4);
-  switch (kind) {
-    case 'fwd': // Qs, Ks, Vs, Ss
-      return vec4s(rows * dq4) + vec4s(cols * dq4) + vec4s(cols * dv4) + f32s(rows * cols);
-    case 'dq': // Qs, dOs, Ks, Vs, dSs
-      return vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * dq4) + vec4s(cols * dv4) + f32s(rows * cols);
-    case 'dkdv': // Ks, Vs, Qs, dOs, Ps, dSs, lseS, Dsh
-      return (
-        vec4s(rows * dq4) +
-        vec4s(rows * dv4) +
-        vec4s(cols * dq4) +
-        vec4s(cols * dv4) +
-        2 * f32s(rows * cols) +
-        2 * f32s(cols)
-      );
-  }
-}
+const vec4s = (n: number) => roundUp16(n * 16);
+const f32s = (n: number) => roundUp16(n * 4);
+/** An odd row stride in vec4s: lanes reading one chunk of consecutive rows hit distinct banks. */
+const oddStride = (n: number) => (n % 2 === 1 ? n : n + 1);
 
 let budgetOverride: number | null = null;
 
@@ -161,22 +82,58 @@ export function setAttentionWorkgroupBudget(bytes: number | null): void {
   budgetOverride = bytes;
 }
 
-/** The tiling one attention kernel uses for these head dims on this device. */
+/**
+ * Workgroup memory of one kernel's declarations (each variable rounded up to 16 bytes), and its
+ * accumulator chunks per lane and row (NA; NB for dkdv's dv).
+ */
+function kernelNeeds(kind: AttentionKernelKind, rows: number, cols: number, nc: number, dq4: number, dv4: number) {
+  const ks = oddStride(dq4);
+  const vs = oddStride(dv4);
+  const chunks = (n: number) => Math.ceil(n / nc);
+  switch (kind) {
+    case 'fwd': // Qs, Ks, Vs, Ps, Mp
+      return {
+        bytes: vec4s(rows * dq4) + vec4s(cols * ks) + vec4s(cols * dv4) + f32s(rows * cols) + f32s(rows * nc),
+        na: chunks(dv4),
+        nb: 0,
+      };
+    case 'dq': // Qs, dOs, Ks, Vs, dSs
+      return {
+        bytes: vec4s(rows * dq4) + vec4s(rows * dv4) + vec4s(cols * ks) + vec4s(cols * vs) + f32s(rows * cols),
+        na: chunks(dq4),
+        nb: 0,
+      };
+    case 'dkdv': // Ks, Vs, Qs, dOs, Ps, dSs, lseS, Dsh
+      return {
+        bytes:
+          vec4s(rows * dq4) +
+          vec4s(rows * dv4) +
+          vec4s(cols * ks) +
+          vec4s(cols * vs) +
+          2 * f32s(rows * cols) +
+          2 * f32s(cols),
+        na: chunks(dq4),
+        nb: chunks(dv4),
+      };
+  }
+}
+
+/** The register tiling one attention kernel uses for these head dims on this device. */
 export function attentionTile(be: WebGPUBackend, kind: AttentionKernelKind, dQK: number, dV: number): AttentionTile {
   const lim = be.rt.limits;
   const budget = Math.min(lim.maxComputeWorkgroupStorageSize, budgetOverride ?? Infinity);
   const maxThreads = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 256);
   const dq4 = Math.ceil(dQK / 4);
   const dv4 = Math.ceil(dV / 4);
-  // Each lane holds ≤ NACC vec4 chunks of every accumulated row (dk and dv both for dkdv).
-  const accChunks = kind === 'fwd' ? dv4 : kind === 'dq' ? dq4 : Math.max(dq4, dv4);
-  const minTpr = Math.max(1, Math.ceil(accChunks / NACC));
-  for (const [rows, cols] of TILE_CANDIDATES) {
-    const bytes = workgroupBytes(kind, rows, cols, dq4, dv4);
-    if (bytes > budget || rows * minTpr > maxThreads) continue;
-    let tpr = Math.max(minTpr, Math.ceil(MIN_THREADS / rows));
-    while (rows * tpr > maxThreads) tpr--;
-    return { rows, cols, tpr, bytes };
+  for (const [mr, nr, nc] of TILE_CANDIDATES) {
+    const rows = mr * nr;
+    const cols = 4 * nc;
+    const { bytes, na, nb } = kernelNeeds(kind, rows, cols, nc, dq4, dv4);
+    if (mr > MR_MAX || mr * Math.max(na, nb) > ACC || nr * nc > maxThreads || bytes > budget) continue;
+    const overrides: Record<string, number> = { MR: mr, NR: nr, NC: nc, NA: na, KS: oddStride(dq4), DQ4: dq4, DV4: dv4 };
+    if (kind !== 'fwd') overrides.VS = oddStride(dv4);
+    if (kind === 'dkdv') overrides.NB = nb;
+    return { rows, cols, threads: nr * nc, bytes, overrides };
   }
   throw new Error(
     `attention: head dims dQK=${dQK}, dV=${dV} need more workgroup memory or invocations than this device allows ` +
@@ -198,7 +155,7 @@ export function attention(
   const { batch: B, seq: T, heads: H, dQK, dV } = s;
   const o = be.empty([B, T, H, dV]);
   const lse = be.empty([B, H, T]);
-  const t = attentionRegTile(be, dQK, dV);
+  const t = attentionTile(be, 'fwd', dQK, dV);
   be.rt.record({
     kernel: FWD,
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(o), be.buf(lse)],
@@ -220,8 +177,6 @@ export function attentionBackward(
   s: AttentionShape,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK, dV } = s;
-  const dq4 = Math.ceil(dQK / 4);
-  const dv4 = Math.ceil(dV / 4);
 
   // (1) D = rowsum(dO ∘ O), [B, H, T].
   const D = be.empty([B, H, T]);
@@ -242,7 +197,7 @@ export function attentionBackward(
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dq)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / tq.rows), H, B],
-    overrides: { BQ: tq.rows, BK: tq.cols, TPR: tq.tpr, DQ4: dq4, DV4: dv4 },
+    overrides: tq.overrides,
   });
 
   // (3) dK, dV: workgroups own key rows of one kv head.
@@ -254,7 +209,7 @@ export function attentionBackward(
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dk), be.buf(dv)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / tk.rows), Hkv, B],
-    overrides: { BK: tk.rows, BQ: tk.cols, TPR: tk.tpr, DQ4: dq4, DV4: dv4 },
+    overrides: tk.overrides,
   });
 
   D.dispose(); // pooled: reusable only after this flush's work is submitted
