@@ -6,6 +6,8 @@
 // kernels read the expert offsets on the device (one command encoder per training step).
 
 import src from '../../../shaders/moe_dispatch.wgsl?raw';
+import ioF32Src from '../../../shaders/moe_grouped_io_f32.wgsl?raw';
+import ioVec4Src from '../../../shaders/moe_grouped_io_vec4.wgsl?raw';
 import gemmSrc from '../../../shaders/moe_grouped_matmul.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MoePlan } from '../../engine/backend';
@@ -116,8 +118,25 @@ export function moeCombineBackward(
 
 // ---- grouped GEMMs ----
 
-const GEMM_FWD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'forward' };
-const GEMM_WGRAD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'weight_grad' };
+/** The GEMM entries with the scalar I/O part (any shape) and the vec4 one (rows of 4k floats). */
+function gemmKernels(entry: string): { v4: Kernel; v1: Kernel } {
+  return {
+    v4: { name: 'moe_grouped_matmul_vec4', code: `${gemmSrc}\n${ioVec4Src}`, entry },
+    v1: { name: 'moe_grouped_matmul', code: `${gemmSrc}\n${ioF32Src}`, entry },
+  };
+}
+const GEMM_FWD = gemmKernels('forward');
+const GEMM_WGRAD = gemmKernels('weight_grad');
+
+let scalarOnly = false;
+/** Tests: take the scalar I/O part even where the vec4 one applies (to compare their bits). */
+export function setGroupedScalarIO(on: boolean): void {
+  scalarOnly = on;
+}
+/** The vec4 build when a and b are multiples of 4 and the x / w / y buffers whole vec4s. */
+function gemmKernel(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, a: number, b: number, ts: Tensor[]): Kernel {
+  return !scalarOnly && a % 4 === 0 && b % 4 === 0 && vec4Ok(ts.map((t) => be.buf(t))) ? k.v4 : k.v1;
+}
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
@@ -149,7 +168,23 @@ export function groupedThreads(M: number, b: number, E: number): { wgX: number; 
   const t = chooseThreads(M, b, 1);
   const avg = M / Math.max(E, 1);
   const cap = avg >= 512 ? 16 : avg >= 256 ? 8 : 4;
-  return { wgX: t.wgX, wgY: Math.min(t.wgY, cap) };
+  return { wgX: leastPaddedWidth(b, t.wgX), wgY: Math.min(t.wgY, cap) };
+}
+
+/**
+ * Threads along the output columns: of 4, 8, 12 and 16 (up to `max`), the one whose column
+ * tiles (8 per thread) pad b the least, the widest on ties. Expert widths are often 3·2^k (the
+ * browser preset's 96 pads to 128 in 16-thread tiles, a quarter of the tile's work wasted; 12
+ * threads cover it exactly).
+ */
+export function leastPaddedWidth(b: number, max: number): number {
+  let best = 4;
+  for (const w of [4, 8, 12, 16]) {
+    if (w > max) break;
+    const pad = (n: number) => Math.ceil(b / (8 * n)) * 8 * n - b;
+    if (pad(w) <= pad(best)) best = w;
+  }
+  return best;
 }
 
 /**
@@ -172,7 +207,7 @@ export function moeGroupedMatmul(
   const { wgX, wgY } = tiles ?? groupedThreads(M, b, E);
   const tk = chooseTk(be, wgX, wgY);
   be.rt.record({
-    kernel: GEMM_FWD,
+    kernel: gemmKernel(be, GEMM_FWD, a, b, [x, w, y]),
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
     buffers: [be.buf(x), be.buf(w), be.buf(plan.offsets), be.buf(y)],
     uniform: packUniforms('uuuu', [M, b, a, E]),
@@ -211,7 +246,7 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   const total = E * b * a;
   const target = splits > 1 ? be.empty([splits * total]) : out;
   be.rt.record({
-    kernel: GEMM_WGRAD,
+    kernel: gemmKernel(be, GEMM_WGRAD, a, b, [dy, x, target]),
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk },
     buffers: [be.buf(dy), be.buf(x), be.buf(plan.offsets), be.buf(target)],
     uniform: packUniforms('uuuuu', [M, b, a, E, splits]),
