@@ -302,6 +302,45 @@ fn f32_div_rn_bits(a: u32, b: u32) -> u32 {
   return s | (u32(e) << 23u) | (q & 0x7FFFFFu);
 }
 
+/**
+ * lowp_encode_bits(f32_div_rn_bits(a, b), format), without the long division where it cannot
+ * matter. WGSL's f32 `/` is accurate to 2.5 ULP, so the correctly rounded quotient is within 3 ULP
+ * of it. Where that quotient q is normal in the target format (exponent e_t ≥ 1), its code rounds
+ * at the fixed bit 23 − mbits of the f32 pattern, and the pattern is linear in the value across
+ * binades (see lowp_encode_mag_bits); if q's dropped bits are more than 4 ULP away from the
+ * midpoint, no rounding boundary lies between q and the exact quotient, so both give the same
+ * code (at the bottom of the normal range the code of the smallest normal is reached from both
+ * sides alike; past the largest finite code both saturate). Every other case — near a midpoint,
+ * target subnormals, ±0, Inf/NaN, f32 subnormal operands or quotients — takes the long division.
+ * Its TS twin is lowpEncodeDivGuard in src/lowp/codec.ts, whose test perturbs quotients by ±3 ULP.
+ */
+fn lowp_encode_div_bits(a: u32, b: u32, format: u32) -> u32 {
+  let ea = (a >> 23u) & 0xFFu;
+  let eb = (b >> 23u) & 0xFFu;
+  if (ea != 0u && ea != 255u && eb != 0u && eb < 254u) {
+    let u = bitcast<u32>(bitcast<f32>(a) / bitcast<f32>(b));
+    let E = i32((u >> 23u) & 0xFFu);
+    var mbits = 3u;
+    var bias = 7;
+    if (format == 1u) {
+      mbits = 2u;
+      bias = 15;
+    } else if (format == 2u) {
+      mbits = 1u;
+      bias = 1;
+    }
+    if (E != 255 && E - 127 + bias >= 1) {
+      let shift = 23u - mbits;
+      let rem = u & ((1u << shift) - 1u);
+      let half = 1u << (shift - 1u);
+      if (rem + 4u < half || rem > half + 4u) {
+        return lowp_encode_bits(u, format);
+      }
+    }
+  }
+  return lowp_encode_bits(f32_div_rn_bits(a, b), format);
+}
+
 // ---- tile scales ----
 
 /** f32 bits of Math.fround(1e-4): the amax floor of the V3 / DeepGEMM rule. */

@@ -13,9 +13,10 @@
 //     bits as the quantizer's tree), and turns it into the tile scale with lowp_scale_bits —
 //     the same rule functions as the quantizer (amax floor 1e-4, ÷ fmax correctly rounded, UE8M0
 //     round-up, MX floor);
-//   * staging a TK-slice encodes each element as lowp_encode_bits(f32_div_rn_bits(x, s)) — the
-//     quantizer's integer path — and decodes the code through the same 256-entry table as the
-//     code-reading kernel; padding (k ≥ K, rows ≥ M) is +0, i.e. code 0, as in the quantizer;
+//   * staging a TK-slice encodes each element as lowp_encode_div_bits(x, s) — the quantizer's
+//     path, the code of the correctly rounded quotient — and decodes the code through the same
+//     256-entry table as the code-reading kernel; padding (k ≥ K, rows ≥ M) is +0, i.e. code 0,
+//     as in the quantizer;
 //   * the partial sums, the block close C += (partial · sA) · sB and the stores are the code-
 //     reading kernel's, with sA taken from workgroup memory instead of the scales buffer.
 // Rows of A beyond M and columns beyond K are never read.
@@ -25,8 +26,9 @@
 // amax pass maps consecutive threads to consecutive addresses in either layout (a_trans).
 //
 // Cost: each A element is quantized once per workgroup column (ceil(N / TN) times) instead of
-// once; the division is the quantizer's exact integer one (a 25-step loop; a power-of-two scale —
-// 'ue8m0' and 'mx' — takes its exact shortcut). Worth it while N / TN is small, which is the
+// once: an f32 division and an encode per element, plus the quantizer's exact integer division
+// (a 25-step loop) for the few quotients within 4 ULP of a rounding midpoint or below the
+// format's normal range (lowp_encode_div_bits). Worth it while N / TN is small, which is the
 // linear layers' shape on the lab's models; a dispatch and a pass over A are saved.
 //
 // Constraints (met by the host): TK | BLK, TK a multiple of 4; workgroup storage
@@ -104,7 +106,7 @@ fn storeRow(m: u32, n: u32, v: vec4<f32>) {
 // Quantize A[m0 + rl, k] with its row's current scale and decode it again (the value the
 // code-reading kernel would stage for the quantizer's code).
 fn qA(m0: u32, rl: u32, k: u32) -> f32 {
-  return lutA[lowp_encode_bits(f32_div_rn_bits(xbits(m0 + rl, k), rowScale[rl]), FORMAT_A)];
+  return lutA[lowp_encode_div_bits(xbits(m0 + rl, k), rowScale[rl], FORMAT_A)];
 }
 
 fn decodeB(w0: u32, w1: u32, w2: u32, w3: u32, j: u32) -> vec4<f32> {

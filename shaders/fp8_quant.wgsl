@@ -6,10 +6,11 @@
 // codes are 0. Scales are f32: [rows, colsPadded / B] for 1×B row tiles, [ceil(rows / B),
 // colsPadded / B] for B×B blocks. Formats: 0 e4m3, 1 e5m2, 2 e2m1; rules: 0 f32, 1 ue8m0, 2 mx.
 //
-// Everything on the quantize path is integer arithmetic on f32 bit patterns (the amax is a max of
-// magnitude bit patterns, the division x / s is correctly rounded by f32_div_rn_bits), so the
-// codes and scales equal the CPU reference bit for bit on every GPU, whatever its float
-// division accuracy or denormal mode.
+// The codes follow from integer arithmetic on f32 bit patterns (the amax is a max of magnitude
+// bit patterns; the code of x / s is that of the correctly rounded quotient: lowp_encode_div_bits
+// takes the f32 `/` only where its ≤ 2.5 ULP error cannot change the code, else the integer long
+// division f32_div_rn_bits), so the codes and scales equal the CPU reference bit for bit on every
+// GPU, whatever its float division accuracy or denormal mode.
 
 struct QParams {
   rows: u32,
@@ -69,7 +70,7 @@ fn encode_word(v: vec4<u32>, w: u32, s: u32) -> u32 {
   var c = vec4<u32>(0u);
   for (var j = 0u; j < 4u; j = j + 1u) {
     if (w * 4u + j < q_p.cols) {
-      c[j] = lowp_encode_bits(f32_div_rn_bits(v[j], s), q_p.format);
+      c[j] = lowp_encode_div_bits(v[j], s, q_p.format);
     }
   }
   return fp8_pack4(c.x, c.y, c.z, c.w);
@@ -191,7 +192,7 @@ fn pq_code(r: u32, c: u32, s: u32) -> u32 {
   if (r >= pq.rows || c >= pq.cols) {
     return 0u;
   }
-  return lowp_encode_bits(f32_div_rn_bits(q_x[r * pq.cols + c], s), pq.format);
+  return lowp_encode_div_bits(q_x[r * pq.cols + c], s, pq.format);
 }
 
 @compute @workgroup_size(WGB)

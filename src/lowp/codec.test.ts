@@ -18,6 +18,8 @@ import {
   f32Bits,
   lowpDecode,
   lowpEncode,
+  lowpEncodeBits,
+  lowpEncodeDivGuard,
   lowpFmax,
   pack4,
   packCodes,
@@ -215,6 +217,63 @@ describe('encode', () => {
     for (let m = 1; m < 8; m++) expect(encodeE4M3Sat(m * 2 ** -9)).toBe(m);
     expect(encodeE4M3Sat(7.5 * 2 ** -9)).toBe(0x08); // rounds up into the smallest normal
     for (let m = 1; m < 4; m++) expect(encodeE5M2Sat(m * 2 ** -16)).toBe(m);
+  });
+});
+
+describe('encode of a quotient from an inexact division (lowp_encode_div_bits)', () => {
+  // WGSL's f32 `/` may be 2.5 ULP off: the kernels take its quotient's code only where no
+  // rounding boundary can lie within 3 ULP. Every quotient here is perturbed by −3 … +3 ULP; the
+  // guarded code must be the correctly rounded quotient's whenever the guard lets it through.
+  const check = (a: number, b: number, format: LowFormat, taken: { fast: number; all: number }) => {
+    const exact = f32Bits(divF32(bitsToF32(a), bitsToF32(b)));
+    const want = lowpEncodeBits(exact, format);
+    for (let d = -3; d <= 3; d++) {
+      const got = lowpEncodeDivGuard(a, b, (exact + d) >>> 0, format);
+      taken.all++;
+      if (got === null) continue;
+      taken.fast++;
+      expect(got, `a=${a.toString(16)} b=${b.toString(16)} ${format} ulp ${d}`).toBe(want);
+    }
+  };
+
+  it('tile values (random x, s = amax / fmax): same code as the exact quotient; most take the fast path', () => {
+    const rng = new Rng(4);
+    for (const format of LOW_FORMATS) {
+      const taken = { fast: 0, all: 0 };
+      for (let t = 0; t < 200; t++) {
+        const xs = rng.normalArray(32, 10 ** rng.int(-3, 3));
+        const s = tileScale(xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0), format, 'f32');
+        for (const x of xs) check(f32Bits(x), f32Bits(s), format, taken);
+      }
+      console.log(`[codec] ${format}: ${((100 * taken.fast) / taken.all).toFixed(1)}% of perturbed quotients take the fast path`);
+      expect(taken.fast / taken.all).toBeGreaterThan(format === 'e2m1' ? 0.5 : 0.9);
+    }
+  });
+
+  it('quotients at and around every rounding midpoint and at the edges of the normal range', () => {
+    const one = f32Bits(1);
+    for (const format of LOW_FORMATS) {
+      const taken = { fast: 0, all: 0 };
+      // Targets: the midpoint between each pair of neighbouring non-negative values (subnormal
+      // ones included), every value, and 2·fmax, each ± up to 8 ULP.
+      const values = [...Array(codeCount(format) / 2).keys()]
+        .map((c) => lowpDecode(c, format))
+        .filter((v) => Number.isFinite(v) && v <= lowpFmax(format))
+        .sort((x, y) => x - y);
+      const centres = [2 * lowpFmax(format), ...values.filter((v) => v > 0)];
+      for (let i = 0; i + 1 < values.length; i++) centres.push((values[i] + values[i + 1]) / 2);
+      const targets: number[] = [];
+      for (const c of centres) for (let k = -8; k <= 8; k++) targets.push(f32Bits(c) + k);
+      for (const q of targets) {
+        if (q <= 0 || q >= 0x7f800000) continue;
+        // a / b = q exactly with b = 1; and with b a non-power of two (a = q·b rounded).
+        check(q, one, format, taken);
+        const b = f32Bits(1.7);
+        check(f32Bits(Math.fround(bitsToF32(q) * 1.7)), b, format, taken);
+        check((q | 0x80000000) >>> 0, one, format, taken);
+      }
+      expect(taken.fast, format).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -203,6 +203,28 @@ export function unpackCodes(words: ArrayLike<number>, n: number): Uint8Array {
 
 // ---- tile scales ----
 
+/**
+ * Twin of lowp_encode_div_bits (fp8_codec.wgsl): given the bits `approx` of an f32 quotient a / b
+ * that may be up to 3 ULP from the correctly rounded one (what WGSL's `/` may return), the code
+ * the kernels take from it — or null where they fall back to the exact long division (operands
+ * not normal, the quotient below the format's normal range or not finite, or its dropped bits
+ * within 4 ULP of the rounding midpoint). Where it is not null it equals the code of the correctly
+ * rounded quotient (codec.test.ts perturbs quotients by ±3 ULP to check).
+ */
+export function lowpEncodeDivGuard(a: number, b: number, approx: number, format: LowFormat): number | null {
+  const ea = (a >>> 23) & 0xff;
+  const eb = (b >>> 23) & 0xff;
+  if (ea === 0 || ea === 255 || eb === 0 || eb >= 254) return null;
+  const E = (approx >>> 23) & 0xff;
+  const [mbits, bias] = format === 'e4m3' ? [3, 7] : format === 'e5m2' ? [2, 15] : [1, 1];
+  if (E === 255 || E - 127 + bias < 1) return null;
+  const shift = 23 - mbits;
+  const rem = approx & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rem + 4 < half || rem > half + 4) return lowpEncodeBits(approx >>> 0, format);
+  return null;
+}
+
 /** fround(1e-4): the amax floor of the V3 / DeepGEMM rule (f32 bits 0x38D1B717). */
 export const AMAX_FLOOR = Math.fround(1e-4);
 
