@@ -129,7 +129,7 @@ describe('moe dispatch / combine', () => {
     }
   });
 
-  it('the vec4 I/O build gives the scalar build\'s bits (forward both ways, weight gradient)', async () => {
+  it("the vec4 I/O build gives the scalar build's bits (forward both ways, weight gradient)", async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(13);
     // Rows of 4k floats take the vec4 build; 12-thread column tiles cover b = 76 unevenly.

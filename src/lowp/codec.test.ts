@@ -242,10 +242,16 @@ describe('encode of a quotient from an inexact division (lowp_encode_div_bits)',
       const taken = { fast: 0, all: 0 };
       for (let t = 0; t < 200; t++) {
         const xs = rng.normalArray(32, 10 ** rng.int(-3, 3));
-        const s = tileScale(xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0), format, 'f32');
+        const s = tileScale(
+          xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+          format,
+          'f32',
+        );
         for (const x of xs) check(f32Bits(x), f32Bits(s), format, taken);
       }
-      console.log(`[codec] ${format}: ${((100 * taken.fast) / taken.all).toFixed(1)}% of perturbed quotients take the fast path`);
+      console.log(
+        `[codec] ${format}: ${((100 * taken.fast) / taken.all).toFixed(1)}% of perturbed quotients take the fast path`,
+      );
       expect(taken.fast / taken.all).toBeGreaterThan(format === 'e2m1' ? 0.5 : 0.9);
     }
   });

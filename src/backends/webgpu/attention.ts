@@ -130,7 +130,15 @@ export function attentionTile(be: WebGPUBackend, kind: AttentionKernelKind, dQK:
     const cols = 4 * nc;
     const { bytes, na, nb } = kernelNeeds(kind, rows, cols, nc, dq4, dv4);
     if (mr > MR_MAX || mr * Math.max(na, nb) > ACC || nr * nc > maxThreads || bytes > budget) continue;
-    const overrides: Record<string, number> = { MR: mr, NR: nr, NC: nc, NA: na, KS: oddStride(dq4), DQ4: dq4, DV4: dv4 };
+    const overrides: Record<string, number> = {
+      MR: mr,
+      NR: nr,
+      NC: nc,
+      NA: na,
+      KS: oddStride(dq4),
+      DQ4: dq4,
+      DV4: dv4,
+    };
     if (kind !== 'fwd') overrides.VS = oddStride(dv4);
     if (kind === 'dkdv') overrides.NB = nb;
     return { rows, cols, threads: nr * nc, bytes, overrides };
