@@ -1,6 +1,7 @@
 // The bench page (/bench.html) in headless Chromium (SwiftShader WebGPU): a tiny quick run of one
-// case fills the table with our time, the tfjs peer's and the ratio, the progress line counts the
-// cases, and "Copy JSON" copies the report in the shape `npm run bench -- --json` prints.
+// case fills the table with our time, the tfjs peer's and the ratio, the roofline probes run first
+// and the roofline table places the case against them, the progress line counts the cases, and
+// "Copy JSON" copies the report in the shape `npm run bench -- --json` prints.
 
 import { expect, test } from '@playwright/test';
 import { log, trackPageErrors, WORK_MS } from './helpers';
@@ -37,6 +38,15 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   expect(Number(cell('peer ms'))).toBeGreaterThan(0);
   expect(cell('× peer')).toMatch(/^\d+(\.\d+)?×$/);
   log(`row: ${cells.join(' | ')}`);
+  // The roofline probes ran first: the peaks line and the case's row in the roofline table.
+  await expect(page.getByTestId('bench-peaks')).toContainText('streaming bandwidth');
+  const roof = page.getByTestId(`roofline-row-${CASE}`);
+  await expect(roof).toBeVisible();
+  const roofCells = (await roof.locator('td').allTextContents()).map((s) => s.trim());
+  const roofHeader = (await page.getByTestId('bench-roofline').locator('th').allTextContents()).map((s) => s.trim());
+  expect(roofCells[roofHeader.indexOf('path')]).toMatch(/^(f32|f16|subgroup|subgroup-matrix)$/);
+  expect(roofCells[roofHeader.indexOf('% roofline')]).toMatch(/%$/);
+  log(`roofline row: ${roofCells.join(' | ')}`);
   await expect(page.getByTestId('bench-status')).toContainText('done: 1 case');
   await expect(page.getByTestId('bench-progress')).toHaveText(/^1 of 1 case run in \d/);
 
@@ -53,5 +63,9 @@ test('the bench page runs a quick case against tfjs and shows the table', async 
   expect(c.gflops).toBeGreaterThan(0);
   expect(c.peer).toMatchObject({ name: 'tfjs-webgpu' });
   expect(c.ratio).toBeCloseTo(c.peer.ms / c.ms, 6);
+  expect(report.peaks.bandwidth_gbps).toBeGreaterThan(0);
+  expect(report.peaks.fma_gflops).toBeGreaterThan(0);
+  expect(report.probes.map((p: { name: string }) => p.name)).toEqual(['probe_bandwidth', 'probe_fma']);
+  expect(c.roofline.frac_roofline).toBeGreaterThan(0);
   expect(pageErrors).toEqual([]);
 });

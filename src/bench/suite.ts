@@ -27,6 +27,10 @@ export interface SuiteOptions {
   limitMs?: number;
   /** Run the roofline probes (bandwidth, FMA; a GEMM when needed) first and place every case against them. */
   probes?: boolean;
+  /** Peaks measured earlier (the page probes once, then runs the cases one by one): used when `probes` is off. */
+  peaks?: Peaks | null;
+  /** Cases finished in earlier runs of this report (a training step's MFU reads matmul_f32_1024 from them). */
+  earlier?: readonly CaseResult[];
   plan?: PlanOptions;
 }
 
@@ -235,6 +239,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
   const spec = o.filterSpec ?? '';
   const defs = suiteCases(ctx).filter((d) => filter(d.name) && (!d.optIn || spec.includes(d.optIn)));
   const probed = o.probes ? await runProbes(ctx, defs, base, log, errors) : null;
+  const peaks = probed?.peaks ?? o.peaks ?? null;
   for (const [i, entry] of defs.entries()) {
     if (o.limitMs !== undefined && performance.now() - t0 > o.limitMs) {
       errors.push({
@@ -249,7 +254,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
     log(`[${i + 1}/${defs.length}] ${entry.name}${late ? ' (past the deadline: quick plan)' : ''} …`);
     try {
       const r = await runCase(entry.make(), ctx, plan);
-      annotate(r, probed?.peaks ?? null, cases);
+      annotate(r, peaks, [...(o.earlier ?? []), ...cases]);
       cases.push(r);
       o.onCase?.(r);
       const vs = r.peer ? `, ${r.peer.name} ${r.peer.ms.toFixed(2)} ms → ×${r.ratio!.toFixed(2)}` : '';
@@ -285,7 +290,7 @@ export async function runSuite(ctx: SuiteContext, o: SuiteOptions = {}): Promise
  * The probes, run like cases: peaks from their GB/s and GFLOP/s. The GEMM probe runs only when
  * training steps are selected without matmul_f32_1024 (their MFU reference).
  */
-async function runProbes(
+export async function runProbes(
   ctx: SuiteContext,
   defs: Array<{ name: string }>,
   plan: PlanOptions,

@@ -1,14 +1,27 @@
 // The bench page (/bench.html): the same suite as `npm run bench`, on this browser's adapter,
 // with tfjs-backend-webgpu as the peer in the same page. Query parameters preset the controls:
-//   ?filter=matmul_f32_256,attention_mha_fwd_128  ?quick=1  ?peer=0  ?run=1 (start at once)
+//   ?filter=matmul_f32_256,attention_mha_fwd_128  ?quick=1  ?peer=0  ?probes=0  ?run=1 (start at once)
 // The report is exposed as window.__bench.report (for the e2e test) and copied by "Copy JSON".
 // The page runs the suite one case at a time (runSuite with a one-name filter), so it can say
 // "case k of n" with an ETA from the cases done so far, and Stop ends the run after the current
-// case, keeping the results so far in the table, the notes and the JSON.
+// case, keeping the results so far in the table, the notes and the JSON. Before the cases it runs
+// the roofline probes once (bandwidth, FMA; the GEMM when training steps run without
+// matmul_f32_1024), like the CLI, and the roofline table places every case against them.
 
 import { WebGPUBackend } from '../../backends/webgpu/backend';
-import { formatNotes, makeFilter, overallTiming, tableRows, type BenchReport, type CaseResult } from '../report';
-import { makeContext, runSuite, type SuiteContext, suiteCases } from '../suite';
+import {
+  formatNotes,
+  makeFilter,
+  overallTiming,
+  peaksLine,
+  rooflineRows,
+  tableRows,
+  type BenchReport,
+  type CaseResult,
+} from '../report';
+import type { Peaks } from '../roofline';
+import { DEFAULT_PLAN, QUICK_PLAN } from '../stats';
+import { makeContext, runProbes, runSuite, type SuiteContext, suiteCases } from '../suite';
 import { loadTfjs, type TfjsPeer } from '../tfjs';
 import { type BenchProgress, benchDoneText, benchProgressText } from './progress';
 import './bench.css';
@@ -23,6 +36,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const filterInput = $<HTMLInputElement>('bench-filter');
 const quickBox = $<HTMLInputElement>('bench-quick');
 const peerBox = $<HTMLInputElement>('bench-peer');
+const probesBox = $<HTMLInputElement>('bench-probes');
 const runButton = $<HTMLButtonElement>('bench-run');
 const stopButton = $<HTMLButtonElement>('bench-stop');
 const progressEl = $('bench-progress');
@@ -30,6 +44,8 @@ const copyButton = $<HTMLButtonElement>('bench-copy');
 const statusEl = $('bench-status');
 const adapterEl = $('bench-adapter');
 const table = $<HTMLTableElement>('bench-table');
+const rooflineTable = $<HTMLTableElement>('bench-roofline');
+const peaksEl = $('bench-peaks');
 const notes = $('bench-notes');
 const jsonEl = $('bench-json');
 
@@ -37,8 +53,12 @@ const params = new URLSearchParams(location.search);
 filterInput.value = params.get('filter') ?? '';
 quickBox.checked = params.get('quick') === '1';
 peerBox.checked = params.get('peer') !== '0';
+probesBox.checked = params.get('probes') !== '0';
 
 window.__bench = { state: 'idle', report: null, error: null };
+
+/** The probes' peaks and results, once the run has them (null: not run, or they failed). */
+let probed: { peaks: Peaks; results: CaseResult[] } | null = null;
 
 function partialReport(adapter: string, cases: CaseResult[], peer: TfjsPeer | null): BenchReport {
   return {
@@ -52,29 +72,41 @@ function partialReport(adapter: string, cases: CaseResult[], peer: TfjsPeer | nu
     wall_s: 0,
     cases,
     errors: [],
+    ...(probed ? { peaks: probed.peaks, probes: probed.results } : {}),
   };
 }
 
-function renderTable(r: BenchReport): void {
-  const rows = tableRows(r);
-  table.replaceChildren();
-  const head = table.createTHead().insertRow();
+/** Fill a table from rows of cells (header first); rows carry data-testid `${prefix}-${case}`. */
+function fillTable(t: HTMLTableElement, rows: string[][], prefix: string, mark?: (j: number, i: number) => string) {
+  t.replaceChildren();
+  const head = t.createTHead().insertRow();
   for (const h of rows[0]) {
     const th = document.createElement('th');
     th.textContent = h;
     head.appendChild(th);
   }
-  const body = table.createTBody();
+  const body = t.createTBody();
   rows.slice(1).forEach((row, i) => {
     const tr = body.insertRow();
-    tr.dataset.testid = `bench-row-${r.cases[i].name}`;
+    tr.dataset.testid = `${prefix}-${row[0]}`;
     row.forEach((cell, j) => {
       const td = tr.insertCell();
       td.textContent = cell;
-      if (rows[0][j] === '× peer' && r.cases[i].ratio !== null)
-        td.className = r.cases[i].ratio! >= 1 ? 'faster' : 'slower';
+      const cls = mark?.(j, i);
+      if (cls) td.className = cls;
     });
   });
+}
+
+function renderTable(r: BenchReport): void {
+  const rows = tableRows(r);
+  fillTable(table, rows, 'bench-row', (j, i) =>
+    rows[0][j] === '× peer' && r.cases[i].ratio !== null ? (r.cases[i].ratio! >= 1 ? 'faster' : 'slower') : '',
+  );
+  const roof = rooflineRows(r);
+  if (roof.length > 1) fillTable(rooflineTable, roof, 'roofline-row');
+  else rooflineTable.replaceChildren();
+  peaksEl.textContent = r.peaks || roof.length > 1 ? peaksLine(r) : '';
 }
 
 let gpuBackend: WebGPUBackend | null = null;
@@ -108,6 +140,17 @@ async function runCases(ctx: SuiteContext, peer: TfjsPeer | null, onCase: (c: Ca
   let features: string[] = [];
   const tick = setInterval(showProgress, 1000);
   try {
+    probed = null;
+    if (probesBox.checked && names.length > 0) {
+      statusEl.textContent = 'roofline probes (bandwidth, FMA)…';
+      probed = await runProbes(
+        ctx,
+        names.map((name) => ({ name })),
+        quickBox.checked ? QUICK_PLAN : DEFAULT_PLAN,
+        (m) => (statusEl.textContent = m.trim()),
+        errors,
+      );
+    }
     for (const name of names) {
       if (p.stopping || ctx.be.rt.isLost) break;
       p.current = name;
@@ -120,6 +163,8 @@ async function runCases(ctx: SuiteContext, peer: TfjsPeer | null, onCase: (c: Ca
         deadlineMs: deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - (performance.now() - t0)),
         log: (m) => (statusEl.textContent = m.trim().replace(/^\[1\/1\] /, '')), // progressEl counts the cases
         onCase,
+        peaks: probed?.peaks ?? null,
+        earlier: cases,
       });
       cases.push(...r.cases);
       errors.push(...r.errors);
