@@ -37,10 +37,10 @@ override NB: u32 = 1u;       // dv chunks per lane and key row (NA counts the dk
 override BK: u32 = MR * NR; // key rows per workgroup
 override BQ: u32 = 4u * NC; // query rows per tile
 
-var<workgroup> Ks: array<vec4<f32>, BK * DQ4>;
-var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
-var<workgroup> Qs: array<vec4<f32>, BQ * KS>;
-var<workgroup> dOs: array<vec4<f32>, BQ * VS>;
+var<workgroup> Ks: array<vec4<AT>, BK * DQ4>;
+var<workgroup> Vs: array<vec4<AT>, BK * DV4>;
+var<workgroup> Qs: array<vec4<AT>, BQ * KS>;
+var<workgroup> dOs: array<vec4<AT>, BQ * VS>;
 var<workgroup> Ps: array<f32, BK * BQ>;   // [key row][query column]
 var<workgroup> dSs: array<f32, BK * BQ>;
 var<workgroup> lseS: array<f32, BQ>;
@@ -69,8 +69,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let nv4 = (U.dV + 3u) / 4u;
 
   // Stage this workgroup's K and V rows (zero past T).
-  for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
-  for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
+  for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[i] = vec4<AT>(loadK4(b, k0 + i / DQ4, g, i % DQ4)); }
+  for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = vec4<AT>(loadV4(b, k0 + i / DV4, g, i % DV4)); }
 
   var accK: array<vec4<f32>, ACC>;
   var accV: array<vec4<f32>, ACC>;
@@ -83,8 +83,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let h = g * nGroup + hh;
     // Queries before k0 see none of these keys: start the query tiles at k0.
     for (var q0 = k0; q0 < T; q0 += BQ) {
-      for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[(i / DQ4) * KS + i % DQ4] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
-      for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[(i / DV4) * VS + i % DV4] = loadDO4(b, q0 + i / DV4, h, i % DV4); }
+      for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[(i / DQ4) * KS + i % DQ4] = vec4<AT>(loadQ4(b, q0 + i / DQ4, h, i % DQ4)); }
+      for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[(i / DV4) * VS + i % DV4] = vec4<AT>(loadDO4(b, q0 + i / DV4, h, i % DV4)); }
       for (var i = lid; i < BQ; i += nThreads) {
         let row = q0 + i;
         var l = 0.0;
@@ -104,17 +104,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var x = 0u; x < 16u; x++) { s[x] = 0.0; dp[x] = 0.0; }
       for (var d = 0u; d < nq4; d++) {
         var qv: array<vec4<f32>, 4>;
-        for (var j = 0u; j < 4u; j++) { qv[j] = Qs[(tx + NC * j) * KS + d]; }
+        for (var j = 0u; j < 4u; j++) { qv[j] = vec4<f32>(Qs[(tx + NC * j) * KS + d]); }
         for (var i = 0u; i < MR; i++) {
-          let kv = Ks[(r0 + i) * DQ4 + d];
+          let kv = vec4<f32>(Ks[(r0 + i) * DQ4 + d]);
           for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(kv, qv[j]); }
         }
       }
       for (var d = 0u; d < nv4; d++) {
         var ov: array<vec4<f32>, 4>;
-        for (var j = 0u; j < 4u; j++) { ov[j] = dOs[(tx + NC * j) * VS + d]; }
+        for (var j = 0u; j < 4u; j++) { ov[j] = vec4<f32>(dOs[(tx + NC * j) * VS + d]); }
         for (var i = 0u; i < MR; i++) {
-          let vv = Vs[(r0 + i) * DV4 + d];
+          let vv = vec4<f32>(Vs[(r0 + i) * DV4 + d]);
           for (var j = 0u; j < 4u; j++) { dp[i * 4u + j] += dot(vv, ov[j]); }
         }
       }
@@ -138,12 +138,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var c = 0u; c < cEnd; c++) {
         for (var a = 0u; a < NB; a++) {
           let j = tx + NC * a;
-          let ov = select(vec4<f32>(0.0), dOs[c * VS + min(j, DV4 - 1u)], j < DV4);
+          let ov = select(vec4<f32>(0.0), vec4<f32>(dOs[c * VS + min(j, DV4 - 1u)]), j < DV4);
           for (var i = 0u; i < MR; i++) { accV[i * NB + a] += Ps[(r0 + i) * BQ + c] * ov; }
         }
         for (var a = 0u; a < NA; a++) {
           let j = tx + NC * a;
-          let qv = select(vec4<f32>(0.0), Qs[c * KS + min(j, DQ4 - 1u)], j < DQ4);
+          let qv = select(vec4<f32>(0.0), vec4<f32>(Qs[c * KS + min(j, DQ4 - 1u)]), j < DQ4);
           for (var i = 0u; i < MR; i++) { accK[i * NA + a] += dSs[(r0 + i) * BQ + c] * qv; }
         }
       }

@@ -33,10 +33,10 @@ override VS: u32 = 9u;       // odd row stride (vec4s) of the V tile
 override BQ: u32 = MR * NR; // query rows per workgroup
 override BK: u32 = 4u * NC; // key rows per tile
 
-var<workgroup> Qs: array<vec4<f32>, BQ * DQ4>;
-var<workgroup> dOs: array<vec4<f32>, BQ * DV4>;
-var<workgroup> Ks: array<vec4<f32>, BK * KS>;
-var<workgroup> Vs: array<vec4<f32>, BK * VS>;
+var<workgroup> Qs: array<vec4<AT>, BQ * DQ4>;
+var<workgroup> dOs: array<vec4<AT>, BQ * DV4>;
+var<workgroup> Ks: array<vec4<AT>, BK * KS>;
+var<workgroup> Vs: array<vec4<AT>, BK * VS>;
 var<workgroup> dSs: array<f32, BQ * BK>;
 
 // Chunk c4 of dO row (b, t, h), zero-padded like the loaders in attention_common.wgsl.
@@ -62,8 +62,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let nv4 = (U.dV + 3u) / 4u;
 
   // Stage Q and dO rows of this tile (zero past T).
-  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
-  for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[i] = loadDO4(b, q0 + i / DV4, h, i % DV4); }
+  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = vec4<AT>(loadQ4(b, q0 + i / DQ4, h, i % DQ4)); }
+  for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[i] = vec4<AT>(loadDO4(b, q0 + i / DV4, h, i % DV4)); }
   // My rows' saved statistics (rows past T contribute nothing: every dS there is masked).
   var lseR: array<f32, MR_MAX>;
   var dR: array<f32, MR_MAX>;
@@ -82,8 +82,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let kEnd = min(q0 + BQ, T);
   for (var k0 = 0u; k0 < kEnd; k0 += BK) {
-    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[(i / DQ4) * KS + i % DQ4] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
-    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[(i / DV4) * VS + i % DV4] = loadV4(b, k0 + i / DV4, g, i % DV4); }
+    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[(i / DQ4) * KS + i % DQ4] = vec4<AT>(loadK4(b, k0 + i / DQ4, g, i % DQ4)); }
+    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[(i / DV4) * VS + i % DV4] = vec4<AT>(loadV4(b, k0 + i / DV4, g, i % DV4)); }
     workgroupBarrier();
 
     // S and dP for my MR rows × 4 columns.
@@ -92,17 +92,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var x = 0u; x < 16u; x++) { s[x] = 0.0; dp[x] = 0.0; }
     for (var d = 0u; d < nq4; d++) {
       var kv: array<vec4<f32>, 4>;
-      for (var j = 0u; j < 4u; j++) { kv[j] = Ks[(tx + NC * j) * KS + d]; }
+      for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
       for (var i = 0u; i < MR; i++) {
-        let qv = Qs[(r0 + i) * DQ4 + d];
+        let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
         for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
       }
     }
     for (var d = 0u; d < nv4; d++) {
       var vv: array<vec4<f32>, 4>;
-      for (var j = 0u; j < 4u; j++) { vv[j] = Vs[(tx + NC * j) * VS + d]; }
+      for (var j = 0u; j < 4u; j++) { vv[j] = vec4<f32>(Vs[(tx + NC * j) * VS + d]); }
       for (var i = 0u; i < MR; i++) {
-        let ov = dOs[(r0 + i) * DV4 + d];
+        let ov = vec4<f32>(dOs[(r0 + i) * DV4 + d]);
         for (var j = 0u; j < 4u; j++) { dp[i * 4u + j] += dot(ov, vv[j]); }
       }
     }
@@ -123,7 +123,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = 0u; c < cEnd; c++) {
       for (var a = 0u; a < NA; a++) {
         let j = tx + NC * a;
-        let kk = select(vec4<f32>(0.0), Ks[c * KS + min(j, DQ4 - 1u)], j < DQ4);
+        let kk = select(vec4<f32>(0.0), vec4<f32>(Ks[c * KS + min(j, DQ4 - 1u)]), j < DQ4);
         for (var i = 0u; i < MR; i++) { acc[i * NA + a] += dSs[(r0 + i) * BK + c] * kk; }
       }
     }

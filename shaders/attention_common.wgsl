@@ -10,6 +10,15 @@
 //
 // Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV]; per-row statistics (lse, D) [B,H,T].
 //
+// Tile precision. attention.ts prepends one line before this file naming the element type AT of
+// the q / k / v / dO tiles in workgroup memory: `alias AT = f32;` (the default), or, where the
+// device has shader-f16 and the run asked for f16 compute (precision.compute, the matmul's path),
+// `enable f16; alias AT = f16;`. The operands are then rounded to f16 once, as they are staged,
+// and widened back to f32 as they are read: products of two f16 values are exact in f32, and the
+// scores, probabilities and every accumulator stay f32. Half the workgroup memory per tile (larger
+// tiles fit) and half the bytes read from it per FMA. With AT = f32 the conversions are
+// identities and the default path's bits do not change.
+//
 // Head dims are padded to vec4 in workgroup memory (DQ4 ≥ ceil(dQK/4), DV4 ≥ ceil(dV/4)); the
 // pad lanes are zero so vec4 dot products are exact. Global tensors are plain f32 (head dims may
 // be odd, so global rows are not vec4-aligned). Dot products loop over the real vec4 counts

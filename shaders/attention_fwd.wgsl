@@ -39,9 +39,9 @@ const NEG_BIG: f32 = -3.0e38; // stands in for −∞ as the initial running max
 override BQ: u32 = MR * NR; // query rows per workgroup
 override BK: u32 = 4u * NC; // key rows per tile
 
-var<workgroup> Qs: array<vec4<f32>, BQ * DQ4>;
-var<workgroup> Ks: array<vec4<f32>, BK * KS>;
-var<workgroup> Vs: array<vec4<f32>, BK * DV4>;
+var<workgroup> Qs: array<vec4<AT>, BQ * DQ4>;
+var<workgroup> Ks: array<vec4<AT>, BK * KS>;
+var<workgroup> Vs: array<vec4<AT>, BK * DV4>;
 var<workgroup> Ps: array<f32, BQ * BK>;
 var<workgroup> Mp: array<f32, BQ * NC>;
 
@@ -59,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let nq4 = (U.dQK + 3u) / 4u; // real vec4 count: the dot-product bound
 
   // Stage the Q tile (rows past T are zero).
-  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = loadQ4(b, q0 + i / DQ4, h, i % DQ4); }
+  for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = vec4<AT>(loadQ4(b, q0 + i / DQ4, h, i % DQ4)); }
 
   var m: array<f32, MR_MAX>;
   var l: array<f32, MR_MAX>;
@@ -71,8 +71,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kEnd = min(q0 + BQ, T);
   for (var k0 = 0u; k0 < kEnd; k0 += BK) {
     // Stage K and V tiles (rows past T are zero).
-    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[(i / DQ4) * KS + i % DQ4] = loadK4(b, k0 + i / DQ4, g, i % DQ4); }
-    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = loadV4(b, k0 + i / DV4, g, i % DV4); }
+    for (var i = lid; i < BK * DQ4; i += nThreads) { Ks[(i / DQ4) * KS + i % DQ4] = vec4<AT>(loadK4(b, k0 + i / DQ4, g, i % DQ4)); }
+    for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = vec4<AT>(loadV4(b, k0 + i / DV4, g, i % DV4)); }
     workgroupBarrier();
 
     // 1. Scores of my MR rows × 4 columns.
@@ -80,9 +80,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var x = 0u; x < 16u; x++) { s[x] = 0.0; }
     for (var d = 0u; d < nq4; d++) {
       var kv: array<vec4<f32>, 4>;
-      for (var j = 0u; j < 4u; j++) { kv[j] = Ks[(tx + NC * j) * KS + d]; }
+      for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
       for (var i = 0u; i < MR; i++) {
-        let qv = Qs[(r0 + i) * DQ4 + d];
+        let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
         for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
       }
     }
@@ -121,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = 0u; c < cEnd; c++) {
       for (var a = 0u; a < NA; a++) {
         let j = tx + NC * a;
-        let vv = select(vec4<f32>(0.0), Vs[c * DV4 + min(j, DV4 - 1u)], j < DV4);
+        let vv = select(vec4<f32>(0.0), vec4<f32>(Vs[c * DV4 + min(j, DV4 - 1u)]), j < DV4);
         for (var i = 0u; i < MR; i++) { acc[i * NA + a] += Ps[(r0 + i) * BK + c] * vv; }
       }
     }

@@ -9,6 +9,7 @@ import { attentionChecks, attentionShapes } from '../check/attention';
 import { relErr } from '../check/harness';
 import { cpu, gpuBackend } from '../test/gpu';
 import { attentionTile, setAttentionWorkgroupBudget } from './webgpu/attention';
+import { setKernelPaths } from './webgpu/device';
 
 function randomInputs(s: AttentionShape, seed: number) {
   const rng = new Rng(seed);
@@ -89,6 +90,40 @@ describe('attention (GPU vs CPU float64 reference)', () => {
       console.log(`[attention] 16 KiB budget T=37 dQK=${dQK} dV=${dV}: ${fmt(errs)}`);
       expectClose(errs);
     }
+  });
+
+  it('f16 tiles (precision.compute = f16): taken where the device has shader-f16, within f16 rounding of float64', async () => {
+    const gpu = await gpuBackend();
+    if (!gpu.rt.features.shaderF16) {
+      console.log('[attention] no shader-f16 on this adapter: the f16 path falls back to f32 tiles');
+      return;
+    }
+    const s: AttentionShape = { batch: 1, seq: 97, heads: 4, kvHeads: 2, dQK: 48, dV: 32, scale: 1 / Math.sqrt(48) };
+    const x = randomInputs(s, 17);
+    const ref = await runAll(cpu, s, x);
+    const f32 = await runAll(gpu, s, x);
+    const before = setKernelPaths(gpu, { matmul: 'f16' });
+    let f16: Float64Array[];
+    try {
+      f16 = await runAll(gpu, s, x);
+      // Half the bytes per tile: the 16 KiB browser budget takes at least the f32 tiles' rows.
+      setAttentionWorkgroupBudget(16384);
+      for (const kind of ['fwd', 'dq', 'dkdv'] as const) {
+        const [t32, t16] = [attentionTile(gpu, kind, 128, 128), attentionTile(gpu, kind, 128, 128, 'f16')];
+        console.log(
+          `[attention] 16 KiB, d=128 ${kind}: f32 tiles ${t32.rows}x${t32.cols}, f16 tiles ${t16.rows}x${t16.cols}`,
+        );
+        expect(t16.rows * t16.cols).toBeGreaterThanOrEqual(t32.rows * t32.cols);
+      }
+    } finally {
+      setKernelPaths(gpu, before);
+    }
+    const errs = ref.map((r, i) => ({ name: NAMES[i], err: relErr(f16[i], r) }));
+    console.log(`[attention] f16 tiles T=97 dQK=48 dV=32: ${fmt(errs)}`);
+    // Inputs rounded to f16 (relative 2^-11 ≈ 4.9e-4) with f32 sums: errors of that order, not f32's.
+    for (const e of errs) expect(e.err, fmt(errs)).toBeLessThan(5e-3);
+    const differs = f16.some((a, i) => !Buffer.from(a.buffer).equals(Buffer.from(f32[i].buffer)));
+    expect(differs, 'f16 tiles gave the f32 bits: the path was not taken').toBe(true);
   });
 
   it('is deterministic: two runs give bit-identical outputs and gradients', async () => {

@@ -75,6 +75,7 @@ describe('roofline math', () => {
     expect(pathOf(['fn main() {}'])).toBe('f32');
     expect(pathOf(['enable subgroups;\nfn a() {}', 'fn b() {}'])).toBe('subgroup');
     expect(pathOf(['enable f16;', 'enable subgroups;'])).toBe('f16');
+    expect(pathOf(['// where the device has it: enable f16; alias AT = f16;\nalias AT = f32;'])).toBe('f32'); // comments do not count
     expect(pathOf(['enable f16;', 'enable chromium_experimental_subgroup_matrix;'])).toBe('subgroup-matrix');
     // A comment that mentions f16 is not an enable directive.
     expect(pathOf(['// no f16 here\nfn a() {}'])).toBe('f32');

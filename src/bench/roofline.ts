@@ -67,7 +67,8 @@ export function pathOf(codes: Iterable<string>): KernelPath {
   const take = (p: KernelPath) => {
     if (rank[p] > rank[path]) path = p;
   };
-  for (const code of codes) {
+  for (const text of codes) {
+    const code = text.replace(/\/\/.*$/gm, ''); // directives only, not comments that name them
     if (/\benable\s+chromium_experimental_subgroup_matrix\b/.test(code)) take('subgroup-matrix');
     if (/\benable\s+f16\b/.test(code)) take('f16');
     if (/\benable\s+subgroups\b/.test(code)) take('subgroup');

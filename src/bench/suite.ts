@@ -196,16 +196,23 @@ function onPaths(be: WebGPUBackend, r: Runner, paths: Partial<KernelPaths>, name
   return { ...r, name, run: (reps) => withKernelPaths(be, paths, () => r.run(reps)) };
 }
 
-/** Matmul cases also timed on the f16-tile path: matmul_f32_1024 → matmul_f16_1024. */
-export const F16_TWINS = ['matmul_f32_1024'];
+/**
+ * Cases also timed on the f16-tile path (precision.compute = f16): matmul_f32_1024 →
+ * matmul_f16_1024, attention_mha_fwdbwd_512 → attention_mha_fwdbwd_512_f16.
+ */
+export const F16_TWINS = ['matmul_f32_1024', 'attention_mha_fwdbwd_512'];
+
+/** The twin's name: `_f32_` → `_f16_` where the name has it, else `_f16` appended. */
+export const f16TwinName = (name: string) => (name.includes('_f32_') ? name.replace('_f32_', '_f16_') : `${name}_f16`);
 
 /**
- * The f16-tile twin of a matmul case: the same product and peer, ours recorded on the f16 path
- * (shaders/matmul_f16.wgsl: f16 tiles in workgroup memory, f32 accumulation; its path reads f16
- * from the kernels' WGSL, or f32 where the adapter lacks shader-f16), our f32 path beside it.
+ * The f16-tile twin of a case: the same work and peer, ours recorded on the f16 path (f16 tiles in
+ * workgroup memory, f32 accumulation: shaders/matmul_f16.wgsl, and the attention kernels' AT = f16;
+ * its path reads f16 from the kernels' WGSL, or f32 where the adapter lacks shader-f16), our f32
+ * path beside it.
  */
 function f16Twin(be: WebGPUBackend, entry: CaseEntry): CaseEntry {
-  const name = entry.name.replace('_f32_', '_f16_');
+  const name = f16TwinName(entry.name);
   return {
     name,
     make: () => {
@@ -213,7 +220,9 @@ function f16Twin(be: WebGPUBackend, entry: CaseEntry): CaseEntry {
       return {
         ...d,
         name,
-        shape: d.shape.replace(/, f32$/, ', f16 tiles, f32 accumulation'),
+        shape: /, f32$/.test(d.shape)
+          ? d.shape.replace(/, f32$/, ', f16 tiles, f32 accumulation')
+          : `${d.shape}; f16 tiles, f32 accumulation`,
         floor: undefined,
         ours: async () => onPaths(be, await d.ours(), { matmul: 'f16' }),
         also: [async () => onPaths(be, await d.ours(), { matmul: 'f32' }, 'ours, f32 tiles')],

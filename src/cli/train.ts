@@ -164,7 +164,7 @@ async function trainSeed(lab: LabApi, args: TrainArgs, seed: number, adapter: st
   );
   if (info.config.precision.compute === 'f16' && info.matmulTiles !== 'f16')
     process.stderr.write(
-      `${messageLine('warning', `precision.compute=f16 asked, but ${info.backend === 'cpu' ? 'the CPU reference computes in float64' : 'this adapter has no shader-f16'}: matmul tiles stay f32`)}\n`,
+      `${messageLine('warning', `precision.compute=f16 asked, but ${info.backend === 'cpu' ? 'the CPU reference computes in float64' : 'this adapter has no shader-f16'}: matmul and attention tiles stay f32`)}\n`,
     );
   const started = performance.now();
   const summary = await lab.train(

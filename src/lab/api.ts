@@ -47,7 +47,7 @@ export interface RunInfo {
   params: number;
   backend: 'webgpu' | 'cpu';
   adapter: string;
-  /** The matmul kernel's tiles: precision.compute where the adapter can (f16 needs shader-f16). */
+  /** The matmul and attention kernels' tiles: precision.compute where the adapter can (f16 needs shader-f16). */
   matmulTiles: 'f32' | 'f16';
   /** The full validated config of the run (RunConfig from src/config). */
   config: import('../config').RunConfig;

@@ -8,10 +8,14 @@
 // (workgroups own key rows of one kv head and loop over its query heads) — every output
 // element has one writer, so no atomics and bit-reproducible results.
 //
-// Tile sizes are chosen here from the head dims and the device's workgroup-memory limit
-// (16 KiB is the browser default; a Q/K/V tile costs rows · ceil(d/4) · 16 bytes), and passed
+// All three are register-tiled the same way (attention_common.wgsl): a lane owns MR rows × 4
+// streamed columns of the score tile and MR rows × NA vec4 chunks of what it accumulates. The
+// tiling is chosen here from the head dims and the device's workgroup-memory limit (16 KiB is the
+// browser default; a Q/K/V tile costs rows · ceil(d/4) · 16 bytes, 8 with f16 tiles) and passed
 // as override constants. Shapes travel in a uniform, so one pipeline serves every sequence
-// length and batch for a given (head dims, tiles).
+// length and batch for a given (head dims, tiles). Tile precision follows the matmul's
+// (tilePrecision: f16 where the run asked for precision.compute = f16 and the device has
+// shader-f16), with f32 scores, probabilities and accumulators either way.
 
 import type { AttentionShape } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
@@ -22,15 +26,27 @@ import commonSrc from '../../../shaders/attention_common.wgsl?raw';
 import fwdSrc from '../../../shaders/attention_fwd.wgsl?raw';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
+import { tilePrecision } from './matmul';
 import { grid1d, packUniforms } from './runtime';
 
-/** A kernel whose shader builds on attention_common.wgsl. */
-const withCommon = (src: string) => commonSrc + '\n' + src;
+type TilePrecision = 'f32' | 'f16';
+/** The line before attention_common.wgsl naming the tiles' element type AT (see its "Tile precision"). */
+const PRELUDE: Record<TilePrecision, string> = { f32: 'alias AT = f32;', f16: 'enable f16;\nalias AT = f16;' };
 
-const FWD: Kernel = { name: 'attention_fwd', code: withCommon(fwdSrc), entry: 'main' };
+/** A kernel whose shader builds on attention_common.wgsl, with f32 or f16 tiles. */
+function tiled(name: string, src: string): Record<TilePrecision, Kernel> {
+  const make = (t: TilePrecision): Kernel => ({
+    name: t === 'f32' ? name : `${name}_f16`,
+    code: `${PRELUDE[t]}\n${commonSrc}\n${src}`,
+    entry: 'main',
+  });
+  return { f32: make('f32'), f16: make('f16') };
+}
+
+const FWD = tiled('attention_fwd', fwdSrc);
 const PREP: Kernel = { name: 'attention_bwd_prep', code: prepSrc, entry: 'main' };
-const DQ: Kernel = { name: 'attention_bwd_dq', code: withCommon(dqSrc), entry: 'main' };
-const DKDV: Kernel = { name: 'attention_bwd_dkdv', code: withCommon(dkdvSrc), entry: 'main' };
+const DQ = tiled('attention_bwd_dq', dqSrc);
+const DKDV = tiled('attention_bwd_dkdv', dkdvSrc);
 
 export type AttentionKernelKind = 'fwd' | 'dq' | 'dkdv';
 
@@ -67,7 +83,6 @@ export interface AttentionTile {
 }
 
 const roundUp16 = (n: number) => Math.ceil(n / 16) * 16;
-const vec4s = (n: number) => roundUp16(n * 16);
 const f32s = (n: number) => roundUp16(n * 4);
 /** An odd row stride in vec4s: lanes reading one chunk of consecutive rows hit distinct banks. */
 const oddStride = (n: number) => (n % 2 === 1 ? n : n + 1);
@@ -86,7 +101,16 @@ export function setAttentionWorkgroupBudget(bytes: number | null): void {
  * Workgroup memory of one kernel's declarations (each variable rounded up to 16 bytes), and its
  * accumulator chunks per lane and row (NA; NB for dkdv's dv).
  */
-function kernelNeeds(kind: AttentionKernelKind, rows: number, cols: number, nc: number, dq4: number, dv4: number) {
+function kernelNeeds(
+  kind: AttentionKernelKind,
+  rows: number,
+  cols: number,
+  nc: number,
+  dq4: number,
+  dv4: number,
+  tileBytes: number,
+) {
+  const vec4s = (n: number) => roundUp16(n * tileBytes);
   const ks = oddStride(dq4);
   const vs = oddStride(dv4);
   const chunks = (n: number) => Math.ceil(n / nc);
@@ -118,8 +142,17 @@ function kernelNeeds(kind: AttentionKernelKind, rows: number, cols: number, nc: 
   }
 }
 
-/** The register tiling one attention kernel uses for these head dims on this device. */
-export function attentionTile(be: WebGPUBackend, kind: AttentionKernelKind, dQK: number, dV: number): AttentionTile {
+/**
+ * The register tiling one attention kernel uses for these head dims on this device, with f32 tiles
+ * or f16 ones (a vec4 of 8 bytes: larger tiles fit the same workgroup memory).
+ */
+export function attentionTile(
+  be: WebGPUBackend,
+  kind: AttentionKernelKind,
+  dQK: number,
+  dV: number,
+  tiles: TilePrecision = 'f32',
+): AttentionTile {
   const lim = be.rt.limits;
   const budget = Math.min(lim.maxComputeWorkgroupStorageSize, budgetOverride ?? Infinity);
   const maxThreads = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 256);
@@ -128,7 +161,7 @@ export function attentionTile(be: WebGPUBackend, kind: AttentionKernelKind, dQK:
   for (const [mr, nr, nc] of TILE_CANDIDATES) {
     const rows = mr * nr;
     const cols = 4 * nc;
-    const { bytes, na, nb } = kernelNeeds(kind, rows, cols, nc, dq4, dv4);
+    const { bytes, na, nb } = kernelNeeds(kind, rows, cols, nc, dq4, dv4, tiles === 'f16' ? 8 : 16);
     if (mr > MR_MAX || mr * Math.max(na, nb) > ACC || nr * nc > maxThreads || bytes > budget) continue;
     const overrides: Record<string, number> = {
       MR: mr,
@@ -163,9 +196,10 @@ export function attention(
   const { batch: B, seq: T, heads: H, dQK, dV } = s;
   const o = be.empty([B, T, H, dV]);
   const lse = be.empty([B, H, T]);
-  const t = attentionTile(be, 'fwd', dQK, dV);
+  const tiles = tilePrecision(be);
+  const t = attentionTile(be, 'fwd', dQK, dV, tiles);
   be.rt.record({
-    kernel: FWD,
+    kernel: FWD[tiles],
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(o), be.buf(lse)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / t.rows), H, B],
@@ -199,9 +233,10 @@ export function attentionBackward(
 
   // (2) dQ: workgroups own query rows.
   const dq = be.empty([B, T, H, dQK]);
-  const tq = attentionTile(be, 'dq', dQK, dV);
+  const tiles = tilePrecision(be);
+  const tq = attentionTile(be, 'dq', dQK, dV, tiles);
   be.rt.record({
-    kernel: DQ,
+    kernel: DQ[tiles],
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dq)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / tq.rows), H, B],
@@ -211,9 +246,9 @@ export function attentionBackward(
   // (3) dK, dV: workgroups own key rows of one kv head.
   const dk = be.empty([B, T, Hkv, dQK]);
   const dv = be.empty([B, T, Hkv, dV]);
-  const tk = attentionTile(be, 'dkdv', dQK, dV);
+  const tk = attentionTile(be, 'dkdv', dQK, dV, tiles);
   be.rt.record({
-    kernel: DKDV,
+    kernel: DKDV[tiles],
     buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dk), be.buf(dv)],
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / tk.rows), Hkv, B],

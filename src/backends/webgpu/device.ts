@@ -84,7 +84,7 @@ export interface KernelPaths {
   subgroups: boolean;
   /** Most lanes those shuffles use (a power of two ≥ 2): tests lower it to run every width up to the adapter's. */
   subgroupLanes: number;
-  /** Matmul: 'f32' tiles, or 'f16' tiles in workgroup memory with f32 accumulation where the device has `shader-f16`. */
+  /** Matmul and attention: 'f32' tiles, or 'f16' tiles in workgroup memory with f32 accumulation where the device has `shader-f16`. */
   matmul: 'f32' | 'f16';
 }
 
