@@ -87,17 +87,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
 
     // S and dP for my MR rows × 4 columns.
-    var s: array<f32, 16>;
+    var s = queryRowScores(r0, tx, nq4); // a var: indexed at run time below
     var dp: array<f32, 16>;
-    for (var x = 0u; x < 16u; x++) { s[x] = 0.0; dp[x] = 0.0; }
-    for (var d = 0u; d < nq4; d++) {
-      var kv: array<vec4<f32>, 4>;
-      for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
-      for (var i = 0u; i < MR; i++) {
-        let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
-        for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
-      }
-    }
+    for (var x = 0u; x < 16u; x++) { dp[x] = 0.0; } // explicitly: this runs once per key tile
     for (var d = 0u; d < nv4; d++) {
       var vv: array<vec4<f32>, 4>;
       for (var j = 0u; j < 4u; j++) { vv[j] = vec4<f32>(Vs[(tx + NC * j) * VS + d]); }

@@ -89,3 +89,22 @@ fn loadV4(b: u32, t: u32, g: u32, c4: u32) -> vec4<f32> {
   for (var e = 0u; e < 4u; e++) { let d = c4 * 4u + e; if (inRow(t, d, U.dV)) { r[e] = v[base + d]; } }
   return r;
 }
+
+// The unscaled score tile of lane (ty, tx) in the kernels that own query rows and stream keys
+// (fwd, dq): S[i·4 + j] = q_{r0+i} · k_{tx+NC·j} over the real vec4 chunks nq4, from their Q tile
+// Qs (row stride DQ4) and streamed K tile Ks (row stride KS). Each k chunk is read once for MR
+// rows and each q chunk once for 4 keys. (dkdv owns key rows: its tile is the transpose, computed
+// in place.)
+fn queryRowScores(r0: u32, tx: u32, nq4: u32) -> array<f32, 16> {
+  var s: array<f32, 16>;
+  for (var x = 0u; x < 16u; x++) { s[x] = 0.0; }
+  for (var d = 0u; d < nq4; d++) {
+    var kv: array<vec4<f32>, 4>;
+    for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
+    for (var i = 0u; i < MR; i++) {
+      let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
+      for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
+    }
+  }
+  return s;
+}

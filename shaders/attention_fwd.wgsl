@@ -76,16 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
 
     // 1. Scores of my MR rows × 4 columns.
-    var s: array<f32, 16>;
-    for (var x = 0u; x < 16u; x++) { s[x] = 0.0; }
-    for (var d = 0u; d < nq4; d++) {
-      var kv: array<vec4<f32>, 4>;
-      for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
-      for (var i = 0u; i < MR; i++) {
-        let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
-        for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }
-      }
-    }
+    var s = queryRowScores(r0, tx, nq4);
     // 2. Mask, scale, partial row maxima.
     for (var i = 0u; i < MR; i++) {
       var pm = NEG_BIG;
