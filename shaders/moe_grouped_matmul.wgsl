@@ -30,10 +30,6 @@
 //   each chunk writes a partial product to scratch[s][e], and matmul_splitk.wgsl sums the chunks
 //   in order s = 0, 1, … — deterministic. With splits = 1, out is the result.
 //
-// I/O: the bindings of x / w / y (forward) and dy / x / out (weight_grad), the tile staging and
-// the stores live in a separate part that moe_dispatch.ts appends: moe_grouped_io_f32.wgsl (any
-// shape) or moe_grouped_io_vec4.wgsl (every row length a multiple of 4: 16-byte loads/stores).
-//
 // Both entries are the register-blocked tile of matmul.wgsl (see its header): WG_X × WG_Y threads,
 // TM = 8·WG_Y rows × TN = 8·WG_X columns per workgroup, each thread an 8 × 8 block in sixteen
 // vec4 accumulators (rows {ty·4 + i, TM/2 + ty·4 + i}, columns {tx·4 + j, TN/2 + tx·4 + j}); per
@@ -102,8 +98,10 @@ struct FwdParams {
   E: u32,  // experts
 }
 
-// Bindings 0 (x), 1 (w) and 3 (y) are declared by the I/O part (scalar or vec4 view).
+@group(0) @binding(0) var<storage, read> f_x: array<f32>;
+@group(0) @binding(1) var<storage, read> f_w: array<f32>;
 @group(0) @binding(2) var<storage, read> f_offsets: array<i32>;
+@group(0) @binding(3) var<storage, read_write> f_y: array<f32>;
 @group(0) @binding(4) var<uniform> fp: FwdParams;
 
 // The expert that owns row r (< M): the first e with offsets[e+1] > r. Skips idle experts.
@@ -117,6 +115,29 @@ fn expertOfRow(r: u32) -> u32 {
   return lo;
 }
 
+// x[m, k] if row m is in the pass's segment [lo, hi) and k < K, else 0.
+fn loadX(m: u32, k: u32, lo: u32, hi: u32) -> f32 {
+  if (m < lo || m >= hi || k >= fp.K) { return 0.0; }
+  return f_x[m * fp.K + k];
+}
+
+// op(W_e)[k, n], 0 outside.
+fn loadW(wBase: u32, k: u32, n: u32) -> f32 {
+  if (k >= fp.K || n >= fp.N) { return 0.0; }
+  if (TRANS_W) { return f_w[wBase + n * fp.K + k]; }
+  return f_w[wBase + k * fp.N + n];
+}
+
+// Write 4 outputs of row m from column n, if m is in [lo, hi) (hi ≤ M); columns past N dropped.
+fn storeY(m: u32, n: u32, lo: u32, hi: u32, v: vec4<f32>) {
+  if (m < lo || m >= hi) { return; }
+  let row = m * fp.N;
+  if (n < fp.N) { f_y[row + n] = v.x; }
+  if (n + 1u < fp.N) { f_y[row + n + 1u] = v.y; }
+  if (n + 2u < fp.N) { f_y[row + n + 2u] = v.z; }
+  if (n + 3u < fp.N) { f_y[row + n + 3u] = v.w; }
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn forward(
   @builtin(local_invocation_id) lid3: vec3<u32>,
@@ -128,6 +149,8 @@ fn forward(
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
   let rEnd = min(m0 + TM, fp.M);
+  let slotsA = TK * (TM / 4u);
+  let slotsB = TK * (TN / 4u);
   let mA = m0 + ty * 4u;           // first row of the thread's upper half
   let mB = m0 + TM / 2u + ty * 4u; // … of its lower half
   let nA = n0 + tx * 4u;
@@ -147,7 +170,27 @@ fn forward(
 
     var acc = zeroBlock();
     for (var k0 = 0u; k0 < fp.K; k0 += TK) {
-      stageForward(lid, m0, n0, k0, lo, hi, wBase);
+      // Stage x[m0 .. m0+TM, k0 .. k0+TK] (k contiguous in memory: neighbouring threads take
+      // neighbouring k; rows outside the segment are zeros) …
+      for (var t = lid; t < slotsA; t += NT) {
+        let k = t % TK;
+        let m4 = t / TK;
+        let m = m0 + m4 * 4u;
+        let kk = k0 + k;
+        As[k * SA + m4] = vec4<f32>(loadX(m, kk, lo, hi), loadX(m + 1u, kk, lo, hi),
+                                    loadX(m + 2u, kk, lo, hi), loadX(m + 3u, kk, lo, hi));
+      }
+      // … and op(W_e)[k0 .. k0+TK, n0 .. n0+TN].
+      for (var t = lid; t < slotsB; t += NT) {
+        var k: u32;
+        var n4: u32;
+        if (TRANS_W) { k = t % TK; n4 = t / TK; }         // k contiguous in memory
+        else { k = t / (TN / 4u); n4 = t % (TN / 4u); }   // n contiguous in memory
+        let n = n0 + n4 * 4u;
+        let kk = k0 + k;
+        Bs[k * SB + n4] = vec4<f32>(loadW(wBase, kk, n), loadW(wBase, kk, n + 1u),
+                                    loadW(wBase, kk, n + 2u), loadW(wBase, kk, n + 3u));
+      }
       workgroupBarrier();
       accumulate(&acc, tx, ty);
       workgroupBarrier();
@@ -179,9 +222,33 @@ struct WgParams {
   splits: u32, // chunks per segment (1: write the result directly)
 }
 
-// Bindings 0 (dy), 1 (x) and 3 (out) are declared by the I/O part (scalar or vec4 view).
+@group(0) @binding(0) var<storage, read> g_dy: array<f32>;
+@group(0) @binding(1) var<storage, read> g_x: array<f32>;
 @group(0) @binding(2) var<storage, read> g_offsets: array<i32>;
+@group(0) @binding(3) var<storage, read_write> g_out: array<f32>;
 @group(0) @binding(4) var<uniform> gp: WgParams;
+
+// dy[row, j] (row < hi, j < B), else 0.
+fn loadDy(row: u32, j: u32, hi: u32) -> f32 {
+  if (row >= hi || j >= gp.B) { return 0.0; }
+  return g_dy[row * gp.B + j];
+}
+
+// x[row, i] (row < hi, i < A), else 0.
+fn loadXg(row: u32, i: u32, hi: u32) -> f32 {
+  if (row >= hi || i >= gp.A) { return 0.0; }
+  return g_x[row * gp.A + i];
+}
+
+// Write 4 outputs of row j from column i, dropping those outside [B, A].
+fn storeG(base: u32, j: u32, i: u32, v: vec4<f32>) {
+  if (j >= gp.B) { return; }
+  let row = base + j * gp.A;
+  if (i < gp.A) { g_out[row + i] = v.x; }
+  if (i + 1u < gp.A) { g_out[row + i + 1u] = v.y; }
+  if (i + 2u < gp.A) { g_out[row + i + 2u] = v.z; }
+  if (i + 3u < gp.A) { g_out[row + i + 3u] = v.w; }
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn weight_grad(
@@ -195,6 +262,8 @@ fn weight_grad(
   let i0 = wid.x * TN; // output columns: columns of x
   let e = wid.z % gp.E;
   let split = wid.z / gp.E;
+  let slotsA = TK * (TM / 4u);
+  let slotsB = TK * (TN / 4u);
 
   // This job's rows [lo, hi): chunk `split` of expert e's segment.
   if (lid == 0u) {
@@ -210,7 +279,24 @@ fn weight_grad(
 
   var acc = zeroBlock();
   for (var k0 = lo; k0 < hi; k0 += TK) {
-    stageWeightGrad(lid, j0, i0, k0, hi);
+    // op(A)[j, k] = dy[k0 + k, j0 + j]: j is contiguous in memory, a straight vec4 copy.
+    for (var t = lid; t < slotsA; t += NT) {
+      let k = t / (TM / 4u);
+      let j4 = t % (TM / 4u);
+      let row = k0 + k;
+      let j = j0 + j4 * 4u;
+      As[k * SA + j4] = vec4<f32>(loadDy(row, j, hi), loadDy(row, j + 1u, hi),
+                                  loadDy(row, j + 2u, hi), loadDy(row, j + 3u, hi));
+    }
+    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise.
+    for (var t = lid; t < slotsB; t += NT) {
+      let k = t / (TN / 4u);
+      let i4 = t % (TN / 4u);
+      let row = k0 + k;
+      let i = i0 + i4 * 4u;
+      Bs[k * SB + i4] = vec4<f32>(loadXg(row, i, hi), loadXg(row, i + 1u, hi),
+                                  loadXg(row, i + 2u, hi), loadXg(row, i + 3u, hi));
+    }
     workgroupBarrier();
     accumulate(&acc, tx, ty);
     workgroupBarrier();

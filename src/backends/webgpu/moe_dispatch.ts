@@ -6,8 +6,6 @@
 // kernels read the expert offsets on the device (one command encoder per training step).
 
 import src from '../../../shaders/moe_dispatch.wgsl?raw';
-import ioF32Src from '../../../shaders/moe_grouped_io_f32.wgsl?raw';
-import ioVec4Src from '../../../shaders/moe_grouped_io_vec4.wgsl?raw';
 import gemmSrc from '../../../shaders/moe_grouped_matmul.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MoePlan } from '../../engine/backend';
@@ -118,25 +116,8 @@ export function moeCombineBackward(
 
 // ---- grouped GEMMs ----
 
-/** The GEMM entries with the scalar I/O part (any shape) and the vec4 one (rows of 4k floats). */
-function gemmKernels(entry: string): { v4: Kernel; v1: Kernel } {
-  return {
-    v4: { name: 'moe_grouped_matmul_vec4', code: `${gemmSrc}\n${ioVec4Src}`, entry },
-    v1: { name: 'moe_grouped_matmul', code: `${gemmSrc}\n${ioF32Src}`, entry },
-  };
-}
-const GEMM_FWD = gemmKernels('forward');
-const GEMM_WGRAD = gemmKernels('weight_grad');
-
-let scalarOnly = false;
-/** Tests: take the scalar I/O part even where the vec4 one applies (to compare their bits). */
-export function setGroupedScalarIO(on: boolean): void {
-  scalarOnly = on;
-}
-/** The vec4 build when a and b are multiples of 4 and the x / w / y buffers whole vec4s. */
-function gemmKernel(be: WebGPUBackend, k: { v4: Kernel; v1: Kernel }, a: number, b: number, ts: Tensor[]): Kernel {
-  return !scalarOnly && a % 4 === 0 && b % 4 === 0 && vec4Ok(ts.map((t) => be.buf(t))) ? k.v4 : k.v1;
-}
+const GEMM_FWD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'forward' };
+const GEMM_WGRAD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'weight_grad' };
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
@@ -207,7 +188,7 @@ export function moeGroupedMatmul(
   const { wgX, wgY } = tiles ?? groupedThreads(M, b, E);
   const tk = chooseTk(be, wgX, wgY);
   be.rt.record({
-    kernel: gemmKernel(be, GEMM_FWD, a, b, [x, w, y]),
+    kernel: GEMM_FWD,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
     buffers: [be.buf(x), be.buf(w), be.buf(plan.offsets), be.buf(y)],
     uniform: packUniforms('uuuu', [M, b, a, E]),
@@ -246,7 +227,7 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   const total = E * b * a;
   const target = splits > 1 ? be.empty([splits * total]) : out;
   be.rt.record({
-    kernel: gemmKernel(be, GEMM_WGRAD, a, b, [dy, x, target]),
+    kernel: GEMM_WGRAD,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk },
     buffers: [be.buf(dy), be.buf(x), be.buf(plan.offsets), be.buf(target)],
     uniform: packUniforms('uuuuu', [M, b, a, E, splits]),
