@@ -2,10 +2,11 @@
 // per-dispatch timing (each kernel submitted alone and awaited) and prints time per kernel.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/profile-step.ts [preset] [steps]
 import { createNodeBackend } from '../src/backends/webgpu/node';
-import { findPreset } from '../src/config';
+import { stepPresets } from '../src/bench/presets';
 import { RunPipeline } from '../src/run/pipeline';
 
-const preset = findPreset(process.argv[2] ?? 'micro-dense');
+// Every micro-* preset and the bench's browser-v3 step.
+const preset = stepPresets().find((p) => p.name === (process.argv[2] ?? 'micro-dense'));
 if (!preset) throw new Error(`unknown preset ${process.argv[2]}`);
 const steps = Number(process.argv[3] ?? 3);
 const be = await createNodeBackend();

@@ -11,7 +11,7 @@ import type { Backend, MatmulOpts } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import { shapeStr, type Shape, type Tensor } from '../engine/tensor';
 import { relErr } from './harness';
-import type { CheckCase, OpCheck } from './types';
+import type { CheckCase, HostInput, OpCheck } from './types';
 
 /**
  * Gradients of C = op(A)·op(B) for upstream dC, using only Backend.matmul (plus view for
@@ -227,4 +227,65 @@ export const matmulF16Check: OpCheck = {
   },
 };
 
-export const matmulChecks: OpCheck[] = [matmulCheck, matmulF16Check];
+/**
+ * Two independent 2-D products in one call (Backend.matmuls: the backward's dX and dW in one
+ * dispatch on the GPU), each with random transposes and odd shapes, and each added to an earlier
+ * result half the time. Backward per product: matmulBackward, and dAcc = dC.
+ */
+export const matmulsCheck: OpCheck = {
+  name: 'matmuls',
+  about: '[acc +] op(A)·op(B) for two independent products at once, random transposes and acc',
+  tolForward: 1e-5,
+  tolBackward: 1e-5,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const regime = index % 3;
+    const products = [0, 1].map(() => {
+      const [M, K, N] = dims(rng, regime, 1);
+      const opts: MatmulOpts = { transA: rng.next() < 0.5, transB: rng.next() < 0.5 };
+      return { M, K, N, opts, acc: rng.next() < 0.5 };
+    });
+    const inputs: HostInput[] = [];
+    for (const [i, q] of products.entries()) {
+      const aShape: Shape = q.opts.transA ? [q.K, q.M] : [q.M, q.K];
+      const bShape: Shape = q.opts.transB ? [q.N, q.K] : [q.K, q.N];
+      inputs.push({ name: `a${i + 1}`, shape: aShape, dtype: 'f32', data: rng.normalArray(q.M * q.K), grad: true });
+      inputs.push({ name: `b${i + 1}`, shape: bShape, dtype: 'f32', data: rng.normalArray(q.K * q.N), grad: true });
+      if (q.acc)
+        inputs.push({
+          name: `acc${i + 1}`,
+          shape: [q.M, q.N],
+          dtype: 'f32',
+          data: rng.normalArray(q.M * q.N),
+          grad: true,
+        });
+    }
+    // Where each product's tensors sit in the inputs.
+    const at = [0, products[0].acc ? 3 : 2];
+    const desc = products
+      .map(
+        (q) =>
+          `M=${q.M} K=${q.K} N=${q.N}${q.opts.transA ? ' transA' : ''}${q.opts.transB ? ' transB' : ''}${q.acc ? ' +acc' : ''}`,
+      )
+      .join(' | ');
+    return {
+      desc,
+      inputs,
+      nDiff: 2,
+      forward: (be, xs) =>
+        be.matmuls(
+          products.map((q, i) => ({ a: xs[at[i]], b: xs[at[i] + 1], opts: q.opts, acc: q.acc ? xs[at[i] + 2] : null })),
+        ),
+      backward: (be, xs, dys) => {
+        const grads: Array<Tensor | null> = [];
+        products.forEach((q, i) => {
+          const { dA, dB } = matmulBackward(be, xs[at[i]], xs[at[i] + 1], dys[i], q.opts);
+          grads.push(dA, dB);
+          if (q.acc) grads.push(be.scale(dys[i], 1)); // dAcc = dC (a fresh tensor)
+        });
+        return grads;
+      },
+    };
+  },
+};
+
+export const matmulChecks: OpCheck[] = [matmulCheck, matmulF16Check, matmulsCheck];

@@ -11,6 +11,15 @@
 
 import type { DType, Shape, Tensor } from './tensor';
 
+/** One product of `matmuls`: [acc +] op(A)·op(B). */
+export interface MatmulProduct {
+  a: Tensor;
+  b: Tensor;
+  opts: MatmulOpts;
+  /** An earlier result to add the product to (same shape as the product); none: the product alone. */
+  acc?: Tensor | null;
+}
+
 export interface MatmulOpts {
   /** Treat A's last two dims as [K, M] instead of [M, K]. */
   transA?: boolean;
@@ -193,6 +202,13 @@ export interface BackendOps {
   // ---- linear algebra ----
   /** C[...b, M, N] = op(A)[...b, M, K] · op(B)[...b, K, N]. B may have no batch dims (broadcast). */
   matmul(a: Tensor, b: Tensor, opts: MatmulOpts): Tensor;
+  /**
+   * Independent products, each optionally added to an earlier result: out[i] = acc + op(A)·op(B)
+   * (acc of the product's shape), bit for bit add(acc, matmul(a, b, opts)) on the same backend
+   * (the add after the k-sum). The WebGPU backend runs two 2-D products per dispatch (a linear's
+   * dX and dW in the backward); other products take the matmul kernel and an add.
+   */
+  matmuls(products: MatmulProduct[]): Tensor[];
 
   // ---- elementwise (same shapes) ----
   add(a: Tensor, b: Tensor): Tensor;

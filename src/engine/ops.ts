@@ -2,85 +2,14 @@
 // shapes), runs the backend's forward, and, while a Tape is recording and an input needs a
 // gradient, records how to push the output's gradient back to its inputs.
 
-import type { AccumSpec, AttentionShape, MatmulOpts, MoePlan, QuantSpec, RouteConfig } from './backend';
+import type { AccumSpec, AttentionShape, MoePlan, QuantSpec, RouteConfig } from './backend';
+import { fail, needsGrad, requireF32, view } from './op_base';
+import { matmul } from './ops_linear';
 import { Tape } from './tape';
 import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
-// Argument checks shared by every differentiable op (also lowp/linear.ts, the low-precision linears).
-export function fail(op: string, msg: string): never {
-  throw new Error(`${op}: ${msg}`);
-}
-
-export function needsGrad(...ts: Tensor[]): boolean {
-  return Tape.active !== null && ts.some((t) => t.requiresGrad);
-}
-
-export function requireF32(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) if (t.dtype !== 'f32') fail(op, `expected f32 tensor, got ${t}`);
-}
-
-/** Reshape without copying; the gradient flows through the same reshape. */
-export function view(x: Tensor, shape: Shape): Tensor {
-  const y = x.backend.view(x, shape);
-  if (needsGrad(x)) Tape.record(y, [x], (dy) => [dy.backend.view(dy, x.shape)]);
-  return y;
-}
-
-// ---------------------------------------------------------------- linear algebra
-
-export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
-  requireF32('matmul', a, b);
-  if (a.shape.length < 2 || b.shape.length < 2)
-    fail('matmul', `inputs must be rank ≥ 2, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
-  const ar = a.shape.length;
-  const br = b.shape.length;
-  const kA = opts.transA ? a.shape[ar - 2] : a.shape[ar - 1];
-  const kB = opts.transB ? b.shape[br - 1] : b.shape[br - 2];
-  if (kA !== kB)
-    fail(
-      'matmul',
-      `inner dims differ: ${shapeStr(a.shape)}${opts.transA ? 'ᵀ' : ''} · ${shapeStr(b.shape)}${opts.transB ? 'ᵀ' : ''}`,
-    );
-  if (br > 2 && !sameShape(a.shape.slice(0, ar - 2), b.shape.slice(0, br - 2))) {
-    fail('matmul', `batch dims differ: ${shapeStr(a.shape)} · ${shapeStr(b.shape)}`);
-  }
-  const be = a.backend;
-  const c = be.matmul(a, b, opts);
-  if (needsGrad(a, b)) {
-    const broadcastB = br === 2 && ar > 2;
-    if (broadcastB && opts.transA) fail('matmul', 'gradients through a broadcast B with transA are not supported');
-    Tape.record(c, [a, b], (dc) => {
-      const { transA = false, transB = false } = opts;
-      const da = a.requiresGrad
-        ? transA
-          ? be.matmul(b, dc, { transA: transB, transB: true })
-          : be.matmul(dc, b, { transB: !transB })
-        : null;
-      let db: Tensor | null = null;
-      if (b.requiresGrad) {
-        // With B broadcast over A's batch, fold the batch into rows so the matmul sums over it.
-        const a2 = broadcastB ? be.view(a, [a.size / a.shape[ar - 1], a.shape[ar - 1]]) : a;
-        const dc2 = broadcastB
-          ? be.view(dc, [dc.size / dc.shape[dc.shape.length - 1], dc.shape[dc.shape.length - 1]])
-          : dc;
-        db = transB ? be.matmul(dc2, a2, { transA: true, transB: transA }) : be.matmul(a2, dc2, { transA: !transA });
-      }
-      return [da, db];
-    });
-  }
-  return c;
-}
-
-/** y = x · Wᵀ with W stored [out, in] as in Hugging Face checkpoints. x [..., in]. */
-export function linear(x: Tensor, w: Tensor): Tensor {
-  if (w.shape.length !== 2) fail('linear', `weight must be [out, in], got ${shapeStr(w.shape)}`);
-  const inDim = x.shape[x.shape.length - 1];
-  if (inDim !== w.shape[1])
-    fail('linear', `input width ${inDim} ≠ weight in-dim ${w.shape[1]} (weight ${w.name ?? ''}${shapeStr(w.shape)})`);
-  const rows = x.size / inDim;
-  const y = matmul(view(x, [rows, inDim]), w, { transB: true });
-  return view(y, [...x.shape.slice(0, -1), w.shape[0]]);
-}
+export { fail, needsGrad, requireF32, view } from './op_base';
+export { linear, linears, matmul } from './ops_linear';
 
 // ---------------------------------------------------------------- elementwise
 

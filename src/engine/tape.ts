@@ -9,6 +9,9 @@
 //   - a folding node (recordFolding) receives its output's parts unsummed (the kernel adds them
 //     as it reads dy), and, for the inputs it marks, the gradient gathered so far, which its
 //     kernel adds to the gradient it computes (prev + dx) — e.g. RMSNorm's backward;
+//   - an accumulating node (recordAccumulating: the matmul's and the linears' backward) reads its
+//     outputs' totals like a plain node and, for the inputs it marks, adds the gradient gathered
+//     so far into the one it computes (its GEMMs add it after their k-sums);
 //   - a multi-output node (recordMulti) runs once with every output's total.
 
 import type { Tensor } from './tensor';
@@ -25,7 +28,11 @@ type FoldingBackwardFn = (dy: Tensor[], prev: Array<Tensor | null>) => Array<Ten
 
 type Node =
   | { kind: 'plain'; outs: Tensor[]; inputs: Tensor[]; backward: MultiBackwardFn }
-  | { kind: 'folding'; outs: [Tensor]; inputs: Tensor[]; backward: FoldingBackwardFn; folds: boolean[] };
+  | { kind: 'folding'; outs: [Tensor]; inputs: Tensor[]; backward: FoldingBackwardFn; folds: boolean[] }
+  | { kind: 'accumulating'; outs: Tensor[]; inputs: Tensor[]; backward: AccumulatingBackwardFn; folds: boolean[] };
+
+/** One upstream gradient total per output (null: unused) and, per input, the gradient gathered so far. */
+type AccumulatingBackwardFn = (dys: Array<Tensor | null>, prev: Array<Tensor | null>) => Array<Tensor | null>;
 
 export class Tape {
   static active: Tape | null = null;
@@ -58,6 +65,25 @@ export class Tape {
     if (!tape) return;
     out.requiresGrad = true;
     tape.nodes.push({ kind: 'folding', outs: [out], inputs, backward, folds });
+  }
+
+  /**
+   * A node whose backward reads each output's gradient as one total (as a plain multi-output
+   * node does) and adds, for each input marked in `folds`, the gradient gathered so far into the
+   * gradient it computes, which then replaces it — e.g. the matmul's and the linears' backward,
+   * whose GEMMs add it after their k-sums (the add the tape would do next, same operands). An
+   * input that appears twice among `inputs` must be marked at most once.
+   */
+  static recordAccumulating(
+    outs: Tensor[],
+    inputs: Tensor[],
+    folds: boolean[],
+    backward: AccumulatingBackwardFn,
+  ): void {
+    const tape = Tape.active;
+    if (!tape) return;
+    for (const out of outs) out.requiresGrad = true;
+    tape.nodes.push({ kind: 'accumulating', outs, inputs, backward, folds });
   }
 
   /** Run fn with this tape recording. */
@@ -108,16 +134,20 @@ export class Tape {
       const node = this.nodes[i];
       let dxs: Array<Tensor | null>;
       let folds: boolean[] | null = null;
-      if (node.kind === 'folding') {
-        const dy = parts.get(node.outs[0].id);
-        if (!dy) continue;
-        takenApart.add(node.outs[0].id);
+      if (node.kind === 'folding' || node.kind === 'accumulating') {
         folds = node.folds;
         const f = folds;
-        dxs = node.backward(
-          dy,
-          node.inputs.map((x, j) => (f[j] && x.requiresGrad ? total(x.id) : null)),
-        );
+        const prev = () => node.inputs.map((x, j) => (f[j] && x.requiresGrad ? total(x.id) : null));
+        if (node.kind === 'folding') {
+          const dy = parts.get(node.outs[0].id);
+          if (!dy) continue;
+          takenApart.add(node.outs[0].id);
+          dxs = node.backward(dy, prev());
+        } else {
+          const dys = node.outs.map((o) => total(o.id));
+          if (dys.every((d) => d === null)) continue;
+          dxs = node.backward(dys, prev());
+        }
       } else {
         const dys = node.outs.map((o) => total(o.id));
         if (dys.every((dy) => dy === null)) continue;

@@ -21,3 +21,11 @@ export function lowpSpec(c: ModelConfig): LowpLinearSpec {
 export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
   return c.precision.linear === 'lowp' ? linearLowpFused(x, w, lowpSpec(c)) : op.linear(x, w);
 }
+
+/**
+ * x·W_iᵀ for several weights read by the same input: one dispatch per two products in f32
+ * (op.linears, the same bits as a blockLinear each); one blockLinear each in low precision.
+ */
+export function blockLinears(c: ModelConfig, x: Tensor, ws: Tensor[]): Tensor[] {
+  return c.precision.linear === 'lowp' ? ws.map((w) => linearLowpFused(x, w, lowpSpec(c))) : op.linears(x, ws);
+}

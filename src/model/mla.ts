@@ -10,7 +10,7 @@
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
-import { blockLinear } from './linear';
+import { blockLinear, blockLinears } from './linear';
 
 export type ParamGetter = (name: string) => Tensor;
 
@@ -30,9 +30,22 @@ export function rotate(x: Tensor, theta: number, at: Positions): Tensor {
 
 /** The query projection [B, T, H·(dn + dr)]: W_q·x, or W_UQ·RMSNorm(W_DQ·x) with a q rank. */
 function queryProjection(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Tensor {
-  if (c.q_lora_rank === 0) return blockLinear(c, x, p(`${pre}.q_proj.weight`));
-  const qa = blockLinear(c, x, p(`${pre}.q_a_proj.weight`));
-  return blockLinear(c, op.rmsnorm(qa, p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps), p(`${pre}.q_b_proj.weight`));
+  return queryUp(p, c, pre, blockLinear(c, x, queryInWeight(p, c, pre)));
+}
+
+/** The weight x meets first on the query side: W_q, or W_DQ with a q rank. */
+function queryInWeight(p: ParamGetter, c: ModelConfig, pre: string): Tensor {
+  return p(c.q_lora_rank === 0 ? `${pre}.q_proj.weight` : `${pre}.q_a_proj.weight`);
+}
+
+/** The rest of the query projection from x's first product: none, or W_UQ·RMSNorm(·) with a q rank. */
+function queryUp(p: ParamGetter, c: ModelConfig, pre: string, first: Tensor): Tensor {
+  if (c.q_lora_rank === 0) return first;
+  return blockLinear(
+    c,
+    op.rmsnorm(first, p(`${pre}.q_a_layernorm.weight`), c.rms_norm_eps),
+    p(`${pre}.q_b_proj.weight`),
+  );
 }
 
 /** Queries [B, T, H, dn + dr] with RoPE applied to the last dr dims of each head. */
@@ -81,8 +94,10 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   // concats folded into three kernels (same values, bit for bit): [q_nope ; RoPE(q_pe)] per
   // head in one pass over q (ropeCols); [c_raw | kpe_raw] split in one pass; the keys
   // [k_nope_h ; RoPE(kpe)] and the values taken from W_UKV·c in one pass (mlaKeys).
-  const qFull = op.ropeCols(op.view(queryProjection(p, c, pre, x), [B, T, H, dn + dr]), dn, dr, c.rope_theta);
-  const [cRaw, kpeRaw] = op.splitLast(blockLinear(c, x, p(`${pre}.kv_a_proj_with_mqa.weight`)), dc);
+  // x's two products (the query's first and the latent's down-projection) in one dispatch.
+  const [qIn, kva] = blockLinears(c, x, [queryInWeight(p, c, pre), p(`${pre}.kv_a_proj_with_mqa.weight`)]);
+  const qFull = op.ropeCols(op.view(queryUp(p, c, pre, qIn), [B, T, H, dn + dr]), dn, dr, c.rope_theta);
+  const [cRaw, kpeRaw] = op.splitLast(kva, dc);
   const latent = op.rmsnorm(cRaw, p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
   const kv = op.view(blockLinear(c, latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
   const { k, v } = op.mlaKeys(kv, kpeRaw, dn, c.rope_theta);

@@ -13,7 +13,7 @@ import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
 
-import { blockLinear } from './linear';
+import { blockLinear, blockLinears } from './linear';
 import type { ParamGetter } from './mla';
 
 // The layer's parameter shapes live with the model's (config.ts); re-exported for callers.
@@ -63,8 +63,10 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   );
   let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
   if (c.n_shared_experts > 0) {
-    const g = blockLinear(c, x2, p(`${pre}.shared_experts.gate_proj.weight`));
-    const u = blockLinear(c, x2, p(`${pre}.shared_experts.up_proj.weight`));
+    const [g, u] = blockLinears(c, x2, [
+      p(`${pre}.shared_experts.gate_proj.weight`),
+      p(`${pre}.shared_experts.up_proj.weight`),
+    ]);
     y = op.add(y, blockLinear(c, op.swiglu(g, u), p(`${pre}.shared_experts.down_proj.weight`)));
   }
   if (trace) {

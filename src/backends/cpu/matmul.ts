@@ -2,7 +2,7 @@
 // op(A) = A, or Aᵀ of A's last two dims with transA (A stored [...b, K, M]); likewise op(B)
 // with transB (B stored [...b, N, K]). B of rank 2 is shared by every batch of A.
 
-import type { MatmulOpts } from '../../engine/backend';
+import type { MatmulOpts, MatmulProduct } from '../../engine/backend';
 import { shapeStr, type Shape, type Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -75,7 +75,18 @@ export function matmul(be: CpuBackend, a: Tensor, b: Tensor, opts: MatmulOpts): 
   return be.make(outShape, C);
 }
 
-export const ops = { matmul } satisfies CpuFamily;
+/** Each product, then its add (float64: the reference for the GPU's fused pairs). */
+export function matmuls(be: CpuBackend, products: MatmulProduct[]): Tensor[] {
+  return products.map(({ a, b, opts, acc }) => {
+    const c = matmul(be, a, b, opts);
+    if (!acc) return c;
+    const sum = be.add(acc, c);
+    c.dispose();
+    return sum;
+  });
+}
+
+export const ops = { matmul, matmuls } satisfies CpuFamily;
 
 /**
  * x rounded to the nearest IEEE binary16 value (ties to even; subnormals below 2⁻¹⁴, ±∞ from

@@ -13,10 +13,13 @@
 // is 'f16' (device.ts KernelPaths), the same kernel with its workgroup tiles in f16
 // (shaders/matmul_f16.wgsl): inputs rounded to f16 as they are staged, exact products, f32 sums.
 
-import src from '../../../shaders/matmul.wgsl?raw';
+import core from '../../../shaders/matmul.wgsl?raw';
 import f16Tiles from '../../../shaders/matmul_f16.wgsl?raw';
+import multiSrc from '../../../shaders/matmul_multi.wgsl?raw';
+import operandsSrc from '../../../shaders/matmul_operands.wgsl?raw';
+import singleSrc from '../../../shaders/matmul_single.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
-import type { MatmulOpts } from '../../engine/backend';
+import type { MatmulOpts, MatmulProduct } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { matmulDims } from '../cpu/matmul';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
@@ -25,12 +28,63 @@ import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms, type GpuRuntime } from './runtime';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
 
-const F32_CODE = `alias TILE = f32;\n${src}`;
-const F16_CODE = `${f16Tiles}\n${src}`;
+/** Keep the lines of `text` that end in `// ${drop}` out (whole lines). */
+function dropMarked(text: string, drop: string): string {
+  const tag = `// ${drop}`;
+  return text
+    .split('\n')
+    .filter((l) => !l.trimEnd().endsWith(tag))
+    .join('\n');
+}
+
+/**
+ * One product's I/O (shaders/matmul_operands.wgsl) for a kernel: names suffixed with `suffix`,
+ * the uniform block read as `params`, bindings from `base` (A, B, C, and D when `acc`).
+ */
+export function operandCode(suffix: string, params: string, base: number, acc: boolean): string {
+  const text = dropMarked(operandsSrc, acc ? 'plain' : 'acc')
+    .replaceAll('P$', params)
+    .replaceAll('$', suffix)
+    .replace(/#([0-3])/g, (_, k: string) => String(base + Number(k)));
+  return text;
+}
+
+const PRELUDE = { f32: 'alias TILE = f32;', f16: f16Tiles };
+const singleCode = (tiles: 'f32' | 'f16') =>
+  `${PRELUDE[tiles]}\n${core}\n${operandCode('', 'p', 0, false)}\n${singleSrc}`;
+const F32_CODE = singleCode('f32');
+const F16_CODE = singleCode('f16');
 const MATMUL: Kernel = { name: 'matmul', code: F32_CODE, entry: 'main' };
 const MATMUL_VEC4: Kernel = { name: 'matmul', code: F32_CODE, entry: 'main_vec4' };
 const MATMUL_F16: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main' };
 const MATMUL_F16_VEC4: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main_vec4' };
+
+/**
+ * The kernel for one or two independent 2-D products (shaders/matmul_multi.wgsl), `accs[i]`
+ * telling whether product i is added to an earlier result. Cached: 2 × 4 variants per tile type.
+ */
+const multiKernels = new Map<string, Kernel>();
+function multiKernel(accs: boolean[], tiles: 'f32' | 'f16', vec4: boolean): Kernel {
+  const key = `${accs.map((a) => (a ? 'a' : 'p')).join('')}:${tiles}:${vec4}`;
+  let k = multiKernels.get(key);
+  if (!k) {
+    let base = 0;
+    const parts = accs.map((acc, i) => {
+      const text = operandCode(`_${i + 1}`, `u.q${i + 1}`, base, acc);
+      base += acc ? 4 : 3;
+      return text;
+    });
+    const entries = (accs.length === 1 ? dropMarked(multiSrc, 'product 2') : multiSrc).replace('#U', String(base));
+    const name = `matmul_multi${tiles === 'f16' ? '_f16' : ''}_${accs.map((a) => (a ? 'acc' : 'set')).join('_')}`;
+    k = {
+      name,
+      code: `${PRELUDE[tiles]}\n${core}\n${parts.join('\n')}\n${entries}`,
+      entry: vec4 ? 'main_vec4' : 'main',
+    };
+    multiKernels.set(key, k);
+  }
+  return k;
+}
 
 /** Tile precision of a matmul: 'f16' where the backend asks for it and the device has shader-f16. */
 export function tilePrecision(be: WebGPUBackend): 'f32' | 'f16' {
@@ -134,14 +188,8 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   const tuning = tuningOf(be.rt);
   const f16 = tilePrecision(be) === 'f16';
   const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch, tuning);
-  const shared = (t: number) => sharedBytes(wgX, wgY, t, f16 ? 8 : 16);
   // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
-  const tk = tiles?.tk ?? tuning.tk.find((t) => shared(t) <= limits.maxComputeWorkgroupStorageSize) ?? 8;
-  if (shared(tk) > limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(
-      `matmul: tiles ${wgX}x${wgY} threads with TK=${tk} need ${shared(tk)} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`,
-    );
-  }
+  const tk = kTile(be, wgX, wgY, f16, tiles?.tk);
   const tilesX = Math.ceil(N / (8 * wgX));
   const tilesY = Math.ceil(M / (8 * wgY));
   const { splits, kChunk } = splitKPlan(tilesX * tilesY * batch, K);
@@ -169,4 +217,134 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   return out;
 }
 
-export const ops = { matmul } satisfies WebGPUFamily;
+/** Workgroup memory for a thread grid and K tile on this backend's tile path, and the deepest TK that fits. */
+function kTile(be: WebGPUBackend, wgX: number, wgY: number, f16: boolean, tk?: number): number {
+  const limit = be.rt.limits.maxComputeWorkgroupStorageSize;
+  const shared = (t: number) => sharedBytes(wgX, wgY, t, f16 ? 8 : 16);
+  const t = tk ?? tuningOf(be.rt).tk.find((c) => shared(c) <= limit) ?? 8;
+  if (shared(t) > limit) {
+    throw new Error(
+      `matmul: tiles ${wgX}x${wgY} threads with TK=${t} need ${shared(t)} bytes of workgroup memory; the device allows ${limit}`,
+    );
+  }
+  return t;
+}
+
+/**
+ * One thread grid for the products of one multi dispatch: each dim as large as the largest
+ * product needs (chooseThreads's rule), halved while all the products together have too few
+ * workgroups. The sums do not depend on the choice.
+ */
+export function chooseMultiThreads(
+  dims: Array<{ M: number; N: number }>,
+  tuning: Pick<MatmulTuning, 'maxThreads' | 'minGroups'> = DEFAULT_TUNING,
+): { wgX: number; wgY: number } {
+  const need = (d: number) => Math.min(d <= 32 ? 4 : d <= 64 ? 8 : 16, tuning.maxThreads);
+  let wgX = Math.max(...dims.map((d) => need(d.N)));
+  let wgY = Math.max(...dims.map((d) => need(d.M)));
+  const groups = () => dims.reduce((n, d) => n + Math.ceil(d.N / (8 * wgX)) * Math.ceil(d.M / (8 * wgY)), 0);
+  while (groups() < tuning.minGroups && (wgX > 8 || wgY > 8)) {
+    if (wgX >= wgY) wgX /= 2;
+    else wgY /= 2;
+  }
+  return { wgX, wgY };
+}
+
+/** A product the multi kernel takes: 2-D, nonempty, and one that `matmul` would not split over K. */
+function multiEligible(be: WebGPUBackend, p: MatmulProduct): boolean {
+  if (p.a.shape.length !== 2 || p.b.shape.length !== 2) return false;
+  if (p.a.dtype !== 'f32' || p.b.dtype !== 'f32') return false;
+  const { M, K, N } = matmulDims(p.a.shape, p.b.shape, p.opts);
+  if (M === 0 || N === 0) return false;
+  const { wgX, wgY } = chooseThreads(M, N, 1, tuningOf(be.rt));
+  return splitKPlan(Math.ceil(N / (8 * wgX)) * Math.ceil(M / (8 * wgY)), K).splits === 1;
+}
+
+/** matmul + add: the products the multi kernel does not take. */
+function separate(be: WebGPUBackend, p: MatmulProduct): Tensor {
+  const c = matmul(be, p.a, p.b, p.opts);
+  if (!p.acc) return c;
+  const sum = be.add(p.acc, c);
+  c.dispose();
+  return sum;
+}
+
+/** One dispatch of the multi kernel for one or two eligible products. */
+function multiDispatch(be: WebGPUBackend, ps: MatmulProduct[], tiles?: MatmulTiles): Tensor[] {
+  const tuning = tuningOf(be.rt);
+  const f16 = tilePrecision(be) === 'f16';
+  const dims = ps.map((p) => matmulDims(p.a.shape, p.b.shape, p.opts));
+  const { wgX, wgY } = tiles ?? chooseMultiThreads(dims, tuning);
+  const tk = kTile(be, wgX, wgY, f16, tiles?.tk);
+  const outs = dims.map((d) => be.empty(d.outShape, 'f32'));
+  const buffers: Bindable[] = [];
+  const overrides: Record<string, number> = { WG_X: wgX, WG_Y: wgY, TK: tk };
+  type Block = [number, number, number, number, number, number, number, number];
+  const params: [Block, Block] = [
+    [0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0, 0],
+  ];
+  let total = 0;
+  ps.forEach((p, i) => {
+    const { M, K, N } = dims[i];
+    buffers.push(be.buf(p.a), be.buf(p.b), be.buf(outs[i]));
+    if (p.acc) buffers.push(be.buf(p.acc));
+    overrides[`TRANS_A_${i + 1}`] = p.opts.transA ? 1 : 0;
+    overrides[`TRANS_B_${i + 1}`] = p.opts.transB ? 1 : 0;
+    const tilesX = Math.ceil(N / (8 * wgX));
+    const count = tilesX * Math.ceil(M / (8 * wgY));
+    params[i] = [M, N, K, tilesX, count, 0, 0, 0];
+    total += count;
+  });
+  const vec4 =
+    (tiles?.vec4 ?? tuning.vec4) &&
+    dims.every((d) => vec4Eligible(d.M, d.N, d.K, [])) &&
+    buffers.every((b) => b.size % 16 === 0);
+  const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(total, maxDim);
+  be.rt.record({
+    kernel: multiKernel(
+      ps.map((p) => !!p.acc),
+      f16 ? 'f16' : 'f32',
+      vec4,
+    ),
+    overrides,
+    buffers,
+    uniform: packUniforms('uuuuuuuuuuuuuuuu', [...params[0], ...params[1]]),
+    workgroups: [x, Math.ceil(total / x), 1],
+  });
+  return outs;
+}
+
+/**
+ * Independent products in as few dispatches as the device allows: eligible products two at a
+ * time in the multi kernel (its storage bindings within the device's limit), the rest through
+ * matmul (+ add). Same bits as matmul + add for every product (see matmul_multi.wgsl).
+ * `tiles` overrides the thread grid, as for matmul (tests).
+ */
+export function matmuls(be: WebGPUBackend, products: MatmulProduct[], tiles?: MatmulTiles): Tensor[] {
+  const out: Tensor[] = new Array(products.length);
+  const queue: number[] = [];
+  products.forEach((p, i) => {
+    if (multiEligible(be, p)) queue.push(i);
+    else out[i] = separate(be, p);
+  });
+  const maxBuffers = be.rt.limits.maxStorageBuffersPerShaderStage;
+  const bindings = (i: number) => (products[i].acc ? 4 : 3);
+  while (queue.length > 0) {
+    const first = queue.shift() as number;
+    const group = [first];
+    if (queue.length > 0 && bindings(first) + bindings(queue[0]) <= maxBuffers) group.push(queue.shift() as number);
+    const res = multiDispatch(
+      be,
+      group.map((i) => products[i]),
+      tiles,
+    );
+    group.forEach((i, k) => {
+      out[i] = res[k];
+    });
+  }
+  return out;
+}
+
+export const ops = { matmul, matmuls } satisfies WebGPUFamily;
