@@ -4,6 +4,8 @@
 //
 //   gather            out[m, :] = x[slotAssign[m] / K, :]                           [N, d] → [M, d]
 //   gather_backward   dx[n, :] = Σ_k dy[assignSlot[n·K + k], :], k = 0, 1, …        [M, d] → [N, d]
+//   gather_backward_acc  the same added to an earlier gradient: prev[n, :] + Σ_k …  (the add the
+//                     autograd tape would do next, same operands: the same bits)
 //   combine           out[n, :] = Σ_k weight[n·K + k] · y[assignSlot[n·K + k], :]   [M, d] → [N, d]
 //   combine_bwd_dy    dy[m, :] = weight[a] · dOut[a / K, :], a = slotAssign[m]      [N, d] → [M, d]
 //   combine_bwd_dw    dWeight[a] = dOut[a / K, :] · y[assignSlot[a], :]             → [N, K]
@@ -54,18 +56,34 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @group(0) @binding(2) var<storage, read_write> gb_dx: array<V>;
 @group(0) @binding(3) var<uniform> gb_p: Params;
 
+// Σ_k dy[assignSlot[n·K + k]] at V-column c, k = 0, 1, … (gb_dy and gb_assignSlot are bindings
+// 0 and 1 of both gather_backward entries).
+fn gatherSum(n: u32, c: u32, K: u32, dv: u32) -> V {
+  var acc = V(0.0);
+  for (var k = 0u; k < K; k++) {
+    let slot = u32(gb_assignSlot[n * K + k]);
+    acc += gb_dy[slot * dv + c];
+  }
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn gather_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * (nwg.x * WG);
   if (i >= gb_p.count) { return; }
   let n = i / gb_p.dv;
-  let c = i - n * gb_p.dv;
-  var acc = V(0.0);
-  for (var k = 0u; k < gb_p.K; k++) {
-    let slot = u32(gb_assignSlot[n * gb_p.K + k]);
-    acc += gb_dy[slot * gb_p.dv + c];
-  }
-  gb_dx[i] = acc;
+  gb_dx[i] = gatherSum(n, i - n * gb_p.dv, gb_p.K, gb_p.dv);
+}
+
+@group(0) @binding(3) var<storage, read> gba_prev: array<V>;
+@group(0) @binding(4) var<uniform> gba_p: Params;
+
+@compute @workgroup_size(WG)
+fn gather_backward_acc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * (nwg.x * WG);
+  if (i >= gba_p.count) { return; }
+  let n = i / gba_p.dv;
+  gb_dx[i] = gba_prev[i] + gatherSum(n, i - n * gba_p.dv, gba_p.K, gba_p.dv);
 }
 
 // ---- combine: out[n] = Σ_k weight[n·K + k] · y[assignSlot[n·K + k]] ----

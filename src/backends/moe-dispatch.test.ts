@@ -1,7 +1,7 @@
 // MoE dispatch/combine beyond their op checks (src/check/ops.test.ts): bit-identical reruns, every
 // tile shape giving the same bits, all tokens routed to one expert (the others idle: their weight
 // gradients exactly zero), a single expert (E = 1: the grouped GEMM is a plain matmul), and the
-// split-K path of the weight gradient.
+// split-K path of the weight gradient, and the gather backward that adds an earlier gradient.
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
@@ -173,5 +173,29 @@ describe('moe dispatch / combine', () => {
     const err = maxRelErr(results[1], results[0]);
     console.log(`[moe] split weight grad: rel err ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-5);
+  });
+  it('gather backward with an earlier gradient: acc + the sum, bit for bit add(acc, sum), vec4 and scalar rows', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(21);
+    for (const d of [8, 7]) {
+      const [N, K, E] = [33, 3, 5];
+      const idx = randomIdx(rng, N, K, [0, 1, 2, 3, 4]);
+      const dy = rng.normalArray(N * K * d);
+      const acc = rng.normalArray(N * d);
+      const run = async (be: Backend) => {
+        const plan = uploadPlan(be, idx, E);
+        const dyT = be.fromArray(dy, [N * K, d]);
+        const accT = be.fromArray(acc, [N, d]);
+        const fused = await be.moeGatherBackward(dyT, plan, K, accT).read();
+        const sep = await be.add(accT, be.moeGatherBackward(dyT, plan, K)).read();
+        return { fused, sep };
+      };
+      const g = await run(gpu);
+      const c = await run(cpu);
+      const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(a).buffer));
+      expect(bits(g.fused), `d=${d}`).toEqual(bits(g.sep));
+      expect(maxRelErr(g.fused, c.fused), `d=${d}`).toBeLessThan(1e-6);
+      expect(maxRelErr(c.fused, c.sep)).toBe(0);
+    }
   });
 });

@@ -358,8 +358,11 @@ export interface BackendOps {
   moeBiasUpdate(bias: Tensor, offsets: Tensor, gamma: number): void;
   /** out[m, :] = x[slotAssign[m] / K, :]. x [N, d] → [M, d] (each expert's tokens contiguous). */
   moeGather(x: Tensor, plan: MoePlan, K: number): Tensor;
-  /** dx[n, :] = Σ_k dy[assignSlot[n·K + k], :], summed in k order. dy [M, d] → [N, d]. */
-  moeGatherBackward(dy: Tensor, plan: MoePlan, K: number): Tensor;
+  /**
+   * dx[n, :] = Σ_k dy[assignSlot[n·K + k], :], summed in k order. dy [M, d] → [N, d]. With acc
+   * ([N, d], an earlier gradient of x): acc + that sum, bit for bit add(acc, moeGatherBackward(dy)).
+   */
+  moeGatherBackward(dy: Tensor, plan: MoePlan, K: number, acc?: Tensor | null): Tensor;
   /**
    * Grouped GEMM over the plan's expert segments, x [M, a] and w [E, b, a] (HF [out, in]
    * per expert): transW → y_seg = x_seg · W_eᵀ [M, b]; with w [E, a, b] and !transW →

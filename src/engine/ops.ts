@@ -9,7 +9,7 @@ import { Tape } from './tape';
 import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
 export { fail, needsGrad, requireF32, view } from './op_base';
-export { linear, linears, matmul } from './ops_linear';
+export { linear, linearAdd, linears, matmul } from './ops_linear';
 
 // ---------------------------------------------------------------- elementwise
 
@@ -389,7 +389,11 @@ export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
   requireF32('moeGather', x);
   const be = x.backend;
   const y = be.moeGather(x, plan, K);
-  if (needsGrad(x)) Tape.record(y, [x], (dy) => [be.moeGatherBackward(dy, plan, K)]);
+  // The gradient gathered so far for x is added in the kernel (after its k-sum: the same bits).
+  if (needsGrad(x))
+    Tape.recordAccumulating([y], [x], [true], (dys, prev) => [
+      be.moeGatherBackward(dys[0] as Tensor, plan, K, prev[0]),
+    ]);
   return y;
 }
 

@@ -69,7 +69,19 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
  * (Backend.matmuls).
  */
 export function linear(x: Tensor, w: Tensor): Tensor {
-  return linears(x, [w])[0];
+  return linearNode(x, [w], null)[0];
+}
+
+/**
+ * base + x · Wᵀ (base [..., out]): the residual-style add folded into the GEMM's store (the
+ * add after the k-sum, the same bits as add(base, linear(x, w))); its gradient passes to base.
+ */
+export function linearAdd(x: Tensor, w: Tensor, base: Tensor): Tensor {
+  requireF32('linearAdd', base);
+  const outShape = [...x.shape.slice(0, -1), w.shape[0]];
+  if (!sameShape(base.shape, outShape))
+    fail('linearAdd', `base ${shapeStr(base.shape)} is not the output's shape ${shapeStr(outShape)}`);
+  return linearNode(x, [w], base)[0];
 }
 
 /**
@@ -80,6 +92,11 @@ export function linear(x: Tensor, w: Tensor): Tensor {
  * gathered so far for x (so the chain of adds is the tape's, in its order).
  */
 export function linears(x: Tensor, ws: Tensor[]): Tensor[] {
+  return linearNode(x, ws, null);
+}
+
+/** linears, with base added to the one product when given (linearAdd). */
+function linearNode(x: Tensor, ws: Tensor[], base: Tensor | null): Tensor[] {
   requireF32('linear', x, ...ws);
   const inDim = x.shape[x.shape.length - 1];
   for (const w of ws) {
@@ -91,16 +108,18 @@ export function linears(x: Tensor, ws: Tensor[]): Tensor[] {
   const rows = x.size / inDim;
   const x2 = be.view(x, [rows, inDim]);
   const lead = x.shape.slice(0, -1);
-  // One weight: the plain matmul kernel (the same bits as the multi kernel's).
+  // One weight, nothing to add: the plain matmul kernel (the same bits as the multi kernel's).
+  const acc = base && be.view(base, [rows, ws[0].shape[0]]);
   const flat =
-    ws.length === 1
+    ws.length === 1 && !acc
       ? [be.matmul(x2, ws[0], { transB: true })]
-      : be.matmuls(ws.map((w) => ({ a: x2, b: w, opts: { transB: true } })));
+      : be.matmuls(ws.map((w, i) => ({ a: x2, b: w, opts: { transB: true }, acc: i === 0 ? acc : null })));
   const ys = flat.map((y, i) => be.view(y, [...lead, ws[i].shape[0]]));
-  if (needsGrad(x, ...ws)) {
-    // A weight read twice (or the input as a weight) is folded once.
-    const folds = [true, ...ws.map((w, i) => w !== x && ws.indexOf(w) === i)];
-    Tape.recordAccumulating(ys, [x, ...ws], folds, (dys, prev) => {
+  const bases = base ? [base] : [];
+  if (needsGrad(x, ...ws, ...bases)) {
+    // A weight read twice (or the input as a weight) is folded once; base's gradient is dy.
+    const folds = [true, ...ws.map((w, i) => w !== x && ws.indexOf(w) === i), ...bases.map(() => false)];
+    Tape.recordAccumulating(ys, [x, ...ws, ...bases], folds, (dys, prev) => {
       let dx = prev[0] && be.view(prev[0], [rows, inDim]);
       const dws: Array<Tensor | null> = ws.map(() => null);
       for (let i = ws.length - 1; i >= 0; i--) {
@@ -117,7 +136,8 @@ export function linears(x: Tensor, ws: Tensor[]): Tensor[] {
         if (x.requiresGrad) dx = outs[0];
         if (w.requiresGrad) dws[i] = outs[outs.length - 1];
       }
-      return [dx && be.view(dx, x.shape), ...dws];
+      const dBase = base && dys[0] ? [be.view(dys[0], base.shape)] : bases.map(() => null);
+      return [dx && be.view(dx, x.shape), ...dws, ...dBase];
     });
   }
   return ys;

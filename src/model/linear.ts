@@ -29,3 +29,8 @@ export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
 export function blockLinears(c: ModelConfig, x: Tensor, ws: Tensor[]): Tensor[] {
   return c.precision.linear === 'lowp' ? ws.map((w) => linearLowpFused(x, w, lowpSpec(c))) : op.linears(x, ws);
 }
+
+/** base + x·Wᵀ: the add folded into the GEMM in f32 (op.linearAdd, the same bits); a separate add in low precision. */
+export function blockLinearAdd(c: ModelConfig, x: Tensor, w: Tensor, base: Tensor): Tensor {
+  return c.precision.linear === 'lowp' ? op.add(base, linearLowpFused(x, w, lowpSpec(c))) : op.linearAdd(x, w, base);
+}

@@ -29,7 +29,13 @@ export function moeGather(be: CpuBackend, x: Tensor, plan: MoePlan, K: number): 
   return be.make([M, d], out);
 }
 
-export function moeGatherBackward(be: CpuBackend, dy: Tensor, plan: MoePlan, K: number): Tensor {
+export function moeGatherBackward(
+  be: CpuBackend,
+  dy: Tensor,
+  plan: MoePlan,
+  K: number,
+  acc: Tensor | null = null,
+): Tensor {
   const d = last(dy);
   const DY = be.data(dy);
   const assignSlot = be.ints(plan.assignSlot);
@@ -40,6 +46,10 @@ export function moeGatherBackward(be: CpuBackend, dy: Tensor, plan: MoePlan, K: 
       const slot = assignSlot[n * K + k];
       for (let c = 0; c < d; c++) dx[n * d + c] += DY[slot * d + c];
     }
+  }
+  if (acc) {
+    const prev = be.data(acc);
+    for (let i = 0; i < dx.length; i++) dx[i] = prev[i] + dx[i];
   }
   return be.make([N, d], dx);
 }

@@ -28,6 +28,7 @@ function rowKernels(entry: string): { v4: Kernel; v1: Kernel } {
 }
 const GATHER = rowKernels('gather');
 const GATHER_BWD = rowKernels('gather_backward');
+const GATHER_BWD_ACC = rowKernels('gather_backward_acc');
 const COMBINE = rowKernels('combine');
 const COMBINE_BWD_DY = rowKernels('combine_bwd_dy');
 const COMBINE_BWD_DW = rowKernels('combine_bwd_dw');
@@ -74,12 +75,23 @@ export function moeGather(be: WebGPUBackend, x: Tensor, plan: MoePlan, K: number
   return out;
 }
 
-export function moeGatherBackward(be: WebGPUBackend, dy: Tensor, plan: MoePlan, K: number): Tensor {
+export function moeGatherBackward(
+  be: WebGPUBackend,
+  dy: Tensor,
+  plan: MoePlan,
+  K: number,
+  acc: Tensor | null = null,
+): Tensor {
   const d = last(dy);
   const N = plan.assignSlot.size / K;
   const dx = be.empty([N, d]);
   if (N === 0 || d === 0) return dx;
-  recordRows(be, GATHER_BWD, d, [dy, dx], [dy, plan.assignSlot, dx], (dv) => N * dv, K, false);
+  if (acc) {
+    const f32s = [dy, dx, acc];
+    recordRows(be, GATHER_BWD_ACC, d, f32s, [dy, plan.assignSlot, dx, acc], (dv) => N * dv, K, false);
+  } else {
+    recordRows(be, GATHER_BWD, d, [dy, dx], [dy, plan.assignSlot, dx], (dv) => N * dv, K, false);
+  }
   return dx;
 }
 
