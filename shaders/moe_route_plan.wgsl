@@ -19,6 +19,12 @@
 //                   offsets[e] + counts[e·P + c] + #{t' < t in the chunk with expert e}
 //                 (the last term by scanning the chunk in workgroup memory), so slots of an
 //                 expert follow assignment order across and within chunks.
+//   plan_small    the whole plan in ONE workgroup, for M ≤ SMALL_CHUNKS·WG and E ≤ WG (the lab's
+//                 models): the same slots, in one dispatch instead of four. Pass 1 walks the chunks
+//                 in order, thread e adding up expert e's count; one scan of the E totals gives the
+//                 offsets; pass 2 walks the chunks again, each assignment going to its expert's
+//                 running base + its rank among the chunk's earlier same-expert assignments, and
+//                 thread e then moves e's base past the chunk's e-assignments.
 //   Cost: M·E comparisons in all for plan_count and ≈ M·WG/2 for plan_scatter (per thread: E
 //   resp. ≤ WG, all broadcast workgroup-memory reads); plan_scan does ceil(P / WG) tile scans
 //   per expert. At N = 65536 tokens, K = 8, E = 256: P = 2048, 8 tiles per expert.
@@ -161,6 +167,78 @@ fn plan_scatter(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) 
     let slot = u32(w_offsets[e]) + w_counts[u32(e) * w_p.p + c] + r;
     w_slot_assign[slot] = i32(a);
     w_assign_slot[a] = i32(slot);
+  }
+}
+
+// ---- plan_small ----
+@group(0) @binding(0) var<storage, read> m_idx: array<i32>;
+@group(0) @binding(1) var<storage, read_write> m_offsets: array<i32>;
+@group(0) @binding(2) var<storage, read_write> m_slot_assign: array<i32>;
+@group(0) @binding(3) var<storage, read_write> m_assign_slot: array<i32>;
+@group(0) @binding(4) var<uniform> m_p: PlanParams;
+
+var<workgroup> next_slot: array<u32, WG>;  // expert e's next free slot (pass 2)
+
+
+
+// How many of the loaded chunk's assignments chose expert e (all WG entries; −1 pads).
+fn chunk_count(e: i32) -> u32 {
+  var cnt = 0u;
+  for (var i = 0u; i < WG; i++) {
+    cnt += select(0u, 1u, chunk[i] == e);
+  }
+  return cnt;
+}
+
+// Load chunk c of idx into `chunk` (−1 past M); every thread must call it.
+fn load_chunk(t: u32, c: u32) {
+  let a = c * WG + t;
+  chunk[t] = select(-1, m_idx[min(a, m_p.m - 1u)], a < m_p.m);
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn plan_small(@builtin(local_invocation_index) t: u32) {
+  // Pass 1: thread t < E totals expert t's assignments, chunk by chunk.
+  var total = 0u;
+  for (var c = 0u; c < m_p.p; c++) {
+    load_chunk(t, c);
+    if (t < m_p.e) {
+      total += chunk_count(i32(t));
+    }
+    workgroupBarrier();  // everyone has read the chunk before the next one overwrites it
+  }
+  // Offsets: exclusive scan of the totals (E ≤ WG: one tile).
+  scan[t] = select(0u, total, t < m_p.e);
+  workgroupBarrier();
+  scan_tile(t);
+  if (t < m_p.e) {
+    next_slot[t] = scan[t] - total;
+    m_offsets[t] = i32(scan[t] - total);
+  }
+  if (t == 0u) {
+    m_offsets[m_p.e] = i32(m_p.m);
+  }
+  workgroupBarrier();
+  // Pass 2: scatter each chunk, then move the bases past it.
+  for (var c = 0u; c < m_p.p; c++) {
+    load_chunk(t, c);
+    let a = c * WG + t;
+    if (a < m_p.m) {
+      let e = chunk[t];
+      var r = 0u;  // earlier assignments of this chunk with the same expert
+      for (var j = 0u; j < t; j++) {
+        r += select(0u, 1u, chunk[j] == e);
+      }
+      let slot = next_slot[u32(e)] + r;
+      m_slot_assign[slot] = i32(a);
+      m_assign_slot[a] = i32(slot);
+    }
+    workgroupBarrier();  // every thread has read next_slot before it moves
+    if (t < m_p.e) {
+      next_slot[t] += chunk_count(i32(t));
+    }
+    workgroupBarrier();
   }
 }
 

@@ -2,11 +2,13 @@
 // checks (src/check/ops.test.ts): the bias update rule on hand-made loads, a bias that changes the
 // selection but not the weights' source scores, group-limited selection and tie-breaking by hand,
 // GPU idx bit-identical to the CPU's on 2000 rows full of exact ties, a large plan (many chunks,
-// carries across scan tiles), plan determinism and a stable sigmoid.
+// carries across scan tiles), the one-workgroup plan against the four-pass one, plan determinism
+// and a stable sigmoid.
 import { describe, expect, it } from 'vitest';
 import type { Backend, RouteConfig } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import { cpu, gpuBackend } from '../test/gpu';
+import { moePlan as moePlanWith, planPath } from './webgpu/moe_route';
 
 const _fmt = (x: number | null) => (x === null ? '-' : x.toExponential(2));
 
@@ -168,6 +170,35 @@ describe('dispatch plan', () => {
     const off = await c.offsets.read();
     expect(off[E]).toBe(N * K);
     expect(off[60]).toBe(N * K); // idle experts: empty segments at the end
+  });
+
+  it('the one-workgroup plan equals the four-pass plan and the CPU, at ragged and edge sizes', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(8);
+    expect(planPath(2048, 16)).toBe('small'); // browser-v3: 512 tokens × top-4
+    expect(planPath(16 * 256 + 1, 16)).toBe('passes');
+    expect(planPath(64, 257)).toBe('passes');
+    // [M assignments as N × K, E]: one chunk, a ragged last chunk, the most chunks, E = 1, E = WG.
+    for (const [N, K, E] of [
+      [1, 1, 1],
+      [7, 3, 5],
+      [333, 2, 8],
+      [1024, 4, 16],
+      [500, 1, 1],
+      [130, 2, 256],
+    ]) {
+      const idx = new Int32Array(N * K);
+      for (let i = 0; i < idx.length; i++) idx[i] = Math.floor(rng.next() ** 2 * E); // skewed; some idle
+      const c = cpu.moePlan(cpu.fromArray(idx, [N, K], 'i32'), E);
+      const gIdx = gpu.fromArray(idx, [N, K], 'i32');
+      const small = moePlanWith(gpu, gIdx, E, 'small');
+      const passes = moePlanWith(gpu, gIdx, E, 'passes');
+      for (const key of ['offsets', 'slotAssign', 'assignSlot'] as const) {
+        const want = await c[key].read();
+        expect(await small[key].read(), `${key} N=${N} K=${K} E=${E}`).toEqual(want);
+        expect(await passes[key].read(), `${key} N=${N} K=${K} E=${E}`).toEqual(want);
+      }
+    }
   });
 });
 

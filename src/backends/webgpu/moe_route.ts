@@ -127,12 +127,21 @@ export function moeRouteBackward(
 /** Assignments per chunk in the plan kernels (= threads per workgroup). */
 const PLAN_WG = 256;
 const PLAN_COUNT: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_count' };
+const PLAN_SMALL: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_small' };
+/** The one-workgroup plan takes up to this many chunks of PLAN_WG assignments (and E ≤ PLAN_WG). */
+const SMALL_CHUNKS = 16;
+
+/** Which plan kernel(s) a problem takes: one workgroup for small ones, else the four passes. */
+export function planPath(M: number, E: number): 'small' | 'passes' {
+  return M <= SMALL_CHUNKS * PLAN_WG && E <= PLAN_WG ? 'small' : 'passes';
+}
 const PLAN_SCAN: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scan' };
 const PLAN_OFFSETS: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_offsets' };
 const PLAN_SCATTER: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scatter' };
 const BIAS_UPDATE: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'bias_update' };
 
-export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number): MoePlan {
+/** `path` overrides planPath (tests: both give the same plan). */
+export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number, path?: 'small' | 'passes'): MoePlan {
   const M = idx.size;
   const E = experts;
   const offsets = M === 0 ? be.zeros([E + 1], 'i32') : be.empty([E + 1], 'i32');
@@ -140,6 +149,16 @@ export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number): MoePla
   const assignSlot = be.empty([M], 'i32');
   if (M === 0) return { offsets, slotAssign, assignSlot };
   const P = Math.ceil(M / PLAN_WG);
+  if ((path ?? planPath(M, E)) === 'small') {
+    be.rt.record({
+      kernel: PLAN_SMALL,
+      overrides: { WG: PLAN_WG },
+      uniform: packUniforms('uuu', [M, E, P]),
+      buffers: [be.buf(idx), be.buf(offsets), be.buf(slotAssign), be.buf(assignSlot)],
+      workgroups: [1, 1, 1],
+    });
+    return { offsets, slotAssign, assignSlot };
+  }
   const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const counts = be.empty([E * P], 'i32'); // per (expert, chunk): count, then exclusive prefix
   const totals = be.empty([E], 'i32');
