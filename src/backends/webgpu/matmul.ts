@@ -12,6 +12,9 @@
 // Tile precision: f32 by default; where the device has shader-f16 and the backend's matmul path
 // is 'f16' (device.ts KernelPaths), the same kernel with its workgroup tiles in f16
 // (shaders/matmul_f16.wgsl): inputs rounded to f16 as they are staged, exact products, f32 sums.
+// `matmuls` runs independent 2-D products two per dispatch (shaders/matmul_multi.wgsl; a linear's
+// dX and dW in the backward), each optionally added to an earlier result in its store. The
+// shader is composed here from its parts: see "Files" in matmul.wgsl.
 
 import core from '../../../shaders/matmul.wgsl?raw';
 import f16Tiles from '../../../shaders/matmul_f16.wgsl?raw';
@@ -61,7 +64,8 @@ const MATMUL_F16_VEC4: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'ma
 
 /**
  * The kernel for one or two independent 2-D products (shaders/matmul_multi.wgsl), `accs[i]`
- * telling whether product i is added to an earlier result. Cached: 2 × 4 variants per tile type.
+ * telling whether product i is added to an earlier result. Cached per acc pattern (two with one
+ * product, four with two), tile type and load path.
  */
 const multiKernels = new Map<string, Kernel>();
 function multiKernel(accs: boolean[], tiles: 'f32' | 'f16', vec4: boolean): Kernel {
@@ -217,7 +221,11 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   return out;
 }
 
-/** Workgroup memory for a thread grid and K tile on this backend's tile path, and the deepest TK that fits. */
+/**
+ * The K-tile depth for a thread grid on this backend's tile path: `tk` when given, else the
+ * deepest of the adapter's candidates whose workgroup memory the device grants (fewer barriers
+ * per K). Throws, naming the sizes, when it does not fit.
+ */
 function kTile(be: WebGPUBackend, wgX: number, wgY: number, f16: boolean, tk?: number): number {
   const limit = be.rt.limits.maxComputeWorkgroupStorageSize;
   const shared = (t: number) => sharedBytes(wgX, wgY, t, f16 ? 8 : 16);
