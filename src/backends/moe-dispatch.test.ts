@@ -1,7 +1,8 @@
 // MoE dispatch/combine beyond their op checks (src/check/ops.test.ts): bit-identical reruns, every
 // tile shape giving the same bits, all tokens routed to one expert (the others idle: their weight
 // gradients exactly zero), a single expert (E = 1: the grouped GEMM is a plain matmul), and the
-// split-K path of the weight gradient, and the gather backward that adds an earlier gradient.
+// split-K path of the weight gradient, the gather backward that adds an earlier gradient, and
+// both expert gradients in one dispatch.
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
@@ -196,6 +197,61 @@ describe('moe dispatch / combine', () => {
       expect(bits(g.fused), `d=${d}`).toEqual(bits(g.sep));
       expect(maxRelErr(g.fused, c.fused), `d=${d}`).toBeLessThan(1e-6);
       expect(maxRelErr(c.fused, c.sep)).toBe(0);
+    }
+  });
+  it('both expert gradients in one dispatch: the bits of the two kernels (and the add), and the CPU', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(23);
+    // [N, K, E, a, b]: ragged widths, idle experts, a segment shorter than a tile.
+    for (const [N, K, E, a, b] of [
+      [33, 2, 5, 7, 13],
+      [64, 4, 8, 32, 96],
+    ]) {
+      const used = Array.from({ length: E - 1 }, (_, i) => i); // the last expert idle
+      const idx = randomIdx(rng, N, K, used);
+      const M = N * K;
+      const h = {
+        dy: rng.normalArray(M * b),
+        x: rng.normalArray(M * a),
+        w: rng.normalArray(E * b * a),
+        acc: rng.normalArray(M * a),
+      };
+      const run = async (be: Backend) => {
+        const plan = uploadPlan(be, idx, E);
+        const dy = be.fromArray(h.dy, [M, b]);
+        const x = be.fromArray(h.x, [M, a]);
+        const w = be.fromArray(h.w, [E, b, a]);
+        const acc = be.fromArray(h.acc, [M, a]);
+        const fused = be.moeGroupedGrads(dy, x, w, plan, acc, { dx: true, dw: true });
+        const plain = be.moeGroupedGrads(dy, x, w, plan, null, { dx: true, dw: true });
+        const sepDx = be.add(acc, be.moeGroupedMatmul(dy, w, plan, false));
+        const sepDw = be.moeGroupedWeightGrad(dy, x, plan, E);
+        return {
+          dx: await fused.dx!.read(),
+          dw: await fused.dw!.read(),
+          plainDx: await plain.dx!.read(),
+          sepDx: await sepDx.read(),
+          sepDw: await sepDw.read(),
+          sepPlain: await be.moeGroupedMatmul(dy, w, plan, false).read(),
+        };
+      };
+      const g = await run(gpu);
+      const c = await run(cpu);
+      const bits = (v: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(v).buffer));
+      const what = `N=${N} K=${K} E=${E} a=${a} b=${b}`;
+      expect(bits(g.dx), what).toEqual(bits(g.sepDx));
+      expect(bits(g.dw), what).toEqual(bits(g.sepDw));
+      expect(bits(g.plainDx), what).toEqual(bits(g.sepPlain));
+      expect(maxRelErr(g.dx, c.dx), what).toBeLessThan(1e-5);
+      expect(maxRelErr(g.dw, c.dw), what).toBeLessThan(1e-5);
+      // …and it is one dispatch.
+      const plan = uploadPlan(gpu, idx, E);
+      const args = [gpu.fromArray(h.dy, [M, b]), gpu.fromArray(h.x, [M, a]), gpu.fromArray(h.w, [E, b, a])] as const;
+      await gpu.rt.flush();
+      const before = gpu.rt.dispatches;
+      gpu.moeGroupedGrads(...args, plan, gpu.fromArray(h.acc, [M, a]), { dx: true, dw: true });
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - before, what).toBe(1);
     }
   });
 });

@@ -371,6 +371,20 @@ export interface BackendOps {
   moeGroupedMatmul(x: Tensor, w: Tensor, plan: MoePlan, transW: boolean): Tensor;
   /** dW_e = Σ over segment rows of dyᵀ·x: dy [M, b], x [M, a] → [E, b, a] (zeros for idle experts). */
   moeGroupedWeightGrad(dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor;
+  /**
+   * Both gradients of y = moeGroupedMatmul(x, w, plan, true) (w [E, b, a]) for upstream dy:
+   * dx = [acc +] moeGroupedMatmul(dy, w, plan, false) and dw = moeGroupedWeightGrad(dy, x, plan, E),
+   * bit for bit those (and add(acc, ·)); null where not wanted. The WebGPU backend computes both in
+   * one dispatch where the weight gradient needs no split.
+   */
+  moeGroupedGrads(
+    dy: Tensor,
+    x: Tensor,
+    w: Tensor,
+    plan: MoePlan,
+    acc: Tensor | null,
+    want: { dx: boolean; dw: boolean },
+  ): { dx: Tensor | null; dw: Tensor | null };
   /** out[n, :] = Σ_k weight[n, k] · y[assignSlot[n·K + k], :] in k order. y [M, d], weight [N, K] → [N, d]. */
   moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor;
   /** dy[slot] = weight[a] · dOut[n] and dWeight[n, k] = dOut[n] · y[assignSlot[a]], a = n·K + k. */

@@ -405,10 +405,15 @@ export function moeExperts(x: Tensor, w: Tensor, plan: MoePlan): Tensor {
   const be = x.backend;
   const y = be.moeGroupedMatmul(x, w, plan, true);
   if (needsGrad(x, w)) {
-    Tape.record(y, [x, w], (dy) => [
-      x.requiresGrad ? be.moeGroupedMatmul(dy, w, plan, false) : null,
-      w.requiresGrad ? be.moeGroupedWeightGrad(dy, x, plan, w.shape[0]) : null,
-    ]);
+    // Both gradients in one dispatch where the backend can; dx added to the gradient gathered so
+    // far for x in the GEMM's store (gate and up read the same gathered rows).
+    Tape.recordAccumulating([y], [x, w], [true, false], (dys, prev) => {
+      const g = be.moeGroupedGrads(dys[0] as Tensor, x, w, plan, prev[0], {
+        dx: x.requiresGrad,
+        dw: w.requiresGrad,
+      });
+      return [g.dx, g.dw];
+    });
   }
   return y;
 }

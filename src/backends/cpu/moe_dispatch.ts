@@ -97,6 +97,24 @@ export function moeGroupedWeightGrad(be: CpuBackend, dy: Tensor, x: Tensor, plan
   return be.make([experts, b, a], dw);
 }
 
+export function moeGroupedGrads(
+  be: CpuBackend,
+  dy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  plan: MoePlan,
+  acc: Tensor | null,
+  want: { dx: boolean; dw: boolean },
+): { dx: Tensor | null; dw: Tensor | null } {
+  let dx: Tensor | null = null;
+  if (want.dx) {
+    const g = moeGroupedMatmul(be, dy, w, plan, false);
+    dx = acc ? be.add(acc, g) : g;
+  }
+  const dw = want.dw ? moeGroupedWeightGrad(be, dy, x, plan, w.shape[0]) : null;
+  return { dx, dw };
+}
+
 export function moeCombine(be: CpuBackend, y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
   const d = last(y);
   const [N, K] = weight.shape;
@@ -149,6 +167,7 @@ export const ops = {
   moeGatherBackward,
   moeGroupedMatmul,
   moeGroupedWeightGrad,
+  moeGroupedGrads,
   moeCombine,
   moeCombineBackward,
 } satisfies CpuFamily;

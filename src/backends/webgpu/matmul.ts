@@ -29,27 +29,15 @@ import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { kernelPaths } from './device';
 import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms, type GpuRuntime } from './runtime';
+import { dropTagged, instantiate } from './template';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
-
-/** Keep the lines of `text` that end in `// ${drop}` out (whole lines). */
-function dropMarked(text: string, drop: string): string {
-  const tag = `// ${drop}`;
-  return text
-    .split('\n')
-    .filter((l) => !l.trimEnd().endsWith(tag))
-    .join('\n');
-}
 
 /**
  * One product's I/O (shaders/matmul_operands.wgsl) for a kernel: names suffixed with `suffix`,
  * the uniform block read as `params`, bindings from `base` (A, B, C, and D when `acc`).
  */
 export function operandCode(suffix: string, params: string, base: number, acc: boolean): string {
-  const text = dropMarked(operandsSrc, acc ? 'plain' : 'acc')
-    .replaceAll('P$', params)
-    .replaceAll('$', suffix)
-    .replace(/#([0-3])/g, (_, k: string) => String(base + Number(k)));
-  return text;
+  return instantiate(operandsSrc, { suffix, params, base, drop: [acc ? 'plain' : 'acc'] });
 }
 
 const PRELUDE = { f32: 'alias TILE = f32;', f16: f16Tiles };
@@ -78,7 +66,7 @@ function multiKernel(accs: boolean[], tiles: 'f32' | 'f16', vec4: boolean): Kern
       base += acc ? 4 : 3;
       return text;
     });
-    const entries = (accs.length === 1 ? dropMarked(multiSrc, 'product 2') : multiSrc).replace('#U', String(base));
+    const entries = (accs.length === 1 ? dropTagged(multiSrc, ['product 2']) : multiSrc).replace('#U', String(base));
     const name = `matmul_multi${tiles === 'f16' ? '_f16' : ''}_${accs.map((a) => (a ? 'acc' : 'set')).join('_')}`;
     k = {
       name,

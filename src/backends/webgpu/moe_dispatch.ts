@@ -6,7 +6,10 @@
 // kernels read the expert offsets on the device (one command encoder per training step).
 
 import src from '../../../shaders/moe_dispatch.wgsl?raw';
-import gemmSrc from '../../../shaders/moe_grouped_matmul.wgsl?raw';
+import entriesSrc from '../../../shaders/moe_grouped_entries.wgsl?raw';
+import fwdSrc from '../../../shaders/moe_grouped_fwd.wgsl?raw';
+import gemmCore from '../../../shaders/moe_grouped_matmul.wgsl?raw';
+import wgradSrc from '../../../shaders/moe_grouped_wgrad.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MoePlan } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
@@ -15,6 +18,7 @@ import { vec4Ok } from './elementwise';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
+import { instantiate } from './template';
 
 // ---- row kernels (gather, combine) ----
 
@@ -128,8 +132,57 @@ export function moeCombineBackward(
 
 // ---- grouped GEMMs ----
 
-const GEMM_FWD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'forward' };
-const GEMM_WGRAD: Kernel = { name: 'moe_grouped_matmul', code: gemmSrc, entry: 'weight_grad' };
+/** One section of moe_grouped_entries.wgsl: from its `// ==== name` line to the next. */
+function entrySection(name: string, uniformBinding: number): string {
+  const parts = entriesSrc.split(/^\/\/ ==== /m);
+  const part = parts.find((p) => p.startsWith(`${name}\n`));
+  if (!part) throw new Error(`moe_grouped_entries.wgsl: no section "${name}"`);
+  return part.slice(name.length + 1).replace('#U', String(uniformBinding));
+}
+
+const GEMM_FWD: Kernel = {
+  name: 'moe_grouped_matmul',
+  code: [
+    gemmCore,
+    instantiate(fwdSrc, { suffix: '', params: 'fp', base: 0, drop: ['acc'] }),
+    entrySection('forward', 4),
+  ].join('\n'),
+  entry: 'forward',
+};
+const GEMM_WGRAD: Kernel = {
+  name: 'moe_grouped_matmul_wgrad',
+  code: [gemmCore, instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0 }), entrySection('weight_grad', 4)].join(
+    '\n',
+  ),
+  entry: 'weight_grad',
+};
+
+/**
+ * The input and weight gradients in one dispatch (entry `backward`): bindings dy, W, offsets,
+ * dx[, acc] for the input gradient, then x, dW for the weight gradient (which reads dy and the
+ * offsets through the first product's bindings), then the uniform block.
+ */
+function gemmBackward(acc: boolean): Kernel {
+  const wBase = acc ? 5 : 4;
+  return {
+    name: acc ? 'moe_grouped_matmul_bwd_acc' : 'moe_grouped_matmul_bwd',
+    code: [
+      gemmCore,
+      instantiate(fwdSrc, { suffix: '_x', params: 'u.f', base: 0, drop: [acc ? 'plain' : 'acc'] }),
+      instantiate(wgradSrc, {
+        suffix: '_w',
+        params: 'u.g',
+        base: wBase,
+        drop: ['own'],
+        rename: { DY_w: 'X_x', OFF_w: 'OFF_x' },
+      }),
+      entrySection('backward', wBase + 2),
+    ].join('\n'),
+    entry: 'backward',
+  };
+}
+const GEMM_BWD = gemmBackward(false);
+const GEMM_BWD_ACC = gemmBackward(true);
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
@@ -241,7 +294,7 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   be.rt.record({
     kernel: GEMM_WGRAD,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk },
-    buffers: [be.buf(dy), be.buf(x), be.buf(plan.offsets), be.buf(target)],
+    buffers: [be.buf(x), be.buf(target), be.buf(dy), be.buf(plan.offsets)],
     uniform: packUniforms('uuuuu', [M, b, a, E, splits]),
     workgroups: [tilesX, tilesY, E * splits],
   });
@@ -257,11 +310,65 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   return out;
 }
 
+/**
+ * Both gradients of y = x·W_eᵀ per segment (moeGroupedMatmul(x, w, plan, true)): dx = [acc +]
+ * dy·W_e and dW_e = dyᵀ·x over the segment, in one dispatch of the `backward` entry where the
+ * weight gradient would not be split (else the two kernels and an add). Both use the input
+ * gradient's thread grid: the sums do not depend on it, so the bits are the separate kernels'.
+ */
+export function moeGroupedGrads(
+  be: WebGPUBackend,
+  dy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  plan: MoePlan,
+  acc: Tensor | null,
+  want: { dx: boolean; dw: boolean },
+): { dx: Tensor | null; dw: Tensor | null } {
+  const M = dy.shape[0];
+  const b = last(dy);
+  const a = last(x);
+  const E = w.shape[0];
+  const separate = () => {
+    let dx: Tensor | null = null;
+    if (want.dx) {
+      const g = moeGroupedMatmul(be, dy, w, plan, false);
+      dx = acc ? be.add(acc, g) : g;
+    }
+    return { dx, dw: want.dw ? moeGroupedWeightGrad(be, dy, x, plan, E) : null };
+  };
+  if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return separate();
+  const solo = chooseThreads(b, a, E);
+  const soloTiles = Math.ceil(a / (8 * solo.wgX)) * Math.ceil(b / (8 * solo.wgY));
+  const buffers = acc ? 7 : 6;
+  if (weightGradSplits(soloTiles * E, M, E) > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage)
+    return separate();
+  const { wgX, wgY } = groupedThreads(M, a, E);
+  const tk = chooseTk(be, wgX, wgY);
+  const dx = be.empty([M, a]);
+  const dw = be.empty([E, b, a]);
+  const tilesX = Math.ceil(a / (8 * wgX));
+  const tilesY = Math.ceil(M / (8 * wgY));
+  const wTilesX = Math.ceil(a / (8 * wgX));
+  const wTilesY = Math.ceil(b / (8 * wgY));
+  const total = tilesX * tilesY + wTilesX * wTilesY * E;
+  const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
+  be.rt.record({
+    kernel: acc ? GEMM_BWD_ACC : GEMM_BWD,
+    overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_x: 0 },
+    buffers: [dy, w, plan.offsets, dx, ...(acc ? [acc] : []), x, dw].map((t) => be.buf(t)),
+    uniform: packUniforms('uuuuuuuuuuuuuuuu', [M, a, b, E, M, b, a, E, 1, tilesX, tilesY, wTilesX, wTilesY, 0, 0, 0]),
+    workgroups: [x0, Math.ceil(total / x0), 1],
+  });
+  return { dx, dw };
+}
+
 export const ops = {
   moeGather,
   moeGatherBackward,
   moeGroupedMatmul,
   moeGroupedWeightGrad,
+  moeGroupedGrads,
   moeCombine,
   moeCombineBackward,
 } satisfies WebGPUFamily;

@@ -1,0 +1,102 @@
+// Entry points of the grouped expert GEMMs (moe_grouped_matmul.wgsl). The host (moe_dispatch.ts)
+// composes each kernel from the shared part, the product templates it needs and ONE section of
+// this file (a section runs from its `// ==== name` line to the next one).
+
+// ==== forward
+// One forward-direction product (suffix '', bindings 0–3, then the uniform `fp`): workgroup (x, y)
+// owns the tile at rows y·TM, columns x·TN.
+
+struct FwdParams {
+  M: u32,  // rows (slots)
+  N: u32,  // b, output columns
+  K: u32,  // a, input columns
+  E: u32,  // experts
+}
+
+@group(0) @binding(#U) var<uniform> fp: FwdParams;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn forward(
+  @builtin(local_invocation_id) lid3: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+) {
+  fwd_tile(lid3.x, lid3.y, lid, wid.y * TM, wid.x * TN);
+}
+
+// ==== weight_grad
+// One weight-gradient product (suffix '', bindings 0–3, then the uniform `gp`): workgroup (x, y, z)
+// owns tile (x, y) of expert z % E, chunk z / E.
+
+struct WgParams {
+  M: u32,      // rows (slots)
+  B: u32,      // b: dy columns = output rows
+  A: u32,      // a: x columns = output columns
+  E: u32,      // experts
+  splits: u32, // chunks per segment (1: write the result directly)
+}
+
+@group(0) @binding(#U) var<uniform> gp: WgParams;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn weight_grad(
+  @builtin(local_invocation_id) lid3: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+) {
+  wgrad_tile(lid3.x, lid3.y, lid, wid);
+}
+
+// ==== backward
+// The input gradient (suffix '_x': a forward-direction product, bindings from 0) and the weight
+// gradient (suffix '_w': its x and out bindings after those; it reads dy and the offsets through
+// the input gradient's bindings) of one grouped product, in one dispatch; the uniform block `u`
+// comes last. The grid is flat: workgroup t = wid.x + wid.y · nwg.x; the first
+// u.tilesX · u.tilesY are the input gradient's tiles (row-major over u.tilesX columns), the next
+// u.wTilesX · u.wTilesY · E the weight gradient's (splits = 1: no chunks).
+
+struct FwdBlock {
+  M: u32,
+  N: u32,
+  K: u32,
+  E: u32,
+}
+
+struct WgBlock {
+  M: u32,
+  B: u32,
+  A: u32,
+  E: u32,
+  splits: u32,
+  tilesX: u32,  // the input gradient's column tiles
+  tilesY: u32,  // … and row tiles
+  wTilesX: u32, // the weight gradient's column tiles
+  wTilesY: u32, // … and row tiles
+}
+
+struct BwdParams {
+  f: FwdBlock,
+  g: WgBlock,
+}
+
+@group(0) @binding(#U) var<uniform> u: BwdParams;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn backward(
+  @builtin(local_invocation_id) lid3: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let t = wid.x + wid.y * nwg.x;
+  let xTiles = u.g.tilesX * u.g.tilesY;
+  let wPer = u.g.wTilesX * u.g.wTilesY;
+  if (t < xTiles) {
+    fwd_tile_x(lid3.x, lid3.y, lid, (t / u.g.tilesX) * TM, (t % u.g.tilesX) * TN);
+  } else if (t < xTiles + wPer * u.g.E) {
+    let w = t - xTiles;
+    let z = w / wPer;
+    let r = w - z * wPer;
+    wgrad_tile_w(lid3.x, lid3.y, lid, vec3<u32>(r % u.g.wTilesX, r / u.g.wTilesX, z));
+  }
+}

@@ -1,0 +1,117 @@
+// One forward-direction grouped product of moe_grouped_matmul.wgsl: y[m, :] = [D[m, :] +]
+// x[m, :] · op(W_e), e = the expert of row m (see the design notes there). A template, like
+// matmul_operands.wgsl: the host (moe_dispatch.ts) replaces `$` in names with the product's
+// suffix, `P$` with its uniform block (M, N, K, E) and `#0` … `#4` with its bindings (x, W,
+// offsets, y, and D when it adds to an earlier result). A line ending in `// acc` is kept only
+// for a product added to an earlier result, one ending in `// plain` only for one that is not.
+
+override TRANS_W$: bool = true;
+
+@group(0) @binding(#0) var<storage, read> X$: array<f32>;
+@group(0) @binding(#1) var<storage, read> W$: array<f32>;
+@group(0) @binding(#2) var<storage, read> OFF$: array<i32>;
+@group(0) @binding(#3) var<storage, read_write> Y$: array<f32>;
+@group(0) @binding(#4) var<storage, read> D$: array<f32>; // acc
+
+// What y holds at flat index i given the k-sum v: the sum, or the earlier result plus the sum
+// (the add a separate elementwise kernel would do, on the same two values: the same bits).
+fn epi$(i: u32, v: f32) -> f32 { return v; } // plain
+fn epi$(i: u32, v: f32) -> f32 { return D$[i] + v; } // acc
+
+// The expert that owns row r (< M): the first e with offsets[e+1] > r. Skips idle experts.
+fn expertOfRow$(r: u32) -> u32 {
+  var lo = 0u;
+  var hi = P$.E - 1u;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (u32(OFF$[mid + 1u]) > r) { hi = mid; } else { lo = mid + 1u; }
+  }
+  return lo;
+}
+
+// x[m, k] if row m is in the pass's segment [lo, hi) and k < K, else 0.
+fn loadX$(m: u32, k: u32, lo: u32, hi: u32) -> f32 {
+  if (m < lo || m >= hi || k >= P$.K) { return 0.0; }
+  return X$[m * P$.K + k];
+}
+
+// op(W_e)[k, n], 0 outside.
+fn loadW$(wBase: u32, k: u32, n: u32) -> f32 {
+  if (k >= P$.K || n >= P$.N) { return 0.0; }
+  if (TRANS_W$) { return W$[wBase + n * P$.K + k]; }
+  return W$[wBase + k * P$.N + n];
+}
+
+// Write 4 outputs of row m from column n, if m is in [lo, hi) (hi ≤ M); columns past N dropped.
+fn storeY$(m: u32, n: u32, lo: u32, hi: u32, v: vec4<f32>) {
+  if (m < lo || m >= hi) { return; }
+  let row = m * P$.N;
+  if (n < P$.N) { Y$[row + n] = epi$(row + n, v.x); }
+  if (n + 1u < P$.N) { Y$[row + n + 1u] = epi$(row + n + 1u, v.y); }
+  if (n + 2u < P$.N) { Y$[row + n + 2u] = epi$(row + n + 2u, v.z); }
+  if (n + 3u < P$.N) { Y$[row + n + 3u] = epi$(row + n + 3u, v.w); }
+}
+
+// The TM × TN tile of y at (m0, n0): one pass per expert segment that meets its rows.
+fn fwd_tile$(tx: u32, ty: u32, lid: u32, m0: u32, n0: u32) {
+  let rEnd = min(m0 + TM, P$.M);
+  let slotsA = TK * (TM / 4u);
+  let slotsB = TK * (TN / 4u);
+  let mA = m0 + ty * 4u;           // first row of the thread's upper half
+  let mB = m0 + TM / 2u + ty * 4u; // … of its lower half
+  let nA = n0 + tx * 4u;
+  let nB = n0 + TN / 2u + tx * 4u;
+
+  var r = m0; // first row of this tile not yet written
+  while (r < rEnd) {
+    // The segment of the expert that owns row r, clipped to this tile: rows [lo, hi).
+    if (lid == 0u) {
+      let e = expertOfRow$(r);
+      seg = vec3<u32>(e, r, min(u32(OFF$[e + 1u]), rEnd));
+    }
+    let s = workgroupUniformLoad(&seg);
+    let lo = s.y;
+    let hi = s.z;
+    let wBase = s.x * P$.N * P$.K;
+
+    var acc = zeroBlock();
+    for (var k0 = 0u; k0 < P$.K; k0 += TK) {
+      // Stage x[m0 .. m0+TM, k0 .. k0+TK] (k contiguous in memory: neighbouring threads take
+      // neighbouring k; rows outside the segment are zeros) …
+      for (var t = lid; t < slotsA; t += NT) {
+        let k = t % TK;
+        let m4 = t / TK;
+        let m = m0 + m4 * 4u;
+        let kk = k0 + k;
+        As[k * SA + m4] = vec4<f32>(loadX$(m, kk, lo, hi), loadX$(m + 1u, kk, lo, hi),
+                                    loadX$(m + 2u, kk, lo, hi), loadX$(m + 3u, kk, lo, hi));
+      }
+      // … and op(W_e)[k0 .. k0+TK, n0 .. n0+TN].
+      for (var t = lid; t < slotsB; t += NT) {
+        var k: u32;
+        var n4: u32;
+        if (TRANS_W$) { k = t % TK; n4 = t / TK; }         // k contiguous in memory
+        else { k = t / (TN / 4u); n4 = t % (TN / 4u); }    // n contiguous in memory
+        let n = n0 + n4 * 4u;
+        let kk = k0 + k;
+        Bs[k * SB + n4] = vec4<f32>(loadW$(wBase, kk, n), loadW$(wBase, kk, n + 1u),
+                                    loadW$(wBase, kk, n + 2u), loadW$(wBase, kk, n + 3u));
+      }
+      workgroupBarrier();
+      accumulate(&acc, tx, ty);
+      workgroupBarrier();
+    }
+
+    storeY$(mA, nA, lo, hi, acc.r00); storeY$(mA, nB, lo, hi, acc.r01);
+    storeY$(mA + 1u, nA, lo, hi, acc.r10); storeY$(mA + 1u, nB, lo, hi, acc.r11);
+    storeY$(mA + 2u, nA, lo, hi, acc.r20); storeY$(mA + 2u, nB, lo, hi, acc.r21);
+    storeY$(mA + 3u, nA, lo, hi, acc.r30); storeY$(mA + 3u, nB, lo, hi, acc.r31);
+    storeY$(mB, nA, lo, hi, acc.r40); storeY$(mB, nB, lo, hi, acc.r41);
+    storeY$(mB + 1u, nA, lo, hi, acc.r50); storeY$(mB + 1u, nB, lo, hi, acc.r51);
+    storeY$(mB + 2u, nA, lo, hi, acc.r60); storeY$(mB + 2u, nB, lo, hi, acc.r61);
+    storeY$(mB + 3u, nA, lo, hi, acc.r70); storeY$(mB + 3u, nB, lo, hi, acc.r71);
+    r = hi;
+    // Everyone has read `seg` before invocation 0 overwrites it (the K-loop has no barrier when K = 0).
+    workgroupBarrier();
+  }
+}

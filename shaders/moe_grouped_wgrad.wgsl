@@ -1,0 +1,95 @@
+// One weight-gradient grouped product of moe_grouped_matmul.wgsl: dW_e = Σ_{m in segment e}
+// dy[m, :]ᵀ · x[m, :] (see the design notes there). A template, like moe_grouped_fwd.wgsl: `$`
+// in names becomes the product's suffix, `P$` its uniform block (M, B, A, E, splits) and `#0` …
+// `#3` its bindings (x, out, dy, offsets). In the `backward` kernel dy and the offsets are the
+// input-gradient product's own buffers: the host drops the lines ending in `// own` and renames
+// DY$ and OFF$ to that product's names.
+
+@group(0) @binding(#0) var<storage, read> XG$: array<f32>;
+@group(0) @binding(#1) var<storage, read_write> OUT$: array<f32>;
+@group(0) @binding(#2) var<storage, read> DY$: array<f32>; // own
+@group(0) @binding(#3) var<storage, read> OFF$: array<i32>; // own
+
+// dy[row, j] (row < hi, j < B), else 0.
+fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
+  if (row >= hi || j >= P$.B) { return 0.0; }
+  return DY$[row * P$.B + j];
+}
+
+// x[row, i] (row < hi, i < A), else 0.
+fn loadXg$(row: u32, i: u32, hi: u32) -> f32 {
+  if (row >= hi || i >= P$.A) { return 0.0; }
+  return XG$[row * P$.A + i];
+}
+
+// Write 4 outputs of row j from column i, dropping those outside [B, A].
+fn storeG$(base: u32, j: u32, i: u32, v: vec4<f32>) {
+  if (j >= P$.B) { return; }
+  let row = base + j * P$.A;
+  if (i < P$.A) { OUT$[row + i] = v.x; }
+  if (i + 1u < P$.A) { OUT$[row + i + 1u] = v.y; }
+  if (i + 2u < P$.A) { OUT$[row + i + 2u] = v.z; }
+  if (i + 3u < P$.A) { OUT$[row + i + 3u] = v.w; }
+}
+
+// The TM × TN tile (xy, in tiles) of expert (z % E)'s gradient, chunk z / E of its segment.
+fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
+  let j0 = wid.y * TM; // output rows: columns of dy
+  let i0 = wid.x * TN; // output columns: columns of x
+  let e = wid.z % P$.E;
+  let split = wid.z / P$.E;
+  let slotsA = TK * (TM / 4u);
+  let slotsB = TK * (TN / 4u);
+
+  // This job's rows [lo, hi): chunk `split` of expert e's segment.
+  if (lid == 0u) {
+    let segLo = u32(OFF$[e]);
+    let segHi = u32(OFF$[e + 1u]);
+    let chunk = ((segHi - segLo + P$.splits - 1u) / P$.splits + TK - 1u) / TK * TK;
+    let lo = min(segHi, segLo + split * chunk);
+    seg = vec3<u32>(lo, min(segHi, lo + chunk), 0u);
+  }
+  let s = workgroupUniformLoad(&seg);
+  let lo = s.x;
+  let hi = s.y;
+
+  var acc = zeroBlock();
+  for (var k0 = lo; k0 < hi; k0 += TK) {
+    // op(A)[j, k] = dy[k0 + k, j0 + j]: j is contiguous in memory, a straight vec4 copy.
+    for (var t = lid; t < slotsA; t += NT) {
+      let k = t / (TM / 4u);
+      let j4 = t % (TM / 4u);
+      let row = k0 + k;
+      let j = j0 + j4 * 4u;
+      As[k * SA + j4] = vec4<f32>(loadDy$(row, j, hi), loadDy$(row, j + 1u, hi),
+                                  loadDy$(row, j + 2u, hi), loadDy$(row, j + 3u, hi));
+    }
+    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise.
+    for (var t = lid; t < slotsB; t += NT) {
+      let k = t / (TN / 4u);
+      let i4 = t % (TN / 4u);
+      let row = k0 + k;
+      let i = i0 + i4 * 4u;
+      Bs[k * SB + i4] = vec4<f32>(loadXg$(row, i, hi), loadXg$(row, i + 1u, hi),
+                                  loadXg$(row, i + 2u, hi), loadXg$(row, i + 3u, hi));
+    }
+    workgroupBarrier();
+    accumulate(&acc, tx, ty);
+    workgroupBarrier();
+  }
+
+  // out[split][e] (scratch layout [splits, E, B, A]; with splits = 1 it is the result [E, B, A]).
+  let base = wid.z * P$.B * P$.A; // wid.z = split · E + e
+  let jA = j0 + ty * 4u;
+  let jB = j0 + TM / 2u + ty * 4u;
+  let iA = i0 + tx * 4u;
+  let iB = i0 + TN / 2u + tx * 4u;
+  storeG$(base, jA, iA, acc.r00); storeG$(base, jA, iB, acc.r01);
+  storeG$(base, jA + 1u, iA, acc.r10); storeG$(base, jA + 1u, iB, acc.r11);
+  storeG$(base, jA + 2u, iA, acc.r20); storeG$(base, jA + 2u, iB, acc.r21);
+  storeG$(base, jA + 3u, iA, acc.r30); storeG$(base, jA + 3u, iB, acc.r31);
+  storeG$(base, jB, iA, acc.r40); storeG$(base, jB, iB, acc.r41);
+  storeG$(base, jB + 1u, iA, acc.r50); storeG$(base, jB + 1u, iB, acc.r51);
+  storeG$(base, jB + 2u, iA, acc.r60); storeG$(base, jB + 2u, iB, acc.r61);
+  storeG$(base, jB + 3u, iA, acc.r70); storeG$(base, jB + 3u, iB, acc.r71);
+}
