@@ -24,6 +24,46 @@ fn forward(
   fwd_tile(lid3.x, lid3.y, lid, wid.y * TM, wid.x * TN);
 }
 
+// ==== forward_pair
+// Two forward-direction products of the same rows x (an expert FFN's gate and up): suffix '_a'
+// (bindings x, W, offsets, y) and '_b' (its W and y; it reads x and the offsets through '_a's),
+// then the uniform `q`. Flat grid: t = wid.x + wid.y · nwg.x; the first q.a.tiles workgroups are
+// '_a's tiles (row-major over q.a.tilesX columns), the next q.b.tiles '_b's.
+
+struct PairBlock {
+  M: u32,
+  N: u32,
+  K: u32,
+  E: u32,
+  tilesX: u32,
+  tiles: u32,
+  pad0: u32,
+  pad1: u32,
+}
+
+struct PairParams {
+  a: PairBlock,
+  b: PairBlock,
+}
+
+@group(0) @binding(#U) var<uniform> q: PairParams;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn forward_pair(
+  @builtin(local_invocation_id) lid3: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let t = wid.x + wid.y * nwg.x;
+  if (t < q.a.tiles) {
+    fwd_tile_a(lid3.x, lid3.y, lid, (t / q.a.tilesX) * TM, (t % q.a.tilesX) * TN);
+  } else if (t < q.a.tiles + q.b.tiles) {
+    let t2 = t - q.a.tiles;
+    fwd_tile_b(lid3.x, lid3.y, lid, (t2 / q.b.tilesX) * TM, (t2 % q.b.tilesX) * TN);
+  }
+}
+
 // ==== weight_grad
 // One weight-gradient product (suffix '', bindings 0–3, then the uniform `gp`): workgroup (x, y, z)
 // owns tile (x, y) of expert z % E, chunk z / E.

@@ -1,15 +1,17 @@
 // One forward-direction grouped product of moe_grouped_matmul.wgsl: y[m, :] = [D[m, :] +]
 // x[m, :] · op(W_e), e = the expert of row m (see the design notes there). A template, like
 // matmul_operands.wgsl: the host (moe_dispatch.ts) replaces `$` in names with the product's
-// suffix, `P$` with its uniform block (M, N, K, E) and `#0` … `#4` with its bindings (x, W,
-// offsets, y, and D when it adds to an earlier result). A line ending in `// acc` is kept only
-// for a product added to an earlier result, one ending in `// plain` only for one that is not.
+// suffix, `P$` with its uniform block (M, N, K, E) and numbers its bindings (x, W, offsets, y,
+// and D when it adds to an earlier result). A line ending in `// acc` is kept only for a product
+// added to an earlier result, one ending in `// plain` only for one that is not; the lines
+// ending in `// own` are dropped for a second product that reads the first one's x and offsets
+// (the host renames X$ and OFF$ to those).
 
 override TRANS_W$: bool = true;
 
-@group(0) @binding(#0) var<storage, read> X$: array<f32>;
+@group(0) @binding(#0) var<storage, read> X$: array<f32>; // own
 @group(0) @binding(#1) var<storage, read> W$: array<f32>;
-@group(0) @binding(#2) var<storage, read> OFF$: array<i32>;
+@group(0) @binding(#2) var<storage, read> OFF$: array<i32>; // own
 @group(0) @binding(#3) var<storage, read_write> Y$: array<f32>;
 @group(0) @binding(#4) var<storage, read> D$: array<f32>; // acc
 

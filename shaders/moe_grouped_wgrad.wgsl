@@ -1,7 +1,7 @@
 // One weight-gradient grouped product of moe_grouped_matmul.wgsl: dW_e = Σ_{m in segment e}
 // dy[m, :]ᵀ · x[m, :] (see the design notes there). A template, like moe_grouped_fwd.wgsl: `$`
-// in names becomes the product's suffix, `P$` its uniform block (M, B, A, E, splits) and `#0` …
-// `#3` its bindings (x, out, dy, offsets). In the `backward` kernel dy and the offsets are the
+// in names becomes the product's suffix, `P$` its uniform block (M, B, A, E, splits); its
+// bindings are x, out, dy, offsets. In the `backward` kernel dy and the offsets are the
 // input-gradient product's own buffers: the host drops the lines ending in `// own` and renames
 // DY$ and OFF$ to that product's names.
 

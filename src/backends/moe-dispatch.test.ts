@@ -1,8 +1,8 @@
 // MoE dispatch/combine beyond their op checks (src/check/ops.test.ts): bit-identical reruns, every
 // tile shape giving the same bits, all tokens routed to one expert (the others idle: their weight
 // gradients exactly zero), a single expert (E = 1: the grouped GEMM is a plain matmul), and the
-// split-K path of the weight gradient, the gather backward that adds an earlier gradient, and
-// both expert gradients in one dispatch.
+// split-K path of the weight gradient, the gather backward that adds an earlier gradient, both
+// expert gradients in one dispatch, and gate and up in one dispatch.
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
@@ -252,6 +252,34 @@ describe('moe dispatch / combine', () => {
       gpu.moeGroupedGrads(...args, plan, gpu.fromArray(h.acc, [M, a]), { dx: true, dw: true });
       await gpu.rt.flush();
       expect(gpu.rt.dispatches - before, what).toBe(1);
+    }
+  });
+  it('gate and up in one dispatch: the bits of two grouped GEMMs', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(29);
+    for (const [N, K, E, a, b] of [
+      [33, 2, 5, 7, 13],
+      [64, 4, 8, 32, 96],
+    ]) {
+      const idx = randomIdx(
+        rng,
+        N,
+        K,
+        Array.from({ length: E - 1 }, (_, i) => i),
+      );
+      const M = N * K;
+      const plan = uploadPlan(gpu, idx, E);
+      const x = gpu.fromArray(rng.normalArray(M * a), [M, a]);
+      const wg = gpu.fromArray(rng.normalArray(E * b * a), [E, b, a]);
+      const wu = gpu.fromArray(rng.normalArray(E * b * a), [E, b, a]);
+      await gpu.rt.flush();
+      const before = gpu.rt.dispatches;
+      const [g, u] = gpu.moeGroupedMatmuls(x, [wg, wu], plan);
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - before).toBe(1);
+      const bits = async (t: Tensor) => Array.from(new Uint32Array(new Float32Array(await t.read()).buffer));
+      expect(await bits(g)).toEqual(await bits(gpu.moeGroupedMatmul(x, wg, plan, true)));
+      expect(await bits(u)).toEqual(await bits(gpu.moeGroupedMatmul(x, wu, plan, true)));
     }
   });
 });

@@ -369,6 +369,8 @@ export interface BackendOps {
    * y_seg = x_seg · W_e [M, b] (the input-gradient direction).
    */
   moeGroupedMatmul(x: Tensor, w: Tensor, plan: MoePlan, transW: boolean): Tensor;
+  /** moeGroupedMatmul(x, w, plan, true) for each w (bit for bit); the WebGPU backend runs two per dispatch. */
+  moeGroupedMatmuls(x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[];
   /** dW_e = Σ over segment rows of dyᵀ·x: dy [M, b], x [M, a] → [E, b, a] (zeros for idle experts). */
   moeGroupedWeightGrad(dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor;
   /**

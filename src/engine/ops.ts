@@ -399,23 +399,38 @@ export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
 
 /** Each expert's segment of x [M, in] times its weight W_e [out, in]ᵀ (w [E, out, in]) → [M, out]. */
 export function moeExperts(x: Tensor, w: Tensor, plan: MoePlan): Tensor {
-  requireF32('moeExperts', x, w);
-  if (w.shape.length !== 3 || w.shape[2] !== x.shape[1])
-    fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
+  return moeExpertsMany(x, [w], plan)[0];
+}
+
+/**
+ * moeExperts for several weights read by the same rows (an expert FFN's gate and up): the
+ * forward products two per dispatch, the same bits as one moeExperts each. The backward walks the
+ * weights last to first, as the tape walks separate nodes recorded in this order: both gradients
+ * of a product in one dispatch (Backend.moeGroupedGrads), its dx added to the gradient gathered
+ * so far for x in the GEMM's store.
+ */
+export function moeExpertsMany(x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
+  requireF32('moeExperts', x, ...ws);
+  for (const w of ws)
+    if (w.shape.length !== 3 || w.shape[2] !== x.shape[1])
+      fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
   const be = x.backend;
-  const y = be.moeGroupedMatmul(x, w, plan, true);
-  if (needsGrad(x, w)) {
-    // Both gradients in one dispatch where the backend can; dx added to the gradient gathered so
-    // far for x in the GEMM's store (gate and up read the same gathered rows).
-    Tape.recordAccumulating([y], [x, w], [true, false], (dys, prev) => {
-      const g = be.moeGroupedGrads(dys[0] as Tensor, x, w, plan, prev[0], {
-        dx: x.requiresGrad,
-        dw: w.requiresGrad,
-      });
-      return [g.dx, g.dw];
+  const ys = ws.length === 1 ? [be.moeGroupedMatmul(x, ws[0], plan, true)] : be.moeGroupedMatmuls(x, ws, plan);
+  if (needsGrad(x, ...ws)) {
+    Tape.recordAccumulating(ys, [x, ...ws], [true, ...ws.map(() => false)], (dys, prev) => {
+      let dx = prev[0];
+      const dws: Array<Tensor | null> = ws.map(() => null);
+      for (let i = ws.length - 1; i >= 0; i--) {
+        const dy = dys[i];
+        if (!dy) continue;
+        const g = be.moeGroupedGrads(dy, x, ws[i], plan, dx, { dx: x.requiresGrad, dw: ws[i].requiresGrad });
+        if (x.requiresGrad) dx = g.dx;
+        dws[i] = g.dw;
+      }
+      return [dx, ...dws];
     });
   }
-  return y;
+  return ys;
 }
 
 /** out[n] = Σ_k weight[n, k] · y[slot of (n, k)]. */

@@ -57,10 +57,12 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   const { idx, weight } = op.moeRoute(scores, bias, routeConfig(c));
   const plan = x.backend.moePlan(idx, E);
   const xg = op.moeGather(x2, plan, K);
-  const h = op.swiglu(
-    op.moeExperts(xg, p(`${pre}.experts.gate_proj.weight`), plan),
-    op.moeExperts(xg, p(`${pre}.experts.up_proj.weight`), plan),
+  const [gate, up] = op.moeExpertsMany(
+    xg,
+    [p(`${pre}.experts.gate_proj.weight`), p(`${pre}.experts.up_proj.weight`)],
+    plan,
   );
+  const h = op.swiglu(gate, up);
   let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
   if (c.n_shared_experts > 0) {
     const [g, u] = blockLinears(c, x2, [

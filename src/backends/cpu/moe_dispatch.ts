@@ -97,6 +97,10 @@ export function moeGroupedWeightGrad(be: CpuBackend, dy: Tensor, x: Tensor, plan
   return be.make([experts, b, a], dw);
 }
 
+export function moeGroupedMatmuls(be: CpuBackend, x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
+  return ws.map((w) => moeGroupedMatmul(be, x, w, plan, true));
+}
+
 export function moeGroupedGrads(
   be: CpuBackend,
   dy: Tensor,
@@ -168,6 +172,7 @@ export const ops = {
   moeGroupedMatmul,
   moeGroupedWeightGrad,
   moeGroupedGrads,
+  moeGroupedMatmuls,
   moeCombine,
   moeCombineBackward,
 } satisfies CpuFamily;

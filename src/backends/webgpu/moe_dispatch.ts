@@ -149,6 +149,22 @@ const GEMM_FWD: Kernel = {
   ].join('\n'),
   entry: 'forward',
 };
+const GEMM_FWD_PAIR: Kernel = {
+  name: 'moe_grouped_matmul_pair',
+  code: [
+    gemmCore,
+    instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc'] }),
+    instantiate(fwdSrc, {
+      suffix: '_b',
+      params: 'q.b',
+      base: 4,
+      drop: ['acc', 'own'],
+      rename: { X_b: 'X_a', OFF_b: 'OFF_a' },
+    }),
+    entrySection('forward_pair', 6),
+  ].join('\n'),
+  entry: 'forward_pair',
+};
 const GEMM_WGRAD: Kernel = {
   name: 'moe_grouped_matmul_wgrad',
   code: [gemmCore, instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0 }), entrySection('weight_grad', 4)].join(
@@ -262,6 +278,46 @@ export function moeGroupedMatmul(
   return y;
 }
 
+/**
+ * moeGroupedMatmul(x, w, plan, true) for each of ws, two per dispatch (entry forward_pair: the
+ * two products of an expert FFN's gate and up read the same rows). Each product keeps its bits:
+ * both use the thread grid the first would use alone, and the sums do not depend on it.
+ */
+export function moeGroupedMatmuls(be: WebGPUBackend, x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
+  const out: Tensor[] = [];
+  const [M, a] = x.shape;
+  for (let i = 0; i < ws.length; i += 2) {
+    const [wa, wb] = [ws[i], ws[i + 1]];
+    if (!wb || M === 0 || wa.shape[1] === 0 || wb.shape[1] === 0) {
+      out.push(moeGroupedMatmul(be, x, wa, plan, true));
+      if (wb) out.push(moeGroupedMatmul(be, x, wb, plan, true));
+      continue;
+    }
+    const E = wa.shape[0];
+    const { wgX, wgY } = groupedThreads(M, wa.shape[1], E);
+    const tk = chooseTk(be, wgX, wgY);
+    const block = (w: Tensor) => {
+      const b = w.shape[1];
+      const tilesX = Math.ceil(b / (8 * wgX));
+      return [M, b, a, w.shape[0], tilesX, tilesX * Math.ceil(M / (8 * wgY)), 0, 0] as const;
+    };
+    const [ba, bb] = [block(wa), block(wb)];
+    const ya = be.empty([M, wa.shape[1]]);
+    const yb = be.empty([M, wb.shape[1]]);
+    const total = ba[5] + bb[5];
+    const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
+    be.rt.record({
+      kernel: GEMM_FWD_PAIR,
+      overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_a: 1, TRANS_W_b: 1 },
+      buffers: [x, wa, plan.offsets, ya, wb, yb].map((t) => be.buf(t)),
+      uniform: packUniforms('uuuuuuuuuuuuuuuu', [...ba, ...bb]),
+      workgroups: [x0, Math.ceil(total / x0), 1],
+    });
+    out.push(ya, yb);
+  }
+  return out;
+}
+
 /** Below this many workgroups a big GPU idles (as in matmul.ts). */
 const MIN_GROUPS = 64;
 
@@ -369,6 +425,7 @@ export const ops = {
   moeGroupedMatmul,
   moeGroupedWeightGrad,
   moeGroupedGrads,
+  moeGroupedMatmuls,
   moeCombine,
   moeCombineBackward,
 } satisfies WebGPUFamily;

@@ -1,14 +1,15 @@
 // WGSL templates: one shader text instantiated once per product of a kernel (the matmul's
 // operands, the grouped GEMMs' products). In a template, `$` in names is the product's suffix,
-// `P$` its uniform block, `#0` … `#9` its binding numbers counted from `base`, and a line ending
-// in `// tag` is dropped when `tag` is among `drop`.
+// `P$` its uniform block, and a line ending in `// tag` is dropped when `tag` is among `drop`.
+// Bindings are written `@binding(#k)`: the k still present after the drops, in increasing order,
+// become base, base + 1, … (two views of one buffer share a k, and so a number).
 
 export interface Instance {
   /** Appended to every name written with `$` ('' for a kernel's only product). */
   suffix: string;
   /** The WGSL expression that reads this product's uniform block, e.g. 'p' or 'u.q1'. */
   params: string;
-  /** The binding number of `#0`. */
+  /** The binding number of the lowest `#k` left. */
   base: number;
   /** Tags of the lines to leave out. */
   drop?: string[];
@@ -27,10 +28,12 @@ export function dropTagged(text: string, drop: string[]): string {
 
 /** The template's text for one product. */
 export function instantiate(template: string, i: Instance): string {
-  let text = dropTagged(template, i.drop ?? [])
+  const kept = dropTagged(template, i.drop ?? []);
+  const ks = [...new Set([...kept.matchAll(/@binding\(#([0-9])\)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  let text = kept
     .replaceAll('P$', i.params)
     .replaceAll('$', i.suffix)
-    .replace(/#([0-9])/g, (_, k: string) => String(i.base + Number(k)));
+    .replace(/@binding\(#([0-9])\)/g, (_, k: string) => `@binding(${i.base + ks.indexOf(Number(k))})`);
   for (const [from, to] of Object.entries(i.rename ?? {})) text = text.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
   return text;
 }
