@@ -8,6 +8,7 @@ import type { MatmulOpts, MatmulProduct } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import type { Shape, Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
+import { linearAdd } from '../engine/ops';
 import { chooseMultiThreads, matmuls as matmulsWith, operandCode } from './webgpu/matmul';
 
 const size = (s: Shape) => s.reduce((x, y) => x * y, 1);
@@ -190,5 +191,15 @@ describe('matmuls', () => {
     expect(acc).toContain('@binding(3) var<storage, read> D_1');
     expect(acc).toContain('return D_1[i] + v;');
     expect(acc).not.toContain('return v;');
+  });
+  it('linearAdd names a base of the wrong shape and records nothing', async () => {
+    const x = cpu.fromArray(new Float64Array(6), [2, 3]);
+    const w = cpu.fromArray(new Float64Array(12), [4, 3]);
+    expect(() => linearAdd(x, w, cpu.fromArray(new Float64Array(6), [2, 3]))).toThrow(
+      /linearAdd: base \[2, ?3\] is not the output's shape \[2, ?4\]/,
+    );
+    expect(await linearAdd(x, w, cpu.fromArray(new Float64Array(8).fill(1), [2, 4])).read()).toEqual(
+      new Float64Array(8).fill(1),
+    );
   });
 });

@@ -403,17 +403,17 @@ export function moeGroupedGrads(
   const tk = chooseTk(be, wgX, wgY);
   const dx = be.empty([M, a]);
   const dw = be.empty([E, b, a]);
+  // Both outputs are a columns wide ([M, a] and [E, b, a]) on one thread grid: one column count.
   const tilesX = Math.ceil(a / (8 * wgX));
   const tilesY = Math.ceil(M / (8 * wgY));
-  const wTilesX = Math.ceil(a / (8 * wgX));
   const wTilesY = Math.ceil(b / (8 * wgY));
-  const total = tilesX * tilesY + wTilesX * wTilesY * E;
+  const total = tilesX * (tilesY + wTilesY * E);
   const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
   be.rt.record({
     kernel: acc ? GEMM_BWD_ACC : GEMM_BWD,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_x: 0 },
     buffers: [dy, w, plan.offsets, dx, ...(acc ? [acc] : []), x, dw].map((t) => be.buf(t)),
-    uniform: packUniforms('uuuuuuuuuuuuuuuu', [M, a, b, E, M, b, a, E, 1, tilesX, tilesY, wTilesX, wTilesY, 0, 0, 0]),
+    uniform: packUniforms('uuuuuuuuuuuuuuuu', [M, a, b, E, M, b, a, E, 1, tilesX, tilesY, tilesX, wTilesY, 0, 0, 0]),
     workgroups: [x0, Math.ceil(total / x0), 1],
   });
   return { dx, dw };
