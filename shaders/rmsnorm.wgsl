@@ -54,11 +54,11 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
-// Lanes of the register levels: the subgroup size (capped by SG_CAP), or 1 — the tree all the
-// way — on the tree path (sg = 1) and when a subgroup is wider than the workgroup (it would not
-// be full). Uniform: subgroup_size is the same in every invocation.
-fn shuffle_width(sg: u32) -> u32 {
-  return select(1u, min(sg, SG_CAP), sg <= WG);
+// Lanes of the register levels of a sum over n threads: the subgroup size (capped by SG_CAP),
+// or 1 — the tree all the way — on the tree path (sg = 1) and when a subgroup is wider than n
+// (it would not be full). Uniform: subgroup_size is the same in every invocation.
+fn shuffle_width(sg: u32, n: u32) -> u32 {
+  return select(1u, min(sg, SG_CAP), sg <= n);
 }
 
 // Sum of v over the workgroup, by a fixed binary tree: levels in workgroup memory down to the
@@ -66,10 +66,16 @@ fn shuffle_width(sg: u32) -> u32 {
 // so each ends with the sum). lane and sg are the subgroup builtins, or 0 and 1 on the tree
 // path. Must be called in uniform control flow.
 fn workgroup_sum(lid: u32, v: f32, lane: u32, sg: u32) -> f32 {
+  return workgroup_sum_n(lid, v, lane, sg, WG);
+}
+
+// workgroup_sum over the first n threads' v (n a power of two ≤ WG, workgroup-uniform): the tree
+// workgroup_sum builds in a workgroup of n threads; the other threads' v is not read.
+fn workgroup_sum_n(lid: u32, v: f32, lane: u32, sg: u32, n: u32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  let lanes = shuffle_width(sg);
-  for (var s = WG / 2u; s >= lanes; s = s >> 1u) {
+  let lanes = shuffle_width(sg, n);
+  for (var s = n / 2u; s >= lanes; s = s >> 1u) {
     if (lid < s) {
       red[lid] = red[lid] + red[lid + s];
     }

@@ -95,4 +95,55 @@ const addRmsnormCheck: OpCheck = {
   },
 };
 
-export const rmsnormChecks: OpCheck[] = [rmsnormCheck, addRmsnormCheck, onTree(rmsnormCheck), onTree(addRmsnormCheck)];
+const rmsnormSegmentsCheck: OpCheck = {
+  name: 'rmsnormSegments',
+  about:
+    'two RMSNorms in one pass, each over the leading D of its S columns (the rest carried): y_a, y_b, rest_b; dx (carried gradient copied in), dw',
+  tolForward: 1e-5,
+  tolBackward: 1e-4,
+  makeCase(rng, index) {
+    const [N, Da] = rowsAndDim(rng, index);
+    const Db = rng.pick([2, 7, 33, 64, 130]);
+    const Sb = Db + rng.pick([1, 5, 32]);
+    const eps = rng.pick([1e-6, 1e-5]);
+    return {
+      desc: `N=${N} a: D=S=${Da}; b: D=${Db} S=${Sb} eps=${eps}`,
+      inputs: [
+        { name: 'xa', shape: [N, Da], dtype: 'f32', data: rng.normalArray(N * Da), grad: true },
+        { name: 'wa', shape: [Da], dtype: 'f32', data: rng.normalArray(Da), grad: true },
+        { name: 'xb', shape: [N, Sb], dtype: 'f32', data: rng.normalArray(N * Sb), grad: true },
+        { name: 'wb', shape: [Db], dtype: 'f32', data: rng.normalArray(Db), grad: true },
+      ],
+      nDiff: 3,
+      forward(be, [xa, wa, xb, wb]) {
+        const r = be.rmsnormSegments(
+          [
+            { x: xa, w: wa },
+            { x: xb, w: wb },
+          ],
+          eps,
+        );
+        return [r.y[0], r.y[1], r.rest[1] as (typeof r.y)[0]];
+      },
+      backward(be, [xa, wa, xb, wb], [dya, dyb, drest]) {
+        const segs = [
+          { x: xa, w: wa },
+          { x: xb, w: wb },
+        ];
+        const r = be.rmsnormSegments(segs, eps);
+        const g = be.rmsnormSegmentsBackward(segs, r.rstd, [dya, dyb], [null, drest]);
+        for (const t of [...r.y, ...r.rstd]) t.dispose();
+        return [g.dx[0], g.dw[0], g.dx[1], g.dw[1]];
+      },
+    };
+  },
+};
+
+export const rmsnormChecks: OpCheck[] = [
+  rmsnormCheck,
+  addRmsnormCheck,
+  rmsnormSegmentsCheck,
+  onTree(rmsnormCheck),
+  onTree(addRmsnormCheck),
+  onTree(rmsnormSegmentsCheck),
+];

@@ -39,6 +39,19 @@ export interface Segment {
   size: number;
 }
 
+/** A segment of Backend.rmsnormSegments: x [N, S] normalized over its first w.size columns. */
+export interface NormSegment {
+  x: Tensor;
+  w: Tensor;
+}
+
+/** What Backend.rmsnormSegments returns: per segment y [N, D] and the carried columns; rstd for the backward. */
+export interface NormSegmentsResult {
+  y: Tensor[];
+  rest: Array<Tensor | null>;
+  rstd: Tensor[];
+}
+
 export interface AdamWParams {
   lr: number;
   beta1: number;
@@ -260,6 +273,20 @@ export interface BackendOps {
    * (a, b [N, D]). Same values as add then rmsnorm; the backward is rmsnormBackward on sum.
    */
   addRmsnorm(a: Tensor, b: Tensor, w: Tensor, eps: number): { sum: Tensor; y: Tensor; rstd: Tensor };
+  /**
+   * One or two RMSNorms in one pass (1 ≤ segments ≤ 2, every x [N, S] with the same N): each over
+   * its x's first D = w.size columns, the other S − D columns carried out unnormalized (rest;
+   * null where S = D). The same values as a split and rmsnorm per segment. rstd is opaque: what
+   * rmsnormSegmentsBackward takes back.
+   */
+  rmsnormSegments(segs: readonly NormSegment[], eps: number): NormSegmentsResult;
+  /** dx [N, S] per segment (the carried columns' gradient dRest copied in; zeros where null) and dw. */
+  rmsnormSegmentsBackward(
+    segs: readonly NormSegment[],
+    rstd: readonly Tensor[],
+    dy: readonly Tensor[],
+    dRest: ReadonlyArray<Tensor | null>,
+  ): { dx: Tensor[]; dw: Tensor[] };
 
   // ---- rotary embedding ----
   /**

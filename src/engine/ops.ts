@@ -10,6 +10,7 @@ import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 
 export { fail, needsGrad, requireF32, view } from './op_base';
 export { linear, linearAdd, linears, matmul } from './ops_linear';
+export { rmsnormSegments } from './ops_norm';
 
 // ---------------------------------------------------------------- elementwise
 

@@ -89,18 +89,24 @@ export function mlaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const dn = c.qk_nope_head_dim;
   const dr = c.qk_rope_head_dim;
   const dv = c.v_head_dim;
-  const dc = c.kv_lora_rank;
   // The same model as mlaQuery / mlaLatent with the slices, RoPEs, the head repeat and the
   // concats folded into three kernels (same values, bit for bit): [q_nope ; RoPE(q_pe)] per
-  // head in one pass over q (ropeCols); [c_raw | kpe_raw] split in one pass; the keys
-  // [k_nope_h ; RoPE(kpe)] and the values taken from W_UKV·c in one pass (mlaKeys).
+  // head in one pass over q (ropeCols); [c_raw | kpe_raw] split inside the norms' kernel; the
+  // keys [k_nope_h ; RoPE(kpe)] and the values taken from W_UKV·c in one pass (mlaKeys).
   // x's two products (the query's first and the latent's down-projection) in one dispatch.
   const [qIn, kva] = blockLinears(c, x, [queryInWeight(p, c, pre), p(`${pre}.kv_a_proj_with_mqa.weight`)]);
-  const qFull = op.ropeCols(op.view(queryUp(p, c, pre, qIn), [B, T, H, dn + dr]), dn, dr, c.rope_theta);
-  const [cRaw, kpeRaw] = op.splitLast(kva, dc);
-  const latent = op.rmsnorm(cRaw, p(`${pre}.kv_a_layernorm.weight`), c.rms_norm_eps);
+  // The latent's norm over kva's first dc columns, kpe_raw carried out — and, with a q rank, the
+  // query's norm — in one kernel.
+  const kvNorm = { x: kva, w: p(`${pre}.kv_a_layernorm.weight`) };
+  const norms =
+    c.q_lora_rank === 0
+      ? op.rmsnormSegments([kvNorm], c.rms_norm_eps)
+      : op.rmsnormSegments([{ x: qIn, w: p(`${pre}.q_a_layernorm.weight`) }, kvNorm], c.rms_norm_eps);
+  const { y: latent, rest: kpeRaw } = norms[norms.length - 1];
+  const q = c.q_lora_rank === 0 ? qIn : blockLinear(c, norms[0].y, p(`${pre}.q_b_proj.weight`));
+  const qFull = op.ropeCols(op.view(q, [B, T, H, dn + dr]), dn, dr, c.rope_theta);
   const kv = op.view(blockLinear(c, latent, p(`${pre}.kv_b_proj.weight`)), [B, T, H, dn + dv]);
-  const { k, v } = op.mlaKeys(kv, kpeRaw, dn, c.rope_theta);
+  const { k, v } = op.mlaKeys(kv, kpeRaw as Tensor, dn, c.rope_theta);
   const o = op.attention(qFull, k, v, {
     batch: B,
     seq: T,

@@ -6,6 +6,7 @@
 //             with res (the gradient already gathered for x): dx + res; with dyMore, the
 //             upstream gradient is dy + dyMore[0] + … (parts the tape has not added yet)
 
+import type { NormSegment, NormSegmentsResult } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -81,4 +82,44 @@ export function addRmsnorm(
   return { sum, ...rmsnorm(be, sum, w, eps) };
 }
 
-export const ops = { rmsnorm, rmsnormBackward, addRmsnorm } satisfies CpuFamily;
+/** Each segment: rmsnorm over x's first w.size columns, the rest carried (one rstd per segment). */
+export function rmsnormSegments(be: CpuBackend, segs: readonly NormSegment[], eps: number): NormSegmentsResult {
+  const out: NormSegmentsResult = { y: [], rest: [], rstd: [] };
+  for (const { x, w } of segs) {
+    const D = w.size;
+    const S = x.shape[1];
+    const r = rmsnorm(be, S > D ? be.sliceLast(x, 0, D) : x, w, eps);
+    out.y.push(r.y);
+    out.rest.push(S > D ? be.sliceLast(x, D, S - D) : null);
+    out.rstd.push(r.rstd);
+  }
+  return out;
+}
+
+/** Per segment: rmsnormBackward on the normalized columns, dRest (or zeros) for the carried ones. */
+export function rmsnormSegmentsBackward(
+  be: CpuBackend,
+  segs: readonly NormSegment[],
+  rstd: readonly Tensor[],
+  dy: readonly Tensor[],
+  dRest: ReadonlyArray<Tensor | null>,
+): { dx: Tensor[]; dw: Tensor[] } {
+  const dx: Tensor[] = [];
+  const dw: Tensor[] = [];
+  segs.forEach(({ x, w }, i) => {
+    const D = w.size;
+    const [N, S] = x.shape;
+    const g = rmsnormBackward(be, S > D ? be.sliceLast(x, 0, D) : x, w, rstd[i], dy[i]);
+    dx.push(S > D ? be.concatLast(g.dx, dRest[i] ?? be.zeros([N, S - D])) : g.dx);
+    dw.push(g.dw);
+  });
+  return { dx, dw };
+}
+
+export const ops = {
+  rmsnorm,
+  rmsnormBackward,
+  addRmsnorm,
+  rmsnormSegments,
+  rmsnormSegmentsBackward,
+} satisfies CpuFamily;

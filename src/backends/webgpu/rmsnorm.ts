@@ -14,6 +14,7 @@ import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { kernelPaths } from './device';
 import type { Kernel, Overrides } from './pipelines';
+import { rmsnormSegments, rmsnormSegmentsBackward } from './rmsnorm_segments';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 
 /** Upstream-gradient parts rmsnorm_bwd reads and adds itself, at most (more are pre-added). */
@@ -197,4 +198,10 @@ export function rmsnormBackward(
   return { dx, dw };
 }
 
-export const ops = { rmsnorm, rmsnormBackward, addRmsnorm } satisfies WebGPUFamily;
+export const ops = {
+  rmsnorm,
+  rmsnormBackward,
+  addRmsnorm,
+  rmsnormSegments,
+  rmsnormSegmentsBackward,
+} satisfies WebGPUFamily;

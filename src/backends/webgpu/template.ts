@@ -37,3 +37,10 @@ export function instantiate(template: string, i: Instance): string {
   for (const [from, to] of Object.entries(i.rename ?? {})) text = text.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
   return text;
 }
+
+/** The section `name` of a shader file cut into sections by `// ==== name` lines (the text up to the next one). */
+export function section(text: string, name: string): string {
+  const part = text.split(/^\/\/ ==== /m).find((p) => p.startsWith(`${name}\n`));
+  if (part === undefined) throw new Error(`no shader section "${name}"`);
+  return part.slice(name.length + 1);
+}
