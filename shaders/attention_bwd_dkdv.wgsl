@@ -1,4 +1,4 @@
-// Attention backward, step 3: dK and dV (f32), flash-attention style, register-tiled.
+// Attention backward, step 2 of 2: dK and dV (f32), flash-attention style, register-tiled.
 //
 // One workgroup = BK consecutive key rows of one (batch b, kv head g). K and V of those rows
 // stay in workgroup memory. The kernel loops over the query heads h that share kv head g
@@ -6,7 +6,7 @@
 // query that may see these keys (query ≥ key) to the end of the sequence. Per query tile it
 // recomputes, for key j and query i ≥ j,
 //     P[i, j]  = exp(scale · q_i·k_j − lse_i)
-//     dS[i, j] = P[i, j] · (dO_i·v_j − D_i)
+//     dS[i, j] = P[i, j] · (dO_i·v_j − D_i)            (D written by the dQ kernel)
 // and accumulates
 //     dv_j += Σ_i P[i, j] · dO_i,      dk_j += Σ_i dS[i, j] · q_i   (× scale at the end).
 // Every dk/dv row has exactly one owner workgroup (GQA's sum over query heads happens inside

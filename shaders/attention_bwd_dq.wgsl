@@ -1,14 +1,23 @@
-// Attention backward, step 2: dQ (f32), flash-attention style, register-tiled.
+// Attention backward, step 1 of 2: the row term D and dQ (f32), flash-attention style,
+// register-tiled.
 //
 // One workgroup = BQ consecutive query rows of one (batch b, query head h), the same tiling as
-// the forward. Q and dO of those rows stay in workgroup memory; the kernel walks the keys in
-// tiles of BK up to the diagonal and, per tile, recomputes the probabilities from the saved
-// log-sum-exp instead of storing them:
+// the forward; the grid (ceil(T/BQ), H, B) gives every (b, h, t) row exactly one workgroup. First
+// each lane computes the softmax row term of its MR rows,
+//     D_i = Σ_d dO[i, d] · O[i, d]    (= Σ_j P[i, j] · dP[i, j]), summed in order d = 0, 1, …,
+// and lane tx = 0 of the row writes it to D [B,H,T] for the dK/dV kernel, dispatched next. (The NC
+// lanes sharing a row repeat the same sum, no shared memory, no barrier; adjacent lanes read the
+// same addresses.) The sum is attention_bwd_prep.wgsl's, term for term: the same bits. That
+// kernel survives as a test-only reference: with D_FROM_PREP the kernel reads D instead.
+// Q and dO of the rows stay in workgroup memory (as AT: not reused for D, which must see dO in
+// f32); the kernel walks the keys in tiles of BK up to the diagonal and, per tile, recomputes the
+// probabilities from the saved log-sum-exp instead of storing them:
 //     P[i, j]  = exp(scale · q_i·k_j − lse_i)          (0 for keys after the query)
 //     dP[i, j] = dO_i · v_j
-//     dS[i, j] = P[i, j] · (dP[i, j] − D_i)            (D from the prep kernel)
+//     dS[i, j] = P[i, j] · (dP[i, j] − D_i)
 //     dq_i    += Σ_j dS[i, j] · k_j,    scaled by `scale` once at the end.
-// Each workgroup alone owns its dq rows, so there are no atomics and the sum order is fixed.
+// Each workgroup alone owns its dq rows (and D entries), so there are no atomics and the sum
+// order is fixed.
 //
 // Threads (the register tiling of attention_common.wgsl): lane (ty, tx) computes S and dP for
 // its MR rows × the 4 key columns tx + NC·j of the tile (q and dO chunks read once for 4 keys,
@@ -16,8 +25,8 @@
 // dS·K into its dq chunks tx + NC·a (a < NA) of its MR rows. K and V tiles are stored with
 // odd row strides KS, VS (vec4s) so that the column reads of step 1 hit distinct banks.
 //
-// Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV], dO [B,T,H,dV], lse/D [B,H,T]
-// → dq [B,T,H,dQK]. Grid: (ceil(T/BQ), H, B).
+// Layouts: q [B,T,H,dQK], k [B,T,Hkv,dQK], v [B,T,Hkv,dV], o, dO [B,T,H,dV], lse [B,H,T]
+// → dq [B,T,H,dQK], D [B,H,T]. Grid: (ceil(T/BQ), H, B).
 //
 // Prepended: attention_common.wgsl (Params, q/k/v at bindings 0..2, DQ4/DV4, tiling overrides,
 // loaders).
@@ -25,13 +34,15 @@
 // Bindings 0..2 (q, k, v) are in attention_common.wgsl.
 @group(0) @binding(3) var<storage, read> dO: array<f32>;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
-@group(0) @binding(5) var<storage, read> D: array<f32>;
+@group(0) @binding(5) var<storage, read_write> D: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dq: array<f32>;
-@group(0) @binding(7) var<uniform> U: Params;
+@group(0) @binding(7) var<storage, read> o: array<f32>;
+@group(0) @binding(8) var<uniform> U: Params;
 
 override VS: u32 = 9u;       // odd row stride (vec4s) of the V tile
 override BQ: u32 = MR * NR; // query rows per workgroup
 override BK: u32 = 4u * NC; // key rows per tile
+override D_FROM_PREP: bool = false; // tests only: read D (from attention_bwd_prep) instead
 
 var<workgroup> Qs: array<vec4<AT>, BQ * DQ4>;
 var<workgroup> dOs: array<vec4<AT>, BQ * DV4>;
@@ -64,7 +75,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Stage Q and dO rows of this tile (zero past T).
   for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = vec4<AT>(loadQ4(b, q0 + i / DQ4, h, i % DQ4)); }
   for (var i = lid; i < BQ * DV4; i += nThreads) { dOs[i] = vec4<AT>(loadDO4(b, q0 + i / DV4, h, i % DV4)); }
-  // My rows' saved statistics (rows past T contribute nothing: every dS there is masked).
+  // My rows' statistics: lse saved by the forward, D computed here (rows past T contribute
+  // nothing: every dS there is masked).
   var lseR: array<f32, MR_MAX>;
   var dR: array<f32, MR_MAX>;
   for (var i = 0u; i < MR; i++) {
@@ -72,8 +84,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     lseR[i] = 0.0;
     dR[i] = 0.0;
     if (qi < T) {
-      lseR[i] = lse[statIndex(b, h, qi)];
-      dR[i] = D[statIndex(b, h, qi)];
+      let si = statIndex(b, h, qi);
+      lseR[i] = lse[si];
+      if (D_FROM_PREP) {
+        dR[i] = D[si];
+      } else {
+        let base = rowBase(b, qi, h, U.H, U.dV);
+        var s = 0.0;
+        for (var d = 0u; d < U.dV; d++) { s += dO[base + d] * o[base + d]; }
+        dR[i] = s;
+        if (tx == 0u) { D[si] = s; }
+      }
     }
   }
 

@@ -1,4 +1,6 @@
-// Attention backward, step 1: the softmax row term
+// The softmax row term on its own, a test-only reference (src/backends/attention.test.ts, via
+// setAttentionSeparatePrep): the training path computes it inside attention_bwd_dq.wgsl with
+// this same sum, and that must give these bits.
 //     D[b, h, t] = Σ_d dO[b, t, h, d] · O[b, t, h, d]   (= Σ_j P[t, j] · dP[t, j])
 // which both the dQ and the dK/dV kernels subtract in dS = P ∘ (dP − D).
 // One invocation per (b, h, t) row, summing over dV in order. 1-D grid (folded by grid1d).

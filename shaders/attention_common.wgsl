@@ -1,6 +1,7 @@
 // Declarations shared by the causal-attention kernels attention_fwd, attention_bwd_dq and
 // attention_bwd_dkdv. src/backends/webgpu/attention.ts prepends this file to each of them; it
-// is not a shader on its own (attention_bwd_prep has its own, smaller uniform and does not use it).
+// is not a shader on its own (attention_bwd_prep, a test-only reference for D, has its own,
+// smaller uniform and does not use it).
 //
 // Here: the shape uniform's struct, the q/k/v bindings (0..2 in every kernel), the vec4 head-dim
 // padding overrides, the register-tiling overrides, index helpers and the zero-padding row

@@ -7,29 +7,30 @@
 //   gather_backward_acc  the same added to an earlier gradient: prev[n, :] + Σ_k …  (the add the
 //                     autograd tape would do next, same operands: the same bits)
 //   combine           out[n, :] = Σ_k weight[n·K + k] · y[assignSlot[n·K + k], :]   [M, d] → [N, d]
-//   combine_bwd_dy    dy[m, :] = weight[a] · dOut[a / K, :], a = slotAssign[m]      [N, d] → [M, d]
-//   combine_bwd_dw    dWeight[a] = dOut[a / K, :] · y[assignSlot[a], :]             → [N, K]
+//   combine_bwd       dy[m, :] = weight[a] · dOut[a / K, :], a = slotAssign[m]      [N, d] → [M, d]
+//                     and dWeight[a] = dOut[a / K, :] · y[assignSlot[a], :]         → [N, K]
 //
 // Every backward is written as a gather: each output element is produced by exactly one
 // invocation (or one workgroup) that reads what it needs, so there is no scatter, no atomic,
 // and every sum runs in a fixed order (k = 0, 1, … for the token sums; a fixed tree for dWeight).
 //
-// The four row kernels are flat 1-D launches over the V-elements of their output (grid folded
-// into y past 65535 workgroups, see grid1d in runtime.ts). V = vec4<f32> when d % 4 == 0 (whole
-// 16-byte rows), else the host swaps the two marked lines below for their scalar versions.
+// The four forward/gather kernels are flat 1-D launches over the V-elements of their output (grid
+// folded into y past 65535 workgroups, see grid1d in runtime.ts). V = vec4<f32> when d % 4 == 0
+// (whole 16-byte rows), else the host swaps the two marked lines below for their scalar versions.
 // dv = d in V units.
 //
-// combine_bwd_dw is a dot product of length d per assignment: one workgroup of DWG threads per a;
-// thread t sums elements t, t + DWG, … in order, then a fixed halving tree adds the DWG partials.
+// combine_bwd is one launch of DWG-thread workgroups in two ranges. The first M are dot products
+// of length d, one per assignment a: thread t sums V-elements t, t + DWG, … in order, then a
+// fixed halving tree adds the DWG partials. The rest cover dy, DWG V-elements each.
 
 alias V = vec4<f32>;
 fn hsum(v: V) -> f32 { return v.x + v.y + v.z + v.w; }
 
 override WG: u32 = 256u;   // row kernels: invocations per workgroup
-override DWG: u32 = 64u;   // combine_bwd_dw: threads per assignment (power of two)
+override DWG: u32 = 64u;   // combine_bwd: threads per workgroup = per dot product (power of two)
 
 struct Params {
-  count: u32,  // V-elements of the output (rows · dv); for combine_bwd_dw: number of assignments M
+  count: u32,  // V-elements of the output (rows · dv)
   dv: u32,     // row length in V units
   K: u32,      // experts per token
 }
@@ -107,50 +108,59 @@ fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   c_out[i] = acc;
 }
 
-// ---- combine_bwd_dy: dy[m] = weight[a] · dOut[a / K], a = slotAssign[m] ----
-@group(0) @binding(0) var<storage, read> cd_dout: array<V>;
-@group(0) @binding(1) var<storage, read> cd_weight: array<f32>;
-@group(0) @binding(2) var<storage, read> cd_slotAssign: array<i32>;
-@group(0) @binding(3) var<storage, read_write> cd_dy: array<V>;
-@group(0) @binding(4) var<uniform> cd_p: Params;
-
-@compute @workgroup_size(WG)
-fn combine_bwd_dy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * (nwg.x * WG);
-  if (i >= cd_p.count) { return; }
-  let m = i / cd_p.dv;
-  let c = i - m * cd_p.dv;
-  let a = u32(cd_slotAssign[m]);
-  cd_dy[i] = cd_weight[a] * cd_dout[(a / cd_p.K) * cd_p.dv + c];
+// ---- combine_bwd: both gradients of combine in one dispatch ----
+//   workgroups w < M:   dWeight[a] = dOut[a / K] · y[assignSlot[a]], a = w (DWG threads, the tree)
+//   workgroups w ≥ M:   dy[i] = weight[a] · dOut[a / K, c] for the DWG V-elements
+//                       i = (w − M)·DWG + t of dy, m = i / dv, c = i mod dv, a = slotAssign[m]
+// w (the workgroup's linear index: folded into y past 65535, see grid1d) is workgroup-uniform, so
+// every thread of a dWeight workgroup reaches the tree's barriers and no dy workgroup meets one.
+struct CombineBwdParams {
+  M: u32,        // assignments (= dWeight workgroups)
+  dyCount: u32,  // V-elements of dy (M · dv)
+  dv: u32,       // row length in V units
+  K: u32,        // experts per token
 }
 
-// ---- combine_bwd_dw: dWeight[a] = dOut[a / K] · y[assignSlot[a]], one workgroup per a ----
-@group(0) @binding(0) var<storage, read> cw_dout: array<V>;
-@group(0) @binding(1) var<storage, read> cw_y: array<V>;
-@group(0) @binding(2) var<storage, read> cw_assignSlot: array<i32>;
-@group(0) @binding(3) var<storage, read_write> cw_dweight: array<f32>;
-@group(0) @binding(4) var<uniform> cw_p: Params;
+@group(0) @binding(0) var<storage, read> cb_dout: array<V>;
+@group(0) @binding(1) var<storage, read> cb_y: array<V>;
+@group(0) @binding(2) var<storage, read> cb_weight: array<f32>;
+@group(0) @binding(3) var<storage, read> cb_slotAssign: array<i32>;
+@group(0) @binding(4) var<storage, read> cb_assignSlot: array<i32>;
+@group(0) @binding(5) var<storage, read_write> cb_dy: array<V>;
+@group(0) @binding(6) var<storage, read_write> cb_dweight: array<f32>;
+@group(0) @binding(7) var<uniform> cb_p: CombineBwdParams;
 
 var<workgroup> partial: array<f32, DWG>;
 
 @compute @workgroup_size(DWG)
-fn combine_bwd_dw(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
-                  @builtin(num_workgroups) nwg: vec3<u32>) {
-  let a = wid.x + wid.y * nwg.x;  // workgroup-uniform, so returning keeps the barriers uniform
-  if (a >= cw_p.count) { return; }
-  let dRow = (a / cw_p.K) * cw_p.dv;
-  let yRow = u32(cw_assignSlot[a]) * cw_p.dv;
-  // Per-thread partial in a fixed order (V lanes summed at the end: a fixed order too).
-  var acc = V(0.0);
-  for (var c = t; c < cw_p.dv; c += DWG) {
-    acc += cw_dout[dRow + c] * cw_y[yRow + c];
-  }
-  partial[t] = hsum(acc);
-  workgroupBarrier();
-  // Halving tree: step h adds partial[t + h] into partial[t] for t < h.
-  for (var h = DWG / 2u; h > 0u; h = h / 2u) {
-    if (t < h) { partial[t] += partial[t + h]; }
+fn combine_bwd(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;
+  if (w < cb_p.M) {
+    let a = w;
+    let dRow = (a / cb_p.K) * cb_p.dv;
+    let yRow = u32(cb_assignSlot[a]) * cb_p.dv;
+    // Per-thread partial in a fixed order (V lanes summed at the end: a fixed order too).
+    var acc = V(0.0);
+    for (var c = t; c < cb_p.dv; c += DWG) {
+      acc += cb_dout[dRow + c] * cb_y[yRow + c];
+    }
+    partial[t] = hsum(acc);
     workgroupBarrier();
+    // Halving tree: step h adds partial[t + h] into partial[t] for t < h.
+    for (var h = DWG / 2u; h > 0u; h = h / 2u) {
+      if (t < h) { partial[t] += partial[t + h]; }
+      workgroupBarrier();
+    }
+    if (t == 0u) { cb_dweight[a] = partial[0]; }
+  } else {
+    // Each slot's row written once, one element per invocation.
+    let i = (w - cb_p.M) * DWG + t;
+    if (i < cb_p.dyCount) {
+      let m = i / cb_p.dv;
+      let c = i - m * cb_p.dv;
+      let a = u32(cb_slotAssign[m]);
+      cb_dy[i] = cb_weight[a] * cb_dout[(a / cb_p.K) * cb_p.dv + c];
+    }
   }
-  if (t == 0u) { cw_dweight[a] = partial[0]; }
 }

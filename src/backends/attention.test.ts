@@ -1,6 +1,7 @@
 // Causal attention beyond its op check (src/check/ops.test.ts): GPU flash-attention kernels vs the
-// float64 reference with multi-tile online softmax at T=256, small-workgroup-memory tilings and
-// run-to-run bit reproducibility.
+// float64 reference with multi-tile online softmax at T=256, small-workgroup-memory tilings,
+// run-to-run bit reproducibility, and the two-dispatch backward (D computed in the dQ kernel)
+// giving the bits of the three-dispatch one (D by attention_bwd_prep).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttentionShape, Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
@@ -8,7 +9,7 @@ import { sizeOf, type Tensor } from '../engine/tensor';
 import { attentionChecks, attentionShapes } from '../check/attention';
 import { relErr } from '../check/harness';
 import { cpu, gpuBackend } from '../test/gpu';
-import { attentionTile, setAttentionWorkgroupBudget } from './webgpu/attention';
+import { attentionTile, setAttentionSeparatePrep, setAttentionWorkgroupBudget } from './webgpu/attention';
 import { setKernelPaths } from './webgpu/device';
 
 function randomInputs(s: AttentionShape, seed: number) {
@@ -60,7 +61,10 @@ function expectClose(errs: Array<{ name: string; err: number }>): void {
   }
 }
 
-afterEach(() => setAttentionWorkgroupBudget(null));
+afterEach(() => {
+  setAttentionWorkgroupBudget(null);
+  setAttentionSeparatePrep(false);
+});
 
 describe('attention (GPU vs CPU float64 reference)', () => {
   it('T=256 with realistic dims: multi-tile online softmax forward (and backward) match', async () => {
@@ -134,6 +138,65 @@ describe('attention (GPU vs CPU float64 reference)', () => {
     const b = await runAll(gpu, s, x);
     for (let i = 0; i < a.length; i++) {
       expect(Buffer.from(a[i].buffer).equals(Buffer.from(b[i].buffer)), `${NAMES[i]} differs between runs`).toBe(true);
+    }
+  });
+
+  it('backward in two dispatches (D in the dQ kernel): the bits of the three-dispatch path', async () => {
+    const gpu = await gpuBackend();
+    const bits = (a: Float64Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    const precisions = gpu.rt.features.shaderF16 ? (['f32', 'f16'] as const) : (['f32'] as const);
+    // [dQK, dV, heads, kvHeads, batch, workgroup budget]: MHA, GQA, MLA-like (dQK ≠ dV), odd dims,
+    // and the 16 KiB browser-default tilings.
+    const cases: Array<[number, number, number, number, number, number | null]> = [
+      [8, 8, 2, 2, 1, null],
+      [20, 12, 4, 2, 2, null],
+      [7, 5, 3, 1, 2, null],
+      [48, 32, 4, 2, 1, null],
+      [64, 64, 2, 1, 1, null],
+      [192, 128, 2, 1, 1, 16384],
+    ];
+    let seed = 40;
+    for (const precision of precisions) {
+      const before = setKernelPaths(gpu, { matmul: precision });
+      try {
+        for (const T of [1, 7, 33, 130]) {
+          for (const [dQK, dV, heads, kvHeads, batch, budget] of cases) {
+            setAttentionWorkgroupBudget(budget);
+            const s: AttentionShape = { batch, seq: T, heads, kvHeads, dQK, dV, scale: 1 / Math.sqrt(dQK) };
+            const what = `${precision} T=${T} dQK=${dQK} dV=${dV} H=${heads} Hkv=${kvHeads} B=${batch} budget=${budget}`;
+            const x = randomInputs(s, seed++);
+            setAttentionSeparatePrep(true);
+            const three = await runAll(gpu, s, x);
+            setAttentionSeparatePrep(false);
+            const two = await runAll(gpu, s, x);
+            for (let i = 2; i < NAMES.length; i++) expect(bits(two[i]), `${NAMES[i]} ${what}`).toEqual(bits(three[i]));
+          }
+        }
+      } finally {
+        setKernelPaths(gpu, before);
+      }
+    }
+    // …and the backward is two dispatches (three with the prep kernel).
+    const s: AttentionShape = { batch: 2, seq: 33, heads: 4, kvHeads: 2, dQK: 20, dV: 12, scale: 1 / Math.sqrt(20) };
+    const sh = attentionShapes(s);
+    const x = randomInputs(s, 1);
+    const [q, k, v, dO] = [
+      gpu.fromArray(x.q, sh.q),
+      gpu.fromArray(x.k, sh.k),
+      gpu.fromArray(x.v, sh.v),
+      gpu.fromArray(x.dO, sh.o),
+    ];
+    const { o, lse } = gpu.attention(q, k, v, s);
+    for (const [separate, n] of [
+      [false, 2],
+      [true, 3],
+    ] as const) {
+      setAttentionSeparatePrep(separate);
+      await gpu.rt.flush();
+      const d0 = gpu.rt.dispatches;
+      gpu.attentionBackward(q, k, v, o, lse, dO, s);
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - d0, `separate prep: ${separate}`).toBe(n);
     }
   });
 

@@ -2,7 +2,8 @@
 // tile shape giving the same bits, all tokens routed to one expert (the others idle: their weight
 // gradients exactly zero), a single expert (E = 1: the grouped GEMM is a plain matmul), and the
 // split-K path of the weight gradient, the gather backward that adds an earlier gradient, both
-// expert gradients in one dispatch, and gate and up in one dispatch.
+// expert gradients in one dispatch, gate and up in one dispatch, and the combine backward's two
+// gradients in one dispatch (bit for bit an f32 emulation of the former two kernels).
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
@@ -19,6 +20,51 @@ function maxRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(ref[i]));
   }
   return a.length === ref.length ? num / den : Infinity;
+}
+
+const bits = (v: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(v).buffer));
+
+/**
+ * moeCombineBackward in f32 arithmetic (Math.fround after every operation), in the kernel's
+ * order: dy[m] = weight[a] · dOut[a / K] with a = slotAssign[m]; dWeight[a] per the dot-product
+ * workgroup of shaders/moe_dispatch.wgsl: DWG = 64 threads, thread t summing the V-elements t,
+ * t + 64, … (V = 4 lanes, each lane its own running sum, when d % 4 == 0; else 1), the lanes
+ * added x + y + z + w, then the halving tree over the 64 partials. These are the bits of the
+ * former two-kernel combine backward (combine_bwd_dy, combine_bwd_dw).
+ */
+function combineBackwardF32(
+  h: { y: Float64Array; g: Float64Array; dOut: Float64Array },
+  plan: { slotAssign: Int32Array; assignSlot: Int32Array },
+  N: number,
+  K: number,
+  d: number,
+) {
+  const f = Math.fround;
+  const [y, g, dOut] = [Float32Array.from(h.y), Float32Array.from(h.g), Float32Array.from(h.dOut)];
+  const M = N * K;
+  const dy = new Float32Array(M * d);
+  for (let m = 0; m < M; m++) {
+    const a = plan.slotAssign[m];
+    for (let c = 0; c < d; c++) dy[m * d + c] = f(g[a] * dOut[Math.floor(a / K) * d + c]);
+  }
+  const DWG = 64;
+  const lanes = d % 4 === 0 ? 4 : 1;
+  const dv = d / lanes;
+  const dw = new Float32Array(M);
+  const partial = new Float32Array(DWG);
+  for (let a = 0; a < M; a++) {
+    const dRow = Math.floor(a / K) * d;
+    const yRow = plan.assignSlot[a] * d;
+    for (let t = 0; t < DWG; t++) {
+      const acc = [0, 0, 0, 0];
+      for (let c = t; c < dv; c += DWG)
+        for (let e = 0; e < lanes; e++) acc[e] = f(acc[e] + f(dOut[dRow + c * lanes + e] * y[yRow + c * lanes + e]));
+      partial[t] = lanes === 4 ? f(f(f(acc[0] + acc[1]) + acc[2]) + acc[3]) : acc[0];
+    }
+    for (let s = DWG / 2; s > 0; s >>= 1) for (let t = 0; t < s; t++) partial[t] = f(partial[t] + partial[t + s]);
+    dw[a] = partial[0];
+  }
+  return { dy, dw };
 }
 
 function uploadPlan(be: Backend, idx: Int32Array, E: number): MoePlan {
@@ -193,7 +239,6 @@ describe('moe dispatch / combine', () => {
       };
       const g = await run(gpu);
       const c = await run(cpu);
-      const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(a).buffer));
       expect(bits(g.fused), `d=${d}`).toEqual(bits(g.sep));
       expect(maxRelErr(g.fused, c.fused), `d=${d}`).toBeLessThan(1e-6);
       expect(maxRelErr(c.fused, c.sep)).toBe(0);
@@ -237,7 +282,6 @@ describe('moe dispatch / combine', () => {
       };
       const g = await run(gpu);
       const c = await run(cpu);
-      const bits = (v: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(v).buffer));
       const what = `N=${N} K=${K} E=${E} a=${a} b=${b}`;
       expect(bits(g.dx), what).toEqual(bits(g.sepDx));
       expect(bits(g.dw), what).toEqual(bits(g.sepDw));
@@ -252,6 +296,63 @@ describe('moe dispatch / combine', () => {
       gpu.moeGroupedGrads(...args, plan, gpu.fromArray(h.acc, [M, a]), { dx: true, dw: true });
       await gpu.rt.flush();
       expect(gpu.rt.dispatches - before, what).toBe(1);
+    }
+  });
+  it('combine backward in one dispatch: dy and dWeight bit for bit the f32 emulation of the old kernels, and the CPU', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(31);
+    const E = 8;
+    // Odd shapes, vec4 (d % 4 == 0) and scalar rows, and M + M·d/64 > 65535 workgroups (the grid folded into y).
+    const shapes = [1, 7, 33, 130].flatMap((N) =>
+      [1, 2, 6].flatMap((K) => [1, 3, 4, 7, 64, 130].map((d) => [N, K, d])),
+    );
+    const folded = [35000, 2, 3]; // 70000 + ceil(210000 / 64) workgroups
+    expect(70000 + Math.ceil(210000 / 64)).toBeGreaterThan(gpu.rt.limits.maxComputeWorkgroupsPerDimension);
+    for (const [N, K, d] of [...shapes, folded]) {
+      const what = `N=${N} K=${K} d=${d}`;
+      const M = N * K;
+      const idx = randomIdx(
+        rng,
+        N,
+        K,
+        Array.from({ length: E }, (_, i) => i),
+      );
+      const h = {
+        y: rng.normalArray(M * d),
+        g: Float64Array.from({ length: M }, () => rng.next()),
+        dOut: rng.normalArray(N * d),
+      };
+      const run = async (be: Backend) => {
+        const plan = uploadPlan(be, idx, E);
+        const args = [
+          be.fromArray(h.y, [M, d]),
+          be.fromArray(h.g, [N, K]),
+          plan,
+          be.fromArray(h.dOut, [N, d]),
+        ] as const;
+        const r = be.moeCombineBackward(...args);
+        return { dy: (await r.dy.read()) as Float64Array, dw: (await r.dWeight.read()) as Float64Array };
+      };
+      const g = await run(gpu);
+      const c = await run(cpu);
+      const ref = combineBackwardF32(h, hostPlan(idx, E), N, K, d);
+      expect(bits(g.dy), `dy ${what}`).toEqual(bits(ref.dy));
+      expect(bits(g.dw), `dWeight ${what}`).toEqual(bits(ref.dw));
+      expect(maxRelErr(g.dy, c.dy), what).toBeLessThan(1e-6);
+      expect(maxRelErr(g.dw, c.dw), what).toBeLessThan(1e-5);
+    }
+    // …and it is one dispatch (vec4 and scalar rows).
+    for (const d of [64, 7]) {
+      const [N, K] = [33, 2];
+      const plan = uploadPlan(gpu, randomIdx(rng, N, K, [0, 1, 2]), 3);
+      const y = gpu.fromArray(rng.normalArray(N * K * d), [N * K, d]);
+      const w = gpu.fromArray(rng.normalArray(N * K), [N, K]);
+      const dOut = gpu.fromArray(rng.normalArray(N * d), [N, d]);
+      await gpu.rt.flush();
+      const before = gpu.rt.dispatches;
+      gpu.moeCombineBackward(y, w, plan, dOut);
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - before, `d=${d}`).toBe(1);
     }
   });
   it('gate and up in one dispatch: the bits of two grouped GEMMs', async () => {

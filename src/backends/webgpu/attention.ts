@@ -1,12 +1,14 @@
 // Causal attention on WebGPU: flash-attention-style kernels that never materialize the T×T
-// score matrix (shaders/attention_fwd.wgsl, attention_bwd_prep/dq/dkdv.wgsl). The fwd, dq and
-// dkdv shaders share shaders/attention_common.wgsl (shape uniform, q/k/v bindings, row loaders),
+// score matrix (shaders/attention_fwd.wgsl, attention_bwd_dq/dkdv.wgsl). The fwd, dq and dkdv
+// shaders share shaders/attention_common.wgsl (shape uniform, q/k/v bindings, row loaders),
 // which is prepended to each of them here.
 //
 // Forward: one workgroup per (BQ query rows, head, batch), online softmax over key tiles.
-// Backward: D = rowsum(dO ∘ O) (prep), then dQ (workgroups own query rows) and dK/dV
-// (workgroups own key rows of one kv head and loop over its query heads) — every output
-// element has one writer, so no atomics and bit-reproducible results.
+// Backward, two dispatches: D = rowsum(dO ∘ O) and dQ (workgroups own query rows: each computes
+// and writes D for its rows), then dK/dV (workgroups own key rows of one kv head and loop over
+// its query heads; they read D) — every output element has one writer, so no atomics and
+// bit-reproducible results. (attention_bwd_prep.wgsl, D on its own, is kept for a test: see
+// setAttentionSeparatePrep.)
 //
 // All three are register-tiled the same way (attention_common.wgsl): a lane owns MR rows × 4
 // streamed columns of the score tile and MR rows × NA vec4 chunks of what it accumulates. The
@@ -95,6 +97,16 @@ let budgetOverride: number | null = null;
  */
 export function setAttentionWorkgroupBudget(bytes: number | null): void {
   budgetOverride = bytes;
+}
+
+let separatePrep = false;
+
+/**
+ * Tests only: run the backward as three dispatches, D by attention_bwd_prep and read by the dQ
+ * kernel (D_FROM_PREP), as before the dQ kernel computed it; the fused path must give its bits.
+ */
+export function setAttentionSeparatePrep(on: boolean): void {
+  separatePrep = on;
 }
 
 /**
@@ -220,30 +232,32 @@ export function attentionBackward(
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { batch: B, seq: T, heads: H, kvHeads: Hkv, dQK, dV } = s;
 
-  // (1) D = rowsum(dO ∘ O), [B, H, T].
+  // D = rowsum(dO ∘ O), [B, H, T]: written by the dQ kernel (by the prep kernel in the test path).
   const D = be.empty([B, H, T]);
-  const prepWg = 64;
-  be.rt.record({
-    kernel: PREP,
-    buffers: [be.buf(o), be.buf(dO), be.buf(D)],
-    uniform: packUniforms('uuuu', [B, T, H, dV]),
-    workgroups: grid1d(B * H * T, prepWg, be.rt.limits.maxComputeWorkgroupsPerDimension),
-    overrides: { WG: prepWg },
-  });
+  if (separatePrep) {
+    const prepWg = 64;
+    be.rt.record({
+      kernel: PREP,
+      buffers: [be.buf(o), be.buf(dO), be.buf(D)],
+      uniform: packUniforms('uuuu', [B, T, H, dV]),
+      workgroups: grid1d(B * H * T, prepWg, be.rt.limits.maxComputeWorkgroupsPerDimension),
+      overrides: { WG: prepWg },
+    });
+  }
 
-  // (2) dQ: workgroups own query rows.
+  // (1) D and dQ: workgroups own query rows; the grid gives each (b, h, t) row exactly one.
   const dq = be.empty([B, T, H, dQK]);
   const tiles = tilePrecision(be);
   const tq = attentionTile(be, 'dq', dQK, dV, tiles);
   be.rt.record({
     kernel: DQ[tiles],
-    buffers: [be.buf(q), be.buf(k), be.buf(v), be.buf(dO), be.buf(lse), be.buf(D), be.buf(dq)],
+    buffers: [q, k, v, dO, lse, D, dq, o].map((t) => be.buf(t)),
     uniform: shapeUniform(s),
     workgroups: [Math.ceil(T / tq.rows), H, B],
-    overrides: tq.overrides,
+    overrides: separatePrep ? { ...tq.overrides, D_FROM_PREP: 1 } : tq.overrides,
   });
 
-  // (3) dK, dV: workgroups own key rows of one kv head.
+  // (2) dK, dV: workgroups own key rows of one kv head.
   const dk = be.empty([B, T, Hkv, dQK]);
   const dv = be.empty([B, T, Hkv, dV]);
   const tk = attentionTile(be, 'dkdv', dQK, dV, tiles);

@@ -34,19 +34,20 @@ const GATHER = rowKernels('gather');
 const GATHER_BWD = rowKernels('gather_backward');
 const GATHER_BWD_ACC = rowKernels('gather_backward_acc');
 const COMBINE = rowKernels('combine');
-const COMBINE_BWD_DY = rowKernels('combine_bwd_dy');
-const COMBINE_BWD_DW = rowKernels('combine_bwd_dw');
+const COMBINE_BWD = rowKernels('combine_bwd');
 
-/** Invocations per workgroup of the flat row kernels; threads per dot product of combine_bwd_dw. */
+/** Invocations per workgroup of the flat row kernels; threads per workgroup of combine_bwd. */
 const WG = 256;
 const DWG = 64;
 
 const last = (t: Tensor) => t.shape[t.shape.length - 1];
 
-/**
- * Record one row kernel: vec4 rows when d % 4 == 0 and every f32 buffer can be viewed as vec4s,
- * else the scalar build. `rows` × d outputs (or `groups` workgroups of DWG for combine_bwd_dw).
- */
+/** Rows as vec4s when d % 4 == 0 and every f32 buffer can be viewed as vec4s (else scalars). */
+function vec4Rows(be: WebGPUBackend, d: number, f32s: Tensor[]): boolean {
+  return d % 4 === 0 && vec4Ok(f32s.map((t) => be.buf(t)));
+}
+
+/** Record one flat row kernel over `count(dv)` V-elements of its [rows, d] output. */
 function recordRows(
   be: WebGPUBackend,
   k: { v4: Kernel; v1: Kernel },
@@ -55,18 +56,16 @@ function recordRows(
   buffers: Tensor[],
   count: (dv: number) => number,
   K: number,
-  perWorkgroup: boolean,
 ): void {
-  const v4 = d % 4 === 0 && vec4Ok(f32s.map((t) => be.buf(t)));
+  const v4 = vec4Rows(be, d, f32s);
   const dv = v4 ? d / 4 : d;
   const n = count(dv);
-  const max = be.rt.limits.maxComputeWorkgroupsPerDimension;
   be.rt.record({
     kernel: v4 ? k.v4 : k.v1,
-    overrides: perWorkgroup ? { DWG } : { WG },
+    overrides: { WG },
     buffers: buffers.map((t) => be.buf(t)),
     uniform: packUniforms('uuu', [n, dv, K]),
-    workgroups: perWorkgroup ? grid1d(n, 1, max) : grid1d(n, WG, max),
+    workgroups: grid1d(n, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
@@ -75,7 +74,7 @@ export function moeGather(be: WebGPUBackend, x: Tensor, plan: MoePlan, K: number
   const M = plan.slotAssign.size;
   const out = be.empty([M, d]);
   if (M === 0 || d === 0) return out;
-  recordRows(be, GATHER, d, [x, out], [x, plan.slotAssign, out], (dv) => M * dv, K, false);
+  recordRows(be, GATHER, d, [x, out], [x, plan.slotAssign, out], (dv) => M * dv, K);
   return out;
 }
 
@@ -92,9 +91,9 @@ export function moeGatherBackward(
   if (N === 0 || d === 0) return dx;
   if (acc) {
     const f32s = [dy, dx, acc];
-    recordRows(be, GATHER_BWD_ACC, d, f32s, [dy, plan.assignSlot, dx, acc], (dv) => N * dv, K, false);
+    recordRows(be, GATHER_BWD_ACC, d, f32s, [dy, plan.assignSlot, dx, acc], (dv) => N * dv, K);
   } else {
-    recordRows(be, GATHER_BWD, d, [dy, dx], [dy, plan.assignSlot, dx], (dv) => N * dv, K, false);
+    recordRows(be, GATHER_BWD, d, [dy, dx], [dy, plan.assignSlot, dx], (dv) => N * dv, K);
   }
   return dx;
 }
@@ -105,7 +104,7 @@ export function moeCombine(be: WebGPUBackend, y: Tensor, weight: Tensor, plan: M
   if (K === 0) return be.zeros([N, d]);
   const out = be.empty([N, d]);
   if (N === 0 || d === 0) return out;
-  recordRows(be, COMBINE, d, [y, out], [y, weight, plan.assignSlot, out], (dv) => N * dv, K, false);
+  recordRows(be, COMBINE, d, [y, out], [y, weight, plan.assignSlot, out], (dv) => N * dv, K);
   return out;
 }
 
@@ -123,10 +122,18 @@ export function moeCombineBackward(
   if (M === 0) return { dy, dWeight: be.empty([N, K]) };
   if (d === 0) return { dy, dWeight: be.zeros([N, K]) };
   const dWeight = be.empty([N, K]);
-  // Each slot's row written once: dy[m] = weight[a] · dOut[a / K].
-  recordRows(be, COMBINE_BWD_DY, d, [dOut, dy], [dOut, weight, plan.slotAssign, dy], (dv) => M * dv, K, false);
-  // One workgroup per assignment: a dot product of length d, fixed-order tree.
-  recordRows(be, COMBINE_BWD_DW, d, [dOut, y], [dOut, y, plan.assignSlot, dWeight], () => M, K, true);
+  // One dispatch of DWG-thread workgroups: M dot products dWeight[a] (one workgroup each, a
+  // fixed-order tree), then ceil(M·dv / DWG) workgroups writing dy[m] = weight[a] · dOut[a / K].
+  const v4 = vec4Rows(be, d, [dOut, y, dy]);
+  const dv = v4 ? d / 4 : d;
+  const dyGroups = Math.ceil((M * dv) / DWG);
+  be.rt.record({
+    kernel: v4 ? COMBINE_BWD.v4 : COMBINE_BWD.v1,
+    overrides: { DWG },
+    buffers: [dOut, y, weight, plan.slotAssign, plan.assignSlot, dy, dWeight].map((t) => be.buf(t)),
+    uniform: packUniforms('uuuu', [M, M * dv, dv, K]),
+    workgroups: grid1d(M + dyGroups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
   return { dy, dWeight };
 }
 
