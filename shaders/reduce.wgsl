@@ -19,6 +19,9 @@
 //
 // sumSquares over several tensors runs one pass per tensor with square = 1, each writing its
 // partials into its own segment (out_offset) of one shared buffer, then reduces that buffer.
+// sumScaled (a mean's sum) runs its last pass with scaled = 1: thread 0 writes total · factor,
+// the one f32 product the elementwise scale kernel would compute (a · s, s an f32 uniform), so
+// the bits are those of scale(sum(x), factor) without its dispatch.
 // Grid: one workgroup per slice, folded into 2-D when there are more than 65535 slices:
 // w = wid.x + wid.y · nwg.x.
 
@@ -31,6 +34,8 @@ struct Params {
   out_offset: u32,  // where this pass's partials start in `partials`
   square: u32,      // 1: sum x², 0: sum x
   groups: u32,      // number of slices = ceil(n / (WG·ITEMS))
+  scaled: u32,      // 1: write total · factor (sumScaled's last pass), 0: the total
+  factor: f32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -80,7 +85,7 @@ fn reduce_slice(w: u32, t: u32, lane: u32, sg: u32) {
     total = tree[0];
   }
   if (t == 0u) {
-    partials[p.out_offset + w] = total;
+    partials[p.out_offset + w] = select(total, total * p.factor, p.scaled != 0u);
   }
 }
 

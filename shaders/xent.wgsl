@@ -13,14 +13,19 @@
 //
 // backward dlogits[n, j] = (exp(logits[n, j] − lse[n]) − 1[j = t_n]) · dloss[n]  (0 if t_n < 0)
 //   One invocation per element, 1-D grid over N·V (folded into 2-D), row = i / V.
+//   With scalar = 1 (the mean's backward) dloss is one element and every row takes
+//   dloss[0] · factor: the f32 product broadcastScalar(dloss, [N], factor) would write to each
+//   row, so the same bits without that [N] tensor and its dispatch.
 
 override WG: u32 = 256;
 
 const LOWEST: f32 = -0x1.fffffep+127f;  // −FLT_MAX
 
 struct Params {
-  rows: u32,   // N (forward) or N·V (backward: elements)
-  vocab: u32,  // V
+  rows: u32,    // N (forward) or N·V (backward: elements)
+  vocab: u32,   // V
+  scalar: u32,  // backward: 1 = dloss is [1], scaled by factor; 0 = dloss is [N]
+  factor: f32,  // backward, scalar = 1
 }
 
 // ---- forward ----
@@ -106,7 +111,10 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   var g = 0.0;
   if (tgt >= 0) {
     let p = exp(b_logits[i] - b_lse[row]);
-    g = (p - select(0.0, 1.0, u32(tgt) == j)) * b_dloss[row];
+    let scalar = b_p.scalar != 0u;
+    let dl = b_dloss[select(row, 0u, scalar)];
+    let d = select(dl, dl * b_p.factor, scalar);
+    g = (p - select(0.0, 1.0, u32(tgt) == j)) * d;
   }
   b_dlogits[i] = g;
 }

@@ -2,11 +2,13 @@
 // checks (src/check/ops.test.ts): the bias update rule on hand-made loads, a bias that changes the
 // selection but not the weights' source scores, group-limited selection and tie-breaking by hand,
 // GPU idx bit-identical to the CPU's on 2000 rows full of exact ties, a large plan (many chunks,
-// carries across scan tiles), the one-workgroup plan against the four-pass one, plan determinism
-// and a stable sigmoid.
+// carries across scan tiles), the one-workgroup plan against the four-pass one, plan determinism,
+// a stable sigmoid, and the gate fused with the routing (moeRouteSigmoid and its backward: the
+// bits of the unfused ops, one dispatch each way).
 import { describe, expect, it } from 'vitest';
 import type { Backend, RouteConfig } from '../engine/backend';
 import { Rng } from '../engine/rng';
+import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 import { moePlan as moePlanWith, planPath } from './webgpu/moe_route';
 
@@ -213,5 +215,130 @@ describe('sigmoid', () => {
       expect(y[2], name).toBeCloseTo(Math.exp(-20), 14);
       expect(Math.abs(y[2] - Math.exp(-20)) / Math.exp(-20), name).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('sigmoid fused with the routing (moeRouteSigmoid)', () => {
+  const bits = (v: ArrayLike<number>) => Array.from(new Uint32Array(new Float32Array(v).buffer));
+  // Normwise error against max(1, |ref|): with K = 1 and norm on, dScores = scale·(dW − dW·s/s)/s
+  // is a cancellation whose exact value is 0 (the f32 result is a few ulps of dW).
+  const maxErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let num = 0;
+    let den = 1;
+    for (let i = 0; i < b.length; i++) {
+      num = Math.max(num, Math.abs(a[i] - b[i]));
+      den = Math.max(den, Math.abs(b[i]));
+    }
+    return num / den;
+  };
+  // [E, G, topkGroup, K]: one expert, ungrouped, grouped (V3-like at 64 and 256), K = 16.
+  const topologies: Array<[number, number, number, number]> = [
+    [1, 1, 1, 1],
+    [4, 1, 1, 2],
+    [4, 2, 1, 2],
+    [16, 4, 2, 4],
+    [16, 1, 1, 3],
+    [64, 8, 4, 8],
+    [256, 8, 4, 8],
+    [256, 1, 1, 16],
+  ];
+  const cases: Array<{ N: number; E: number; r: RouteConfig; what: string }> = [];
+  for (const N of [1, 7, 33, 130]) {
+    for (const [E, G, topkGroup, K] of topologies) {
+      const normTopk = (N + E + G) % 2 === 0;
+      const r: RouteConfig = { nGroup: G, topkGroup, topK: K, normTopk, scale: normTopk ? 2.5 : 1 };
+      cases.push({ N, E, r, what: `N=${N} E=${E} G=${G} topkGroup=${topkGroup} K=${K} norm=${normTopk}` });
+    }
+  }
+
+  /**
+   * Inputs of one case: logits normal (σ across its range, saturated tails included) or on a grid
+   * of 1/4 (exact ties among the scores), a small bias, upstream gradients for the weights and
+   * the scores (some exact zeros).
+   */
+  function inputs(rng: Rng, N: number, E: number, K: number, tied: boolean) {
+    return {
+      logits: Float64Array.from({ length: N * E }, () => (tied ? rng.int(-8, 8) / 4 : 3 * rng.normal())),
+      bias: Float64Array.from({ length: E }, () => (tied ? rng.int(-1, 1) / 8 : 0.05 * rng.normal())),
+      dw: rng.normalArray(N * K),
+      dExtra: Float64Array.from({ length: N * E }, () => (rng.next() < 0.1 ? 0 : rng.normal())),
+    };
+  }
+
+  type In = ReturnType<typeof inputs>;
+  /** Fused and unfused, forward and backward (with and without the extra gradient), read back. */
+  async function runBoth(be: Backend, h: In, N: number, E: number, r: RouteConfig) {
+    const up = (a: Float64Array, shape: number[]) => be.fromArray(a, shape);
+    const [logits, bias, dw, dExtra] = [
+      up(h.logits, [N, E]),
+      up(h.bias, [E]),
+      up(h.dw, [N, r.topK]),
+      up(h.dExtra, [N, E]),
+    ];
+    const f = be.moeRouteSigmoid(logits, bias, r);
+    const fd = be.moeRouteSigmoidBackward(f.scores, f.idx, dw, r);
+    const fdx = be.moeRouteSigmoidBackward(f.scores, f.idx, dw, r, dExtra);
+    // The unfused path as the tape ran it: the balance loss's part arrives first, so it is a + b
+    // with a = dExtra.
+    const scores = be.sigmoid(logits);
+    const u = be.moeRoute(scores, bias, r);
+    const dScores = be.moeRouteBackward(scores, u.idx, dw, r);
+    const ud = be.sigmoidBackward(scores, dScores);
+    const udx = be.sigmoidBackward(scores, be.add(dExtra, dScores));
+    const read = async (ts: Tensor[]) => Promise.all(ts.map((t) => t.read()));
+    const [fi, fw, fs, fg, fgx] = await read([f.idx, f.weight, f.scores, fd, fdx]);
+    const [ui, uw, us, ug, ugx] = await read([u.idx, u.weight, scores, ud, udx]);
+    return {
+      fused: { idx: fi, weight: fw, scores: fs, dl: fg, dlx: fgx },
+      plain: { idx: ui, weight: uw, scores: us, dl: ug, dlx: ugx },
+    };
+  }
+
+  it('gives the bits of sigmoid → moeRoute, and of route_bwd → (+ extra) → sigmoid_bwd, on the GPU and the CPU', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(41);
+    for (const { N, E, r, what } of cases) {
+      for (const tied of [false, true]) {
+        const h = inputs(rng, N, E, r.topK, tied);
+        const at = `${what} ${tied ? 'tied' : 'normal'}`;
+        const g = await runBoth(gpu, h, N, E, r);
+        const c = await runBoth(cpu, h, N, E, r);
+        for (const [name, run] of [
+          ['webgpu', g],
+          ['cpu', c],
+        ] as const) {
+          expect(Array.from(run.fused.idx), `${name} idx ${at}`).toEqual(Array.from(run.plain.idx));
+          for (const key of ['weight', 'scores', 'dl', 'dlx'] as const)
+            expect(bits(run.fused[key]), `${name} ${key} ${at}`).toEqual(bits(run.plain[key]));
+        }
+        // The GPU against the float64 reference (ties: the grid keeps σ's levels far apart).
+        if (tied) expect(Array.from(g.fused.idx), `idx vs cpu ${at}`).toEqual(Array.from(c.fused.idx));
+        for (const key of ['weight', 'scores', 'dl', 'dlx'] as const)
+          if (tied || key === 'scores')
+            expect(maxErr(g.fused[key], c.fused[key]), `${key} vs cpu ${at}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('is one dispatch forward and one backward (with or without the extra gradient)', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(43);
+    const [N, E, K] = [33, 16, 4];
+    const r: RouteConfig = { nGroup: 4, topkGroup: 2, topK: K, normTopk: true, scale: 2.5 };
+    const h = inputs(rng, N, E, K, false);
+    const logits = gpu.fromArray(h.logits, [N, E]);
+    const bias = gpu.fromArray(h.bias, [E]);
+    const dw = gpu.fromArray(h.dw, [N, K]);
+    const dExtra = gpu.fromArray(h.dExtra, [N, E]);
+    await gpu.flush();
+    const count = async (run: () => Tensor) => {
+      const before = gpu.rt.dispatches;
+      await run().read();
+      return gpu.rt.dispatches - before;
+    };
+    const f = gpu.moeRouteSigmoid(logits, bias, r);
+    expect(await count(() => f.weight)).toBe(1);
+    expect(await count(() => gpu.moeRouteSigmoidBackward(f.scores, f.idx, dw, r))).toBe(1);
+    expect(await count(() => gpu.moeRouteSigmoidBackward(f.scores, f.idx, dw, r, dExtra))).toBe(1);
   });
 });

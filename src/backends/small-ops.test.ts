@@ -1,13 +1,17 @@
 // The small op families — elementwise, reduce, embedding, cross-entropy, AdamW — beyond their op
 // checks (src/check/ops.test.ts): the AdamW check's clip modes, bit-exact determinism of the
-// reductions, heavy id repetition in the embedding backward, and huge logits in the cross-entropy.
+// reductions, heavy id repetition in the embedding backward, huge logits in the cross-entropy, and
+// the fused mean cross-entropy against the composition it replaces (bits and dispatches).
 import { describe, expect, it } from 'vitest';
 import { adamwChecks } from '../check/adamw';
 import { relErr, runCheck } from '../check/harness';
 import type { Backend } from '../engine/backend';
+import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
+import { Tape } from '../engine/tape';
 import { Tensor } from '../engine/tensor';
 import type { WebGPUBackend } from './webgpu/backend';
+import { withKernelPaths } from './webgpu/device';
 import { cpu, gpuBackend } from '../test/gpu';
 
 describe('adamw op check', () => {
@@ -183,4 +187,107 @@ describe('crossEntropy', () => {
     expect(relErr(await g.lse.read(), await c.lse.read())).toBeLessThan(1e-5);
     expect(relErr(await g.loss.read(), await c.loss.read())).toBeLessThan(1e-5);
   });
+});
+
+const bits = async (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(await t.read()).buffer));
+
+/** fn's result and the kernels (name:entry) it dispatched on the GPU. */
+function traced<T>(gpu: WebGPUBackend, fn: () => T): { value: T; kernels: string[] } {
+  const kernels: string[] = [];
+  const rt = gpu.rt;
+  const record = rt.record;
+  rt.record = (d) => {
+    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
+    return record.call(rt, d);
+  };
+  try {
+    return { value: fn(), kernels };
+  } finally {
+    rt.record = record;
+    delete (rt as { record?: unknown }).record;
+  }
+}
+
+/** The loss's value and the gradient of dOut · loss for x, and the kernels forward and backward ran. */
+async function lossAndGrad(gpu: WebGPUBackend, x: Tensor, loss: () => Tensor, dOut: number) {
+  const tape = new Tape();
+  const fwd = traced(gpu, () => tape.run(loss));
+  const bwd = traced(gpu, () => tape.backwardFrom(fwd.value, gpu.fromArray([dOut], [1])));
+  return {
+    value: await bits(fwd.value),
+    grad: await bits(bwd.value.get(x.id) as Tensor),
+    fwd: fwd.kernels,
+    bwd: bwd.kernels,
+  };
+}
+
+describe('fused mean losses', () => {
+  // [N, V]: one row; odd sizes; rows past one reduce slice (2048: two passes).
+  for (const [N, V] of [
+    [1, 7],
+    [33, 27],
+    [130, 257],
+    [4097, 5],
+  ]) {
+    it(`crossEntropyMean N=${N} V=${V}: the bits of scale(sum(crossEntropyRows)), 3 dispatches fewer`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(N * 31 + V);
+      const logits = gpu.fromArray(rng.normalArray(N * V, 2), [N, V]);
+      logits.requiresGrad = true;
+      const tg = Int32Array.from({ length: N }, (_, n) => (n % 5 === 3 ? -1 : rng.int(0, V - 1)));
+      const targets = gpu.fromArray(tg, [N], 'i32');
+      const count = tg.filter((t) => t >= 0).length;
+      for (const paths of [{}, { subgroups: false }]) {
+        // dOut 1: the LM head's seed; 0.3: an MTP head's λ/D from the scale above it.
+        for (const dOut of [1, 0.3]) {
+          const run = (fused: boolean) =>
+            withKernelPaths(gpu, paths, () =>
+              lossAndGrad(
+                gpu,
+                logits,
+                () =>
+                  fused
+                    ? op.crossEntropyMean(logits, targets, count)
+                    : op.scale(op.sum(op.crossEntropyRows(logits, targets)), 1 / count),
+                dOut,
+              ),
+            );
+          const fused = await run(true);
+          const old = await run(false);
+          const what = `paths ${JSON.stringify(paths)}, dOut ${dOut}`;
+          expect(fused.value, what).toEqual(old.value);
+          expect(fused.grad, what).toEqual(old.grad);
+          // Forward: xent, the reduce passes (scale folded in); backward: xent alone.
+          expect(old.fwd.at(-1), what).toMatch(/^elementwise.*:scale$/);
+          expect(fused.fwd, what).toEqual(old.fwd.slice(0, -1));
+          expect(fused.fwd[0]).toBe('xent:forward');
+          expect(fused.fwd.length).toBe(N > 2048 ? 3 : 2);
+          expect(
+            old.bwd.map((k) => k.split(':')[1]),
+            what,
+          ).toEqual(['scale', 'broadcast', 'backward']);
+          expect(fused.bwd, what).toEqual(['xent:backward']);
+        }
+      }
+      logits.dispose();
+      targets.dispose();
+    });
+  }
+
+  for (const n of [1, 7, 130, 4097]) {
+    it(`op.sumScaled of ${n}: the bits of scale(sum(x), f), value and gradient, 2 dispatches fewer`, async () => {
+      const gpu = await gpuBackend();
+      const x = gpu.fromArray(new Rng(n).normalArray(n, 1), [n]);
+      x.requiresGrad = true;
+      const f = 1 / n;
+      const fused = await lossAndGrad(gpu, x, () => op.sumScaled(x, f), 0.3);
+      const old = await lossAndGrad(gpu, x, () => op.scale(op.sum(x), f), 0.3);
+      expect(fused.value).toEqual(old.value);
+      expect(fused.grad).toEqual(old.grad);
+      expect(fused.fwd).toEqual(old.fwd.slice(0, -1));
+      expect(fused.bwd.map((k) => k.split(':')[1])).toEqual(['broadcast']);
+      expect(old.bwd.map((k) => k.split(':')[1])).toEqual(['scale', 'broadcast']);
+      x.dispose();
+    });
+  }
 });

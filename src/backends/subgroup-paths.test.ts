@@ -94,6 +94,38 @@ describe('subgroup reductions', () => {
     });
   }
 
+  // sumScaled (a mean: the factor applied by the sum's last pass) against scale(sum(x), f), on the
+  // subgroup path (the device's lanes and a narrow width) and the tree path: the same bits, the
+  // same reduce passes, and no elementwise:scale. 4097 and 70001 take two passes, 4194309 three.
+  for (const n of [1, 7, 33, 130, 4097, 70001, 2048 * 2048 + 5]) {
+    it(`sumScaled of ${n}: the bits of scale(sum(x), f) on both paths, one dispatch fewer`, async () => {
+      const gpu = await gpuBackend();
+      const x = gpu.fromArray(f32Normals(new Rng(n + 11), n, 1, 0.5), [n]);
+      const factors = n > 100_000 ? [1 / 3] : [1 / n, 1 / 3, 1 / 7, 0.15, 1];
+      for (const paths of [TREE, {}, { subgroupLanes: 4 }]) {
+        for (const f of factors) {
+          const fused = await onPath(gpu, paths, (be) => [be.sumScaled(x, f)]);
+          const split = await onPath(gpu, paths, (be) => {
+            const s = be.sum(x);
+            const y = be.scale(s, f);
+            s.dispose();
+            return [y];
+          });
+          const what = `paths ${JSON.stringify(paths)}, f = ${f}`;
+          expect(bitsEqual(fused.outs[0], split.outs[0]), what).toBe(true);
+          expect(split.kernels.at(-1), what).toMatch(/^elementwise.*:scale$/);
+          expect(fused.kernels, what).toEqual(split.kernels.slice(0, -1));
+          const pass = paths === TREE ? 'reduce:main' : 'reduce_subgroup:main_subgroup';
+          expect(
+            fused.kernels.every((k) => k === pass),
+            what,
+          ).toBe(true);
+        }
+      }
+      x.dispose();
+    });
+  }
+
   // Row lengths on both sides of each row-thread count (32 … 256), one, and a long row.
   for (const Tk of [1, 7, 33, 64, 130, 257, 4099]) {
     it(`softmax and its backward, rows of ${Tk}: subgroup bits = tree bits at every width`, async () => {

@@ -1,5 +1,6 @@
-// Op checks for the MoE routing family: sigmoid, moeRoute (+ moeRouteBackward), the exact-tie
-// routing check moeRouteTies, moePlan and moeBiasUpdate.
+// Op checks for the MoE routing family: sigmoid, moeRoute (+ moeRouteBackward), the two fused
+// (moeRouteSigmoid + moeRouteSigmoidBackward), the exact-tie routing check moeRouteTies, moePlan
+// and moeBiasUpdate.
 //
 // Routing outputs an integer selection, so the checks compare it EXACTLY: the i32 outputs
 // (idx, the plan) are returned as they are, and the harness's relErr works on Int32Array
@@ -251,6 +252,48 @@ export const moeRouteChecks: OpCheck[] = [
           const ds = be.moeRouteBackward(sc, idx, dw, r);
           idx.dispose();
           return [ds, null];
+        },
+      };
+    },
+  },
+  {
+    name: 'moeRouteSigmoid',
+    about:
+      'sigmoid and routing in one op: scores = σ(logits), then moeRoute (idx exact); dLogits via ' +
+      'moeRouteSigmoidBackward, with and without a gradient on the scores from elsewhere',
+    // weight, scores: σ in f32 (exp, a divide, a multiply) then the routing's roundings;
+    // measured ≤ 1.6e-7 (seeds 0..3). idx: exact.
+    tolForward: 1e-6,
+    // moeRoute's backward, an add, then dy·y·(1 − y) with y from the f32 σ; measured ≤ 3.1e-7.
+    tolBackward: 1e-6,
+    makeCase(rng, index) {
+      const { N, E, r } = pickConfig(rng, index);
+      const zeroBias = rng.next() < 0.25;
+      // Tie-free scores in (0.05, 0.95) as for moeRoute, made logits: σ(logit(s)) = s up to the
+      // f32 roundings (≈ 1e-8 ≪ the 2e-3 gaps between sel values, and ≫ no flip from h = 1e-5).
+      const { scores, bias } = distinctScores(rng, N, E, r.nGroup, zeroBias);
+      const logits = scores.map((s) => Math.log(s / (1 - s)));
+      // Odd cases: the scores also get an upstream gradient (the balance loss's, in training).
+      const extra = index % 2 === 1;
+      return {
+        desc: routeDesc(N, E, r, `${zeroBias ? 'bias=0' : 'bias=grid'} dScores=${extra ? 'on' : 'off'}`),
+        inputs: [
+          { name: 'logits', shape: [N, E], dtype: 'f32', data: logits, grad: true },
+          { name: 'bias', shape: [E], dtype: 'f32', data: bias, grad: false },
+        ],
+        // Outputs [weight, scores, idx]: scores differentiable only with the extra gradient.
+        nDiff: extra ? 2 : 1,
+        forward(be, [lg, bi]) {
+          const { idx, weight, scores: sc } = be.moeRouteSigmoid(lg, bi, r);
+          return [weight, sc, idx];
+        },
+        backward(be, [lg, bi], [dw, ds]) {
+          const { idx, weight, scores: sc } = be.moeRouteSigmoid(lg, bi, r);
+          weight.dispose();
+          const dl = be.moeRouteSigmoidBackward(sc, idx, dw, r, ds ?? null);
+          idx.dispose();
+          sc.dispose();
+          return [dl, null];
         },
       };
     },

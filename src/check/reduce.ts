@@ -1,4 +1,4 @@
-// Op checks for the reductions: sum, sumSquares and sumSquaresSegments (result [1]).
+// Op checks for the reductions: sum, sumScaled, sumSquares and sumSquaresSegments (result [1]).
 // Sizes cover one element, odd counts around the 2048-element slice of one workgroup, and
 // ~3e4–9e4 elements (two levels: slices, then a pass over the partials).
 //
@@ -75,6 +75,27 @@ const sum: OpCheck = {
       nDiff: 1,
       forward: (be: Backend, [x]: Tensor[]) => [be.sum(x)],
       backward: (be: Backend, [x]: Tensor[], [dy]: Tensor[]) => [be.broadcastScalar(dy, x.shape, 1)],
+    };
+  },
+};
+
+/** Factors a mean takes (1/count, odd counts), an MTP weight (λ/D), and 1. */
+const FACTORS = [1 / 3, 1 / 7, 1 / 1000, 0.15, 1];
+
+const sumScaled: OpCheck = {
+  name: 'sumScaled',
+  about: 'Σ x · f → [1] (a mean: the factor applied by the last pass); grad broadcast dy · f',
+  tolForward: TOL,
+  tolBackward: 1e-6,
+  makeCase(rng, index) {
+    const shape = regimeShape(rng, index);
+    const f = rng.pick(FACTORS);
+    return {
+      desc: `shape=[${shape}] n=${sizeOf(shape)} f=${f.toPrecision(4)}`,
+      inputs: [input(rng, 'x', shape, 0.5)],
+      nDiff: 1,
+      forward: (be: Backend, [x]: Tensor[]) => [be.sumScaled(x, f)],
+      backward: (be: Backend, [x]: Tensor[], [dy]: Tensor[]) => [be.broadcastScalar(dy, x.shape, f)],
     };
   },
 };
@@ -166,9 +187,11 @@ const sumSquaresSegments: OpCheck = {
 // Each on the device's path (subgroup finish where it has `subgroups`) and on the tree path.
 export const reduceChecks: OpCheck[] = [
   sum,
+  sumScaled,
   sumSquares,
   sumSquaresSegments,
   onTree(sum),
+  onTree(sumScaled),
   onTree(sumSquares),
   onTree(sumSquaresSegments),
 ];

@@ -235,6 +235,12 @@ export interface BackendOps {
   // ---- reductions (deterministic: fixed-order trees, no atomics) ----
   /** Sum of all elements, shape [1]. */
   sum(a: Tensor): Tensor;
+  /**
+   * Σ a · factor, shape [1] (a mean: factor = 1/count): the sum with the factor applied as its
+   * last pass writes the total, the f32 product scale() computes — the bits of
+   * scale(sum(a), factor) in one dispatch fewer.
+   */
+  sumScaled(a: Tensor, factor: number): Tensor;
   /** Σ over all tensors of Σ x², shape [1]. Used for the global grad norm. */
   sumSquares(ts: Tensor[]): Tensor;
   /**
@@ -379,6 +385,24 @@ export interface BackendOps {
   moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor };
   /** Gradient of weight with respect to scores (zero for experts not chosen): [N, E]. */
   moeRouteBackward(scores: Tensor, idx: Tensor, dWeight: Tensor, r: RouteConfig): Tensor;
+  /**
+   * The router's gate and routing in one pass: scores = sigmoid(logits) [N, E], then
+   * moeRoute(scores, bias, r). Bit for bit those two ops; scores is returned for the backward
+   * (and the balance loss).
+   */
+  moeRouteSigmoid(logits: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor; scores: Tensor };
+  /**
+   * dLogits [N, E] of moeRouteSigmoid: sigmoidBackward(scores, dy) with dy = moeRouteBackward(…)
+   * (+ dScores, a gradient that reached the scores from elsewhere, when given). Bit for bit
+   * those ops and the add, in one pass.
+   */
+  moeRouteSigmoidBackward(
+    scores: Tensor,
+    idx: Tensor,
+    dWeight: Tensor,
+    r: RouteConfig,
+    dScores?: Tensor | null,
+  ): Tensor;
   /** The dispatch plan for idx i32 [N, K] over E experts (deterministic counting sort). */
   moePlan(idx: Tensor, experts: number): MoePlan;
   /** Loss-free balancing, in place: c_e = tokens routed to e (from offsets), b_e += γ·sign(mean(c) − c_e). */
@@ -461,6 +485,12 @@ export interface BackendOps {
   crossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; lse: Tensor };
   /** dlogits[n, j] = (softmax[n, j] − 1[j = t_n]) · dloss[n]. */
   crossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, dloss: Tensor): Tensor;
+  /**
+   * The mean's backward: dlogits[n, j] = (softmax[n, j] − 1[j = t_n]) · (dy[0] · factor), dy one
+   * element — the bits of crossEntropyBackward with dloss = broadcastScalar(dy, [N], factor),
+   * without that tensor.
+   */
+  crossEntropyMeanBackward(logits: Tensor, targets: Tensor, lse: Tensor, dy: Tensor, factor: number): Tensor;
 
   // ---- generation (inference only) ----
   // These ops serve the generation engine (model/generate.ts). They have no backward: training and

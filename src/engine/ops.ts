@@ -235,10 +235,35 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): T
 /**
  * Mean softmax cross-entropy over rows whose target is ≥ 0. logits [..., V], targets i32 [...].
  * `count` is the number of rows with a target (known on the host when the batch is built).
+ * The bits of scale(sum(crossEntropyRows(logits, targets)), 1 / count) and of its gradient, in
+ * fewer dispatches: the sum's last pass applies the 1/count (sumScaled), and one tape node's
+ * backward reads the upstream scalar times 1/count in the cross-entropy backward itself
+ * (crossEntropyMeanBackward) — no scale, no broadcast.
  */
 export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number): Tensor {
   if (count <= 0) fail('crossEntropy', 'no rows with a target');
-  return scale(sum(crossEntropyRows(logits, targets)), 1 / count);
+  const factor = 1 / count;
+  const { l2, t2, loss, lse } = crossEntropyForward(logits, targets);
+  const be = logits.backend;
+  const y = be.sumScaled(loss, factor);
+  loss.dispose();
+  if (needsGrad(logits)) {
+    Tape.record(y, [logits], (dy) => [be.view(be.crossEntropyMeanBackward(l2, t2, lse, dy, factor), logits.shape)]);
+  }
+  return y;
+}
+
+/**
+ * Σ a · factor → [1] (a mean of a loss: factor = 1/count): the bits of scale(sum(a), factor)
+ * and of its gradient (broadcastScalar(dy, shape, factor) = dy · factor, as scale's backward
+ * then sum's), one dispatch fewer each way.
+ */
+export function sumScaled(a: Tensor, factor: number): Tensor {
+  requireF32('sumScaled', a);
+  const be = a.backend;
+  const y = be.sumScaled(a, factor);
+  if (needsGrad(a)) Tape.record(y, [a], (dy) => [be.broadcastScalar(dy, a.shape, factor)]);
+  return y;
 }
 
 /**
@@ -246,6 +271,16 @@ export function crossEntropyMean(logits: Tensor, targets: Tensor, count: number)
  * log-probability of each target, differentiable — what sequence log-probs (GRPO) are made of.
  */
 export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
+  const { l2, t2, loss, lse } = crossEntropyForward(logits, targets);
+  const be = logits.backend;
+  if (needsGrad(logits)) {
+    Tape.record(loss, [logits], (dloss) => [be.view(be.crossEntropyBackward(l2, t2, lse, dloss), logits.shape)]);
+  }
+  return loss;
+}
+
+/** Checked [N, V] / [N] views of logits and targets and the per-row forward (untaped). */
+function crossEntropyForward(logits: Tensor, targets: Tensor) {
   requireF32('crossEntropy', logits);
   if (targets.dtype !== 'i32') fail('crossEntropy', `targets must be i32, got ${targets}`);
   const V = logits.shape[logits.shape.length - 1];
@@ -255,11 +290,7 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
   const be = logits.backend;
   const l2 = be.view(logits, [N, V]);
   const t2 = be.view(targets, [N]);
-  const { loss, lse } = be.crossEntropy(l2, t2);
-  if (needsGrad(logits)) {
-    Tape.record(loss, [logits], (dloss) => [be.view(be.crossEntropyBackward(l2, t2, lse, dloss), logits.shape)]);
-  }
-  return loss;
+  return { l2, t2, ...be.crossEntropy(l2, t2) };
 }
 
 // ---------------------------------------------------------------- layout (MLA needs these)
@@ -373,16 +404,44 @@ export function sigmoid(x: Tensor): Tensor {
  * weights are the original scores of the chosen experts, so the gate's gradient flows through them.
  */
 export function moeRoute(scores: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor } {
-  requireF32('moeRoute', scores, bias);
-  if (scores.shape.length !== 2) fail('moeRoute', `scores must be [N, E], got ${shapeStr(scores.shape)}`);
-  const E = scores.shape[1];
-  if (bias.size !== E) fail('moeRoute', `bias has ${bias.size} entries for ${E} experts`);
-  if (E % r.nGroup !== 0 || r.topkGroup > r.nGroup || r.topK > (E / r.nGroup) * r.topkGroup)
-    fail('moeRoute', `invalid routing ${JSON.stringify(r)} for ${E} experts`);
+  checkRouting('moeRoute', scores, bias, r);
   const be = scores.backend;
   const { idx, weight } = be.moeRoute(scores, bias, r);
   if (needsGrad(scores)) Tape.record(weight, [scores], (dw) => [be.moeRouteBackward(scores, idx, dw, r)]);
   return { idx, weight };
+}
+
+/** x [N, E] (scores or logits), bias [E] and a routing valid for E experts. */
+function checkRouting(name: string, x: Tensor, bias: Tensor, r: RouteConfig): void {
+  requireF32(name, x, bias);
+  if (x.shape.length !== 2) fail(name, `expected [N, E], got ${shapeStr(x.shape)}`);
+  const E = x.shape[1];
+  if (bias.size !== E) fail(name, `bias has ${bias.size} entries for ${E} experts`);
+  if (E % r.nGroup !== 0 || r.topkGroup > r.nGroup || r.topK > (E / r.nGroup) * r.topkGroup)
+    fail(name, `invalid routing ${JSON.stringify(r)} for ${E} experts`);
+}
+
+/**
+ * sigmoid then moeRoute as one op (Backend.moeRouteSigmoid: one dispatch each way on the GPU),
+ * returning the scores too. One tape node, outputs [weight, scores]: its backward takes the
+ * weights' gradient and whatever reached the scores from elsewhere (the balance loss) and
+ * returns dLogits, the bits of the two ops' backwards and the tape's add between them.
+ */
+export function moeRouteSigmoid(
+  logits: Tensor,
+  bias: Tensor,
+  r: RouteConfig,
+): { idx: Tensor; weight: Tensor; scores: Tensor } {
+  checkRouting('moeRouteSigmoid', logits, bias, r);
+  const be = logits.backend;
+  const { idx, weight, scores } = be.moeRouteSigmoid(logits, bias, r);
+  if (needsGrad(logits))
+    Tape.recordMulti([weight, scores], [logits], ([dw, ds]) => [
+      // No gradient on the weights (the tape skips the node when neither output has one): the
+      // unfused path would not run the routing backward, only sigmoid's.
+      dw ? be.moeRouteSigmoidBackward(scores, idx, dw, r, ds) : be.sigmoidBackward(scores, ds as Tensor),
+    ]);
+  return { idx, weight, scores };
 }
 
 /** Rows of x [N, d] in dispatch-slot order [N·K, d]. */

@@ -154,14 +154,21 @@ export function lossOf(
     const losses = mtpLosses(getter(params), c, h, mtp.inputs.ids, mtp.inputs.targets, tr);
     let sum = losses[0];
     for (const l of losses.slice(1)) sum = op.add(sum, l);
-    mtpLoss = op.scale(sum, 1 / D);
-    if (mtp.lambda > 0) total = op.add(total, op.scale(sum, mtp.lambda / D));
+    mtpLoss = scaleExact(sum, 1 / D);
+    if (mtp.lambda > 0) total = op.add(total, scaleExact(sum, mtp.lambda / D));
   }
   let aux: Tensor | null = null;
   if (tr.aux.length && c.aux_loss_alpha > 0) {
-    aux = op.mean(tr.aux[0]);
-    for (const a of tr.aux.slice(1)) aux = op.add(aux, op.mean(a));
-    total = op.add(total, op.scale(aux, c.aux_loss_alpha));
+    // mean(a) as one fused op (the same bits, value and gradient).
+    const mean = (a: Tensor) => op.sumScaled(a, 1 / a.size);
+    aux = mean(tr.aux[0]);
+    for (const a of tr.aux.slice(1)) aux = op.add(aux, mean(a));
+    total = op.add(total, scaleExact(aux, c.aux_loss_alpha));
   }
   return { total, lm, aux, mtp: mtpLoss };
+}
+
+/** x · f, with no dispatch when f is 1 (x · 1 is x, and so is the gradient's dy · 1). */
+function scaleExact(x: Tensor, f: number): Tensor {
+  return f === 1 ? x : op.scale(x, f);
 }

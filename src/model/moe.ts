@@ -1,5 +1,5 @@
 // DeepSeekMoE feed-forward layer (spec §2), for x [N, d]:
-//   s = sigmoid(x·W_gᵀ)  (softmax for V2-style configs)
+//   s = sigmoid(x·W_gᵀ)  (softmax for V2-style configs; sigmoid and routing are one op)
 //   route on s + b (b: per-expert bias, selection only, never trained by the optimizer);
 //   group-limited top-K; weights = the original s of the chosen experts (normalized, scaled)
 //   y = Σ_k w_k·Expert_k(x) + SharedMLP(x)
@@ -43,6 +43,13 @@ export function routeConfig(c: ModelConfig): RouteConfig {
   };
 }
 
+/** V2-style scoring: scores = softmax(logits) over the experts, then the routing. */
+function softmaxRoute(logits: Tensor, bias: Tensor, r: RouteConfig): { idx: Tensor; weight: Tensor; scores: Tensor } {
+  const [N, E] = logits.shape;
+  const scores = op.view(op.softmax(op.view(logits, [1, N, E]), null), [N, E]);
+  return { ...op.moeRoute(scores, bias, r), scores };
+}
+
 /** The MoE layer on x [B, T, d] → [B, T, d]; records loads (and aux losses) into trace. */
 export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor, trace: MoeTrace | null): Tensor {
   const [B, T, d] = x.shape;
@@ -51,10 +58,12 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
   const K = c.num_experts_per_tok;
   const x2 = op.view(x, [N, d]);
   const logits = op.linear(x2, p(`${pre}.gate.weight`));
-  const scores =
-    c.scoring_func === 'sigmoid' ? op.sigmoid(logits) : op.view(op.softmax(op.view(logits, [1, N, E]), null), [N, E]);
   const bias = p(`${pre}.gate.e_score_correction_bias`);
-  const { idx, weight } = op.moeRoute(scores, bias, routeConfig(c));
+  // Sigmoid scoring: the gate and the routing in one op (one dispatch each way).
+  const { idx, weight, scores } =
+    c.scoring_func === 'sigmoid'
+      ? op.moeRouteSigmoid(logits, bias, routeConfig(c))
+      : softmaxRoute(logits, bias, routeConfig(c));
   const plan = x.backend.moePlan(idx, E);
   const xg = op.moeGather(x2, plan, K);
   const [gate, up] = op.moeExpertsMany(

@@ -1,6 +1,6 @@
 // MoE routing, float64 reference: the sigmoid gate, group-limited top-K routing (spec §2) and
-// its backward, the dispatch plan (a stable counting sort) and the loss-free-balancing bias
-// update.
+// its backward (also composed: gate + routing as one op, moeRouteSigmoid), the dispatch plan
+// (a stable counting sort) and the loss-free-balancing bias update.
 //
 // Selection is a discrete decision, so "close" is not good enough: the CPU must choose exactly
 // the experts the GPU chooses. The GPU forms sel = scores + bias and the group score (top-1 +
@@ -119,6 +119,38 @@ export function moeRouteBackward(be: CpuBackend, scores: Tensor, idx: Tensor, dW
   return be.make([N, E], ds);
 }
 
+/** The router's gate and routing in one op: scores = σ(logits), then moeRoute on the scores. */
+export function moeRouteSigmoid(
+  be: CpuBackend,
+  logits: Tensor,
+  bias: Tensor,
+  r: RouteConfig,
+): { idx: Tensor; weight: Tensor; scores: Tensor } {
+  const scores = sigmoid(be, logits);
+  return { ...moeRoute(be, scores, bias, r), scores };
+}
+
+/**
+ * dLogits of moeRouteSigmoid: dy = moeRouteBackward's dScores (+ dScores, the gradient that
+ * reached the scores from elsewhere), then dy · y · (1 − y) with y = scores.
+ */
+export function moeRouteSigmoidBackward(
+  be: CpuBackend,
+  scores: Tensor,
+  idx: Tensor,
+  dWeight: Tensor,
+  r: RouteConfig,
+  dScores?: Tensor | null,
+): Tensor {
+  const dy = moeRouteBackward(be, scores, idx, dWeight, r);
+  if (dScores) {
+    const a = be.data(dy);
+    const b = be.data(dScores);
+    for (let i = 0; i < a.length; i++) a[i] += b[i];
+  }
+  return sigmoidBackward(be, scores, dy);
+}
+
 /** Stable counting sort of the M = N·K assignments by expert. */
 export function moePlan(be: CpuBackend, idx: Tensor, experts: number): MoePlan {
   const ix = be.ints(idx);
@@ -153,4 +185,13 @@ export function moeBiasUpdate(be: CpuBackend, bias: Tensor, offsets: Tensor, gam
   }
 }
 
-export const ops = { sigmoid, sigmoidBackward, moeRoute, moeRouteBackward, moePlan, moeBiasUpdate } satisfies CpuFamily;
+export const ops = {
+  sigmoid,
+  sigmoidBackward,
+  moeRoute,
+  moeRouteBackward,
+  moeRouteSigmoid,
+  moeRouteSigmoidBackward,
+  moePlan,
+  moeBiasUpdate,
+} satisfies CpuFamily;

@@ -13,6 +13,14 @@ export function sum(be: CpuBackend, a: Tensor): Tensor {
   return be.make([1], Float64Array.of(s));
 }
 
+/** Σ of all elements times factor → [1] (a mean: factor = 1/count). */
+export function sumScaled(be: CpuBackend, a: Tensor, factor: number): Tensor {
+  const x = be.data(a);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return be.make([1], Float64Array.of(s * factor));
+}
+
 /** Σ over tensors of Σ x² → [1]. */
 export function sumSquares(be: CpuBackend, ts: Tensor[]): Tensor {
   let s = 0;
@@ -35,4 +43,4 @@ export function sumSquaresSegments(be: CpuBackend, flat: Tensor, segments: reado
   return be.make([1], Float64Array.of(s));
 }
 
-export const ops = { sum, sumSquares, sumSquaresSegments } satisfies CpuFamily;
+export const ops = { sum, sumScaled, sumSquares, sumSquaresSegments } satisfies CpuFamily;

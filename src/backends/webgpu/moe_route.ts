@@ -1,7 +1,8 @@
 // MoE routing on the GPU: the sigmoid gate (shaders/moe_route_sigmoid.wgsl), group-limited
-// top-K routing forward/backward (shaders/moe_route.wgsl), and the deterministic dispatch plan
-// plus the loss-free-balancing bias update (shaders/moe_route_plan.wgsl). The shaders explain
-// the algorithms; this file picks launch shapes and allocates outputs.
+// top-K routing forward/backward (shaders/moe_route.wgsl, which also has both fused with the
+// gate: one dispatch each way), and the deterministic dispatch plan plus the loss-free-balancing
+// bias update (shaders/moe_route_plan.wgsl). The shaders explain the algorithms; this file picks
+// launch shapes and allocates outputs.
 
 import routeSrc from '../../../shaders/moe_route.wgsl?raw';
 import planSrc from '../../../shaders/moe_route_plan.wgsl?raw';
@@ -56,6 +57,9 @@ export function sigmoidBackward(be: WebGPUBackend, y: Tensor, dy: Tensor): Tenso
 
 const ROUTE: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route' };
 const ROUTE_BWD: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_bwd' };
+const ROUTE_SIGMOID: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_sigmoid' };
+const ROUTE_SIGMOID_BWD: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_sigmoid_bwd' };
+const ROUTE_SIGMOID_BWD_EXTRA: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_sigmoid_bwd_extra' };
 /** Threads per routing workgroup (rows × threads per row). */
 const ROUTE_WG = 64;
 const BWD_WG = 256;
@@ -72,33 +76,85 @@ function routeShape(E: number): { TPR: number; ROWS: number; CAP: number } {
   return { TPR, ROWS, CAP };
 }
 
+/**
+ * Records one routing dispatch over N rows of E experts: `route` (buffers: scores, bias, idx,
+ * weight) or `route_sigmoid` (logits, bias, idx, weight, scores), whose kernels hold `arrays`
+ * CAP-slot arrays of 4 bytes in workgroup memory (four; five with sig).
+ */
+function recordRoute(
+  be: WebGPUBackend,
+  op: string,
+  kernel: Kernel,
+  arrays: number,
+  [N, E]: readonly number[],
+  r: RouteConfig,
+  bufs: Bindable[],
+): void {
+  const { TPR, ROWS, CAP } = routeShape(E);
+  const wgBytes = arrays * 4 * CAP;
+  if (wgBytes > be.rt.limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(
+      `${op}: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`,
+    );
+  }
+  be.rt.record({
+    kernel,
+    overrides: { WG: ROUTE_WG, TPR, ROWS, CAP },
+    buffers: bufs,
+    uniform: packUniforms('uuuuuuf', [N, E, r.nGroup, r.topkGroup, r.topK, r.normTopk ? 1 : 0, r.scale]),
+    workgroups: grid1d(Math.ceil(N / ROWS), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+}
+
 export function moeRoute(
   be: WebGPUBackend,
   scores: Tensor,
   bias: Tensor,
   r: RouteConfig,
 ): { idx: Tensor; weight: Tensor } {
-  const [N, E] = scores.shape;
+  const [N] = scores.shape;
   const K = r.topK;
   const idx = be.empty([N, K], 'i32');
   const weight = be.empty([N, K]);
   if (N === 0 || K === 0) return { idx, weight };
-  const { TPR, ROWS, CAP } = routeShape(E);
-  // Four arrays of CAP 4-byte slots in workgroup memory.
-  const wgBytes = 4 * 4 * CAP;
-  if (wgBytes > be.rt.limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(
-      `moeRoute: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`,
-    );
-  }
-  be.rt.record({
-    kernel: ROUTE,
-    overrides: { WG: ROUTE_WG, TPR, ROWS, CAP },
-    buffers: [be.buf(scores), be.buf(bias), be.buf(idx), be.buf(weight)],
-    uniform: packUniforms('uuuuuuf', [N, E, r.nGroup, r.topkGroup, K, r.normTopk ? 1 : 0, r.scale]),
-    workgroups: grid1d(Math.ceil(N / ROWS), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
-  });
+  recordRoute(be, 'moeRoute', ROUTE, 4, scores.shape, r, [be.buf(scores), be.buf(bias), be.buf(idx), be.buf(weight)]);
   return { idx, weight };
+}
+
+/** σ and routing in one dispatch (route_sigmoid): the bits of sigmoid, then moeRoute. */
+export function moeRouteSigmoid(
+  be: WebGPUBackend,
+  logits: Tensor,
+  bias: Tensor,
+  r: RouteConfig,
+): { idx: Tensor; weight: Tensor; scores: Tensor } {
+  const [N] = logits.shape;
+  const K = r.topK;
+  const idx = be.empty([N, K], 'i32');
+  const weight = be.empty([N, K]);
+  if (N === 0 || K === 0) return { idx, weight, scores: sigmoid(be, logits) };
+  const scores = be.empty(logits.shape);
+  const bufs = [be.buf(logits), be.buf(bias), be.buf(idx), be.buf(weight), be.buf(scores)];
+  recordRoute(be, 'moeRouteSigmoid', ROUTE_SIGMOID, 5, logits.shape, r, bufs);
+  return { idx, weight, scores };
+}
+
+/** One backward dispatch over the N·E elements of scores: route_bwd or a route_sigmoid_bwd entry. */
+function recordRouteBackward(
+  be: WebGPUBackend,
+  kernel: Kernel,
+  scores: Tensor,
+  r: RouteConfig,
+  bufs: Bindable[],
+): void {
+  const count = scores.size;
+  be.rt.record({
+    kernel,
+    overrides: { WG: BWD_WG },
+    buffers: bufs,
+    uniform: packUniforms('uuuuf', [count, scores.shape[1], r.topK, r.normTopk ? 1 : 0, r.scale]),
+    workgroups: grid1d(count, BWD_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
 }
 
 export function moeRouteBackward(
@@ -108,18 +164,30 @@ export function moeRouteBackward(
   dWeight: Tensor,
   r: RouteConfig,
 ): Tensor {
-  const [N, E] = scores.shape;
-  const dScores = be.empty([N, E]);
-  const count = N * E;
-  if (count === 0) return dScores;
-  be.rt.record({
-    kernel: ROUTE_BWD,
-    overrides: { WG: BWD_WG },
-    buffers: [be.buf(scores), be.buf(idx), be.buf(dWeight), be.buf(dScores)],
-    uniform: packUniforms('uuuuf', [count, E, r.topK, r.normTopk ? 1 : 0, r.scale]),
-    workgroups: grid1d(count, BWD_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
-  });
+  const dScores = be.empty(scores.shape);
+  if (scores.size === 0) return dScores;
+  recordRouteBackward(be, ROUTE_BWD, scores, r, [be.buf(scores), be.buf(idx), be.buf(dWeight), be.buf(dScores)]);
   return dScores;
+}
+
+/**
+ * dLogits of moeRouteSigmoid in one dispatch: (route_bwd's dScores [+ dScores]) · y · (1 − y),
+ * y = scores. dScores: the gradient that reached the scores from elsewhere (null: none).
+ */
+export function moeRouteSigmoidBackward(
+  be: WebGPUBackend,
+  scores: Tensor,
+  idx: Tensor,
+  dWeight: Tensor,
+  r: RouteConfig,
+  dScores?: Tensor | null,
+): Tensor {
+  const dLogits = be.empty(scores.shape);
+  if (scores.size === 0) return dLogits;
+  const bufs = [be.buf(scores), be.buf(idx), be.buf(dWeight), be.buf(dLogits)];
+  if (dScores) recordRouteBackward(be, ROUTE_SIGMOID_BWD_EXTRA, scores, r, [...bufs, be.buf(dScores)]);
+  else recordRouteBackward(be, ROUTE_SIGMOID_BWD, scores, r, bufs);
+  return dLogits;
 }
 
 // ---- dispatch plan and bias update ----
@@ -215,6 +283,8 @@ export const ops = {
   sigmoidBackward,
   moeRoute,
   moeRouteBackward,
+  moeRouteSigmoid,
+  moeRouteSigmoidBackward,
   moePlan,
   moeBiasUpdate,
 } satisfies WebGPUFamily;

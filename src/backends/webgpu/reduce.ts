@@ -1,10 +1,12 @@
-// Deterministic reductions on the GPU (shaders/reduce.wgsl): sum and sumSquares, result [1].
+// Deterministic reductions on the GPU (shaders/reduce.wgsl): sum, sumScaled and sumSquares, result [1].
 // Each pass cuts its input into fixed slices of WG·ITEMS elements and writes one partial per
 // slice; passes repeat over the partials until one value is left. The slicing depends only on
 // the element counts, so the same inputs give bit-identical results. No atomics.
 // Where the device has `subgroups` (and the backend's paths allow it, device.ts KernelPaths) the
 // pass finishes its tree with subgroup shuffles: the same additions in the same order, the same
 // bits (shaders/lanes_subgroup.wgsl).
+// sumScaled (a mean: Σ x · factor) is sum with the factor applied by its last pass as it writes
+// the total: the f32 product scale() computes, one dispatch fewer.
 
 import lanesSubgroup from '../../../shaders/lanes_subgroup.wgsl?raw';
 import lanesTree from '../../../shaders/lanes_tree.wgsl?raw';
@@ -42,19 +44,30 @@ export function reduceKernel(be: WebGPUBackend): { kernel: Kernel; overrides: Ov
   return { kernel: REDUCE, overrides: { WG, ITEMS } };
 }
 
-/** One pass: partials of x[0..n) (or of x²) into out[offset .. offset + slices(n)). */
-function pass(be: WebGPUBackend, x: Bindable, n: number, out: Bindable, offset: number, square: boolean): void {
+/**
+ * One pass: partials of x[0..n) (or of x²) into out[offset .. offset + slices(n)), each times
+ * `factor` (an f32 product) when one is given.
+ */
+function pass(
+  be: WebGPUBackend,
+  x: Bindable,
+  n: number,
+  out: Bindable,
+  offset: number,
+  square: boolean,
+  factor: number | null = null,
+): void {
   const groups = slices(n);
   be.rt.record({
     ...reduceKernel(be),
     buffers: [x, out],
-    uniform: packUniforms('uuuu', [n, offset, square ? 1 : 0, groups]),
+    uniform: packUniforms('uuuuuf', [n, offset, square ? 1 : 0, groups, factor === null ? 0 : 1, factor ?? 1]),
     workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
-/** Reduce the n partials in `parts` (plain sum) down to the single value out[0]. */
-function finish(be: WebGPUBackend, parts: Tensor, n: number, out: Tensor): void {
+/** Reduce the n partials in `parts` (plain sum) down to the single value out[0] (times factor, if given). */
+function finish(be: WebGPUBackend, parts: Tensor, n: number, out: Tensor, factor: number | null = null): void {
   let cur = parts;
   let len = n;
   while (len > SLICE) {
@@ -65,23 +78,34 @@ function finish(be: WebGPUBackend, parts: Tensor, n: number, out: Tensor): void 
     cur = next;
     len = slices(len);
   }
-  pass(be, be.buf(cur), len, be.buf(out), 0, false);
+  pass(be, be.buf(cur), len, be.buf(out), 0, false, factor);
   if (cur !== parts) cur.dispose();
 }
 
-export function sum(be: WebGPUBackend, a: Tensor): Tensor {
+/** Σ a, times factor in the last pass when one is given. */
+function total(be: WebGPUBackend, a: Tensor, factor: number | null): Tensor {
   const n = a.size;
-  if (n === 0) return be.zeros([1]);
   const out = be.empty([1]);
   if (n <= SLICE) {
-    pass(be, be.buf(a), n, be.buf(out), 0, false);
+    pass(be, be.buf(a), n, be.buf(out), 0, false, factor);
     return out;
   }
   const parts = be.empty([slices(n)]);
   pass(be, be.buf(a), n, be.buf(parts), 0, false);
-  finish(be, parts, slices(n), out);
+  finish(be, parts, slices(n), out, factor);
   parts.dispose();
   return out;
+}
+
+export function sum(be: WebGPUBackend, a: Tensor): Tensor {
+  if (a.size === 0) return be.zeros([1]);
+  return total(be, a, null);
+}
+
+export function sumScaled(be: WebGPUBackend, a: Tensor, factor: number): Tensor {
+  // Empty: the product scale() would give, 0 · f32(factor) (NaN for a non-finite factor).
+  if (a.size === 0) return be.fromArray([0 * Math.fround(factor)], [1]);
+  return total(be, a, factor);
 }
 
 export function sumSquares(be: WebGPUBackend, ts: Tensor[]): Tensor {
@@ -142,4 +166,4 @@ export function sumSquaresSegments(be: WebGPUBackend, flat: Tensor, segments: re
   return out;
 }
 
-export const ops = { sum, sumSquares, sumSquaresSegments } satisfies WebGPUFamily;
+export const ops = { sum, sumScaled, sumSquares, sumSquaresSegments } satisfies WebGPUFamily;

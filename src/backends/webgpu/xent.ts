@@ -1,5 +1,6 @@
 // Softmax cross-entropy on the GPU (shaders/xent.wgsl): forward one workgroup per row with an
-// online max/sum-exp and a fixed-order tree; backward one invocation per logit.
+// online max/sum-exp and a fixed-order tree; backward one invocation per logit, reading a
+// gradient per row or (the mean's backward) one upstream scalar times a factor.
 
 import src from '../../../shaders/xent.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
@@ -27,12 +28,14 @@ export function crossEntropy(be: WebGPUBackend, logits: Tensor, targets: Tensor)
   return { loss, lse };
 }
 
-export function crossEntropyBackward(
+/** The backward dispatch: dloss per row (factor null) or dloss[0] · factor for every row. */
+function backward(
   be: WebGPUBackend,
   logits: Tensor,
   targets: Tensor,
   lse: Tensor,
   dloss: Tensor,
+  factor: number | null,
 ): Tensor {
   const [N, V] = logits.shape;
   const dlogits = be.empty([N, V]);
@@ -42,10 +45,32 @@ export function crossEntropyBackward(
     kernel: BWD,
     overrides: { WG: BWD_WG },
     buffers: [be.buf(logits), be.buf(targets), be.buf(lse), be.buf(dloss), be.buf(dlogits)],
-    uniform: packUniforms('uu', [count, V]),
+    uniform: packUniforms('uuuf', [count, V, factor === null ? 0 : 1, factor ?? 1]),
     workgroups: grid1d(count, BWD_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return dlogits;
 }
 
-export const ops = { crossEntropy, crossEntropyBackward } satisfies WebGPUFamily;
+export function crossEntropyBackward(
+  be: WebGPUBackend,
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  dloss: Tensor,
+): Tensor {
+  return backward(be, logits, targets, lse, dloss, null);
+}
+
+export function crossEntropyMeanBackward(
+  be: WebGPUBackend,
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  dy: Tensor,
+  factor: number,
+): Tensor {
+  if (dy.size !== 1) throw new Error(`crossEntropyMeanBackward: dy must have one element, got ${dy}`);
+  return backward(be, logits, targets, lse, dy, factor);
+}
+
+export const ops = { crossEntropy, crossEntropyBackward, crossEntropyMeanBackward } satisfies WebGPUFamily;
