@@ -26,6 +26,68 @@ async function ints(t: { read(): Promise<Float64Array | Int32Array> }): Promise<
 }
 
 describe('loss-free bias update', () => {
+  it('moeBiasUpdates: the bits of moeBiasUpdate per layer in order, several layers per dispatch', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(17);
+    // 11 layers (more than one dispatch holds), E = 16 and a ragged E = 70 in between, and a layer
+    // that appears twice (a layer run twice in a step is updated twice, in order).
+    const Es = [16, 16, 16, 70, 16, 16, 16, 16, 16, 16, 16];
+    const make = (E: number) => {
+      const M = rng.int(1, 300);
+      const counts = Array.from({ length: E }, () => 0);
+      for (let a = 0; a < M; a++) counts[rng.int(0, E - 1)]++;
+      const off = [0];
+      for (const c of counts) off.push(off[off.length - 1] + c);
+      return { b: rng.normalArray(E, 0.01), off };
+    };
+    const layers = Es.map(make);
+    const order = [...layers.keys(), 2];
+    const offs = order.map((i) => make(Es[i]));
+    const run = (many: boolean) => {
+      const biases = layers.map((l) => gpu.fromArray(l.b, [l.b.length]));
+      const offsets = order.map((i, k) => gpu.fromArray(offs[k].off, [Es[i] + 1], 'i32'));
+      const p0 = gpu.rt.pendingDispatches;
+      if (many)
+        gpu.moeBiasUpdates(
+          order.map((i) => biases[i]),
+          offsets,
+          0.003,
+        );
+      else for (const [k, i] of order.entries()) gpu.moeBiasUpdate(biases[i], offsets[k], 0.003);
+      return { biases, dispatches: gpu.rt.pendingDispatches - p0 };
+    };
+    const many = run(true);
+    const one = run(false);
+    // Dispatches: layers 0–2 (E = 16), layer 3 (E = 70), then layers 4–10 and layer 2's second
+    // update (8, the most one dispatch takes; layer 2 is not yet in that group).
+    expect(one.dispatches).toBe(12);
+    if (gpu.rt.limits.maxStorageBuffersPerShaderStage >= 16) expect(many.dispatches).toBe(3);
+    else expect(many.dispatches).toBeLessThan(12);
+    for (const [i, b] of many.biases.entries()) {
+      const want = new Uint32Array(Float32Array.from(await one.biases[i].read()).buffer);
+      expect(Array.from(new Uint32Array(Float32Array.from(await b.read()).buffer)), `layer ${i}`).toEqual(
+        Array.from(want),
+      );
+    }
+    // The CPU's list form agrees with its per-layer form.
+    const a = layers.map((l) => cpu.fromArray(l.b, [l.b.length]));
+    const b = layers.map((l) => cpu.fromArray(l.b, [l.b.length]));
+    const co = order.map((i, k) => cpu.fromArray(offs[k].off, [Es[i] + 1], 'i32'));
+    cpu.moeBiasUpdates(
+      order.map((i) => a[i]),
+      co,
+      0.003,
+    );
+    for (const [k, i] of order.entries()) cpu.moeBiasUpdate(b[i], co[k], 0.003);
+    for (const [i, t] of a.entries()) {
+      const want = Array.from(await b[i].read());
+      expect(Array.from(await t.read())).toEqual(want);
+      // …and the GPU's f32 values are the float64 reference's, rounded.
+      const got = Array.from(await many.biases[i].read());
+      for (const [e, v] of want.entries()) expect(Math.abs(got[e] - v)).toBeLessThan(1e-7 * (1 + Math.abs(v)));
+    }
+  });
+
   it('b += γ·sign(mean − c) on hand-made loads (E=4, loads [3,1,2,2], mean 2)', async () => {
     const gamma = 0.001;
     const b0 = [0.5, 0, -0.25, 0.125];

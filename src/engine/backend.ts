@@ -407,6 +407,8 @@ export interface BackendOps {
   moePlan(idx: Tensor, experts: number): MoePlan;
   /** Loss-free balancing, in place: c_e = tokens routed to e (from offsets), b_e += γ·sign(mean(c) − c_e). */
   moeBiasUpdate(bias: Tensor, offsets: Tensor, gamma: number): void;
+  /** moeBiasUpdate for each (bias, offsets) pair in order: every MoE layer of a step (the GPU: several per dispatch). */
+  moeBiasUpdates(biases: readonly Tensor[], offsets: readonly Tensor[], gamma: number): void;
   /** out[m, :] = x[slotAssign[m] / K, :]. x [N, d] → [M, d] (each expert's tokens contiguous). */
   moeGather(x: Tensor, plan: MoePlan, K: number): Tensor;
   /**

@@ -85,10 +85,7 @@ export class TrainState {
    * loads, after the update (it affects the next batch's routing only). */
   biasUpdate(trace: MoeTrace): void {
     const gamma = this.cfg.train.bias_update_speed;
-    if (gamma > 0)
-      trace.bias.forEach((b, i) => {
-        this.be.moeBiasUpdate(b, trace.offsets[i], gamma);
-      });
+    if (gamma > 0 && trace.bias.length) this.be.moeBiasUpdates(trace.bias, trace.offsets, gamma);
   }
 
   /** The routing bias of each MoE layer, in layer order (host copies). */

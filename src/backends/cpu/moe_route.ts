@@ -185,6 +185,18 @@ export function moeBiasUpdate(be: CpuBackend, bias: Tensor, offsets: Tensor, gam
   }
 }
 
+/** moeBiasUpdate for each (bias, offsets) pair, in order. */
+export function moeBiasUpdates(
+  be: CpuBackend,
+  biases: readonly Tensor[],
+  offsets: readonly Tensor[],
+  gamma: number,
+): void {
+  biases.forEach((b, i) => {
+    moeBiasUpdate(be, b, offsets[i], gamma);
+  });
+}
+
 export const ops = {
   sigmoid,
   sigmoidBackward,
@@ -194,4 +206,5 @@ export const ops = {
   moeRouteSigmoidBackward,
   moePlan,
   moeBiasUpdate,
+  moeBiasUpdates,
 } satisfies CpuFamily;

@@ -1,9 +1,11 @@
 // MoE routing on the GPU: the sigmoid gate (shaders/moe_route_sigmoid.wgsl), group-limited
 // top-K routing forward/backward (shaders/moe_route.wgsl, which also has both fused with the
 // gate: one dispatch each way), and the deterministic dispatch plan plus the loss-free-balancing
-// bias update (shaders/moe_route_plan.wgsl). The shaders explain the algorithms; this file picks
-// launch shapes and allocates outputs.
+// bias update (shaders/moe_route_plan.wgsl; every layer's update of a step in one dispatch:
+// shaders/moe_bias_update.wgsl). The shaders explain the algorithms; this file picks launch
+// shapes and allocates outputs.
 
+import biasManySrc from '../../../shaders/moe_bias_update.wgsl?raw';
 import routeSrc from '../../../shaders/moe_route.wgsl?raw';
 import planSrc from '../../../shaders/moe_route_plan.wgsl?raw';
 import sigmoidSrc from '../../../shaders/moe_route_sigmoid.wgsl?raw';
@@ -13,6 +15,7 @@ import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
+import { instantiate, section } from './template';
 
 // ---- sigmoid ----
 
@@ -278,6 +281,64 @@ export function moeBiasUpdate(be: WebGPUBackend, bias: Tensor, offsets: Tensor, 
   });
 }
 
+/** The bias_update_many module for `layers` layers (moe_bias_update.wgsl), built once per count. */
+const biasManyKernels = new Map<number, Kernel>();
+function biasManyKernel(layers: number): Kernel {
+  let k = biasManyKernels.get(layers);
+  if (!k) {
+    const parts = Array.from({ length: layers }, (_, l) =>
+      instantiate(section(biasManySrc, 'layer'), { suffix: `_${l}`, params: 'um_p', base: 2 * l }),
+    );
+    const calls = parts.map((_, l) => `  if (l == ${l}u) { update_${l}(t); }`).join('\n');
+    const entry = section(biasManySrc, 'entry')
+      .replace('#U', String(2 * layers))
+      .replace('  // LAYERS', calls);
+    k = { name: `moe_bias_update_${layers}`, code: [...parts, entry].join('\n'), entry: 'bias_update_many' };
+    biasManyKernels.set(layers, k);
+  }
+  return k;
+}
+
+/** Layers per bias_update_many dispatch, at most (two storage buffers each). */
+const BIAS_MANY_MAX = 8;
+
+/**
+ * moeBiasUpdate for each (bias, offsets) pair in order, several layers per dispatch: consecutive
+ * pairs with the same E, none bias twice (a layer run twice in a step updates twice, in order).
+ */
+export function moeBiasUpdates(
+  be: WebGPUBackend,
+  biases: readonly Tensor[],
+  offsets: readonly Tensor[],
+  gamma: number,
+): void {
+  const most = Math.max(1, Math.min(BIAS_MANY_MAX, Math.floor(be.rt.limits.maxStorageBuffersPerShaderStage / 2)));
+  let group: number[] = [];
+  const flush = () => {
+    if (group.length === 0) return;
+    const E = biases[group[0]].size;
+    if (E > 0)
+      be.rt.record({
+        kernel: biasManyKernel(group.length),
+        overrides: { WG: 64 },
+        buffers: group.flatMap((i) => [be.buf(biases[i]), be.buf(offsets[i])]),
+        uniform: packUniforms('uf', [E, gamma]),
+        workgroups: [group.length, 1, 1],
+      });
+    group = [];
+  };
+  biases.forEach((b, i) => {
+    const g0 = group[0];
+    if (
+      group.length === most ||
+      (g0 !== undefined && (biases[g0].size !== b.size || group.some((j) => biases[j] === b)))
+    )
+      flush();
+    group.push(i);
+  });
+  flush();
+}
+
 export const ops = {
   sigmoid,
   sigmoidBackward,
@@ -287,4 +348,5 @@ export const ops = {
   moeRouteSigmoidBackward,
   moePlan,
   moeBiasUpdate,
+  moeBiasUpdates,
 } satisfies WebGPUFamily;
