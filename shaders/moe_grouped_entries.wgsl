@@ -1,16 +1,21 @@
 // Entry points of the grouped expert GEMMs (moe_grouped_matmul.wgsl). The host (moe_dispatch.ts)
 // composes each kernel from the shared part, the product templates it needs and ONE section of
-// this file (a section runs from its `// ==== name` line to the next one).
+// this file (a section runs from its `// ==== name` line to the next one). The same entries serve
+// the gathered variants (the products read x's rows through slotAssign, see moe_grouped_fwd.wgsl):
+// `forward`, `forward_pair` and `weight_grad` gathered, and `backward` with a gathered weight
+// gradient (its input gradient's rows are dy's slots either way); their slotAssign bindings come
+// after a product's others, and only they read `topk`.
 
 // ==== forward
-// One forward-direction product (suffix '', bindings 0–3, then the uniform `fp`): workgroup (x, y)
-// owns the tile at rows y·TM, columns x·TN.
+// One forward-direction product (suffix '', bindings 0–3[, 4 gathered], then the uniform `fp`):
+// workgroup (x, y) owns the tile at rows y·TM, columns x·TN.
 
 struct FwdParams {
   M: u32,  // rows (slots)
   N: u32,  // b, output columns
   K: u32,  // a, input columns
   E: u32,  // experts
+  topk: u32, // experts per token (gathered rows only)
 }
 
 @group(0) @binding(#U) var<uniform> fp: FwdParams;
@@ -26,9 +31,10 @@ fn forward(
 
 // ==== forward_pair
 // Two forward-direction products of the same rows x (an expert FFN's gate and up): suffix '_a'
-// (bindings x, W, offsets, y) and '_b' (its W and y; it reads x and the offsets through '_a's),
-// then the uniform `q`. Flat grid: t = wid.x + wid.y · nwg.x; the first q.a.tiles workgroups are
-// '_a's tiles (row-major over q.a.tilesX columns), the next q.b.tiles '_b's.
+// (bindings x, W, offsets, y[, slotAssign when gathered]) and '_b' (its W and y; it reads x, the
+// offsets and slotAssign through '_a's), then the uniform `q`. Flat grid: t = wid.x + wid.y ·
+// nwg.x; the first q.a.tiles workgroups are '_a's tiles (row-major over q.a.tilesX columns), the
+// next q.b.tiles '_b's.
 
 struct PairBlock {
   M: u32,
@@ -37,7 +43,7 @@ struct PairBlock {
   E: u32,
   tilesX: u32,
   tiles: u32,
-  pad0: u32,
+  topk: u32, // experts per token (gathered rows only)
   pad1: u32,
 }
 
@@ -65,8 +71,8 @@ fn forward_pair(
 }
 
 // ==== weight_grad
-// One weight-gradient product (suffix '', bindings 0–3, then the uniform `gp`): workgroup (x, y, z)
-// owns tile (x, y) of expert z % E, chunk z / E.
+// One weight-gradient product (suffix '', bindings 0–3[, 4 gathered], then the uniform `gp`):
+// workgroup (x, y, z) owns tile (x, y) of expert z % E, chunk z / E.
 
 struct WgParams {
   M: u32,      // rows (slots)
@@ -74,6 +80,7 @@ struct WgParams {
   A: u32,      // a: x columns = output columns
   E: u32,      // experts
   splits: u32, // chunks per segment (1: write the result directly)
+  topk: u32,   // experts per token (gathered rows only)
 }
 
 @group(0) @binding(#U) var<uniform> gp: WgParams;
@@ -89,11 +96,12 @@ fn weight_grad(
 
 // ==== backward
 // The input gradient (suffix '_x': a forward-direction product, bindings from 0) and the weight
-// gradient (suffix '_w': its x and out bindings after those; it reads dy and the offsets through
-// the input gradient's bindings) of one grouped product, in one dispatch; the uniform block `u`
-// comes last. The grid is flat: workgroup t = wid.x + wid.y · nwg.x; the first
-// u.tilesX · u.tilesY are the input gradient's tiles (row-major over u.tilesX columns), the next
-// u.wTilesX · u.wTilesY · E the weight gradient's (splits = 1: no chunks).
+// gradient (suffix '_w': its x and out bindings after those, then slotAssign when it reads x
+// gathered; it reads dy and the offsets through the input gradient's bindings) of one grouped
+// product, in one dispatch; the uniform block `u` comes last. The grid is flat: workgroup
+// t = wid.x + wid.y · nwg.x; the first u.tilesX · u.tilesY are the input gradient's tiles
+// (row-major over u.tilesX columns), the next u.wTilesX · u.wTilesY · E the weight gradient's
+// (splits = 1: no chunks).
 
 struct FwdBlock {
   M: u32,
@@ -112,6 +120,7 @@ struct WgBlock {
   tilesY: u32,  // … and row tiles
   wTilesX: u32, // the weight gradient's column tiles
   wTilesY: u32, // … and row tiles
+  topk: u32,    // experts per token (a gathered weight gradient only)
 }
 
 struct BwdParams {

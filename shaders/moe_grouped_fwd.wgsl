@@ -1,11 +1,20 @@
 // One forward-direction grouped product of moe_grouped_matmul.wgsl: y[m, :] = [D[m, :] +]
 // x[m, :] · op(W_e), e = the expert of row m (see the design notes there). A template, like
 // matmul_operands.wgsl: the host (moe_dispatch.ts) replaces `$` in names with the product's
-// suffix, `P$` with its uniform block (M, N, K, E) and numbers its bindings (x, W, offsets, y,
-// and D when it adds to an earlier result). A line ending in `// acc` is kept only for a product
-// added to an earlier result, one ending in `// plain` only for one that is not; the lines
-// ending in `// own` are dropped for a second product that reads the first one's x and offsets
-// (the host renames X$ and OFF$ to those).
+// suffix, `P$` with its uniform block (M, N, K, E[, topk]) and numbers its bindings (x, W, offsets, y,
+// and D when it adds to an earlier result, then slotAssign for a gathered product). A line ending
+// in `// acc` is kept only for a product added to an earlier result, one ending in `// plain` only
+// for one that is not; the lines ending in `// own` are dropped for a second product that reads
+// the first one's x and offsets (the host renames X$ and OFF$ to those).
+//
+// Gathered rows (the MoE forward without its gather dispatch): x is then the tokens' rows, not
+// gathered ([N, P$.K]), and row m of the product reads token row slotAssign[m] / topk of it —
+// exactly the row moe_dispatch.wgsl's `gather` would have copied to slot m, so every product
+// sums the same values in the same k order (the bits of gather + the direct product). A line
+// ending in `// direct` is kept only for a product reading x's rows as they are, one ending in
+// `// gathered` only for a gathered one, and the line ending in `// slots` (the slotAssign
+// binding) only for a gathered product that binds its own (a second product of a pair reads the
+// first one's: the host renames SLOTS$ to it). P$.topk is then the experts per token.
 
 override TRANS_W$: bool = true;
 
@@ -14,6 +23,7 @@ override TRANS_W$: bool = true;
 @group(0) @binding(#2) var<storage, read> OFF$: array<i32>; // own
 @group(0) @binding(#3) var<storage, read_write> Y$: array<f32>;
 @group(0) @binding(#4) var<storage, read> D$: array<f32>; // acc
+@group(0) @binding(#5) var<storage, read> SLOTS$: array<i32>; // slots
 
 // What y holds at flat index i given the k-sum v: the sum, or the earlier result plus the sum
 // (the add a separate elementwise kernel would do, on the same two values: the same bits).
@@ -31,10 +41,15 @@ fn expertOfRow$(r: u32) -> u32 {
   return lo;
 }
 
+// The row of x that holds row m (< M) of the product: m itself, or the token of slot m (a dependent
+// load per staged element, of a slotAssign entry the tile's other k reuse from cache).
+fn xRow$(m: u32) -> u32 { return m; } // direct
+fn xRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
+
 // x[m, k] if row m is in the pass's segment [lo, hi) and k < K, else 0.
 fn loadX$(m: u32, k: u32, lo: u32, hi: u32) -> f32 {
   if (m < lo || m >= hi || k >= P$.K) { return 0.0; }
-  return X$[m * P$.K + k];
+  return X$[xRow$(m) * P$.K + k];
 }
 
 // op(W_e)[k, n], 0 outside.

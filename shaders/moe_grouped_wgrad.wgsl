@@ -1,14 +1,21 @@
 // One weight-gradient grouped product of moe_grouped_matmul.wgsl: dW_e = Σ_{m in segment e}
 // dy[m, :]ᵀ · x[m, :] (see the design notes there). A template, like moe_grouped_fwd.wgsl: `$`
-// in names becomes the product's suffix, `P$` its uniform block (M, B, A, E, splits); its
-// bindings are x, out, dy, offsets. In the `backward` kernel dy and the offsets are the
+// in names becomes the product's suffix, `P$` its uniform block (M, B, A, E, splits[, topk]); its
+// bindings are x, out, dy, offsets[, slotAssign]. In the `backward` kernel dy and the offsets are the
 // input-gradient product's own buffers: the host drops the lines ending in `// own` and renames
 // DY$ and OFF$ to that product's names.
+//
+// Gathered rows (as in moe_grouped_fwd.wgsl): x may be the tokens' rows [N, A], row m of the
+// product then being token row slotAssign[m] / P$.topk of it (the row `gather` would have put in
+// slot m: the same sums, the same bits). Lines ending in `// direct` are kept for a product reading
+// x's rows as they are, those ending in `// gathered` or `// slots` (its slotAssign binding, after
+// the others) for a gathered one.
 
 @group(0) @binding(#0) var<storage, read> XG$: array<f32>;
 @group(0) @binding(#1) var<storage, read_write> OUT$: array<f32>;
 @group(0) @binding(#2) var<storage, read> DY$: array<f32>; // own
 @group(0) @binding(#3) var<storage, read> OFF$: array<i32>; // own
+@group(0) @binding(#4) var<storage, read> SLOTS$: array<i32>; // slots
 
 // dy[row, j] (row < hi, j < B), else 0.
 fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
@@ -16,10 +23,14 @@ fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
   return DY$[row * P$.B + j];
 }
 
-// x[row, i] (row < hi, i < A), else 0.
-fn loadXg$(row: u32, i: u32, hi: u32) -> f32 {
+// The row of x that holds row m (< M) of the product: m itself, or the token of slot m.
+fn xgRow$(m: u32) -> u32 { return m; } // direct
+fn xgRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
+
+// x[src, i] for product row `row` held in x's row src (row < hi, i < A), else 0.
+fn loadXg$(row: u32, src: u32, i: u32, hi: u32) -> f32 {
   if (row >= hi || i >= P$.A) { return 0.0; }
-  return XG$[row * P$.A + i];
+  return XG$[src * P$.A + i];
 }
 
 // Write 4 outputs of row j from column i, dropping those outside [B, A].
@@ -64,14 +75,16 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
       As[k * SA + j4] = vec4<f32>(loadDy$(row, j, hi), loadDy$(row, j + 1u, hi),
                                   loadDy$(row, j + 2u, hi), loadDy$(row, j + 3u, hi));
     }
-    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise.
+    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise (x's row looked up once per vec4;
+    // k0 < hi, so min(row, hi - 1) is a row of the product even past the segment's end).
     for (var t = lid; t < slotsB; t += NT) {
       let k = t / (TN / 4u);
       let i4 = t % (TN / 4u);
       let row = k0 + k;
+      let src = xgRow$(min(row, hi - 1u));
       let i = i0 + i4 * 4u;
-      Bs[k * SB + i4] = vec4<f32>(loadXg$(row, i, hi), loadXg$(row, i + 1u, hi),
-                                  loadXg$(row, i + 2u, hi), loadXg$(row, i + 3u, hi));
+      Bs[k * SB + i4] = vec4<f32>(loadXg$(row, src, i, hi), loadXg$(row, src, i + 1u, hi),
+                                  loadXg$(row, src, i + 2u, hi), loadXg$(row, src, i + 3u, hi));
     }
     workgroupBarrier();
     accumulate(&acc, tx, ty);

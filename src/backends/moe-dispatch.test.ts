@@ -3,11 +3,16 @@
 // gradients exactly zero), a single expert (E = 1: the grouped GEMM is a plain matmul), and the
 // split-K path of the weight gradient, the gather backward that adds an earlier gradient, both
 // expert gradients in one dispatch, gate and up in one dispatch, and the combine backward's two
-// gradients in one dispatch (bit for bit an f32 emulation of the former two kernels).
+// gradients in one dispatch (bit for bit an f32 emulation of the former two kernels). Last, the
+// gathered rows: the grouped GEMMs reading x's token rows through slotAssign give the bits of
+// moeGather + the direct kernels, in one dispatch each, and through the tape the op
+// moeExpertsGathered gives the gradients of moeGather + moeExpertsMany, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
+import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
+import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 import { moeGroupedMatmul as groupedWith, leastPaddedWidth, weightGradSplits } from './webgpu/moe_dispatch';
@@ -381,6 +386,160 @@ describe('moe dispatch / combine', () => {
       const bits = async (t: Tensor) => Array.from(new Uint32Array(new Float32Array(await t.read()).buffer));
       expect(await bits(g)).toEqual(await bits(gpu.moeGroupedMatmul(x, wg, plan, true)));
       expect(await bits(u)).toEqual(await bits(gpu.moeGroupedMatmul(x, wu, plan, true)));
+    }
+  });
+});
+
+/** [N, K, E, a, b] at odd shapes: every N × K, E ≥ K cycling, a and b each through 1, 7, 33, 64, 130. */
+function gatheredShapes(): number[][] {
+  const ds = [1, 7, 33, 64, 130];
+  const out: number[][] = [];
+  for (const N of [1, 7, 33, 130])
+    for (const K of [1, 2, 6]) {
+      const i = out.length;
+      const Es = [1, 4, 16].filter((E) => E >= K);
+      out.push([N, K, Es[i % Es.length], ds[i % 5], ds[(2 * i + 1) % 5]]);
+    }
+  return out;
+}
+
+describe('moe grouped GEMMs on gathered rows', () => {
+  /** Gate/up forward, then both gradients up → gate (chained), gathered in the loads or by moeGather first. */
+  function products(be: Backend, h: Record<string, Float64Array>, idx: Int32Array, s: number[], gathered: boolean) {
+    const [N, K, E, a, b] = s;
+    const M = N * K;
+    const plan = uploadPlan(be, idx, E);
+    const x = be.fromArray(h.x, [N, a]);
+    const [wg, wu] = [be.fromArray(h.wg, [E, b, a]), be.fromArray(h.wu, [E, b, a])];
+    const [dg, du] = [be.fromArray(h.dg, [M, b]), be.fromArray(h.du, [M, b])];
+    const both = { dx: true, dw: true };
+    const rows = gathered ? x : be.moeGather(x, plan, K);
+    const g = gathered ? { K } : undefined;
+    const [yg, yu] = be.moeGroupedMatmuls(rows, [wg, wu], plan, g);
+    const [single] = be.moeGroupedMatmuls(rows, [wu], plan, g);
+    const up = be.moeGroupedGrads(du, rows, wu, plan, null, both, g);
+    const gate = be.moeGroupedGrads(dg, rows, wg, plan, up.dx, both, g);
+    return { yg, yu, single, dxUp: up.dx!, dwUp: up.dw!, dx: gate.dx!, dwGate: gate.dw! };
+  }
+
+  it('forward pair and grads: the bits of moeGather + the direct kernels, one dispatch each, and the CPU', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(41);
+    for (const s of gatheredShapes()) {
+      const [N, K, E, a, b] = s;
+      const what = `N=${N} K=${K} E=${E} a=${a} b=${b}`;
+      const M = N * K;
+      const idx = randomIdx(
+        rng,
+        N,
+        K,
+        Array.from({ length: E }, (_, e) => e),
+      );
+      const h = {
+        x: rng.normalArray(N * a),
+        wg: rng.normalArray(E * b * a),
+        wu: rng.normalArray(E * b * a),
+        dg: rng.normalArray(M * b),
+        du: rng.normalArray(M * b),
+      };
+      const read = async (r: Record<string, Tensor>) => {
+        const out: Record<string, Float64Array> = {};
+        for (const [k, t] of Object.entries(r)) out[k] = (await t.read()) as Float64Array;
+        return out;
+      };
+      const got = await read(products(gpu, h, idx, s, true));
+      const ref = await read(products(gpu, h, idx, s, false));
+      const cpuGot = await read(products(cpu, h, idx, s, true));
+      const cpuRef = await read(products(cpu, h, idx, s, false));
+      for (const k of Object.keys(ref)) {
+        expect(bits(got[k]), `${k} ${what}`).toEqual(bits(ref[k]));
+        expect(maxRelErr(got[k], cpuGot[k]), `${k} ${what}`).toBeLessThan(1e-5);
+        expect(maxRelErr(cpuGot[k], cpuRef[k]), `${k} ${what}`).toBe(0);
+      }
+      // One dispatch for the pair, one for each product's two gradients (the gather folded in).
+      const plan = uploadPlan(gpu, idx, E);
+      const x = gpu.fromArray(h.x, [N, a]);
+      const [wg, wu] = [gpu.fromArray(h.wg, [E, b, a]), gpu.fromArray(h.wu, [E, b, a])];
+      const dg = gpu.fromArray(h.dg, [M, b]);
+      const acc = gpu.fromArray(rng.normalArray(M * a), [M, a]);
+      const count = async (f: () => void) => {
+        await gpu.rt.flush();
+        const before = gpu.rt.dispatches;
+        f();
+        await gpu.rt.flush();
+        return gpu.rt.dispatches - before;
+      };
+      expect(await count(() => gpu.moeGroupedMatmuls(x, [wg, wu], plan, { K })), `pair ${what}`).toBe(1);
+      const both = { dx: true, dw: true };
+      expect(await count(() => gpu.moeGroupedGrads(dg, x, wg, plan, acc, both, { K })), `grads ${what}`).toBe(1);
+      expect(await count(() => gpu.moeGroupedGrads(dg, x, wg, plan, null, both, { K })), `grads ${what}`).toBe(1);
+    }
+  });
+
+  it('a split weight gradient reads the rows gathered too: the bits of moeGather + the direct kernels', async () => {
+    const gpu = await gpuBackend();
+    const [N, K, E, a, b] = [1100, 2, 2, 9, 6];
+    expect(weightGradSplits(E, N * K, E)).toBeGreaterThan(1); // the split path
+    const rng = new Rng(43);
+    const idx = randomIdx(rng, N, K, [0, 1]);
+    const h = {
+      x: rng.normalArray(N * a),
+      wg: rng.normalArray(E * b * a),
+      wu: rng.normalArray(E * b * a),
+      dg: rng.normalArray(N * K * b),
+      du: rng.normalArray(N * K * b),
+    };
+    const s = [N, K, E, a, b];
+    const got: Record<string, Tensor> = products(gpu, h, idx, s, true);
+    const ref: Record<string, Tensor> = products(gpu, h, idx, s, false);
+    for (const k of Object.keys(ref)) expect(bits(await got[k].read()), k).toEqual(bits(await ref[k].read()));
+  });
+
+  it('through the tape: moeExpertsGathered gives the outputs and gradients of moeGather + moeExpertsMany', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(47);
+    for (const [N, K, E, a, b] of [
+      [33, 2, 4, 7, 13],
+      [130, 6, 16, 64, 33],
+    ]) {
+      const M = N * K;
+      const plan = uploadPlan(
+        gpu,
+        randomIdx(
+          rng,
+          N,
+          K,
+          Array.from({ length: E }, (_, e) => e),
+        ),
+        E,
+      );
+      const input = (shape: number[]) => {
+        const t = gpu.fromArray(rng.normalArray(shape.reduce((p, q) => p * q, 1)), shape);
+        t.requiresGrad = true;
+        return t;
+      };
+      const [x, wg, wu] = [input([N, a]), input([E, b, a]), input([E, b, a])];
+      const [cg, cu] = [gpu.fromArray(rng.normalArray(M * b), [M, b]), gpu.fromArray(rng.normalArray(M * b), [M, b])];
+      const cx = gpu.fromArray(rng.normalArray(N * a), [N, a]);
+      // x is also read before (its gradient gathered last) and after (gathered first: the `prev` folded in).
+      const run = async (fused: boolean, upToo: boolean) => {
+        const tape = new Tape();
+        const loss = tape.run(() => {
+          const before = op.sum(op.mul(x, cx));
+          const [g, u] = fused
+            ? op.moeExpertsGathered(x, [wg, wu], plan, K)
+            : op.moeExpertsMany(op.moeGather(x, plan, K), [wg, wu], plan);
+          let l = op.add(before, op.sum(op.mul(g, cg)));
+          if (upToo) l = op.add(l, op.sum(op.mul(u, cu)));
+          return op.add(l, op.sum(op.mul(op.mul(x, x), cx)));
+        });
+        const grads = tape.backward(loss);
+        return Promise.all(
+          [loss, ...[x, wg, wu].map((t) => grads.get(t.id) ?? gpu.zeros([1]))].map(async (t) => bits(await t.read())),
+        );
+      };
+      for (const upToo of [true, false])
+        expect(await run(true, upToo), `N=${N} K=${K} E=${E} upToo=${upToo}`).toEqual(await run(false, upToo));
     }
   });
 });

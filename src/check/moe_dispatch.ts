@@ -1,5 +1,7 @@
 // Op checks for the MoE dispatch/combine family: moeGather, moeGroupedMatmul (with
-// moeGroupedWeightGrad in its backward) and moeCombine. Plans are built here on the host from
+// moeGroupedWeightGrad in its backward), moeExpertsGathered (gate and up on the token rows
+// through the plan: moeGroupedMatmuls / moeGroupedGrads with `gather`, then moeGatherBackward)
+// and moeCombine. Plans are built here on the host from
 // random routing (a plain stable counting sort, below), independent of the backends' moePlan, and
 // uploaded as i32 inputs without gradient.
 //
@@ -188,6 +190,51 @@ export const moeGroupedMatmulCheck: OpCheck = {
   },
 };
 
+export const moeExpertsGatheredCheck: OpCheck = {
+  name: 'moeExpertsGathered',
+  about:
+    'gate/up y_seg = gather(x)_seg·W_eᵀ with the gather in the GEMM loads; backward: both grads per weight (up → gate chained), then moeGatherBackward',
+  // As moeGroupedMatmul (sums of a or b products in f32, k order); dx adds K ≤ 6 slot rows on
+  // top, each a sum of 2·b products: 1e-5.
+  tolForward: 1e-5,
+  tolBackward: 1e-5,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const regime = index % 3;
+    const r = routing(rng, regime, true);
+    const { N, K, E } = r;
+    const M = N * K;
+    let a = rowSize(rng, regime);
+    let b = rowSize(rng, regime);
+    // Two products per forward: at most ~4.2e6 multiply-adds each, half moeGroupedMatmulCheck's
+    // budget, with a and b kept ≥ 40 (still wider than a 32-column tile).
+    while (M * a * b > 4.2e6 && Math.max(a, b) > 40) {
+      if (a >= b) a = Math.max(40, Math.floor(a * 0.9));
+      else b = Math.max(40, Math.floor(b * 0.9));
+    }
+    const gather = { K };
+    return {
+      desc: `${r.desc} M=${M} a=${a} b=${b}`,
+      inputs: [
+        { name: 'x', shape: [N, a], dtype: 'f32', data: rng.normalArray(N * a), grad: true },
+        { name: 'w_gate', shape: [E, b, a], dtype: 'f32', data: rng.normalArray(E * b * a), grad: true },
+        { name: 'w_up', shape: [E, b, a], dtype: 'f32', data: rng.normalArray(E * b * a), grad: true },
+        ...planInputs(r.plan),
+      ],
+      nDiff: 2,
+      forward: (be: Backend, [x, wg, wu, ...p]: Tensor[]) => be.moeGroupedMatmuls(x, [wg, wu], planOf(p), gather),
+      backward: (be: Backend, [x, wg, wu, ...p]: Tensor[], [dg, du]: Tensor[]) => {
+        const plan = planOf(p);
+        const both = { dx: true, dw: true };
+        // The slots' gradient dxg = dg·W_gate + du·W_up (up first, as the tape walks), then each
+        // token sums its K slots.
+        const up = be.moeGroupedGrads(du, x, wu, plan, null, both, gather);
+        const gate = be.moeGroupedGrads(dg, x, wg, plan, up.dx, both, gather);
+        return [be.moeGatherBackward(gate.dx as Tensor, plan, K), gate.dw, up.dw, null, null, null];
+      },
+    };
+  },
+};
+
 export const moeCombineCheck: OpCheck = {
   name: 'moeCombine',
   about:
@@ -219,4 +266,9 @@ export const moeCombineCheck: OpCheck = {
   },
 };
 
-export const moeDispatchChecks: OpCheck[] = [moeGatherCheck, moeGroupedMatmulCheck, moeCombineCheck];
+export const moeDispatchChecks: OpCheck[] = [
+  moeGatherCheck,
+  moeGroupedMatmulCheck,
+  moeExpertsGatheredCheck,
+  moeCombineCheck,
+];

@@ -422,15 +422,22 @@ export interface BackendOps {
    * y_seg = x_seg · W_e [M, b] (the input-gradient direction).
    */
   moeGroupedMatmul(x: Tensor, w: Tensor, plan: MoePlan, transW: boolean): Tensor;
-  /** moeGroupedMatmul(x, w, plan, true) for each w (bit for bit); the WebGPU backend runs two per dispatch. */
-  moeGroupedMatmuls(x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[];
+  /**
+   * moeGroupedMatmul(x, w, plan, true) for each w (bit for bit); the WebGPU backend runs two per
+   * dispatch. With `gather`, x is the token rows [N, a] and the results those of x replaced by
+   * moeGather(x, plan, gather.K), bit for bit, without that [N·K, a] copy (the GEMMs read slot m's
+   * row as x[slotAssign[m] / K]).
+   */
+  moeGroupedMatmuls(x: Tensor, ws: Tensor[], plan: MoePlan, gather?: { K: number }): Tensor[];
   /** dW_e = Σ over segment rows of dyᵀ·x: dy [M, b], x [M, a] → [E, b, a] (zeros for idle experts). */
   moeGroupedWeightGrad(dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor;
   /**
    * Both gradients of y = moeGroupedMatmul(x, w, plan, true) (w [E, b, a]) for upstream dy:
    * dx = [acc +] moeGroupedMatmul(dy, w, plan, false) and dw = moeGroupedWeightGrad(dy, x, plan, E),
    * bit for bit those (and add(acc, ·)); null where not wanted. The WebGPU backend computes both in
-   * one dispatch where the weight gradient needs no split.
+   * one dispatch where the weight gradient needs no split. With `gather`, x is the token rows
+   * [N, a] and dw reads moeGather(x, plan, gather.K) in its place (bit for bit, without the copy);
+   * dx stays the slots' gradient [M, a] (moeGatherBackward takes it to the tokens).
    */
   moeGroupedGrads(
     dy: Tensor,
@@ -439,6 +446,7 @@ export interface BackendOps {
     plan: MoePlan,
     acc: Tensor | null,
     want: { dx: boolean; dw: boolean },
+    gather?: { K: number },
   ): { dx: Tensor | null; dw: Tensor | null };
   /** out[n, :] = Σ_k weight[n, k] · y[assignSlot[n·K + k], :] in k order. y [M, d], weight [N, K] → [N, d]. */
   moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor;

@@ -2,7 +2,7 @@
 // shapes), runs the backend's forward, and, while a Tape is recording and an input needs a
 // gradient, records how to push the output's gradient back to its inputs.
 
-import type { AccumSpec, AttentionShape, MoePlan, QuantSpec, RouteConfig } from './backend';
+import type { AccumSpec, AttentionShape, QuantSpec, RouteConfig } from './backend';
 import { fail, needsGrad, requireF32, view } from './op_base';
 import { matmul } from './ops_linear';
 import { Tape } from './tape';
@@ -11,6 +11,7 @@ import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 export { fail, needsGrad, requireF32, view } from './op_base';
 export { linear, linearAdd, linears, matmul } from './ops_linear';
 export { rmsnormSegments } from './ops_norm';
+export { moeCombine, moeExperts, moeExpertsGathered, moeExpertsMany, moeGather } from './ops_moe';
 
 // ---------------------------------------------------------------- elementwise
 
@@ -442,69 +443,6 @@ export function moeRouteSigmoid(
       dw ? be.moeRouteSigmoidBackward(scores, idx, dw, r, ds) : be.sigmoidBackward(scores, ds as Tensor),
     ]);
   return { idx, weight, scores };
-}
-
-/** Rows of x [N, d] in dispatch-slot order [N·K, d]. */
-export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
-  requireF32('moeGather', x);
-  const be = x.backend;
-  const y = be.moeGather(x, plan, K);
-  // The gradient gathered so far for x is added in the kernel (after its k-sum: the same bits).
-  if (needsGrad(x))
-    Tape.recordAccumulating([y], [x], [true], (dys, prev) => [
-      be.moeGatherBackward(dys[0] as Tensor, plan, K, prev[0]),
-    ]);
-  return y;
-}
-
-/** Each expert's segment of x [M, in] times its weight W_e [out, in]ᵀ (w [E, out, in]) → [M, out]. */
-export function moeExperts(x: Tensor, w: Tensor, plan: MoePlan): Tensor {
-  return moeExpertsMany(x, [w], plan)[0];
-}
-
-/**
- * moeExperts for several weights read by the same rows (an expert FFN's gate and up): the
- * forward products two per dispatch, the same bits as one moeExperts each. The backward walks the
- * weights last to first, as the tape walks separate nodes recorded in this order: both gradients
- * of a product in one dispatch (Backend.moeGroupedGrads), its dx added to the gradient gathered
- * so far for x in the GEMM's store.
- */
-export function moeExpertsMany(x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
-  requireF32('moeExperts', x, ...ws);
-  for (const w of ws)
-    if (w.shape.length !== 3 || w.shape[2] !== x.shape[1])
-      fail('moeExperts', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(x.shape)}`);
-  const be = x.backend;
-  const ys = ws.length === 1 ? [be.moeGroupedMatmul(x, ws[0], plan, true)] : be.moeGroupedMatmuls(x, ws, plan);
-  if (needsGrad(x, ...ws)) {
-    Tape.recordAccumulating(ys, [x, ...ws], [true, ...ws.map(() => false)], (dys, prev) => {
-      let dx = prev[0];
-      const dws: Array<Tensor | null> = ws.map(() => null);
-      for (let i = ws.length - 1; i >= 0; i--) {
-        const dy = dys[i];
-        if (!dy) continue;
-        const g = be.moeGroupedGrads(dy, x, ws[i], plan, dx, { dx: x.requiresGrad, dw: ws[i].requiresGrad });
-        if (x.requiresGrad) dx = g.dx;
-        dws[i] = g.dw;
-      }
-      return [dx, ...dws];
-    });
-  }
-  return ys;
-}
-
-/** out[n] = Σ_k weight[n, k] · y[slot of (n, k)]. */
-export function moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
-  requireF32('moeCombine', y, weight);
-  const be = y.backend;
-  const out = be.moeCombine(y, weight, plan);
-  if (needsGrad(y, weight)) {
-    Tape.record(out, [y, weight], (dOut) => {
-      const g = be.moeCombineBackward(y, weight, plan, dOut);
-      return [g.dy, g.dWeight];
-    });
-  }
-  return out;
 }
 
 /**

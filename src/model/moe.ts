@@ -3,8 +3,9 @@
 //   route on s + b (b: per-expert bias, selection only, never trained by the optimizer);
 //   group-limited top-K; weights = the original s of the chosen experts (normalized, scaled)
 //   y = Σ_k w_k·Expert_k(x) + SharedMLP(x)
-// Dispatch is a deterministic counting sort on the device: tokens are gathered per expert,
-// run through grouped GEMMs, and combined back in token order (no float atomics, no drops).
+// Dispatch is a deterministic counting sort on the device: tokens are gathered per expert (inside
+// the gate/up grouped GEMMs' loads: no gathered copy), run through grouped GEMMs, and combined
+// back in token order (no float atomics, no drops).
 // Routed experts are stored stacked, [E, out, in] per projection; HF checkpoints split them
 // per expert (`mlp.experts.{e}.gate_proj.weight`), which export does.
 
@@ -65,11 +66,12 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
       ? op.moeRouteSigmoid(logits, bias, routeConfig(c))
       : softmaxRoute(logits, bias, routeConfig(c));
   const plan = x.backend.moePlan(idx, E);
-  const xg = op.moeGather(x2, plan, K);
-  const [gate, up] = op.moeExpertsMany(
-    xg,
+  // Gate and up read the tokens' rows through the plan (no gathered copy of x): one dispatch.
+  const [gate, up] = op.moeExpertsGathered(
+    x2,
     [p(`${pre}.experts.gate_proj.weight`), p(`${pre}.experts.up_proj.weight`)],
     plan,
+    K,
   );
   const h = op.swiglu(gate, up);
   let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);

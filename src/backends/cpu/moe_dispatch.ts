@@ -9,6 +9,9 @@
 //   moeGroupedWeightGrad dW_e = Σ_{m in segment e} dy[m, :]ᵀ · x[m, :]       ([E, b, a], zeros if idle)
 //   moeCombine           out[n, :] = Σ_k weight[n, k] · y[assignSlot[n·K + k], :]  (k order)
 //   moeCombineBackward   dy[assignSlot[a], :] = weight[a] · dOut[n, :];  dWeight[a] = dOut[n, :] · y[assignSlot[a], :]
+//
+// Gathered rows (moeGroupedMatmuls / moeGroupedGrads with `gather` = { K }: x is the token rows
+// [N, a]): literally moeGather(x, plan, K) first, then the functions above.
 
 import type { MoePlan } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
@@ -97,8 +100,15 @@ export function moeGroupedWeightGrad(be: CpuBackend, dy: Tensor, x: Tensor, plan
   return be.make([experts, b, a], dw);
 }
 
-export function moeGroupedMatmuls(be: CpuBackend, x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
-  return ws.map((w) => moeGroupedMatmul(be, x, w, plan, true));
+export function moeGroupedMatmuls(
+  be: CpuBackend,
+  x: Tensor,
+  ws: Tensor[],
+  plan: MoePlan,
+  gather?: { K: number },
+): Tensor[] {
+  const xg = gather ? moeGather(be, x, plan, gather.K) : x;
+  return ws.map((w) => moeGroupedMatmul(be, xg, w, plan, true));
 }
 
 export function moeGroupedGrads(
@@ -109,13 +119,15 @@ export function moeGroupedGrads(
   plan: MoePlan,
   acc: Tensor | null,
   want: { dx: boolean; dw: boolean },
+  gather?: { K: number },
 ): { dx: Tensor | null; dw: Tensor | null } {
   let dx: Tensor | null = null;
   if (want.dx) {
     const g = moeGroupedMatmul(be, dy, w, plan, false);
     dx = acc ? be.add(acc, g) : g;
   }
-  const dw = want.dw ? moeGroupedWeightGrad(be, dy, x, plan, w.shape[0]) : null;
+  const xg = gather && want.dw ? moeGather(be, x, plan, gather.K) : x;
+  const dw = want.dw ? moeGroupedWeightGrad(be, dy, xg, plan, w.shape[0]) : null;
   return { dx, dw };
 }
 

@@ -4,6 +4,14 @@
 //
 // Nothing here reads the plan back: every grid is sized from M, E and the matrix shapes, and the
 // kernels read the expert offsets on the device (one command encoder per training step).
+//
+// Gathered rows: moeGroupedMatmul(s) and moeGroupedGrads take `gather` ({ K }: x is then the
+// token rows [N, a], not the slots [N·K, a]) and read slot m's row as x[slotAssign[m] / K] inside
+// the GEMM's loads (the `gathered` variants of moe_grouped_fwd.wgsl / moe_grouped_wgrad.wgsl):
+// the MoE forward without its gather dispatch or its [N·K, a] buffer, bit for bit gather + the
+// direct kernels. Every grouped kernel has a gathered variant (a split weight gradient reads x
+// gathered too, its chunks summed as before); only where a gathered pair would exceed the storage
+// buffer limit are the rows gathered first and the direct kernels run.
 
 import src from '../../../shaders/moe_dispatch.wgsl?raw';
 import entriesSrc from '../../../shaders/moe_grouped_entries.wgsl?raw';
@@ -147,65 +155,85 @@ function entrySection(name: string, uniformBinding: number): string {
   return part.slice(name.length + 1).replace('#U', String(uniformBinding));
 }
 
-const GEMM_FWD: Kernel = {
-  name: 'moe_grouped_matmul',
-  code: [
-    gemmCore,
-    instantiate(fwdSrc, { suffix: '', params: 'fp', base: 0, drop: ['acc'] }),
-    entrySection('forward', 4),
-  ].join('\n'),
-  entry: 'forward',
-};
-const GEMM_FWD_PAIR: Kernel = {
-  name: 'moe_grouped_matmul_pair',
-  code: [
-    gemmCore,
-    instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc'] }),
-    instantiate(fwdSrc, {
-      suffix: '_b',
-      params: 'q.b',
-      base: 4,
-      drop: ['acc', 'own'],
-      rename: { X_b: 'X_a', OFF_b: 'OFF_a' },
-    }),
-    entrySection('forward_pair', 6),
-  ].join('\n'),
-  entry: 'forward_pair',
-};
-const GEMM_WGRAD: Kernel = {
-  name: 'moe_grouped_matmul_wgrad',
-  code: [gemmCore, instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0 }), entrySection('weight_grad', 4)].join(
-    '\n',
-  ),
-  entry: 'weight_grad',
-};
+/** The template lines to drop for a product reading x's rows as they are, or gathered through slotAssign. */
+const rowTags = (gathered: boolean) => (gathered ? ['direct'] : ['gathered', 'slots']);
+
+/** Entry `forward`: bindings x, W, offsets, y[, slotAssign], then the uniform block. */
+function gemmForward(gathered: boolean): Kernel {
+  return {
+    name: gathered ? 'moe_grouped_matmul_gathered' : 'moe_grouped_matmul',
+    code: [
+      gemmCore,
+      instantiate(fwdSrc, { suffix: '', params: 'fp', base: 0, drop: ['acc', ...rowTags(gathered)] }),
+      entrySection('forward', gathered ? 5 : 4),
+    ].join('\n'),
+    entry: 'forward',
+  };
+}
+
+/** Entry `forward_pair`: bindings x, Wa, offsets, ya[, slotAssign], Wb, yb, then the uniform block. */
+function gemmPair(gathered: boolean): Kernel {
+  const bBase = gathered ? 5 : 4;
+  return {
+    name: gathered ? 'moe_grouped_matmul_pair_gathered' : 'moe_grouped_matmul_pair',
+    code: [
+      gemmCore,
+      instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc', ...rowTags(gathered)] }),
+      instantiate(fwdSrc, {
+        suffix: '_b',
+        params: 'q.b',
+        base: bBase,
+        drop: ['acc', 'own', 'slots', ...rowTags(gathered)],
+        rename: { X_b: 'X_a', OFF_b: 'OFF_a', SLOTS_b: 'SLOTS_a' },
+      }),
+      entrySection('forward_pair', bBase + 2),
+    ].join('\n'),
+    entry: 'forward_pair',
+  };
+}
+const GEMM_FWD = { direct: gemmForward(false), gathered: gemmForward(true) };
+const GEMM_FWD_PAIR = { direct: gemmPair(false), gathered: gemmPair(true) };
+/** Entry `weight_grad`: bindings x, out, dy, offsets[, slotAssign], then the uniform block. */
+function gemmWgrad(gathered: boolean): Kernel {
+  return {
+    name: gathered ? 'moe_grouped_matmul_wgrad_gathered' : 'moe_grouped_matmul_wgrad',
+    code: [
+      gemmCore,
+      instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0, drop: rowTags(gathered) }),
+      entrySection('weight_grad', gathered ? 5 : 4),
+    ].join('\n'),
+    entry: 'weight_grad',
+  };
+}
+const GEMM_WGRAD = { direct: gemmWgrad(false), gathered: gemmWgrad(true) };
 
 /**
  * The input and weight gradients in one dispatch (entry `backward`): bindings dy, W, offsets,
- * dx[, acc] for the input gradient, then x, dW for the weight gradient (which reads dy and the
- * offsets through the first product's bindings), then the uniform block.
+ * dx[, acc] for the input gradient, then x, dW[, slotAssign] for the weight gradient (which reads
+ * dy and the offsets through the first product's bindings), then the uniform block. The input
+ * gradient's rows are dy's (slots) either way; `gathered` reads x's token rows through slotAssign.
  */
-function gemmBackward(acc: boolean): Kernel {
+function gemmBackward(acc: boolean, gathered: boolean): Kernel {
   const wBase = acc ? 5 : 4;
   return {
-    name: acc ? 'moe_grouped_matmul_bwd_acc' : 'moe_grouped_matmul_bwd',
+    name: `moe_grouped_matmul_bwd${acc ? '_acc' : ''}${gathered ? '_gathered' : ''}`,
     code: [
       gemmCore,
-      instantiate(fwdSrc, { suffix: '_x', params: 'u.f', base: 0, drop: [acc ? 'plain' : 'acc'] }),
+      instantiate(fwdSrc, { suffix: '_x', params: 'u.f', base: 0, drop: [acc ? 'plain' : 'acc', ...rowTags(false)] }),
       instantiate(wgradSrc, {
         suffix: '_w',
         params: 'u.g',
         base: wBase,
-        drop: ['own'],
+        drop: ['own', ...rowTags(gathered)],
         rename: { DY_w: 'X_x', OFF_w: 'OFF_x' },
       }),
-      entrySection('backward', wBase + 2),
+      entrySection('backward', wBase + (gathered ? 3 : 2)),
     ].join('\n'),
     entry: 'backward',
   };
 }
-const GEMM_BWD = gemmBackward(false);
-const GEMM_BWD_ACC = gemmBackward(true);
+const GEMM_BWD = { direct: gemmBackward(false, false), gathered: gemmBackward(false, true) };
+const GEMM_BWD_ACC = { direct: gemmBackward(true, false), gathered: gemmBackward(true, true) };
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
@@ -256,9 +284,18 @@ export function leastPaddedWidth(b: number, max: number): number {
   return best;
 }
 
+/** Gathered rows: x holds the N token rows, slot m reads row slotAssign[m] / K (see the header). */
+export interface Gather {
+  K: number;
+}
+
+/** The product's rows M: x's, or the plan's slots when x is gathered in the loads. */
+const rowsOf = (x: Tensor, plan: MoePlan, gather?: Gather) => (gather ? plan.slotAssign.size : x.shape[0]);
+
 /**
  * `tiles` overrides the automatic thread-grid choice (tests use it to show that every tile shape
- * gives bit-identical results); the backend never passes it.
+ * gives bit-identical results); the backend never passes it. With `gather`, x is [N, a] and the
+ * result that of moeGather(x, plan, K) in place of x.
  */
 export function moeGroupedMatmul(
   be: WebGPUBackend,
@@ -267,8 +304,10 @@ export function moeGroupedMatmul(
   plan: MoePlan,
   transW: boolean,
   tiles?: { wgX: number; wgY: number },
+  gather?: Gather,
 ): Tensor {
-  const [M, a] = x.shape;
+  const M = rowsOf(x, plan, gather);
+  const a = x.shape[1];
   const E = w.shape[0];
   const b = transW ? w.shape[1] : w.shape[2];
   const y = be.empty([M, b]);
@@ -276,28 +315,42 @@ export function moeGroupedMatmul(
   const { wgX, wgY } = tiles ?? groupedThreads(M, b, E);
   const tk = chooseTk(be, wgX, wgY);
   be.rt.record({
-    kernel: GEMM_FWD,
+    kernel: gather ? GEMM_FWD.gathered : GEMM_FWD.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
-    buffers: [be.buf(x), be.buf(w), be.buf(plan.offsets), be.buf(y)],
-    uniform: packUniforms('uuuu', [M, b, a, E]),
+    buffers: [x, w, plan.offsets, y, ...(gather ? [plan.slotAssign] : [])].map((t) => be.buf(t)),
+    uniform: packUniforms('uuuuu', [M, b, a, E, gather?.K ?? 1]),
     workgroups: [Math.ceil(b / (8 * wgX)), Math.ceil(M / (8 * wgY)), 1],
   });
   return y;
 }
 
 /**
- * moeGroupedMatmul(x, w, plan, true) for each of ws, two per dispatch (entry forward_pair: the
- * two products of an expert FFN's gate and up read the same rows). Each product keeps its bits:
- * both use the thread grid the first would use alone, and the sums do not depend on it.
+ * moeGroupedMatmul(x, w, plan, true[, gather]) for each of ws, two per dispatch (entry
+ * forward_pair: the two products of an expert FFN's gate and up read the same rows). Each product
+ * keeps its bits: both use the thread grid the first would use alone, and the sums do not depend
+ * on it. With `gather` (x [N, a]), the bits of moeGather(x, plan, K) then the direct products.
  */
-export function moeGroupedMatmuls(be: WebGPUBackend, x: Tensor, ws: Tensor[], plan: MoePlan): Tensor[] {
+export function moeGroupedMatmuls(
+  be: WebGPUBackend,
+  x: Tensor,
+  ws: Tensor[],
+  plan: MoePlan,
+  gather?: Gather,
+): Tensor[] {
+  if (gather && 7 > be.rt.limits.maxStorageBuffersPerShaderStage) {
+    const xg = moeGather(be, x, plan, gather.K);
+    const ys = moeGroupedMatmuls(be, xg, ws, plan);
+    xg.dispose(); // reusable only after this flush's work is submitted (see BufferPool)
+    return ys;
+  }
   const out: Tensor[] = [];
-  const [M, a] = x.shape;
+  const M = rowsOf(x, plan, gather);
+  const a = x.shape[1];
   for (let i = 0; i < ws.length; i += 2) {
     const [wa, wb] = [ws[i], ws[i + 1]];
     if (!wb || M === 0 || wa.shape[1] === 0 || wb.shape[1] === 0) {
-      out.push(moeGroupedMatmul(be, x, wa, plan, true));
-      if (wb) out.push(moeGroupedMatmul(be, x, wb, plan, true));
+      out.push(moeGroupedMatmul(be, x, wa, plan, true, undefined, gather));
+      if (wb) out.push(moeGroupedMatmul(be, x, wb, plan, true, undefined, gather));
       continue;
     }
     const E = wa.shape[0];
@@ -306,7 +359,7 @@ export function moeGroupedMatmuls(be: WebGPUBackend, x: Tensor, ws: Tensor[], pl
     const block = (w: Tensor) => {
       const b = w.shape[1];
       const tilesX = Math.ceil(b / (8 * wgX));
-      return [M, b, a, w.shape[0], tilesX, tilesX * Math.ceil(M / (8 * wgY)), 0, 0] as const;
+      return [M, b, a, w.shape[0], tilesX, tilesX * Math.ceil(M / (8 * wgY)), gather?.K ?? 1, 0] as const;
     };
     const [ba, bb] = [block(wa), block(wb)];
     const ya = be.empty([M, wa.shape[1]]);
@@ -314,9 +367,9 @@ export function moeGroupedMatmuls(be: WebGPUBackend, x: Tensor, ws: Tensor[], pl
     const total = ba[5] + bb[5];
     const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
     be.rt.record({
-      kernel: GEMM_FWD_PAIR,
+      kernel: gather ? GEMM_FWD_PAIR.gathered : GEMM_FWD_PAIR.direct,
       overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_a: 1, TRANS_W_b: 1 },
-      buffers: [x, wa, plan.offsets, ya, wb, yb].map((t) => be.buf(t)),
+      buffers: [x, wa, plan.offsets, ya, ...(gather ? [plan.slotAssign] : []), wb, yb].map((t) => be.buf(t)),
       uniform: packUniforms('uuuuuuuuuuuuuuuu', [...ba, ...bb]),
       workgroups: [x0, Math.ceil(total / x0), 1],
     });
@@ -339,7 +392,15 @@ export function weightGradSplits(tiles: number, M: number, E: number): number {
   return Math.max(1, Math.min(Math.ceil((2 * MIN_GROUPS) / tiles), Math.floor(avg / 256)));
 }
 
-export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, plan: MoePlan, experts: number): Tensor {
+/** dW_e = Σ_{m in segment e} dy[m]ᵀ·x[m] ([E, b, a]); with `gather`, x [N, a] is read through slotAssign. */
+export function moeGroupedWeightGrad(
+  be: WebGPUBackend,
+  dy: Tensor,
+  x: Tensor,
+  plan: MoePlan,
+  experts: number,
+  gather?: Gather,
+): Tensor {
   const M = dy.shape[0];
   const b = last(dy);
   const a = last(x);
@@ -355,10 +416,10 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
   const total = E * b * a;
   const target = splits > 1 ? be.empty([splits * total]) : out;
   be.rt.record({
-    kernel: GEMM_WGRAD,
+    kernel: gather ? GEMM_WGRAD.gathered : GEMM_WGRAD.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk },
-    buffers: [be.buf(x), be.buf(target), be.buf(dy), be.buf(plan.offsets)],
-    uniform: packUniforms('uuuuu', [M, b, a, E, splits]),
+    buffers: [x, target, dy, plan.offsets, ...(gather ? [plan.slotAssign] : [])].map((t) => be.buf(t)),
+    uniform: packUniforms('uuuuuu', [M, b, a, E, splits, gather?.K ?? 1]),
     workgroups: [tilesX, tilesY, E * splits],
   });
   if (splits > 1) {
@@ -374,10 +435,12 @@ export function moeGroupedWeightGrad(be: WebGPUBackend, dy: Tensor, x: Tensor, p
 }
 
 /**
- * Both gradients of y = x·W_eᵀ per segment (moeGroupedMatmul(x, w, plan, true)): dx = [acc +]
- * dy·W_e and dW_e = dyᵀ·x over the segment, in one dispatch of the `backward` entry where the
- * weight gradient would not be split (else the two kernels and an add). Both use the input
- * gradient's thread grid: the sums do not depend on it, so the bits are the separate kernels'.
+ * Both gradients of y = x·W_eᵀ per segment (moeGroupedMatmul(x, w, plan, true[, gather])): dx =
+ * [acc +] dy·W_e (by slot, [M, a], also with `gather`) and dW_e = dyᵀ·x over the segment (x's
+ * rows through slotAssign with `gather`), in one dispatch of the `backward` entry where the
+ * weight gradient would not be split (else the two kernels and an add). Both
+ * use the input gradient's thread grid: the sums do not depend on it, so the bits are the
+ * separate kernels'.
  */
 export function moeGroupedGrads(
   be: WebGPUBackend,
@@ -387,6 +450,7 @@ export function moeGroupedGrads(
   plan: MoePlan,
   acc: Tensor | null,
   want: { dx: boolean; dw: boolean },
+  gather?: Gather,
 ): { dx: Tensor | null; dw: Tensor | null } {
   const M = dy.shape[0];
   const b = last(dy);
@@ -398,12 +462,12 @@ export function moeGroupedGrads(
       const g = moeGroupedMatmul(be, dy, w, plan, false);
       dx = acc ? be.add(acc, g) : g;
     }
-    return { dx, dw: want.dw ? moeGroupedWeightGrad(be, dy, x, plan, E) : null };
+    return { dx, dw: want.dw ? moeGroupedWeightGrad(be, dy, x, plan, E, gather) : null };
   };
   if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return separate();
   const solo = chooseThreads(b, a, E);
   const soloTiles = Math.ceil(a / (8 * solo.wgX)) * Math.ceil(b / (8 * solo.wgY));
-  const buffers = acc ? 7 : 6;
+  const buffers = (acc ? 7 : 6) + (gather ? 1 : 0);
   if (weightGradSplits(soloTiles * E, M, E) > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage)
     return separate();
   const { wgX, wgY } = groupedThreads(M, a, E);
@@ -416,11 +480,31 @@ export function moeGroupedGrads(
   const wTilesY = Math.ceil(b / (8 * wgY));
   const total = tilesX * (tilesY + wTilesY * E);
   const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
+  const kernels = acc ? GEMM_BWD_ACC : GEMM_BWD;
   be.rt.record({
-    kernel: acc ? GEMM_BWD_ACC : GEMM_BWD,
+    kernel: gather ? kernels.gathered : kernels.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_x: 0 },
-    buffers: [dy, w, plan.offsets, dx, ...(acc ? [acc] : []), x, dw].map((t) => be.buf(t)),
-    uniform: packUniforms('uuuuuuuuuuuuuuuu', [M, a, b, E, M, b, a, E, 1, tilesX, tilesY, tilesX, wTilesY, 0, 0, 0]),
+    buffers: [dy, w, plan.offsets, dx, ...(acc ? [acc] : []), x, dw, ...(gather ? [plan.slotAssign] : [])].map((t) =>
+      be.buf(t),
+    ),
+    uniform: packUniforms('uuuuuuuuuuuuuuuu', [
+      M,
+      a,
+      b,
+      E,
+      M,
+      b,
+      a,
+      E,
+      1,
+      tilesX,
+      tilesY,
+      tilesX,
+      wTilesY,
+      gather?.K ?? 1,
+      0,
+      0,
+    ]),
     workgroups: [x0, Math.ceil(total / x0), 1],
   });
   return { dx, dw };
