@@ -26,7 +26,7 @@ import { vec4Ok } from './elementwise';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
-import { instantiate } from './template';
+import { instantiate, section } from './template';
 
 // ---- row kernels (gather, combine) ----
 
@@ -149,10 +149,7 @@ export function moeCombineBackward(
 
 /** One section of moe_grouped_entries.wgsl: from its `// ==== name` line to the next. */
 function entrySection(name: string, uniformBinding: number): string {
-  const parts = entriesSrc.split(/^\/\/ ==== /m);
-  const part = parts.find((p) => p.startsWith(`${name}\n`));
-  if (!part) throw new Error(`moe_grouped_entries.wgsl: no section "${name}"`);
-  return part.slice(name.length + 1).replace('#U', String(uniformBinding));
+  return section(entriesSrc, name).replace('#U', String(uniformBinding));
 }
 
 /** The template lines to drop for a product reading x's rows as they are, or gathered through slotAssign. */
