@@ -7,9 +7,10 @@
 import { expect, type Page, test } from '@playwright/test';
 import { log, openLab, trackPageErrors, waitForPhase } from './helpers';
 
-// r1 shrunk: pretrain 12 steps → cold-start SFT 2 → GRPO 8, every step logged.
+// r1 shrunk as in rl.spec: pretrain 4 steps → cold-start SFT 1 → GRPO 3, every step logged (the
+// layouts need a GRPO run on the charts, not a long one: each GRPO step decodes its rollouts).
 const LINK =
-  '#v=1&preset=r1&seed=1&train.steps=12&rl.sft_steps=2&rl.grpo_steps=8&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
+  '#v=1&preset=r1&seed=1&train.steps=4&rl.sft_steps=1&rl.grpo_steps=3&rl.eval_prompts=4&rl.pass_k=2&rl.prompts_per_step=2&rl.group_size=4&rl.max_new_tokens=8&data.batch_size=4&train.log_every=1&train.eval_every=1000';
 const SHOTS = process.env.LAYOUT_SHOTS !== '0';
 
 const box = async (page: Page, testId: string) => (await page.getByTestId(testId).first().boundingBox())!;
