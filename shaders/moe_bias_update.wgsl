@@ -1,7 +1,8 @@
-// Loss-free balancing for several MoE layers in one dispatch (moe_route_plan.wgsl's bias_update,
-// once per layer): b_e += γ·sign(mean(c) − c_e), c_e = offsets[e+1] − offsets[e], the sign taken
-// exactly as sign(M − E·c_e) in integers. Workgroup l updates layer l's bias, thread t experts
-// t, t + WG, … — the same expression per expert as bias_update, so the same bits.
+// Loss-free balancing, one or several MoE layers per dispatch (Backend.moeBiasUpdate is one):
+// b_e += γ·sign(mean(c) − c_e), c_e = offsets[e+1] − offsets[e] (the plan's offsets, see
+// moe_route_plan.wgsl), mean = M / E; sign(M/E − c_e) = sign(M − E·c_e), taken exactly in
+// integers (no rounding of the mean). Workgroup l updates layer l's bias, thread t experts t,
+// t + WG, …; each expert's update is the same expression whichever dispatch it is in.
 //
 // The host (moe_route.ts) instantiates the `layer` section once per layer (`$` → the layer's
 // suffix, `@binding(#k)` numbered from 2·l) and writes the entry's calls: one `if` per layer at

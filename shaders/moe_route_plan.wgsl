@@ -1,5 +1,4 @@
-// The MoE dispatch plan (a deterministic counting sort of the routing choices) and the
-// loss-free-balancing bias update. No atomics anywhere: every count is a plain loop in a fixed
+// The MoE dispatch plan (a deterministic counting sort of the routing choices). No atomics anywhere: every count is a plain loop in a fixed
 // order, so the same idx gives the same plan bit for bit.
 //
 // Input idx i32 [N, K], read flat as M = N·K assignments a = n·K + k with expert idx[a].
@@ -29,8 +28,7 @@
 //   resp. ≤ WG, all broadcast workgroup-memory reads); plan_scan does ceil(P / WG) tile scans
 //   per expert. At N = 65536 tokens, K = 8, E = 256: P = 2048, 8 tiles per expert.
 //
-// bias_update: b_e += γ·sign(mean(c) − c_e), c_e = offsets[e+1] − offsets[e], mean = M / E.
-//   sign(M/E − c_e) = sign(M − E·c_e), evaluated exactly in integers (no rounding of the mean).
+// The loss-free-balancing bias update, which reads the offsets, is moe_bias_update.wgsl.
 
 override WG: u32 = 256;
 
@@ -240,26 +238,4 @@ fn plan_small(@builtin(local_invocation_index) t: u32) {
     }
     workgroupBarrier();
   }
-}
-
-// ---- bias_update ----
-struct BiasParams {
-  e: u32,
-  gamma: f32,
-}
-
-@group(0) @binding(0) var<storage, read_write> u_bias: array<f32>;
-@group(0) @binding(1) var<storage, read> u_offsets: array<i32>;
-@group(0) @binding(2) var<uniform> u_p: BiasParams;
-
-@compute @workgroup_size(WG)
-fn bias_update(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let e = gid.x;
-  if (e >= u_p.e) {
-    return;
-  }
-  let c = u_offsets[e + 1u] - u_offsets[e];
-  let m = u_offsets[u_p.e];
-  let s = sign(m - i32(u_p.e) * c);  // = sign(mean − c_e)
-  u_bias[e] += u_p.gamma * f32(s);
 }

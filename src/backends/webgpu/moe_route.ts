@@ -1,9 +1,9 @@
 // MoE routing on the GPU: the sigmoid gate (shaders/moe_route_sigmoid.wgsl), group-limited
 // top-K routing forward/backward (shaders/moe_route.wgsl, which also has both fused with the
-// gate: one dispatch each way), and the deterministic dispatch plan plus the loss-free-balancing
-// bias update (shaders/moe_route_plan.wgsl; every layer's update of a step in one dispatch:
-// shaders/moe_bias_update.wgsl). The shaders explain the algorithms; this file picks launch
-// shapes and allocates outputs.
+// gate: one dispatch each way), the deterministic dispatch plan (shaders/moe_route_plan.wgsl)
+// and the loss-free-balancing bias update (shaders/moe_bias_update.wgsl: every layer of a step in
+// one dispatch). The shaders explain the algorithms; this file picks launch shapes and allocates
+// outputs.
 
 import biasManySrc from '../../../shaders/moe_bias_update.wgsl?raw';
 import routeSrc from '../../../shaders/moe_route.wgsl?raw';
@@ -209,7 +209,6 @@ export function planPath(M: number, E: number): 'small' | 'passes' {
 const PLAN_SCAN: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scan' };
 const PLAN_OFFSETS: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_offsets' };
 const PLAN_SCATTER: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'plan_scatter' };
-const BIAS_UPDATE: Kernel = { name: 'moe_route_plan', code: planSrc, entry: 'bias_update' };
 
 /** `path` overrides planPath (tests: both give the same plan). */
 export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number, path?: 'small' | 'passes'): MoePlan {
@@ -269,16 +268,9 @@ export function moePlan(be: WebGPUBackend, idx: Tensor, experts: number, path?: 
   return { offsets, slotAssign, assignSlot };
 }
 
+/** One layer's bias update: moeBiasUpdates with one layer (one dispatch). */
 export function moeBiasUpdate(be: WebGPUBackend, bias: Tensor, offsets: Tensor, gamma: number): void {
-  const E = bias.size;
-  if (E === 0) return;
-  be.rt.record({
-    kernel: BIAS_UPDATE,
-    overrides: { WG: PLAN_WG },
-    buffers: [be.buf(bias), be.buf(offsets)],
-    uniform: packUniforms('uf', [E, gamma]),
-    workgroups: grid1d(E, PLAN_WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
-  });
+  moeBiasUpdates(be, [bias], [offsets], gamma);
 }
 
 /** The bias_update_many module for `layers` layers (moe_bias_update.wgsl), built once per count. */
