@@ -9,7 +9,8 @@
 // Two variants of every op: `*_v4` works on vec4s (one invocation per 4 elements, 16-byte loads),
 // used when the element count is a multiple of 4; `*_s` handles one element per invocation (any
 // count). Both call the same vec4 helpers (the scalar variant splats its element into a vec4 and
-// keeps .x), so there is one copy of the math. Grids may be folded into 2-D:
+// keeps .x), so there is one copy of the math: shaders/swiglu_math.wgsl, which the host puts
+// before this file (the matmul's SwiGLU prologue and epilogue use the same functions). Grids may be folded into 2-D:
 // i = gid.x + gid.y·(nwg.x·WG). Module-scope bindings are declared per entry point (an entry
 // point's interface only includes the variables it uses).
 
@@ -17,24 +18,6 @@ override WG: u32 = 256;
 
 struct Params {
   n: u32,  // number of elements (_s) or of vec4s (_v4)
-}
-
-// [σ(x), 1 − σ(x)] without overflow or cancellation.
-fn sigmoid_pair(x: vec4<f32>) -> array<vec4<f32>, 2> {
-  let e = exp(-abs(x));
-  let big = 1.0 / (1.0 + e);   // σ(|x|)
-  let small = e / (1.0 + e);   // σ(−|x|)
-  let pos = x >= vec4<f32>(0.0);
-  return array<vec4<f32>, 2>(select(small, big, pos), select(big, small, pos));
-}
-
-fn silu4(x: vec4<f32>) -> vec4<f32> {
-  return x * sigmoid_pair(x)[0];
-}
-
-fn silu_grad4(x: vec4<f32>) -> vec4<f32> {
-  let s = sigmoid_pair(x);
-  return s[0] * (1.0 + x * s[1]);
 }
 
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -102,7 +85,7 @@ fn silu_bwd_s(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 fn swiglu_v4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
   if (i < swi_p.n) {
-    swi_y4[i] = silu4(swi_g4[i]) * swi_u4[i];
+    swi_y4[i] = swiglu4(swi_g4[i], swi_u4[i]);
   }
 }
 
@@ -110,7 +93,7 @@ fn swiglu_v4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 fn swiglu_s(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
   if (i < swi_p.n) {
-    swi_y1[i] = (silu4(vec4<f32>(swi_g1[i])) * vec4<f32>(swi_u1[i])).x;
+    swi_y1[i] = swiglu4(vec4<f32>(swi_g1[i]), vec4<f32>(swi_u1[i])).x;
   }
 }
 
@@ -126,14 +109,6 @@ fn swiglu_s(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 @group(0) @binding(3) var<storage, read_write> swib_dg1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> swib_du1: array<f32>;
 @group(0) @binding(5) var<uniform> swib_p: Params;
-
-// Shared body: both variants compute on vec4s.
-fn swiglu_bwd4(g: vec4<f32>, u: vec4<f32>, dy: vec4<f32>) -> array<vec4<f32>, 2> {
-  let s = sigmoid_pair(g);
-  let silu = g * s[0];
-  let grad = s[0] * (1.0 + g * s[1]);
-  return array<vec4<f32>, 2>(dy * u * grad, dy * silu);
-}
 
 @compute @workgroup_size(WG)
 fn swiglu_bwd_v4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

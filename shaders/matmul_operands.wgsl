@@ -5,18 +5,56 @@
 // and `#0` … `#3` in the bindings with the product's binding numbers. A line ending in `// acc`
 // is kept only for a product added to an earlier result (C = D + op(A)·op(B)); one ending in
 // `// plain` only for one that is not. See matmul.wgsl for the tiling and the two load paths.
+//
+// SwiGLU variants (matmul.ts swigluLinear / swigluLinearBackward), each a pair of tags of which
+// the host keeps one: `a-mem` / `a-swiglu` — op(A) read from A, or op(A) = silu(G)·U computed from
+// G and U as the tile is staged (A not transposed); `b-mem` / `b-swiglu` the same for op(B) (B not
+// transposed); `c-mem` / `c-swiglu` — C written as the k-sum (plus D), or the k-sum is the
+// gradient dy of a SwiGLU output and the store writes the gate's backward, dg = dy·u·silu'(g) to C
+// and du = dy·silu(g) to E, reading G and U at the output's index (no acc). The math is
+// swiglu_math.wgsl's, the functions the elementwise kernels use, on the same values: the same
+// bits as a swiglu kernel before (or a swigluBackward after) the plain product.
 
 override TRANS_A$: bool = false;
 override TRANS_B$: bool = false;
 
-@group(0) @binding(#0) var<storage, read> A$: array<f32>;
-@group(0) @binding(#1) var<storage, read> B$: array<f32>;
+@group(0) @binding(#0) var<storage, read> A$: array<f32>; // a-mem
+@group(0) @binding(#1) var<storage, read> B$: array<f32>; // b-mem
 @group(0) @binding(#2) var<storage, read_write> C$: array<f32>;
-@group(0) @binding(#0) var<storage, read> A4$: array<vec4<f32>>;
-@group(0) @binding(#1) var<storage, read> B4$: array<vec4<f32>>;
+@group(0) @binding(#0) var<storage, read> A4$: array<vec4<f32>>; // a-mem
+@group(0) @binding(#1) var<storage, read> B4$: array<vec4<f32>>; // b-mem
 @group(0) @binding(#2) var<storage, read_write> C4$: array<vec4<f32>>;
 @group(0) @binding(#3) var<storage, read> D$: array<f32>; // acc
 @group(0) @binding(#3) var<storage, read> D4$: array<vec4<f32>>; // acc
+@group(0) @binding(#0) var<storage, read> AG$: array<f32>; // a-swiglu
+@group(0) @binding(#0) var<storage, read> AG4$: array<vec4<f32>>; // a-swiglu
+@group(0) @binding(#4) var<storage, read> AU$: array<f32>; // a-swiglu
+@group(0) @binding(#4) var<storage, read> AU4$: array<vec4<f32>>; // a-swiglu
+@group(0) @binding(#1) var<storage, read> BG$: array<f32>; // b-swiglu
+@group(0) @binding(#1) var<storage, read> BG4$: array<vec4<f32>>; // b-swiglu
+@group(0) @binding(#5) var<storage, read> BU$: array<f32>; // b-swiglu
+@group(0) @binding(#5) var<storage, read> BU4$: array<vec4<f32>>; // b-swiglu
+@group(0) @binding(#6) var<storage, read> CG$: array<f32>; // c-swiglu
+@group(0) @binding(#6) var<storage, read> CG4$: array<vec4<f32>>; // c-swiglu
+@group(0) @binding(#7) var<storage, read> CU$: array<f32>; // c-swiglu
+@group(0) @binding(#7) var<storage, read> CU4$: array<vec4<f32>>; // c-swiglu
+@group(0) @binding(#8) var<storage, read_write> CE$: array<f32>; // c-swiglu
+@group(0) @binding(#8) var<storage, read_write> CE4$: array<vec4<f32>>; // c-swiglu
+
+// Elements of the operands' storage (i: a flat index; j: a vec4 index), and the store of C's
+// element i (or vec4 j) given its k-sum v.
+fn aAt$(i: u32) -> f32 { return A$[i]; } // a-mem
+fn aAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(AG$[i]), vec4<f32>(AU$[i])).x; } // a-swiglu
+fn aVec$(j: u32) -> vec4<f32> { return A4$[j]; } // a-mem
+fn aVec$(j: u32) -> vec4<f32> { return swiglu4(AG4$[j], AU4$[j]); } // a-swiglu
+fn bAt$(i: u32) -> f32 { return B$[i]; } // b-mem
+fn bAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(BG$[i]), vec4<f32>(BU$[i])).x; } // b-swiglu
+fn bVec$(j: u32) -> vec4<f32> { return B4$[j]; } // b-mem
+fn bVec$(j: u32) -> vec4<f32> { return swiglu4(BG4$[j], BU4$[j]); } // b-swiglu
+fn put$(i: u32, v: f32) { C$[i] = epi$(i, v); } // c-mem
+fn put$(i: u32, v: f32) { let r = swiglu_bwd4(vec4<f32>(CG$[i]), vec4<f32>(CU$[i]), vec4<f32>(v)); C$[i] = r[0].x; CE$[i] = r[1].x; } // c-swiglu
+fn put4$(j: u32, v: vec4<f32>) { C4$[j] = epi4$(j, v); } // c-mem
+fn put4$(j: u32, v: vec4<f32>) { let r = swiglu_bwd4(CG4$[j], CU4$[j], v); C4$[j] = r[0]; CE4$[j] = r[1]; } // c-swiglu
 
 // What C holds at flat index i given the k-sum v: the sum, or the earlier result plus the sum
 // (the add a separate elementwise kernel would do, on the same two values: the same bits).
@@ -30,15 +68,15 @@ fn epi4$(i: u32, v: vec4<f32>) -> vec4<f32> { return D4$[i] + v; } // acc
 // op(A)[m, k] of the batch at aBase, 0 outside the matrix.
 fn loadA$(aBase: u32, m: u32, k: u32) -> f32 {
   if (m >= P$.M || k >= P$.K) { return 0.0; }
-  if (TRANS_A$) { return A$[aBase + k * P$.M + m]; }
-  return A$[aBase + m * P$.K + k];
+  if (TRANS_A$) { return aAt$(aBase + k * P$.M + m); }
+  return aAt$(aBase + m * P$.K + k);
 }
 
 // op(B)[k, n] of the batch at bBase, 0 outside the matrix.
 fn loadB$(bBase: u32, k: u32, n: u32) -> f32 {
   if (k >= P$.K || n >= P$.N) { return 0.0; }
-  if (TRANS_B$) { return B$[bBase + n * P$.K + k]; }
-  return B$[bBase + k * P$.N + n];
+  if (TRANS_B$) { return bAt$(bBase + n * P$.K + k); }
+  return bAt$(bBase + k * P$.N + n);
 }
 
 // Step 1 (scalar): stage op(A)[m0 .. m0+TM, k0 .. k0+TK] into As and op(B)[k0 .., n0 ..] into Bs.
@@ -69,22 +107,22 @@ fn stage_scalar$(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
 fn storeRow$(cBase: u32, m: u32, n: u32, v: vec4<f32>) {
   if (m >= P$.M) { return; }
   let row = cBase + m * P$.N;
-  if (n < P$.N) { C$[row + n] = epi$(row + n, v.x); }
-  if (n + 1u < P$.N) { C$[row + n + 1u] = epi$(row + n + 1u, v.y); }
-  if (n + 2u < P$.N) { C$[row + n + 2u] = epi$(row + n + 2u, v.z); }
-  if (n + 3u < P$.N) { C$[row + n + 3u] = epi$(row + n + 3u, v.w); }
+  if (n < P$.N) { put$(row + n, v.x); }
+  if (n + 1u < P$.N) { put$(row + n + 1u, v.y); }
+  if (n + 2u < P$.N) { put$(row + n + 2u, v.z); }
+  if (n + 3u < P$.N) { put$(row + n + 3u, v.w); }
 }
 
 
 // The vec4 of A (vec4 view) at element index i (a multiple of 4), or zeros when `ok` is false.
 fn a4$(i: u32, ok: bool) -> vec4<f32> {
   if (!ok) { return vec4<f32>(0.0); }
-  return A4$[i / 4u];
+  return aVec$(i / 4u);
 }
 
 fn b4$(i: u32, ok: bool) -> vec4<f32> {
   if (!ok) { return vec4<f32>(0.0); }
-  return B4$[i / 4u];
+  return bVec$(i / 4u);
 }
 
 // ---------------------------------------------------------------- vec4 path (M, N, K % 4 = 0)
@@ -154,7 +192,7 @@ fn stage_vec4$(lid: u32, aBase: u32, bBase: u32, m0: u32, n0: u32, k0: u32) {
 fn storeRow4$(cBase: u32, m: u32, n: u32, v: vec4<f32>) {
   if (m < P$.M && n < P$.N) {
     let i = (cBase + m * P$.N + n) / 4u;
-    C4$[i] = epi4$(i, v);
+    put4$(i, v);
   }
 }
 

@@ -288,4 +288,40 @@ export const matmulsCheck: OpCheck = {
   },
 };
 
-export const matmulChecks: OpCheck[] = [matmulCheck, matmulF16Check, matmulsCheck];
+/**
+ * An FFN's down projection over its SwiGLU gate, [base +] swiglu(g, u)·wᵀ (Backend.swigluLinear:
+ * the gate folded into the GEMM on the GPU), with its backward (dg, du, dW; dBase = dy). Shapes
+ * as matmul's (rows, F, out for M, K, N); the long-K cases put the length on F (the forward's
+ * split-K, which takes the unfused path) or on the rows (dW's split-K). Base half the time.
+ */
+export const swigluLinearCheck: OpCheck = {
+  name: 'swigluLinear',
+  about: "[base +] swiglu(g, u)·Wᵀ; dg = dh·u·silu'(g), du = dh·silu(g) for dh = dy·W, dW = dyᵀ·swiglu(g, u)",
+  tolForward: 1e-5,
+  tolBackward: 1e-5,
+  makeCase(rng: Rng, index: number): CheckCase {
+    let [rows, F, out] = dims(rng, index % 3, 1);
+    if (F >= 1024 && rng.next() < 0.5) [rows, F] = [F, rows];
+    const withBase = rng.next() < 0.5;
+    const n = rows * F;
+    const inputs: HostInput[] = [
+      { name: 'g', shape: [rows, F], dtype: 'f32', data: rng.normalArray(n, 3), grad: true },
+      { name: 'u', shape: [rows, F], dtype: 'f32', data: rng.normalArray(n), grad: true },
+      { name: 'w', shape: [out, F], dtype: 'f32', data: rng.normalArray(out * F, 1 / Math.sqrt(F)), grad: true },
+    ];
+    if (withBase)
+      inputs.push({ name: 'base', shape: [rows, out], dtype: 'f32', data: rng.normalArray(rows * out), grad: true });
+    return {
+      desc: `rows=${rows} F=${F} out=${out}${withBase ? ' +base' : ''}`,
+      inputs,
+      nDiff: 1,
+      forward: (be, [g, u, w, base]) => [be.swigluLinear(g, u, w, base ?? null)],
+      backward: (be, [g, u, w, base], [dy]) => {
+        const r = be.swigluLinearBackward(g, u, w, dy, null, true);
+        return [r.dg, r.du, r.dw, ...(base ? [be.scale(dy, 1)] : [])];
+      },
+    };
+  },
+};
+
+export const matmulChecks: OpCheck[] = [matmulCheck, matmulF16Check, matmulsCheck, swigluLinearCheck];

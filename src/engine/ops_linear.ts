@@ -95,6 +95,46 @@ export function linears(x: Tensor, ws: Tensor[]): Tensor[] {
   return linearNode(x, ws, null);
 }
 
+/**
+ * [base +] swiglu(g, u) · Wᵀ — an FFN's down projection over its SwiGLU gate (g, u [..., F] from
+ * the gate and up projections, W [out, F], base [..., out] or null) as one op: the backend folds
+ * the gate into the GEMM (Backend.swigluLinear; on the GPU no [rows, F] activation is written,
+ * forward or backward). The same bits as linear(swiglu(g, u), W) (or linearAdd), gradients
+ * included: the backward runs the ops that pair's would, in the same order.
+ */
+export function swigluLinear(g: Tensor, u: Tensor, w: Tensor, base: Tensor | null = null): Tensor {
+  requireF32('swigluLinear', g, u, w);
+  if (!sameShape(g.shape, u.shape)) fail('swigluLinear', `g ${shapeStr(g.shape)} and u ${shapeStr(u.shape)} differ`);
+  const F = g.shape[g.shape.length - 1];
+  if (w.shape.length !== 2 || w.shape[1] !== F)
+    fail('swigluLinear', `weight ${w.name ?? ''}${shapeStr(w.shape)} is not [out, ${F}]`);
+  const outShape = [...g.shape.slice(0, -1), w.shape[0]];
+  if (base) {
+    requireF32('swigluLinear', base);
+    if (!sameShape(base.shape, outShape))
+      fail('swigluLinear', `base ${shapeStr(base.shape)} is not the output's shape ${shapeStr(outShape)}`);
+  }
+  const be = g.backend;
+  const rows = g.size / Math.max(F, 1);
+  const g2 = be.view(g, [rows, F]);
+  const u2 = be.view(u, [rows, F]);
+  const y2 = be.swigluLinear(g2, u2, w, base && be.view(base, [rows, w.shape[0]]));
+  const y = be.view(y2, outShape);
+  const bases = base ? [base] : [];
+  if (needsGrad(g, u, w, ...bases)) {
+    // W's gathered gradient is added in dW's GEMM (as linear's backward does); g's and u's are
+    // the tape's to add (as after swiglu's backward); base's gradient is dy.
+    Tape.recordAccumulating([y], [g, u, w, ...bases], [false, false, true, ...bases.map(() => false)], (dys, prev) => {
+      const dy = dys[0] as Tensor;
+      const dy2 = be.view(dy, [rows, w.shape[0]]);
+      const r = be.swigluLinearBackward(g2, u2, w, dy2, prev[2], w.requiresGrad);
+      const dBase = base ? [be.view(dy, base.shape)] : [];
+      return [be.view(r.dg, g.shape), be.view(r.du, u.shape), r.dw, ...dBase];
+    });
+  }
+  return y;
+}
+
 /** linears, with base added to the one product when given (linearAdd). */
 function linearNode(x: Tensor, ws: Tensor[], base: Tensor | null): Tensor[] {
   requireF32('linear', x, ...ws);

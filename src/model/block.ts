@@ -4,7 +4,7 @@
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import { headDim, isMoeLayer, type ModelConfig } from './config';
-import { blockLinear, blockLinears } from './linear';
+import { blockLinear, blockLinears, blockSwigluLinear } from './linear';
 import { mlaAttention, type ParamGetter } from './mla';
 import { type MoeTrace, moeLayer } from './moe';
 
@@ -30,7 +30,7 @@ export function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
 
 export function ffn(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor): Tensor {
   const [g, u] = blockLinears(c, x, [p(`${pre}.gate_proj.weight`), p(`${pre}.up_proj.weight`)]);
-  return blockLinear(c, op.swiglu(g, u), p(`${pre}.down_proj.weight`));
+  return blockSwigluLinear(c, g, u, p(`${pre}.down_proj.weight`));
 }
 
 /**

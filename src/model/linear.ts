@@ -30,7 +30,15 @@ export function blockLinears(c: ModelConfig, x: Tensor, ws: Tensor[]): Tensor[] 
   return c.precision.linear === 'lowp' ? ws.map((w) => linearLowpFused(x, w, lowpSpec(c))) : op.linears(x, ws);
 }
 
-/** base + x·Wᵀ: the add folded into the GEMM in f32 (op.linearAdd, the same bits); a separate add in low precision. */
-export function blockLinearAdd(c: ModelConfig, x: Tensor, w: Tensor, base: Tensor): Tensor {
-  return c.precision.linear === 'lowp' ? op.add(base, linearLowpFused(x, w, lowpSpec(c))) : op.linearAdd(x, w, base);
+/**
+ * [base +] swiglu(g, u)·Wᵀ, an FFN's down projection: in f32 the gate folded into the GEMM
+ * (op.swigluLinear, the same bits as the unfused pair); in low precision the gate, then the
+ * block-scaled linear (and a separate add).
+ */
+export function blockSwigluLinear(c: ModelConfig, g: Tensor, u: Tensor, w: Tensor, base: Tensor | null = null): Tensor {
+  if (c.precision.linear === 'lowp') {
+    const y = linearLowpFused(op.swiglu(g, u), w, lowpSpec(c));
+    return base ? op.add(base, y) : y;
+  }
+  return op.swigluLinear(g, u, w, base);
 }

@@ -14,7 +14,7 @@ import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
 import type { ModelConfig } from './config';
 
-import { blockLinearAdd, blockLinears } from './linear';
+import { blockLinears, blockSwigluLinear } from './linear';
 import type { ParamGetter } from './mla';
 
 // The layer's parameter shapes live with the model's (config.ts); re-exported for callers.
@@ -80,7 +80,7 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
       p(`${pre}.shared_experts.gate_proj.weight`),
       p(`${pre}.shared_experts.up_proj.weight`),
     ]);
-    y = blockLinearAdd(c, op.swiglu(g, u), p(`${pre}.shared_experts.down_proj.weight`), y);
+    y = blockSwigluLinear(c, g, u, p(`${pre}.shared_experts.down_proj.weight`), y);
   }
   if (trace) {
     trace.offsets.push(plan.offsets);

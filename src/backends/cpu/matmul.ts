@@ -2,7 +2,7 @@
 // op(A) = A, or Aᵀ of A's last two dims with transA (A stored [...b, K, M]); likewise op(B)
 // with transB (B stored [...b, N, K]). B of rank 2 is shared by every batch of A.
 
-import type { MatmulOpts, MatmulProduct } from '../../engine/backend';
+import type { Backend, MatmulOpts, MatmulProduct, SwigluLinearGrads } from '../../engine/backend';
 import { shapeStr, type Shape, type Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -86,7 +86,46 @@ export function matmuls(be: CpuBackend, products: MatmulProduct[]): Tensor[] {
   });
 }
 
-export const ops = { matmul, matmuls } satisfies CpuFamily;
+/**
+ * Backend.swigluLinear from a backend's own ops: swiglu(g, u), then [base +] h·wᵀ (the float64
+ * reference here; the WebGPU backend's path for products its fused GEMM does not take).
+ */
+export function swigluLinearComposed(be: Backend, g: Tensor, u: Tensor, w: Tensor, base: Tensor | null): Tensor {
+  const h = be.swiglu(g, u);
+  const y = base
+    ? be.matmuls([{ a: h, b: w, opts: { transB: true }, acc: base }])[0]
+    : be.matmul(h, w, { transB: true });
+  h.dispose();
+  return y;
+}
+
+function swigluLinear(be: CpuBackend, g: Tensor, u: Tensor, w: Tensor, base: Tensor | null): Tensor {
+  return swigluLinearComposed(be, g, u, w, base);
+}
+
+/** Backend.swigluLinearBackward: dh = dy·w, swigluBackward, and dW = [accW +] dyᵀ·swiglu(g, u). */
+function swigluLinearBackward(
+  be: CpuBackend,
+  g: Tensor,
+  u: Tensor,
+  w: Tensor,
+  dy: Tensor,
+  accW: Tensor | null,
+  needW: boolean,
+): SwigluLinearGrads {
+  const dh = matmul(be, dy, w, {});
+  const { dg, du } = be.swigluBackward(g, u, dh);
+  dh.dispose();
+  let dw: Tensor | null = null;
+  if (needW) {
+    const h = be.swiglu(g, u);
+    dw = matmuls(be, [{ a: dy, b: h, opts: { transA: true }, acc: accW }])[0];
+    h.dispose();
+  }
+  return { dg, du, dw };
+}
+
+export const ops = { matmul, matmuls, swigluLinear, swigluLinearBackward } satisfies CpuFamily;
 
 /**
  * x rounded to the nearest IEEE binary16 value (ties to even; subnormals below 2⁻¹⁴, ±∞ from

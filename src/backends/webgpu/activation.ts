@@ -2,12 +2,14 @@
 // used when the element count is a multiple of 4, the scalar ones otherwise.
 
 import type { Tensor } from '../../engine/tensor';
-import src from '../../../shaders/activation.wgsl?raw';
+import activationSrc from '../../../shaders/activation.wgsl?raw';
+import swigluMath from '../../../shaders/swiglu_math.wgsl?raw';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
 const WG = 256;
+const src = `${swigluMath}\n${activationSrc}`;
 
 function kernels(op: string): { v4: Kernel; s: Kernel } {
   return {

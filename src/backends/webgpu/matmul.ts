@@ -22,9 +22,10 @@ import multiSrc from '../../../shaders/matmul_multi.wgsl?raw';
 import operandsSrc from '../../../shaders/matmul_operands.wgsl?raw';
 import singleSrc from '../../../shaders/matmul_single.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
-import type { MatmulOpts, MatmulProduct } from '../../engine/backend';
+import swigluMath from '../../../shaders/swiglu_math.wgsl?raw';
+import type { MatmulOpts, MatmulProduct, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import { matmulDims } from '../cpu/matmul';
+import { matmulDims, swigluLinearComposed } from '../cpu/matmul';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { kernelPaths } from './device';
 import type { Kernel } from './pipelines';
@@ -33,11 +34,35 @@ import { dropTagged, instantiate } from './template';
 import { DEFAULT_TUNING, matmulTuning, type MatmulTuning } from './tuning';
 
 /**
- * One product's I/O (shaders/matmul_operands.wgsl) for a kernel: names suffixed with `suffix`,
- * the uniform block read as `params`, bindings from `base` (A, B, C, and D when `acc`).
+ * How one product of a multi dispatch reads its operands and writes its output
+ * (matmul_operands.wgsl's variants): added to an earlier result (`acc`); op(A) or op(B) computed
+ * as silu(G)·U while staged (`a` / `b`); the store writing a SwiGLU gate's backward (`c`).
  */
-export function operandCode(suffix: string, params: string, base: number, acc: boolean): string {
-  return instantiate(operandsSrc, { suffix, params, base, drop: [acc ? 'plain' : 'acc'] });
+export interface OperandForm {
+  acc: boolean;
+  a?: 'swiglu';
+  b?: 'swiglu';
+  c?: 'swiglu';
+}
+
+/** Storage bindings of a product of this form, in binding order: A|G, B|G, C, [D], [U_a], [U_b], [G, U, E]. */
+export function formBindings(f: OperandForm): number {
+  return 3 + (f.acc ? 1 : 0) + (f.a ? 1 : 0) + (f.b ? 1 : 0) + (f.c ? 3 : 0);
+}
+
+/**
+ * One product's I/O (shaders/matmul_operands.wgsl) for a kernel: names suffixed with `suffix`,
+ * the uniform block read as `params`, bindings from `base` (formBindings's order).
+ */
+export function operandCode(suffix: string, params: string, base: number, form: OperandForm | boolean): string {
+  const f = typeof form === 'boolean' ? { acc: form } : form;
+  const drop = [
+    f.acc ? 'plain' : 'acc',
+    f.a ? 'a-mem' : 'a-swiglu',
+    f.b ? 'b-mem' : 'b-swiglu',
+    f.c ? 'c-mem' : 'c-swiglu',
+  ];
+  return instantiate(operandsSrc, { suffix, params, base, drop });
 }
 
 const PRELUDE = { f32: 'alias TILE = f32;', f16: f16Tiles };
@@ -51,26 +76,27 @@ const MATMUL_F16: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main' }
 const MATMUL_F16_VEC4: Kernel = { name: 'matmul_f16', code: F16_CODE, entry: 'main_vec4' };
 
 /**
- * The kernel for one or two independent 2-D products (shaders/matmul_multi.wgsl), `accs[i]`
- * telling whether product i is added to an earlier result. Cached per acc pattern (two with one
- * product, four with two), tile type and load path.
+ * The kernel for one or two independent 2-D products (shaders/matmul_multi.wgsl), `forms[i]`
+ * telling how product i reads and writes (OperandForm). Cached per form pattern, tile type and
+ * load path; the SwiGLU math (swiglu_math.wgsl) is put in only where a form uses it.
  */
 const multiKernels = new Map<string, Kernel>();
-function multiKernel(accs: boolean[], tiles: 'f32' | 'f16', vec4: boolean): Kernel {
-  const key = `${accs.map((a) => (a ? 'a' : 'p')).join('')}:${tiles}:${vec4}`;
+function multiKernel(forms: OperandForm[], tiles: 'f32' | 'f16', vec4: boolean): Kernel {
+  const tag = (f: OperandForm) => `${f.acc ? 'acc' : 'set'}${f.a ? '_ga' : ''}${f.b ? '_gb' : ''}${f.c ? '_gc' : ''}`;
+  const key = `${forms.map(tag).join('_')}:${tiles}:${vec4}`;
   let k = multiKernels.get(key);
   if (!k) {
     let base = 0;
-    const parts = accs.map((acc, i) => {
-      const text = operandCode(`_${i + 1}`, `u.q${i + 1}`, base, acc);
-      base += acc ? 4 : 3;
+    const parts = forms.map((form, i) => {
+      const text = operandCode(`_${i + 1}`, `u.q${i + 1}`, base, form);
+      base += formBindings(form);
       return text;
     });
-    const entries = (accs.length === 1 ? dropTagged(multiSrc, ['product 2']) : multiSrc).replace('#U', String(base));
-    const name = `matmul_multi${tiles === 'f16' ? '_f16' : ''}_${accs.map((a) => (a ? 'acc' : 'set')).join('_')}`;
+    const entries = (forms.length === 1 ? dropTagged(multiSrc, ['product 2']) : multiSrc).replace('#U', String(base));
+    const math = forms.some((f) => f.a || f.b || f.c) ? `${swigluMath}\n` : '';
     k = {
-      name,
-      code: `${PRELUDE[tiles]}\n${core}\n${parts.join('\n')}\n${entries}`,
+      name: `matmul_multi${tiles === 'f16' ? '_f16' : ''}_${forms.map(tag).join('_')}`,
+      code: `${PRELUDE[tiles]}\n${math}${core}\n${parts.join('\n')}\n${entries}`,
       entry: vec4 ? 'main_vec4' : 'main',
     };
     multiKernels.set(key, k);
@@ -246,6 +272,25 @@ export function chooseMultiThreads(
   return { wgX, wgY };
 }
 
+/**
+ * A product of a multi dispatch: a MatmulProduct, and its SwiGLU form where it has one. With
+ * `aU` (`bU`) the product's A (B) is silu(a)·aU (silu(b)·bU): `a` (`b`) holds G. With `gate` the
+ * k-sum is dy of swiglu(gate.g, gate.u) and the dispatch returns dg (the product's output) and
+ * du (its `extra`); no acc.
+ */
+interface FusedProduct extends MatmulProduct {
+  aU?: Tensor;
+  bU?: Tensor;
+  gate?: { g: Tensor; u: Tensor };
+}
+
+const formOf = (p: FusedProduct): OperandForm => ({
+  acc: !!p.acc,
+  ...(p.aU ? { a: 'swiglu' as const } : {}),
+  ...(p.bU ? { b: 'swiglu' as const } : {}),
+  ...(p.gate ? { c: 'swiglu' as const } : {}),
+});
+
 /** A product the multi kernel takes: 2-D, nonempty, and one that `matmul` would not split over K. */
 function multiEligible(be: WebGPUBackend, p: MatmulProduct): boolean {
   if (p.a.shape.length !== 2 || p.b.shape.length !== 2) return false;
@@ -265,14 +310,19 @@ function separate(be: WebGPUBackend, p: MatmulProduct): Tensor {
   return sum;
 }
 
-/** One dispatch of the multi kernel for one or two eligible products. */
-function multiDispatch(be: WebGPUBackend, ps: MatmulProduct[], tiles?: MatmulTiles): Tensor[] {
+/** One dispatch of the multi kernel for one or two eligible products: their outputs, and du for a `gate` product. */
+function multiDispatch(
+  be: WebGPUBackend,
+  ps: FusedProduct[],
+  tiles?: MatmulTiles,
+): { outs: Tensor[]; extras: Array<Tensor | null> } {
   const tuning = tuningOf(be.rt);
   const f16 = tilePrecision(be) === 'f16';
   const dims = ps.map((p) => matmulDims(p.a.shape, p.b.shape, p.opts));
   const { wgX, wgY } = tiles ?? chooseMultiThreads(dims, tuning);
   const tk = kTile(be, wgX, wgY, f16, tiles?.tk);
   const outs = dims.map((d) => be.empty(d.outShape, 'f32'));
+  const extras = ps.map((p, i) => (p.gate ? be.empty(dims[i].outShape, 'f32') : null));
   const buffers: Bindable[] = [];
   const overrides: Record<string, number> = { WG_X: wgX, WG_Y: wgY, TK: tk };
   type Block = [number, number, number, number, number, number, number, number];
@@ -283,8 +333,9 @@ function multiDispatch(be: WebGPUBackend, ps: MatmulProduct[], tiles?: MatmulTil
   let total = 0;
   ps.forEach((p, i) => {
     const { M, K, N } = dims[i];
-    buffers.push(be.buf(p.a), be.buf(p.b), be.buf(outs[i]));
-    if (p.acc) buffers.push(be.buf(p.acc));
+    // formBindings's order (matmul_operands.wgsl's binding slots).
+    const bound = [p.a, p.b, outs[i], p.acc, p.aU, p.bU, p.gate?.g, p.gate?.u, extras[i]];
+    for (const t of bound) if (t) buffers.push(be.buf(t));
     overrides[`TRANS_A_${i + 1}`] = p.opts.transA ? 1 : 0;
     overrides[`TRANS_B_${i + 1}`] = p.opts.transB ? 1 : 0;
     const tilesX = Math.ceil(N / (8 * wgX));
@@ -299,17 +350,44 @@ function multiDispatch(be: WebGPUBackend, ps: MatmulProduct[], tiles?: MatmulTil
   const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
   const x = Math.min(total, maxDim);
   be.rt.record({
-    kernel: multiKernel(
-      ps.map((p) => !!p.acc),
-      f16 ? 'f16' : 'f32',
-      vec4,
-    ),
+    kernel: multiKernel(ps.map(formOf), f16 ? 'f16' : 'f32', vec4),
     overrides,
     buffers,
     uniform: packUniforms('uuuuuuuuuuuuuuuu', [...params[0], ...params[1]]),
     workgroups: [x, Math.ceil(total / x), 1],
   });
-  return outs;
+  return { outs, extras };
+}
+
+/**
+ * Eligible products in as few multi dispatches as the device's storage-binding limit allows,
+ * two at a time in order; `out[i]` / `extra[i]` filled for each.
+ */
+function runMulti(
+  be: WebGPUBackend,
+  products: FusedProduct[],
+  queue: number[],
+  out: Tensor[],
+  extra: Array<Tensor | null>,
+  tiles?: MatmulTiles,
+): void {
+  const maxBuffers = be.rt.limits.maxStorageBuffersPerShaderStage;
+  const bindings = (i: number) => formBindings(formOf(products[i]));
+  const rest = [...queue];
+  while (rest.length > 0) {
+    const first = rest.shift() as number;
+    const group = [first];
+    if (rest.length > 0 && bindings(first) + bindings(rest[0]) <= maxBuffers) group.push(rest.shift() as number);
+    const res = multiDispatch(
+      be,
+      group.map((i) => products[i]),
+      tiles,
+    );
+    group.forEach((i, k) => {
+      out[i] = res.outs[k];
+      extra[i] = res.extras[k];
+    });
+  }
 }
 
 /**
@@ -325,22 +403,60 @@ export function matmuls(be: WebGPUBackend, products: MatmulProduct[], tiles?: Ma
     if (multiEligible(be, p)) queue.push(i);
     else out[i] = separate(be, p);
   });
-  const maxBuffers = be.rt.limits.maxStorageBuffersPerShaderStage;
-  const bindings = (i: number) => (products[i].acc ? 4 : 3);
-  while (queue.length > 0) {
-    const first = queue.shift() as number;
-    const group = [first];
-    if (queue.length > 0 && bindings(first) + bindings(queue[0]) <= maxBuffers) group.push(queue.shift() as number);
-    const res = multiDispatch(
-      be,
-      group.map((i) => products[i]),
-      tiles,
-    );
-    group.forEach((i, k) => {
-      out[i] = res[k];
-    });
-  }
+  runMulti(be, products, queue, out, [], tiles);
   return out;
 }
 
-export const ops = { matmul, matmuls } satisfies WebGPUFamily;
+/**
+ * swiglu(g, u) · wᵀ [+ base] (g, u [rows, F]; w [out, F]): the SwiGLU gate computed as the GEMM
+ * stages its A tiles — no [rows, F] activation written or read back; one dispatch. The same bits
+ * as swiglu then matmuls (the same values into the same k-sums). A product matmul would split
+ * over K takes that unfused path.
+ */
+export function swigluLinear(be: WebGPUBackend, g: Tensor, u: Tensor, w: Tensor, base: Tensor | null): Tensor {
+  const p: FusedProduct = { a: g, b: w, opts: { transB: true }, acc: base, aU: u };
+  if (!multiEligible(be, p)) return swigluLinearComposed(be, g, u, w, base);
+  const out: Tensor[] = [];
+  runMulti(be, [p], [0], out, []);
+  return out[0];
+}
+
+/**
+ * The backward of swigluLinear for dy [rows, out], in one dispatch where the device's bindings
+ * allow: dh = dy·w with the gate's backward in its store (dg, du: no dh written), and, when
+ * `needW`, dW = [accW +] dyᵀ·swiglu(g, u) with the gate recomputed as the GEMM stages its B
+ * tiles. The same bits as matmuls then swigluBackward; a product matmul would split over K takes
+ * the unfused path (for dW: the gate written once, then matmul).
+ */
+export function swigluLinearBackward(
+  be: WebGPUBackend,
+  g: Tensor,
+  u: Tensor,
+  w: Tensor,
+  dy: Tensor,
+  accW: Tensor | null,
+  needW: boolean,
+): SwigluLinearGrads {
+  const dh: FusedProduct = { a: dy, b: w, opts: {}, gate: { g, u } };
+  const dw: FusedProduct = { a: dy, b: g, opts: { transA: true }, acc: accW, bU: u };
+  const products = needW ? [dh, dw] : [dh];
+  const queue = products.map((_, i) => i).filter((i) => multiEligible(be, products[i]));
+  const out: Tensor[] = new Array(products.length);
+  const extra: Array<Tensor | null> = [];
+  runMulti(be, products, queue, out, extra);
+  let dg = out[0];
+  let du = extra[0];
+  if (!dg || !du) {
+    const dhs = matmul(be, dy, w, {});
+    ({ dg, du } = be.swigluBackward(g, u, dhs));
+    dhs.dispose();
+  }
+  if (needW && !out[1]) {
+    const h = be.swiglu(g, u);
+    out[1] = separate(be, { a: dy, b: h, opts: { transA: true }, acc: accW });
+    h.dispose();
+  }
+  return { dg, du, dw: needW ? out[1] : null };
+}
+
+export const ops = { matmul, matmuls, swigluLinear, swigluLinearBackward } satisfies WebGPUFamily;
