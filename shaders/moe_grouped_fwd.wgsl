@@ -15,6 +15,13 @@
 // `// gathered` only for a gathered one, and the line ending in `// slots` (the slotAssign
 // binding) only for a gathered product that binds its own (a second product of a pair reads the
 // first one's: the host renames SLOTS$ to it). P$.topk is then the experts per token.
+//
+// SwiGLU (an expert FFN's down projection with its gate folded in; moe_dispatch.ts
+// moeExpertsSwiglu): lines ending in `// x-swiglu` are kept, `// x-mem` dropped, for a product
+// whose x is silu(G)·U — X$ then holds G and XU$ holds U — and lines ending in `// y-swiglu` kept,
+// `// y-mem` dropped, for one whose k-sum is the gradient dy of a SwiGLU output: its store writes
+// dg = dy·u·silu'(g) to Y$ and du = dy·silu(g) to YE$, reading G and U at the output's index (no
+// acc). The math is swiglu_math.wgsl's, as the elementwise kernels': the same bits.
 
 override TRANS_W$: bool = true;
 
@@ -24,6 +31,16 @@ override TRANS_W$: bool = true;
 @group(0) @binding(#3) var<storage, read_write> Y$: array<f32>;
 @group(0) @binding(#4) var<storage, read> D$: array<f32>; // acc
 @group(0) @binding(#5) var<storage, read> SLOTS$: array<i32>; // slots
+@group(0) @binding(#6) var<storage, read> XU$: array<f32>; // x-swiglu
+@group(0) @binding(#7) var<storage, read> YG$: array<f32>; // y-swiglu
+@group(0) @binding(#8) var<storage, read> YU$: array<f32>; // y-swiglu
+@group(0) @binding(#9) var<storage, read_write> YE$: array<f32>; // y-swiglu
+
+// Element i of x's storage, and the store of y's element i given its k-sum v.
+fn xAt$(i: u32) -> f32 { return X$[i]; } // x-mem
+fn xAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(X$[i]), vec4<f32>(XU$[i])).x; } // x-swiglu
+fn putY$(i: u32, v: f32) { Y$[i] = epi$(i, v); } // y-mem
+fn putY$(i: u32, v: f32) { let r = swiglu_bwd4(vec4<f32>(YG$[i]), vec4<f32>(YU$[i]), vec4<f32>(v)); Y$[i] = r[0].x; YE$[i] = r[1].x; } // y-swiglu
 
 // What y holds at flat index i given the k-sum v: the sum, or the earlier result plus the sum
 // (the add a separate elementwise kernel would do, on the same two values: the same bits).
@@ -49,7 +66,7 @@ fn xRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
 // x[m, k] if row m is in the pass's segment [lo, hi) and k < K, else 0.
 fn loadX$(m: u32, k: u32, lo: u32, hi: u32) -> f32 {
   if (m < lo || m >= hi || k >= P$.K) { return 0.0; }
-  return X$[xRow$(m) * P$.K + k];
+  return xAt$(xRow$(m) * P$.K + k);
 }
 
 // op(W_e)[k, n], 0 outside.
@@ -63,10 +80,10 @@ fn loadW$(wBase: u32, k: u32, n: u32) -> f32 {
 fn storeY$(m: u32, n: u32, lo: u32, hi: u32, v: vec4<f32>) {
   if (m < lo || m >= hi) { return; }
   let row = m * P$.N;
-  if (n < P$.N) { Y$[row + n] = epi$(row + n, v.x); }
-  if (n + 1u < P$.N) { Y$[row + n + 1u] = epi$(row + n + 1u, v.y); }
-  if (n + 2u < P$.N) { Y$[row + n + 2u] = epi$(row + n + 2u, v.z); }
-  if (n + 3u < P$.N) { Y$[row + n + 3u] = epi$(row + n + 3u, v.w); }
+  if (n < P$.N) { putY$(row + n, v.x); }
+  if (n + 1u < P$.N) { putY$(row + n + 1u, v.y); }
+  if (n + 2u < P$.N) { putY$(row + n + 2u, v.z); }
+  if (n + 3u < P$.N) { putY$(row + n + 3u, v.w); }
 }
 
 // The TM × TN tile of y at (m0, n0): one pass per expert segment that meets its rows.

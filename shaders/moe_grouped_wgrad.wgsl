@@ -10,12 +10,20 @@
 // slot m: the same sums, the same bits). Lines ending in `// direct` are kept for a product reading
 // x's rows as they are, those ending in `// gathered` or `// slots` (its slotAssign binding, after
 // the others) for a gathered one.
+//
+// SwiGLU (as in moe_grouped_fwd.wgsl): lines ending in `// xg-swiglu` are kept, `// xg-mem`
+// dropped, for a product whose x is silu(G)·U (XG$ then holds G, XGU$ holds U).
 
 @group(0) @binding(#0) var<storage, read> XG$: array<f32>;
 @group(0) @binding(#1) var<storage, read_write> OUT$: array<f32>;
 @group(0) @binding(#2) var<storage, read> DY$: array<f32>; // own
 @group(0) @binding(#3) var<storage, read> OFF$: array<i32>; // own
 @group(0) @binding(#4) var<storage, read> SLOTS$: array<i32>; // slots
+@group(0) @binding(#5) var<storage, read> XGU$: array<f32>; // xg-swiglu
+
+// Element i of x's storage.
+fn xgAt$(i: u32) -> f32 { return XG$[i]; } // xg-mem
+fn xgAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(XG$[i]), vec4<f32>(XGU$[i])).x; } // xg-swiglu
 
 // dy[row, j] (row < hi, j < B), else 0.
 fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
@@ -30,7 +38,7 @@ fn xgRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
 // x[src, i] for product row `row` held in x's row src (row < hi, i < A), else 0.
 fn loadXg$(row: u32, src: u32, i: u32, hi: u32) -> f32 {
   if (row >= hi || i >= P$.A) { return 0.0; }
-  return XG$[src * P$.A + i];
+  return xgAt$(src * P$.A + i);
 }
 
 // Write 4 outputs of row j from column i, dropping those outside [B, A].

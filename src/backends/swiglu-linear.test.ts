@@ -4,7 +4,11 @@
 // swigluBackward — on the scalar and the vec4 path, with and without a base and an earlier dW,
 // in one dispatch each way; shapes whose products matmul would split over K take the unfused path
 // and still match. At the op level, the tape gives the unfused graph's gradients bit for bit.
+// The same for the routed experts' down projection (Backend.moeExpertsSwiglu: the grouped GEMM
+// templates' SwiGLU variants), against swiglu + moeGroupedMatmul / moeGroupedGrads.
 import { describe, expect, it } from 'vitest';
+import { hostPlan, randomIdx } from '../check/moe_dispatch';
+import type { MoePlan } from '../engine/backend';
 import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
 import { Tape } from '../engine/tape';
@@ -119,6 +123,68 @@ describe('swigluLinear', () => {
     expect(() => op.swigluLinear(g, g, cpu.zeros([3, 7]))).toThrow(/swigluLinear: weight \[3, ?7\] is not \[out, 8\]/);
     expect(() => op.swigluLinear(g, g, cpu.zeros([3, 8]), cpu.zeros([4, 4]))).toThrow(
       /swigluLinear: base \[4, ?4\] is not the output's shape \[4, ?3\]/,
+    );
+  });
+});
+
+describe('moeExpertsSwiglu', () => {
+  // [N, K, E, F, out, backward dispatches]: ragged widths; a long segment whose weight gradient
+  // splits (the unfused kernels: moeGroupedMatmul, swiglu, the split weight gradient and its sum,
+  // swigluBackward).
+  const cases: Array<[number, number, number, number, number, number]> = [
+    [13, 2, 4, 33, 20, 1],
+    [700, 2, 2, 24, 16, 5],
+  ];
+  for (const [N, K, E, F, out, nBwd] of cases) {
+    it(`equals swiglu + the grouped kernels bit for bit: N=${N} K=${K} E=${E} F=${F} out=${out}`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(N + F);
+      const M = N * K;
+      const p = hostPlan(
+        randomIdx(
+          rng,
+          N,
+          K,
+          Array.from({ length: E }, (_, e) => e),
+        ),
+        E,
+      );
+      const plan: MoePlan = {
+        offsets: gpu.fromArray(p.offsets, [E + 1], 'i32'),
+        slotAssign: gpu.fromArray(p.slotAssign, [M], 'i32'),
+        assignSlot: gpu.fromArray(p.assignSlot, [M], 'i32'),
+      };
+      const g = gpu.fromArray(rng.normalArray(M * F, 3), [M, F]);
+      const u = gpu.fromArray(rng.normalArray(M * F), [M, F]);
+      const w = gpu.fromArray(rng.normalArray(E * out * F), [E, out, F]);
+      const dy = gpu.fromArray(rng.normalArray(M * out), [M, out]);
+      await gpu.rt.flush();
+      let before = gpu.rt.dispatches;
+      const y = gpu.moeExpertsSwiglu(g, u, w, plan);
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - before, 'forward dispatches').toBe(1);
+      before = gpu.rt.dispatches;
+      const r = gpu.moeExpertsSwigluBackward(dy, g, u, w, plan, true);
+      await gpu.rt.flush();
+      expect(gpu.rt.dispatches - before, 'backward dispatches').toBe(nBwd);
+
+      const h = gpu.swiglu(g, u);
+      const ref = gpu.moeGroupedGrads(dy, h, w, plan, null, { dx: true, dw: true });
+      const gate = gpu.swigluBackward(g, u, ref.dx as Tensor);
+      expect(await bits(y)).toEqual(await bits(gpu.moeGroupedMatmul(h, w, plan, true)));
+      expect(await bits(r.dg)).toEqual(await bits(gate.dg));
+      expect(await bits(r.du)).toEqual(await bits(gate.du));
+      expect(await bits(r.dw as Tensor)).toEqual(await bits(ref.dw as Tensor));
+    });
+  }
+
+  it('names bad input', () => {
+    const plan = { offsets: cpu.zeros([3]), slotAssign: cpu.zeros([4]), assignSlot: cpu.zeros([4]) } as MoePlan;
+    expect(() => op.moeExpertsSwiglu(cpu.zeros([4, 8]), cpu.zeros([4, 7]), cpu.zeros([2, 3, 8]), plan)).toThrow(
+      /moeExpertsSwiglu: g \[4, ?8\] and u \[4, ?7\] are not one \[M, F\] shape/,
+    );
+    expect(() => op.moeExpertsSwiglu(cpu.zeros([4, 8]), cpu.zeros([4, 8]), cpu.zeros([2, 3, 7]), plan)).toThrow(
+      /moeExpertsSwiglu: weights \[2, ?3, ?7\] do not take inputs \[4, ?8\]/,
     );
   });
 });

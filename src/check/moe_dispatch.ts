@@ -235,6 +235,43 @@ export const moeExpertsGatheredCheck: OpCheck = {
   },
 };
 
+export const moeExpertsSwigluCheck: OpCheck = {
+  name: 'moeExpertsSwiglu',
+  about:
+    'down projection over the SwiGLU gate: y_seg = swiglu(g, u)_seg·W_eᵀ; dg, du = swigluBackward(g, u, dy·W_e), dW by moeGroupedWeightGrad of swiglu(g, u)',
+  // As moeGroupedMatmul (sums of F or out products in f32, k order), the gate's values and
+  // gradients elementwise on top: 1e-5.
+  tolForward: 1e-5,
+  tolBackward: 1e-5,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const regime = index % 3;
+    const r = routing(rng, regime, true);
+    const M = r.N * r.K;
+    let F = rowSize(rng, regime);
+    let out = rowSize(rng, regime);
+    // moeGroupedMatmulCheck's budget (~8.5e6 multiply-adds a forward), F and out kept ≥ 64.
+    while (M * F * out > 8.5e6 && Math.max(F, out) > 64) {
+      if (F >= out) F = Math.max(64, Math.floor(F * 0.9));
+      else out = Math.max(64, Math.floor(out * 0.9));
+    }
+    return {
+      desc: `${r.desc} M=${M} F=${F} out=${out}`,
+      inputs: [
+        { name: 'g', shape: [M, F], dtype: 'f32', data: rng.normalArray(M * F, 3), grad: true },
+        { name: 'u', shape: [M, F], dtype: 'f32', data: rng.normalArray(M * F), grad: true },
+        { name: 'w', shape: [r.E, out, F], dtype: 'f32', data: rng.normalArray(r.E * out * F), grad: true },
+        ...planInputs(r.plan),
+      ],
+      nDiff: 1,
+      forward: (be: Backend, [g, u, w, ...p]: Tensor[]) => [be.moeExpertsSwiglu(g, u, w, planOf(p))],
+      backward: (be: Backend, [g, u, w, ...p]: Tensor[], [dy]: Tensor[]) => {
+        const r = be.moeExpertsSwigluBackward(dy, g, u, w, planOf(p), true);
+        return [r.dg, r.du, r.dw, null, null, null];
+      },
+    };
+  },
+};
+
 export const moeCombineCheck: OpCheck = {
   name: 'moeCombine',
   about:
@@ -270,5 +307,6 @@ export const moeDispatchChecks: OpCheck[] = [
   moeGatherCheck,
   moeGroupedMatmulCheck,
   moeExpertsGatheredCheck,
+  moeExpertsSwigluCheck,
   moeCombineCheck,
 ];

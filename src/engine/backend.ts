@@ -326,6 +326,25 @@ export interface BackendOps {
     want: { dx: boolean; dw: boolean },
     gather?: { K: number },
   ): { dx: Tensor | null; dw: Tensor | null };
+  /**
+   * An expert FFN's down projection over its SwiGLU gate: moeGroupedMatmul(swiglu(g, u), w, plan,
+   * true), bit for bit (g, u [M, F] by slot; w [E, out, F]). The WebGPU backend computes the gate
+   * as its GEMM stages the rows.
+   */
+  moeExpertsSwiglu(g: Tensor, u: Tensor, w: Tensor, plan: MoePlan): Tensor;
+  /**
+   * Its backward for dy [M, out]: dg, du = swigluBackward(g, u, moeGroupedMatmul(dy, w, plan,
+   * false)) and, when `needW`, dw = moeGroupedWeightGrad(dy, swiglu(g, u), plan, E), bit for bit;
+   * one dispatch on the WebGPU backend where moeGroupedGrads would take one.
+   */
+  moeExpertsSwigluBackward(
+    dy: Tensor,
+    g: Tensor,
+    u: Tensor,
+    w: Tensor,
+    plan: MoePlan,
+    needW: boolean,
+  ): SwigluLinearGrads;
   /** out[n, :] = Σ_k weight[n, k] · y[assignSlot[n·K + k], :] in k order. y [M, d], weight [N, K] → [N, d]. */
   moeCombine(y: Tensor, weight: Tensor, plan: MoePlan): Tensor;
   /** dy[slot] = weight[a] · dOut[n] and dWeight[n, k] = dOut[n] · y[assignSlot[a]], a = n·K + k. */

@@ -11,7 +11,7 @@ import { type Tensor, sameShape, shapeStr, type Shape } from './tensor';
 export { fail, needsGrad, requireF32, view } from './op_base';
 export { linear, linearAdd, linears, matmul, swigluLinear } from './ops_linear';
 export { rmsnormSegments } from './ops_norm';
-export { moeCombine, moeExperts, moeExpertsGathered, moeExpertsMany, moeGather } from './ops_moe';
+export { moeCombine, moeExperts, moeExpertsGathered, moeExpertsMany, moeExpertsSwiglu, moeGather } from './ops_moe';
 
 // ---------------------------------------------------------------- elementwise
 

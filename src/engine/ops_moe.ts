@@ -5,7 +5,7 @@
 import type { MoePlan } from './backend';
 import { fail, needsGrad, requireF32 } from './op_base';
 import { Tape } from './tape';
-import { type Tensor, shapeStr } from './tensor';
+import { type Tensor, sameShape, shapeStr } from './tensor';
 
 /** Rows of x [N, d] in dispatch-slot order [N·K, d]. */
 export function moeGather(x: Tensor, plan: MoePlan, K: number): Tensor {
@@ -94,6 +94,30 @@ export function moeExpertsGathered(x: Tensor, ws: Tensor[], plan: MoePlan, K: nu
     });
   }
   return ys;
+}
+
+/**
+ * moeExperts(swiglu(g, u), w, plan) — an expert FFN's down projection over its SwiGLU gate (g, u
+ * [M, F] by slot from moeExpertsGathered; w [E, out, F]) — as one op: the backend folds the gate
+ * into the grouped GEMM (Backend.moeExpertsSwiglu; on the GPU no [M, F] activation is written,
+ * forward or backward). The same bits, gradients included, as the unfused pair: its backward is
+ * theirs in the tape's order (the projection's gradients, then the gate's).
+ */
+export function moeExpertsSwiglu(g: Tensor, u: Tensor, w: Tensor, plan: MoePlan): Tensor {
+  requireF32('moeExpertsSwiglu', g, u, w);
+  if (g.shape.length !== 2 || !sameShape(g.shape, u.shape))
+    fail('moeExpertsSwiglu', `g ${shapeStr(g.shape)} and u ${shapeStr(u.shape)} are not one [M, F] shape`);
+  if (w.shape.length !== 3 || w.shape[2] !== g.shape[1])
+    fail('moeExpertsSwiglu', `weights ${shapeStr(w.shape)} do not take inputs ${shapeStr(g.shape)}`);
+  const be = g.backend;
+  const y = be.moeExpertsSwiglu(g, u, w, plan);
+  if (needsGrad(g, u, w)) {
+    Tape.record(y, [g, u, w], (dy) => {
+      const r = be.moeExpertsSwigluBackward(dy, g, u, w, plan, w.requiresGrad);
+      return [r.dg, r.du, r.dw];
+    });
+  }
+  return y;
 }
 
 /** out[n] = Σ_k weight[n, k] · y[slot of (n, k)]. */

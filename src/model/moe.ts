@@ -73,8 +73,9 @@ export function moeLayer(p: ParamGetter, c: ModelConfig, pre: string, x: Tensor,
     plan,
     K,
   );
-  const h = op.swiglu(gate, up);
-  let y = op.moeCombine(op.moeExperts(h, p(`${pre}.experts.down_proj.weight`), plan), weight, plan);
+  // The down projection with the SwiGLU gate folded into its GEMM (one dispatch each way).
+  const down = op.moeExpertsSwiglu(gate, up, p(`${pre}.experts.down_proj.weight`), plan);
+  let y = op.moeCombine(down, weight, plan);
   if (c.n_shared_experts > 0) {
     const [g, u] = blockLinears(c, x2, [
       p(`${pre}.shared_experts.gate_proj.weight`),

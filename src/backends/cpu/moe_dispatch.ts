@@ -13,7 +13,7 @@
 // Gathered rows (moeGroupedMatmuls / moeGroupedGrads with `gather` = { K }: x is the token rows
 // [N, a]): literally moeGather(x, plan, K) first, then the functions above.
 
-import type { MoePlan } from '../../engine/backend';
+import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -178,7 +178,35 @@ export function moeCombineBackward(
   return { dy: be.make([N * K, d], dy), dWeight: be.make([N, K], dWeight) };
 }
 
+/** Backend.moeExpertsSwiglu: swiglu(g, u), then the grouped down projection. */
+function moeExpertsSwiglu(be: CpuBackend, g: Tensor, u: Tensor, w: Tensor, plan: MoePlan): Tensor {
+  const h = be.swiglu(g, u);
+  const y = moeGroupedMatmul(be, h, w, plan, true);
+  h.dispose();
+  return y;
+}
+
+/** Backend.moeExpertsSwigluBackward: the grouped gradients of the projection, then swigluBackward. */
+function moeExpertsSwigluBackward(
+  be: CpuBackend,
+  dy: Tensor,
+  g: Tensor,
+  u: Tensor,
+  w: Tensor,
+  plan: MoePlan,
+  needW: boolean,
+): SwigluLinearGrads {
+  const h = be.swiglu(g, u);
+  const r = moeGroupedGrads(be, dy, h, w, plan, null, { dx: true, dw: needW });
+  h.dispose();
+  const { dg, du } = be.swigluBackward(g, u, r.dx as Tensor);
+  r.dx?.dispose();
+  return { dg, du, dw: r.dw };
+}
+
 export const ops = {
+  moeExpertsSwiglu,
+  moeExpertsSwigluBackward,
   moeGather,
   moeGatherBackward,
   moeGroupedMatmul,

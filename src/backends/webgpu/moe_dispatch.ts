@@ -18,8 +18,9 @@ import entriesSrc from '../../../shaders/moe_grouped_entries.wgsl?raw';
 import fwdSrc from '../../../shaders/moe_grouped_fwd.wgsl?raw';
 import gemmCore from '../../../shaders/moe_grouped_matmul.wgsl?raw';
 import wgradSrc from '../../../shaders/moe_grouped_wgrad.wgsl?raw';
+import swigluMath from '../../../shaders/swiglu_math.wgsl?raw';
 import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
-import type { MoePlan } from '../../engine/backend';
+import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { vec4Ok } from './elementwise';
@@ -154,15 +155,32 @@ function entrySection(name: string, uniformBinding: number): string {
 
 /** The template lines to drop for a product reading x's rows as they are, or gathered through slotAssign. */
 const rowTags = (gathered: boolean) => (gathered ? ['direct'] : ['gathered', 'slots']);
+/**
+ * The SwiGLU lines to drop (moe_grouped_fwd.wgsl / moe_grouped_wgrad.wgsl): x read from memory
+ * or as silu(G)·U; y stored, or the gate's backward stored (dg, du).
+ */
+const xTags = (swiglu: boolean) => [swiglu ? 'x-mem' : 'x-swiglu'];
+const yTags = (swiglu: boolean) => [swiglu ? 'y-mem' : 'y-swiglu'];
+const xgTags = (swiglu: boolean) => [swiglu ? 'xg-mem' : 'xg-swiglu'];
+const PLAIN_FWD = [...xTags(false), ...yTags(false)];
 
-/** Entry `forward`: bindings x, W, offsets, y[, slotAssign], then the uniform block. */
-function gemmForward(gathered: boolean): Kernel {
+/**
+ * Entry `forward`: bindings x, W, offsets, y[, slotAssign], then the uniform block; with `swiglu`
+ * (direct rows), x is G and U's binding follows y.
+ */
+function gemmForward(gathered: boolean, swiglu = false): Kernel {
   return {
-    name: gathered ? 'moe_grouped_matmul_gathered' : 'moe_grouped_matmul',
+    name: `moe_grouped_matmul${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}`,
     code: [
+      swiglu ? swigluMath : '',
       gemmCore,
-      instantiate(fwdSrc, { suffix: '', params: 'fp', base: 0, drop: ['acc', ...rowTags(gathered)] }),
-      entrySection('forward', gathered ? 5 : 4),
+      instantiate(fwdSrc, {
+        suffix: '',
+        params: 'fp',
+        base: 0,
+        drop: ['acc', ...rowTags(gathered), ...xTags(swiglu), ...yTags(false)],
+      }),
+      entrySection('forward', 4 + (gathered ? 1 : 0) + (swiglu ? 1 : 0)),
     ].join('\n'),
     entry: 'forward',
   };
@@ -175,12 +193,12 @@ function gemmPair(gathered: boolean): Kernel {
     name: gathered ? 'moe_grouped_matmul_pair_gathered' : 'moe_grouped_matmul_pair',
     code: [
       gemmCore,
-      instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc', ...rowTags(gathered)] }),
+      instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc', ...rowTags(gathered), ...PLAIN_FWD] }),
       instantiate(fwdSrc, {
         suffix: '_b',
         params: 'q.b',
         base: bBase,
-        drop: ['acc', 'own', 'slots', ...rowTags(gathered)],
+        drop: ['acc', 'own', 'slots', ...rowTags(gathered), ...PLAIN_FWD],
         rename: { X_b: 'X_a', OFF_b: 'OFF_a', SLOTS_b: 'SLOTS_a' },
       }),
       entrySection('forward_pair', bBase + 2),
@@ -196,7 +214,7 @@ function gemmWgrad(gathered: boolean): Kernel {
     name: gathered ? 'moe_grouped_matmul_wgrad_gathered' : 'moe_grouped_matmul_wgrad',
     code: [
       gemmCore,
-      instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0, drop: rowTags(gathered) }),
+      instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0, drop: [...rowTags(gathered), ...xgTags(false)] }),
       entrySection('weight_grad', gathered ? 5 : 4),
     ].join('\n'),
     entry: 'weight_grad',
@@ -209,28 +227,39 @@ const GEMM_WGRAD = { direct: gemmWgrad(false), gathered: gemmWgrad(true) };
  * dx[, acc] for the input gradient, then x, dW[, slotAssign] for the weight gradient (which reads
  * dy and the offsets through the first product's bindings), then the uniform block. The input
  * gradient's rows are dy's (slots) either way; `gathered` reads x's token rows through slotAssign.
+ * With `swiglu` (no acc, direct rows): the forward's x was silu(G)·U — dx's store writes dg (in
+ * dx's place) and du, with bindings G, U, du after dx; the weight gradient reads x as G with U's
+ * binding after dW.
  */
-function gemmBackward(acc: boolean, gathered: boolean): Kernel {
-  const wBase = acc ? 5 : 4;
+function gemmBackward(acc: boolean, gathered: boolean, swiglu = false): Kernel {
+  const wBase = (acc ? 5 : 4) + (swiglu ? 3 : 0);
   return {
-    name: `moe_grouped_matmul_bwd${acc ? '_acc' : ''}${gathered ? '_gathered' : ''}`,
+    name: `moe_grouped_matmul_bwd${acc ? '_acc' : ''}${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}`,
     code: [
+      swiglu ? swigluMath : '',
       gemmCore,
-      instantiate(fwdSrc, { suffix: '_x', params: 'u.f', base: 0, drop: [acc ? 'plain' : 'acc', ...rowTags(false)] }),
+      instantiate(fwdSrc, {
+        suffix: '_x',
+        params: 'u.f',
+        base: 0,
+        drop: [acc ? 'plain' : 'acc', ...rowTags(false), ...xTags(false), ...yTags(swiglu)],
+      }),
       instantiate(wgradSrc, {
         suffix: '_w',
         params: 'u.g',
         base: wBase,
-        drop: ['own', ...rowTags(gathered)],
+        drop: ['own', ...rowTags(gathered), ...xgTags(swiglu)],
         rename: { DY_w: 'X_x', OFF_w: 'OFF_x' },
       }),
-      entrySection('backward', wBase + (gathered ? 3 : 2)),
+      entrySection('backward', wBase + 2 + (gathered ? 1 : 0) + (swiglu ? 1 : 0)),
     ].join('\n'),
     entry: 'backward',
   };
 }
 const GEMM_BWD = { direct: gemmBackward(false, false), gathered: gemmBackward(false, true) };
 const GEMM_BWD_ACC = { direct: gemmBackward(true, false), gathered: gemmBackward(true, true) };
+const GEMM_FWD_SWIGLU = gemmForward(false, true);
+const GEMM_BWD_SWIGLU = gemmBackward(false, false, true);
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
@@ -302,6 +331,7 @@ export function moeGroupedMatmul(
   transW: boolean,
   tiles?: { wgX: number; wgY: number },
   gather?: Gather,
+  u?: Tensor,
 ): Tensor {
   const M = rowsOf(x, plan, gather);
   const a = x.shape[1];
@@ -312,9 +342,9 @@ export function moeGroupedMatmul(
   const { wgX, wgY } = tiles ?? groupedThreads(M, b, E);
   const tk = chooseTk(be, wgX, wgY);
   be.rt.record({
-    kernel: gather ? GEMM_FWD.gathered : GEMM_FWD.direct,
+    kernel: u ? GEMM_FWD_SWIGLU : gather ? GEMM_FWD.gathered : GEMM_FWD.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
-    buffers: [x, w, plan.offsets, y, ...(gather ? [plan.slotAssign] : [])].map((t) => be.buf(t)),
+    buffers: [x, w, plan.offsets, y, ...(gather ? [plan.slotAssign] : []), ...(u ? [u] : [])].map((t) => be.buf(t)),
     uniform: packUniforms('uuuuu', [M, b, a, E, gather?.K ?? 1]),
     workgroups: [Math.ceil(b / (8 * wgX)), Math.ceil(M / (8 * wgY)), 1],
   });
@@ -448,7 +478,8 @@ export function moeGroupedGrads(
   acc: Tensor | null,
   want: { dx: boolean; dw: boolean },
   gather?: Gather,
-): { dx: Tensor | null; dw: Tensor | null } {
+  u?: Tensor,
+): { dx: Tensor | null; dw: Tensor | null; du?: Tensor | null } {
   const M = dy.shape[0];
   const b = last(dy);
   const a = last(x);
@@ -459,18 +490,25 @@ export function moeGroupedGrads(
       const g = moeGroupedMatmul(be, dy, w, plan, false);
       dx = acc ? be.add(acc, g) : g;
     }
-    return { dx, dw: want.dw ? moeGroupedWeightGrad(be, dy, x, plan, E, gather) : null };
+    const h = u ? be.swiglu(x, u) : x; // with u, the forward's rows were silu(x)·u
+    const dw = want.dw ? moeGroupedWeightGrad(be, dy, h, plan, E, gather) : null;
+    if (!u) return { dx, dw };
+    h.dispose();
+    const r = dx && be.swigluBackward(x, u, dx);
+    dx?.dispose();
+    return { dx: r ? r.dg : null, dw, du: r ? r.du : null };
   };
   if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return separate();
   const solo = chooseThreads(b, a, E);
   const soloTiles = Math.ceil(a / (8 * solo.wgX)) * Math.ceil(b / (8 * solo.wgY));
-  const buffers = (acc ? 7 : 6) + (gather ? 1 : 0);
+  const buffers = (acc ? 7 : 6) + (gather ? 1 : 0) + (u ? 4 : 0);
   if (weightGradSplits(soloTiles * E, M, E) > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage)
     return separate();
   const { wgX, wgY } = groupedThreads(M, a, E);
   const tk = chooseTk(be, wgX, wgY);
   const dx = be.empty([M, a]);
   const dw = be.empty([E, b, a]);
+  const du = u ? be.empty([M, a]) : null;
   // Both outputs are a columns wide ([M, a] and [E, b, a]) on one thread grid: one column count.
   const tilesX = Math.ceil(a / (8 * wgX));
   const tilesY = Math.ceil(M / (8 * wgY));
@@ -478,12 +516,14 @@ export function moeGroupedGrads(
   const total = tilesX * (tilesY + wTilesY * E);
   const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
   const kernels = acc ? GEMM_BWD_ACC : GEMM_BWD;
+  const gate = u && du ? [x, u, du] : [];
   be.rt.record({
-    kernel: gather ? kernels.gathered : kernels.direct,
+    kernel: u ? GEMM_BWD_SWIGLU : gather ? kernels.gathered : kernels.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_x: 0 },
-    buffers: [dy, w, plan.offsets, dx, ...(acc ? [acc] : []), x, dw, ...(gather ? [plan.slotAssign] : [])].map((t) =>
-      be.buf(t),
-    ),
+    buffers: [
+      ...[dy, w, plan.offsets, dx, ...(acc ? [acc] : []), ...gate],
+      ...[x, dw, ...(gather ? [plan.slotAssign] : []), ...(u ? [u] : [])],
+    ].map((t) => be.buf(t)),
     uniform: packUniforms('uuuuuuuuuuuuuuuu', [
       M,
       a,
@@ -504,7 +544,33 @@ export function moeGroupedGrads(
     ]),
     workgroups: [x0, Math.ceil(total / x0), 1],
   });
-  return { dx, dw };
+  return { dx, dw, du };
+}
+
+/**
+ * An expert FFN's down projection over its SwiGLU gate: moeGroupedMatmul(swiglu(g, u), w, plan,
+ * true) bit for bit, the gate computed as the GEMM stages its rows (no [M, F] activation).
+ */
+export function moeExpertsSwiglu(be: WebGPUBackend, g: Tensor, u: Tensor, w: Tensor, plan: MoePlan): Tensor {
+  return moeGroupedMatmul(be, g, w, plan, true, undefined, undefined, u);
+}
+
+/**
+ * Its backward: dg, du = swigluBackward(g, u, dy·W_e) and dW_e = dyᵀ·swiglu(g, u) — in one
+ * dispatch of the `backward` entry (the gate's backward in dx's store, the gate recomputed in the
+ * weight gradient's staging) where moeGroupedGrads would take one; else the unfused kernels.
+ */
+export function moeExpertsSwigluBackward(
+  be: WebGPUBackend,
+  dy: Tensor,
+  g: Tensor,
+  u: Tensor,
+  w: Tensor,
+  plan: MoePlan,
+  needW: boolean,
+): SwigluLinearGrads {
+  const r = moeGroupedGrads(be, dy, g, w, plan, null, { dx: true, dw: needW }, undefined, u);
+  return { dg: r.dx as Tensor, du: r.du as Tensor, dw: r.dw };
 }
 
 export const ops = {
@@ -516,4 +582,6 @@ export const ops = {
   moeGroupedMatmuls,
   moeCombine,
   moeCombineBackward,
+  moeExpertsSwiglu,
+  moeExpertsSwigluBackward,
 } satisfies WebGPUFamily;
