@@ -58,15 +58,18 @@ fn expertOfRow$(r: u32) -> u32 {
   return lo;
 }
 
-// The row of x that holds row m (< M) of the product: m itself, or the token of slot m (a dependent
-// load per staged element, of a slotAssign entry the tile's other k reuse from cache).
+// The row of x that holds row m (< M) of the product: m itself, or the token of slot m. A gathered
+// pass looks its tile's rows up once (fwd_tile$ fills tileRows) and its staging reads them from
+// workgroup memory, not slotAssign per staged element.
 fn xRow$(m: u32) -> u32 { return m; } // direct
 fn xRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
+fn tileRow$(m: u32, m0: u32) -> u32 { return m; } // direct
+fn tileRow$(m: u32, m0: u32) -> u32 { return tileRows[m - m0]; } // gathered
 
-// x[m, k] if row m is in the pass's segment [lo, hi) and k < K, else 0.
-fn loadX$(m: u32, k: u32, lo: u32, hi: u32) -> f32 {
+// x[m, k] if row m (of the tile at m0) is in the pass's segment [lo, hi) and k < K, else 0.
+fn loadX$(m: u32, m0: u32, k: u32, lo: u32, hi: u32) -> f32 {
   if (m < lo || m >= hi || k >= P$.K) { return 0.0; }
-  return xAt$(xRow$(m) * P$.K + k);
+  return xAt$(tileRow$(m, m0) * P$.K + k);
 }
 
 // op(W_e)[k, n], 0 outside.
@@ -107,6 +110,8 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, m0: u32, n0: u32) {
     let lo = s.y;
     let hi = s.z;
     let wBase = s.x * P$.N * P$.K;
+    for (var t = lid; t < TM; t += NT) { tileRows[t] = xRow$(min(m0 + t, P$.M - 1u)); } // gathered
+    workgroupBarrier(); // gathered
 
     var acc = zeroBlock();
     for (var k0 = 0u; k0 < P$.K; k0 += TK) {
@@ -117,8 +122,8 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, m0: u32, n0: u32) {
         let m4 = t / TK;
         let m = m0 + m4 * 4u;
         let kk = k0 + k;
-        As[k * SA + m4] = vec4<f32>(loadX$(m, kk, lo, hi), loadX$(m + 1u, kk, lo, hi),
-                                    loadX$(m + 2u, kk, lo, hi), loadX$(m + 3u, kk, lo, hi));
+        As[k * SA + m4] = vec4<f32>(loadX$(m, m0, kk, lo, hi), loadX$(m + 1u, m0, kk, lo, hi),
+                                    loadX$(m + 2u, m0, kk, lo, hi), loadX$(m + 3u, m0, kk, lo, hi));
       }
       // … and op(W_e)[k0 .. k0+TK, n0 .. n0+TN].
       for (var t = lid; t < slotsB; t += NT) {

@@ -62,6 +62,8 @@ override SB: u32 = TN / 4u + 1u;
 var<workgroup> As: array<vec4<f32>, TK * SA>; // As[k * SA + m/4][m % 4] = op(A)[m0 + m, k0 + k]
 var<workgroup> Bs: array<vec4<f32>, TK * SB>; // Bs[k * SB + n/4][n % 4] = op(B)[k0 + k, n0 + n]
 var<workgroup> seg: vec3<u32>;                 // the current pass, shared by invocation 0
+var<workgroup> tileRows: array<u32, TM>;       // a gathered forward pass: x's row for each tile row
+var<workgroup> kRows: array<u32, TK>;          // a gathered weight gradient's K-step: x's row for each k
 
 // The 8 × 8 register block of one thread, and one rank-1 update of it from As/Bs row k.
 struct Block {

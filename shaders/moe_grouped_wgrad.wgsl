@@ -34,6 +34,10 @@ fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
 // The row of x that holds row m (< M) of the product: m itself, or the token of slot m.
 fn xgRow$(m: u32) -> u32 { return m; } // direct
 fn xgRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
+// x's row for K-step row k (product row `row`, clipped to the segment): a gathered product looks
+// the K-step's rows up once (wgrad_tile$ fills kRows), not per staged vec4.
+fn kRow$(k: u32, row: u32, hi: u32) -> u32 { return min(row, hi - 1u); } // direct
+fn kRow$(k: u32, row: u32, hi: u32) -> u32 { return kRows[k]; } // gathered
 
 // x[src, i] for product row `row` held in x's row src (row < hi, i < A), else 0.
 fn loadXg$(row: u32, src: u32, i: u32, hi: u32) -> f32 {
@@ -74,6 +78,8 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
 
   var acc = zeroBlock();
   for (var k0 = lo; k0 < hi; k0 += TK) {
+    for (var t = lid; t < TK; t += NT) { kRows[t] = xgRow$(min(k0 + t, hi - 1u)); } // gathered
+    workgroupBarrier(); // gathered
     // op(A)[j, k] = dy[k0 + k, j0 + j]: j is contiguous in memory, a straight vec4 copy.
     for (var t = lid; t < slotsA; t += NT) {
       let k = t / (TM / 4u);
@@ -83,13 +89,13 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
       As[k * SA + j4] = vec4<f32>(loadDy$(row, j, hi), loadDy$(row, j + 1u, hi),
                                   loadDy$(row, j + 2u, hi), loadDy$(row, j + 3u, hi));
     }
-    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise (x's row looked up once per vec4;
+    // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise (x's row of each k found once, kRow$;
     // k0 < hi, so min(row, hi - 1) is a row of the product even past the segment's end).
     for (var t = lid; t < slotsB; t += NT) {
       let k = t / (TN / 4u);
       let i4 = t % (TN / 4u);
       let row = k0 + k;
-      let src = xgRow$(min(row, hi - 1u));
+      let src = kRow$(k, row, hi);
       let i = i0 + i4 * 4u;
       Bs[k * SB + i4] = vec4<f32>(loadXg$(row, src, i, hi), loadXg$(row, src, i + 1u, hi),
                                   loadXg$(row, src, i + 2u, hi), loadXg$(row, src, i + 3u, hi));

@@ -262,9 +262,9 @@ const GEMM_FWD_SWIGLU = gemmForward(false, true);
 const GEMM_BWD_SWIGLU = gemmBackward(false, false, true);
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
-/** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each) and `seg`. */
+/** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each), `seg`, `tileRows` (TM u32) and `kRows` (TK u32). */
 function sharedBytes(wgX: number, wgY: number, tk: number): number {
-  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16 + 16;
+  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16 + 16 + 4 * 8 * wgY + 4 * tk;
 }
 
 /** The deepest K tile (fewer barriers) whose workgroup memory the device grants. */
