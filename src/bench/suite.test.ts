@@ -50,8 +50,10 @@ describe('npm run bench (quick, filtered)', () => {
     expect(census.submits).toBe(1);
     expect(Object.keys(census.phases)).toEqual(['forward', 'backward', 'optimizer']);
     expect(census.dispatches).toBe(Object.values(census.phases).reduce((a, b) => a + b, 0));
+    // Matmul kernels: the single-product one and the multi-product ones (a linear's backward, the
+    // SwiGLU down projection).
     const matmuls = Object.entries(census.kernels)
-      .filter(([k]) => k.startsWith('matmul:'))
+      .filter(([k]) => k.startsWith('matmul:') || k.startsWith('matmul_multi'))
       .reduce((n, [, v]) => n + v, 0);
     expect(matmuls).toBeGreaterThan(10);
     expect(census.kernels['matmul:main_vec4']).toBeGreaterThan(0); // every micro-dense dim is a multiple of 4
