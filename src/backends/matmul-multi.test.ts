@@ -181,13 +181,13 @@ describe('matmuls', () => {
   });
 
   it('the operand template instantiates with its suffix, uniform block and bindings, acc lines only with acc', () => {
-    const plain = operandCode('_2', 'u.q2', 3, false);
+    const plain = operandCode('_2', 'u.q2', 3, { acc: false });
     expect(plain).toContain('@binding(3) var<storage, read> A_2');
     expect(plain).toContain('@binding(5) var<storage, read_write> C_2');
     expect(plain).not.toContain('D_2');
     expect(plain).not.toMatch(/\$|@binding\(#/); // every name suffixed, every binding numbered
     expect(plain).toContain('u.q2.K');
-    const acc = operandCode('_1', 'u.q1', 0, true);
+    const acc = operandCode('_1', 'u.q1', 0, { acc: true });
     expect(acc).toContain('@binding(3) var<storage, read> D_1');
     expect(acc).toContain('return D_1[i] + v;');
     expect(acc).not.toContain('return v;');

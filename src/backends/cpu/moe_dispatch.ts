@@ -13,7 +13,7 @@
 // Gathered rows (moeGroupedMatmuls / moeGroupedGrads with `gather` = { K }: x is the token rows
 // [N, a]): literally moeGather(x, plan, K) first, then the functions above.
 
-import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
+import type { Backend, MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { CpuBackend, CpuFamily } from './backend';
 
@@ -186,9 +186,13 @@ function moeExpertsSwiglu(be: CpuBackend, g: Tensor, u: Tensor, w: Tensor, plan:
   return y;
 }
 
-/** Backend.moeExpertsSwigluBackward: the grouped gradients of the projection, then swigluBackward. */
-function moeExpertsSwigluBackward(
-  be: CpuBackend,
+/**
+ * Backend.moeExpertsSwigluBackward from a backend's own ops: the gate written out, the grouped
+ * gradients of the projection over it, then swigluBackward (the float64 reference here; the
+ * WebGPU backend's path where its fused backward does not fit).
+ */
+export function moeExpertsSwigluBackwardComposed(
+  be: Backend,
   dy: Tensor,
   g: Tensor,
   u: Tensor,
@@ -197,7 +201,7 @@ function moeExpertsSwigluBackward(
   needW: boolean,
 ): SwigluLinearGrads {
   const h = be.swiglu(g, u);
-  const r = moeGroupedGrads(be, dy, h, w, plan, null, { dx: true, dw: needW });
+  const r = be.moeGroupedGrads(dy, h, w, plan, null, { dx: true, dw: needW });
   h.dispose();
   const { dg, du } = be.swigluBackward(g, u, r.dx as Tensor);
   r.dx?.dispose();
@@ -206,7 +210,7 @@ function moeExpertsSwigluBackward(
 
 export const ops = {
   moeExpertsSwiglu,
-  moeExpertsSwigluBackward,
+  moeExpertsSwigluBackward: moeExpertsSwigluBackwardComposed,
   moeGather,
   moeGatherBackward,
   moeGroupedMatmul,

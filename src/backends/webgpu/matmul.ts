@@ -54,8 +54,7 @@ export function formBindings(f: OperandForm): number {
  * One product's I/O (shaders/matmul_operands.wgsl) for a kernel: names suffixed with `suffix`,
  * the uniform block read as `params`, bindings from `base` (formBindings's order).
  */
-export function operandCode(suffix: string, params: string, base: number, form: OperandForm | boolean): string {
-  const f = typeof form === 'boolean' ? { acc: form } : form;
+export function operandCode(suffix: string, params: string, base: number, f: OperandForm): string {
   const drop = [
     f.acc ? 'plain' : 'acc',
     f.a ? 'a-mem' : 'a-swiglu',
@@ -67,7 +66,7 @@ export function operandCode(suffix: string, params: string, base: number, form: 
 
 const PRELUDE = { f32: 'alias TILE = f32;', f16: f16Tiles };
 const singleCode = (tiles: 'f32' | 'f16') =>
-  `${PRELUDE[tiles]}\n${core}\n${operandCode('', 'p', 0, false)}\n${singleSrc}`;
+  `${PRELUDE[tiles]}\n${core}\n${operandCode('', 'p', 0, { acc: false })}\n${singleSrc}`;
 const F32_CODE = singleCode('f32');
 const F16_CODE = singleCode('f16');
 const MATMUL: Kernel = { name: 'matmul', code: F32_CODE, entry: 'main' };

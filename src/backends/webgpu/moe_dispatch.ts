@@ -24,6 +24,7 @@ import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { vec4Ok } from './elementwise';
+import { moeExpertsSwigluBackwardComposed } from '../cpu/moe_dispatch';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
@@ -490,20 +491,21 @@ export function moeGroupedGrads(
       const g = moeGroupedMatmul(be, dy, w, plan, false);
       dx = acc ? be.add(acc, g) : g;
     }
-    const h = u ? be.swiglu(x, u) : x; // with u, the forward's rows were silu(x)·u
-    const dw = want.dw ? moeGroupedWeightGrad(be, dy, h, plan, E, gather) : null;
-    if (!u) return { dx, dw };
-    h.dispose();
-    const r = dx && be.swigluBackward(x, u, dx);
-    dx?.dispose();
-    return { dx: r ? r.dg : null, dw, du: r ? r.du : null };
+    return { dx, dw: want.dw ? moeGroupedWeightGrad(be, dy, x, plan, E, gather) : null };
   };
-  if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return separate();
+  // With u (x's rows were silu(x)·u in the forward): where the fused kernel does not fit, the
+  // gate written out and the plain kernels (moeExpertsSwigluBackwardComposed).
+  const unfused = () => {
+    if (!u) return separate();
+    const r = moeExpertsSwigluBackwardComposed(be, dy, x, u, w, plan, want.dw);
+    return { dx: r.dg, dw: r.dw, du: r.du };
+  };
+  if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return unfused();
   const solo = chooseThreads(b, a, E);
   const soloTiles = Math.ceil(a / (8 * solo.wgX)) * Math.ceil(b / (8 * solo.wgY));
   const buffers = (acc ? 7 : 6) + (gather ? 1 : 0) + (u ? 4 : 0);
   if (weightGradSplits(soloTiles * E, M, E) > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage)
-    return separate();
+    return unfused();
   const { wgX, wgY } = groupedThreads(M, a, E);
   const tk = chooseTk(be, wgX, wgY);
   const dx = be.empty([M, a]);
