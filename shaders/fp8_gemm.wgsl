@@ -3,7 +3,11 @@
 // provides fp8_unpack(word, j) and lowp_decode(code, format).
 //
 // Operands (see QTensor in src/engine/backend.ts). K is padded to Kp = ceil(K / BLK)·BLK with
-// zero codes, which decode to +0, so the K loop below runs over Kp unguarded:
+// zero codes, which decode to +0, so the K loop below needs no guard; it ends at K rounded up to
+// TK, not at Kp (a K below the block, e.g. a 64-wide layer with 128-blocks, would otherwise run
+// the padding's FMAs too). Skipping the padding's +0·+0 products changes no bit of C: they can
+// only turn a -0 partial into +0, and C, which starts at +0 and adds the scaled partials, is
+// never -0 (x + -0 = x; +0 + -0 = +0), so both partials add the same value.
 //   Acodes [M, Kp/4] u32 words, 4 codes each (code k at byte k % 4 of word k / 4);
 //   Ascales [M, Kp/BLK]                           (1×BLK tiles along K, "rows");
 //   Bcodes [N, Kp/4];
@@ -159,9 +163,12 @@ fn main(
   let mB = m0 + TM / 2u + ty * 4u; // … of the lower half
   let nA = n0 + tx * 4u;
   let nB = n0 + TN / 2u + tx * 4u;
-  let Kp = p.words * 4u;
+  // The K loop stops at the first TK-tile past K: the tiles wholly in the zero padding up to Kp
+  // add only ±0 products to the last block's partials (which cannot change C: see the header),
+  // so they are skipped, and the last block closes where the loop ends.
+  let Ke = min(p.words * 4u, ((p.K + TK - 1u) / TK) * TK);
 
-  for (var k0 = 0u; k0 < Kp; k0 += TK) {
+  for (var k0 = 0u; k0 < Ke; k0 += TK) {
     let w0 = k0 / 4u;
     // 1. Stage decoded A[m0 .. m0+TM, k0 .. k0+TK] into As: slot s = 4 rows × 1 word.
     for (var s = lid; s < slotsA; s += NT) {
@@ -214,8 +221,8 @@ fn main(
 
     // 3. The tile closed a K-block: C += (partial · sA) · sB, then clear the partials.
     let kEnd = k0 + TK;
-    if (kEnd % p.blk == 0u) {
-      let kb = kEnd / p.blk - 1u;
+    if (kEnd % p.blk == 0u || kEnd == Ke) {
+      let kb = (kEnd - 1u) / p.blk;
       let sbA = scalesB4(nA, kb);
       let sbB = scalesB4(nB, kb);
       var sa = scaleA(mA, kb);

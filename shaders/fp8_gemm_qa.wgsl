@@ -131,7 +131,6 @@ fn main_qa(
   let elemsA = TM * TK;
   let slotsB = (TN / 4u) * KW;
   let WB = p.blk / 4u;           // words (groups of 4 k) per row of a K-block
-  let slotsAmax = TM * WB;
 
   for (var c = lid; c < 256u; c += NT) {
     lutA[c] = lowp_decode(c, FORMAT_A);
@@ -151,18 +150,21 @@ fn main_qa(
   let lB = TM / 2u + ty * 4u; // … of the lower half
   let nA = n0 + tx * 4u;
   let nB = n0 + TN / 2u + tx * 4u;
-  let Kp = p.words * 4u;
+  // As in shaders/fp8_gemm.wgsl: the loop ends at K rounded up to TK, not at the padded Kp
+  // (same bits), and the last block closes where it ends.
+  let Ke = min(p.words * 4u, ((p.K + TK - 1u) / TK) * TK);
 
-  for (var k0 = 0u; k0 < Kp; k0 += TK) {
+  for (var k0 = 0u; k0 < Ke; k0 += TK) {
     // 0. A K-block starts: the tile scale of each of the workgroup's rows. The barrier after the
     //    reset also keeps this block's scales from overwriting the ones the previous block's
     //    close (step 3) may still be reading.
     if (k0 % p.blk == 0u) {
       for (var i = lid; i < TM; i += NT) { atomicStore(&rowAmax[i], 0u); }
       workgroupBarrier();
-      for (var s = lid; s < slotsAmax; s += NT) {
-        var rl = s / WB;
-        var w = s % WB;
+      let wb = min(WB, (p.K - k0 + 3u) / 4u); // the block's words that hold columns < K
+      for (var s = lid; s < TM * wb; s += NT) {
+        var rl = s / wb;
+        var w = s % wb;
         if (p.a_trans != 0u) {
           rl = s % TM;
           w = s / TM;
@@ -228,8 +230,8 @@ fn main_qa(
 
     // 3. The tile closed a K-block: C += (partial · sA) · sB, then clear the partials.
     let kEnd = k0 + TK;
-    if (kEnd % p.blk == 0u) {
-      let kb = kEnd / p.blk - 1u;
+    if (kEnd % p.blk == 0u || kEnd == Ke) {
+      let kb = (kEnd - 1u) / p.blk;
       let sbA = scalesB4(nA, kb);
       let sbB = scalesB4(nB, kb);
       var sa = scaleA(lA);

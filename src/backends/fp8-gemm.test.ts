@@ -80,6 +80,26 @@ describe('fp8_gemm determinism and tiling', () => {
     }
   });
 
+  it('K below or past a block (the loop stops at K, not at the padded Kp): equal to the CPU reference', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(11);
+    for (const [M, N, K] of [
+      [33, 7, 64],
+      [7, 130, 1],
+      [9, 33, 130],
+    ]) {
+      const a = f32Normal(rng, M * K);
+      const b = f32Normal(rng, N * K);
+      const [qa, qb] = quantPair(gpu, a, b, M, N, K, E4M3);
+      const [ca, cb] = quantPair(cpu, a, b, M, N, K, E4M3);
+      const ref = Array.from(await cpu.blockScaledMatmul(ca, cb, F32).read());
+      for (const tiles of [undefined, { wgX: 4, wgY: 4, tk: 4 }, { wgX: 8, wgY: 4, tk: 32 }]) {
+        const c = Array.from(await gpuBlockScaledMatmul(gpu, qa, qb, F32, tiles).read());
+        expect(c, `${M}x${N}x${K} ${JSON.stringify(tiles)}`).toEqual(ref);
+      }
+    }
+  });
+
   it('limited accumulator (RNE and truncating): deterministic, and equal to the CPU reference', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(9);
