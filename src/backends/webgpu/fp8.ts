@@ -2,10 +2,9 @@
 // prepended). Layouts: engine/backend.ts QTensor. Formats, rules and shapes go in uniforms, so
 // each entry point is one pipeline.
 //
-//  quantizeRows:   1×B tiles; workgroups of WG = 64 threads, one packed word (4 elements) per
-//                  thread, so a workgroup covers 4·WG = 256 columns (256 / B whole tiles) of a
-//                  row; tile amax by a fixed-order tree in workgroup memory. 1-D grid over
-//                  rows × ceil(words / WG), folded into 2-D past the per-dimension limit.
+//  quantizeRows:   1×B tiles, one thread per tile (amax, scale, encode; no barriers), WG = 64
+//                  threads per workgroup; 1-D grid over rows × tiles, folded into 2-D past the
+//                  per-dimension limit.
 //  quantizeBlocks: one workgroup (WGB = 256 threads) per B×B block: strided amax, tree, encode.
 //  dequantize:     one thread per element.
 // The quantize path is integer-only (see the shader), so it matches the CPU bit for bit.
@@ -53,9 +52,7 @@ function quantize(
   const scales = be.empty([L.scaleRows, L.nTiles]);
   if (rows > 0 && cols > 0) {
     const maxDim = be.rt.limits.maxComputeWorkgroupsPerDimension;
-    const segs = Math.ceil(L.wordsPerRow / WG);
-    const groups = rows * segs;
-    const uniform = packUniforms('uuuuuuuuu', [
+    const uniform = packUniforms('uuuuuuu', [
       rows,
       cols,
       L.wordsPerRow,
@@ -63,13 +60,11 @@ function quantize(
       spec.block,
       formatId(spec.format),
       ruleId(spec.scale),
-      segs,
-      groups,
     ]);
     const buffers = [be.buf(x), be.buf(codes), be.buf(scales)];
     if (tiling === 'rows') {
       const overrides: Overrides = transpose ? { WG, TRANS: 1 } : { WG };
-      be.rt.record({ kernel: QROWS, overrides, buffers, uniform, workgroups: grid1d(groups, 1, maxDim) });
+      be.rt.record({ kernel: QROWS, overrides, buffers, uniform, workgroups: grid1d(rows * L.nTiles, WG, maxDim) });
     } else {
       if (L.nTiles > maxDim || L.scaleRows > maxDim)
         throw new Error(`quantizeBlocks: ${L.scaleRows}×${L.nTiles} blocks exceed the workgroup grid`);
