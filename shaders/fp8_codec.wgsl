@@ -213,6 +213,17 @@ fn lowp_emax(format: u32) -> i32 {
   return 2;
 }
 
+/** Mantissa bits, exponent bias and largest finite magnitude code of each element format. */
+fn lowp_mbits(format: u32) -> u32 {
+  return select(select(1u, 2u, format == 1u), 3u, format == 0u);
+}
+fn lowp_bias(format: u32) -> i32 {
+  return select(select(1, 15, format == 1u), 7, format == 0u);
+}
+fn lowp_max_mag(format: u32) -> u32 {
+  return select(select(0x7u, 0x7Bu, format == 1u), 0x7Eu, format == 0u);
+}
+
 // ---- exact f32 division ----
 
 /** Normalize a non-zero finite magnitude: returns (24-bit significand with bit 23 set, biased exponent, which may be ≤ 0). */
@@ -302,43 +313,70 @@ fn f32_div_rn_bits(a: u32, b: u32) -> u32 {
   return s | (u32(e) << 23u) | (q & 0x7FFFFFu);
 }
 
+/** Marks "the guard cannot decide: take the long division" (a NaN pattern no fast path returns). */
+const LOWP_SLOW: u32 = 0xFFFFFFFFu;
+
 /**
- * lowp_encode_bits(f32_div_rn_bits(a, b), format), without the long division where it cannot
- * matter. WGSL's f32 `/` is accurate to 2.5 ULP, so the correctly rounded quotient is within 3 ULP
- * of it. Where that quotient q is normal in the target format (exponent e_t ≥ 1), its code rounds
- * at the fixed bit 23 − mbits of the f32 pattern, and the pattern is linear in the value across
- * binades (see lowp_encode_mag_bits); if q's dropped bits are more than 4 ULP away from the
- * midpoint, no rounding boundary lies between q and the exact quotient, so both give the same
- * code (at the bottom of the normal range the code of the smallest normal is reached from both
- * sides alike; past the largest finite code both saturate). Every other case — near a midpoint,
- * target subnormals, ±0, Inf/NaN, f32 subnormal operands or quotients — takes the long division.
- * Its TS twin is lowpEncodeDivGuard in src/lowp/codec.ts, whose test perturbs quotients by ±3 ULP.
+ * The f32 quotient a / b (bit patterns) where it gives the same code as the correctly rounded
+ * quotient, else LOWP_SLOW. WGSL's f32 `/` is accurate to 2.5 ULP, so the correctly rounded
+ * quotient is within 3 ULP of it. Where that quotient q is normal in the target format (exponent
+ * e_t ≥ 1), its code rounds at the fixed bit 23 − mbits of the f32 pattern, and the pattern is
+ * linear in the value across binades (see lowp_encode_mag_bits); if q's dropped bits are more
+ * than 4 ULP away from the midpoint, no rounding boundary lies between q and the exact quotient,
+ * so both give the same code (at the bottom of the normal range the code of the smallest normal
+ * is reached from both sides alike; past the largest finite code both saturate). Every other case
+ * — near a midpoint, target subnormals, ±0, Inf/NaN, f32 subnormal operands or quotients — is
+ * LOWP_SLOW. Its TS twin is lowpEncodeDivGuard in src/lowp/codec.ts, whose test perturbs
+ * quotients by ±3 ULP.
  */
-fn lowp_encode_div_bits(a: u32, b: u32, format: u32) -> u32 {
+fn lowp_div_guarded(a: u32, b: u32, format: u32) -> u32 {
   let ea = (a >> 23u) & 0xFFu;
   let eb = (b >> 23u) & 0xFFu;
   if (ea != 0u && ea != 255u && eb != 0u && eb < 254u) {
     let u = bitcast<u32>(bitcast<f32>(a) / bitcast<f32>(b));
     let E = i32((u >> 23u) & 0xFFu);
-    var mbits = 3u;
-    var bias = 7;
-    if (format == 1u) {
-      mbits = 2u;
-      bias = 15;
-    } else if (format == 2u) {
-      mbits = 1u;
-      bias = 1;
-    }
-    if (E != 255 && E - 127 + bias >= 1) {
+    let mbits = lowp_mbits(format);
+    if (E != 255 && E - 127 + lowp_bias(format) >= 1) {
       let shift = 23u - mbits;
       let rem = u & ((1u << shift) - 1u);
       let half = 1u << (shift - 1u);
       if (rem + 4u < half || rem > half + 4u) {
-        return lowp_encode_bits(u, format);
+        return u;
       }
     }
   }
+  return LOWP_SLOW;
+}
+
+/** lowp_encode_bits(f32_div_rn_bits(a, b), format), without the long division where it cannot matter. */
+fn lowp_encode_div_bits(a: u32, b: u32, format: u32) -> u32 {
+  let u = lowp_div_guarded(a, b, format);
+  if (u != LOWP_SLOW) {
+    return lowp_encode_bits(u, format);
+  }
   return lowp_encode_bits(f32_div_rn_bits(a, b), format);
+}
+
+/**
+ * The VALUE of lowp_encode_div_bits(a, b, format) — lowp_decode of that code, as f32 bits —
+ * wherever lowp_div_guarded decides the code (else LOWP_SLOW): the quotient rounded to mbits
+ * mantissa bits on its bit pattern (the guard leaves no ties), saturated at the largest finite
+ * magnitude, re-biased back to f32. A kernel that needs only the decoded value (the
+ * quantize-on-load GEMM) skips the code and its table lookup on this path.
+ */
+fn lowp_div_value_bits(a: u32, b: u32, format: u32) -> u32 {
+  let u = lowp_div_guarded(a, b, format);
+  if (u == LOWP_SLOW) {
+    return LOWP_SLOW;
+  }
+  let shift = 23u - lowp_mbits(format);
+  let rebias = u32(127 - lowp_bias(format)) << 23u;
+  let x = (u & 0x7FFFFFFFu) - rebias; // e_t ≥ 1: the target's exponent field, f's bits kept
+  var q = x >> shift;
+  if ((x & ((1u << shift) - 1u)) > (1u << (shift - 1u))) {
+    q = q + 1u;
+  }
+  return (u & 0x80000000u) | ((min(q, lowp_max_mag(format)) << shift) + rebias);
 }
 
 // ---- tile scales ----

@@ -13,10 +13,11 @@
 //     bits as the quantizer's tree), and turns it into the tile scale with lowp_scale_bits —
 //     the same rule functions as the quantizer (amax floor 1e-4, ÷ fmax correctly rounded, UE8M0
 //     round-up, MX floor);
-//   * staging a TK-slice encodes each element as lowp_encode_div_bits(x, s) — the quantizer's
-//     path, the code of the correctly rounded quotient — and decodes the code through the same
-//     256-entry table as the code-reading kernel; padding (k ≥ K, rows ≥ M) is +0, i.e. code 0,
-//     as in the quantizer;
+//   * staging a TK-slice stages each element's decoded code: the code is the quantizer's, that
+//     of the correctly rounded quotient x / s; where the guarded f32 quotient decides it (almost
+//     always), lowp_div_value_bits rounds the quotient's bit pattern to the code's value
+//     directly, else the exact division's code goes through the same 256-entry table as the
+//     code-reading kernel; padding (k ≥ K, rows ≥ M) is +0, i.e. code 0, as in the quantizer;
 //   * the partial sums, the block close C += (partial · sA) · sB and the stores are the code-
 //     reading kernel's, with sA taken from workgroup memory instead of the scales buffer.
 // Rows of A beyond M and columns beyond K are never read.
@@ -26,7 +27,7 @@
 // amax pass maps consecutive threads to consecutive addresses in either layout (a_trans).
 //
 // Cost: each A element is quantized once per workgroup column (ceil(N / TN) times) instead of
-// once: an f32 division and an encode per element, plus the quantizer's exact integer division
+// once: an f32 division and a rounding of its bits per element, plus the quantizer's exact integer division
 // (a 25-step loop) for the few quotients within 4 ULP of a rounding midpoint or below the
 // format's normal range (lowp_encode_div_bits). Worth it while N / TN is small, which is the
 // linear layers' shape on the lab's models; a dispatch and a pass over A are saved.
@@ -105,8 +106,17 @@ fn storeRow(m: u32, n: u32, v: vec4<f32>) {
 
 // Quantize A[m0 + rl, k] with its row's current scale and decode it again (the value the
 // code-reading kernel would stage for the quantizer's code).
+// Where the guarded f32 quotient decides the code, its value comes straight from the quotient's
+// bits (lowp_div_value_bits: no code, no table lookup); the rest — near a midpoint, ±0, target
+// subnormals, specials — take the quantizer's exact division, encode and the table.
 fn qA(m0: u32, rl: u32, k: u32) -> f32 {
-  return lutA[lowp_encode_div_bits(xbits(m0 + rl, k), rowScale[rl], FORMAT_A)];
+  let a = xbits(m0 + rl, k);
+  let s = rowScale[rl];
+  let v = lowp_div_value_bits(a, s, FORMAT_A);
+  if (v != LOWP_SLOW) {
+    return bitcast<f32>(v);
+  }
+  return lutA[lowp_encode_bits(f32_div_rn_bits(a, s), FORMAT_A)];
 }
 
 fn decodeB(w0: u32, w1: u32, w2: u32, w3: u32, j: u32) -> vec4<f32> {

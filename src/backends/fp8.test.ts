@@ -45,8 +45,16 @@ fn divide(@builtin(global_invocation_id) gid: vec3<u32>) {
     t_out[gid.x] = f32_div_rn_bits(t_in[2u * gid.x], t_in[2u * gid.x + 1u]);
   }
 }
+
+@compute @workgroup_size(64)
+fn divide_value(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x < t_p.n) {
+    t_out[gid.x] = lowp_div_value_bits(t_in[2u * gid.x], t_in[2u * gid.x + 1u], t_p.format);
+  }
+}
 `;
 const ENCODE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'encode' };
+const DIVIDE_VALUE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'divide_value' };
 const DIVIDE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'divide' };
 
 async function runTestKernel(
@@ -201,6 +209,45 @@ describe('fp8 quantization', () => {
       else if (want !== 0 && Math.abs(want) < 2 ** -126)
         expect(g === 0 && Object.is(Math.sign(g), Math.sign(want) * 0), what).toBe(true);
       else expect(got[i], what).toBe(f32Bits(want));
+    }
+  });
+
+  it('lowp_div_value_bits (the quantize-on-load GEMM): the decoded code of the exact quotient, or "slow"', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(8);
+    const SLOW = 0xffffffff;
+    for (const f of LOW_FORMATS) {
+      const pairs: number[] = [];
+      // Quantizer-like pairs (x in a tile, its f32-rule scale), quotients near every code's value
+      // and midpoint (±0..6 ULP), and specials.
+      for (let i = 0; i < 3000; i++) {
+        const amax = 2 ** (rng.next() * 40 - 20);
+        const s = divF32(Math.max(Math.fround(amax), 1e-4), lowpFmax(f));
+        pairs.push(f32Bits((rng.next() < 0.5 ? -1 : 1) * amax * rng.next()), f32Bits(s));
+      }
+      for (let c = 1; c < codeCount(f) / 2; c++) {
+        const v = lowpDecode(c, f);
+        const mid = (v + lowpDecode(c + 1, f)) / 2;
+        for (const q of [v, mid])
+          if (Number.isFinite(q)) {
+            const s = f32Bits(2 ** rng.int(-10, 10));
+            for (let d = -6; d <= 6; d++) pairs.push((f32Bits(q * bitsToF32(s)) + d) >>> 0, s);
+          }
+      }
+      for (const a of [0, -0, 1, -1, Infinity, NaN, 2 ** -149, 3e38])
+        for (const b of [1, 2 ** -127, 0.5, Infinity]) pairs.push(f32Bits(a), f32Bits(b));
+      const n = pairs.length / 2;
+      const got = await runTestKernel(gpu, DIVIDE_VALUE, Uint32Array.from(pairs), n, formatId(f));
+      let fast = 0;
+      for (let i = 0; i < n; i++) {
+        if (got[i] === SLOW) continue;
+        fast++;
+        const a = bitsToF32(pairs[2 * i]);
+        const b = bitsToF32(pairs[2 * i + 1]);
+        const want = f32Bits(lowpDecode(lowpEncodeBits(f32Bits(divF32(a, b)), f), f));
+        expect(got[i], `${f}: ${a} / ${b}`).toBe(want);
+      }
+      expect(fast / n, `${f}: share of pairs on the fast path`).toBeGreaterThan(0.5);
     }
   });
 
