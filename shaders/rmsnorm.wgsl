@@ -9,12 +9,21 @@
 //   add_rmsnorm_fwd  the residual add fused into the norm: s = a + b is written out and normed in
 //                    the same pass (one dispatch and one read of the row instead of two of each);
 //                    the same per-thread sums, tree and products as rmsnorm_fwd on s.
-//   rmsnorm_fwd      one workgroup per row. WG threads stride the row (thread l takes columns
-//                    l, l+WG, …: neighbouring threads read neighbouring addresses), each keeps a
-//                    private sum, then a fixed-shape tree in workgroup memory combines the WG
-//                    partial sums. Same D → same tree → bit-identical results run to run.
-//   rmsnorm_bwd      the whole backward in ONE dispatch. Workgroups [0, rows) each write one
-//                    row of dx in the forward's row layout (reduce s[n], then write dx; with
+//   rmsnorm_fwd      a row's sum of squares is a fixed-shape tree of width TPR (a power of two,
+//                    from D alone): lane l of the tree sums columns l, l+TPR, … in order, then
+//                    level s adds lane l + s into lane l (l < s), s = TPR/2 … 1. Same D → same
+//                    tree → bit-identical results, whatever runs it. R threads run a row
+//                    (R ≤ TPR, from the row count: fewer threads per row when there are many
+//                    rows), ROWS = WG / R rows per workgroup: thread i of a row holds the tree
+//                    lanes i, i+R, …, i+TPR−R in registers, does the levels s ≥ R there (both
+//                    operands are its own), and the levels s < R go through workgroup memory
+//                    and subgroup shuffles (row_sum). Neighbouring threads read neighbouring
+//                    addresses. With R = TPR and ROWS = 1 this is one workgroup per row as
+//                    before; with 512 rows of 64, R = 8 ran the forward in a fifth of the time
+//                    on lavapipe (barriers cost per thread there; on a GPU, narrow rows keep a
+//                    whole workgroup busy without idle lanes).
+//   rmsnorm_bwd      the whole backward in ONE dispatch. Workgroups [0, ceil(rows / ROWS)) each
+//                    write ROWS rows of dx in the forward's row layout (reduce s[n], then write dx; with
 //                    has_res, plus the gradient the tape has already gathered for x: dx + res,
 //                    the accumulation add fused). The next dw_groups workgroups each own
 //                    WG / LANES adjacent columns of dw: their LANES lanes take the chunks
@@ -31,7 +40,9 @@
 //                    each row read is coalesced.
 //   rmsnorm_dw_sum   dw[j] = Σ_c partial[c, j] in increasing c (skipped when there is one chunk:
 //                    then rmsnorm_dw_part writes dw directly).
-// Row kernels fold the row index into 2-D grids (row = wid.x + wid.y·nwg.x) for N > 65535.
+// Row kernels fold the workgroup index into 2-D grids (wid.x + wid.y·nwg.x) for N > 65535; a
+// workgroup's first row is that index · ROWS; rows past N (in the last workgroup) reach every
+// barrier but read and write nothing.
 //
 // Two paths, one body per kernel (rmsnorm_fwd_row, add_rmsnorm_fwd_row, rmsnorm_bwd_group). The
 // host builds this module with lanes_tree.wgsl appended (entries rmsnorm_fwd, add_rmsnorm_fwd,
@@ -40,7 +51,12 @@
 // *_subgroup): the tree's last log2(lanes) levels then run as subgroup shuffles, without barriers,
 // and the sum reaches every thread by a broadcast. Same pairs, same order: the same bits.
 
-override WG: u32 = 256;    // threads per row (power of two)
+override TPR: u32 = 256;   // the row tree's width (power of two): fixes the bits
+override R: u32 = 256;     // threads per row (power of two ≤ TPR, ≥ TPR / VMAX)
+override ROWS: u32 = 1;    // rows per workgroup (row kernels)
+override WG: u32 = R * ROWS; // threads per workgroup (rmsnorm_segments.wgsl sets it directly)
+override V: u32 = TPR / R; // tree lanes per thread
+const VMAX: u32 = 32u;
 override SG_CAP: u32 = 128u; // most lanes the subgroup levels use (a power of two; tests lower it)
 override COLS: u32 = 64;   // columns per workgroup in the dw passes
 
@@ -61,16 +77,53 @@ fn shuffle_width(sg: u32, n: u32) -> u32 {
   return select(1u, min(sg, SG_CAP), sg <= n);
 }
 
-// Sum of v over the workgroup, by a fixed binary tree: levels in workgroup memory down to the
-// shuffle width, the rest in registers (every subgroup merges slots 0 .. lanes-1 the same way,
-// so each ends with the sum). lane and sg are the subgroup builtins, or 0 and 1 on the tree
-// path. Must be called in uniform control flow.
-fn workgroup_sum(lid: u32, v: f32, lane: u32, sg: u32) -> f32 {
-  return workgroup_sum_n(lid, v, lane, sg, WG);
+// A row's tree (see the header): thread i = lid % R of the row holds tree lanes i + R·k in
+// v[k], k < V. The levels s ≥ R in registers, then the levels s < R across the row's R threads
+// — in workgroup memory down to the shuffle width, the rest by shuffles on the subgroup path,
+// where every subgroup finishes every row of the workgroup (ROWS × log2(lanes) shuffles) and each
+// thread keeps its own row's sum, so nothing is assumed about which invocations share a
+// subgroup. lane and sg are the subgroup builtins, or 0 and 1 on the tree path. Must be called
+// in uniform control flow. Every thread of the row gets the sum.
+fn row_sum(lid: u32, v: ptr<function, array<f32, VMAX>>, lane: u32, sg: u32) -> f32 {
+  for (var s = TPR / 2u; s >= R; s = s >> 1u) {
+    let ks = s / R; // the thread's lanes below s are k < ks; lane i + R·k's partner is k + ks
+    for (var k = 0u; k < ks; k++) {
+      (*v)[k] = (*v)[k] + (*v)[k + ks];
+    }
+  }
+  red[lid] = (*v)[0];
+  workgroupBarrier();
+  let t = lid % R;
+  let lanes = shuffle_width(sg, R);
+  for (var s = R / 2u; s >= lanes; s = s >> 1u) {
+    if (t < s) {
+      red[lid] = red[lid] + red[lid + s];
+    }
+    workgroupBarrier();
+  }
+  let rb = lid - t;
+  if (lanes == 1u) {
+    return red[rb];
+  }
+  var mine = 0.0;
+  for (var r = 0u; r < ROWS; r++) {
+    var lv = red[r * R + (lane & (lanes - 1u))];
+    for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
+      lv = lv + lanes_down(lv, h);
+    }
+    let total = lanes_first(lv);
+    if (r * R == rb) {
+      mine = total;
+    }
+  }
+  return mine;
 }
 
-// workgroup_sum over the first n threads' v (n a power of two ≤ WG, workgroup-uniform): the tree
-// workgroup_sum builds in a workgroup of n threads; the other threads' v is not read.
+// Sum of the first n threads' v (n a power of two ≤ WG, workgroup-uniform; the other threads' v
+// is not read), by a fixed binary tree: levels in workgroup memory down to the shuffle width,
+// the rest in registers (every subgroup merges slots 0 .. lanes-1 the same way, so each ends with
+// the sum) — the same tree as row_sum's at width n. lane and sg as in row_sum. Must be called in
+// uniform control flow. (rmsnorm_segments.wgsl's rows.)
 fn workgroup_sum_n(lid: u32, v: f32, lane: u32, sg: u32, n: u32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
@@ -101,27 +154,33 @@ fn workgroup_sum_n(lid: u32, v: f32, lane: u32, sg: u32, n: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform, so returning early keeps barriers uniform
-  if (row >= f_p.rows) {
+  let row0 = (wid.x + wid.y * nwg.x) * ROWS;  // workgroup-uniform, so returning early keeps barriers uniform
+  if (row0 >= f_p.rows) {
     return;
   }
-  rmsnorm_fwd_row(row, lid, 0u, 1u);
+  rmsnorm_fwd_row(row0 + lid / R, lid, 0u, 1u);
 }
 
 // Row `row` forward; lane and sg are the subgroup builtins on the subgroup path, 0 and 1 on the tree path.
+// A row past N only takes part in the sum's barriers (D = 0 for it).
 fn rmsnorm_fwd_row(row: u32, lid: u32, lane: u32, sg: u32) {
-  let D = f_p.cols;
+  let D = select(0u, f_p.cols, row < f_p.rows);
+  let i = lid % R;
   let base = row * D;
-  var acc = 0.0;
-  for (var j = lid; j < D; j += WG) {
-    let v = f_x[base + j];
-    acc += v * v;
+  var acc: array<f32, VMAX>;
+  for (var k = 0u; k < V; k++) {
+    var a = 0.0;
+    for (var j = i + R * k; j < D; j += TPR) {
+      let v = f_x[base + j];
+      a += v * v;
+    }
+    acc[k] = a;
   }
-  let r = 1.0 / sqrt(workgroup_sum(lid, acc, lane, sg) / f32(D) + f_p.eps);
-  if (lid == 0u) {
+  let r = 1.0 / sqrt(row_sum(lid, &acc, lane, sg) / f32(f_p.cols) + f_p.eps);
+  if (i == 0u && D != 0u) {
     f_rstd[row] = r;
   }
-  for (var j = lid; j < D; j += WG) {
+  for (var j = i; j < D; j += R) {
     f_y[base + j] = f_x[base + j] * r * f_w[j];
   }
 }
@@ -138,29 +197,34 @@ fn rmsnorm_fwd_row(row: u32, lid: u32, lane: u32, sg: u32) {
 @compute @workgroup_size(WG)
 fn add_rmsnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform, so returning early keeps barriers uniform
-  if (row >= a_p.rows) {
+  let row0 = (wid.x + wid.y * nwg.x) * ROWS;  // workgroup-uniform, so returning early keeps barriers uniform
+  if (row0 >= a_p.rows) {
     return;
   }
-  add_rmsnorm_fwd_row(row, lid, 0u, 1u);
+  add_rmsnorm_fwd_row(row0 + lid / R, lid, 0u, 1u);
 }
 
 // Row `row` of the fused add + norm; lane and sg as in rmsnorm_fwd_row.
 fn add_rmsnorm_fwd_row(row: u32, lid: u32, lane: u32, sg: u32) {
-  let D = a_p.cols;
+  let D = select(0u, a_p.cols, row < a_p.rows);
+  let i = lid % R;
   let base = row * D;
-  var acc = 0.0;
-  for (var j = lid; j < D; j += WG) {
-    let v = a_a[base + j] + a_b[base + j];
-    a_s[base + j] = v;
-    acc += v * v;
+  var acc: array<f32, VMAX>;
+  for (var k = 0u; k < V; k++) {
+    var a = 0.0;
+    for (var j = i + R * k; j < D; j += TPR) {
+      let v = a_a[base + j] + a_b[base + j];
+      a_s[base + j] = v;
+      a += v * v;
+    }
+    acc[k] = a;
   }
-  let r = 1.0 / sqrt(workgroup_sum(lid, acc, lane, sg) / f32(D) + a_p.eps);
-  if (lid == 0u) {
+  let r = 1.0 / sqrt(row_sum(lid, &acc, lane, sg) / f32(a_p.cols) + a_p.eps);
+  if (i == 0u && D != 0u) {
     a_rstd[row] = r;
   }
-  // Each thread reads back only the elements of s it wrote itself.
-  for (var j = lid; j < D; j += WG) {
+  // Each thread reads back only the elements of s it wrote itself (the columns ≡ i mod R).
+  for (var j = i; j < D; j += R) {
     a_y[base + j] = a_s[base + j] * r * a_w[j];
   }
 }
@@ -175,7 +239,7 @@ struct BwdParams {
   chunks: u32,
   chunk_rows: u32,
   has_res: u32,    // 1: dx += res (res is bound to dy's first part otherwise, and not read)
-  dw_groups: u32,  // workgroups after the rows computing dw (0: dw by the two dw passes)
+  dw_groups: u32,  // workgroups after the row groups computing dw (0: dw by the two dw passes)
 }
 
 var<workgroup> part: array<f32, PART_CAP>;
@@ -205,19 +269,27 @@ fn rmsnorm_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   rmsnorm_bwd_group(g, lid, 0u, 1u);
 }
 
-// Workgroup g of the backward (a dx row, or a dw column group); lane and sg as in rmsnorm_fwd_row.
+// Workgroup g of the backward (ROWS dx rows, or a dw column group); lane and sg as in
+// rmsnorm_fwd_row. Rows past N (in the last row group) only take part in the sum's barriers.
 fn rmsnorm_bwd_group(g: u32, lid: u32, lane: u32, sg: u32) {
-  let D = g_p.cols;
-  if (g < g_p.rows) {
-    let base = g * D;
-    var acc = 0.0;
-    for (var j = lid; j < D; j += WG) {
-      acc += g_w[j] * dy_at(base + j) * g_x[base + j];
+  let row_groups = (g_p.rows + ROWS - 1u) / ROWS;
+  if (g < row_groups) {
+    let row = g * ROWS + lid / R;
+    let D = select(0u, g_p.cols, row < g_p.rows);
+    let i = lid % R;
+    let base = row * D;
+    var acc: array<f32, VMAX>;
+    for (var k = 0u; k < V; k++) {
+      var a = 0.0;
+      for (var j = i + R * k; j < D; j += TPR) {
+        a += g_w[j] * dy_at(base + j) * g_x[base + j];
+      }
+      acc[k] = a;
     }
-    let s = workgroup_sum(lid, acc, lane, sg);
-    let r = g_rstd[g];
-    let c = r * r * r * s / f32(D);
-    for (var j = lid; j < D; j += WG) {
+    let s = row_sum(lid, &acc, lane, sg);
+    let r = g_rstd[min(row, g_p.rows - 1u)];
+    let c = r * r * r * s / f32(g_p.cols);
+    for (var j = i; j < D; j += R) {
       let v = r * g_w[j] * dy_at(base + j) - g_x[base + j] * c;
       if (g_p.has_res == 1u) {
         g_dx[base + j] = g_res[base + j] + v;
@@ -227,7 +299,8 @@ fn rmsnorm_bwd_group(g: u32, lid: u32, lane: u32, sg: u32) {
     }
     return;
   }
-  let cg = g - g_p.rows;
+  let D = g_p.cols;
+  let cg = g - row_groups;
   if (cg >= g_p.dw_groups) {
     return;
   }

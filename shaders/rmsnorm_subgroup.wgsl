@@ -4,22 +4,22 @@
 fn rmsnorm_fwd_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32,
                         @builtin(subgroup_size) sg: u32) {
-  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform, as in rmsnorm_fwd
-  if (row >= f_p.rows) {
+  let row0 = (wid.x + wid.y * nwg.x) * ROWS;  // workgroup-uniform, as in rmsnorm_fwd
+  if (row0 >= f_p.rows) {
     return;
   }
-  rmsnorm_fwd_row(row, lid, lane, sg);
+  rmsnorm_fwd_row(row0 + lid / R, lid, lane, sg);
 }
 
 @compute @workgroup_size(WG)
 fn add_rmsnorm_fwd_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                             @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32,
                             @builtin(subgroup_size) sg: u32) {
-  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform, as in add_rmsnorm_fwd
-  if (row >= a_p.rows) {
+  let row0 = (wid.x + wid.y * nwg.x) * ROWS;  // workgroup-uniform, as in add_rmsnorm_fwd
+  if (row0 >= a_p.rows) {
     return;
   }
-  add_rmsnorm_fwd_row(row, lid, lane, sg);
+  add_rmsnorm_fwd_row(row0 + lid / R, lid, lane, sg);
 }
 
 @compute @workgroup_size(WG)

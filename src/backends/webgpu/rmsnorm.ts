@@ -1,5 +1,6 @@
-// RMSNorm on the GPU (shaders/rmsnorm.wgsl). Forward and the dx half of the backward run one
-// workgroup per row; dw is a deterministic column reduction (per-chunk partial sums, then the
+// RMSNorm on the GPU (shaders/rmsnorm.wgsl). Forward and the dx half of the backward run ROWS
+// rows per workgroup and R threads per row, each thread holding TPR / R lanes of the row's
+// fixed-width tree (rowShape); dw is a deterministic column reduction (per-chunk partial sums, then the
 // chunks summed in order), done by extra workgroups of the backward's one dispatch (two passes
 // of their own only for N past ~12k rows). The backward can add the gradient already gathered
 // for x (res) into dx. See the shader for the algorithm. Where the device has `subgroups` (and the
@@ -49,14 +50,39 @@ const MODULES = [false, true].map((subgroup) =>
   }),
 );
 
+/** Threads a row kernel aims to run in all (rows × threads per row), and its least workgroup size. */
+const ROW_TARGET_THREADS = 4096;
+const ROW_MIN_WG = 64;
+/** Tree lanes one thread may hold (VMAX in the shader). */
+const ROW_VMAX = 32;
+
+/**
+ * Shape of a row kernel over N rows of D: the tree width TPR (from D alone: it fixes the bits),
+ * R threads per row — as few as keep about ROW_TARGET_THREADS threads busy over all rows, at
+ * least TPR / ROW_VMAX — and ROWS rows per workgroup (R · ROWS ≥ ROW_MIN_WG threads).
+ */
+export function rowShape(N: number, D: number): { tpr: number; r: number; rows: number } {
+  const tpr = rowThreads(D);
+  let r = Math.max(1, tpr / ROW_VMAX);
+  while (r < tpr && N * r < ROW_TARGET_THREADS) r *= 2;
+  return { tpr, r, rows: Math.max(1, ROW_MIN_WG / r) };
+}
+
 /** The kernel this backend takes for a row entry: the subgroup finish where the device has it and the paths allow. */
-function rowKernel(be: WebGPUBackend, entry: RowEntry, D: number, parts = 1): { kernel: Kernel; overrides: Overrides } {
+function rowKernel(
+  be: WebGPUBackend,
+  entry: RowEntry,
+  N: number,
+  D: number,
+  parts = 1,
+): { kernel: Kernel; overrides: Overrides; rows: number } {
   const paths = kernelPaths(be);
   const subgroup = be.rt.features.subgroups && paths.subgroups;
   const m = MODULES[subgroup ? 1 : 0][parts - 1];
-  const overrides: Overrides = { WG: rowThreads(D) };
+  const { tpr, r, rows } = rowShape(N, D);
+  const overrides: Overrides = { TPR: tpr, R: r, ROWS: rows };
   if (subgroup) overrides.SG_CAP = paths.subgroupLanes;
-  return { kernel: { ...m, entry: subgroup ? `${entry}_subgroup` : entry }, overrides };
+  return { kernel: { ...m, entry: subgroup ? `${entry}_subgroup` : entry }, overrides, rows };
 }
 
 const DW_PART: Kernel = { ...MODULES[0][0], entry: 'rmsnorm_dw_part' };
@@ -85,11 +111,13 @@ export function rmsnorm(be: WebGPUBackend, x: Tensor, w: Tensor, eps: number): {
   const y = be.empty(x.shape);
   const rstd = be.empty([N]);
   if (N === 0) return { y, rstd };
+  const { kernel, overrides, rows } = rowKernel(be, 'rmsnorm_fwd', N, D);
   be.rt.record({
-    ...rowKernel(be, 'rmsnorm_fwd', D),
+    kernel,
+    overrides,
     buffers: [be.buf(x), be.buf(w), be.buf(y), be.buf(rstd)],
     uniform: params(N, D, eps, 0, 0),
-    workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid1d(N, rows, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return { y, rstd };
 }
@@ -106,11 +134,13 @@ export function addRmsnorm(
   const y = be.empty(a.shape);
   const rstd = be.empty([N]);
   if (N === 0) return { sum, y, rstd };
+  const { kernel, overrides, rows } = rowKernel(be, 'add_rmsnorm_fwd', N, D);
   be.rt.record({
-    ...rowKernel(be, 'add_rmsnorm_fwd', D),
+    kernel,
+    overrides,
     buffers: [be.buf(a), be.buf(b), be.buf(w), be.buf(sum), be.buf(y), be.buf(rstd)],
     uniform: params(N, D, eps, 0, 0),
-    workgroups: grid1d(N, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid1d(N, rows, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return { sum, y, rstd };
 }
@@ -143,12 +173,12 @@ export function rmsnormBackward(
   // the dx dispatch while the partials fit its workgroup memory, else in two passes of their own.
   const chunkRows = Math.max(CHUNK_ROWS, Math.ceil(N / maxDim));
   const chunks = Math.ceil(N / chunkRows);
-  const wg = rowThreads(D);
+  const bwd = rowKernel(be, 'rmsnorm_bwd', N, D, parts.length);
+  const wg = Number(bwd.overrides.R) * bwd.rows;
   const lanes = Math.min(LANES, wg);
   const colsPerGroup = wg / lanes;
   const fused = chunks * colsPerGroup <= PART_CAP;
   const dwGroups = fused ? Math.ceil(D / colsPerGroup) : 0;
-  const bwd = rowKernel(be, 'rmsnorm_bwd', D, parts.length);
   be.rt.record({
     kernel: bwd.kernel,
     overrides: { ...bwd.overrides, LANES: lanes },
@@ -162,7 +192,7 @@ export function rmsnormBackward(
       ...parts.map((t) => be.buf(t)),
     ],
     uniform: packUniforms('uuuuuu', [N, D, chunks, chunkRows, res ? 1 : 0, dwGroups]),
-    workgroups: grid1d(N + dwGroups, 1, maxDim),
+    workgroups: grid1d(Math.ceil(N / bwd.rows) + dwGroups, 1, maxDim),
   });
   if (fused) {
     for (const t of extra) t.dispose();
