@@ -14,9 +14,14 @@ import { withKernelPaths } from './webgpu/device';
 const bits = async (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(await t.read()).buffer));
 const EPS = 1e-6;
 
-/** [N, [D, S] per segment]: odd rows and widths; the two segments on different row-thread widths. */
+/**
+ * [N, [D, S] per segment]: odd rows and widths; the two segments on different row-thread widths.
+ * The plain kernels run R threads per row by the row count (rmsnorm.ts rowShape), the segmented
+ * one a whole tree width: 517 rows of 64 take R = 8, 8 rows per workgroup, 3 dead rows at the end.
+ */
 const CASES: Array<[number, Array<[number, number]>]> = [
   [1, [[7, 7]]],
+  [517, [[64, 64]]],
   [7, [[33, 40]]],
   [
     33,
