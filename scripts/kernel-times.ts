@@ -1,0 +1,80 @@
+// Diagnostics: single-kernel times on the micro models' shapes (512 tokens × 64 wide): the
+// low-precision quantizers and GEMMs beside the f32 matmul, and the RMSNorm row kernels. Each
+// figure: ten dispatches in one submit, median of 20 such runs, per dispatch. Software adapters:
+// compare the lines with each other, not with other machines.
+//   node --import tsx --import ./scripts/register-raw.mjs scripts/kernel-times.ts
+import { createNodeBackend } from '../src/backends/webgpu/node';
+import type { QuantSpec } from '../src/engine/backend';
+import { withKernelPaths } from '../src/backends/webgpu/device';
+import { Rng } from '../src/engine/rng';
+import type { Tensor } from '../src/engine/tensor';
+const be = await createNodeBackend();
+const spec: QuantSpec = { format: 'e4m3', block: 128, scale: 'f32' };
+const F32 = { mantissaBits: 0, promoteEvery: 0 };
+async function time(name: string, fn: () => Tensor[], reps = 20) {
+  const run = async () => {
+    const t0 = performance.now();
+    const outs: Tensor[] = [];
+    for (let i = 0; i < 10; i++) outs.push(...fn());
+    await be.flush();
+    await be.rt.device.queue.onSubmittedWorkDone();
+    const ms = (performance.now() - t0) / 10;
+    for (const o of outs) o.dispose();
+    return ms;
+  };
+  await run();
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) xs.push(await run());
+  xs.sort((a, b) => a - b);
+  console.log(name.padEnd(40), xs[Math.floor(reps / 2)].toFixed(3), 'ms');
+}
+const rng = new Rng(1);
+const x = be.fromArray(rng.normalArray(512 * 64), [512, 64]);
+const h = be.fromArray(rng.normalArray(512 * 128), [512, 128]);
+const w64 = be.fromArray(rng.normalArray(64 * 64), [64, 64]);
+const w128 = be.fromArray(rng.normalArray(128 * 64), [128, 64]);
+const [qw, qwt] = be.quantizeBlocksPair(w64, spec);
+const [qw2] = be.quantizeBlocksPair(w128, spec);
+const xt = be.quantizeRowsT(x, spec);
+await be.flush();
+await time('quantizeBlocksPair 64x64', () => be.quantizeBlocksPair(w64, spec).flatMap((q) => [q.codes, q.scales]));
+await time('quantizeBlocksPair 128x64', () => be.quantizeBlocksPair(w128, spec).flatMap((q) => [q.codes, q.scales]));
+await time('quantizeRowsT 512x64', () => {
+  const q = be.quantizeRowsT(x, spec);
+  return [q.codes, q.scales];
+});
+const xtT = be.fromArray(rng.normalArray(512 * 64), [64, 512]);
+await time('quantizeRows 64x512', () => {
+  const q = be.quantizeRows(xtT, spec);
+  return [q.codes, q.scales];
+});
+await time('quantizeRows 512x64', () => {
+  const q = be.quantizeRows(x, spec);
+  return [q.codes, q.scales];
+});
+await time('qmm fwd 512x64 . 64x64', () => [be.quantizedMatmul(x, spec, qw, F32)]);
+await time('qmm fwd 512x64 . 128x64', () => [be.quantizedMatmul(x, spec, qw2, F32)]);
+await time('qmm wgrad dyT(64x512) . xT', () => [be.quantizedMatmul(x, spec, xt, F32, true)]);
+await time('f32 matmul 512x64 . 64x64T', () => [be.matmul(x, w64, { transB: true })]);
+await time('f32 matmul 512x64 . 128x64T', () => [be.matmul(x, w128, { transB: true })]);
+await time('f32 wgrad xT x', () => [be.matmul(x, x, { transA: true })]);
+const xr = be.fromArray(rng.normalArray(512 * 64), [512, 64]);
+const y = be.fromArray(rng.normalArray(512 * 64), [512, 64]);
+const wn = be.fromArray(rng.normalArray(64), [64]);
+await time('rmsnorm 512x64', () => {
+  const r = be.rmsnorm(xr, wn, 1e-6);
+  return [r.y, r.rstd];
+});
+await time('addRmsnorm 512x64', () => {
+  const r = be.addRmsnorm(xr, y, wn, 1e-6);
+  return [r.sum, r.y, r.rstd];
+});
+await time('rmsnorm tree 512x64', () =>
+  withKernelPaths(be, { subgroups: false }, () => {
+    const r = be.rmsnorm(xr, wn, 1e-6);
+    return [r.y, r.rstd];
+  }),
+);
+await time('sum 32K', () => [be.sum(xr)]);
+await time('add 512x64', () => [be.add(xr, y)]);
+process.exit(0);
