@@ -175,6 +175,11 @@ export function attentionTile(
     const cols = 4 * nc;
     const { bytes, na, nb } = kernelNeeds(kind, rows, cols, nc, dq4, dv4, tiles === 'f16' ? 8 : 16);
     if (mr > MR_MAX || mr * Math.max(na, nb) > ACC || nr * nc > maxThreads || bytes > budget) continue;
+    // In the backward kernels a lane column owns head-dim chunks tx + NC·a; with more columns than
+    // chunks (NC = 8 at head dim 16) half the lanes idle through the accumulation. There NC only
+    // sets the depth of the tile walked (dq: keys, dk/dv: queries), and every sum runs over it
+    // one term at a time in increasing order, so a narrower NC gives the same bits.
+    if (kind !== 'fwd' && nc > Math.max(dq4, dv4, 4)) continue;
     const overrides: Record<string, number> = {
       MR: mr,
       NR: nr,
