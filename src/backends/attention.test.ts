@@ -9,7 +9,12 @@ import { sizeOf, type Tensor } from '../engine/tensor';
 import { attentionChecks, attentionShapes } from '../check/attention';
 import { relErr } from '../check/harness';
 import { cpu, gpuBackend } from '../test/gpu';
-import { attentionTile, setAttentionSeparatePrep, setAttentionWorkgroupBudget } from './webgpu/attention';
+import {
+  attentionTile,
+  setAttentionNarrowBackward,
+  setAttentionSeparatePrep,
+  setAttentionWorkgroupBudget,
+} from './webgpu/attention';
 import { setKernelPaths } from './webgpu/device';
 
 function randomInputs(s: AttentionShape, seed: number) {
@@ -198,6 +203,32 @@ describe('attention (GPU vs CPU float64 reference)', () => {
       await gpu.rt.flush();
       expect(gpu.rt.dispatches - d0, `separate prep: ${separate}`).toBe(n);
     }
+  });
+
+  it('backward at head dims below 32: the narrow lane columns give the bits of the wide ones', async () => {
+    const gpu = await gpuBackend();
+    const bits = (a: Float64Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    let seed = 90;
+    for (const T of [7, 33, 130])
+      for (const [dQK, dV, heads, kvHeads] of [
+        [16, 16, 4, 4],
+        [24, 16, 4, 2],
+        [12, 9, 2, 1],
+      ]) {
+        const s: AttentionShape = { batch: 2, seq: T, heads, kvHeads, dQK, dV, scale: 1 / Math.sqrt(dQK) };
+        const what = `T=${T} dQK=${dQK} dV=${dV} H=${heads} Hkv=${kvHeads}`;
+        const x = randomInputs(s, seed++);
+        expect(attentionTile(gpu, 'dkdv', dQK, dV).cols, what).toBeLessThanOrEqual(16);
+        const narrow = await runAll(gpu, s, x);
+        setAttentionNarrowBackward(false);
+        try {
+          expect(attentionTile(gpu, 'dkdv', dQK, dV).cols, what).toBe(32);
+          const wide = await runAll(gpu, s, x);
+          for (let i = 2; i < NAMES.length; i++) expect(bits(narrow[i]), `${NAMES[i]} ${what}`).toEqual(bits(wide[i]));
+        } finally {
+          setAttentionNarrowBackward(true);
+        }
+      }
   });
 
   it('reports the tilings used for common head dims', async () => {

@@ -99,6 +99,16 @@ export function setAttentionWorkgroupBudget(bytes: number | null): void {
   budgetOverride = bytes;
 }
 
+let narrowBackward = true;
+
+/**
+ * Tests only: let the backward kernels take more lane columns than the head has vec4 chunks (the
+ * tiling before the narrow rule); both must give the same bits.
+ */
+export function setAttentionNarrowBackward(on: boolean): void {
+  narrowBackward = on;
+}
+
 let separatePrep = false;
 
 /**
@@ -179,7 +189,7 @@ export function attentionTile(
     // chunks (NC = 8 at head dim 16) half the lanes idle through the accumulation. There NC only
     // sets the depth of the tile walked (dq: keys, dk/dv: queries), and every sum runs over it
     // one term at a time in increasing order, so a narrower NC gives the same bits.
-    if (kind !== 'fwd' && nc > Math.max(dq4, dv4, 4)) continue;
+    if (narrowBackward && kind !== 'fwd' && nc > Math.max(dq4, dv4, 4)) continue;
     const overrides: Record<string, number> = {
       MR: mr,
       NR: nr,
