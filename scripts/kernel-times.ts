@@ -52,6 +52,8 @@ await time('quantizeRows 512x64', () => {
   const q = be.quantizeRows(x, spec);
   return [q.codes, q.scales];
 });
+const xq = be.quantizeRows(x, spec);
+await time('bsm fwd codes 512x64 . 64x64', () => [be.blockScaledMatmul(xq, qw, F32)]);
 await time('qmm fwd 512x64 . 64x64', () => [be.quantizedMatmul(x, spec, qw, F32)]);
 await time('qmm fwd 512x64 . 128x64', () => [be.quantizedMatmul(x, spec, qw2, F32)]);
 await time('qmm wgrad dyT(64x512) . xT', () => [be.quantizedMatmul(x, spec, xt, F32, true)]);

@@ -95,6 +95,32 @@ fn lowp_decode(code: u32, format: u32) -> f32 {
   return e2m1_decode(code);
 }
 
+/**
+ * lowp_decode of four codes at once, from bit operations alone (no ldexp, no table): a normal
+ * code's magnitude bits shifted to the f32 mantissa's top and its exponent re-biased; a
+ * subnormal's mantissa times 2^(1 − bias − mbits) (exact); E4M3's NaN and E5M2's Inf / NaN as
+ * lowp_decode builds them. The same values, sign of zero and NaN bits as lowp_decode, code by code
+ * (the GEMMs stage their tiles through it; src/backends/fp8.test.ts checks every code).
+ */
+fn lowp_decode4(c: vec4<u32>, format: u32) -> vec4<f32> {
+  let ss = select(7u, 3u, format == 2u); // sign bit position
+  let mb = lowp_mbits(format);
+  let bias = lowp_bias(format);
+  let sg = ((c >> vec4<u32>(ss)) & vec4<u32>(1u)) << vec4<u32>(31u);
+  let mag = c & vec4<u32>((1u << ss) - 1u);
+  let nrm = sg | ((mag << vec4<u32>(23u - mb)) + vec4<u32>(u32(127 - bias) << 23u));
+  let sub_scale = bitcast<f32>(u32(128 - bias - i32(mb)) << 23u); // 2^(1 − bias − mbits)
+  let sub = sg | bitcast<vec4<u32>>(vec4<f32>(mag & vec4<u32>((1u << mb) - 1u)) * sub_scale);
+  var r = select(nrm, sub, (mag >> vec4<u32>(mb)) == vec4<u32>(0u));
+  if (format == 0u) {
+    r = select(r, sg | vec4<u32>(0x7FC00000u), mag == vec4<u32>(0x7Fu));
+  } else if (format == 1u) {
+    let special = sg | select(vec4<u32>(0x7FC00000u), vec4<u32>(0x7F800000u), (mag & vec4<u32>(3u)) == vec4<u32>(0u));
+    r = select(r, special, (mag >> vec4<u32>(2u)) == vec4<u32>(31u));
+  }
+  return bitcast<vec4<f32>>(r);
+}
+
 // ---- encoding ----
 
 /**

@@ -25,8 +25,9 @@
 // WebGPU has no 8-bit arithmetic, so this is a dequantize-on-load kernel: per K-tile of TK (a
 // divisor of BLK, so the scales change only at tile boundaries) the workgroup reads the CODES of
 // a TM × TK slice of A and a TN × TK slice of B (1 byte per element instead of f32's 4), decodes
-// them through a 256-entry table per operand built once per workgroup in workgroup memory
-// (lut[code] = lowp_decode(code, format)), and stores f32 vec4s "k-major" (As[k][m], Bs[k][n])
+// them four at a time with bit operations (lowp_decode4: the values of lowp_decode; a table in
+// workgroup memory, which it replaced, cost a gather per code), and stores f32 vec4s "k-major"
+// (As[k][m], Bs[k][n])
 // like the f32 kernel; the inner loop is then the f32 kernel's rank-1 update (4 workgroup loads
 // per 64 FMAs). When a tile closes a K-block, each thread reads its 8 row scales and 8 column
 // scales, folds its partials into its accumulators and clears them.
@@ -47,7 +48,7 @@
 // option, truncation toward zero).
 //
 // Constraints (met by the host): TK | BLK, TK a multiple of 4; workgroup storage
-// TK·(TM/4 + 1 + TN/4 + 1)·16 + 2·1024 bytes within the device's limit.
+// TK·(TM/4 + 1 + TN/4 + 1)·16 bytes within the device's limit.
 
 override WG_X: u32 = 16u;        // threads along N
 override WG_Y: u32 = 16u;        // threads along M
@@ -81,8 +82,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-var<workgroup> lutA: array<f32, 256>;
-var<workgroup> lutB: array<f32, 256>;
 var<workgroup> As: array<vec4<f32>, TK * SA>; // As[k * SA + m/4][m % 4] = decode(A[m0 + m, k0 + k])
 var<workgroup> Bs: array<vec4<f32>, TK * SB>; // Bs[k * SB + n/4][n % 4] = decode(B[n0 + n, k0 + k])
 
@@ -122,10 +121,10 @@ fn storeRow(m: u32, n: u32, v: vec4<f32>) {
 // The 4 codes of each of 4 words (rows r..r+3 at one k-word) as 4 vec4s along the rows:
 // result j holds code j (k = 4w + j) of the 4 rows.
 fn decodeA(w0: u32, w1: u32, w2: u32, w3: u32, j: u32) -> vec4<f32> {
-  return vec4<f32>(lutA[fp8_unpack(w0, j)], lutA[fp8_unpack(w1, j)], lutA[fp8_unpack(w2, j)], lutA[fp8_unpack(w3, j)]);
+  return lowp_decode4(vec4<u32>(fp8_unpack(w0, j), fp8_unpack(w1, j), fp8_unpack(w2, j), fp8_unpack(w3, j)), FORMAT_A);
 }
 fn decodeB(w0: u32, w1: u32, w2: u32, w3: u32, j: u32) -> vec4<f32> {
-  return vec4<f32>(lutB[fp8_unpack(w0, j)], lutB[fp8_unpack(w1, j)], lutB[fp8_unpack(w2, j)], lutB[fp8_unpack(w3, j)]);
+  return lowp_decode4(vec4<u32>(fp8_unpack(w0, j), fp8_unpack(w1, j), fp8_unpack(w2, j), fp8_unpack(w3, j)), FORMAT_B);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -141,13 +140,6 @@ fn main(
   let KW = TK / 4u;              // code words per row of a K-tile
   let slotsA = (TM / 4u) * KW;   // 4×4 sub-blocks per staged tile
   let slotsB = (TN / 4u) * KW;
-
-  // Decode tables, once per workgroup.
-  for (var c = lid; c < 256u; c += NT) {
-    lutA[c] = lowp_decode(c, FORMAT_A);
-    lutB[c] = lowp_decode(c, FORMAT_B);
-  }
-  workgroupBarrier();
 
   // p_r_c: this K-block's partial sums; c_r_c: the f32 accumulators (rows r, column half c as in matmul.wgsl).
   var p00 = vec4<f32>(0.0); var p01 = vec4<f32>(0.0); var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);

@@ -16,8 +16,8 @@
 //   * staging a TK-slice stages each element's decoded code: the code is the quantizer's, that
 //     of the correctly rounded quotient x / s; where the guarded f32 quotient decides it (almost
 //     always), lowp_div_value_bits rounds the quotient's bit pattern to the code's value
-//     directly, else the exact division's code goes through the same 256-entry table as the
-//     code-reading kernel; padding (k ≥ K, rows ≥ M) is +0, i.e. code 0, as in the quantizer;
+//     directly, else the exact division's code is decoded by lowp_decode; padding (k ≥ K,
+//     rows ≥ M) is +0, i.e. code 0, as in the quantizer;
 //   * the partial sums, the block close C += (partial · sA) · sB and the stores are the code-
 //     reading kernel's, with sA taken from workgroup memory instead of the scales buffer.
 // Rows of A beyond M and columns beyond K are never read.
@@ -33,7 +33,7 @@
 // linear layers' shape on the lab's models; a dispatch and a pass over A are saved.
 //
 // Constraints (met by the host): TK | BLK, TK a multiple of 4; workgroup storage
-// TK·(TM/4 + 1 + TN/4 + 1)·16 + 2·1024 + 8·TM bytes within the device's limit.
+// TK·(TM/4 + 1 + TN/4 + 1)·16 + 8·TM bytes within the device's limit.
 
 override WG_X: u32 = 16u;        // threads along N
 override WG_Y: u32 = 16u;        // threads along M
@@ -67,8 +67,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> lutA: array<f32, 256>;
-var<workgroup> lutB: array<f32, 256>;
 var<workgroup> As: array<vec4<f32>, TK * SA>;
 var<workgroup> Bs: array<vec4<f32>, TK * SB>;
 var<workgroup> rowAmax: array<atomic<u32>, TM>; // this K-block's tile amax (magnitude bits) per row
@@ -107,8 +105,8 @@ fn storeRow(m: u32, n: u32, v: vec4<f32>) {
 // Quantize A[m0 + rl, k] with its row's current scale and decode it again (the value the
 // code-reading kernel would stage for the quantizer's code).
 // Where the guarded f32 quotient decides the code, its value comes straight from the quotient's
-// bits (lowp_div_value_bits: no code, no table lookup); the rest — near a midpoint, ±0, target
-// subnormals, specials — take the quantizer's exact division, encode and the table.
+// bits (lowp_div_value_bits: no code, no decode); the rest — near a midpoint, ±0, target
+// subnormals, specials — take the quantizer's exact division, encode and decode.
 fn qA(m0: u32, rl: u32, k: u32) -> f32 {
   let a = xbits(m0 + rl, k);
   let s = rowScale[rl];
@@ -116,11 +114,11 @@ fn qA(m0: u32, rl: u32, k: u32) -> f32 {
   if (v != LOWP_SLOW) {
     return bitcast<f32>(v);
   }
-  return lutA[lowp_encode_bits(f32_div_rn_bits(a, s), FORMAT_A)];
+  return lowp_decode(lowp_encode_bits(f32_div_rn_bits(a, s), FORMAT_A), FORMAT_A);
 }
 
 fn decodeB(w0: u32, w1: u32, w2: u32, w3: u32, j: u32) -> vec4<f32> {
-  return vec4<f32>(lutB[fp8_unpack(w0, j)], lutB[fp8_unpack(w1, j)], lutB[fp8_unpack(w2, j)], lutB[fp8_unpack(w3, j)]);
+  return lowp_decode4(vec4<u32>(fp8_unpack(w0, j), fp8_unpack(w1, j), fp8_unpack(w2, j), fp8_unpack(w3, j)), FORMAT_B);
 }
 
 fn scaleA(ml: u32) -> f32 {
@@ -141,11 +139,6 @@ fn main_qa(
   let elemsA = TM * TK;
   let slotsB = (TN / 4u) * KW;
   let WB = p.blk / 4u;           // words (groups of 4 k) per row of a K-block
-
-  for (var c = lid; c < 256u; c += NT) {
-    lutA[c] = lowp_decode(c, FORMAT_A);
-    lutB[c] = lowp_decode(c, FORMAT_B);
-  }
 
   var p00 = vec4<f32>(0.0); var p01 = vec4<f32>(0.0); var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
   var p10 = vec4<f32>(0.0); var p11 = vec4<f32>(0.0); var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);

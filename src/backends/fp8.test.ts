@@ -47,6 +47,17 @@ fn divide(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
+fn decode4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (4u * gid.x < t_p.n) {
+    let c = vec4<u32>(t_in[4u * gid.x], t_in[4u * gid.x + 1u], t_in[4u * gid.x + 2u], t_in[4u * gid.x + 3u]);
+    let v = bitcast<vec4<u32>>(lowp_decode4(c, t_p.format));
+    let w = vec4<u32>(bitcast<u32>(lowp_decode(c.x, t_p.format)), bitcast<u32>(lowp_decode(c.y, t_p.format)),
+                      bitcast<u32>(lowp_decode(c.z, t_p.format)), bitcast<u32>(lowp_decode(c.w, t_p.format)));
+    for (var j = 0u; j < 4u; j++) { t_out[4u * gid.x + j] = select(0xFFFFFFFFu, v[j], v[j] == w[j]); }
+  }
+}
+
+@compute @workgroup_size(64)
 fn divide_value(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x < t_p.n) {
     t_out[gid.x] = lowp_div_value_bits(t_in[2u * gid.x], t_in[2u * gid.x + 1u], t_p.format);
@@ -54,6 +65,7 @@ fn divide_value(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 const ENCODE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'encode' };
+const DECODE4: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'decode4' };
 const DIVIDE_VALUE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'divide_value' };
 const DIVIDE: Kernel = { name: 'fp8_codec_test', code: TEST_SRC, entry: 'divide' };
 
@@ -163,6 +175,22 @@ describe('fp8 quantization', () => {
       expect(nNaN).toBe(f === 'e4m3' ? 2 : f === 'e5m2' ? 6 : 0);
       if (f === 'e5m2') expect([got[0x7c], got[0xfc]]).toEqual([Infinity, -Infinity]);
       if (f === 'e4m3') expect([got[0x38], got[0x7e], got[0x08], got[0x07]]).toEqual([1, 448, 2 ** -6, 0.013671875]);
+    }
+  });
+
+  it("lowp_decode4 (the GEMMs' staging) gives lowp_decode's bits for every code of every format", async () => {
+    const gpu = await gpuBackend();
+    for (const f of LOW_FORMATS) {
+      const n = codeCount(f);
+      const codes = Uint32Array.from({ length: n }, (_, c) => c);
+      const got = await runTestKernel(gpu, DECODE4, codes, n, formatId(f));
+      for (let c = 0; c < n; c++) {
+        expect(got[c], `${f} code 0x${c.toString(16)}`).not.toBe(0xffffffff);
+        // Against the TS decoder too (JS canonicalizes NaN bits: there, any NaN pattern).
+        const want = lowpDecode(c, f);
+        if (Number.isNaN(want)) expect(Number.isNaN(bitsToF32(got[c])), `${f} code 0x${c.toString(16)}`).toBe(true);
+        else expect(got[c], `${f} code 0x${c.toString(16)}`).toBe(f32Bits(want) >>> 0);
+      }
     }
   });
 

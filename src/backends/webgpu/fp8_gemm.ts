@@ -35,9 +35,9 @@ const GEMM_QA: Kernel = { name: 'fp8_gemm_qa', code: `${codecSrc}\n${qaSrc}`, en
 /** The codec's format numbers (lowp_decode's second argument). */
 const FORMAT_ID: Record<LowFormat, number> = { e4m3: 0, e5m2: 1, e2m1: 2 };
 
-/** Workgroup memory of 'main': As, Bs (TK rows of tile/4 + 1 vec4s) and two 256-entry decode tables. */
+/** Workgroup memory of 'main': As, Bs (TK rows of tile/4 + 1 vec4s). */
 function sharedBytes(wgX: number, wgY: number, tk: number): number {
-  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16 + 2 * 256 * 4;
+  return tk * (2 * wgY + 1) * 16 + tk * (2 * wgX + 1) * 16;
 }
 
 /** Kernel shape of 'main': threads along N and M, K-tile depth (must divide the quant block). */
