@@ -1,7 +1,8 @@
 // Diagnostics: single-kernel times on the micro models' shapes (512 tokens × 64 wide): the
-// low-precision quantizers and GEMMs beside the f32 matmul, and the RMSNorm row kernels. Each
-// figure: ten dispatches in one submit, median of 20 such runs, per dispatch. Software adapters:
-// compare the lines with each other, not with other machines.
+// low-precision quantizers and GEMMs beside the f32 matmul, the RMSNorm row kernels and the
+// attention kernels (B 8, T 64, 4 heads of 16). Each figure: ten dispatches in one submit,
+// median of 20 such runs, per dispatch. Software adapters: compare the lines with each other, not
+// with other machines.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/kernel-times.ts
 import { createNodeBackend } from '../src/backends/webgpu/node';
 import type { QuantSpec } from '../src/engine/backend';
@@ -79,4 +80,17 @@ await time('rmsnorm tree 512x64', () =>
 );
 await time('sum 32K', () => [be.sum(xr)]);
 await time('add 512x64', () => [be.add(xr, y)]);
+const [B, T, H, d] = [8, 64, 4, 16];
+const heads = () => be.fromArray(rng.normalArray(B * T * H * d), [B, T, H, d]);
+const [q, k, v] = [heads(), heads(), heads()];
+const shape = { batch: B, seq: T, heads: H, kvHeads: H, dQK: d, dV: d, scale: 0.25 };
+const fwd = be.attention(q, k, v, shape);
+await time('attention fwd B8 T64 H4 d16', () => {
+  const r = be.attention(q, k, v, shape);
+  return [r.o, r.lse];
+});
+await time('attention bwd B8 T64 H4 d16', () => {
+  const r = be.attentionBackward(q, k, v, fwd.o, fwd.lse, fwd.o, shape);
+  return [r.dq, r.dk, r.dv];
+});
 process.exit(0);

@@ -3,7 +3,7 @@
 // with quantize-on-load GEMMs and the per-tape cache of quantized operands, qcache.ts), which
 // model/linear.ts uses.
 
-import type { AccumSpec, QuantSpec } from '../engine/backend';
+import type { AccumSpec, QTensor, QuantSpec } from '../engine/backend';
 import { fail, needsGrad, requireF32 } from '../engine/ops';
 import { Tape } from '../engine/tape';
 import { shapeStr, type Tensor } from '../engine/tensor';
@@ -71,7 +71,7 @@ export function linearLowp(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
  *   Dgrad  dx = Q_rows(dy) · Q_w(Wᵀ)ᵀ        (one GEMM; Q_w(Wᵀ) from the same pass as Q_w(W))
  *   Wgrad  dW = Q_rows(dyᵀ) · Q_rows(xᵀ)ᵀ    (one GEMM reading dy as dyᵀ)
  */
-export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Tensor {
+export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec, qx?: QTensor): Tensor {
   requireF32('linearLowp', x, w);
   if (w.shape.length !== 2) fail('linearLowp', `weight must be [out, in], got ${shapeStr(w.shape)}`);
   const inDim = x.shape[x.shape.length - 1];
@@ -81,7 +81,9 @@ export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Ten
   const x2 = be.view(x, [rows, inDim]);
   const grad = needsGrad(x, w);
   const wq = weightQuant(be, w, spec.forward, spec.weightTiling, grad && x.requiresGrad);
-  const y2 = be.quantizedMatmul(x2, spec.forward, wq.q, spec.accum);
+  // qx: Q_rows(x) made once for several linears (linearsLowpFused); the code-reading GEMM on it
+  // gives quantizedMatmul's bits.
+  const y2 = qx ? be.blockScaledMatmul(qx, wq.q, spec.accum) : be.quantizedMatmul(x2, spec.forward, wq.q, spec.accum);
   const y = be.view(y2, [...x.shape.slice(0, -1), w.shape[0]]);
   if (grad) {
     const xtq = w.requiresGrad ? activationQuantT(be, x, x2, spec.forward) : null; // cached in low precision
@@ -95,4 +97,27 @@ export function linearLowpFused(x: Tensor, w: Tensor, spec: LowpLinearSpec): Ten
     });
   }
   return y;
+}
+
+/**
+ * linearLowpFused for several weights read by the same input (q/k/v, gate/up): x is quantized
+ * once, in one quantize pass, and every Fprop GEMM reads its codes — instead of each GEMM
+ * quantizing x on load again. The same bits (quantizeRows + blockScaledMatmul is what
+ * quantizedMatmul computes); the backward is each linear's own.
+ */
+export function linearsLowpFused(x: Tensor, ws: readonly Tensor[], spec: LowpLinearSpec): Tensor[] {
+  if (ws.length < 2) return ws.map((w) => linearLowpFused(x, w, spec));
+  requireF32('linearLowp', x, ...ws);
+  const inDim = x.shape[x.shape.length - 1];
+  for (const w of ws) {
+    if (w.shape.length !== 2) fail('linearLowp', `weight must be [out, in], got ${shapeStr(w.shape)}`);
+    if (inDim !== w.shape[1]) fail('linearLowp', `input width ${inDim} ≠ weight in-dim ${w.shape[1]}`);
+  }
+  const be = x.backend;
+  const qx = be.quantizeRows(be.view(x, [x.size / inDim, inDim]), spec.forward);
+  const ys = ws.map((w) => linearLowpFused(x, w, spec, qx));
+  // Recorded already: the pool hands the buffers out again only after this work is submitted.
+  qx.codes.dispose();
+  qx.scales.dispose();
+  return ys;
 }

@@ -35,7 +35,7 @@ const RECIPES: Array<[string, lowp.LowpLinearSpec]> = [
 ];
 
 /** q/k/v-like: three linears read the same x; w1 is used twice (a cache hit inside the tape). */
-async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean, seed: number) {
+async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean | 'grouped', seed: number) {
   const rng = new Rng(seed);
   const input = (shape: number[], std = 1) => {
     const t = be.fromArray(
@@ -56,7 +56,11 @@ async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean, seed:
   const r = [67, 7, 67].map((n) => be.fromArray(rng.normalArray(33 * n).map(Math.fround), [3, 11, n]));
   const lin = fused ? lowp.linearLowpFused : lowp.linearLowp;
   const tape = new Tape();
-  const ys = tape.run(() => [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)]);
+  const ys = tape.run(() =>
+    fused === 'grouped'
+      ? lowp.linearsLowpFused(x, [w1, w2, w1], spec) // x quantized once for the three Fprop GEMMs
+      : [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)],
+  );
   const loss = tape.run(() =>
     op.add(op.add(op.sum(op.mul(ys[0], r[0])), op.sum(op.mul(ys[1], r[1]))), op.sum(op.mul(ys[2], r[2]))),
   );
@@ -73,6 +77,11 @@ describe('linearLowpFused = linearLowp, bit for bit', () => {
       const gpu = await gpuBackend();
       expect(await run(gpu, spec, true, 4)).toEqual(await run(gpu, spec, false, 4));
     });
+    it(`${name}: linearsLowpFused (one Q_rows(x) for three linears), CPU and GPU`, async () => {
+      expect(await run(cpu, spec, 'grouped', 7)).toEqual(await run(cpu, spec, false, 7));
+      const gpu = await gpuBackend();
+      expect(await run(gpu, spec, 'grouped', 8)).toEqual(await run(gpu, spec, false, 8));
+    });
   }
 });
 
@@ -88,6 +97,20 @@ describe('per-tape quantization cache', () => {
     } finally {
       pair.mockRestore();
       rowsT.mockRestore();
+    }
+  });
+
+  it('linearsLowpFused quantizes the shared input once and no Fprop GEMM quantizes it again', async () => {
+    const rows = vi.spyOn(cpu, 'quantizeRows');
+    const onLoad = vi.spyOn(cpu, 'quantizedMatmul');
+    try {
+      await run(cpu, RECIPES[0][1], 'grouped', 9);
+      expect(rows).toHaveBeenCalledTimes(1); // x; the gradients go through quantizedMatmul
+      // The backward only: a Dgrad and a Wgrad per linear (three), each quantizing dy on load.
+      expect(onLoad).toHaveBeenCalledTimes(6);
+    } finally {
+      rows.mockRestore();
+      onLoad.mockRestore();
     }
   });
 

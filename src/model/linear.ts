@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../engine/tensor';
 import * as op from '../engine/ops';
-import { type LowpLinearSpec, linearLowpFused } from '../lowp/linear';
+import { type LowpLinearSpec, linearLowpFused, linearsLowpFused } from '../lowp/linear';
 import type { ModelConfig } from './config';
 
 export function lowpSpec(c: ModelConfig): LowpLinearSpec {
@@ -24,10 +24,11 @@ export function blockLinear(c: ModelConfig, x: Tensor, w: Tensor): Tensor {
 
 /**
  * x·W_iᵀ for several weights read by the same input: one dispatch per two products in f32
- * (op.linears, the same bits as a blockLinear each); one blockLinear each in low precision.
+ * (op.linears, the same bits as a blockLinear each); in low precision x quantized once for all
+ * of them (linearsLowpFused, the same bits as a blockLinear each).
  */
 export function blockLinears(c: ModelConfig, x: Tensor, ws: Tensor[]): Tensor[] {
-  return c.precision.linear === 'lowp' ? ws.map((w) => linearLowpFused(x, w, lowpSpec(c))) : op.linears(x, ws);
+  return c.precision.linear === 'lowp' ? linearsLowpFused(x, ws, lowpSpec(c)) : op.linears(x, ws);
 }
 
 /**
