@@ -1,6 +1,6 @@
 // Embedding forward (gather) and deterministic backward on the GPU (shaders/embedding.wgsl).
-// The backward runs one workgroup per vocabulary row, scanning the ids in order, so rows are
-// summed in increasing n without atomics. See the shader for the algorithm and its cost.
+// The backward runs a workgroup per vocabulary row and BWG columns, each thread scanning the ids
+// in order, so rows are summed in increasing n without atomics or barriers. See the shader for the algorithm and its cost.
 
 import src from '../../../shaders/embedding.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
@@ -13,7 +13,7 @@ const FWD4: Kernel = { name: 'embedding', code: src, entry: 'forward' };
 const FWD1: Kernel = { name: 'embedding_f32', code: scalarVariant(src), entry: 'forward' };
 const BWD: Kernel = { name: 'embedding', code: src, entry: 'backward' };
 const WG = 256;
-const BWG = 128;
+const BWG = 64;
 
 export function embedding(be: WebGPUBackend, table: Tensor, ids: Tensor): Tensor {
   const D = table.shape[1];
@@ -44,7 +44,7 @@ export function embeddingBackward(be: WebGPUBackend, ids: Tensor, dOut: Tensor, 
     overrides: { BWG },
     buffers: [be.buf(ids), be.buf(dOut), be.buf(dTable)],
     uniform: packUniforms('uuu', [N, D, vocab]),
-    workgroups: grid1d(vocab, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid1d(vocab * Math.ceil(D / BWG), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return dTable;
 }
