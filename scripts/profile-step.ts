@@ -1,5 +1,6 @@
 // Diagnostics: where does a training step's GPU time go? Runs a few steps of a preset with
-// per-dispatch timing (each kernel submitted alone and awaited) and prints time per kernel.
+// per-dispatch timing (each kernel submitted alone and awaited; GPU timestamps around it where
+// the adapter has 'timestamp-query') and prints time per kernel.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/profile-step.ts [preset] [steps]
 import { createNodeBackend } from '../src/backends/webgpu/node';
 import { stepPresets } from '../src/bench/presets';
@@ -25,7 +26,7 @@ const total = performance.now() - t0;
 const rows = [...be.rt.profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const kernelMs = rows.reduce((n, [, e]) => n + e.ms, 0);
 console.log(
-  `${preset.name} on ${be.deviceLabel}: ${(total / steps).toFixed(1)} ms/step profiled, ${rows.reduce((n, [, e]) => n + e.count, 0) / steps} dispatches/step`,
+  `${preset.name} on ${be.deviceLabel}: ${(total / steps).toFixed(1)} ms/step profiled, ${rows.reduce((n, [, e]) => n + e.count, 0) / steps} dispatches/step; kernel times from ${be.rt.profileClock === 'gpu' ? 'GPU timestamps' : 'host wall time (includes submit latency)'}, ${(kernelMs / steps).toFixed(1)} ms/step in all`,
 );
 for (const [k, e] of rows)
   console.log(

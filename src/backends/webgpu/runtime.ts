@@ -294,36 +294,68 @@ export class GpuRuntime {
 
   /**
    * Profiling (diagnostics only): when set, each dispatch is submitted alone and timed to
-   * completion on the host, accumulating wall time per kernel name. Much slower than normal
-   * flushing; never on in training.
+   * completion, accumulating time per kernel name: the GPU time between timestamps written at
+   * the start and end of its compute pass where the device has 'timestamp-query' (profileClock
+   * says 'gpu'), else host wall time to completion, which includes each submission's latency.
+   * Much slower than normal flushing; never on in training.
    */
   profile: Map<string, { count: number; ms: number }> | null = null;
+
+  /** The clock of the last profiled dispatch: 'gpu' (timestamps) or 'wall'. */
+  profileClock: 'gpu' | 'wall' = 'wall';
+
+  private profileStamps: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
 
   private async submitProfiled(
     cmds: Command[],
     pipelines: GPUComputePipeline[],
     bindGroups: GPUBindGroup[],
   ): Promise<void> {
+    if (!this.profileStamps && this.features.timestampQuery) {
+      this.profileStamps = {
+        set: this.device.createQuerySet({ type: 'timestamp', count: 2, label: 'profile' }),
+        resolve: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        read: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      };
+    }
+    const stamps = this.profileStamps;
     let i = 0;
     for (const c of cmds) {
       const t0 = performance.now();
       const encoder = this.device.createCommandEncoder({ label: isCopy(c) ? 'copy' : c.kernel.name });
       let key = 'copy';
+      let stamped = false;
       if (isCopy(c)) encodeCopy(encoder, c);
       else {
-        const pass = encoder.beginComputePass();
+        const pass = encoder.beginComputePass(
+          stamps ? { timestampWrites: { querySet: stamps.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
+        );
         pass.setPipeline(pipelines[i]);
         pass.setBindGroup(0, bindGroups[i]);
         pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
         pass.end();
+        if (stamps) {
+          encoder.resolveQuerySet(stamps.set, 0, 2, stamps.resolve, 0);
+          encoder.copyBufferToBuffer(stamps.resolve, 0, stamps.read, 0, 16);
+          stamped = true;
+        }
         key = `${c.kernel.name}:${c.kernel.entry ?? 'main'}`;
         i++;
       }
       this.device.queue.submit([encoder.finish()]);
       await this.device.queue.onSubmittedWorkDone();
+      let ms = performance.now() - t0;
+      if (stamped && stamps) {
+        await stamps.read.mapAsync(GPUMapMode.READ);
+        const [a, b] = new BigInt64Array(stamps.read.getMappedRange().slice(0));
+        stamps.read.unmap();
+        // A clock that did not advance (or went back) is not trusted: keep the wall time then.
+        if (b > a) ms = Number(b - a) / 1e6;
+        this.profileClock = b > a ? 'gpu' : 'wall';
+      }
       const e = this.profile!.get(key) ?? { count: 0, ms: 0 };
       e.count++;
-      e.ms += performance.now() - t0;
+      e.ms += ms;
       this.profile!.set(key, e);
     }
   }
