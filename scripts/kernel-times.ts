@@ -1,6 +1,6 @@
 // Diagnostics: single-kernel times on the micro models' shapes (512 tokens × 64 wide): the
 // low-precision quantizers and GEMMs beside the f32 matmul, the RMSNorm row kernels and the
-// attention kernels (B 8, T 64, 4 heads of 16). Each figure: ten dispatches in one submit,
+// attention kernels (B 8, T 64, 4 heads of 16) and the embedding backward. Each figure: ten dispatches in one submit,
 // median of 20 such runs, per dispatch. Software adapters: compare the lines with each other, not
 // with other machines.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/kernel-times.ts
@@ -93,4 +93,11 @@ await time('attention bwd B8 T64 H4 d16', () => {
   const r = be.attentionBackward(q, k, v, fwd.o, fwd.lse, fwd.o, shape);
   return [r.dq, r.dk, r.dv];
 });
+const ids = be.fromArray(
+  Array.from({ length: 512 }, (_, i) => (i * 7) % 64),
+  [512],
+  'i32',
+);
+const dOut = be.fromArray(rng.normalArray(512 * 64), [512, 64]);
+await time('embedding bwd V64 x 64 over 512 ids', () => [be.embeddingBackward(ids, dOut, 64)]);
 process.exit(0);

@@ -142,6 +142,25 @@ describe('embeddingBackward', () => {
   });
 });
 
+describe('embeddingBackward order', () => {
+  // Each element is the f32 running sum of its rows' gradients in increasing n: exactly that, on
+  // the vec4 path (D % 4 == 0) and the scalar one, with row blocks of one and several workgroups.
+  for (const D of [7, 12, 300]) {
+    it(`D=${D}: the f32 sum in increasing n, bit for bit`, async () => {
+      const gpu = await gpuBackend();
+      const rng = new Rng(D);
+      const [V, N] = [9, 130];
+      const ids = Int32Array.from({ length: N }, () => rng.int(0, V - 2)); // row V-1 unused
+      const dOut = rng.normalArray(N * D).map(Math.fround);
+      const want = new Float32Array(V * D);
+      for (let n = 0; n < N; n++)
+        for (let d = 0; d < D; d++) want[ids[n] * D + d] = Math.fround(want[ids[n] * D + d] + dOut[n * D + d]);
+      const g = await gpu.embeddingBackward(gpu.fromArray(ids, [N], 'i32'), gpu.fromArray(dOut, [N, D]), V).read();
+      expect(Array.from(Float32Array.from(g))).toEqual(Array.from(want));
+    });
+  }
+});
+
 describe('crossEntropy', () => {
   it('huge logits (±1e4) stay finite and match the reference', async () => {
     const gpu = await gpuBackend();

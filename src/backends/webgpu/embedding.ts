@@ -1,6 +1,7 @@
 // Embedding forward (gather) and deterministic backward on the GPU (shaders/embedding.wgsl).
-// The backward runs a workgroup per vocabulary row and BWG columns, each thread scanning the ids
-// in order, so rows are summed in increasing n without atomics or barriers. See the shader for the algorithm and its cost.
+// The backward runs a workgroup per vocabulary row and up to 64 vec4 columns (f32 columns when
+// D % 4 ≠ 0), each thread scanning the ids in order, so rows are summed in increasing n without
+// atomics or barriers. See the shader for the algorithm and its cost.
 
 import src from '../../../shaders/embedding.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
@@ -11,9 +12,11 @@ import { grid1d, packUniforms } from './runtime';
 
 const FWD4: Kernel = { name: 'embedding', code: src, entry: 'forward' };
 const FWD1: Kernel = { name: 'embedding_f32', code: scalarVariant(src), entry: 'forward' };
-const BWD: Kernel = { name: 'embedding', code: src, entry: 'backward' };
+const BWD4: Kernel = { name: 'embedding', code: src, entry: 'backward' };
+const BWD1: Kernel = { name: 'embedding_f32', code: scalarVariant(src), entry: 'backward' };
 const WG = 256;
-const BWG = 64;
+/** Backward: at most this many V-columns (threads) per workgroup. */
+const BWG_MAX = 64;
 
 export function embedding(be: WebGPUBackend, table: Tensor, ids: Tensor): Tensor {
   const D = table.shape[1];
@@ -39,12 +42,15 @@ export function embeddingBackward(be: WebGPUBackend, ids: Tensor, dOut: Tensor, 
   if (N === 0) return be.zeros([vocab, D]);
   const dTable = be.empty([vocab, D]);
   if (vocab === 0 || D === 0) return dTable;
+  const v4 = D % 4 === 0;
+  const dv = v4 ? D / 4 : D;
+  const bwg = Math.min(BWG_MAX, 2 ** Math.ceil(Math.log2(dv)));
   be.rt.record({
-    kernel: BWD,
-    overrides: { BWG },
+    kernel: v4 ? BWD4 : BWD1,
+    overrides: { BWG: bwg },
     buffers: [be.buf(ids), be.buf(dOut), be.buf(dTable)],
-    uniform: packUniforms('uuu', [N, D, vocab]),
-    workgroups: grid1d(vocab * Math.ceil(D / BWG), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    uniform: packUniforms('uuu', [N, dv, vocab]),
+    workgroups: grid1d(vocab * Math.ceil(dv / bwg), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return dTable;
 }
