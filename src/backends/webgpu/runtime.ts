@@ -328,7 +328,9 @@ export class GpuRuntime {
       if (isCopy(c)) encodeCopy(encoder, c);
       else {
         const pass = encoder.beginComputePass(
-          stamps ? { timestampWrites: { querySet: stamps.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
+          stamps
+            ? { timestampWrites: { querySet: stamps.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }
+            : {},
         );
         pass.setPipeline(pipelines[i]);
         pass.setBindGroup(0, bindGroups[i]);
