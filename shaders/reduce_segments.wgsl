@@ -13,9 +13,19 @@
 //
 // Workgroup → segment: binary search over `first` (uniform across the workgroup: it reads only
 // the read-only table at workgroup-uniform indices). Grid as in reduce.wgsl, folded into 2-D.
+//
+// The tree has WG lanes (that fixes the bits); R ≤ WG threads run it, thread i holding lanes
+// i, i + R, …: each lane's ITEMS elements folded in increasing k as above, then the tree's
+// levels s ≥ R in registers (both operands are the thread's own) and the levels below R in
+// workgroup memory. Neighbouring threads still read neighbouring addresses. With R = 32 a
+// workgroup passes 6 barriers with 32 threads instead of 9 with 256: on lavapipe, where a
+// barrier costs per thread, browser-v3's gradient norm took 119 ms with R = WG.
 
-override WG: u32 = 256;    // threads per workgroup (power of two)
-override ITEMS: u32 = 8;   // elements each thread folds before the tree
+override WG: u32 = 256;    // lanes of the tree (power of two)
+override ITEMS: u32 = 8;   // elements each lane folds before the tree
+override R: u32 = 32;      // threads per workgroup (power of two ≤ WG)
+override L: u32 = WG / R;  // lanes per thread
+const LMAX: u32 = 64u;
 
 struct Params {
   segments: u32,  // rows of segs
@@ -29,9 +39,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> segs: array<vec4<u32>>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> tree: array<f32, WG>;
+var<workgroup> tree: array<f32, R>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(R)
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
@@ -51,17 +61,27 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   }
   let sg = segs[lo];
   let base = (w - sg.z) * WG * ITEMS;
-  var acc = 0.0;
-  for (var k = 0u; k < ITEMS; k++) {
-    let i = base + k * WG + t;
-    if (i < sg.y) {
-      let v = x[sg.x + i];
-      acc += select(v, v * v, p.square != 0u);
+  var lane: array<f32, LMAX>;
+  for (var j = 0u; j < L; j++) {
+    var acc = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+      let i = base + k * WG + j * R + t;
+      if (i < sg.y) {
+        let v = x[sg.x + i];
+        acc += select(v, v * v, p.square != 0u);
+      }
+    }
+    lane[j] = acc;
+  }
+  for (var s = WG / 2u; s >= R; s = s >> 1u) {
+    let js = s / R; // lane t + R·j's partner is lane t + R·(j + js)
+    for (var j = 0u; j < js; j++) {
+      lane[j] = lane[j] + lane[j + js];
     }
   }
-  tree[t] = acc;
+  tree[t] = lane[0];
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+  for (var s = R / 2u; s > 0u; s = s >> 1u) {
     if (t < s) {
       tree[t] = tree[t] + tree[t + s];
     }

@@ -27,6 +27,8 @@ const REDUCE_SUBGROUP: Kernel = {
   entry: 'main_subgroup',
 };
 const REDUCE_SEGMENTS: Kernel = { name: 'reduce_segments', code: segSrc, entry: 'main' };
+/** Threads running each reduce_segments workgroup's WG-lane tree (see the shader). */
+const SEGMENT_THREADS = 32;
 const WG = 256;
 const ITEMS = 8;
 /** Elements one workgroup reduces to one partial. */
@@ -153,7 +155,7 @@ export function sumSquaresSegments(be: WebGPUBackend, flat: Tensor, segments: re
   const parts = groups === 1 ? out : be.empty([groups]);
   be.rt.record({
     kernel: REDUCE_SEGMENTS,
-    overrides: { WG, ITEMS },
+    overrides: { WG, ITEMS, R: SEGMENT_THREADS },
     buffers: [be.buf(flat), be.buf(parts), be.buf(rows)],
     uniform: packUniforms('uuuu', [segs.length, groups, 1, 0]),
     workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),

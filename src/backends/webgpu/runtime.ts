@@ -301,7 +301,7 @@ export class GpuRuntime {
    */
   profile: Map<string, { count: number; ms: number }> | null = null;
 
-  /** The clock of the last profiled dispatch: 'gpu' (timestamps) or 'wall'. */
+  /** The clock of the last profiled submission: 'gpu' (timestamps; a dispatch whose stamps did not advance keeps its wall time) or 'wall'. */
   profileClock: 'gpu' | 'wall' = 'wall';
 
   private profileStamps: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
@@ -319,6 +319,7 @@ export class GpuRuntime {
       };
     }
     const stamps = this.profileStamps;
+    this.profileClock = stamps ? 'gpu' : 'wall';
     let i = 0;
     for (const c of cmds) {
       const t0 = performance.now();
@@ -351,9 +352,8 @@ export class GpuRuntime {
         await stamps.read.mapAsync(GPUMapMode.READ);
         const [a, b] = new BigInt64Array(stamps.read.getMappedRange().slice(0));
         stamps.read.unmap();
-        // A clock that did not advance (or went back) is not trusted: keep the wall time then.
+        // A clock that did not advance (or went back) is not trusted: that dispatch keeps its wall time.
         if (b > a) ms = Number(b - a) / 1e6;
-        this.profileClock = b > a ? 'gpu' : 'wall';
       }
       const e = this.profile!.get(key) ?? { count: 0, ms: 0 };
       e.count++;
