@@ -109,9 +109,15 @@ fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 }
 
 // ---- combine_bwd: both gradients of combine in one dispatch ----
-//   workgroups w < M:   dWeight[a] = dOut[a / K] · y[assignSlot[a]], a = w (DWG threads, the tree)
-//   workgroups w ≥ M:   dy[i] = weight[a] · dOut[a / K, c] for the DWG V-elements
-//                       i = (w − M)·DWG + t of dy, m = i / dv, c = i mod dv, a = slotAssign[m]
+//   workgroups w < G = ceil(M / DOTS):  dWeight[a] = dOut[a / K] · y[assignSlot[a]] for the DOTS
+//                       assignments a = w·DOTS + j, RD threads each (the tree below)
+//   workgroups w ≥ G:   dy[i] = weight[a] · dOut[a / K, c] for the DWG V-elements
+//                       i = (w − G)·DWG + t of dy, m = i / dv, c = i mod dv, a = slotAssign[m]
+// A dot's tree has DWG lanes (that fixes the bits): lane l sums V-elements l, l + DWG, … in order,
+// then a halving tree adds the lanes. Its RD threads hold DWG / RD lanes each: thread i has lanes
+// i + RD·k, adds the levels h ≥ RD in registers, and the levels below RD go through workgroup
+// memory. (One dot per 64-thread workgroup passed 7 barriers per dot; with RD = 8, 8 dots share a
+// workgroup's 4 barriers — on lavapipe browser-v3's combine backward was 7.6 ms a layer.)
 // w (the workgroup's linear index: folded into y past 65535, see grid1d) is workgroup-uniform, so
 // every thread of a dWeight workgroup reaches the tree's barriers and no dy workgroup meets one.
 struct CombineBwdParams {
@@ -130,32 +136,52 @@ struct CombineBwdParams {
 @group(0) @binding(6) var<storage, read_write> cb_dweight: array<f32>;
 @group(0) @binding(7) var<uniform> cb_p: CombineBwdParams;
 
+override RD: u32 = 8u;           // combine_bwd: threads per dot product (power of two ≤ DWG)
+override DOTS: u32 = DWG / RD;   // … dot products per workgroup
+override LD: u32 = DWG / RD;     // … tree lanes per thread
+const LDMAX: u32 = 64u;
+
 var<workgroup> partial: array<f32, DWG>;
 
 @compute @workgroup_size(DWG)
 fn combine_bwd(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
   let w = wid.x + wid.y * nwg.x;
-  if (w < cb_p.M) {
-    let a = w;
-    let dRow = (a / cb_p.K) * cb_p.dv;
-    let yRow = u32(cb_assignSlot[a]) * cb_p.dv;
-    // Per-thread partial in a fixed order (V lanes summed at the end: a fixed order too).
-    var acc = V(0.0);
-    for (var c = t; c < cb_p.dv; c += DWG) {
-      acc += cb_dout[dRow + c] * cb_y[yRow + c];
+  let G = (cb_p.M + DOTS - 1u) / DOTS;
+  if (w < G) {
+    let j = t / RD;           // this thread's dot in the workgroup
+    let r = t - j * RD;       // … and its thread within the dot
+    let a = w * DOTS + j;
+    let live = a < cb_p.M;    // a dead dot (past M) only takes part in the barriers
+    var lane: array<f32, LDMAX>;
+    if (live) {
+      let dRow = (a / cb_p.K) * cb_p.dv;
+      let yRow = u32(cb_assignSlot[a]) * cb_p.dv;
+      // Each lane's partial in a fixed order (V lanes summed at the end: a fixed order too).
+      for (var k = 0u; k < LD; k++) {
+        var acc = V(0.0);
+        for (var c = r + RD * k; c < cb_p.dv; c += DWG) {
+          acc += cb_dout[dRow + c] * cb_y[yRow + c];
+        }
+        lane[k] = hsum(acc);
+      }
     }
-    partial[t] = hsum(acc);
+    // Halving tree: step h adds lane l + h into lane l for l < h; h ≥ RD within the thread …
+    for (var h = DWG / 2u; h >= RD; h = h / 2u) {
+      let kh = h / RD;
+      for (var k = 0u; k < kh; k++) { lane[k] += lane[k + kh]; }
+    }
+    // … the rest across the dot's threads.
+    partial[t] = lane[0];
     workgroupBarrier();
-    // Halving tree: step h adds partial[t + h] into partial[t] for t < h.
-    for (var h = DWG / 2u; h > 0u; h = h / 2u) {
-      if (t < h) { partial[t] += partial[t + h]; }
+    for (var h = RD / 2u; h > 0u; h = h / 2u) {
+      if (r < h) { partial[t] += partial[t + h]; }
       workgroupBarrier();
     }
-    if (t == 0u) { cb_dweight[a] = partial[0]; }
+    if (r == 0u && live) { cb_dweight[a] = partial[t]; }
   } else {
     // Each slot's row written once, one element per invocation.
-    let i = (w - cb_p.M) * DWG + t;
+    let i = (w - G) * DWG + t;
     if (i < cb_p.dyCount) {
       let m = i / cb_p.dv;
       let c = i - m * cb_p.dv;

@@ -49,6 +49,8 @@ const COMBINE_BWD = rowKernels('combine_bwd');
 /** Invocations per workgroup of the flat row kernels; threads per workgroup of combine_bwd. */
 const WG = 256;
 const DWG = 64;
+/** combine_bwd: threads per dot product (DWG / this many dots per workgroup). */
+const COMBINE_DOT_THREADS = 8;
 
 const last = (t: Tensor) => t.shape[t.shape.length - 1];
 
@@ -132,17 +134,22 @@ export function moeCombineBackward(
   if (M === 0) return { dy, dWeight: be.empty([N, K]) };
   if (d === 0) return { dy, dWeight: be.zeros([N, K]) };
   const dWeight = be.empty([N, K]);
-  // One dispatch of DWG-thread workgroups: M dot products dWeight[a] (one workgroup each, a
-  // fixed-order tree), then ceil(M·dv / DWG) workgroups writing dy[m] = weight[a] · dOut[a / K].
+  // One dispatch of DWG-thread workgroups: M dot products dWeight[a] (DWG / RD per workgroup,
+  // RD threads each, a fixed-order tree of DWG lanes), then ceil(M·dv / DWG) workgroups writing
+  // dy[m] = weight[a] · dOut[a / K].
   const v4 = vec4Rows(be, d, [dOut, y, dy]);
   const dv = v4 ? d / 4 : d;
   const dyGroups = Math.ceil((M * dv) / DWG);
   be.rt.record({
     kernel: v4 ? COMBINE_BWD.v4 : COMBINE_BWD.v1,
-    overrides: { DWG },
+    overrides: { DWG, RD: COMBINE_DOT_THREADS },
     buffers: [dOut, y, weight, plan.slotAssign, plan.assignSlot, dy, dWeight].map((t) => be.buf(t)),
     uniform: packUniforms('uuuu', [M, M * dv, dv, K]),
-    workgroups: grid1d(M + dyGroups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid1d(
+      Math.ceil(M / (DWG / COMBINE_DOT_THREADS)) + dyGroups,
+      1,
+      be.rt.limits.maxComputeWorkgroupsPerDimension,
+    ),
   });
   return { dy, dWeight };
 }
