@@ -97,11 +97,16 @@ fn loadV4(b: u32, t: u32, g: u32, c4: u32) -> vec4<f32> {
 // rows and each q chunk once for 4 keys. (dkdv owns key rows: its tile is the transpose, computed
 // in place.)
 fn queryRowScores(r0: u32, tx: u32, nq4: u32) -> array<f32, 16> {
+  return queryRowScoresAt(r0, tx, NC, nq4);
+}
+
+// queryRowScores for key columns col + stride·j (the forward's virtual column lanes).
+fn queryRowScoresAt(r0: u32, col: u32, stride: u32, nq4: u32) -> array<f32, 16> {
   var s: array<f32, 16>;
   for (var x = 0u; x < 16u; x++) { s[x] = 0.0; }
   for (var d = 0u; d < nq4; d++) {
     var kv: array<vec4<f32>, 4>;
-    for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(tx + NC * j) * KS + d]); }
+    for (var j = 0u; j < 4u; j++) { kv[j] = vec4<f32>(Ks[(col + stride * j) * KS + d]); }
     for (var i = 0u; i < MR; i++) {
       let qv = vec4<f32>(Qs[(r0 + i) * DQ4 + d]);
       for (var j = 0u; j < 4u; j++) { s[i * 4u + j] += dot(qv, kv[j]); }

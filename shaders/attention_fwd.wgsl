@@ -36,14 +36,23 @@ const NEG_BIG: f32 = -3.0e38; // stands in for −∞ as the initial running max
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<uniform> U: Params;
 
-override BQ: u32 = MR * NR; // query rows per workgroup
-override BK: u32 = 4u * NC; // key rows per tile
+// Virtual column lanes: the score tile is cut for NCV column lanes (4 columns each: BK = 4·NCV
+// keys, a tile's partial maxima and row sums per column lane), but NC ≤ NCV threads run them,
+// thread tx holding column lanes tx + NC·q (q < NCV / NC). The host sets NC below NCV where a
+// head has fewer output chunks than NCV (head dim 16: 4 chunks, 8 column lanes): the P·V loop
+// then has no idle lanes, and since every sum is the one of the NCV-lane kernel, in the same
+// order, the bits are the same (attention.test.ts compares both).
+override NCV: u32 = NC;       // column lanes of the tile (fixes the bits)
+override QV: u32 = NCV / NC;  // column lanes per thread (≤ 2)
+const QV_MAX: u32 = 2u;
+override BQ: u32 = MR * NR;   // query rows per workgroup
+override BK: u32 = 4u * NCV;  // key rows per tile
 
 var<workgroup> Qs: array<vec4<AT>, BQ * DQ4>;
 var<workgroup> Ks: array<vec4<AT>, BK * KS>;
 var<workgroup> Vs: array<vec4<AT>, BK * DV4>;
 var<workgroup> Ps: array<f32, BQ * BK>;
-var<workgroup> Mp: array<f32, BQ * NC>;
+var<workgroup> Mp: array<f32, BQ * NCV>;
 
 @compute @workgroup_size(NR * NC)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -62,9 +71,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var i = lid; i < BQ * DQ4; i += nThreads) { Qs[i] = vec4<AT>(loadQ4(b, q0 + i / DQ4, h, i % DQ4)); }
 
   var m: array<f32, MR_MAX>;
-  var l: array<f32, MR_MAX>;
+  var l: array<f32, MR_MAX * QV_MAX>; // l[i·QV_MAX + q]: column lane tx + NC·q's partial row sum
   var acc: array<vec4<f32>, ACC>;
-  for (var i = 0u; i < MR; i++) { m[i] = NEG_BIG; l[i] = 0.0; }
+  for (var i = 0u; i < MR; i++) { m[i] = NEG_BIG; }
+  for (var x = 0u; x < MR_MAX * QV_MAX; x++) { l[x] = 0.0; }
   for (var a = 0u; a < ACC; a++) { acc[a] = vec4<f32>(0.0); }
 
   // Keys 0 .. kEnd-1 are the only ones any row of this tile may attend to.
@@ -75,33 +85,41 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var i = lid; i < BK * DV4; i += nThreads) { Vs[i] = vec4<AT>(loadV4(b, k0 + i / DV4, g, i % DV4)); }
     workgroupBarrier();
 
-    // 1. Scores of my MR rows × 4 columns.
-    var s = queryRowScores(r0, tx, nq4);
-    // 2. Mask, scale, partial row maxima.
-    for (var i = 0u; i < MR; i++) {
-      var pm = NEG_BIG;
-      for (var j = 0u; j < 4u; j++) {
-        let sv = select(NEG_BIG, U.scale * s[i * 4u + j], k0 + tx + NC * j <= q0 + r0 + i);
-        s[i * 4u + j] = sv;
-        pm = max(pm, sv);
+    // 1–2. For each of my column lanes cx: scores of my MR rows × its 4 columns cx + NCV·j,
+    //      masked and scaled, and its partial row maxima.
+    var s: array<array<f32, 16>, QV_MAX>;
+    for (var qv = 0u; qv < QV; qv++) {
+      let cx = tx + NC * qv;
+      var sq = queryRowScoresAt(r0, cx, NCV, nq4);
+      for (var i = 0u; i < MR; i++) {
+        var pm = NEG_BIG;
+        for (var j = 0u; j < 4u; j++) {
+          let sv = select(NEG_BIG, U.scale * sq[i * 4u + j], k0 + cx + NCV * j <= q0 + r0 + i);
+          sq[i * 4u + j] = sv;
+          pm = max(pm, sv);
+        }
+        Mp[(r0 + i) * NCV + cx] = pm;
       }
-      Mp[(r0 + i) * NC + tx] = pm;
+      s[qv] = sq;
     }
     workgroupBarrier();
 
     // 3. New running max, probabilities, rescaled accumulators.
     for (var i = 0u; i < MR; i++) {
       var mNew = m[i];
-      for (var t = 0u; t < NC; t++) { mNew = max(mNew, Mp[(r0 + i) * NC + t]); }
+      for (var t = 0u; t < NCV; t++) { mNew = max(mNew, Mp[(r0 + i) * NCV + t]); }
       let alpha = exp(m[i] - mNew); // 0 on the first tile, 1 if the max did not move
-      var ls = 0.0;
-      for (var j = 0u; j < 4u; j++) {
-        let sv = s[i * 4u + j];
-        let p = select(0.0, exp(sv - mNew), sv > NEG_BIG);
-        Ps[(r0 + i) * BK + tx + NC * j] = p;
-        ls += p;
+      for (var qv = 0u; qv < QV; qv++) {
+        let cx = tx + NC * qv;
+        var ls = 0.0;
+        for (var j = 0u; j < 4u; j++) {
+          let sv = s[qv][i * 4u + j];
+          let p = select(0.0, exp(sv - mNew), sv > NEG_BIG);
+          Ps[(r0 + i) * BK + cx + NCV * j] = p;
+          ls += p;
+        }
+        l[i * QV_MAX + qv] = l[i * QV_MAX + qv] * alpha + ls;
       }
-      l[i] = l[i] * alpha + ls;
       m[i] = mNew;
       for (var a = 0u; a < NA; a++) { acc[i * NA + a] *= alpha; }
     }
@@ -119,14 +137,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier(); // before the next tile overwrites Ks, Vs, Ps, Mp
   }
 
-  // Row sums: add the NC partial l of each row, in lane order.
-  for (var i = 0u; i < MR; i++) { Mp[(r0 + i) * NC + tx] = l[i]; }
+  // Row sums: add the NCV column lanes' partial l of each row, in column-lane order.
+  for (var i = 0u; i < MR; i++) {
+    for (var qv = 0u; qv < QV; qv++) { Mp[(r0 + i) * NCV + tx + NC * qv] = l[i * QV_MAX + qv]; }
+  }
   workgroupBarrier();
   for (var i = 0u; i < MR; i++) {
     let qi = q0 + r0 + i;
     if (qi >= T) { continue; }
     var lt = 0.0;
-    for (var t = 0u; t < NC; t++) { lt += Mp[(r0 + i) * NC + t]; }
+    for (var t = 0u; t < NCV; t++) { lt += Mp[(r0 + i) * NCV + t]; }
     if (tx == 0u) { lse[statIndex(b, h, qi)] = m[i] + log(lt); }
     let base = rowBase(b, qi, h, U.H, U.dV);
     for (var a = 0u; a < NA; a++) {

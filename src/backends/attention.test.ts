@@ -11,7 +11,7 @@ import { relErr } from '../check/harness';
 import { cpu, gpuBackend } from '../test/gpu';
 import {
   attentionTile,
-  setAttentionNarrowBackward,
+  setAttentionNarrowLanes,
   setAttentionSeparatePrep,
   setAttentionWorkgroupBudget,
 } from './webgpu/attention';
@@ -205,7 +205,7 @@ describe('attention (GPU vs CPU float64 reference)', () => {
     }
   });
 
-  it('backward at head dims below 32: the narrow lane columns give the bits of the wide ones', async () => {
+  it('head dims below 32: the narrow lane columns (forward and backward) give the bits of the wide ones', async () => {
     const gpu = await gpuBackend();
     const bits = (a: Float64Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
     let seed = 90;
@@ -219,14 +219,15 @@ describe('attention (GPU vs CPU float64 reference)', () => {
         const what = `T=${T} dQK=${dQK} dV=${dV} H=${heads} Hkv=${kvHeads}`;
         const x = randomInputs(s, seed++);
         expect(attentionTile(gpu, 'dkdv', dQK, dV).cols, what).toBeLessThanOrEqual(16);
+        if (dQK <= 16 && dV <= 16) expect(attentionTile(gpu, 'fwd', dQK, dV).overrides.NC, what).toBe(4);
         const narrow = await runAll(gpu, s, x);
-        setAttentionNarrowBackward(false);
+        setAttentionNarrowLanes(false);
         try {
           expect(attentionTile(gpu, 'dkdv', dQK, dV).cols, what).toBe(32);
           const wide = await runAll(gpu, s, x);
-          for (let i = 2; i < NAMES.length; i++) expect(bits(narrow[i]), `${NAMES[i]} ${what}`).toEqual(bits(wide[i]));
+          for (let i = 0; i < NAMES.length; i++) expect(bits(narrow[i]), `${NAMES[i]} ${what}`).toEqual(bits(wide[i]));
         } finally {
-          setAttentionNarrowBackward(true);
+          setAttentionNarrowLanes(true);
         }
       }
   });

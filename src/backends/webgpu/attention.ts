@@ -99,14 +99,15 @@ export function setAttentionWorkgroupBudget(bytes: number | null): void {
   budgetOverride = bytes;
 }
 
-let narrowBackward = true;
+let narrowLanes = true;
 
 /**
- * Tests only: let the backward kernels take more lane columns than the head has vec4 chunks (the
- * tiling before the narrow rule); both must give the same bits.
+ * Tests only: run every kernel with as many lane columns as its tile has (the tiling before the
+ * narrow rules: backward kernels no wider than the head's vec4 chunks, the forward two column
+ * lanes per thread); both must give the same bits.
  */
-export function setAttentionNarrowBackward(on: boolean): void {
-  narrowBackward = on;
+export function setAttentionNarrowLanes(on: boolean): void {
+  narrowLanes = on;
 }
 
 let separatePrep = false;
@@ -189,19 +190,25 @@ export function attentionTile(
     // chunks (NC = 8 at head dim 16) half the lanes idle through the accumulation. There NC only
     // sets the depth of the tile walked (dq: keys, dk/dv: queries), and every sum runs over it
     // one term at a time in increasing order, so a narrower NC gives the same bits.
-    if (narrowBackward && kind !== 'fwd' && nc > Math.max(dq4, dv4, 4)) continue;
+    const narrow = Math.max(dq4, dv4, 4);
+    if (narrowLanes && kind !== 'fwd' && nc > narrow) continue;
+    // The forward keeps the tile's nc column lanes (they fix where the online softmax rescales,
+    // and the grouping of its row sums) but may run two of them per thread (NCV = nc, NC = nc / 2):
+    // the same sums in the same order, without the P·V loop's idle lanes.
+    const ncRun = narrowLanes && kind === 'fwd' && nc > narrow && nc === 2 * narrow ? narrow : nc;
     const overrides: Record<string, number> = {
       MR: mr,
       NR: nr,
-      NC: nc,
-      NA: na,
+      NC: ncRun,
+      NA: ncRun === nc ? na : Math.ceil(dv4 / ncRun),
       KS: oddStride(dq4),
       DQ4: dq4,
       DV4: dv4,
     };
+    if (kind === 'fwd') overrides.NCV = nc;
     if (kind !== 'fwd') overrides.VS = oddStride(dv4);
     if (kind === 'dkdv') overrides.NB = nb;
-    return { rows, cols, threads: nr * nc, bytes, overrides };
+    return { rows, cols, threads: nr * ncRun, bytes, overrides };
   }
   throw new Error(
     `attention: head dims dQK=${dQK}, dV=${dV} need more workgroup memory or invocations than this device allows ` +
