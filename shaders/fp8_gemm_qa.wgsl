@@ -9,8 +9,8 @@
 // to that pair, because every step is the same computation:
 //   * at the start of each K-block the workgroup takes, for each of its TM rows, the amax of the
 //     row's 1×BLK tile as a max of f32 magnitude bit patterns (columns ≥ K count as +0, like the
-//     quantizer's padding; max is exact and order-free, so a workgroup atomicMax gives the same
-//     bits as the quantizer's tree), and turns it into the tile scale with lowp_scale_bits —
+//     quantizer's padding; max is exact and order-free, so one thread's running max per row gives
+//     the quantizer's bits), and turns it into the tile scale with lowp_scale_bits —
 //     the same rule functions as the quantizer (amax floor 1e-4, ÷ fmax correctly rounded, UE8M0
 //     round-up, MX floor);
 //   * staging a TK-slice stages each element's decoded code: the code is the quantizer's, that
@@ -24,7 +24,10 @@
 //
 // A element (m, k) is at Ax[m · a_sm + k · a_sk]: (a_sm, a_sk) = (K, 1) for A = X [M, K], and
 // (1, M) for A = Xᵀ with X stored [K, M] (the Wgrad GEMM reads dY [tokens, out] as dYᵀ). The
-// amax pass maps consecutive threads to consecutive addresses in either layout (a_trans).
+// staging maps consecutive threads to consecutive addresses in either layout (a_trans); the amax
+// pass runs a row per thread (a sequential walk along k; across threads consecutive addresses
+// when A is read transposed). It had a thread per word and a workgroup atomicMax per row: the
+// atomics cost more than the walk.
 //
 // Cost: each A element is quantized once per workgroup column (ceil(N / TN) times) instead of
 // once: an f32 division and a rounding of its bits per element, plus the quantizer's exact integer division
@@ -33,7 +36,7 @@
 // linear layers' shape on the lab's models; a dispatch and a pass over A are saved.
 //
 // Constraints (met by the host): TK | BLK, TK a multiple of 4; workgroup storage
-// TK·(TM/4 + 1 + TN/4 + 1)·16 + 8·TM bytes within the device's limit.
+// TK·(TM/4 + 1 + TN/4 + 1)·16 + 4·TM bytes within the device's limit.
 
 override WG_X: u32 = 16u;        // threads along N
 override WG_Y: u32 = 16u;        // threads along M
@@ -58,7 +61,7 @@ struct Params {
   blk: u32,     // quant block BLK
   a_sm: u32,    // A's stride along m (in elements)
   a_sk: u32,    // … along k
-  a_trans: u32, // 1 when a_sm = 1 (A stored transposed): the amax pass walks m fastest
+  a_trans: u32, // 1 when a_sm = 1 (A stored transposed): staging walks m fastest
 }
 
 @group(0) @binding(0) var<storage, read> Ax: array<u32>; // f32 A, as bit patterns
@@ -69,8 +72,7 @@ struct Params {
 
 var<workgroup> As: array<vec4<f32>, TK * SA>;
 var<workgroup> Bs: array<vec4<f32>, TK * SB>;
-var<workgroup> rowAmax: array<atomic<u32>, TM>; // this K-block's tile amax (magnitude bits) per row
-var<workgroup> rowScale: array<u32, TM>;        // … and its scale (f32 bits)
+var<workgroup> rowScale: array<u32, TM>;        // this K-block's tile scale per row (f32 bits)
 
 // Bit pattern of A[m, k]; +0 outside [0, M) × [0, K).
 fn xbits(m: u32, k: u32) -> u32 {
@@ -138,7 +140,6 @@ fn main_qa(
   let KW = TK / 4u;
   let elemsA = TM * TK;
   let slotsB = (TN / 4u) * KW;
-  let WB = p.blk / 4u;           // words (groups of 4 k) per row of a K-block
 
   var p00 = vec4<f32>(0.0); var p01 = vec4<f32>(0.0); var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
   var p10 = vec4<f32>(0.0); var p11 = vec4<f32>(0.0); var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
@@ -158,29 +159,19 @@ fn main_qa(
   let Ke = min(p.words * 4u, ((p.K + TK - 1u) / TK) * TK);
 
   for (var k0 = 0u; k0 < Ke; k0 += TK) {
-    // 0. A K-block starts: the tile scale of each of the workgroup's rows. The barrier after the
-    //    reset also keeps this block's scales from overwriting the ones the previous block's
-    //    close (step 3) may still be reading.
+    // 0. A K-block starts: the tile scale of each of the workgroup's rows. The first barrier
+    //    keeps this block's scales from overwriting the ones the previous block's close (step 3)
+    //    may still be reading.
     if (k0 % p.blk == 0u) {
-      for (var i = lid; i < TM; i += NT) { atomicStore(&rowAmax[i], 0u); }
       workgroupBarrier();
-      let wb = min(WB, (p.K - k0 + 3u) / 4u); // the block's words that hold columns < K
-      for (var s = lid; s < TM * wb; s += NT) {
-        var rl = s / wb;
-        var w = s % wb;
-        if (p.a_trans != 0u) {
-          rl = s % TM;
-          w = s / TM;
-        }
-        let k = k0 + w * 4u;
-        let m = m0 + rl;
-        let a = max(max(xbits(m, k) & 0x7FFFFFFFu, xbits(m, k + 1u) & 0x7FFFFFFFu),
-                    max(xbits(m, k + 2u) & 0x7FFFFFFFu, xbits(m, k + 3u) & 0x7FFFFFFFu));
-        if (a != 0u) { atomicMax(&rowAmax[rl], a); }
-      }
-      workgroupBarrier();
+      // One thread per row: the max of the magnitude bits of the row's columns k0 .. kb − 1
+      // (max is exact and order-free: the quantizer's bits). With A read transposed,
+      // neighbouring threads (rows) read neighbouring addresses.
+      let kb = min(k0 + p.blk, p.K);
       for (var i = lid; i < TM; i += NT) {
-        rowScale[i] = lowp_scale_bits(atomicLoad(&rowAmax[i]), FORMAT_A, RULE_A);
+        var a = 0u;
+        for (var k = k0; k < kb; k++) { a = max(a, xbits(m0 + i, k) & 0x7FFFFFFFu); }
+        rowScale[i] = lowp_scale_bits(a, FORMAT_A, RULE_A);
       }
       workgroupBarrier();
     }

@@ -108,9 +108,9 @@ export function blockScaledMatmul(
   return out;
 }
 
-/** Workgroup memory of 'main_qa': 'main's plus each row's tile amax and scale (2 · TM u32). */
+/** Workgroup memory of 'main_qa': 'main's plus each row's tile scale (TM u32). */
 function sharedBytesQA(wgX: number, wgY: number, tk: number): number {
-  return sharedBytes(wgX, wgY, tk) + 2 * 8 * wgY * 4;
+  return sharedBytes(wgX, wgY, tk) + 8 * wgY * 4;
 }
 
 /**
