@@ -3,6 +3,7 @@
 // half) and bytes — the compulsory traffic of a kernel (each input read once, each output
 // written once), from which the implied bandwidth is bytes / time. Pure functions, unit-tested.
 
+import type { AttentionShape } from '../engine/backend_types';
 import { forwardFlopsPerToken, type ModelConfig } from '../model/config';
 
 const F32 = 4;
@@ -26,14 +27,8 @@ export function blockGemmBytes(M: number, N: number, K: number, blk: number): nu
   return M * K + N * K + F32 * (M * kb + Math.ceil(N / blk) * kb) + F32 * M * N;
 }
 
-export interface AttentionDims {
-  batch: number;
-  seq: number;
-  heads: number;
-  kvHeads: number;
-  dQK: number;
-  dV: number;
-}
+/** An attention call's shape without its softmax scale (which costs no FLOPs). */
+export type AttentionDims = Omit<AttentionShape, 'scale'>;
 
 /** Visible (query, key) pairs of one causal head: T(T+1)/2. */
 export function causalPairs(T: number): number {

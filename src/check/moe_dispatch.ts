@@ -144,6 +144,19 @@ export const moeGatherCheck: OpCheck = {
   },
 };
 
+/**
+ * Row widths (a, b) of an M-row expert GEMM shrunk until the CPU cost of a forward (M·a·b) fits
+ * the finite-difference budget (~32 forwards): at most ~8.5e6 multiply-adds, each width kept ≥ 64
+ * (wider than a 32-column tile); the wider one shrinks first.
+ */
+function withinBudget(M: number, a: number, b: number): [number, number] {
+  while (M * a * b > 8.5e6 && Math.max(a, b) > 64) {
+    if (a >= b) a = Math.max(64, Math.floor(a * 0.9));
+    else b = Math.max(64, Math.floor(b * 0.9));
+  }
+  return [a, b];
+}
+
 export const moeGroupedMatmulCheck: OpCheck = {
   name: 'moeGroupedMatmul',
   about:
@@ -158,14 +171,7 @@ export const moeGroupedMatmulCheck: OpCheck = {
     const regime = index % 3;
     const r = routing(rng, regime, true);
     const M = r.N * r.K;
-    let a = rowSize(rng, regime);
-    let b = rowSize(rng, regime);
-    // Keep the CPU cost of a forward (M·a·b) within the finite-difference budget (~32 forwards):
-    // at most ~8.5e6 multiply-adds, with a and b kept ≥ 64 (wider than a 32-column tile).
-    while (M * a * b > 8.5e6 && Math.max(a, b) > 64) {
-      if (a >= b) a = Math.max(64, Math.floor(a * 0.9));
-      else b = Math.max(64, Math.floor(b * 0.9));
-    }
+    const [a, b] = withinBudget(M, rowSize(rng, regime), rowSize(rng, regime));
     const transW = rng.next() < 0.5;
     const wShape = transW ? [r.E, b, a] : [r.E, a, b];
     const E = r.E;
@@ -247,13 +253,7 @@ export const moeExpertsSwigluCheck: OpCheck = {
     const regime = index % 3;
     const r = routing(rng, regime, true);
     const M = r.N * r.K;
-    let F = rowSize(rng, regime);
-    let out = rowSize(rng, regime);
-    // moeGroupedMatmulCheck's budget (~8.5e6 multiply-adds a forward), F and out kept ≥ 64.
-    while (M * F * out > 8.5e6 && Math.max(F, out) > 64) {
-      if (F >= out) F = Math.max(64, Math.floor(F * 0.9));
-      else out = Math.max(64, Math.floor(out * 0.9));
-    }
+    const [F, out] = withinBudget(M, rowSize(rng, regime), rowSize(rng, regime));
     return {
       desc: `${r.desc} M=${M} F=${F} out=${out}`,
       inputs: [
