@@ -44,6 +44,17 @@ await time('quantizeRowsT 512x64', () => {
   const q = be.quantizeRowsT(x, spec);
   return [q.codes, q.scales];
 });
+// The micro model's 14 block-linear weights (2 layers: q, k, v, o 64×64; gate, up 128×64; down
+// 64×128) as slices of one arena, quantized by one pairs dispatch or one pair dispatch each.
+const micro = [64, 64, 64, 64, 128, 128, 64, 64, 64, 64, 64, 128, 128, 64].map((r, i) => [r, i === 6 || i === 13 ? 128 : 64]);
+const arenaW = be.fromArray(rng.normalArray(micro.length * 8192), [micro.length * 8192]);
+const microW = micro.map(([r, c], i) => be.slice(arenaW, i * 8192, [r, c]));
+await time('quantizeBlocksPair x14 (micro weights)', () =>
+  microW.flatMap((w) => be.quantizeBlocksPair(w, spec).flatMap((q) => [q.codes, q.scales])),
+);
+await time('quantizeBlocksPairs 14 (micro weights)', () =>
+  be.quantizeBlocksPairs(microW, spec).flatMap((p) => p.flatMap((q) => [q.codes, q.scales])),
+);
 const xtT = be.fromArray(rng.normalArray(512 * 64), [64, 512]);
 await time('quantizeRows 64x512', () => {
   const q = be.quantizeRows(xtT, spec);
@@ -71,6 +82,15 @@ await time('rmsnorm 512x64', () => {
 await time('addRmsnorm 512x64', () => {
   const r = be.addRmsnorm(xr, y, wn, 1e-6);
   return [r.sum, r.y, r.rstd];
+});
+const rstd = be.rmsnorm(xr, wn, 1e-6).rstd;
+await time('rmsnorm bwd 512x64', () => {
+  const r = be.rmsnormBackward(xr, wn, rstd, y);
+  return [r.dx, r.dw];
+});
+await time('rmsnorm bwd 512x64 +res +dy part', () => {
+  const r = be.rmsnormBackward(xr, wn, rstd, y, xr, [y]);
+  return [r.dx, r.dw];
 });
 await time('rmsnorm tree 512x64', () =>
   withKernelPaths(be, { subgroups: false }, () => {

@@ -150,6 +150,12 @@ fn quantize_blocks(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
 // [ceil(rows / B), n_tiles], and wᵀ's codes [cols, t_wpr] (t_wpr = ceil(rows / B) · B / 4; the
 // padding rows of w are wᵀ's padding columns, code 0) and scales [n_tiles, ceil(rows / B)].
 // It replaces a transpose dispatch and a second quantize_blocks (the weight's Dgrad operand).
+//
+// quantize_blocks_pairs does the same for many weights in one dispatch (a step's weights, once
+// per step): they are slices of one buffer (the parameter arena) and their four outputs slices of
+// four buffers, so each block's workgroup finds its weight in a table of segments and runs the
+// same block body with that weight's geometry and element offsets: the same bits as one
+// quantize_blocks_pair per weight.
 
 struct PParams {
   rows: u32,
@@ -163,40 +169,73 @@ struct PParams {
   t_tiles: u32,         // wᵀ: rowsPadded / B (= w's scale rows)
 }
 
+// One weight of quantize_blocks_pairs: its first block (workgroup) in the dispatch, its geometry
+// (PParams' first four and last two fields) and the element offsets of w and of its four outputs.
+struct PSeg {
+  first: u32,
+  rows: u32,
+  cols: u32,
+  words_per_row: u32,
+  n_tiles: u32,
+  t_words_per_row: u32,
+  t_tiles: u32,
+  x0: u32,  // w in q_x
+  c0: u32,  // codes in q_codes
+  s0: u32,  // scales in q_scales
+  ct0: u32, // wᵀ's codes in pq_codes_t
+  st0: u32, // wᵀ's scales in pq_scales_t
+}
+
+// The shared part of the pairs dispatch: the format, and how many weights the table holds.
+struct PMulti {
+  block: u32,
+  format: u32,
+  rule: u32,
+  count: u32,
+  blocks: u32, // total blocks (workgroups that have work)
+}
+
 @group(0) @binding(3) var<storage, read_write> pq_codes_t: array<u32>;
 @group(0) @binding(4) var<storage, read_write> pq_scales_t: array<u32>;
 @group(0) @binding(5) var<uniform> pq: PParams;
+@group(0) @binding(5) var<storage, read> pm_segs: array<PSeg>;
+@group(0) @binding(6) var<uniform> pm: PMulti;
+var<workgroup> pm_seg: PSeg; // the workgroup's weight, read once and shared (uniform)
 
 /** w[r, c] as bits, +0 outside the matrix. */
-fn pq_load(r: u32, c: u32) -> u32 {
-  if (r >= pq.rows || c >= pq.cols) {
+fn pq_load(g: PSeg, r: u32, c: u32) -> u32 {
+  if (r >= g.rows || c >= g.cols) {
     return 0u;
   }
-  return q_x[r * pq.cols + c];
+  return q_x[g.x0 + r * g.cols + c];
 }
 
 /** Code of w[r, c] with scale bits s; 0 (padding) outside the matrix. */
-fn pq_code(r: u32, c: u32, s: u32) -> u32 {
-  if (r >= pq.rows || c >= pq.cols) {
+fn pq_code(g: PSeg, r: u32, c: u32, s: u32, format: u32) -> u32 {
+  if (r >= g.rows || c >= g.cols) {
     return 0u;
   }
-  return lowp_encode_div_bits(q_x[r * pq.cols + c], s, pq.format);
+  return lowp_encode_div_bits(q_x[g.x0 + r * g.cols + c], s, format);
 }
 
-@compute @workgroup_size(WGB)
-fn quantize_blocks_pair(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let B = pq.block;
+// Block (bx, by) of weight g: amax, scale, both layouts. Uniform control flow (its barriers).
+fn pair_block(g: PSeg, bx: u32, by: u32, lid: u32, B: u32, format: u32, rule: u32) {
   let tw = B / 4u;
-  let nwords = B * tw;
-  let r0 = wid.y * B;
-  let c0 = wid.x * B;
+  let r0 = by * B;
+  let c0 = bx * B;
+  // The block's rows and columns inside the matrix (r0 < rows and c0 < cols: the grid covers the
+  // blocks only). The amax reads just those (max is order-free and the rest is +0); the codes
+  // loops write every word of the block's real rows (w) and real columns (wᵀ), padding included.
+  let rn = min(B, g.rows - r0);
+  let cn = min(B, g.cols - c0);
+  let cw = (cn + 3u) / 4u;
 
   var m = 0u;
-  for (var i = lid; i < nwords; i = i + WGB) {
-    let r = r0 + i / tw;
-    let c = c0 + (i % tw) * 4u;
-    let a = max(max(pq_load(r, c) & 0x7FFFFFFFu, pq_load(r, c + 1u) & 0x7FFFFFFFu),
-                max(pq_load(r, c + 2u) & 0x7FFFFFFFu, pq_load(r, c + 3u) & 0x7FFFFFFFu));
+  for (var i = lid; i < rn * cw; i = i + WGB) {
+    let r = r0 + i / cw;
+    let c = c0 + (i % cw) * 4u;
+    let a = max(max(pq_load(g, r, c) & 0x7FFFFFFFu, pq_load(g, r, c + 1u) & 0x7FFFFFFFu),
+                max(pq_load(g, r, c + 2u) & 0x7FFFFFFFu, pq_load(g, r, c + 3u) & 0x7FFFFFFFu));
     m = max(m, a);
   }
   redb[lid] = m;
@@ -207,29 +246,56 @@ fn quantize_blocks_pair(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
     }
     workgroupBarrier();
   }
-  let s = lowp_scale_bits(redb[0], pq.format, pq.rule);
+  let s = lowp_scale_bits(redb[0], format, rule);
   if (lid == 0u) {
-    q_scales[wid.y * pq.n_tiles + wid.x] = s;
-    pq_scales_t[wid.x * pq.t_tiles + wid.y] = s;
+    q_scales[g.s0 + by * g.n_tiles + bx] = s;
+    pq_scales_t[g.st0 + bx * g.t_tiles + by] = s;
   }
   // w: word (r, c..c+3) for the block's rows r < rows (padding columns are code 0).
-  for (var i = lid; i < nwords; i = i + WGB) {
+  for (var i = lid; i < rn * tw; i = i + WGB) {
     let r = r0 + i / tw;
-    if (r < pq.rows) {
-      let c = c0 + (i % tw) * 4u;
-      q_codes[r * pq.words_per_row + c / 4u] =
-        fp8_pack4(pq_code(r, c, s), pq_code(r, c + 1u, s), pq_code(r, c + 2u, s), pq_code(r, c + 3u, s));
-    }
+    let c = c0 + (i % tw) * 4u;
+    q_codes[g.c0 + r * g.words_per_row + c / 4u] = fp8_pack4(pq_code(g, r, c, s, format),
+      pq_code(g, r, c + 1u, s, format), pq_code(g, r, c + 2u, s, format), pq_code(g, r, c + 3u, s, format));
   }
   // wᵀ: word (c, r..r+3) for the block's columns c < cols (w's padding rows are code 0).
-  for (var i = lid; i < nwords; i = i + WGB) {
+  for (var i = lid; i < cn * tw; i = i + WGB) {
     let c = c0 + i / tw;
-    if (c < pq.cols) {
-      let r = r0 + (i % tw) * 4u;
-      pq_codes_t[c * pq.t_words_per_row + r / 4u] =
-        fp8_pack4(pq_code(r, c, s), pq_code(r + 1u, c, s), pq_code(r + 2u, c, s), pq_code(r + 3u, c, s));
-    }
+    let r = r0 + (i % tw) * 4u;
+    pq_codes_t[g.ct0 + c * g.t_words_per_row + r / 4u] = fp8_pack4(pq_code(g, r, c, s, format),
+      pq_code(g, r + 1u, c, s, format), pq_code(g, r + 2u, c, s, format), pq_code(g, r + 3u, c, s, format));
   }
+}
+
+@compute @workgroup_size(WGB)
+fn quantize_blocks_pair(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = PSeg(0u, pq.rows, pq.cols, pq.words_per_row, pq.n_tiles, pq.t_words_per_row, pq.t_tiles,
+               0u, 0u, 0u, 0u, 0u);
+  pair_block(g, wid.x, wid.y, lid, pq.block, pq.format, pq.rule);
+}
+
+// Workgroup i (a 1-D grid, folded into 2-D past the per-dimension limit) takes block i of the
+// concatenated block lists: its weight is the last segment whose first block is ≤ i, and inside
+// the weight the blocks run row-block-major, as quantize_blocks_pair's grid (x = column block).
+@compute @workgroup_size(WGB)
+fn quantize_blocks_pairs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let i = wid.x + wid.y * nwg.x;
+  if (i >= pm.blocks) {
+    return;
+  }
+  if (lid == 0u) {
+    var k = 0u;
+    for (var j = 1u; j < pm.count; j = j + 1u) {
+      if (pm_segs[j].first <= i) {
+        k = j;
+      }
+    }
+    pm_seg = pm_segs[k];
+  }
+  let g = workgroupUniformLoad(&pm_seg);
+  let b = i - g.first;
+  pair_block(g, b % g.n_tiles, b / g.n_tiles, lid, pm.block, pm.format, pm.rule);
 }
 
 // ---- dequantize: out[r, c] = decode(code[r, c]) · scale(r, c), one thread per element ----

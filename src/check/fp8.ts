@@ -8,7 +8,7 @@
 // and scales must be EQUAL bit for bit. The dequantized values decode(code) · scale are one f32
 // product on both sides (the CPU rounds it with Math.fround), so they must be equal too.
 
-import type { Backend, LowFormat, QuantSpec, ScaleRule } from '../engine/backend';
+import { type Backend, type LowFormat, type QuantSpec, type ScaleRule, SLICE_ALIGN } from '../engine/backend';
 import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
 import { LOW_FORMATS, SCALE_RULES } from '../lowp/codec';
@@ -109,9 +109,59 @@ function makeTransposedCheck(name: 'quantizeRowsT' | 'quantizeBlocksPair'): OpCh
   };
 }
 
+/**
+ * quantizeBlocksPairs: three weights copied into slices of one flat tensor (as the parameter
+ * arena holds them: one dispatch on the GPU), each → Q_blocks(w) and Q_blocks(wᵀ); bit-exact.
+ */
+const pairsCheck: OpCheck = {
+  name: 'quantizeBlocksPairs',
+  about:
+    'three weights in one arena → Q_blocks(w) and Q_blocks(wᵀ) of each from one dispatch; formats × rules × B; bit-exact',
+  tolForward: 0,
+  tolBackward: 0,
+  makeCase(rng: Rng, index: number): CheckCase {
+    const shapes = [0, 1, 2].map((k) => dims(rng, (index + k) % 3));
+    const spec: QuantSpec = {
+      format: rng.pick<LowFormat>(LOW_FORMATS),
+      scale: rng.pick<ScaleRule>(SCALE_RULES),
+      block: rng.pick(BLOCKS),
+    };
+    return {
+      desc: `${shapes.map(([r, c]) => `${r}×${c}`).join(', ')} ${spec.format} ${spec.scale} B=${spec.block}`,
+      inputs: shapes.map(([r, c], k) => ({
+        name: `w${k}`,
+        shape: [r, c],
+        dtype: 'f32' as const,
+        data: quantInput(rng, r, c),
+        grad: false,
+      })),
+      nDiff: 0,
+      forward(be: Backend, xs: Tensor[]): Tensor[] {
+        const at = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
+        const offsets: number[] = [];
+        let end = 0;
+        for (const x of xs) {
+          offsets.push(end);
+          end = at(end + x.size);
+        }
+        const flat = be.zeros([end]);
+        const ws = xs.map((x, k) => {
+          const w = be.slice(flat, offsets[k], x.shape);
+          be.copyInto(w, x);
+          return w;
+        });
+        return be
+          .quantizeBlocksPairs(ws, spec)
+          .flatMap((pair) => pair.flatMap((q) => [q.codes, q.scales, be.dequantize(q)]));
+      },
+    };
+  },
+};
+
 export const fp8Checks: OpCheck[] = [
   makeQuantCheck('quantizeRows'),
   makeQuantCheck('quantizeBlocks'),
   makeTransposedCheck('quantizeRowsT'),
   makeTransposedCheck('quantizeBlocksPair'),
+  pairsCheck,
 ];

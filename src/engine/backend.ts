@@ -368,6 +368,11 @@ export interface BackendOps {
   quantizeRowsT(x: Tensor, spec: QuantSpec): QTensor;
   /** [Q_blocks(w), Q_blocks(wᵀ)] in one pass (B×B blocks: the transpose has the same block amaxes). */
   quantizeBlocksPair(w: Tensor, spec: QuantSpec): [QTensor, QTensor];
+  /**
+   * quantizeBlocksPair of every weight, the same bits; on the GPU one dispatch when they are
+   * slices of one buffer (a step's weights in the parameter arena).
+   */
+  quantizeBlocksPairs(ws: readonly Tensor[], spec: QuantSpec): Array<[QTensor, QTensor]>;
   /** The f32 values a QTensor stands for, [rows, cols] (codes decoded times their scales). */
   dequantize(q: QTensor): Tensor;
   /**

@@ -10,6 +10,7 @@ import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 import * as lowp from './linear';
+import { prequantizeWeights } from './qcache';
 
 const bits = async (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(await t.read()).buffer));
 
@@ -35,7 +36,7 @@ const RECIPES: Array<[string, lowp.LowpLinearSpec]> = [
 ];
 
 /** q/k/v-like: three linears read the same x; w1 is used twice (a cache hit inside the tape). */
-async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean | 'grouped', seed: number) {
+async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean | 'grouped' | 'prequantized', seed: number) {
   const rng = new Rng(seed);
   const input = (shape: number[], std = 1) => {
     const t = be.fromArray(
@@ -56,11 +57,12 @@ async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean | 'gro
   const r = [67, 7, 67].map((n) => be.fromArray(rng.normalArray(33 * n).map(Math.fround), [3, 11, n]));
   const lin = fused ? lowp.linearLowpFused : lowp.linearLowp;
   const tape = new Tape();
-  const ys = tape.run(() =>
-    fused === 'grouped'
+  const ys = tape.run(() => {
+    if (fused === 'prequantized') prequantizeWeights(be, [w1, w2, w1], spec.forward);
+    return fused === 'grouped'
       ? lowp.linearsLowpFused(x, [w1, w2, w1], spec) // x quantized once for the three Fprop GEMMs
-      : [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)],
-  );
+      : [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)];
+  });
   const loss = tape.run(() =>
     op.add(op.add(op.sum(op.mul(ys[0], r[0])), op.sum(op.mul(ys[1], r[1]))), op.sum(op.mul(ys[2], r[2]))),
   );
@@ -111,6 +113,31 @@ describe('per-tape quantization cache', () => {
     } finally {
       rows.mockRestore();
       onLoad.mockRestore();
+    }
+  });
+
+  it('prequantizeWeights: the linears then read those codes (no weight quantized again), with the same bits', async () => {
+    const spec = RECIPES[0][1];
+    const pairs = vi.spyOn(cpu, 'quantizeBlocksPairs');
+    const pair = vi.spyOn(cpu, 'quantizeBlocksPair');
+    try {
+      expect(await run(cpu, spec, 'prequantized', 10)).toEqual(await run(cpu, spec, false, 10));
+      expect(pairs).toHaveBeenCalledTimes(1);
+      expect(pairs.mock.calls[0][0]).toHaveLength(2); // w1 once, though listed twice
+      expect(pair).not.toHaveBeenCalled();
+    } finally {
+      pairs.mockRestore();
+      pair.mockRestore();
+    }
+    const gpu = await gpuBackend();
+    expect(await run(gpu, spec, 'prequantized', 11)).toEqual(await run(gpu, spec, false, 11));
+    // Outside a tape nothing is cached, so nothing is quantized ahead.
+    const outside = vi.spyOn(cpu, 'quantizeBlocksPairs');
+    try {
+      prequantizeWeights(cpu, [cpu.fromArray([1, 2, 3, 4], [2, 2])], spec.forward);
+      expect(outside).not.toHaveBeenCalled();
+    } finally {
+      outside.mockRestore();
     }
   });
 

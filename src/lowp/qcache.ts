@@ -1,7 +1,9 @@
 // Quantized operands kept for the life of one tape (one forward + backward = one optimizer step):
 //  * a weight is quantized once per step — in B×B blocks, W and Wᵀ together in one pass
 //    (quantizeBlocksPair), in 1×B rows W and then Wᵀ read in place (quantizeRowsT) — and the
-//    forward GEMM and the backward's Dgrad GEMM of every linear that uses it read the same codes;
+//    forward GEMM and the backward's Dgrad GEMM of every linear that uses it read the same codes
+//    (with B×B blocks the model quantizes all its block linears' weights in one pass at the start
+//    of the step: prequantizeWeights);
 //  * an activation's Q_rows(xᵀ), the Wgrad operand kept for the backward, is made once per input
 //    tensor, so q/k/v (and gate/up), which read the same x, share it.
 //
@@ -91,6 +93,23 @@ export function weightQuant(
       return entry.t;
     },
   };
+}
+
+/**
+ * Weights quantized for Fprop and Dgrad ahead of their linears, all in one pass
+ * (Backend.quantizeBlocksPairs: one dispatch on the GPU when they share the parameter arena)
+ * instead of one pass per linear as weightQuant reaches them: their cache entries are what
+ * weightQuant then finds, with the same codes. Only on a recording tape (nothing is cached
+ * outside one) and for B×B blocks; weights whose entry is live already are skipped.
+ */
+export function prequantizeWeights(be: Backend, ws: readonly Tensor[], spec: QuantSpec): void {
+  if (!Tape.active) return;
+  const key = specKey('blocks', spec);
+  const todo = [...new Set(ws)].filter((w) => slotOf(w, key).get() === null);
+  if (todo.length === 0) return;
+  be.quantizeBlocksPairs(todo, spec).forEach(([q, t], i) => {
+    slotOf(todo[i], key).set({ storage: todo[i].storage, q, t });
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Tensor } from '../engine/tensor';
 import * as op from '../engine/ops';
 import { type LowpLinearSpec, linearLowpFused, linearsLowpFused } from '../lowp/linear';
+import { prequantizeWeights } from '../lowp/qcache';
 import type { ModelConfig } from './config';
 
 export function lowpSpec(c: ModelConfig): LowpLinearSpec {
@@ -15,6 +16,35 @@ export function lowpSpec(c: ModelConfig): LowpLinearSpec {
     weightTiling: p.weight_tiling,
     accum: { mantissaBits: p.accum_bits, promoteEvery: p.promote_every },
   };
+}
+
+/**
+ * Whether parameter `name` is read by the block linears below: the projections of attention,
+ * dense FFNs, shared experts and MTP modules (`*_proj.weight`, `kv_a_proj_with_mqa.weight`) — not
+ * the routed experts (grouped GEMMs), the router, the embedding or the head.
+ */
+export function isBlockLinearWeight(name: string): boolean {
+  return /_proj(_with_mqa)?\.weight$/.test(name) && !name.includes('.mlp.experts.');
+}
+
+/**
+ * In low precision with B×B weight blocks: the named weights (those of isBlockLinearWeight that
+ * exist) quantized for this step in one pass ahead of the linears that read them
+ * (lowp/qcache.ts prequantizeWeights; a no-op outside a recording tape). The same codes as
+ * quantizing each weight when its first linear runs, with one dispatch instead of one per weight.
+ */
+export function prequantizeBlockLinears(
+  c: ModelConfig,
+  names: Iterable<string>,
+  get: (name: string) => Tensor | undefined,
+): void {
+  if (c.precision.linear !== 'lowp' || c.precision.weight_tiling !== 'blocks') return;
+  const ws: Tensor[] = [];
+  for (const n of names) {
+    const w = isBlockLinearWeight(n) ? get(n) : undefined;
+    if (w) ws.push(w);
+  }
+  if (ws.length > 0) prequantizeWeights(ws[0].backend, ws, lowpSpec(c).forward);
 }
 
 /** x·Wᵀ for a linear layer inside a block, at the configured precision. */

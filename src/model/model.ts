@@ -9,8 +9,8 @@ import type { Backend } from '../engine/backend';
 import * as op from '../engine/ops';
 import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
-import { headDim, parameterShapes, type ModelConfig } from './config';
-import { blockLinear } from './linear';
+import { baseParameterShapes, headDim, parameterShapes, type ModelConfig } from './config';
+import { blockLinear, prequantizeBlockLinears } from './linear';
 import { block, blockResidual, normResidual, type Residual } from './block';
 import { mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
 import { isBuffer, newTrace, type MoeTrace } from './moe';
@@ -53,6 +53,11 @@ export function getter(params: Params): ParamGetter {
 function stream(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null): Residual {
   const [B, T] = ids.shape;
   const p = getter(params);
+  prequantizeBlockLinears(
+    c,
+    baseParameterShapes(c).map(([n]) => n),
+    (n) => params.get(n),
+  );
   let r: Residual = { x: op.embedding(p('model.embed_tokens.weight'), ids), delta: null };
   for (let l = 0; l < c.num_hidden_layers; l++) r = blockResidual(p, c, l, r, B, T, trace);
   return r;

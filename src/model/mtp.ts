@@ -19,8 +19,8 @@
 
 import * as op from '../engine/ops';
 import type { Tensor } from '../engine/tensor';
-import { type ModelConfig, mtpLayerIndex } from './config';
-import { blockLinear } from './linear';
+import { type ModelConfig, mtpLayerIndex, mtpShapes } from './config';
+import { blockLinear, prequantizeBlockLinears } from './linear';
 import type { ParamGetter } from './mla';
 import type { MoeTrace } from './moe';
 import { blockResidual, normResidual } from './block';
@@ -64,6 +64,11 @@ export function mtpLosses(
     );
   const emb = p('model.embed_tokens.weight');
   const head = p('lm_head.weight');
+  prequantizeBlockLinears(
+    c,
+    mtpShapes(c, D).map(([n]) => n),
+    (n) => p(n),
+  );
   const losses: Tensor[] = [];
   let hPrev = hMain;
   for (let k = 1; k <= D; k++) {

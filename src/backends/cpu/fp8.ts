@@ -127,10 +127,16 @@ export function quantizeBlocksPair(be: CpuBackend, w: Tensor, spec: QuantSpec): 
   return [quantizeBlocks(be, w, spec), quantizeBlocks(be, transposed(be, w), spec)];
 }
 
+/** quantizeBlocksPair of each weight. */
+export function quantizeBlocksPairs(be: CpuBackend, ws: readonly Tensor[], spec: QuantSpec): Array<[QTensor, QTensor]> {
+  return ws.map((w) => quantizeBlocksPair(be, w, spec));
+}
+
 export const ops = {
   quantizeRows,
   quantizeRowsT,
   quantizeBlocks,
   quantizeBlocksPair,
+  quantizeBlocksPairs,
   dequantize,
 } satisfies CpuFamily;

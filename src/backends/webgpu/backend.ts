@@ -15,6 +15,8 @@ interface GpuStorage {
   buffer: Bindable;
   /** False for views and slices: releasing them frees nothing. */
   owner: boolean;
+  /** A part of a carved buffer (carve): the buffer returns to the pool when its last part is released. */
+  share?: { buffer: GPUBuffer; parts: number };
 }
 
 /** The WebGPU backend's own part: the runtime, memory and the host helpers its op families use. */
@@ -77,6 +79,26 @@ export class WebGPUBackendCore implements BackendCore {
     return new Tensor(this.self, shape, t.dtype, { buffer: range, owner: false } satisfies GpuStorage);
   }
 
+  /**
+   * Tensors at element offsets (multiples of SLICE_ALIGN) of one new pooled buffer of `total`
+   * elements, bound as ranges of it like slices, each owning a share of the buffer: it goes back
+   * to the pool when the last of them is released. One dispatch can then write many outputs
+   * (one binding) that live on as separate tensors.
+   */
+  carve(total: number, parts: ReadonlyArray<{ offset: number; shape: Shape; dtype?: DType }>): Tensor[] {
+    const buffer = this.rt.pool.acquire(Math.max(4, total * 4));
+    const share = { buffer, parts: parts.length };
+    if (parts.length === 0) this.rt.pool.release(buffer);
+    return parts.map(({ offset, shape, dtype }) => {
+      const n = sizeOf(shape);
+      if (offset % SLICE_ALIGN !== 0 || offset < 0 || offset + n > total)
+        throw new Error(`webgpu: carve of ${n} at ${offset} of ${total} (offsets are multiples of ${SLICE_ALIGN})`);
+      const bytes = Math.min(Math.max(16, Math.ceil(n / 4) * 16), (total - offset) * 4);
+      const range = new BufferRange(buffer, offset * 4, bytes);
+      return new Tensor(this.self, shape, dtype ?? 'f32', { buffer: range, owner: false, share } satisfies GpuStorage);
+    });
+  }
+
   fromArray(data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
     const n = sizeOf(shape);
     if (data.length !== n) throw new Error(`webgpu: ${data.length} values for shape [${shape}]`);
@@ -100,6 +122,7 @@ export class WebGPUBackendCore implements BackendCore {
   release(t: Tensor): void {
     const s = t.storage as GpuStorage;
     if (s.owner && !(s.buffer instanceof BufferRange)) this.rt.pool.release(s.buffer);
+    else if (s.share && --s.share.parts === 0) this.rt.pool.release(s.share.buffer);
   }
 
   flush(): Promise<void> {

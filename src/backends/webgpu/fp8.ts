@@ -12,11 +12,12 @@
 import codecSrc from '../../../shaders/fp8_codec.wgsl?raw';
 import quantSrc from '../../../shaders/fp8_quant.wgsl?raw';
 import type { QTensor, QuantSpec } from '../../engine/backend';
+import { SLICE_ALIGN } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import { formatId, qLayout, ruleId } from '../../lowp/codec';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel, Overrides } from './pipelines';
-import { grid1d, packUniforms } from './runtime';
+import { BufferRange, grid1d, packUniforms } from './runtime';
 
 /** The shared codec, for kernels that prepend it (the GEMM does too). */
 export const FP8_CODEC_WGSL: string = codecSrc;
@@ -26,6 +27,7 @@ const QROWS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_rows' };
 const QBLOCKS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks' };
 const DEQUANT: Kernel = { name: 'fp8_quant', code: CODE, entry: 'dequantize' };
 const QPAIR: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks_pair' };
+const QPAIRS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks_pairs' };
 
 const WG = 64;
 const WGB = 256;
@@ -130,6 +132,81 @@ export function quantizeBlocksPair(be: WebGPUBackend, w: Tensor, spec: QuantSpec
   return [q(codes, scales, rows, cols), q(codesT, scalesT, cols, rows)];
 }
 
+/** Words per PSeg record of shaders/fp8_quant.wgsl's quantize_blocks_pairs. */
+const PSEG_WORDS = 12;
+
+/**
+ * quantizeBlocksPair for every weight in one dispatch (quantize_blocks_pairs), when they are
+ * slices of one buffer (a parameter arena): each block's workgroup looks its weight up in a table
+ * of segments; the outputs are carved from four buffers (one per output kind), each a tensor of
+ * its own. The same bits as one quantizeBlocksPair per weight, which is what weights in separate
+ * buffers (or empty ones) get.
+ */
+export function quantizeBlocksPairs(
+  be: WebGPUBackend,
+  ws: readonly Tensor[],
+  spec: QuantSpec,
+): Array<[QTensor, QTensor]> {
+  for (const w of ws) if (w.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${w.dtype}`);
+  const bufs = ws.map((w) => be.buf(w));
+  const base = (b: (typeof bufs)[number]) => (b instanceof BufferRange ? b.buffer : b);
+  const src = ws.length > 0 ? base(bufs[0]) : null;
+  const oneBuffer =
+    src !== null &&
+    src.size <= be.rt.limits.maxStorageBufferBindingSize &&
+    bufs.every((b) => base(b) === src) &&
+    ws.every((w) => w.size > 0);
+  if (!oneBuffer || ws.length < 2) return ws.map((w) => quantizeBlocksPair(be, w, spec));
+
+  const align = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
+  const ends = [0, 0, 0, 0]; // next free element of codes, scales, codesT, scalesT
+  const table = new Int32Array(PSEG_WORDS * ws.length);
+  let blocks = 0;
+  const geo = ws.map((w, i) => {
+    const [rows, cols] = matrixDims(w);
+    const L = qLayout(rows, cols, spec.block, 'blocks');
+    const T = qLayout(cols, rows, spec.block, 'blocks');
+    const sizes = [rows * L.wordsPerRow, L.scaleRows * L.nTiles, cols * T.wordsPerRow, T.scaleRows * T.nTiles];
+    const at = ends.map((e) => e);
+    sizes.forEach((n, k) => {
+      ends[k] = align(at[k] + n);
+    });
+    const b = bufs[i];
+    const x0 = (b instanceof BufferRange ? b.offset : 0) / 4;
+    table.set([blocks, rows, cols, L.wordsPerRow, L.nTiles, T.wordsPerRow, T.nTiles, x0, ...at], PSEG_WORDS * i);
+    blocks += L.nTiles * L.scaleRows;
+    return { rows, cols, L, T, at };
+  });
+  const carve = (k: number, shape: (g: (typeof geo)[number]) => number[], dtype: 'i32' | 'f32') =>
+    be.carve(
+      ends[k],
+      geo.map((g) => ({ offset: g.at[k], shape: shape(g), dtype })),
+    );
+  const codes = carve(0, (g) => [g.rows, g.L.wordsPerRow], 'i32');
+  const scales = carve(1, (g) => [g.L.scaleRows, g.L.nTiles], 'f32');
+  const codesT = carve(2, (g) => [g.cols, g.T.wordsPerRow], 'i32');
+  const scalesT = carve(3, (g) => [g.T.scaleRows, g.T.nTiles], 'f32');
+  const segs = be.fromArray(table, [ws.length, PSEG_WORDS], 'i32');
+  const whole = (ts: Tensor[]) => (be.buf(ts[0]) as BufferRange).buffer;
+  be.rt.record({
+    kernel: QPAIRS,
+    overrides: { WGB },
+    buffers: [src, whole(codes), whole(scales), whole(codesT), whole(scalesT), be.buf(segs)],
+    uniform: packUniforms('uuuuu', [spec.block, formatId(spec.format), ruleId(spec.scale), ws.length, blocks]),
+    workgroups: grid1d(blocks, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  segs.dispose();
+  const q = (c: Tensor, sc: Tensor, r: number, k: number): QTensor => ({
+    codes: c,
+    scales: sc,
+    rows: r,
+    cols: k,
+    spec: { ...spec },
+    tiling: 'blocks',
+  });
+  return geo.map((g, i) => [q(codes[i], scales[i], g.rows, g.cols), q(codesT[i], scalesT[i], g.cols, g.rows)]);
+}
+
 export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
   const { rows, cols, spec } = q;
   const L = qLayout(rows, cols, spec.block, q.tiling);
@@ -160,5 +237,6 @@ export const ops = {
   quantizeRowsT,
   quantizeBlocks,
   quantizeBlocksPair,
+  quantizeBlocksPairs,
   dequantize,
 } satisfies WebGPUFamily;
