@@ -13,9 +13,15 @@ export function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
   const hd = headDim(c);
   const H = c.num_attention_heads;
   const Hkv = c.num_key_value_heads;
-  const q = op.rope(op.view(blockLinear(c, x, p(`${pre}.q_proj.weight`)), [B, T, H, hd]), c.rope_theta);
-  const k = op.rope(op.view(blockLinear(c, x, p(`${pre}.k_proj.weight`)), [B, T, Hkv, hd]), c.rope_theta);
-  const v = op.view(blockLinear(c, x, p(`${pre}.v_proj.weight`)), [B, T, Hkv, hd]);
+  // q, k and v read the same x: blockLinears (fewer dispatches; x quantized once in low precision).
+  const [qx, kx, vx] = blockLinears(c, x, [
+    p(`${pre}.q_proj.weight`),
+    p(`${pre}.k_proj.weight`),
+    p(`${pre}.v_proj.weight`),
+  ]);
+  const q = op.rope(op.view(qx, [B, T, H, hd]), c.rope_theta);
+  const k = op.rope(op.view(kx, [B, T, Hkv, hd]), c.rope_theta);
+  const v = op.view(vx, [B, T, Hkv, hd]);
   const o = op.attention(q, k, v, {
     batch: B,
     seq: T,
