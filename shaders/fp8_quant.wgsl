@@ -40,20 +40,40 @@ override WGB: u32 = 256;
 
 var<workgroup> redb: array<u32, WGB>;
 
+// The geometry of one quantize_rows job: the logical [rows, cols] matrix (stored transposed when
+// trans = 1), its code and scale layout, and the element offsets of its input and outputs in the
+// bound buffers (0 for quantize_rows; quantize_rows_multi reads them from its job table).
+struct RowJob {
+  first: u32, // first tile (thread) of the job in a quantize_rows_multi dispatch
+  rows: u32,
+  cols: u32,
+  words_per_row: u32,
+  n_tiles: u32,
+  trans: u32,
+  x0: u32,
+  c0: u32,
+  s0: u32,
+}
+
 /** The 4 input bit patterns of word w of row r (0 beyond cols, i.e. padding is +0). */
-fn load_word(r: u32, w: u32) -> vec4<u32> {
+fn load_word_of(g: RowJob, r: u32, w: u32) -> vec4<u32> {
   var v = vec4<u32>(0u);
   let c0 = w * 4u;
   for (var j = 0u; j < 4u; j = j + 1u) {
-    if (c0 + j < q_p.cols) {
-      if (TRANS == 1u) {
-        v[j] = q_x[(c0 + j) * q_p.rows + r];
+    if (c0 + j < g.cols) {
+      if (g.trans == 1u) {
+        v[j] = q_x[g.x0 + (c0 + j) * g.rows + r];
       } else {
-        v[j] = q_x[r * q_p.cols + c0 + j];
+        v[j] = q_x[g.x0 + r * g.cols + c0 + j];
       }
     }
   }
   return v;
+}
+
+/** load_word_of for quantize_blocks' own uniform geometry. */
+fn load_word(r: u32, w: u32) -> vec4<u32> {
+  return load_word_of(RowJob(0u, q_p.rows, q_p.cols, q_p.words_per_row, q_p.n_tiles, TRANS, 0u, 0u, 0u), r, w);
 }
 
 /** max |x| over the word, as magnitude bit patterns (monotone in |x| for non-NaN f32). */
@@ -62,15 +82,19 @@ fn word_amax(v: vec4<u32>) -> u32 {
   return max(max(m.x, m.y), max(m.z, m.w));
 }
 
-/** Encode word w of row r with scale bits s: codes of fround(x / s), padding columns 0. */
-fn encode_word(v: vec4<u32>, w: u32, s: u32) -> u32 {
+/** Encode word w of a row with scale bits s: codes of fround(x / s), padding columns (≥ cols) 0. */
+fn encode_word_of(v: vec4<u32>, w: u32, s: u32, cols: u32, format: u32) -> u32 {
   var c = vec4<u32>(0u);
   for (var j = 0u; j < 4u; j = j + 1u) {
-    if (w * 4u + j < q_p.cols) {
-      c[j] = lowp_encode_div_bits(v[j], s, q_p.format);
+    if (w * 4u + j < cols) {
+      c[j] = lowp_encode_div_bits(v[j], s, format);
     }
   }
   return fp8_pack4(c.x, c.y, c.z, c.w);
+}
+
+fn encode_word(v: vec4<u32>, w: u32, s: u32) -> u32 {
+  return encode_word_of(v, w, s, q_p.cols, q_p.format);
 }
 
 // 1×B tiles along each row: one thread per tile, no workgroup memory and no barriers. The thread
@@ -81,25 +105,60 @@ fn encode_word(v: vec4<u32>, w: u32, s: u32) -> u32 {
 // neighbouring addresses of the stored x. A cooperative version (a thread per word and a tree
 // per tile in workgroup memory) spent most of its time in barriers and idle lanes: a 512 × 64
 // activation took 3× a 512 × 64 × 64 GEMM on lavapipe.
+fn rows_tile(g: RowJob, t: u32, block: u32, format: u32, rule: u32) {
+  let r = t % g.rows;
+  let tile = t / g.rows;
+  let tw = block / 4u; // words per tile
+  let w0 = tile * tw;
+  var m = 0u;
+  for (var w = w0; w < w0 + tw; w = w + 1u) {
+    m = max(m, word_amax(load_word_of(g, r, w)));
+  }
+  let s = lowp_scale_bits(m, format, rule);
+  for (var w = w0; w < w0 + tw; w = w + 1u) {
+    q_codes[g.c0 + r * g.words_per_row + w] = encode_word_of(load_word_of(g, r, w), w, s, g.cols, format);
+  }
+  q_scales[g.s0 + r * g.n_tiles + tile] = s;
+}
+
 @compute @workgroup_size(WG)
 fn quantize_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.x + gid.y * (nwg.x * WG);
   if (t >= q_p.rows * q_p.n_tiles) {
     return;
   }
-  let r = t % q_p.rows;
-  let tile = t / q_p.rows;
-  let tw = q_p.block / 4u; // words per tile
-  let w0 = tile * tw;
-  var m = 0u;
-  for (var w = w0; w < w0 + tw; w = w + 1u) {
-    m = max(m, word_amax(load_word(r, w)));
+  rows_tile(RowJob(0u, q_p.rows, q_p.cols, q_p.words_per_row, q_p.n_tiles, TRANS, 0u, 0u, 0u), t, q_p.block,
+            q_p.format, q_p.rule);
+}
+
+// quantize_rows for many jobs in one dispatch (a step's weights: Q_rows(w) and Q_rows(wᵀ) of each,
+// read in place from the parameter arena): thread t takes tile t of the concatenated tile lists;
+// its job is the last one whose first tile is ≤ t (a binary search of the table). The same
+// per-tile work as quantize_rows, so the same bits.
+struct RowsMulti {
+  block: u32,
+  format: u32,
+  rule: u32,
+  count: u32, // jobs
+  tiles: u32, // total tiles
+}
+@group(0) @binding(3) var<storage, read> rm_jobs: array<RowJob>;
+@group(0) @binding(4) var<uniform> rm: RowsMulti;
+
+@compute @workgroup_size(WG)
+fn quantize_rows_multi(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * (nwg.x * WG);
+  if (t >= rm.tiles) {
+    return;
   }
-  let s = lowp_scale_bits(m, q_p.format, q_p.rule);
-  for (var w = w0; w < w0 + tw; w = w + 1u) {
-    q_codes[r * q_p.words_per_row + w] = encode_word(load_word(r, w), w, s);
+  var lo = 0u;
+  var hi = rm.count - 1u;
+  while (lo < hi) {
+    let mid = (lo + hi + 1u) / 2u;
+    if (rm_jobs[mid].first <= t) { lo = mid; } else { hi = mid - 1u; }
   }
-  q_scales[r * q_p.n_tiles + tile] = s;
+  let g = rm_jobs[lo];
+  rows_tile(g, t - g.first, rm.block, rm.format, rm.rule);
 }
 
 // B×B blocks: one workgroup per block (wid.x = column block, wid.y = row block). Pass 1: each

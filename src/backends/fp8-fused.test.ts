@@ -5,6 +5,7 @@
 //   quantizeRowsT(x)                      = quantizeRows(transpose(x))
 //   quantizeBlocksPair(w)                 = [quantizeBlocks(w), quantizeBlocks(transpose(w))]
 //   quantizeBlocksPairs(ws)               = ws.map(quantizeBlocksPair), in one dispatch for arena slices
+//   quantizeRowsPairs(ws)                 = ws.map(w => [quantizeRows(w), quantizeRowsT(w)]), likewise
 import { describe, expect, it } from 'vitest';
 import { quantInput } from '../check/fp8';
 import type { AccumSpec, Backend, QTensor, QuantSpec } from '../engine/backend';
@@ -138,7 +139,7 @@ describe('quantizeRowsT and quantizeBlocksPair', () => {
     });
 });
 
-describe("quantizeBlocksPairs (a step's weights in one dispatch)", () => {
+describe("quantizeBlocksPairs and quantizeRowsPairs (a step's weights in one dispatch)", () => {
   const SHAPES = [
     [1, 7],
     [7, 33],
@@ -147,52 +148,58 @@ describe("quantizeBlocksPairs (a step's weights in one dispatch)", () => {
     [300, 257],
     [64, 64],
   ];
-  for (const [i, spec] of (
-    [
-      { format: 'e4m3', block: 128, scale: 'f32' },
-      { format: 'e5m2', block: 32, scale: 'ue8m0' },
-      { format: 'e2m1', block: 64, scale: 'mx' },
-    ] as QuantSpec[]
-  ).entries())
-    it(`GPU: slices of one arena in one dispatch, each equal to its own quantizeBlocksPair and to the CPU (#${i})`, async () => {
-      const gpu = await gpuBackend();
-      const rng = new Rng(40 + i);
-      const datas = SHAPES.map(([r, c]) => quantInput(rng, r, c));
-      // The weights at aligned offsets of one flat tensor, with gaps, as in the parameter arena.
-      const offsets: number[] = [];
-      let end = SLICE_ALIGN;
-      for (const [r, c] of SHAPES) {
-        offsets.push(end);
-        end = Math.ceil((end + r * c + 1) / SLICE_ALIGN) * SLICE_ALIGN;
-      }
-      const flat = gpu.zeros([end]);
-      const ws = SHAPES.map(([r, c], k) => {
-        const w = gpu.slice(flat, offsets[k], [r, c]);
-        gpu.copyInto(w, gpu.fromArray(datas[k], [r, c]));
-        return w;
+  /** The per-weight ops each multi-weight op stands for. */
+  const single = (be: Backend, kind: 'blocks' | 'rows', w: Tensor, spec: QuantSpec): [QTensor, QTensor] =>
+    kind === 'blocks' ? be.quantizeBlocksPair(w, spec) : [be.quantizeRows(w, spec), be.quantizeRowsT(w, spec)];
+  const multi = (be: Backend, kind: 'blocks' | 'rows', ws: Tensor[], spec: QuantSpec) =>
+    kind === 'blocks' ? be.quantizeBlocksPairs(ws, spec) : be.quantizeRowsPairs(ws, spec);
+  for (const kind of ['blocks', 'rows'] as const)
+    for (const [i, spec] of (
+      [
+        { format: 'e4m3', block: 128, scale: 'f32' },
+        { format: 'e5m2', block: 32, scale: 'ue8m0' },
+        { format: 'e2m1', block: 64, scale: 'mx' },
+      ] as QuantSpec[]
+    ).entries())
+      it(`GPU ${kind}: slices of one arena in one dispatch, each equal to the per-weight ops and to the CPU (#${i})`, async () => {
+        const gpu = await gpuBackend();
+        const rng = new Rng(40 + i);
+        const datas = SHAPES.map(([r, c]) => quantInput(rng, r, c));
+        // The weights at aligned offsets of one flat tensor, with gaps, as in the parameter arena.
+        const offsets: number[] = [];
+        let end = SLICE_ALIGN;
+        for (const [r, c] of SHAPES) {
+          offsets.push(end);
+          end = Math.ceil((end + r * c + 1) / SLICE_ALIGN) * SLICE_ALIGN;
+        }
+        const flat = gpu.zeros([end]);
+        const ws = SHAPES.map(([r, c], k) => {
+          const w = gpu.slice(flat, offsets[k], [r, c]);
+          gpu.copyInto(w, gpu.fromArray(datas[k], [r, c]));
+          return w;
+        });
+        await gpu.flush();
+        const before = gpu.rt.pendingDispatches;
+        const pairs = multi(gpu, kind, ws, spec);
+        expect(gpu.rt.pendingDispatches - before, 'one dispatch').toBe(1);
+        for (const [k, [r, c]] of SHAPES.entries()) {
+          const what = `${r}×${c}`;
+          const [p, pt] = single(gpu, kind, ws[k], spec);
+          await sameQ(pairs[k][0], p, `${what} vs the per-weight op`);
+          await sameQ(pairs[k][1], pt, `${what} ᵀ vs the per-weight op`);
+          const [cp, cpt] = single(cpu, kind, cpu.fromArray(datas[k], [r, c]), spec);
+          await sameQ(pairs[k][0], cp, `${what} vs cpu`);
+          await sameQ(pairs[k][1], cpt, `${what} ᵀ vs cpu`);
+        }
+        // The outputs share buffers: releasing some parts leaves the others readable.
+        for (const [q, qt] of pairs.slice(0, -1)) for (const t of [q.codes, q.scales, qt.codes, qt.scales]) t.dispose();
+        const last = pairs[pairs.length - 1];
+        const [p, pt] = single(gpu, kind, ws[ws.length - 1], spec);
+        await sameQ(last[0], p, 'last part after the others were released');
+        await sameQ(last[1], pt, 'last part ᵀ after the others were released');
       });
-      await gpu.flush();
-      const before = gpu.rt.pendingDispatches;
-      const pairs = gpu.quantizeBlocksPairs(ws, spec);
-      expect(gpu.rt.pendingDispatches - before, 'one dispatch').toBe(1);
-      for (const [k, [r, c]] of SHAPES.entries()) {
-        const what = `${r}×${c}`;
-        const [p, pt] = gpu.quantizeBlocksPair(ws[k], spec);
-        await sameQ(pairs[k][0], p, `${what} vs pair`);
-        await sameQ(pairs[k][1], pt, `${what} ᵀ vs pair`);
-        const [cp, cpt] = cpu.quantizeBlocksPair(cpu.fromArray(datas[k], [r, c]), spec);
-        await sameQ(pairs[k][0], cp, `${what} vs cpu`);
-        await sameQ(pairs[k][1], cpt, `${what} ᵀ vs cpu`);
-      }
-      // The outputs share four buffers: releasing some parts leaves the others readable.
-      for (const [q, qt] of pairs.slice(0, -1)) for (const t of [q.codes, q.scales, qt.codes, qt.scales]) t.dispose();
-      const last = pairs[pairs.length - 1];
-      const [p, pt] = gpu.quantizeBlocksPair(ws[ws.length - 1], spec);
-      await sameQ(last[0], p, 'last part after the others were released');
-      await sameQ(last[1], pt, 'last part ᵀ after the others were released');
-    });
 
-  it('GPU: weights in separate buffers fall back to one quantizeBlocksPair each, with their bits', async () => {
+  it('GPU: weights in separate buffers fall back to the per-weight ops, with their bits', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(50);
     const spec: QuantSpec = { format: 'e4m3', block: 128, scale: 'f32' };
@@ -201,13 +208,15 @@ describe("quantizeBlocksPairs (a step's weights in one dispatch)", () => {
       [130, 3],
     ].map(([r, c]) => gpu.fromArray(quantInput(rng, r, c), [r, c]));
     await gpu.flush();
-    const before = gpu.rt.pendingDispatches;
-    const pairs = gpu.quantizeBlocksPairs(ws, spec);
-    expect(gpu.rt.pendingDispatches - before).toBe(2);
-    for (const [k, w] of ws.entries()) {
-      const [p, pt] = gpu.quantizeBlocksPair(w, spec);
-      await sameQ(pairs[k][0], p, `#${k}`);
-      await sameQ(pairs[k][1], pt, `#${k} ᵀ`);
+    for (const kind of ['blocks', 'rows'] as const) {
+      const before = gpu.rt.pendingDispatches;
+      const pairs = multi(gpu, kind, ws, spec);
+      expect(gpu.rt.pendingDispatches - before).toBe(kind === 'blocks' ? 2 : 4);
+      for (const [k, w] of ws.entries()) {
+        const [p, pt] = single(gpu, kind, w, spec);
+        await sameQ(pairs[k][0], p, `${kind} #${k}`);
+        await sameQ(pairs[k][1], pt, `${kind} #${k} ᵀ`);
+      }
     }
   });
 });

@@ -110,58 +110,62 @@ function makeTransposedCheck(name: 'quantizeRowsT' | 'quantizeBlocksPair'): OpCh
 }
 
 /**
- * quantizeBlocksPairs: three weights copied into slices of one flat tensor (as the parameter
- * arena holds them: one dispatch on the GPU), each → Q_blocks(w) and Q_blocks(wᵀ); bit-exact.
+ * quantizeBlocksPairs / quantizeRowsPairs: three weights copied into slices of one flat tensor
+ * (as the parameter arena holds them: one dispatch on the GPU), each → its quantization and its
+ * transpose's (B×B blocks, or 1×B rows with the transpose read in place); bit-exact.
  */
-const pairsCheck: OpCheck = {
-  name: 'quantizeBlocksPairs',
-  about:
-    'three weights in one arena → Q_blocks(w) and Q_blocks(wᵀ) of each from one dispatch; formats × rules × B; bit-exact',
-  tolForward: 0,
-  tolBackward: 0,
-  makeCase(rng: Rng, index: number): CheckCase {
-    const shapes = [0, 1, 2].map((k) => dims(rng, (index + k) % 3));
-    const spec: QuantSpec = {
-      format: rng.pick<LowFormat>(LOW_FORMATS),
-      scale: rng.pick<ScaleRule>(SCALE_RULES),
-      block: rng.pick(BLOCKS),
-    };
-    return {
-      desc: `${shapes.map(([r, c]) => `${r}×${c}`).join(', ')} ${spec.format} ${spec.scale} B=${spec.block}`,
-      inputs: shapes.map(([r, c], k) => ({
-        name: `w${k}`,
-        shape: [r, c],
-        dtype: 'f32' as const,
-        data: quantInput(rng, r, c),
-        grad: false,
-      })),
-      nDiff: 0,
-      forward(be: Backend, xs: Tensor[]): Tensor[] {
-        const at = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
-        const offsets: number[] = [];
-        let end = 0;
-        for (const x of xs) {
-          offsets.push(end);
-          end = at(end + x.size);
-        }
-        const flat = be.zeros([end]);
-        const ws = xs.map((x, k) => {
-          const w = be.slice(flat, offsets[k], x.shape);
-          be.copyInto(w, x);
-          return w;
-        });
-        return be
-          .quantizeBlocksPairs(ws, spec)
-          .flatMap((pair) => pair.flatMap((q) => [q.codes, q.scales, be.dequantize(q)]));
-      },
-    };
-  },
-};
+function makePairsCheck(name: 'quantizeBlocksPairs' | 'quantizeRowsPairs'): OpCheck {
+  const what = name === 'quantizeBlocksPairs' ? 'Q_blocks(w) and Q_blocks(wᵀ)' : 'Q_rows(w) and Q_rows(wᵀ)';
+  return {
+    name,
+    about: `three weights in one arena → ${what} of each from one dispatch; formats × rules × B; bit-exact`,
+    tolForward: 0,
+    tolBackward: 0,
+    makeCase(rng: Rng, index: number): CheckCase {
+      const shapes = [0, 1, 2].map((k) => dims(rng, (index + k) % 3));
+      const spec: QuantSpec = {
+        format: rng.pick<LowFormat>(LOW_FORMATS),
+        scale: rng.pick<ScaleRule>(SCALE_RULES),
+        block: rng.pick(BLOCKS),
+      };
+      return {
+        desc: `${shapes.map(([r, c]) => `${r}×${c}`).join(', ')} ${spec.format} ${spec.scale} B=${spec.block}`,
+        inputs: shapes.map(([r, c], k) => ({
+          name: `w${k}`,
+          shape: [r, c],
+          dtype: 'f32' as const,
+          data: quantInput(rng, r, c),
+          grad: false,
+        })),
+        nDiff: 0,
+        forward(be: Backend, xs: Tensor[]): Tensor[] {
+          const at = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
+          const offsets: number[] = [];
+          let end = 0;
+          for (const x of xs) {
+            offsets.push(end);
+            end = at(end + x.size);
+          }
+          const flat = be.zeros([end]);
+          const ws = xs.map((x, k) => {
+            const w = be.slice(flat, offsets[k], x.shape);
+            be.copyInto(w, x);
+            return w;
+          });
+          const pairs =
+            name === 'quantizeBlocksPairs' ? be.quantizeBlocksPairs(ws, spec) : be.quantizeRowsPairs(ws, spec);
+          return pairs.flatMap((pair) => pair.flatMap((q) => [q.codes, q.scales, be.dequantize(q)]));
+        },
+      };
+    },
+  };
+}
 
 export const fp8Checks: OpCheck[] = [
   makeQuantCheck('quantizeRows'),
   makeQuantCheck('quantizeBlocks'),
   makeTransposedCheck('quantizeRowsT'),
   makeTransposedCheck('quantizeBlocksPair'),
-  pairsCheck,
+  makePairsCheck('quantizeBlocksPairs'),
+  makePairsCheck('quantizeRowsPairs'),
 ];

@@ -373,6 +373,8 @@ export interface BackendOps {
    * slices of one buffer (a step's weights in the parameter arena).
    */
   quantizeBlocksPairs(ws: readonly Tensor[], spec: QuantSpec): Array<[QTensor, QTensor]>;
+  /** [quantizeRows(w), quantizeRowsT(w)] of every weight, the same bits; one dispatch like quantizeBlocksPairs. */
+  quantizeRowsPairs(ws: readonly Tensor[], spec: QuantSpec): Array<[QTensor, QTensor]>;
   /** The f32 values a QTensor stands for, [rows, cols] (codes decoded times their scales). */
   dequantize(q: QTensor): Tensor;
   /**

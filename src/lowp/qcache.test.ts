@@ -58,7 +58,7 @@ async function run(be: Backend, spec: lowp.LowpLinearSpec, fused: boolean | 'gro
   const lin = fused ? lowp.linearLowpFused : lowp.linearLowp;
   const tape = new Tape();
   const ys = tape.run(() => {
-    if (fused === 'prequantized') prequantizeWeights(be, [w1, w2, w1], spec.forward);
+    if (fused === 'prequantized') prequantizeWeights(be, [w1, w2, w1], spec.forward, spec.weightTiling);
     return fused === 'grouped'
       ? lowp.linearsLowpFused(x, [w1, w2, w1], spec) // x quantized once for the three Fprop GEMMs
       : [lin(x, w1, spec), lin(x, w2, spec), lin(x, w1, spec)];
@@ -117,24 +117,31 @@ describe('per-tape quantization cache', () => {
   });
 
   it('prequantizeWeights: the linears then read those codes (no weight quantized again), with the same bits', async () => {
-    const spec = RECIPES[0][1];
-    const pairs = vi.spyOn(cpu, 'quantizeBlocksPairs');
-    const pair = vi.spyOn(cpu, 'quantizeBlocksPair');
-    try {
-      expect(await run(cpu, spec, 'prequantized', 10)).toEqual(await run(cpu, spec, false, 10));
-      expect(pairs).toHaveBeenCalledTimes(1);
-      expect(pairs.mock.calls[0][0]).toHaveLength(2); // w1 once, though listed twice
-      expect(pair).not.toHaveBeenCalled();
-    } finally {
-      pairs.mockRestore();
-      pair.mockRestore();
+    for (const [name, spec] of RECIPES) {
+      const blocks = spec.weightTiling === 'blocks';
+      const multi = vi.spyOn(cpu, blocks ? 'quantizeBlocksPairs' : 'quantizeRowsPairs');
+      const perWeight = vi.spyOn(cpu, blocks ? 'quantizeBlocksPair' : 'quantizeRows');
+      try {
+        const pre = await run(cpu, spec, 'prequantized', 10);
+        const preCalls = perWeight.mock.calls.length;
+        expect(multi).toHaveBeenCalledTimes(1);
+        expect(multi.mock.calls[0][0]).toHaveLength(2); // w1 once, though listed twice
+        perWeight.mockClear();
+        expect(pre, name).toEqual(await run(cpu, spec, true, 10));
+        // The two weights' Fprop quantizations are the ones no longer made one by one (the CPU
+        // reference also quantizes activations with quantizeRows: those remain).
+        expect(preCalls, name).toBe(perWeight.mock.calls.length - 2);
+      } finally {
+        multi.mockRestore();
+        perWeight.mockRestore();
+      }
+      const gpu = await gpuBackend();
+      expect(await run(gpu, spec, 'prequantized', 11), name).toEqual(await run(gpu, spec, false, 11));
     }
-    const gpu = await gpuBackend();
-    expect(await run(gpu, spec, 'prequantized', 11)).toEqual(await run(gpu, spec, false, 11));
     // Outside a tape nothing is cached, so nothing is quantized ahead.
     const outside = vi.spyOn(cpu, 'quantizeBlocksPairs');
     try {
-      prequantizeWeights(cpu, [cpu.fromArray([1, 2, 3, 4], [2, 2])], spec.forward);
+      prequantizeWeights(cpu, [cpu.fromArray([1, 2, 3, 4], [2, 2])], RECIPES[0][1].forward);
       expect(outside).not.toHaveBeenCalled();
     } finally {
       outside.mockRestore();

@@ -2,8 +2,8 @@
 //  * a weight is quantized once per step — in B×B blocks, W and Wᵀ together in one pass
 //    (quantizeBlocksPair), in 1×B rows W and then Wᵀ read in place (quantizeRowsT) — and the
 //    forward GEMM and the backward's Dgrad GEMM of every linear that uses it read the same codes
-//    (with B×B blocks the model quantizes all its block linears' weights in one pass at the start
-//    of the step: prequantizeWeights);
+//    (the model quantizes all its block linears' weights in one pass at the start of the step:
+//    prequantizeWeights);
 //  * an activation's Q_rows(xᵀ), the Wgrad operand kept for the backward, is made once per input
 //    tensor, so q/k/v (and gate/up), which read the same x, share it.
 //
@@ -97,17 +97,23 @@ export function weightQuant(
 
 /**
  * Weights quantized for Fprop and Dgrad ahead of their linears, all in one pass
- * (Backend.quantizeBlocksPairs: one dispatch on the GPU when they share the parameter arena)
- * instead of one pass per linear as weightQuant reaches them: their cache entries are what
- * weightQuant then finds, with the same codes. Only on a recording tape (nothing is cached
- * outside one) and for B×B blocks; weights whose entry is live already are skipped.
+ * (Backend.quantizeBlocksPairs / quantizeRowsPairs: one dispatch on the GPU when they share the
+ * parameter arena) instead of one or two passes per linear as weightQuant reaches them: their
+ * cache entries are what weightQuant then finds, with the same codes. Only on a recording tape
+ * (nothing is cached outside one); weights whose entry is live already are skipped.
  */
-export function prequantizeWeights(be: Backend, ws: readonly Tensor[], spec: QuantSpec): void {
+export function prequantizeWeights(
+  be: Backend,
+  ws: readonly Tensor[],
+  spec: QuantSpec,
+  tiling: 'blocks' | 'rows' = 'blocks',
+): void {
   if (!Tape.active) return;
-  const key = specKey('blocks', spec);
+  const key = specKey(tiling, spec);
   const todo = [...new Set(ws)].filter((w) => slotOf(w, key).get() === null);
   if (todo.length === 0) return;
-  be.quantizeBlocksPairs(todo, spec).forEach(([q, t], i) => {
+  const pairs = tiling === 'blocks' ? be.quantizeBlocksPairs(todo, spec) : be.quantizeRowsPairs(todo, spec);
+  pairs.forEach(([q, t], i) => {
     slotOf(todo[i], key).set({ storage: todo[i].storage, q, t });
   });
 }

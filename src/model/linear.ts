@@ -28,7 +28,7 @@ export function isBlockLinearWeight(name: string): boolean {
 }
 
 /**
- * In low precision with B×B weight blocks: the named weights (those of isBlockLinearWeight that
+ * In low precision: the named weights (those of isBlockLinearWeight that
  * exist) quantized for this step in one pass ahead of the linears that read them
  * (lowp/qcache.ts prequantizeWeights; a no-op outside a recording tape). The same codes as
  * quantizing each weight when its first linear runs, with one dispatch instead of one per weight.
@@ -38,13 +38,13 @@ export function prequantizeBlockLinears(
   names: Iterable<string>,
   get: (name: string) => Tensor | undefined,
 ): void {
-  if (c.precision.linear !== 'lowp' || c.precision.weight_tiling !== 'blocks') return;
+  if (c.precision.linear !== 'lowp') return;
   const ws: Tensor[] = [];
   for (const n of names) {
     const w = isBlockLinearWeight(n) ? get(n) : undefined;
     if (w) ws.push(w);
   }
-  if (ws.length > 0) prequantizeWeights(ws[0].backend, ws, lowpSpec(c).forward);
+  if (ws.length > 0) prequantizeWeights(ws[0].backend, ws, lowpSpec(c).forward, c.precision.weight_tiling);
 }
 
 /** x·Wᵀ for a linear layer inside a block, at the configured precision. */

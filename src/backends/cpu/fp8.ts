@@ -132,11 +132,17 @@ export function quantizeBlocksPairs(be: CpuBackend, ws: readonly Tensor[], spec:
   return ws.map((w) => quantizeBlocksPair(be, w, spec));
 }
 
+/** [Q_rows(w), Q_rows(wᵀ)] of each weight. */
+export function quantizeRowsPairs(be: CpuBackend, ws: readonly Tensor[], spec: QuantSpec): Array<[QTensor, QTensor]> {
+  return ws.map((w) => [quantizeRows(be, w, spec), quantizeRowsT(be, w, spec)]);
+}
+
 export const ops = {
   quantizeRows,
   quantizeRowsT,
   quantizeBlocks,
   quantizeBlocksPair,
   quantizeBlocksPairs,
+  quantizeRowsPairs,
   dequantize,
 } satisfies CpuFamily;

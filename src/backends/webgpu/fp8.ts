@@ -28,6 +28,7 @@ const QBLOCKS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks
 const DEQUANT: Kernel = { name: 'fp8_quant', code: CODE, entry: 'dequantize' };
 const QPAIR: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks_pair' };
 const QPAIRS: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_blocks_pairs' };
+const QROWS_MULTI: Kernel = { name: 'fp8_quant', code: CODE, entry: 'quantize_rows_multi' };
 
 const WG = 64;
 const WGB = 256;
@@ -132,8 +133,57 @@ export function quantizeBlocksPair(be: WebGPUBackend, w: Tensor, spec: QuantSpec
   return [q(codes, scales, rows, cols), q(codesT, scalesT, cols, rows)];
 }
 
-/** Words per PSeg record of shaders/fp8_quant.wgsl's quantize_blocks_pairs. */
+/** Words per PSeg record of quantize_blocks_pairs, and per RowJob of quantize_rows_multi. */
 const PSEG_WORDS = 12;
+const ROWJOB_WORDS = 9;
+
+/**
+ * The buffer that holds every weight, and each weight's element offset in it — when they are
+ * all non-empty f32 slices of one buffer small enough to bind whole (the parameter arena), else
+ * null (the multi-weight quantizers then take one dispatch per weight).
+ */
+function arenaOf(be: WebGPUBackend, ws: readonly Tensor[]): { src: GPUBuffer; x0: number[] } | null {
+  for (const w of ws) if (w.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${w.dtype}`);
+  if (ws.length < 2 || ws.some((w) => w.size === 0)) return null;
+  const bufs = ws.map((w) => be.buf(w));
+  const base = (b: (typeof bufs)[number]) => (b instanceof BufferRange ? b.buffer : b);
+  const src = base(bufs[0]);
+  if (src.size > be.rt.limits.maxStorageBufferBindingSize || bufs.some((b) => base(b) !== src)) return null;
+  return { src, x0: bufs.map((b) => (b instanceof BufferRange ? b.offset : 0) / 4) };
+}
+
+/** Outputs packed into shared buffers: the next free (aligned) element of each. */
+class Packer {
+  readonly ends: number[];
+  constructor(kinds: number) {
+    this.ends = new Array<number>(kinds).fill(0);
+  }
+  /** Room for n elements of output kind k: its offset. */
+  take(k: number, n: number): number {
+    const at = this.ends[k];
+    this.ends[k] = Math.ceil((at + n) / SLICE_ALIGN) * SLICE_ALIGN;
+    return at;
+  }
+}
+
+const qtensor = (
+  codes: Tensor,
+  scales: Tensor,
+  rows: number,
+  cols: number,
+  spec: QuantSpec,
+  tiling: 'rows' | 'blocks',
+): QTensor => ({
+  codes,
+  scales,
+  rows,
+  cols,
+  spec: { ...spec },
+  tiling,
+});
+
+/** The buffer a carved part lies in (to bind the whole of it). */
+const carvedBuffer = (be: WebGPUBackend, t: Tensor) => (be.buf(t) as BufferRange).buffer;
 
 /**
  * quantizeBlocksPair for every weight in one dispatch (quantize_blocks_pairs), when they are
@@ -147,64 +197,103 @@ export function quantizeBlocksPairs(
   ws: readonly Tensor[],
   spec: QuantSpec,
 ): Array<[QTensor, QTensor]> {
-  for (const w of ws) if (w.dtype !== 'f32') throw new Error(`quantize: expected f32 input, got ${w.dtype}`);
-  const bufs = ws.map((w) => be.buf(w));
-  const base = (b: (typeof bufs)[number]) => (b instanceof BufferRange ? b.buffer : b);
-  const src = ws.length > 0 ? base(bufs[0]) : null;
-  const oneBuffer =
-    src !== null &&
-    src.size <= be.rt.limits.maxStorageBufferBindingSize &&
-    bufs.every((b) => base(b) === src) &&
-    ws.every((w) => w.size > 0);
-  if (!oneBuffer || ws.length < 2) return ws.map((w) => quantizeBlocksPair(be, w, spec));
-
-  const align = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
-  const ends = [0, 0, 0, 0]; // next free element of codes, scales, codesT, scalesT
+  const arena = arenaOf(be, ws);
+  if (!arena) return ws.map((w) => quantizeBlocksPair(be, w, spec));
+  const pack = new Packer(4); // codes, scales, codesT, scalesT
   const table = new Int32Array(PSEG_WORDS * ws.length);
   let blocks = 0;
   const geo = ws.map((w, i) => {
     const [rows, cols] = matrixDims(w);
     const L = qLayout(rows, cols, spec.block, 'blocks');
     const T = qLayout(cols, rows, spec.block, 'blocks');
-    const sizes = [rows * L.wordsPerRow, L.scaleRows * L.nTiles, cols * T.wordsPerRow, T.scaleRows * T.nTiles];
-    const at = ends.map((e) => e);
-    sizes.forEach((n, k) => {
-      ends[k] = align(at[k] + n);
-    });
-    const b = bufs[i];
-    const x0 = (b instanceof BufferRange ? b.offset : 0) / 4;
-    table.set([blocks, rows, cols, L.wordsPerRow, L.nTiles, T.wordsPerRow, T.nTiles, x0, ...at], PSEG_WORDS * i);
-    blocks += L.nTiles * L.scaleRows;
-    return { rows, cols, L, T, at };
-  });
-  const carve = (k: number, shape: (g: (typeof geo)[number]) => number[], dtype: 'i32' | 'f32') =>
-    be.carve(
-      ends[k],
-      geo.map((g) => ({ offset: g.at[k], shape: shape(g), dtype })),
+    const shapes = [
+      [rows, L.wordsPerRow],
+      [L.scaleRows, L.nTiles],
+      [cols, T.wordsPerRow],
+      [T.scaleRows, T.nTiles],
+    ];
+    const at = shapes.map(([a, b], k) => pack.take(k, a * b));
+    table.set(
+      [blocks, rows, cols, L.wordsPerRow, L.nTiles, T.wordsPerRow, T.nTiles, arena.x0[i], ...at],
+      PSEG_WORDS * i,
     );
-  const codes = carve(0, (g) => [g.rows, g.L.wordsPerRow], 'i32');
-  const scales = carve(1, (g) => [g.L.scaleRows, g.L.nTiles], 'f32');
-  const codesT = carve(2, (g) => [g.cols, g.T.wordsPerRow], 'i32');
-  const scalesT = carve(3, (g) => [g.T.scaleRows, g.T.nTiles], 'f32');
+    blocks += L.nTiles * L.scaleRows;
+    return { rows, cols, shapes, at };
+  });
+  const out = [0, 1, 2, 3].map((k) =>
+    be.carve(
+      pack.ends[k],
+      geo.map((g) => ({
+        offset: g.at[k],
+        shape: g.shapes[k],
+        dtype: k % 2 === 0 ? ('i32' as const) : ('f32' as const),
+      })),
+    ),
+  );
   const segs = be.fromArray(table, [ws.length, PSEG_WORDS], 'i32');
-  const whole = (ts: Tensor[]) => (be.buf(ts[0]) as BufferRange).buffer;
   be.rt.record({
     kernel: QPAIRS,
     overrides: { WGB },
-    buffers: [src, whole(codes), whole(scales), whole(codesT), whole(scalesT), be.buf(segs)],
+    buffers: [arena.src, ...out.map((parts) => carvedBuffer(be, parts[0])), be.buf(segs)],
     uniform: packUniforms('uuuuu', [spec.block, formatId(spec.format), ruleId(spec.scale), ws.length, blocks]),
     workgroups: grid1d(blocks, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
   segs.dispose();
-  const q = (c: Tensor, sc: Tensor, r: number, k: number): QTensor => ({
-    codes: c,
-    scales: sc,
-    rows: r,
-    cols: k,
-    spec: { ...spec },
-    tiling: 'blocks',
+  return geo.map((g, i) => [
+    qtensor(out[0][i], out[1][i], g.rows, g.cols, spec, 'blocks'),
+    qtensor(out[2][i], out[3][i], g.cols, g.rows, spec, 'blocks'),
+  ]);
+}
+
+/**
+ * [Q_rows(w), Q_rows(wᵀ)] of every weight (wᵀ read in place, as quantizeRowsT), in one dispatch
+ * (quantize_rows_multi) when they are slices of one buffer: thread t takes tile t of the
+ * concatenated jobs (two per weight). The same bits as quantizeRows and quantizeRowsT per weight,
+ * which is what weights in separate buffers (or empty ones) get.
+ */
+export function quantizeRowsPairs(
+  be: WebGPUBackend,
+  ws: readonly Tensor[],
+  spec: QuantSpec,
+): Array<[QTensor, QTensor]> {
+  const arena = arenaOf(be, ws);
+  if (!arena) return ws.map((w) => [quantizeRows(be, w, spec), quantizeRowsT(be, w, spec)]);
+  const pack = new Packer(2); // codes, scales (of w and wᵀ alike)
+  const table = new Int32Array(ROWJOB_WORDS * 2 * ws.length);
+  let tiles = 0;
+  const jobs = ws.flatMap((w, i) => {
+    const [wr, wc] = matrixDims(w);
+    return [0, 1].map((trans) => {
+      const [rows, cols] = trans ? [wc, wr] : [wr, wc];
+      const L = qLayout(rows, cols, spec.block, 'rows');
+      const shapes = [
+        [rows, L.wordsPerRow],
+        [rows, L.nTiles],
+      ];
+      const at = shapes.map(([a, b], k) => pack.take(k, a * b));
+      const j = 2 * i + trans;
+      table.set([tiles, rows, cols, L.wordsPerRow, L.nTiles, trans, arena.x0[i], ...at], ROWJOB_WORDS * j);
+      tiles += rows * L.nTiles;
+      return { rows, cols, shapes, at };
+    });
   });
-  return geo.map((g, i) => [q(codes[i], scales[i], g.rows, g.cols), q(codesT[i], scalesT[i], g.cols, g.rows)]);
+  const out = [0, 1].map((k) =>
+    be.carve(
+      pack.ends[k],
+      jobs.map((g) => ({ offset: g.at[k], shape: g.shapes[k], dtype: k === 0 ? ('i32' as const) : ('f32' as const) })),
+    ),
+  );
+  const jobsT = be.fromArray(table, [jobs.length, ROWJOB_WORDS], 'i32');
+  be.rt.record({
+    kernel: QROWS_MULTI,
+    overrides: { WG },
+    buffers: [arena.src, carvedBuffer(be, out[0][0]), carvedBuffer(be, out[1][0]), be.buf(jobsT)],
+    uniform: packUniforms('uuuuu', [spec.block, formatId(spec.format), ruleId(spec.scale), jobs.length, tiles]),
+    workgroups: grid1d(tiles, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
+  });
+  jobsT.dispose();
+  const q = (j: number) => qtensor(out[0][j], out[1][j], jobs[j].rows, jobs[j].cols, spec, 'rows');
+  return ws.map((_, i) => [q(2 * i), q(2 * i + 1)]);
 }
 
 export function dequantize(be: WebGPUBackend, q: QTensor): Tensor {
@@ -238,5 +327,6 @@ export const ops = {
   quantizeBlocks,
   quantizeBlocksPair,
   quantizeBlocksPairs,
+  quantizeRowsPairs,
   dequantize,
 } satisfies WebGPUFamily;
