@@ -1,15 +1,19 @@
 // Fused, numerically stable softmax cross-entropy. logits [N, V], targets i32 [N].
 //
 // forward  lse[n] = log Σ_j exp(logits[n, j]);  loss[n] = lse[n] − logits[n, t_n]  (0 if t_n < 0)
-//   One workgroup per row, WG threads striding the row (thread l takes columns l, l + WG, …:
-//   coalesced). Each thread keeps an online softmax pair (m, s): running max m and
-//   s = Σ exp(x − m) over its columns, rescaled whenever the max grows. So the row is read
-//   once and exp never sees a positive argument: logits of ±1e4 stay finite. The WG pairs are
-//   merged by a fixed binary tree in workgroup memory,
+//   Per row, a fixed binary tree over TPR lanes (TPR from V alone: it fixes the bits). Lane l
+//   keeps an online softmax pair (m, s) over columns l, l + TPR, …: running max m and
+//   s = Σ exp(x − m), rescaled whenever the max grows. So the row is read once and exp never
+//   sees a positive argument: logits of ±1e4 stay finite. The TPR pairs are merged by the tree,
 //     (m1, s1) ⊕ (m2, s2) = (M, s1·exp(m1 − M) + s2·exp(m2 − M)),  M = max(m1, m2),
-//   so the result is a fixed function of V: bit-identical run to run. An empty thread starts at
-//   (LOWEST, 0), a finite "−∞" so that LOWEST − LOWEST = 0 and no NaN appears.
-//   Rows fold into a 2-D grid past 65535: row = wid.x + wid.y · nwg.x.
+//   level h combining lane t with lane t + h for t < h, so the result is a fixed function of V:
+//   bit-identical run to run. An empty lane starts at (LOWEST, 0), a finite "−∞" so that
+//   LOWEST − LOWEST = 0 and no NaN appears.
+//   Threads (the host's rowShape, as RMSNorm's): R threads run a row, thread i holding lanes
+//   i + R·k (k < TPR / R) in registers and doing the levels h ≥ R there, the levels h < R across
+//   the row's threads in workgroup memory; ROWS rows share a workgroup. The same pairs in the
+//   same order as a workgroup of TPR threads per row, with fewer threads and barriers.
+//   Row groups fold into a 2-D grid past 65535: group = wid.x + wid.y · nwg.x.
 //
 // backward dlogits[n, j] = (exp(logits[n, j] − lse[n]) − 1[j = t_n]) · dloss[n]  (0 if t_n < 0)
 //   One invocation per element, 1-D grid over N·V (folded into 2-D), row = i / V.
@@ -17,7 +21,11 @@
 //   dloss[0] · factor: the f32 product broadcastScalar(dloss, [N], factor) would write to each
 //   row, so the same bits without that [N] tensor and its dispatch.
 
-override WG: u32 = 256;
+override WG: u32 = 256;    // threads per workgroup (forward: R · ROWS)
+override TPR: u32 = 256;   // forward: the row tree's width (power of two): fixes the bits
+override R: u32 = 256;     // forward: threads per row (power of two ≤ TPR, ≥ TPR / VMAX)
+override ROWS: u32 = 1;    // forward: rows per workgroup
+const VMAX: u32 = 32u;     // tree lanes one thread may hold
 
 const LOWEST: f32 = -0x1.fffffep+127f;  // −FLT_MAX
 
@@ -38,48 +46,70 @@ struct Params {
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_s: array<f32, WG>;
 
+// (m, s) ⊕ (m2, s2): lane t's pair merged with lane t + h's.
+fn merge(m: f32, s: f32, m2: f32, s2: f32) -> vec2<f32> {
+  let mm = max(m, m2);
+  return vec2<f32>(mm, s * exp(m - mm) + s2 * exp(m2 - mm));
+}
+
 @compute @workgroup_size(WG)
-fn forward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+fn forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
            @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
-  if (row >= f_p.rows) {
+  let g = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
+  if (g * ROWS >= f_p.rows) {
     return;
   }
-  let V = f_p.vocab;
-  let base = row * V;
+  let i = lid % R;
+  let row = g * ROWS + lid / R;
+  let V = select(0u, f_p.vocab, row < f_p.rows); // rows past N only take part in the barriers
+  let base = row * f_p.vocab;
 
-  // Online max / sum of exponentials over this thread's columns.
-  var m = LOWEST;
-  var s = 0.0;
-  for (var j = t; j < V; j += WG) {
-    let x = f_logits[base + j];
-    if (x > m) {
-      s = s * exp(m - x) + 1.0;
-      m = x;
-    } else {
-      s += exp(x - m);
+  // Online max / sum of exponentials of each of this thread's lanes i + R·k over its columns.
+  var m: array<f32, VMAX>;
+  var s: array<f32, VMAX>;
+  for (var k = 0u; k < TPR / R; k++) {
+    var mk = LOWEST;
+    var sk = 0.0;
+    for (var j = i + R * k; j < V; j += TPR) {
+      let x = f_logits[base + j];
+      if (x > mk) {
+        sk = sk * exp(mk - x) + 1.0;
+        mk = x;
+      } else {
+        sk += exp(x - mk);
+      }
+    }
+    m[k] = mk;
+    s[k] = sk;
+  }
+  // The tree's levels h ≥ R in registers: lane i + R·k with lane i + R·(k + h / R).
+  for (var h = TPR / 2u; h >= R; h = h >> 1u) {
+    let ks = h / R;
+    for (var k = 0u; k < ks; k++) {
+      let r = merge(m[k], s[k], m[k + ks], s[k + ks]);
+      m[k] = r.x;
+      s[k] = r.y;
     }
   }
-
-  // Fixed tree over the workgroup.
-  red_m[t] = m;
-  red_s[t] = s;
+  // The levels h < R across the row's threads.
+  var mt = m[0];
+  var st = s[0];
+  red_m[lid] = mt;
+  red_s[lid] = st;
   workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h >> 1u) {
-    if (t < h) {
-      let m2 = red_m[t + h];
-      let s2 = red_s[t + h];
-      let mm = max(m, m2);
-      s = s * exp(m - mm) + s2 * exp(m2 - mm);
-      m = mm;
-      red_m[t] = m;
-      red_s[t] = s;
+  for (var h = R / 2u; h > 0u; h = h >> 1u) {
+    if (i < h) {
+      let r = merge(mt, st, red_m[lid + h], red_s[lid + h]);
+      mt = r.x;
+      st = r.y;
+      red_m[lid] = mt;
+      red_s[lid] = st;
     }
     workgroupBarrier();
   }
 
-  if (t == 0u) {
-    let lse = m + log(s);
+  if (i == 0u && row < f_p.rows) {
+    let lse = mt + log(st);
     f_lse[row] = lse;
     let tgt = f_targets[row];
     var loss = 0.0;

@@ -12,6 +12,7 @@ import { Tape } from '../engine/tape';
 import { Tensor } from '../engine/tensor';
 import type { WebGPUBackend } from './webgpu/backend';
 import { withKernelPaths } from './webgpu/device';
+import { setCrossEntropyWideRows } from './webgpu/xent';
 import { cpu, gpuBackend } from '../test/gpu';
 
 describe('adamw op check', () => {
@@ -192,6 +193,35 @@ describe('crossEntropy', () => {
     expect(maxAbs(g.loss, c.loss)).toBeLessThan(4e-3);
     const dlMax = Math.max(...Array.from(dloss, Math.abs));
     expect(maxAbs(g.dx, c.dx)).toBeLessThan(4e-3 * dlMax);
+  });
+
+  it('rows shaped by the row count (several rows per workgroup, several lanes per thread) give the bits of a workgroup per row', async () => {
+    const gpu = await gpuBackend();
+    for (const [N, V] of [
+      [1, 1],
+      [7, 27],
+      [517, 33],
+      [130, 7],
+      [33, 300],
+      [9, 1000],
+    ]) {
+      const rng = new Rng(N * 7 + V);
+      const x = gpu.fromArray(rng.normalArray(N * V, 4), [N, V]);
+      const t = gpu.fromArray(
+        Array.from({ length: N }, (_, n) => (n % 5 === 3 ? -1 : rng.int(0, V - 1))),
+        [N],
+        'i32',
+      );
+      const shaped = gpu.crossEntropy(x, t);
+      setCrossEntropyWideRows(true);
+      try {
+        const wide = gpu.crossEntropy(x, t);
+        expect(await bits(shaped.lse), `lse N=${N} V=${V}`).toEqual(await bits(wide.lse));
+        expect(await bits(shaped.loss), `loss N=${N} V=${V}`).toEqual(await bits(wide.loss));
+      } finally {
+        setCrossEntropyWideRows(false);
+      }
+    }
   });
 
   it('a 50k vocabulary row matches the reference', async () => {

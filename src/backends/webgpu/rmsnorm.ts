@@ -16,7 +16,7 @@ import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { kernelPaths } from './device';
 import type { Kernel, Overrides } from './pipelines';
 import { rmsnormSegments, rmsnormSegmentsBackward } from './rmsnorm_segments';
-import { grid1d, packUniforms, rowThreads } from './runtime';
+import { grid1d, packUniforms, rowShape } from './runtime';
 
 /** Upstream-gradient parts rmsnorm_bwd reads and adds itself, at most (more are pre-added). */
 const MAX_DY_PARTS = 4;
@@ -49,24 +49,6 @@ const MODULES = [false, true].map((subgroup) =>
     return { name, code };
   }),
 );
-
-/** Threads a row kernel aims to run in all (rows × threads per row), and its least workgroup size. */
-const ROW_TARGET_THREADS = 4096;
-const ROW_MIN_WG = 64;
-/** Tree lanes one thread may hold (VMAX in the shader). */
-const ROW_VMAX = 32;
-
-/**
- * Shape of a row kernel over N rows of D: the tree width TPR (from D alone: it fixes the bits),
- * R threads per row — as few as keep about ROW_TARGET_THREADS threads busy over all rows, at
- * least TPR / ROW_VMAX — and ROWS rows per workgroup (R · ROWS ≥ ROW_MIN_WG threads).
- */
-export function rowShape(N: number, D: number): { tpr: number; r: number; rows: number } {
-  const tpr = rowThreads(D);
-  let r = Math.max(1, tpr / ROW_VMAX);
-  while (r < tpr && N * r < ROW_TARGET_THREADS) r *= 2;
-  return { tpr, r, rows: Math.max(1, ROW_MIN_WG / r) };
-}
 
 /** The kernel this backend takes for a row entry: the subgroup finish where the device has it and the paths allow. */
 function rowKernel(

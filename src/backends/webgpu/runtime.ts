@@ -98,6 +98,24 @@ export function rowThreads(n: number): number {
   return 256;
 }
 
+/** Threads a row kernel aims to run in all (rows × threads per row), and its least workgroup size. */
+const ROW_TARGET_THREADS = 4096;
+const ROW_MIN_WG = 64;
+/** Tree lanes one thread may hold (VMAX in the shader). */
+const ROW_VMAX = 32;
+
+/**
+ * Shape of a row kernel over N rows of D (RMSNorm's, the cross-entropy forward's): the tree width TPR (from D alone: it fixes the bits),
+ * R threads per row — as few as keep about ROW_TARGET_THREADS threads busy over all rows, at
+ * least TPR / ROW_VMAX — and ROWS rows per workgroup (R · ROWS ≥ ROW_MIN_WG threads).
+ */
+export function rowShape(N: number, D: number): { tpr: number; r: number; rows: number } {
+  const tpr = rowThreads(D);
+  let r = Math.max(1, tpr / ROW_VMAX);
+  while (r < tpr && N * r < ROW_TARGET_THREADS) r *= 2;
+  return { tpr, r, rows: Math.max(1, ROW_MIN_WG / r) };
+}
+
 /**
  * Workgroup grid for `n` invocations of a 1-D kernel with `wg` threads per group, folded into
  * two dimensions when it exceeds maxComputeWorkgroupsPerDimension. In WGSL, recover the linear
