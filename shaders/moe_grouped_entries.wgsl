@@ -8,7 +8,7 @@
 
 // ==== forward
 // One forward-direction product (suffix '', bindings 0–3[, 4 gathered], then the uniform `fp`):
-// workgroup (x, y) owns the tile at rows y·TM, columns x·TN.
+// workgroup (x, y) owns expert-aligned row tile y (alignedTile), columns x·TN.
 
 struct FwdParams {
   M: u32,  // rows (slots)
@@ -26,7 +26,7 @@ fn forward(
   @builtin(local_invocation_index) lid: u32,
   @builtin(workgroup_id) wid: vec3<u32>,
 ) {
-  fwd_tile(lid3.x, lid3.y, lid, wid.y * TM, wid.x * TN);
+  fwd_tile(lid3.x, lid3.y, lid, wid.y, wid.x * TN);
 }
 
 // ==== forward_pair
@@ -63,10 +63,10 @@ fn forward_pair(
 ) {
   let t = wid.x + wid.y * nwg.x;
   if (t < q.a.tiles) {
-    fwd_tile_a(lid3.x, lid3.y, lid, (t / q.a.tilesX) * TM, (t % q.a.tilesX) * TN);
+    fwd_tile_a(lid3.x, lid3.y, lid, t / q.a.tilesX, (t % q.a.tilesX) * TN);
   } else if (t < q.a.tiles + q.b.tiles) {
     let t2 = t - q.a.tiles;
-    fwd_tile_b(lid3.x, lid3.y, lid, (t2 / q.b.tilesX) * TM, (t2 % q.b.tilesX) * TN);
+    fwd_tile_b(lid3.x, lid3.y, lid, t2 / q.b.tilesX, (t2 % q.b.tilesX) * TN);
   }
 }
 
@@ -141,7 +141,7 @@ fn backward(
   let xTiles = u.g.tilesX * u.g.tilesY;
   let wPer = u.g.wTilesX * u.g.wTilesY;
   if (t < xTiles) {
-    fwd_tile_x(lid3.x, lid3.y, lid, (t / u.g.tilesX) * TM, (t % u.g.tilesX) * TN);
+    fwd_tile_x(lid3.x, lid3.y, lid, t / u.g.tilesX, (t % u.g.tilesX) * TN);
   } else if (t < xTiles + wPer * u.g.E) {
     let w = t - xTiles;
     let z = w / wPer;

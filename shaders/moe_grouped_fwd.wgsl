@@ -47,15 +47,23 @@ fn putY$(i: u32, v: f32) { let r = swiglu_bwd4(vec4<f32>(YG$[i]), vec4<f32>(YU$[
 fn epi$(i: u32, v: f32) -> f32 { return v; } // plain
 fn epi$(i: u32, v: f32) -> f32 { return D$[i] + v; } // acc
 
-// The expert that owns row r (< M): the first e with offsets[e+1] > r. Skips idle experts.
-fn expertOfRow$(r: u32) -> u32 {
-  var lo = 0u;
-  var hi = P$.E - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi) / 2u;
-    if (u32(OFF$[mid + 1u]) > r) { hi = mid; } else { lo = mid + 1u; }
+// Row tile `tr` of the expert-aligned enumeration (see moe_grouped_matmul.wgsl): each expert's
+// rows [offsets[e], offsets[e+1]) cut into tiles of TM rows from its first row, the experts in
+// order (idle ones own no tile). Returns (e, first row, end row), or an empty range past the last
+// tile. The host launches ceil(M / TM) + E row tiles, at least as many as there are.
+fn alignedTile$(tr: u32) -> vec3<u32> {
+  var before = 0u;
+  for (var e = 0u; e < P$.E; e++) {
+    let lo = u32(OFF$[e]);
+    let hi = u32(OFF$[e + 1u]);
+    let n = (hi - lo + TM - 1u) / TM;
+    if (tr < before + n) {
+      let m0 = lo + (tr - before) * TM;
+      return vec3<u32>(e, m0, min(m0 + TM, hi));
+    }
+    before += n;
   }
-  return lo;
+  return vec3<u32>(0u, 0u, 0u);
 }
 
 // The row of x that holds row m (< M) of the product: m itself, or the token of slot m. A gathered
@@ -89,68 +97,62 @@ fn storeY$(m: u32, n: u32, lo: u32, hi: u32, v: vec4<f32>) {
   if (n + 3u < P$.N) { putY$(row + n + 3u, v.w); }
 }
 
-// The TM × TN tile of y at (m0, n0): one pass per expert segment that meets its rows.
-fn fwd_tile$(tx: u32, ty: u32, lid: u32, m0: u32, n0: u32) {
-  let rEnd = min(m0 + TM, P$.M);
+// Row tile tr (alignedTile$) × the TN columns from n0 of y: one expert's rows, one pass over K.
+fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
+  if (lid == 0u) {
+    seg = alignedTile$(tr);
+  }
+  let s = workgroupUniformLoad(&seg);
+  let lo = s.y;
+  let hi = s.z;
+  if (hi <= lo) {
+    return; // past the last tile (uniform: s came through workgroupUniformLoad)
+  }
+  let m0 = lo;
   let slotsA = TK * (TM / 4u);
   let slotsB = TK * (TN / 4u);
   let mA = m0 + ty * 4u;           // first row of the thread's upper half
   let mB = m0 + TM / 2u + ty * 4u; // … of its lower half
   let nA = n0 + tx * 4u;
   let nB = n0 + TN / 2u + tx * 4u;
+  let wBase = s.x * P$.N * P$.K;
+  for (var t = lid; t < TM; t += NT) { tileRows[t] = xRow$(min(m0 + t, P$.M - 1u)); } // gathered
+  workgroupBarrier(); // gathered
 
-  var r = m0; // first row of this tile not yet written
-  while (r < rEnd) {
-    // The segment of the expert that owns row r, clipped to this tile: rows [lo, hi).
-    if (lid == 0u) {
-      let e = expertOfRow$(r);
-      seg = vec3<u32>(e, r, min(u32(OFF$[e + 1u]), rEnd));
+  var acc = zeroBlock();
+  for (var k0 = 0u; k0 < P$.K; k0 += TK) {
+    // Stage x[m0 .. m0+TM, k0 .. k0+TK] (k contiguous in memory: neighbouring threads take
+    // neighbouring k; rows outside the segment are zeros) …
+    for (var t = lid; t < slotsA; t += NT) {
+      let k = t % TK;
+      let m4 = t / TK;
+      let m = m0 + m4 * 4u;
+      let kk = k0 + k;
+      As[k * SA + m4] = vec4<f32>(loadX$(m, m0, kk, lo, hi), loadX$(m + 1u, m0, kk, lo, hi),
+                                  loadX$(m + 2u, m0, kk, lo, hi), loadX$(m + 3u, m0, kk, lo, hi));
     }
-    let s = workgroupUniformLoad(&seg);
-    let lo = s.y;
-    let hi = s.z;
-    let wBase = s.x * P$.N * P$.K;
-    for (var t = lid; t < TM; t += NT) { tileRows[t] = xRow$(min(m0 + t, P$.M - 1u)); } // gathered
-    workgroupBarrier(); // gathered
-
-    var acc = zeroBlock();
-    for (var k0 = 0u; k0 < P$.K; k0 += TK) {
-      // Stage x[m0 .. m0+TM, k0 .. k0+TK] (k contiguous in memory: neighbouring threads take
-      // neighbouring k; rows outside the segment are zeros) …
-      for (var t = lid; t < slotsA; t += NT) {
-        let k = t % TK;
-        let m4 = t / TK;
-        let m = m0 + m4 * 4u;
-        let kk = k0 + k;
-        As[k * SA + m4] = vec4<f32>(loadX$(m, m0, kk, lo, hi), loadX$(m + 1u, m0, kk, lo, hi),
-                                    loadX$(m + 2u, m0, kk, lo, hi), loadX$(m + 3u, m0, kk, lo, hi));
-      }
-      // … and op(W_e)[k0 .. k0+TK, n0 .. n0+TN].
-      for (var t = lid; t < slotsB; t += NT) {
-        var k: u32;
-        var n4: u32;
-        if (TRANS_W$) { k = t % TK; n4 = t / TK; }         // k contiguous in memory
-        else { k = t / (TN / 4u); n4 = t % (TN / 4u); }    // n contiguous in memory
-        let n = n0 + n4 * 4u;
-        let kk = k0 + k;
-        Bs[k * SB + n4] = vec4<f32>(loadW$(wBase, kk, n), loadW$(wBase, kk, n + 1u),
-                                    loadW$(wBase, kk, n + 2u), loadW$(wBase, kk, n + 3u));
-      }
-      workgroupBarrier();
-      accumulate(&acc, tx, ty);
-      workgroupBarrier();
+    // … and op(W_e)[k0 .. k0+TK, n0 .. n0+TN].
+    for (var t = lid; t < slotsB; t += NT) {
+      var k: u32;
+      var n4: u32;
+      if (TRANS_W$) { k = t % TK; n4 = t / TK; }         // k contiguous in memory
+      else { k = t / (TN / 4u); n4 = t % (TN / 4u); }    // n contiguous in memory
+      let n = n0 + n4 * 4u;
+      let kk = k0 + k;
+      Bs[k * SB + n4] = vec4<f32>(loadW$(wBase, kk, n), loadW$(wBase, kk, n + 1u),
+                                  loadW$(wBase, kk, n + 2u), loadW$(wBase, kk, n + 3u));
     }
-
-    storeY$(mA, nA, lo, hi, acc.r00); storeY$(mA, nB, lo, hi, acc.r01);
-    storeY$(mA + 1u, nA, lo, hi, acc.r10); storeY$(mA + 1u, nB, lo, hi, acc.r11);
-    storeY$(mA + 2u, nA, lo, hi, acc.r20); storeY$(mA + 2u, nB, lo, hi, acc.r21);
-    storeY$(mA + 3u, nA, lo, hi, acc.r30); storeY$(mA + 3u, nB, lo, hi, acc.r31);
-    storeY$(mB, nA, lo, hi, acc.r40); storeY$(mB, nB, lo, hi, acc.r41);
-    storeY$(mB + 1u, nA, lo, hi, acc.r50); storeY$(mB + 1u, nB, lo, hi, acc.r51);
-    storeY$(mB + 2u, nA, lo, hi, acc.r60); storeY$(mB + 2u, nB, lo, hi, acc.r61);
-    storeY$(mB + 3u, nA, lo, hi, acc.r70); storeY$(mB + 3u, nB, lo, hi, acc.r71);
-    r = hi;
-    // Everyone has read `seg` before invocation 0 overwrites it (the K-loop has no barrier when K = 0).
+    workgroupBarrier();
+    accumulate(&acc, tx, ty);
     workgroupBarrier();
   }
+
+  storeY$(mA, nA, lo, hi, acc.r00); storeY$(mA, nB, lo, hi, acc.r01);
+  storeY$(mA + 1u, nA, lo, hi, acc.r10); storeY$(mA + 1u, nB, lo, hi, acc.r11);
+  storeY$(mA + 2u, nA, lo, hi, acc.r20); storeY$(mA + 2u, nB, lo, hi, acc.r21);
+  storeY$(mA + 3u, nA, lo, hi, acc.r30); storeY$(mA + 3u, nB, lo, hi, acc.r31);
+  storeY$(mB, nA, lo, hi, acc.r40); storeY$(mB, nB, lo, hi, acc.r41);
+  storeY$(mB + 1u, nA, lo, hi, acc.r50); storeY$(mB + 1u, nB, lo, hi, acc.r51);
+  storeY$(mB + 2u, nA, lo, hi, acc.r60); storeY$(mB + 2u, nB, lo, hi, acc.r61);
+  storeY$(mB + 3u, nA, lo, hi, acc.r70); storeY$(mB + 3u, nB, lo, hi, acc.r71);
 }

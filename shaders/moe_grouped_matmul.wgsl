@@ -7,18 +7,20 @@
 //   x [M, a]; W [E, b, a] with TRANS_W (op(W_e) = W_eᵀ, the forward y = x·W_eᵀ of HF [out, in]
 //   weights), or W [E, a, b] without (op(W_e) = W_e, the input-gradient direction). y [M, b].
 //
-//   Design: global row tiles. The grid is the tile grid of a plain [M, a]·[a, b] product — a
-//   workgroup owns rows [m0, m0+TM) and columns [n0, n0+TN) of y, whatever the experts. A row tile
-//   can straddle expert segments, so the workgroup makes one pass per expert segment that
-//   intersects its rows: it finds the expert of its next unfinished row r (binary search over
-//   offsets), runs the full K-loop with that expert's weights while staging only the rows of the
-//   segment (others load as 0), stores those rows, and continues from the segment's end. Each row
-//   of y is therefore written by exactly one pass, with its sum over k = 0, 1, … in order: results
-//   are bit-identical run to run and independent of the tile sizes. Idle (zero-token) experts own
-//   no rows and are never visited. Cost: one extra pass per segment boundary inside a tile, so
-//   about (M/TM + E) tile passes for M/TM tiles; the host picks TM from the average segment length
-//   M/E to keep that overhead small. No workgroup idles (a per-expert grid sized for the worst
-//   case would launch E× the tiles, nearly all of which exit at once).
+//   Design: expert-aligned row tiles. Each expert's rows are cut into tiles of TM rows from its
+//   first row (its last tile may be partial), and the row tiles of all experts are numbered in
+//   expert order; workgroup (x, y) owns row tile y and columns [x·TN, x·TN + TN) of y. Invocation
+//   0 finds its tile's expert and rows by a walk over the offsets (moe_grouped_fwd.wgsl
+//   alignedTile), shared through workgroupUniformLoad; the workgroup runs the K-loop once with
+//   that expert's weights, staging the tile's rows (rows past the expert's end load as 0), and
+//   stores them. Each row of y is written by exactly one workgroup, with its sum over k = 0, 1, …
+//   in order: results are bit-identical run to run and independent of the tile sizes. The host
+//   cannot know the tile count without reading the counts back, so it launches ceil(M/TM) + E
+//   row tiles, an upper bound; the workgroups past the last tile exit at once. Cost: each expert's
+//   last tile is partial, so about M/TM + E/2 tiles of work for M/TM; the host picks TM from the
+//   average segment length M/E to keep that small. (The tiles were global row tiles before, one
+//   pass per expert segment inside a tile: a boundary inside a tile cost a whole extra pass,
+//   about M/TM + E passes.) Idle (zero-token) experts own no tile.
 //
 // Entry `weight_grad` — dW_e = Σ_{m in segment e} dy[m, :]ᵀ · x[m, :]:
 //   dy [M, b], x [M, a] → out [E, b, a] (zeros for idle experts: their K-loop is empty and the

@@ -288,18 +288,29 @@ function chooseTk(be: WebGPUBackend, wgX: number, wgY: number): number {
 
 /**
  * Threads of the forward GEMM: the plain-matmul choice for an [M, b] output, with the row tile
- * TM = 8·wgY capped by the average segment length avg = M/E. Every segment boundary inside a row
- * tile costs that tile one extra pass over K, so the work is about (M/TM + E) tile passes, i.e.
- * 1 + TM/avg times a plain matmul's. TM ≤ avg/4 keeps that at 1.25 (TM = 32 is the floor: below
- * it the tile loses its register reuse). Measured on lavapipe, M = 2048, a = b = 256: E = 8
- * (avg 256) TM 32/64/128 → 78/81/95 ms (plain matmul 72 ms); E = 32 (avg 64) → 138/159/206 ms.
- * A function of the shape only; the sums do not depend on it (each row sums k in order).
+ * TM = 8·wgY capped by the average segment length avg = M/E. Row tiles are cut per expert
+ * (rowTiles), so each expert's last tile is partial: about M/TM + E/2 tiles of work, i.e.
+ * 1 + TM/(2·avg) times a plain matmul's; TM ≤ avg/4 keeps that near 1.1 (TM = 32 is the floor:
+ * below it the tile loses its register reuse). The cap was measured with straddling tiles (one
+ * pass per segment boundary inside a tile) on lavapipe, M = 2048, a = b = 256: E = 8 (avg 256)
+ * TM 32/64/128 → 78/81/95 ms (plain matmul 72 ms); E = 32 (avg 64) → 138/159/206 ms; one step
+ * larger at avg 128 measured the same with aligned tiles. A function of the shape only; the sums
+ * do not depend on it (each row sums k in order).
  */
 export function groupedThreads(M: number, b: number, E: number): { wgX: number; wgY: number } {
   const t = chooseThreads(M, b, 1);
   const avg = M / Math.max(E, 1);
   const cap = avg >= 512 ? 16 : avg >= 256 ? 8 : 4;
   return { wgX: leastPaddedWidth(b, t.wgX), wgY: Math.min(t.wgY, cap) };
+}
+
+/**
+ * Row tiles of a forward-direction product: its M rows cut per expert into tiles of TM = 8·wgY
+ * rows (moe_grouped_fwd.wgsl alignedTile), at most ceil(M / TM) + E of them (each expert's last
+ * tile may be partial). Workgroups past the real count exit at once.
+ */
+function rowTiles(M: number, E: number, wgY: number): number {
+  return Math.ceil(M / (8 * wgY)) + E;
 }
 
 /**
@@ -354,7 +365,7 @@ export function moeGroupedMatmul(
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
     buffers: [x, w, plan.offsets, y, ...(gather ? [plan.slotAssign] : []), ...(u ? [u] : [])].map((t) => be.buf(t)),
     uniform: packUniforms('uuuuu', [M, b, a, E, gather?.K ?? 1]),
-    workgroups: [Math.ceil(b / (8 * wgX)), Math.ceil(M / (8 * wgY)), 1],
+    workgroups: [Math.ceil(b / (8 * wgX)), rowTiles(M, E, wgY), 1],
   });
   return y;
 }
@@ -394,7 +405,7 @@ export function moeGroupedMatmuls(
     const block = (w: Tensor) => {
       const b = w.shape[1];
       const tilesX = Math.ceil(b / (8 * wgX));
-      return [M, b, a, w.shape[0], tilesX, tilesX * Math.ceil(M / (8 * wgY)), gather?.K ?? 1, 0] as const;
+      return [M, b, a, w.shape[0], tilesX, tilesX * rowTiles(M, E, wgY), gather?.K ?? 1, 0] as const;
     };
     const [ba, bb] = [block(wa), block(wb)];
     const ya = be.empty([M, wa.shape[1]]);
@@ -520,7 +531,7 @@ export function moeGroupedGrads(
   const du = u ? be.empty([M, a]) : null;
   // Both outputs are a columns wide ([M, a] and [E, b, a]) on one thread grid: one column count.
   const tilesX = Math.ceil(a / (8 * wgX));
-  const tilesY = Math.ceil(M / (8 * wgY));
+  const tilesY = rowTiles(M, E, wgY);
   const wTilesY = Math.ceil(b / (8 * wgY));
   const total = tilesX * (tilesY + wTilesY * E);
   const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
