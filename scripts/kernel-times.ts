@@ -46,7 +46,10 @@ await time('quantizeRowsT 512x64', () => {
 });
 // The micro model's 14 block-linear weights (2 layers: q, k, v, o 64×64; gate, up 128×64; down
 // 64×128) as slices of one arena, quantized by one pairs dispatch or one pair dispatch each.
-const micro = [64, 64, 64, 64, 128, 128, 64, 64, 64, 64, 64, 128, 128, 64].map((r, i) => [r, i === 6 || i === 13 ? 128 : 64]);
+const micro = [64, 64, 64, 64, 128, 128, 64, 64, 64, 64, 64, 128, 128, 64].map((r, i) => [
+  r,
+  i === 6 || i === 13 ? 128 : 64,
+]);
 const arenaW = be.fromArray(rng.normalArray(micro.length * 8192), [micro.length * 8192]);
 const microW = micro.map(([r, c], i) => be.slice(arenaW, i * 8192, [r, c]));
 await time('quantizeBlocksPair x14 (micro weights)', () =>

@@ -288,14 +288,10 @@ function chooseTk(be: WebGPUBackend, wgX: number, wgY: number): number {
 
 /**
  * Threads of the forward GEMM: the plain-matmul choice for an [M, b] output, with the row tile
- * TM = 8·wgY capped by the average segment length avg = M/E. Row tiles are cut per expert
- * (rowTiles), so each expert's last tile is partial: about M/TM + E/2 tiles of work, i.e.
- * 1 + TM/(2·avg) times a plain matmul's; TM ≤ avg/4 keeps that near 1.1 (TM = 32 is the floor:
- * below it the tile loses its register reuse). The cap was measured with straddling tiles (one
- * pass per segment boundary inside a tile) on lavapipe, M = 2048, a = b = 256: E = 8 (avg 256)
- * TM 32/64/128 → 78/81/95 ms (plain matmul 72 ms); E = 32 (avg 64) → 138/159/206 ms; one step
- * larger at avg 128 measured the same with aligned tiles. A function of the shape only; the sums
- * do not depend on it (each row sums k in order).
+ * TM = 8·wgY capped by the average segment length avg = M/E: each expert's last row tile is
+ * partial (rowTiles), about 1 + TM/(2·avg) times a plain matmul's work. Lavapipe, M = 2048,
+ * a = b = 256, tiles then straddling segments: E = 8, TM 32/64/128 → 78/81/95 ms (matmul 72 ms);
+ * E = 32 → 138/159/206 ms; aligned, avg 128: TM 32 ≈ 64. Shape-only; the sums do not depend on it.
  */
 export function groupedThreads(M: number, b: number, E: number): { wgX: number; wgY: number } {
   const t = chooseThreads(M, b, 1);
@@ -304,11 +300,7 @@ export function groupedThreads(M: number, b: number, E: number): { wgX: number; 
   return { wgX: leastPaddedWidth(b, t.wgX), wgY: Math.min(t.wgY, cap) };
 }
 
-/**
- * Row tiles of a forward-direction product: its M rows cut per expert into tiles of TM = 8·wgY
- * rows (moe_grouped_fwd.wgsl alignedTile), at most ceil(M / TM) + E of them (each expert's last
- * tile may be partial). Workgroups past the real count exit at once.
- */
+/** Row tiles of a forward-direction product: at most ceil(M / TM) + E (alignedTile); extra ones exit. */
 function rowTiles(M: number, E: number, wgY: number): number {
   return Math.ceil(M / (8 * wgY)) + E;
 }
