@@ -7,10 +7,9 @@
 //   quantizeBlocksPairs(ws)               = ws.map(quantizeBlocksPair), in one dispatch for arena slices
 //   quantizeRowsPairs(ws)                 = ws.map(w => [quantizeRows(w), quantizeRowsT(w)]), likewise
 import { describe, expect, it } from 'vitest';
-import { quantInput } from '../check/fp8';
+import { inOneArena, quantInput } from '../check/fp8';
 import type { AccumSpec, Backend, QTensor, QuantSpec } from '../engine/backend';
 import { Rng } from '../engine/rng';
-import { SLICE_ALIGN } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 import { blockScaledMatmul as gpuBlockScaledMatmul, quantizedMatmul as gpuQuantizedMatmul } from './webgpu/fp8_gemm';
@@ -166,18 +165,11 @@ describe("quantizeBlocksPairs and quantizeRowsPairs (a step's weights in one dis
         const rng = new Rng(40 + i);
         const datas = SHAPES.map(([r, c]) => quantInput(rng, r, c));
         // The weights at aligned offsets of one flat tensor, with gaps, as in the parameter arena.
-        const offsets: number[] = [];
-        let end = SLICE_ALIGN;
-        for (const [r, c] of SHAPES) {
-          offsets.push(end);
-          end = Math.ceil((end + r * c + 1) / SLICE_ALIGN) * SLICE_ALIGN;
-        }
-        const flat = gpu.zeros([end]);
-        const ws = SHAPES.map(([r, c], k) => {
-          const w = gpu.slice(flat, offsets[k], [r, c]);
-          gpu.copyInto(w, gpu.fromArray(datas[k], [r, c]));
-          return w;
-        });
+        const ws = inOneArena(
+          gpu,
+          SHAPES.map(([r, c], k) => gpu.fromArray(datas[k], [r, c])),
+          1,
+        );
         await gpu.flush();
         const before = gpu.rt.pendingDispatches;
         const pairs = multi(gpu, kind, ws, spec);

@@ -110,6 +110,26 @@ function makeTransposedCheck(name: 'quantizeRowsT' | 'quantizeBlocksPair'): OpCh
 }
 
 /**
+ * Copies of xs in aligned slices of one flat tensor, as the parameter arena holds the weights
+ * (the multi-weight quantizers take one dispatch for those), at least `gap` elements apart.
+ */
+export function inOneArena(be: Backend, xs: readonly Tensor[], gap = 0): Tensor[] {
+  const at = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
+  const offsets: number[] = [];
+  let end = at(gap);
+  for (const x of xs) {
+    offsets.push(end);
+    end = at(end + x.size + gap);
+  }
+  const flat = be.zeros([end]);
+  return xs.map((x, k) => {
+    const w = be.slice(flat, offsets[k], x.shape);
+    be.copyInto(w, x);
+    return w;
+  });
+}
+
+/**
  * quantizeBlocksPairs / quantizeRowsPairs: three weights copied into slices of one flat tensor
  * (as the parameter arena holds them: one dispatch on the GPU), each → its quantization and its
  * transpose's (B×B blocks, or 1×B rows with the transpose read in place); bit-exact.
@@ -139,19 +159,7 @@ function makePairsCheck(name: 'quantizeBlocksPairs' | 'quantizeRowsPairs'): OpCh
         })),
         nDiff: 0,
         forward(be: Backend, xs: Tensor[]): Tensor[] {
-          const at = (n: number) => Math.ceil(n / SLICE_ALIGN) * SLICE_ALIGN;
-          const offsets: number[] = [];
-          let end = 0;
-          for (const x of xs) {
-            offsets.push(end);
-            end = at(end + x.size);
-          }
-          const flat = be.zeros([end]);
-          const ws = xs.map((x, k) => {
-            const w = be.slice(flat, offsets[k], x.shape);
-            be.copyInto(w, x);
-            return w;
-          });
+          const ws = inOneArena(be, xs);
           const pairs =
             name === 'quantizeBlocksPairs' ? be.quantizeBlocksPairs(ws, spec) : be.quantizeRowsPairs(ws, spec);
           return pairs.flatMap((pair) => pair.flatMap((q) => [q.codes, q.scales, be.dequantize(q)]));
