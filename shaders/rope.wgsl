@@ -42,6 +42,18 @@ const INV_TWO_PI: f32 = 0.15915494309189535;
 const TWO_PI_HI: f32 = 6.25;                   // exactly representable, 5 significant bits
 const TWO_PI_LO: f32 = 0.033185307179586477;   // 2π − 6.25
 
+// Pair i of the head vector at sequence position t, rotated by sign·a (see the header).
+fn rotate(z: vec2<f32>, i: u32, t: u32, half_d: u32, pos_offset: u32, sign: f32, log2_theta: f32) -> vec2<f32> {
+  let freq = exp2(-(f32(i) / f32(half_d)) * log2_theta);
+  let a = f32(t + pos_offset) * freq;
+  // Cody–Waite range reduction to [−π, π].
+  let turns = round(a * INV_TWO_PI);
+  let r = (a - turns * TWO_PI_HI) - turns * TWO_PI_LO;
+  let c = cos(r);
+  let s = sign * sin(r);
+  return vec2<f32>(z.x * c - z.y * s, z.x * s + z.y * c);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * (nwg.x * WG);
@@ -51,15 +63,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = k % p.half_d;            // pair index within the head vector
   let row = k / p.half_d;          // (b, t, h) flattened
   let t = (row / p.heads) % p.seq;
+  y[k] = rotate(x[k], i, t, p.half_d, p.pos_offset, p.sign, p.log2_theta);
+}
 
-  let freq = exp2(-(f32(i) / f32(p.half_d)) * p.log2_theta);
-  let a = f32(t + p.pos_offset) * freq;
-  // Cody–Waite range reduction to [−π, π].
-  let turns = round(a * INV_TWO_PI);
-  let r = (a - turns * TWO_PI_HI) - turns * TWO_PI_LO;
-  let c = cos(r);
-  let s = p.sign * sin(r);
+// ---- pair: two tensors with the same B, T and D (an attention's q and k, whose head counts
+// may differ) in one dispatch: invocations [0, pairs_a) rotate a, the next pairs_b rotate b.
 
-  let z = x[k];
-  y[k] = vec2<f32>(z.x * c - z.y * s, z.x * s + z.y * c);
+struct PairParams {
+  pairs_a: u32,
+  pairs_b: u32,
+  half_d: u32,
+  heads_a: u32,
+  heads_b: u32,
+  seq: u32,
+  pos_offset: u32,
+  sign: f32,
+  log2_theta: f32,
+}
+
+@group(0) @binding(0) var<storage, read> xa: array<vec2<f32>>;
+@group(0) @binding(1) var<storage, read_write> ya: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> xb: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> yb: array<vec2<f32>>;
+@group(0) @binding(4) var<uniform> pp: PairParams;
+
+@compute @workgroup_size(WG)
+fn pair(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = gid.x + gid.y * (nwg.x * WG);
+  if (g < pp.pairs_a) {
+    let i = g % pp.half_d;
+    let t = (g / pp.half_d / pp.heads_a) % pp.seq;
+    ya[g] = rotate(xa[g], i, t, pp.half_d, pp.pos_offset, pp.sign, pp.log2_theta);
+  } else if (g < pp.pairs_a + pp.pairs_b) {
+    let k = g - pp.pairs_a;
+    let i = k % pp.half_d;
+    let t = (k / pp.half_d / pp.heads_b) % pp.seq;
+    yb[k] = rotate(xb[k], i, t, pp.half_d, pp.pos_offset, pp.sign, pp.log2_theta);
+  }
 }

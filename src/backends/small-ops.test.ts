@@ -121,6 +121,50 @@ describe('elementwise', () => {
   });
 });
 
+describe('ropePair', () => {
+  it('rotates q and k in one dispatch with the bits of a rope each, both ways, and through the tape', async () => {
+    const gpu = await gpuBackend();
+    for (const [B, T, H, Hkv, D] of [
+      [1, 1, 1, 1, 2],
+      [2, 7, 3, 1, 6],
+      [1, 33, 4, 2, 16],
+      [3, 130, 2, 2, 34],
+    ]) {
+      const rng = new Rng(B * 100 + T + D);
+      const q = gpu.fromArray(rng.normalArray(B * T * H * D), [B, T, H, D]);
+      const k = gpu.fromArray(rng.normalArray(B * T * Hkv * D), [B, T, Hkv, D]);
+      for (const [pos, inverse] of [
+        [0, false],
+        [5, true],
+      ] as const) {
+        const what = `B=${B} T=${T} H=${H} Hkv=${Hkv} D=${D} pos=${pos} inverse=${inverse}`;
+        const before = gpu.rt.pendingDispatches;
+        const [qr, kr] = gpu.ropePair(q, k, 10000, pos, inverse);
+        expect(gpu.rt.pendingDispatches - before, what).toBe(1);
+        expect(await bits(qr), what).toEqual(await bits(gpu.rope(q, 10000, pos, inverse)));
+        expect(await bits(kr), what).toEqual(await bits(gpu.rope(k, 10000, pos, inverse)));
+      }
+      // Gradients through op.ropePair equal those through two op.rope (and k's alone when q is unused).
+      const grads = async (pair: boolean, useQ: boolean) => {
+        const [qv, kv] = [q, k].map((t) => {
+          const v = gpu.view(t, t.shape);
+          v.requiresGrad = true;
+          return v;
+        });
+        const tape = new Tape();
+        const loss = tape.run(() => {
+          const [qr, kr] = pair ? op.ropePair(qv, kv, 500) : [op.rope(qv, 500), op.rope(kv, 500)];
+          const lk = op.sum(op.mul(kr, kr));
+          return useQ ? op.add(op.sum(op.mul(qr, op.scale(qr, 0.5))), lk) : lk;
+        });
+        const g = tape.backward(loss);
+        return Promise.all([qv, kv].map((t) => (g.get(t.id) ? bits(g.get(t.id)!) : Promise.resolve(null))));
+      };
+      for (const useQ of [true, false]) expect(await grads(true, useQ)).toEqual(await grads(false, useQ));
+    }
+  });
+});
+
 describe('embeddingBackward', () => {
   it('heavy id repetition: sums match the reference, unused rows are exactly zero', async () => {
     const gpu = await gpuBackend();

@@ -39,4 +39,31 @@ export const ropeChecks: OpCheck[] = [
       };
     },
   },
+  {
+    name: 'ropePair',
+    about:
+      "rope of q [B, T, H, D] and of k [B, T, Hkv, D] in one pass (an attention's q and k); backward = both inverse",
+    tolForward: 1e-4, // as rope's
+    tolBackward: 1e-4,
+    makeCase(rng, index) {
+      const [B, T, H, D] = shape(rng, index);
+      const Hkv = rng.pick([1, H]);
+      const theta = rng.pick([10000, 500]);
+      const posOffset = rng.next() < 0.5 ? rng.int(0, 20) : 0;
+      return {
+        desc: `B=${B} T=${T} H=${H} Hkv=${Hkv} D=${D} theta=${theta} posOffset=${posOffset}`,
+        inputs: [
+          { name: 'q', shape: [B, T, H, D], dtype: 'f32', data: rng.normalArray(B * T * H * D), grad: true },
+          { name: 'k', shape: [B, T, Hkv, D], dtype: 'f32', data: rng.normalArray(B * T * Hkv * D), grad: true },
+        ],
+        nDiff: 2,
+        forward(be, [q, k]) {
+          return be.ropePair(q, k, theta, posOffset, false);
+        },
+        backward(be, _xs, [dq, dk]) {
+          return be.ropePair(dq, dk, theta, posOffset, true);
+        },
+      };
+    },
+  },
 ];

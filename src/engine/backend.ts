@@ -179,6 +179,8 @@ export interface BackendOps {
    * negative angle, which is exactly the backward pass.
    */
   rope(x: Tensor, theta: number, posOffset: number, inverse: boolean): Tensor;
+  /** rope of a and of b (an attention's q and k: the same B, T and D), in one pass on the GPU. */
+  ropePair(a: Tensor, b: Tensor, theta: number, posOffset: number, inverse: boolean): [Tensor, Tensor];
   /**
    * x [B, T, H, D]: columns [start, start + len) of each head rotated as rope() rotates a
    * len-wide head (len even), the other columns copied — MLA's [q_nope ; RoPE(q_pe)] in one pass.

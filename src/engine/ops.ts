@@ -164,6 +164,27 @@ export function rope(x: Tensor, theta: number, posOffset = 0): Tensor {
 }
 
 /**
+ * rope(q) and rope(k) as one op (q [B, T, H, D], k [B, T, Hkv, D]): one dispatch each way on the
+ * GPU instead of two; the same bits, value and gradient.
+ */
+export function ropePair(q: Tensor, k: Tensor, theta: number, posOffset = 0): [Tensor, Tensor] {
+  requireF32('ropePair', q, k);
+  if (q.shape.length !== 4 || k.shape.length !== 4)
+    fail('ropePair', `expected [B, T, H, D] twice, got ${shapeStr(q.shape)} and ${shapeStr(k.shape)}`);
+  if (q.shape[0] !== k.shape[0] || q.shape[1] !== k.shape[1] || q.shape[3] !== k.shape[3])
+    fail('ropePair', `q ${shapeStr(q.shape)} and k ${shapeStr(k.shape)} differ in B, T or D`);
+  if (q.shape[3] % 2 !== 0) fail('ropePair', `head dim must be even, got ${q.shape[3]}`);
+  const be = q.backend;
+  const [qr, kr] = be.ropePair(q, k, theta, posOffset, false);
+  if (needsGrad(q, k))
+    Tape.recordMulti([qr, kr], [q, k], ([dq, dk]) => {
+      if (dq && dk) return be.ropePair(dq, dk, theta, posOffset, true);
+      return [dq && be.rope(dq, theta, posOffset, true), dk && be.rope(dk, theta, posOffset, true)];
+    });
+  return [qr, kr];
+}
+
+/**
  * x [B, T, H, D] with columns [start, start + len) of each head rotated as rope() rotates a
  * len-wide head, the rest copied: MLA's [q_nope ; RoPE(q_pe)] in one kernel instead of two
  * slices, a rope and a concat (and one kernel backward instead of six).

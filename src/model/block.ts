@@ -19,8 +19,7 @@ export function mhaAttention(p: ParamGetter, c: ModelConfig, pre: string, x: Ten
     p(`${pre}.k_proj.weight`),
     p(`${pre}.v_proj.weight`),
   ]);
-  const q = op.rope(op.view(qx, [B, T, H, hd]), c.rope_theta);
-  const k = op.rope(op.view(kx, [B, T, Hkv, hd]), c.rope_theta);
+  const [q, k] = op.ropePair(op.view(qx, [B, T, H, hd]), op.view(kx, [B, T, Hkv, hd]), c.rope_theta);
   const v = op.view(vx, [B, T, Hkv, hd]);
   const o = op.attention(q, k, v, {
     batch: B,

@@ -33,4 +33,16 @@ export function rope(be: CpuBackend, x: Tensor, theta: number, posOffset: number
   return be.make(x.shape, out);
 }
 
-export const ops = { rope } satisfies CpuFamily;
+/** rope of a and of b. */
+export function ropePair(
+  be: CpuBackend,
+  a: Tensor,
+  b: Tensor,
+  theta: number,
+  posOffset: number,
+  inverse: boolean,
+): [Tensor, Tensor] {
+  return [rope(be, a, theta, posOffset, inverse), rope(be, b, theta, posOffset, inverse)];
+}
+
+export const ops = { rope, ropePair } satisfies CpuFamily;
