@@ -31,10 +31,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<vec2<f32>>;
 @group(0) @binding(3) var<uniform> U: Params;
 
-const INV_TWO_PI: f32 = 0.15915494309189535;
-const TWO_PI_HI: f32 = 6.25;                   // exactly representable, 5 significant bits
-const TWO_PI_LO: f32 = 0.033185307179586477;   // 2π − 6.25
-
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * (nwg.x * WG);
@@ -47,14 +43,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let b = bj / U.n;
   let p = pos[b] + i32(j);
 
-  let freq = exp2(-(f32(i) / f32(U.half_d)) * U.log2_theta);
-  let a = f32(p) * freq;
-  // Cody–Waite range reduction to [−π, π].
-  let turns = round(a * INV_TWO_PI);
-  let r = (a - turns * TWO_PI_HI) - turns * TWO_PI_LO;
-  let c = cos(r);
-  let s = sin(r);
-
-  let z = x[k];
-  y[k] = vec2<f32>(z.x * c - z.y * s, z.x * s + z.y * c);
+  y[k] = rope_rotate(x[k], i, U.half_d, f32(p), 1.0, U.log2_theta); // rope_math.wgsl, prepended
 }

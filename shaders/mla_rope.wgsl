@@ -12,8 +12,8 @@
 //              dkv[n, h] = [dk[n, h, :dn] ; dv[n, h]],
 //              dkpe[n] = RoPE⁻¹(Σ_h dk[n, h, dn:])  (the sum in increasing h, from 0).
 //
-// The rotation is rope.wgsl's, expression for expression (angle, Cody–Waite reduction, the
-// products), so the values are bit for bit those of the separate rope kernel; the copies are
+// The rotation is rope.wgsl's own function (rope_math.wgsl, prepended by the host), so the
+// values are bit for bit those of the separate rope kernel; the copies are
 // exact; the head sum adds in the order the batched matmul of the unfused path adds
 // (acc = 0, then acc + 1·x_h for h = 0, 1, …). One invocation per output element; a rotated
 // element computes its pair's angle (the pair's other element does the same work).
@@ -34,23 +34,14 @@ struct Params {
   log2_theta: f32,
 }
 
-const INV_TWO_PI: f32 = 0.15915494309189535;
-const TWO_PI_HI: f32 = 6.25;
-const TWO_PI_LO: f32 = 0.033185307179586477;
-
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * (nwg.x * WG);
 }
 
-// Element e (0 or 1) of pair (z.x, z.y) rotated by (t + pos_offset)·theta^(−i/half_d)·sign.
+// Element e (0 or 1) of pair (z.x, z.y) rotated by (t + pos_offset)·theta^(−i/half_d)·sign
+// (rope_math.wgsl, prepended by the host: rope.wgsl's rotation).
 fn rotate(z: vec2<f32>, e: u32, i: u32, half_d: u32, t: u32, pos_offset: u32, sign: f32, log2_theta: f32) -> f32 {
-  let freq = exp2(-(f32(i) / f32(half_d)) * log2_theta);
-  let a = f32(t + pos_offset) * freq;
-  let turns = round(a * INV_TWO_PI);
-  let r = (a - turns * TWO_PI_HI) - turns * TWO_PI_LO;
-  let c = cos(r);
-  let s = sign * sin(r);
-  let out = vec2<f32>(z.x * c - z.y * s, z.x * s + z.y * c);
+  let out = rope_rotate(z, i, half_d, f32(t + pos_offset), sign, log2_theta);
   return select(out.x, out.y, e == 1u);
 }
 

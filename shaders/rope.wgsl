@@ -38,20 +38,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> y: array<vec2<f32>>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-const INV_TWO_PI: f32 = 0.15915494309189535;
-const TWO_PI_HI: f32 = 6.25;                   // exactly representable, 5 significant bits
-const TWO_PI_LO: f32 = 0.033185307179586477;   // 2π − 6.25
-
-// Pair i of the head vector at sequence position t, rotated by sign·a (see the header).
+// Pair i of the head vector at sequence position t (rope_math.wgsl, prepended by the host).
 fn rotate(z: vec2<f32>, i: u32, t: u32, half_d: u32, pos_offset: u32, sign: f32, log2_theta: f32) -> vec2<f32> {
-  let freq = exp2(-(f32(i) / f32(half_d)) * log2_theta);
-  let a = f32(t + pos_offset) * freq;
-  // Cody–Waite range reduction to [−π, π].
-  let turns = round(a * INV_TWO_PI);
-  let r = (a - turns * TWO_PI_HI) - turns * TWO_PI_LO;
-  let c = cos(r);
-  let s = sign * sin(r);
-  return vec2<f32>(z.x * c - z.y * s, z.x * s + z.y * c);
+  return rope_rotate(z, i, half_d, f32(t + pos_offset), sign, log2_theta);
 }
 
 @compute @workgroup_size(WG)

@@ -9,13 +9,14 @@ import type { CachedAttentionShape } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import attnSrc from '../../../shaders/decode_attention.wgsl?raw';
 import cacheSrc from '../../../shaders/decode_cache.wgsl?raw';
-import ropeSrc from '../../../shaders/decode_rope.wgsl?raw';
+import ropeMath from '../../../shaders/rope_math.wgsl?raw';
+import decodeRopeSrc from '../../../shaders/decode_rope.wgsl?raw';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
 const CACHE_WRITE: Kernel = { name: 'decode_cache_write', code: cacheSrc, entry: 'main' };
-const ROPE_AT: Kernel = { name: 'decode_rope_at', code: ropeSrc, entry: 'main' };
+const ROPE_AT: Kernel = { name: 'decode_rope_at', code: `${ropeMath}\n${decodeRopeSrc}`, entry: 'main' };
 const WG_1D = 256;
 
 /** Threads per cachedAttention workgroup = keys per tile. */

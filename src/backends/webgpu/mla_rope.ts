@@ -2,13 +2,16 @@
 // mlaKeysBackward. Each is one dispatch, one invocation per output element; the rotation is
 // rope.wgsl's, so values match the unfused slice / rope / repeat / concat path bit for bit.
 
-import src from '../../../shaders/mla_rope.wgsl?raw';
+import ropeMath from '../../../shaders/rope_math.wgsl?raw';
+import mlaSrc from '../../../shaders/mla_rope.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
 const WG = 256;
+/** mla_rope.wgsl with the shared rotation (rope_math.wgsl) prepended. */
+const src = `${ropeMath}\n${mlaSrc}`;
 const ROPE_COLS: Kernel = { name: 'mla_rope', code: src, entry: 'rope_cols' };
 const KEYS_FWD: Kernel = { name: 'mla_rope', code: src, entry: 'keys_fwd' };
 const KEYS_BWD: Kernel = { name: 'mla_rope', code: src, entry: 'keys_bwd' };

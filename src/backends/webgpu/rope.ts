@@ -2,11 +2,14 @@
 // in f32 in the kernel; ropePair rotates two tensors (q and k) in one dispatch. See the shader for the expected angle error.
 
 import type { Tensor } from '../../engine/tensor';
-import src from '../../../shaders/rope.wgsl?raw';
+import ropeMath from '../../../shaders/rope_math.wgsl?raw';
+import ropeSrc from '../../../shaders/rope.wgsl?raw';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 
+/** rope.wgsl with the shared rotation (rope_math.wgsl) prepended. */
+const src = `${ropeMath}\n${ropeSrc}`;
 const ROPE: Kernel = { name: 'rope', code: src, entry: 'main' };
 const PAIR: Kernel = { name: 'rope', code: src, entry: 'pair' };
 const WG = 256;
