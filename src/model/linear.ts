@@ -28,19 +28,20 @@ export function isBlockLinearWeight(name: string): boolean {
 }
 
 /**
- * In low precision: the named weights (those of isBlockLinearWeight that
- * exist) quantized for this step in one pass ahead of the linears that read them
- * (lowp/qcache.ts prequantizeWeights; a no-op outside a recording tape). The same codes as
- * quantizing each weight when its first linear runs, with one dispatch instead of one per weight.
+ * In low precision: the named weights (those of isBlockLinearWeight that exist; `names` is only
+ * called then) quantized for this step in one pass ahead of the linears that read them
+ * (lowp/qcache.ts prequantizeWeights; a no-op outside a recording tape, and for weights already
+ * quantized on this tape). The same codes as quantizing each weight when its first linear runs,
+ * with one dispatch instead of one per weight.
  */
 export function prequantizeBlockLinears(
   c: ModelConfig,
-  names: Iterable<string>,
+  names: () => Iterable<string>,
   get: (name: string) => Tensor | undefined,
 ): void {
   if (c.precision.linear !== 'lowp') return;
   const ws: Tensor[] = [];
-  for (const n of names) {
+  for (const n of names()) {
     const w = isBlockLinearWeight(n) ? get(n) : undefined;
     if (w) ws.push(w);
   }

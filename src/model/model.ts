@@ -9,7 +9,7 @@ import type { Backend } from '../engine/backend';
 import * as op from '../engine/ops';
 import type { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
-import { baseParameterShapes, headDim, parameterShapes, type ModelConfig } from './config';
+import { headDim, parameterShapes, type ModelConfig } from './config';
 import { blockLinear, prequantizeBlockLinears } from './linear';
 import { block, blockResidual, normResidual, type Residual } from './block';
 import { mlaLatent, mlaQuery, mlaScale, type ParamGetter } from './mla';
@@ -53,9 +53,10 @@ export function getter(params: Params): ParamGetter {
 function stream(params: Params, c: ModelConfig, ids: Tensor, trace: MoeTrace | null): Residual {
   const [B, T] = ids.shape;
   const p = getter(params);
+  // Every block linear of the model, the MTP modules' too (mtpLosses then finds them quantized).
   prequantizeBlockLinears(
     c,
-    baseParameterShapes(c).map(([n]) => n),
+    () => params.keys(),
     (n) => params.get(n),
   );
   let r: Residual = { x: op.embedding(p('model.embed_tokens.weight'), ids), delta: null };

@@ -66,7 +66,7 @@ export function mtpLosses(
   const head = p('lm_head.weight');
   prequantizeBlockLinears(
     c,
-    mtpShapes(c, D).map(([n]) => n),
+    () => mtpShapes(c, D).map(([n]) => n),
     (n) => p(n),
   );
   const losses: Tensor[] = [];
