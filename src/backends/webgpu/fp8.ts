@@ -40,6 +40,23 @@ function matrixDims(t: Tensor): [number, number] {
   return [cols === 0 ? 0 : t.size / cols, cols];
 }
 
+/** A QTensor of its parts (the spec copied). */
+const qtensor = (
+  codes: Tensor,
+  scales: Tensor,
+  rows: number,
+  cols: number,
+  spec: QuantSpec,
+  tiling: 'rows' | 'blocks',
+): QTensor => ({
+  codes,
+  scales,
+  rows,
+  cols,
+  spec: { ...spec },
+  tiling,
+});
+
 function quantize(
   be: WebGPUBackend,
   x: Tensor,
@@ -74,7 +91,7 @@ function quantize(
       be.rt.record({ kernel: QBLOCKS, overrides: { WGB }, buffers, uniform, workgroups: [L.nTiles, L.scaleRows, 1] });
     }
   }
-  return { codes, scales, rows, cols, spec: { ...spec }, tiling };
+  return qtensor(codes, scales, rows, cols, spec, tiling);
 }
 
 export function quantizeRows(be: WebGPUBackend, x: Tensor, spec: QuantSpec): QTensor {
@@ -122,15 +139,7 @@ export function quantizeBlocksPair(be: WebGPUBackend, w: Tensor, spec: QuantSpec
       workgroups: [L.nTiles, L.scaleRows, 1],
     });
   }
-  const q = (c: Tensor, s: Tensor, r: number, k: number): QTensor => ({
-    codes: c,
-    scales: s,
-    rows: r,
-    cols: k,
-    spec: { ...spec },
-    tiling: 'blocks',
-  });
-  return [q(codes, scales, rows, cols), q(codesT, scalesT, cols, rows)];
+  return [qtensor(codes, scales, rows, cols, spec, 'blocks'), qtensor(codesT, scalesT, cols, rows, spec, 'blocks')];
 }
 
 /** Words per PSeg record of quantize_blocks_pairs, and per RowJob of quantize_rows_multi. */
@@ -165,22 +174,6 @@ class Packer {
     return at;
   }
 }
-
-const qtensor = (
-  codes: Tensor,
-  scales: Tensor,
-  rows: number,
-  cols: number,
-  spec: QuantSpec,
-  tiling: 'rows' | 'blocks',
-): QTensor => ({
-  codes,
-  scales,
-  rows,
-  cols,
-  spec: { ...spec },
-  tiling,
-});
 
 /** The buffer a carved part lies in (to bind the whole of it). */
 const carvedBuffer = (be: WebGPUBackend, t: Tensor) => (be.buf(t) as BufferRange).buffer;
