@@ -122,6 +122,15 @@ describe('elementwise', () => {
 });
 
 describe('ropePair', () => {
+  it('names the mismatch in bad input', () => {
+    const t = (shape: number[]) => cpu.zeros(shape);
+    expect(() => op.ropePair(t([1, 4, 2, 8]), t([1, 5, 2, 8]), 1e4)).toThrow(
+      /ropePair: q \[1,4,2,8\] and k \[1,5,2,8\] differ in B, T or D/,
+    );
+    expect(() => op.ropePair(t([1, 4, 2, 7]), t([1, 4, 1, 7]), 1e4)).toThrow(/ropePair: head dim must be even, got 7/);
+    expect(() => op.ropePair(t([4, 2, 8]), t([1, 4, 2, 8]), 1e4)).toThrow(/ropePair: expected \[B, T, H, D\] twice/);
+  });
+
   it('rotates q and k in one dispatch with the bits of a rope each, both ways, and through the tape', async () => {
     const gpu = await gpuBackend();
     for (const [B, T, H, Hkv, D] of [
