@@ -13,22 +13,35 @@
 //
 // SwiGLU (as in moe_grouped_fwd.wgsl): lines ending in `// xg-swiglu` are kept, `// xg-mem`
 // dropped, for a product whose x is silu(G)·U (XG$ then holds G, XGU$ holds U).
+//
+// Load paths (as in moe_grouped_fwd.wgsl): lines ending in `// v1` are kept for scalar views of
+// the f32 buffers, `// v4` for vec4 views (A and B multiples of 4: every quad below is one load).
 
-@group(0) @binding(#0) var<storage, read> XG$: array<f32>;
-@group(0) @binding(#1) var<storage, read_write> OUT$: array<f32>;
-@group(0) @binding(#2) var<storage, read> DY$: array<f32>; // own
+@group(0) @binding(#0) var<storage, read> XG$: array<f32>; // v1
+@group(0) @binding(#0) var<storage, read> XG$: array<vec4<f32>>; // v4
+@group(0) @binding(#1) var<storage, read_write> OUT$: array<f32>; // v1
+@group(0) @binding(#1) var<storage, read_write> OUT$: array<vec4<f32>>; // v4
+@group(0) @binding(#2) var<storage, read> DY$: array<f32>; // own // v1
+@group(0) @binding(#2) var<storage, read> DY$: array<vec4<f32>>; // own // v4
 @group(0) @binding(#3) var<storage, read> OFF$: array<i32>; // own
 @group(0) @binding(#4) var<storage, read> SLOTS$: array<i32>; // slots
-@group(0) @binding(#5) var<storage, read> XGU$: array<f32>; // xg-swiglu
+@group(0) @binding(#5) var<storage, read> XGU$: array<f32>; // xg-swiglu // v1
+@group(0) @binding(#5) var<storage, read> XGU$: array<vec4<f32>>; // xg-swiglu // v4
 
-// Element i of x's storage.
-fn xgAt$(i: u32) -> f32 { return XG$[i]; } // xg-mem
-fn xgAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(XG$[i]), vec4<f32>(XGU$[i])).x; } // xg-swiglu
+// Element i (v1) or vec4 j (v4) of x's storage.
+fn xgAt$(i: u32) -> f32 { return XG$[i]; } // xg-mem // v1
+fn xgAt$(i: u32) -> f32 { return swiglu4(vec4<f32>(XG$[i]), vec4<f32>(XGU$[i])).x; } // xg-swiglu // v1
+fn xgVec$(j: u32) -> vec4<f32> { return XG$[j]; } // xg-mem // v4
+fn xgVec$(j: u32) -> vec4<f32> { return swiglu4(XG$[j], XGU$[j]); } // xg-swiglu // v4
 
-// dy[row, j] (row < hi, j < B), else 0.
-fn loadDy$(row: u32, j: u32, hi: u32) -> f32 {
-  if (row >= hi || j >= P$.B) { return 0.0; }
-  return DY$[row * P$.B + j];
+// dy[row, j .. j+3] (row < hi; columns past B are zeros).
+fn dy1$(i: u32, ok: bool) -> f32 { if (!ok) { return 0.0; } return DY$[i]; } // v1
+fn loadDy$(row: u32, j: u32, hi: u32) -> vec4<f32> {
+  if (row >= hi) { return vec4<f32>(0.0); }
+  let i = row * P$.B + j; // v1
+  return vec4<f32>(dy1$(i, j < P$.B), dy1$(i + 1u, j + 1u < P$.B), dy1$(i + 2u, j + 2u < P$.B), dy1$(i + 3u, j + 3u < P$.B)); // v1
+  if (j >= P$.B) { return vec4<f32>(0.0); } // v4
+  return DY$[(row * P$.B + j) / 4u]; // v4
 }
 
 // The row of x that holds row m (< M) of the product: m itself, or the token of slot m.
@@ -39,20 +52,26 @@ fn xgRow$(m: u32) -> u32 { return u32(SLOTS$[m]) / P$.topk; } // gathered
 fn kRow$(k: u32, row: u32, hi: u32) -> u32 { return min(row, hi - 1u); } // direct
 fn kRow$(k: u32, row: u32, hi: u32) -> u32 { return kRows[k]; } // gathered
 
-// x[src, i] for product row `row` held in x's row src (row < hi, i < A), else 0.
-fn loadXg$(row: u32, src: u32, i: u32, hi: u32) -> f32 {
-  if (row >= hi || i >= P$.A) { return 0.0; }
-  return xgAt$(src * P$.A + i);
+// x[src, i .. i+3] for product row `row` held in x's row src (row < hi; columns past A are zeros).
+fn xg1$(i: u32, ok: bool) -> f32 { if (!ok) { return 0.0; } return xgAt$(i); } // v1
+fn loadXg$(row: u32, src: u32, i: u32, hi: u32) -> vec4<f32> {
+  if (row >= hi) { return vec4<f32>(0.0); }
+  let f = src * P$.A + i; // v1
+  return vec4<f32>(xg1$(f, i < P$.A), xg1$(f + 1u, i + 1u < P$.A), xg1$(f + 2u, i + 2u < P$.A), xg1$(f + 3u, i + 3u < P$.A)); // v1
+  if (i >= P$.A) { return vec4<f32>(0.0); } // v4
+  return xgVec$((src * P$.A + i) / 4u); // v4
 }
 
-// Write 4 outputs of row j from column i, dropping those outside [B, A].
+// Write the 4 outputs of row j from column i, dropping those outside [B, A] (none or all of them
+// on the vec4 path).
 fn storeG$(base: u32, j: u32, i: u32, v: vec4<f32>) {
   if (j >= P$.B) { return; }
-  let row = base + j * P$.A;
-  if (i < P$.A) { OUT$[row + i] = v.x; }
-  if (i + 1u < P$.A) { OUT$[row + i + 1u] = v.y; }
-  if (i + 2u < P$.A) { OUT$[row + i + 2u] = v.z; }
-  if (i + 3u < P$.A) { OUT$[row + i + 3u] = v.w; }
+  let row = base + j * P$.A; // v1
+  if (i < P$.A) { OUT$[row + i] = v.x; } // v1
+  if (i + 1u < P$.A) { OUT$[row + i + 1u] = v.y; } // v1
+  if (i + 2u < P$.A) { OUT$[row + i + 2u] = v.z; } // v1
+  if (i + 3u < P$.A) { OUT$[row + i + 3u] = v.w; } // v1
+  if (i < P$.A) { OUT$[(base + j * P$.A + i) / 4u] = v; } // v4
 }
 
 // The TM × TN tile (xy, in tiles) of expert (z % E)'s gradient, chunk z / E of its segment.
@@ -80,14 +99,13 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
   for (var k0 = lo; k0 < hi; k0 += TK) {
     for (var t = lid; t < TK; t += NT) { kRows[t] = xgRow$(min(k0 + t, hi - 1u)); } // gathered
     workgroupBarrier(); // gathered
-    // op(A)[j, k] = dy[k0 + k, j0 + j]: j is contiguous in memory, a straight vec4 copy.
+    // op(A)[j, k] = dy[k0 + k, j0 + j]: j is contiguous in memory, a straight quad copy.
     for (var t = lid; t < slotsA; t += NT) {
       let k = t / (TM / 4u);
       let j4 = t % (TM / 4u);
       let row = k0 + k;
       let j = j0 + j4 * 4u;
-      As[k * SA + j4] = vec4<f32>(loadDy$(row, j, hi), loadDy$(row, j + 1u, hi),
-                                  loadDy$(row, j + 2u, hi), loadDy$(row, j + 3u, hi));
+      As[k * SA + j4] = loadDy$(row, j, hi);
     }
     // op(B)[k, i] = x[k0 + k, i0 + i]: i contiguous, likewise (x's row of each k found once, kRow$;
     // k0 < hi, so min(row, hi - 1) is a row of the product even past the segment's end).
@@ -97,8 +115,7 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
       let row = k0 + k;
       let src = kRow$(k, row, hi);
       let i = i0 + i4 * 4u;
-      Bs[k * SB + i4] = vec4<f32>(loadXg$(row, src, i, hi), loadXg$(row, src, i + 1u, hi),
-                                  loadXg$(row, src, i + 2u, hi), loadXg$(row, src, i + 3u, hi));
+      Bs[k * SB + i4] = loadXg$(row, src, i, hi);
     }
     workgroupBarrier();
     accumulate(&acc, tx, ty);

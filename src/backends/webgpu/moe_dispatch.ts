@@ -1,6 +1,7 @@
-// MoE dispatch / combine on the GPU: the row gathers of shaders/moe_dispatch.wgsl and the grouped
-// expert GEMMs of shaders/moe_grouped_matmul.wgsl. Semantics: engine/backend.ts (MoePlan and the
-// moe* methods); the float64 reference is backends/cpu/moe_dispatch.ts.
+// MoE dispatch / combine on the GPU: the grouped expert GEMMs of shaders/moe_grouped_matmul.wgsl
+// here, the row gathers and the combine of shaders/moe_dispatch.wgsl in moe_rows.ts. Semantics:
+// engine/backend.ts (MoePlan and the moe* methods); the float64 reference is
+// backends/cpu/moe_dispatch.ts.
 //
 // Nothing here reads the plan back: every grid is sized from M, E and the matrix shapes, and the
 // kernels read the expert offsets on the device (one command encoder per training step).
@@ -13,7 +14,6 @@
 // gathered too, its chunks summed as before); only where a gathered pair would exceed the storage
 // buffer limit are the rows gathered first and the direct kernels run.
 
-import src from '../../../shaders/moe_dispatch.wgsl?raw';
 import entriesSrc from '../../../shaders/moe_grouped_entries.wgsl?raw';
 import fwdSrc from '../../../shaders/moe_grouped_fwd.wgsl?raw';
 import gemmCore from '../../../shaders/moe_grouped_matmul.wgsl?raw';
@@ -24,135 +24,12 @@ import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { vec4Ok } from './elementwise';
+import { last, moeCombine, moeCombineBackward, moeGather, moeGatherBackward } from './moe_rows';
 import { moeExpertsSwigluBackwardComposed } from '../cpu/moe_dispatch';
 import { chooseThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 import { instantiate, section } from './template';
-
-// ---- row kernels (gather, combine) ----
-
-const VEC4_LINES = 'alias V = vec4<f32>;\nfn hsum(v: V) -> f32 { return v.x + v.y + v.z + v.w; }';
-const SCALAR_LINES = 'alias V = f32;\nfn hsum(v: V) -> f32 { return v; }';
-if (!src.includes(VEC4_LINES)) throw new Error('moe_dispatch.wgsl: the vec4 alias lines are missing');
-const SRC1 = src.replace(VEC4_LINES, SCALAR_LINES);
-
-function rowKernels(entry: string): { v4: Kernel; v1: Kernel } {
-  return { v4: { name: 'moe_dispatch', code: src, entry }, v1: { name: 'moe_dispatch_f32', code: SRC1, entry } };
-}
-const GATHER = rowKernels('gather');
-const GATHER_BWD = rowKernels('gather_backward');
-const GATHER_BWD_ACC = rowKernels('gather_backward_acc');
-const COMBINE = rowKernels('combine');
-const COMBINE_BWD = rowKernels('combine_bwd');
-
-/** Invocations per workgroup of the flat row kernels; threads per workgroup of combine_bwd. */
-const WG = 256;
-const DWG = 64;
-/** combine_bwd: threads per dot product (DWG / this many dots per workgroup). */
-const COMBINE_DOT_THREADS = 8;
-
-const last = (t: Tensor) => t.shape[t.shape.length - 1];
-
-/** Rows as vec4s when d % 4 == 0 and every f32 buffer can be viewed as vec4s (else scalars). */
-function vec4Rows(be: WebGPUBackend, d: number, f32s: Tensor[]): boolean {
-  return d % 4 === 0 && vec4Ok(f32s.map((t) => be.buf(t)));
-}
-
-/** Record one flat row kernel over `count(dv)` V-elements of its [rows, d] output. */
-function recordRows(
-  be: WebGPUBackend,
-  k: { v4: Kernel; v1: Kernel },
-  d: number,
-  f32s: Tensor[],
-  buffers: Tensor[],
-  count: (dv: number) => number,
-  K: number,
-): void {
-  const v4 = vec4Rows(be, d, f32s);
-  const dv = v4 ? d / 4 : d;
-  const n = count(dv);
-  be.rt.record({
-    kernel: v4 ? k.v4 : k.v1,
-    overrides: { WG },
-    buffers: buffers.map((t) => be.buf(t)),
-    uniform: packUniforms('uuu', [n, dv, K]),
-    workgroups: grid1d(n, WG, be.rt.limits.maxComputeWorkgroupsPerDimension),
-  });
-}
-
-export function moeGather(be: WebGPUBackend, x: Tensor, plan: MoePlan, K: number): Tensor {
-  const d = last(x);
-  const M = plan.slotAssign.size;
-  const out = be.empty([M, d]);
-  if (M === 0 || d === 0) return out;
-  recordRows(be, GATHER, d, [x, out], [x, plan.slotAssign, out], (dv) => M * dv, K);
-  return out;
-}
-
-export function moeGatherBackward(
-  be: WebGPUBackend,
-  dy: Tensor,
-  plan: MoePlan,
-  K: number,
-  acc: Tensor | null = null,
-): Tensor {
-  const d = last(dy);
-  const N = plan.assignSlot.size / K;
-  const dx = be.empty([N, d]);
-  if (N === 0 || d === 0) return dx;
-  if (acc) {
-    const f32s = [dy, dx, acc];
-    recordRows(be, GATHER_BWD_ACC, d, f32s, [dy, plan.assignSlot, dx, acc], (dv) => N * dv, K);
-  } else {
-    recordRows(be, GATHER_BWD, d, [dy, dx], [dy, plan.assignSlot, dx], (dv) => N * dv, K);
-  }
-  return dx;
-}
-
-export function moeCombine(be: WebGPUBackend, y: Tensor, weight: Tensor, plan: MoePlan): Tensor {
-  const d = last(y);
-  const [N, K] = weight.shape;
-  if (K === 0) return be.zeros([N, d]);
-  const out = be.empty([N, d]);
-  if (N === 0 || d === 0) return out;
-  recordRows(be, COMBINE, d, [y, out], [y, weight, plan.assignSlot, out], (dv) => N * dv, K);
-  return out;
-}
-
-export function moeCombineBackward(
-  be: WebGPUBackend,
-  y: Tensor,
-  weight: Tensor,
-  plan: MoePlan,
-  dOut: Tensor,
-): { dy: Tensor; dWeight: Tensor } {
-  const d = last(y);
-  const [N, K] = weight.shape;
-  const M = N * K;
-  const dy = be.empty([M, d]);
-  if (M === 0) return { dy, dWeight: be.empty([N, K]) };
-  if (d === 0) return { dy, dWeight: be.zeros([N, K]) };
-  const dWeight = be.empty([N, K]);
-  // One dispatch of DWG-thread workgroups: M dot products dWeight[a] (DWG / RD per workgroup,
-  // RD threads each, a fixed-order tree of DWG lanes), then ceil(M·dv / DWG) workgroups writing
-  // dy[m] = weight[a] · dOut[a / K].
-  const v4 = vec4Rows(be, d, [dOut, y, dy]);
-  const dv = v4 ? d / 4 : d;
-  const dyGroups = Math.ceil((M * dv) / DWG);
-  be.rt.record({
-    kernel: v4 ? COMBINE_BWD.v4 : COMBINE_BWD.v1,
-    overrides: { DWG, RD: COMBINE_DOT_THREADS },
-    buffers: [dOut, y, weight, plan.slotAssign, plan.assignSlot, dy, dWeight].map((t) => be.buf(t)),
-    uniform: packUniforms('uuuu', [M, M * dv, dv, K]),
-    workgroups: grid1d(
-      Math.ceil(M / (DWG / COMBINE_DOT_THREADS)) + dyGroups,
-      1,
-      be.rt.limits.maxComputeWorkgroupsPerDimension,
-    ),
-  });
-  return { dy, dWeight };
-}
 
 // ---- grouped GEMMs ----
 
@@ -171,14 +48,34 @@ const xTags = (swiglu: boolean) => [swiglu ? 'x-mem' : 'x-swiglu'];
 const yTags = (swiglu: boolean) => [swiglu ? 'y-mem' : 'y-swiglu'];
 const xgTags = (swiglu: boolean) => [swiglu ? 'xg-mem' : 'xg-swiglu'];
 const PLAIN_FWD = [...xTags(false), ...yTags(false)];
+/** The load path's lines to drop: scalar views of the f32 buffers (v1), or vec4 views (v4). */
+const pathTags = (v4: boolean) => [v4 ? 'v1' : 'v4'];
+const pathName = (v4: boolean) => (v4 ? '_v4' : '');
+/** A kernel family built once per load path: [scalar views, vec4 views]. */
+const byPath = <T>(make: (v4: boolean) => T): { v1: T; v4: T } => ({ v1: make(false), v4: make(true) });
+
+/** Tests only: take the scalar load path everywhere (both paths give the same bits). */
+let scalarOnly = false;
+export function setGroupedScalarOnly(on: boolean): void {
+  scalarOnly = on;
+}
+
+/**
+ * The vec4 load path: every matrix width a multiple of 4 and every f32 buffer a whole number of
+ * vec4s (moe_grouped_fwd.wgsl); else the scalar path.
+ */
+function vec4Path(be: WebGPUBackend, widths: number[], f32s: Tensor[]): 'v1' | 'v4' {
+  const ok = !scalarOnly && widths.every((w) => w % 4 === 0) && vec4Ok(f32s.map((t) => be.buf(t)));
+  return ok ? 'v4' : 'v1';
+}
 
 /**
  * Entry `forward`: bindings x, W, offsets, y[, slotAssign], then the uniform block; with `swiglu`
  * (direct rows), x is G and U's binding follows y.
  */
-function gemmForward(gathered: boolean, swiglu = false): Kernel {
+function gemmForward(gathered: boolean, swiglu: boolean, v4: boolean): Kernel {
   return {
-    name: `moe_grouped_matmul${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}`,
+    name: `moe_grouped_matmul${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}${pathName(v4)}`,
     code: [
       swiglu ? swigluMath : '',
       gemmCore,
@@ -186,7 +83,7 @@ function gemmForward(gathered: boolean, swiglu = false): Kernel {
         suffix: '',
         params: 'fp',
         base: 0,
-        drop: ['acc', ...rowTags(gathered), ...xTags(swiglu), ...yTags(false)],
+        drop: ['acc', ...rowTags(gathered), ...xTags(swiglu), ...yTags(false), ...pathTags(v4)],
       }),
       entrySection('forward', 4 + (gathered ? 1 : 0) + (swiglu ? 1 : 0)),
     ].join('\n'),
@@ -195,18 +92,19 @@ function gemmForward(gathered: boolean, swiglu = false): Kernel {
 }
 
 /** Entry `forward_pair`: bindings x, Wa, offsets, ya[, slotAssign], Wb, yb, then the uniform block. */
-function gemmPair(gathered: boolean): Kernel {
+function gemmPair(gathered: boolean, v4: boolean): Kernel {
   const bBase = gathered ? 5 : 4;
+  const drop = ['acc', ...rowTags(gathered), ...PLAIN_FWD, ...pathTags(v4)];
   return {
-    name: gathered ? 'moe_grouped_matmul_pair_gathered' : 'moe_grouped_matmul_pair',
+    name: `moe_grouped_matmul_pair${gathered ? '_gathered' : ''}${pathName(v4)}`,
     code: [
       gemmCore,
-      instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop: ['acc', ...rowTags(gathered), ...PLAIN_FWD] }),
+      instantiate(fwdSrc, { suffix: '_a', params: 'q.a', base: 0, drop }),
       instantiate(fwdSrc, {
         suffix: '_b',
         params: 'q.b',
         base: bBase,
-        drop: ['acc', 'own', 'slots', ...rowTags(gathered), ...PLAIN_FWD],
+        drop: ['own', 'slots', ...drop],
         rename: { X_b: 'X_a', OFF_b: 'OFF_a', SLOTS_b: 'SLOTS_a' },
       }),
       entrySection('forward_pair', bBase + 2),
@@ -214,21 +112,22 @@ function gemmPair(gathered: boolean): Kernel {
     entry: 'forward_pair',
   };
 }
-const GEMM_FWD = { direct: gemmForward(false), gathered: gemmForward(true) };
-const GEMM_FWD_PAIR = { direct: gemmPair(false), gathered: gemmPair(true) };
+const GEMM_FWD = byPath((v4) => ({ direct: gemmForward(false, false, v4), gathered: gemmForward(true, false, v4) }));
+const GEMM_FWD_PAIR = byPath((v4) => ({ direct: gemmPair(false, v4), gathered: gemmPair(true, v4) }));
 /** Entry `weight_grad`: bindings x, out, dy, offsets[, slotAssign], then the uniform block. */
-function gemmWgrad(gathered: boolean): Kernel {
+function gemmWgrad(gathered: boolean, v4: boolean): Kernel {
+  const drop = [...rowTags(gathered), ...xgTags(false), ...pathTags(v4)];
   return {
-    name: gathered ? 'moe_grouped_matmul_wgrad_gathered' : 'moe_grouped_matmul_wgrad',
+    name: `moe_grouped_matmul_wgrad${gathered ? '_gathered' : ''}${pathName(v4)}`,
     code: [
       gemmCore,
-      instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0, drop: [...rowTags(gathered), ...xgTags(false)] }),
+      instantiate(wgradSrc, { suffix: '', params: 'gp', base: 0, drop }),
       entrySection('weight_grad', gathered ? 5 : 4),
     ].join('\n'),
     entry: 'weight_grad',
   };
 }
-const GEMM_WGRAD = { direct: gemmWgrad(false), gathered: gemmWgrad(true) };
+const GEMM_WGRAD = byPath((v4) => ({ direct: gemmWgrad(false, v4), gathered: gemmWgrad(true, v4) }));
 
 /**
  * The input and weight gradients in one dispatch (entry `backward`): bindings dy, W, offsets,
@@ -239,10 +138,10 @@ const GEMM_WGRAD = { direct: gemmWgrad(false), gathered: gemmWgrad(true) };
  * dx's place) and du, with bindings G, U, du after dx; the weight gradient reads x as G with U's
  * binding after dW.
  */
-function gemmBackward(acc: boolean, gathered: boolean, swiglu = false): Kernel {
+function gemmBackward(acc: boolean, gathered: boolean, swiglu: boolean, v4: boolean): Kernel {
   const wBase = (acc ? 5 : 4) + (swiglu ? 3 : 0);
   return {
-    name: `moe_grouped_matmul_bwd${acc ? '_acc' : ''}${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}`,
+    name: `moe_grouped_matmul_bwd${acc ? '_acc' : ''}${gathered ? '_gathered' : ''}${swiglu ? '_swiglu' : ''}${pathName(v4)}`,
     code: [
       swiglu ? swigluMath : '',
       gemmCore,
@@ -250,13 +149,13 @@ function gemmBackward(acc: boolean, gathered: boolean, swiglu = false): Kernel {
         suffix: '_x',
         params: 'u.f',
         base: 0,
-        drop: [acc ? 'plain' : 'acc', ...rowTags(false), ...xTags(false), ...yTags(swiglu)],
+        drop: [acc ? 'plain' : 'acc', ...rowTags(false), ...xTags(false), ...yTags(swiglu), ...pathTags(v4)],
       }),
       instantiate(wgradSrc, {
         suffix: '_w',
         params: 'u.g',
         base: wBase,
-        drop: ['own', ...rowTags(gathered), ...xgTags(swiglu)],
+        drop: ['own', ...rowTags(gathered), ...xgTags(swiglu), ...pathTags(v4)],
         rename: { DY_w: 'X_x', OFF_w: 'OFF_x' },
       }),
       entrySection('backward', wBase + 2 + (gathered ? 1 : 0) + (swiglu ? 1 : 0)),
@@ -264,10 +163,12 @@ function gemmBackward(acc: boolean, gathered: boolean, swiglu = false): Kernel {
     entry: 'backward',
   };
 }
-const GEMM_BWD = { direct: gemmBackward(false, false), gathered: gemmBackward(false, true) };
-const GEMM_BWD_ACC = { direct: gemmBackward(true, false), gathered: gemmBackward(true, true) };
-const GEMM_FWD_SWIGLU = gemmForward(false, true);
-const GEMM_BWD_SWIGLU = gemmBackward(false, false, true);
+const GEMM_BWD = byPath((v4) => ({
+  plain: { direct: gemmBackward(false, false, false, v4), gathered: gemmBackward(false, true, false, v4) },
+  acc: { direct: gemmBackward(true, false, false, v4), gathered: gemmBackward(true, true, false, v4) },
+}));
+const GEMM_FWD_SWIGLU = byPath((v4) => gemmForward(false, true, v4));
+const GEMM_BWD_SWIGLU = byPath((v4) => gemmBackward(false, false, true, v4));
 const SPLITK_SUM: Kernel = { name: 'matmul_splitk', code: splitkSrc, entry: 'main' };
 
 /** Workgroup memory of the GEMM kernels: As, Bs (TK rows of tile/4 + 1 vec4s each), `seg`, `tileRows` (TM u32) and `kRows` (TK u32). */
@@ -352,8 +253,9 @@ export function moeGroupedMatmul(
   if (M === 0 || b === 0) return y;
   const { wgX, wgY } = tiles ?? groupedThreads(M, b, E);
   const tk = chooseTk(be, wgX, wgY);
+  const path = vec4Path(be, [a, b], [x, w, y, ...(u ? [u] : [])]);
   be.rt.record({
-    kernel: u ? GEMM_FWD_SWIGLU : gather ? GEMM_FWD.gathered : GEMM_FWD.direct,
+    kernel: u ? GEMM_FWD_SWIGLU[path] : gather ? GEMM_FWD[path].gathered : GEMM_FWD[path].direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W: transW ? 1 : 0 },
     buffers: [x, w, plan.offsets, y, ...(gather ? [plan.slotAssign] : []), ...(u ? [u] : [])].map((t) => be.buf(t)),
     uniform: packUniforms('uuuuu', [M, b, a, E, gather?.K ?? 1]),
@@ -402,10 +304,11 @@ export function moeGroupedMatmuls(
     const [ba, bb] = [block(wa), block(wb)];
     const ya = be.empty([M, wa.shape[1]]);
     const yb = be.empty([M, wb.shape[1]]);
+    const path = vec4Path(be, [a, wa.shape[1], wb.shape[1]], [x, wa, wb, ya, yb]);
     const total = ba[5] + bb[5];
     const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
     be.rt.record({
-      kernel: gather ? GEMM_FWD_PAIR.gathered : GEMM_FWD_PAIR.direct,
+      kernel: gather ? GEMM_FWD_PAIR[path].gathered : GEMM_FWD_PAIR[path].direct,
       overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_a: 1, TRANS_W_b: 1 },
       buffers: [x, wa, plan.offsets, ya, ...(gather ? [plan.slotAssign] : []), wb, yb].map((t) => be.buf(t)),
       uniform: packUniforms('uuuuuuuuuuuuuuuu', [...ba, ...bb]),
@@ -453,8 +356,9 @@ export function moeGroupedWeightGrad(
   const splits = weightGradSplits(tilesX * tilesY * E, M, E);
   const total = E * b * a;
   const target = splits > 1 ? be.empty([splits * total]) : out;
+  const path = vec4Path(be, [a, b], [x, target, dy]);
   be.rt.record({
-    kernel: gather ? GEMM_WGRAD.gathered : GEMM_WGRAD.direct,
+    kernel: gather ? GEMM_WGRAD[path].gathered : GEMM_WGRAD[path].direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk },
     buffers: [x, target, dy, plan.offsets, ...(gather ? [plan.slotAssign] : [])].map((t) => be.buf(t)),
     uniform: packUniforms('uuuuuu', [M, b, a, E, splits, gather?.K ?? 1]),
@@ -527,10 +431,11 @@ export function moeGroupedGrads(
   const wTilesY = Math.ceil(b / (8 * wgY));
   const total = tilesX * (tilesY + wTilesY * E);
   const x0 = Math.min(total, be.rt.limits.maxComputeWorkgroupsPerDimension);
-  const kernels = acc ? GEMM_BWD_ACC : GEMM_BWD;
   const gate = u && du ? [x, u, du] : [];
+  const path = vec4Path(be, [a, b], [dy, w, dx, ...(acc ? [acc] : []), ...gate, x, dw, ...(u ? [u] : [])]);
+  const kernels = GEMM_BWD[path][acc ? 'acc' : 'plain'];
   be.rt.record({
-    kernel: u ? GEMM_BWD_SWIGLU : gather ? kernels.gathered : kernels.direct,
+    kernel: u ? GEMM_BWD_SWIGLU[path] : gather ? kernels.gathered : kernels.direct,
     overrides: { WG_X: wgX, WG_Y: wgY, TK: tk, TRANS_W_x: 0 },
     buffers: [
       ...[dy, w, plan.offsets, dx, ...(acc ? [acc] : []), ...gate],

@@ -1,6 +1,7 @@
 // WGSL templates: one shader text instantiated once per product of a kernel (the matmul's
 // operands, the grouped GEMMs' products). In a template, `$` in names is the product's suffix,
-// `P$` its uniform block, and a line ending in `// tag` is dropped when `tag` is among `drop`.
+// `P$` its uniform block, and a line ending in `// tag` is dropped when `tag` is among `drop` (a
+// line may end in several: `// own // v4` is dropped with either).
 // Bindings are written `@binding(#k)`: the k still present after the drops, in increasing order,
 // become base, base + 1, … (two views of one buffer share a k, and so a number).
 
@@ -17,12 +18,25 @@ export interface Instance {
   rename?: Record<string, string>;
 }
 
-/** Leave out the lines of `text` that end in `// tag` for a tag of `drop`. */
+/**
+ * Whether a line ends in `// tag` for a tag of `drop`, possibly before further one-word tags:
+ * `x; // own // v4` is dropped with own or with v4.
+ */
+function tagged(line: string, drop: string[]): boolean {
+  let rest = line.trimEnd();
+  for (;;) {
+    if (drop.some((d) => rest.endsWith(`// ${d}`))) return true;
+    const m = /\s*\/\/ [\w-]+$/.exec(rest);
+    if (!m) return false;
+    rest = rest.slice(0, m.index);
+  }
+}
+
+/** Leave out the lines of `text` tagged (see `tagged`) with a tag of `drop`. */
 export function dropTagged(text: string, drop: string[]): string {
-  const tags = drop.map((d) => `// ${d}`);
   return text
     .split('\n')
-    .filter((l) => !tags.some((t) => l.trimEnd().endsWith(t)))
+    .filter((l) => !tagged(l, drop))
     .join('\n');
 }
 
