@@ -6,7 +6,8 @@
 // gradients in one dispatch (bit for bit an f32 emulation of the former two kernels). Last, the
 // gathered rows: the grouped GEMMs reading x's token rows through slotAssign give the bits of
 // moeGather + the direct kernels, in one dispatch each, and through the tape the op
-// moeExpertsGathered gives the gradients of moeGather + moeExpertsMany, bit for bit.
+// moeExpertsGathered gives the gradients of moeGather + moeExpertsMany, bit for bit. And the
+// grouped GEMMs' vec4 load path gives the bits of the scalar one.
 import { describe, expect, it } from 'vitest';
 import { hostPlan, randomIdx } from '../check/moe_dispatch';
 import type { Backend, MoePlan } from '../engine/backend';
@@ -15,7 +16,12 @@ import { Rng } from '../engine/rng';
 import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
-import { moeGroupedMatmul as groupedWith, leastPaddedWidth, weightGradSplits } from './webgpu/moe_dispatch';
+import {
+  moeGroupedMatmul as groupedWith,
+  leastPaddedWidth,
+  setGroupedScalarOnly,
+  weightGradSplits,
+} from './webgpu/moe_dispatch';
 
 function maxRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0;
@@ -403,25 +409,25 @@ function gatheredShapes(): number[][] {
   return out;
 }
 
-describe('moe grouped GEMMs on gathered rows', () => {
-  /** Gate/up forward, then both gradients up → gate (chained), gathered in the loads or by moeGather first. */
-  function products(be: Backend, h: Record<string, Float64Array>, idx: Int32Array, s: number[], gathered: boolean) {
-    const [N, K, E, a, b] = s;
-    const M = N * K;
-    const plan = uploadPlan(be, idx, E);
-    const x = be.fromArray(h.x, [N, a]);
-    const [wg, wu] = [be.fromArray(h.wg, [E, b, a]), be.fromArray(h.wu, [E, b, a])];
-    const [dg, du] = [be.fromArray(h.dg, [M, b]), be.fromArray(h.du, [M, b])];
-    const both = { dx: true, dw: true };
-    const rows = gathered ? x : be.moeGather(x, plan, K);
-    const g = gathered ? { K } : undefined;
-    const [yg, yu] = be.moeGroupedMatmuls(rows, [wg, wu], plan, g);
-    const [single] = be.moeGroupedMatmuls(rows, [wu], plan, g);
-    const up = be.moeGroupedGrads(du, rows, wu, plan, null, both, g);
-    const gate = be.moeGroupedGrads(dg, rows, wg, plan, up.dx, both, g);
-    return { yg, yu, single, dxUp: up.dx!, dwUp: up.dw!, dx: gate.dx!, dwGate: gate.dw! };
-  }
+/** Gate/up forward, then both gradients up → gate (chained), gathered in the loads or by moeGather first. */
+function products(be: Backend, h: Record<string, Float64Array>, idx: Int32Array, s: number[], gathered: boolean) {
+  const [N, K, E, a, b] = s;
+  const M = N * K;
+  const plan = uploadPlan(be, idx, E);
+  const x = be.fromArray(h.x, [N, a]);
+  const [wg, wu] = [be.fromArray(h.wg, [E, b, a]), be.fromArray(h.wu, [E, b, a])];
+  const [dg, du] = [be.fromArray(h.dg, [M, b]), be.fromArray(h.du, [M, b])];
+  const both = { dx: true, dw: true };
+  const rows = gathered ? x : be.moeGather(x, plan, K);
+  const g = gathered ? { K } : undefined;
+  const [yg, yu] = be.moeGroupedMatmuls(rows, [wg, wu], plan, g);
+  const [single] = be.moeGroupedMatmuls(rows, [wu], plan, g);
+  const up = be.moeGroupedGrads(du, rows, wu, plan, null, both, g);
+  const gate = be.moeGroupedGrads(dg, rows, wg, plan, up.dx, both, g);
+  return { yg, yu, single, dxUp: up.dx!, dwUp: up.dw!, dx: gate.dx!, dwGate: gate.dw! };
+}
 
+describe('moe grouped GEMMs on gathered rows', () => {
   it('forward pair and grads: the bits of moeGather + the direct kernels, one dispatch each, and the CPU', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(41);
@@ -540,6 +546,76 @@ describe('moe grouped GEMMs on gathered rows', () => {
       };
       for (const upToo of [true, false])
         expect(await run(true, upToo), `N=${N} K=${K} E=${E} upToo=${upToo}`).toEqual(await run(false, upToo));
+    }
+  });
+});
+
+describe('moe grouped GEMMs: vec4 and scalar load paths', () => {
+  it('give the same bits for every grouped kernel (widths multiples of 4), and the vec4 path runs', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(53);
+    // [N, K, E, a, b]: idle experts, a single expert, tiles wider than the matrix, a split weight gradient.
+    for (const s of [
+      [67, 3, 5, 36, 20],
+      [7, 2, 4, 8, 12],
+      [33, 1, 1, 4, 96],
+      [1100, 2, 2, 12, 8],
+    ]) {
+      const [N, K, E, a, b] = s;
+      const M = N * K;
+      const what = `N=${N} K=${K} E=${E} a=${a} b=${b}`;
+      const idx = randomIdx(rng, N, K, E > 3 ? [0, 2, 3] : [0]);
+      const h = {
+        x: rng.normalArray(N * a),
+        wg: rng.normalArray(E * b * a),
+        wu: rng.normalArray(E * b * a),
+        dg: rng.normalArray(M * b),
+        du: rng.normalArray(M * b),
+        wt: rng.normalArray(E * a * b),
+        g: rng.normalArray(M * b),
+        u: rng.normalArray(M * b),
+        dy: rng.normalArray(M * a),
+      };
+      const run = async (scalar: boolean) => {
+        setGroupedScalarOnly(scalar);
+        const kernels = new Set<string>();
+        const record = gpu.rt.record.bind(gpu.rt);
+        gpu.rt.record = (d) => {
+          kernels.add(d.kernel.name);
+          record(d);
+        };
+        try {
+          const out: Record<string, Tensor> = {};
+          for (const gathered of [true, false])
+            for (const [k, t] of Object.entries(products(gpu, h, idx, s, gathered))) out[`${k}${gathered}`] = t;
+          const plan = uploadPlan(gpu, idx, E);
+          const xs = gpu.moeGather(gpu.fromArray(h.x, [N, a]), plan, K);
+          out.y2 = gpu.moeGroupedMatmul(xs, gpu.fromArray(h.wt, [E, a, b]), plan, false);
+          const [g, u] = [gpu.fromArray(h.g, [M, b]), gpu.fromArray(h.u, [M, b])];
+          const w = gpu.fromArray(h.wt, [E, a, b]);
+          out.swiglu = gpu.moeExpertsSwiglu(g, u, w, plan);
+          const r = gpu.moeExpertsSwigluBackward(gpu.fromArray(h.dy, [M, a]), g, u, w, plan, true);
+          Object.assign(out, { dgS: r.dg, duS: r.du, dwS: r.dw as Tensor });
+          const res: Record<string, number[]> = {};
+          for (const [k, t] of Object.entries(out)) res[k] = bits(await t.read());
+          return { res, kernels: [...kernels].filter((n) => n.startsWith('moe_grouped')) };
+        } finally {
+          gpu.rt.record = record;
+          setGroupedScalarOnly(false);
+        }
+      };
+      const v1 = await run(true);
+      const v4 = await run(false);
+      expect(
+        v1.kernels.some((n) => n.endsWith('_v4')),
+        what,
+      ).toBe(false);
+      expect(v4.kernels.length, what).toBeGreaterThan(0);
+      expect(
+        v4.kernels.filter((n) => !n.endsWith('_v4')),
+        what,
+      ).toEqual([]);
+      for (const k of Object.keys(v1.res)) expect(v4.res[k], `${k} ${what}`).toEqual(v1.res[k]);
     }
   });
 });
