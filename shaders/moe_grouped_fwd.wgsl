@@ -140,6 +140,10 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
   let nA = n0 + tx * 4u;
   let nB = n0 + TN / 2u + tx * 4u;
   let wBase = s.x * P$.N * P$.K;
+  // An expert's last tile may hold fewer than TM rows: stage only its row quads, and where they
+  // end within the upper half, run the upper half's FMAs only (lo, hi are uniform: no divergence).
+  let quads = (hi - lo + 3u) / 4u;
+  let upperOnly = hi - lo <= TM / 2u;
   for (var t = lid; t < TM; t += NT) { tileRows[t] = xRow$(min(m0 + t, P$.M - 1u)); } // gathered
   workgroupBarrier(); // gathered
 
@@ -147,8 +151,9 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
   for (var k0 = 0u; k0 < P$.K; k0 += TK) {
     // Stage x[m0 .. m0+TM, k0 .. k0+TK]: a 4 × 4 block per slot (rows m .. m+3, the k-quad k4; k
     // is contiguous in memory), transposed into 4 k-rows of As; rows outside the segment are
-    // zeros …
-    for (var t = lid; t < (TK / 4u) * (TM / 4u); t += NT) {
+    // zeros. Only the tile's row quads are staged: the rows after them are never stored, and
+    // their sums (from whatever As holds there) are each their own row's only …
+    for (var t = lid; t < (TK / 4u) * quads; t += NT) {
       let k4 = t % (TK / 4u);
       let m4 = t / (TK / 4u);
       let m = m0 + m4 * 4u;
@@ -190,7 +195,11 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
       }
     }
     workgroupBarrier();
-    accumulate(&acc, tx, ty);
+    if (upperOnly) {
+      accumulateUpper(&acc, tx, ty);
+    } else {
+      accumulate(&acc, tx, ty);
+    }
     workgroupBarrier();
   }
 

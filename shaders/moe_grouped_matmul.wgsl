@@ -97,3 +97,18 @@ fn accumulate(acc: ptr<function, Block>, tx: u32, ty: u32) {
     (*acc).r70 += a1.w * b0; (*acc).r71 += a1.w * b1;
   }
 }
+
+// accumulate() for the upper half of the tile's rows only (op(A) rows 0 … TM/2 − 1): a forward
+// tile whose rows end within the upper half (an expert's last, partial tile) leaves the lower
+// half's accumulators alone. Those rows are never stored, so they are not computed.
+fn accumulateUpper(acc: ptr<function, Block>, tx: u32, ty: u32) {
+  for (var k = 0u; k < TK; k++) {
+    let a0 = As[k * SA + ty];
+    let b0 = Bs[k * SB + tx];
+    let b1 = Bs[k * SB + WG_X + tx];
+    (*acc).r00 += a0.x * b0; (*acc).r01 += a0.x * b1;
+    (*acc).r10 += a0.y * b0; (*acc).r11 += a0.y * b1;
+    (*acc).r20 += a0.z * b0; (*acc).r21 += a0.z * b1;
+    (*acc).r30 += a0.w * b0; (*acc).r31 += a0.w * b1;
+  }
+}
