@@ -140,10 +140,13 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
   let nA = n0 + tx * 4u;
   let nB = n0 + TN / 2u + tx * 4u;
   let wBase = s.x * P$.N * P$.K;
-  // An expert's last tile may hold fewer than TM rows: stage only its row quads, and where they
-  // end within the upper half, run the upper half's FMAs only (lo, hi are uniform: no divergence).
+  // An expert's last tile may hold fewer than TM rows: stage only its row quads, and let each
+  // thread run the FMAs of its halves that hold a row of the tile (rows ty·4 … and TM/2 + ty·4 …):
+  // the rest would only ever fill accumulators that are not stored. No barrier is inside
+  // accumulate, so the branch may differ between threads.
   let quads = (hi - lo + 3u) / 4u;
-  let upperOnly = hi - lo <= TM / 2u;
+  let upper = ty * 4u < hi - lo;
+  let lower = TM / 2u + ty * 4u < hi - lo;
   for (var t = lid; t < TM; t += NT) { tileRows[t] = xRow$(min(m0 + t, P$.M - 1u)); } // gathered
   workgroupBarrier(); // gathered
 
@@ -195,10 +198,10 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
       }
     }
     workgroupBarrier();
-    if (upperOnly) {
-      accumulateUpper(&acc, tx, ty);
-    } else {
+    if (lower) {
       accumulate(&acc, tx, ty);
+    } else if (upper) {
+      accumulateUpper(&acc, tx, ty);
     }
     workgroupBarrier();
   }

@@ -98,9 +98,9 @@ fn accumulate(acc: ptr<function, Block>, tx: u32, ty: u32) {
   }
 }
 
-// accumulate() for the upper half of the tile's rows only (op(A) rows 0 … TM/2 − 1): a forward
-// tile whose rows end within the upper half (an expert's last, partial tile) leaves the lower
-// half's accumulators alone. Those rows are never stored, so they are not computed.
+// accumulate() for the thread's upper-half rows only (op(A) rows ty·4 … ty·4 + 3): in an
+// expert's last, partial forward tile, a thread whose lower-half rows lie past the tile's end
+// leaves their accumulators alone (they are never stored).
 fn accumulateUpper(acc: ptr<function, Block>, tx: u32, ty: u32) {
   for (var k = 0u; k < TK; k++) {
     let a0 = As[k * SA + ty];
