@@ -37,7 +37,11 @@
 // vec4 accumulators (rows {ty·4 + i, TM/2 + ty·4 + i}, columns {tx·4 + j, TN/2 + tx·4 + j}); per
 // K-step of TK the workgroup stages a TK × TM slice of op(A) and a TK × TN slice of op(B) into
 // workgroup memory, k-major, with zeros outside the matrix and outside the segment, so the FMA
-// loop runs unguarded. Only the staging loads and the final stores are bounds-checked.
+// loop runs unguarded. Only the staging loads and the final stores are bounds-checked. The
+// templates load quads (4 consecutive elements along the dimension contiguous in memory) through
+// scalar views of the buffers (any shape) or vec4 views (widths multiples of 4: one load per
+// quad); the host picks the path per dispatch (moe_dispatch.ts vec4Path), and both stage the same
+// values, so they give the same bits.
 //
 // Files: this one holds what every product shares (the tile sizes, the workgroup tiles, the
 // register block and its FMA loop). moe_grouped_fwd.wgsl (a forward-direction product) and

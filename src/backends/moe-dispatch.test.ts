@@ -17,8 +17,8 @@ import { Tape } from '../engine/tape';
 import type { Tensor } from '../engine/tensor';
 import { cpu, gpuBackend } from '../test/gpu';
 import {
+  groupedThreads,
   moeGroupedMatmul as groupedWith,
-  leastPaddedWidth,
   setGroupedScalarOnly,
   weightGradSplits,
 } from './webgpu/moe_dispatch';
@@ -182,10 +182,10 @@ describe('moe dispatch / combine', () => {
     }
   });
 
-  it('picks the column tile that pads the expert width least', () => {
-    expect(leastPaddedWidth(96, 16)).toBe(12);
-    expect(leastPaddedWidth(128, 16)).toBe(16);
-    expect(leastPaddedWidth(96, 8)).toBe(4);
+  it('covers the expert width with the least padded column tile', () => {
+    expect(groupedThreads(2048, 96, 16).wgX).toBe(12); // one 96-wide tile, not 64 + 32 of padding
+    expect(groupedThreads(2048, 128, 16).wgX).toBe(8);
+    expect(groupedThreads(2048, 64, 16).wgX).toBe(8);
   });
 
   it('routes every token to one expert (the others idle) and matches the CPU', async () => {

@@ -164,6 +164,40 @@ export function chooseThreads(
   return { wgX, wgY };
 }
 
+/**
+ * Threads along a dim of the product(s) `dims`, given the count `w` chooseThreads picked: 12 (a
+ * 96-wide tile) in place of 8 or 16 where it pads the dims less, else `w`. Each thread computes 8
+ * outputs per dim whatever the count, so a workgroup's latency stays; what goes is the padded
+ * work (dims of 3·2^k: 96 = one 96-wide tile instead of two 64-wide ones, a third of them
+ * padding). Never more than `max` (the tuning's limit). The sums do not depend on the choice.
+ */
+export function coverThreads(dims: number[], w: number, max: number): number {
+  if ((w !== 8 && w !== 16) || max < 12) return w;
+  const padded = (t: number) => dims.reduce((n, d) => n + Math.ceil(d / (8 * t)) * 8 * t, 0);
+  return padded(12) < padded(w) ? 12 : w;
+}
+
+/** The thread grid of a matmul's dispatch: chooseThreads, each dim then covered by coverThreads. */
+export function gridThreads(
+  M: number,
+  N: number,
+  batch: number,
+  tuning: Pick<MatmulTuning, 'maxThreads' | 'minGroups'> = DEFAULT_TUNING,
+): { wgX: number; wgY: number } {
+  const t = chooseThreads(M, N, batch, tuning);
+  return { wgX: coverThreads([N], t.wgX, tuning.maxThreads), wgY: coverThreads([M], t.wgY, tuning.maxThreads) };
+}
+
+/**
+ * Split-K for a product: splitKPlan over the tiles of the default tuning's chooseThreads grid — a
+ * function of the shape alone, so a product sums in the same order on every adapter and with
+ * every thread grid (tuning.ts). `tiles` (tests) counts the override's tiles instead.
+ */
+function splitOf(M: number, N: number, K: number, batch: number, tiles?: MatmulTiles) {
+  const t = tiles ?? chooseThreads(M, N, batch);
+  return splitKPlan(Math.ceil(N / (8 * t.wgX)) * Math.ceil(M / (8 * t.wgY)) * batch, K);
+}
+
 /** Kernel shape: threads along N and M (4, 8 or 16 each), the K-tile depth (8, 16 or 32), and
  * whether to take the vec4 path when the shape allows (default: the adapter's tuning). */
 export interface MatmulTiles {
@@ -204,12 +238,12 @@ export function matmul(be: WebGPUBackend, a: Tensor, b: Tensor, opts: MatmulOpts
   const limits = be.rt.limits;
   const tuning = tuningOf(be.rt);
   const f16 = tilePrecision(be) === 'f16';
-  const { wgX, wgY } = tiles ?? chooseThreads(M, N, batch, tuning);
+  const { wgX, wgY } = tiles ?? gridThreads(M, N, batch, tuning);
   // The deepest K tile whose workgroup memory the device grants (fewer barriers per K).
   const tk = kTile(be, wgX, wgY, f16, tiles?.tk);
   const tilesX = Math.ceil(N / (8 * wgX));
   const tilesY = Math.ceil(M / (8 * wgY));
-  const { splits, kChunk } = splitKPlan(tilesX * tilesY * batch, K);
+  const { splits, kChunk } = splitOf(M, N, K, batch, tiles);
   const total = batch * M * N;
   // With split-K the kernel writes one partial product per chunk: scratch [splits, ...batch, M, N].
   const target = splits > 1 ? be.empty([splits * total], 'f32') : out;
@@ -254,7 +288,7 @@ function kTile(be: WebGPUBackend, wgX: number, wgY: number, f16: boolean, tk?: n
 /**
  * One thread grid for the products of one multi dispatch: each dim as large as the largest
  * product needs (chooseThreads's rule), halved while all the products together have too few
- * workgroups. The sums do not depend on the choice.
+ * workgroups, then covered (coverThreads). The sums do not depend on the choice.
  */
 export function chooseMultiThreads(
   dims: Array<{ M: number; N: number }>,
@@ -268,7 +302,19 @@ export function chooseMultiThreads(
     if (wgX >= wgY) wgX /= 2;
     else wgY /= 2;
   }
-  return { wgX, wgY };
+  const max = tuning.maxThreads;
+  return {
+    wgX: coverThreads(
+      dims.map((d) => d.N),
+      wgX,
+      max,
+    ),
+    wgY: coverThreads(
+      dims.map((d) => d.M),
+      wgY,
+      max,
+    ),
+  };
 }
 
 /**
@@ -291,13 +337,12 @@ const formOf = (p: FusedProduct): OperandForm => ({
 });
 
 /** A product the multi kernel takes: 2-D, nonempty, and one that `matmul` would not split over K. */
-function multiEligible(be: WebGPUBackend, p: MatmulProduct): boolean {
+function multiEligible(p: MatmulProduct): boolean {
   if (p.a.shape.length !== 2 || p.b.shape.length !== 2) return false;
   if (p.a.dtype !== 'f32' || p.b.dtype !== 'f32') return false;
   const { M, K, N } = matmulDims(p.a.shape, p.b.shape, p.opts);
   if (M === 0 || N === 0) return false;
-  const { wgX, wgY } = chooseThreads(M, N, 1, tuningOf(be.rt));
-  return splitKPlan(Math.ceil(N / (8 * wgX)) * Math.ceil(M / (8 * wgY)), K).splits === 1;
+  return splitOf(M, N, K, 1).splits === 1;
 }
 
 /** matmul + add: the products the multi kernel does not take. */
@@ -399,7 +444,7 @@ export function matmuls(be: WebGPUBackend, products: MatmulProduct[], tiles?: Ma
   const out: Tensor[] = new Array(products.length);
   const queue: number[] = [];
   products.forEach((p, i) => {
-    if (multiEligible(be, p)) queue.push(i);
+    if (multiEligible(p)) queue.push(i);
     else out[i] = separate(be, p);
   });
   runMulti(be, products, queue, out, [], tiles);
@@ -414,7 +459,7 @@ export function matmuls(be: WebGPUBackend, products: MatmulProduct[], tiles?: Ma
  */
 export function swigluLinear(be: WebGPUBackend, g: Tensor, u: Tensor, w: Tensor, base: Tensor | null): Tensor {
   const p: FusedProduct = { a: g, b: w, opts: { transB: true }, acc: base, aU: u };
-  if (!multiEligible(be, p)) return swigluLinearComposed(be, g, u, w, base);
+  if (!multiEligible(p)) return swigluLinearComposed(be, g, u, w, base);
   const out: Tensor[] = [];
   runMulti(be, [p], [0], out, []);
   return out[0];
@@ -439,7 +484,7 @@ export function swigluLinearBackward(
   const dh: FusedProduct = { a: dy, b: w, opts: {}, gate: { g, u } };
   const dw: FusedProduct = { a: dy, b: g, opts: { transA: true }, acc: accW, bU: u };
   const products = needW ? [dh, dw] : [dh];
-  const queue = products.map((_, i) => i).filter((i) => multiEligible(be, products[i]));
+  const queue = products.map((_, i) => i).filter((i) => multiEligible(products[i]));
   const out: Tensor[] = new Array(products.length);
   const extra: Array<Tensor | null> = [];
   runMulti(be, products, queue, out, extra);

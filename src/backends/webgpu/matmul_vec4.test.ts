@@ -1,11 +1,21 @@
 // The matmul's vec4 path (shaders/matmul.wgsl main_vec4) and the per-adapter tuning table
 // (tuning.ts): the vec4 path gives the same bits as the scalar path for every transpose,
 // batching mode and split-K, and matches the float64 reference; the table picks entries by
-// adapter label and respects the device's limits.
+// adapter label and respects the device's limits. And 96-wide dims get 12-thread tiles
+// (coverThreads) with the bits of the 64-wide ones.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rng } from '../../engine/rng';
 import { cpu, gpuBackend } from '../../test/gpu';
-import { chooseThreads, matmul, splitKPlan, tuningOf, vec4Eligible } from './matmul';
+import {
+  chooseThreads,
+  coverThreads,
+  gridThreads,
+  matmul,
+  matmuls,
+  splitKPlan,
+  tuningOf,
+  vec4Eligible,
+} from './matmul';
 import { DEFAULT_TUNING, matmulTuning, TUNING_TABLE } from './tuning';
 
 const BIG = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256 };
@@ -21,6 +31,66 @@ function maxRelErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
 }
 
 describe('matmul vec4 path', () => {
+  it('covers 3·2^k dims with 12-thread (96-wide) tiles where they pad less, and nowhere else', () => {
+    expect(coverThreads([96], 8, 16)).toBe(12);
+    expect(coverThreads([96], 16, 16)).toBe(12);
+    expect(coverThreads([480], 8, 16)).toBe(12); // 5 × 96 against 8 × 64
+    expect(coverThreads([96], 8, 8)).toBe(8); // not above the tuning's limit (mobile)
+    expect(coverThreads([128], 8, 16)).toBe(8);
+    expect(coverThreads([704], 8, 16)).toBe(8); // 11 × 64: no padding to save
+    expect(coverThreads([96], 4, 16)).toBe(4);
+    expect(coverThreads([96, 128], 16, 16)).toBe(16); // a pair: the padding of both dims counts
+    expect(gridThreads(512, 96, 1)).toEqual({ wgX: 12, wgY: 8 });
+    expect(gridThreads(96, 256, 1)).toEqual({ wgX: 8, wgY: 12 });
+  });
+
+  it('12-thread tiles give the bits of 64-wide tiles, and the reference, on both load paths', async () => {
+    const gpu = await gpuBackend();
+    const rng = new Rng(7);
+    // [M, K, N]: a forward [512, 256]·[96, 256]ᵀ shape scaled down, a weight gradient with 96
+    // rows, and an odd shape on the scalar path.
+    for (const [M, K, N, transA, transB] of [
+      [40, 36, 96, false, true],
+      [96, 52, 64, true, false],
+      [97, 33, 190, false, false],
+    ] as const) {
+      const aShape = transA ? [K, M] : [M, K];
+      const bShape = transB ? [N, K] : [K, N];
+      const ah = rng.normalArray(M * K);
+      const bh = rng.normalArray(K * N);
+      const opts = { transA, transB };
+      const [a, b] = [gpu.fromArray(ah, aShape), gpu.fromArray(bh, bShape)];
+      const what = `${M}x${K}x${N}`;
+      const ref = await cpu.matmul(cpu.fromArray(ah, aShape), cpu.fromArray(bh, bShape), opts).read();
+      const base = await matmul(gpu, a, b, opts, { wgX: 8, wgY: 8, tk: 16 }).read();
+      for (const t of [
+        { wgX: 12, wgY: 12, tk: 16 },
+        { wgX: 12, wgY: 4, tk: 32 },
+      ]) {
+        const got = await matmul(gpu, a, b, opts, t).read();
+        expect(
+          got.every((v, i) => Object.is(v, base[i])),
+          `${what} ${JSON.stringify(t)}`,
+        ).toBe(true);
+        expect(maxRelErr(got, ref), what).toBeLessThan(1e-5);
+      }
+      // The automatic grid (12 threads along a 96- or 190-wide dim) and the pair kernel agree.
+      const auto = await matmul(gpu, a, b, opts).read();
+      expect(
+        auto.every((v, i) => Object.is(v, base[i])),
+        `${what} auto`,
+      ).toBe(true);
+      const [pair] = matmuls(gpu, [
+        { a, b, opts },
+        { a, b, opts },
+      ]);
+      expect(
+        (await pair.read()).every((v, i) => Object.is(v, base[i])),
+        `${what} pair`,
+      ).toBe(true);
+    }
+  });
+
   it("gives the scalar path's bits, and the reference, for every transpose, batching and split-K", async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(5);

@@ -26,7 +26,7 @@ import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { vec4Ok } from './elementwise';
 import { last, moeCombine, moeCombineBackward, moeGather, moeGatherBackward } from './moe_rows';
 import { moeExpertsSwigluBackwardComposed } from '../cpu/moe_dispatch';
-import { chooseThreads } from './matmul';
+import { chooseThreads, coverThreads } from './matmul';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 import { instantiate, section } from './template';
@@ -188,38 +188,24 @@ function chooseTk(be: WebGPUBackend, wgX: number, wgY: number): number {
 }
 
 /**
- * Threads of the forward GEMM: the plain-matmul choice for an [M, b] output, with the row tile
- * TM = 8·wgY capped by the average segment length avg = M/E: each expert's last row tile is
- * partial (rowTiles), about 1 + TM/(2·avg) times a plain matmul's work. Lavapipe, M = 2048,
- * a = b = 256, tiles then straddling segments: E = 8, TM 32/64/128 → 78/81/95 ms (matmul 72 ms);
- * E = 32 → 138/159/206 ms; aligned, avg 128: TM 32 ≈ 64. Shape-only; the sums do not depend on it.
+ * Threads of the forward GEMM: the plain-matmul choice for an [M, b] output (its columns covered
+ * as the matmul's, coverThreads: expert widths are often 3·2^k, and browser-v3's 96 fits one
+ * 12-thread tile exactly), with the row tile TM = 8·wgY capped by the average segment length
+ * avg = M/E: each expert's last row tile is partial (rowTiles), about 1 + TM/(2·avg) times a plain
+ * matmul's work. Lavapipe, M = 2048, a = b = 256, tiles then straddling segments: E = 8, TM
+ * 32/64/128 → 78/81/95 ms (matmul 72 ms); E = 32 → 138/159/206 ms; aligned, avg 128: TM 32 ≈ 64.
+ * Shape-only; the sums do not depend on it.
  */
 export function groupedThreads(M: number, b: number, E: number): { wgX: number; wgY: number } {
   const t = chooseThreads(M, b, 1);
   const avg = M / Math.max(E, 1);
   const cap = avg >= 512 ? 16 : avg >= 256 ? 8 : 4;
-  return { wgX: leastPaddedWidth(b, t.wgX), wgY: Math.min(t.wgY, cap) };
+  return { wgX: coverThreads([b], t.wgX, 16), wgY: Math.min(t.wgY, cap) };
 }
 
 /** Row tiles of a forward-direction product: at most ceil(M / TM) + E (alignedTile); extra ones exit. */
 function rowTiles(M: number, E: number, wgY: number): number {
   return Math.ceil(M / (8 * wgY)) + E;
-}
-
-/**
- * Threads along the output columns: of 4, 8, 12 and 16 (up to `max`), the one whose column
- * tiles (8 per thread) pad b the least, the widest on ties. Expert widths are often 3·2^k (the
- * browser preset's 96 pads to 128 in 16-thread tiles, a quarter of the tile's work wasted; 12
- * threads cover it exactly).
- */
-export function leastPaddedWidth(b: number, max: number): number {
-  let best = 4;
-  for (const w of [4, 8, 12, 16]) {
-    if (w > max) break;
-    const pad = (n: number) => Math.ceil(b / (8 * n)) * 8 * n - b;
-    if (pad(w) <= pad(best)) best = w;
-  }
-  return best;
 }
 
 /** Gathered rows: x holds the N token rows, slot m reads row slotAssign[m] / K (see the header). */
@@ -349,11 +335,13 @@ export function moeGroupedWeightGrad(
   if (M === 0) return be.zeros([E, b, a]);
   const out = be.empty([E, b, a]);
   if (E === 0 || b === 0 || a === 0) return out;
-  const { wgX, wgY } = chooseThreads(b, a, E);
+  // Splits from chooseThreads's tiles (the shape alone); the grid's dims covered (coverThreads).
+  const t = chooseThreads(b, a, E);
+  const splits = weightGradSplits(Math.ceil(a / (8 * t.wgX)) * Math.ceil(b / (8 * t.wgY)) * E, M, E);
+  const [wgX, wgY] = [coverThreads([a], t.wgX, 16), coverThreads([b], t.wgY, 16)];
   const tk = chooseTk(be, wgX, wgY);
   const tilesX = Math.ceil(a / (8 * wgX));
   const tilesY = Math.ceil(b / (8 * wgY));
-  const splits = weightGradSplits(tilesX * tilesY * E, M, E);
   const total = E * b * a;
   const target = splits > 1 ? be.empty([splits * total]) : out;
   const path = vec4Path(be, [a, b], [x, target, dy]);
