@@ -6,7 +6,8 @@
 // What the table may change, and what it may not: tile sizes, K depth and the vec4 path change
 // how tiles travel, never the order each thread adds its products in — every entry gives
 // bit-identical results. Split-K (which does change the order) depends on the shape alone and is
-// not here (matmul.ts splitKPlan), so a product sums the same way on every adapter.
+// not here (matmul.ts splitOf: splitKPlan over the default tuning's tiles, whatever grid the
+// dispatch then takes), so a product sums the same way on every adapter.
 //
 // Entries are only as good as their measurements: run `npm run bench -- --filter matmul_tiles`
 // (or /bench.html?filter=matmul_tiles) on an adapter to sweep the candidates and compare.
