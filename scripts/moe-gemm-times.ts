@@ -6,11 +6,13 @@
 //   2. the routed experts' gate+up (a grouped pair over the 2048 slots) on the scalar and the vec4
 //      load paths, gathered and direct, beside dense GEMM pairs doing the same multiply-adds
 //      ([2048, 256]·[96, 256]ᵀ twice) and the dense FFN's gate+up ([512, 256]·[480, 256]ᵀ twice):
-//      ten dispatches per submit, median of 15.
+//      ten dispatches per submit, median of 15;
+//   3. one grouped product (the gate alone, direct rows) at the row tiles TM = 32, 64 and 128 with
+//      96-wide column tiles: the cost of each expert's last, partial tile.
 // Software adapters: compare the lines with each other, not with other machines.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/moe-gemm-times.ts
 import { createNodeBackend } from '../src/backends/webgpu/node';
-import { setGroupedScalarOnly } from '../src/backends/webgpu/moe_dispatch';
+import { groupedThreads, moeGroupedMatmul, setGroupedScalarOnly } from '../src/backends/webgpu/moe_dispatch';
 import { browserV3 } from '../src/bench/presets';
 import { hostPlan, randomIdx } from '../src/check/moe_dispatch';
 import * as op from '../src/engine/ops';
@@ -29,7 +31,14 @@ const d = c.hidden_size;
 const [E, K, I] = [c.n_routed_experts, c.num_experts_per_tok, c.moe_intermediate_size];
 const denseI = (K + c.n_shared_experts) * I;
 const M = N * K;
-const tensor = (shape: number[], std = 1) => be.fromArray(rng.normalArray(shape.reduce((p, q) => p * q, 1), std), shape);
+const tensor = (shape: number[], std = 1) =>
+  be.fromArray(
+    rng.normalArray(
+      shape.reduce((p, q) => p * q, 1),
+      std,
+    ),
+    shape,
+  );
 const weights = (shapes: Array<[string, number[]]>) => {
   const m = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
@@ -53,7 +62,11 @@ x.requiresGrad = true;
 const dy = tensor([1, N, d]);
 const layers: Record<string, () => Tensor> = {
   moe: () => moeLayer((n) => wm.get(n)!, c, 'm', x, null),
-  [`dense FFN ${denseI}`]: () => op.view(ffn((n) => wd.get(n)!, c, 'd', op.view(x, [N, d])), [1, N, d]),
+  [`dense FFN ${denseI}`]: () =>
+    op.view(
+      ffn((n) => wd.get(n)!, c, 'd', op.view(x, [N, d])),
+      [1, N, d],
+    ),
 };
 for (const pass of ['fwd', 'fwdbwd'])
   for (const [name, layer] of Object.entries(layers)) {
@@ -73,7 +86,8 @@ for (const pass of ['fwd', 'fwdbwd'])
     be.rt.profile = null;
     const total = rows.reduce((n, [, e]) => n + e.ms, 0) / 3;
     console.log(`${name} ${pass}: ${total.toFixed(1)} ms of kernels`);
-    for (const [k, e] of rows) console.log(`  ${k.padEnd(52)} ${String(e.count / 3).padStart(3)}× ${(e.ms / 3).toFixed(2).padStart(7)} ms`);
+    for (const [k, e] of rows)
+      console.log(`  ${k.padEnd(52)} ${String(e.count / 3).padStart(3)}× ${(e.ms / 3).toFixed(2).padStart(7)} ms`);
   }
 
 // ---- 2. gate+up: grouped (both load paths) against dense pairs of the same work
@@ -126,4 +140,13 @@ const pair = (a: Tensor, b1: Tensor, b2: Tensor) =>
   ]);
 await time(`dense pair [${M}, ${d}]·[${I}, ${d}]ᵀ (the same work)`, () => pair(xs, dg, du));
 await time(`dense pair [${N}, ${d}]·[${denseI}, ${d}]ᵀ (the FFN's)`, () => pair(xt, fg, fu));
+
+// ---- 3. row tiles
+console.log(
+  `one grouped product [${M}, ${d}]·[${I}, ${d}]ᵀ per expert (the automatic grid: ${JSON.stringify(groupedThreads(M, I, E))}):`,
+);
+for (const wgY of [4, 8, 16])
+  await time(`row tiles TM = ${8 * wgY}, 96-wide column tiles`, () => [
+    moeGroupedMatmul(be, xs, wg, plan, true, { wgX: 12, wgY }),
+  ]);
 process.exit(0);
