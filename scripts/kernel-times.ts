@@ -5,6 +5,7 @@
 // with other machines.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/kernel-times.ts
 import { createNodeBackend } from '../src/backends/webgpu/node';
+import { timeMedian } from './timing';
 import type { QuantSpec } from '../src/engine/backend';
 import { withKernelPaths } from '../src/backends/webgpu/device';
 import { Rng } from '../src/engine/rng';
@@ -12,29 +13,12 @@ import type { Tensor } from '../src/engine/tensor';
 const be = await createNodeBackend();
 const spec: QuantSpec = { format: 'e4m3', block: 128, scale: 'f32' };
 const F32 = { mantissaBits: 0, promoteEvery: 0 };
-async function time(name: string, fn: () => Tensor[], reps = 20) {
-  const run = async () => {
-    const t0 = performance.now();
-    const outs: Tensor[] = [];
-    for (let i = 0; i < 10; i++) outs.push(...fn());
-    await be.flush();
-    await be.rt.device.queue.onSubmittedWorkDone();
-    const ms = (performance.now() - t0) / 10;
-    for (const o of outs) o.dispose();
-    return ms;
-  };
-  await run();
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) xs.push(await run());
-  xs.sort((a, b) => a - b);
-  console.log(name.padEnd(40), xs[Math.floor(reps / 2)].toFixed(3), 'ms');
-}
+const time = (name: string, fn: () => Tensor[]) => timeMedian(be, name, fn);
 const rng = new Rng(1);
 const x = be.fromArray(rng.normalArray(512 * 64), [512, 64]);
-const h = be.fromArray(rng.normalArray(512 * 128), [512, 128]);
 const w64 = be.fromArray(rng.normalArray(64 * 64), [64, 64]);
 const w128 = be.fromArray(rng.normalArray(128 * 64), [128, 64]);
-const [qw, qwt] = be.quantizeBlocksPair(w64, spec);
+const [qw] = be.quantizeBlocksPair(w64, spec);
 const [qw2] = be.quantizeBlocksPair(w128, spec);
 const xt = be.quantizeRowsT(x, spec);
 await be.flush();

@@ -12,6 +12,7 @@
 // Software adapters: compare the lines with each other, not with other machines.
 //   node --import tsx --import ./scripts/register-raw.mjs scripts/moe-gemm-times.ts
 import { createNodeBackend } from '../src/backends/webgpu/node';
+import { timeMedian } from './timing';
 import { groupedThreads, moeGroupedMatmul, setGroupedScalarOnly } from '../src/backends/webgpu/moe_dispatch';
 import { browserV3 } from '../src/bench/presets';
 import { hostPlan, randomIdx } from '../src/check/moe_dispatch';
@@ -91,23 +92,7 @@ for (const pass of ['fwd', 'fwdbwd'])
   }
 
 // ---- 2. gate+up: grouped (both load paths) against dense pairs of the same work
-async function time(name: string, fn: () => Tensor[], reps = 15) {
-  const run = async () => {
-    const t0 = performance.now();
-    const outs: Tensor[] = [];
-    for (let i = 0; i < 10; i++) outs.push(...fn());
-    await be.flush();
-    await be.rt.device.queue.onSubmittedWorkDone();
-    const ms = (performance.now() - t0) / 10;
-    for (const o of outs) o.dispose();
-    return ms;
-  };
-  await run();
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) xs.push(await run());
-  xs.sort((a, b) => a - b);
-  console.log(name.padEnd(52), xs[Math.floor(reps / 2)].toFixed(2), 'ms');
-}
+const time = (name: string, fn: () => Tensor[]) => timeMedian(be, name, fn, 15);
 const idx = randomIdx(
   rng,
   N,

@@ -409,6 +409,18 @@ function gatheredShapes(): number[][] {
   return out;
 }
 
+/** Host inputs of `products` for the shape [N, K, E, a, b]: x, the gate and up weights, their outputs' gradients. */
+function productInputs(rng: Rng, s: number[]) {
+  const [N, K, E, a, b] = s;
+  return {
+    x: rng.normalArray(N * a),
+    wg: rng.normalArray(E * b * a),
+    wu: rng.normalArray(E * b * a),
+    dg: rng.normalArray(N * K * b),
+    du: rng.normalArray(N * K * b),
+  };
+}
+
 /** Gate/up forward, then both gradients up → gate (chained), gathered in the loads or by moeGather first. */
 function products(be: Backend, h: Record<string, Float64Array>, idx: Int32Array, s: number[], gathered: boolean) {
   const [N, K, E, a, b] = s;
@@ -441,13 +453,7 @@ describe('moe grouped GEMMs on gathered rows', () => {
         K,
         Array.from({ length: E }, (_, e) => e),
       );
-      const h = {
-        x: rng.normalArray(N * a),
-        wg: rng.normalArray(E * b * a),
-        wu: rng.normalArray(E * b * a),
-        dg: rng.normalArray(M * b),
-        du: rng.normalArray(M * b),
-      };
+      const h = productInputs(rng, s);
       const read = async (r: Record<string, Tensor>) => {
         const out: Record<string, Float64Array> = {};
         for (const [k, t] of Object.entries(r)) out[k] = (await t.read()) as Float64Array;
@@ -488,14 +494,8 @@ describe('moe grouped GEMMs on gathered rows', () => {
     expect(weightGradSplits(E, N * K, E)).toBeGreaterThan(1); // the split path
     const rng = new Rng(43);
     const idx = randomIdx(rng, N, K, [0, 1]);
-    const h = {
-      x: rng.normalArray(N * a),
-      wg: rng.normalArray(E * b * a),
-      wu: rng.normalArray(E * b * a),
-      dg: rng.normalArray(N * K * b),
-      du: rng.normalArray(N * K * b),
-    };
     const s = [N, K, E, a, b];
+    const h = productInputs(rng, s);
     const got: Record<string, Tensor> = products(gpu, h, idx, s, true);
     const ref: Record<string, Tensor> = products(gpu, h, idx, s, false);
     for (const k of Object.keys(ref)) expect(bits(await got[k].read()), k).toEqual(bits(await ref[k].read()));
@@ -566,11 +566,7 @@ describe('moe grouped GEMMs: vec4 and scalar load paths', () => {
       const what = `N=${N} K=${K} E=${E} a=${a} b=${b}`;
       const idx = randomIdx(rng, N, K, E > 3 ? [0, 2, 3] : [0]);
       const h = {
-        x: rng.normalArray(N * a),
-        wg: rng.normalArray(E * b * a),
-        wu: rng.normalArray(E * b * a),
-        dg: rng.normalArray(M * b),
-        du: rng.normalArray(M * b),
+        ...productInputs(rng, s),
         wt: rng.normalArray(E * a * b),
         g: rng.normalArray(M * b),
         u: rng.normalArray(M * b),
