@@ -154,8 +154,8 @@ fn fwd_tile$(tx: u32, ty: u32, lid: u32, tr: u32, n0: u32) {
   for (var k0 = 0u; k0 < P$.K; k0 += TK) {
     // Stage x[m0 .. m0+TM, k0 .. k0+TK]: a 4 × 4 block per slot (rows m .. m+3, the k-quad k4; k
     // is contiguous in memory), transposed into 4 k-rows of As; rows outside the segment are
-    // zeros. Only the tile's row quads are staged: the rows after them are never stored, and
-    // their sums (from whatever As holds there) are each their own row's only …
+    // zeros. Only the tile's row quads are staged: no thread reads the As rows after them (a
+    // thread's row halves past the tile skip their FMAs, below) …
     for (var t = lid; t < (TK / 4u) * quads; t += NT) {
       let k4 = t % (TK / 4u);
       let m4 = t / (TK / 4u);

@@ -28,7 +28,7 @@
 //   op(B) = x_seg [rows × a], and K = the segment's rows. Workgroup (x, y, z) owns the b-tile y,
 //   the a-tile x of expert e = z % E. Long segments and few output tiles (small experts) would
 //   leave a GPU idle, so the host may split each segment into SPLITS chunks (z / E = chunk index;
-//   the chunk length, ceil(count / SPLITS) rounded up to TK, is computed here from the count):
+//   the chunk length, ceil(count / SPLITS) rounded up to 32, is computed here from the count):
 //   each chunk writes a partial product to scratch[s][e], and matmul_splitk.wgsl sums the chunks
 //   in order s = 0, 1, … — deterministic. With splits = 1, out is the result.
 //
@@ -37,7 +37,9 @@
 // vec4 accumulators (rows {ty·4 + i, TM/2 + ty·4 + i}, columns {tx·4 + j, TN/2 + tx·4 + j}); per
 // K-step of TK the workgroup stages a TK × TM slice of op(A) and a TK × TN slice of op(B) into
 // workgroup memory, k-major, with zeros outside the matrix and outside the segment, so the FMA
-// loop runs unguarded. Only the staging loads and the final stores are bounds-checked. The
+// loop runs unguarded (a forward tile with fewer than TM rows, an expert's last, stages only its
+// own row quads, and a thread skips the FMAs of a row half holding none of them: fwd_tile$).
+// Only the staging loads and the final stores are bounds-checked. The
 // templates load quads (4 consecutive elements along the dimension contiguous in memory) through
 // scalar views of the buffers (any shape) or vec4 views (widths multiples of 4: one load per
 // quad); the host picks the path per dispatch (moe_dispatch.ts vec4Path), and both stage the same

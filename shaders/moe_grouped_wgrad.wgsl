@@ -87,7 +87,9 @@ fn wgrad_tile$(tx: u32, ty: u32, lid: u32, wid: vec3<u32>) {
   if (lid == 0u) {
     let segLo = u32(OFF$[e]);
     let segHi = u32(OFF$[e + 1u]);
-    let chunk = ((segHi - segLo + P$.splits - 1u) / P$.splits + TK - 1u) / TK * TK;
+    // Rounded up to 32 (a multiple of every TK), not to TK: the chunks, and so the sums, are the
+    // shape's alone, whatever K tile the device's workgroup memory allows.
+    let chunk = ((segHi - segLo + P$.splits - 1u) / P$.splits + 31u) / 32u * 32u;
     let lo = min(segHi, segLo + split * chunk);
     seg = vec3<u32>(lo, min(segHi, lo + chunk), 0u);
   }

@@ -42,17 +42,19 @@ describe('matmul vec4 path', () => {
     expect(coverThreads([96, 128], 16, 16)).toBe(16); // a pair: the padding of both dims counts
     expect(gridThreads(512, 96, 1)).toEqual({ wgX: 12, wgY: 8 });
     expect(gridThreads(96, 256, 1)).toEqual({ wgX: 8, wgY: 12 });
+    expect(gridThreads(97, 90, 1)).toEqual({ wgX: 12, wgY: 8 });
+    expect(gridThreads(40, 96, 1).wgX).toBe(12);
   });
 
   it('12-thread tiles give the bits of 64-wide tiles, and the reference, on both load paths', async () => {
     const gpu = await gpuBackend();
     const rng = new Rng(7);
     // [M, K, N]: a forward [512, 256]·[96, 256]ᵀ shape scaled down, a weight gradient with 96
-    // rows, and an odd shape on the scalar path.
+    // rows, and an odd shape on the scalar path (90 columns: one 96-wide tile, not two 64-wide).
     for (const [M, K, N, transA, transB] of [
       [40, 36, 96, false, true],
       [96, 52, 64, true, false],
-      [97, 33, 190, false, false],
+      [97, 33, 90, false, false],
     ] as const) {
       const aShape = transA ? [K, M] : [M, K];
       const bShape = transB ? [N, K] : [K, N];
@@ -74,7 +76,7 @@ describe('matmul vec4 path', () => {
         ).toBe(true);
         expect(maxRelErr(got, ref), what).toBeLessThan(1e-5);
       }
-      // The automatic grid (12 threads along a 96- or 190-wide dim) and the pair kernel agree.
+      // The automatic grid (12 threads along the 96- or 90-wide dim) and the pair kernel agree.
       const auto = await matmul(gpu, a, b, opts).read();
       expect(
         auto.every((v, i) => Object.is(v, base[i])),

@@ -27,6 +27,7 @@ import { vec4Ok } from './elementwise';
 import { last, moeCombine, moeCombineBackward, moeGather, moeGatherBackward } from './moe_rows';
 import { moeExpertsSwigluBackwardComposed } from '../cpu/moe_dispatch';
 import { chooseThreads, coverThreads } from './matmul';
+import { DEFAULT_TUNING } from './tuning';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms } from './runtime';
 import { instantiate, section } from './template';
@@ -54,7 +55,10 @@ const pathName = (v4: boolean) => (v4 ? '_v4' : '');
 /** A kernel family built once per load path: [scalar views, vec4 views]. */
 const byPath = <T>(make: (v4: boolean) => T): { v1: T; v4: T } => ({ v1: make(false), v4: make(true) });
 
-/** Tests only: take the scalar load path everywhere (both paths give the same bits). */
+/**
+ * Tests and diagnostics only: take the scalar load path everywhere (both paths give the same
+ * bits). A module-level switch: it holds for every backend in the process until switched back.
+ */
 let scalarOnly = false;
 export function setGroupedScalarOnly(on: boolean): void {
   scalarOnly = on;
@@ -188,6 +192,12 @@ function chooseTk(be: WebGPUBackend, wgX: number, wgY: number): number {
 }
 
 /**
+ * The grouped GEMMs take the default tuning's grid on every adapter (their tiles are not in the
+ * per-adapter table): at most 16 threads per dim.
+ */
+const MAX_THREADS = DEFAULT_TUNING.maxThreads;
+
+/**
  * Threads of the forward GEMM: the plain-matmul choice for an [M, b] output (its columns covered
  * as the matmul's, coverThreads: expert widths are often 3·2^k, and browser-v3's 96 fits one
  * 12-thread tile exactly), with the row tile TM = 8·wgY capped by the average segment length
@@ -200,7 +210,7 @@ export function groupedThreads(M: number, b: number, E: number): { wgX: number; 
   const t = chooseThreads(M, b, 1);
   const avg = M / Math.max(E, 1);
   const cap = avg >= 512 ? 16 : avg >= 256 ? 8 : 4;
-  return { wgX: coverThreads([b], t.wgX, 16), wgY: Math.min(t.wgY, cap) };
+  return { wgX: coverThreads([b], t.wgX, MAX_THREADS), wgY: Math.min(t.wgY, cap) };
 }
 
 /** Row tiles of a forward-direction product: at most ceil(M / TM) + E (alignedTile); extra ones exit. */
@@ -319,6 +329,16 @@ export function weightGradSplits(tiles: number, M: number, E: number): number {
   return Math.max(1, Math.min(Math.ceil((2 * MIN_GROUPS) / tiles), Math.floor(avg / 256)));
 }
 
+/**
+ * The weight gradient dW [E, b, a] over M rows: its chunks per segment, from chooseThreads's tiles
+ * (the shape alone), and the thread grid it runs on (those threads, covered: coverThreads).
+ */
+function weightGradPlan(M: number, b: number, a: number, E: number) {
+  const t = chooseThreads(b, a, E);
+  const splits = weightGradSplits(Math.ceil(a / (8 * t.wgX)) * Math.ceil(b / (8 * t.wgY)) * E, M, E);
+  return { splits, wgX: coverThreads([a], t.wgX, MAX_THREADS), wgY: coverThreads([b], t.wgY, MAX_THREADS) };
+}
+
 /** dW_e = Σ_{m in segment e} dy[m]ᵀ·x[m] ([E, b, a]); with `gather`, x [N, a] is read through slotAssign. */
 export function moeGroupedWeightGrad(
   be: WebGPUBackend,
@@ -335,10 +355,7 @@ export function moeGroupedWeightGrad(
   if (M === 0) return be.zeros([E, b, a]);
   const out = be.empty([E, b, a]);
   if (E === 0 || b === 0 || a === 0) return out;
-  // Splits from chooseThreads's tiles (the shape alone); the grid's dims covered (coverThreads).
-  const t = chooseThreads(b, a, E);
-  const splits = weightGradSplits(Math.ceil(a / (8 * t.wgX)) * Math.ceil(b / (8 * t.wgY)) * E, M, E);
-  const [wgX, wgY] = [coverThreads([a], t.wgX, 16), coverThreads([b], t.wgY, 16)];
+  const { splits, wgX, wgY } = weightGradPlan(M, b, a, E);
   const tk = chooseTk(be, wgX, wgY);
   const tilesX = Math.ceil(a / (8 * wgX));
   const tilesY = Math.ceil(b / (8 * wgY));
@@ -403,11 +420,8 @@ export function moeGroupedGrads(
     return { dx: r.dg, dw: r.dw, du: r.du };
   };
   if (!want.dx || !want.dw || M === 0 || a === 0 || b === 0 || E === 0) return unfused();
-  const solo = chooseThreads(b, a, E);
-  const soloTiles = Math.ceil(a / (8 * solo.wgX)) * Math.ceil(b / (8 * solo.wgY));
   const buffers = (acc ? 7 : 6) + (gather ? 1 : 0) + (u ? 4 : 0);
-  if (weightGradSplits(soloTiles * E, M, E) > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage)
-    return unfused();
+  if (weightGradPlan(M, b, a, E).splits > 1 || buffers > be.rt.limits.maxStorageBuffersPerShaderStage) return unfused();
   const { wgX, wgY } = groupedThreads(M, a, E);
   const tk = chooseTk(be, wgX, wgY);
   const dx = be.empty([M, a]);
