@@ -23,8 +23,7 @@ import splitkSrc from '../../../shaders/matmul_splitk.wgsl?raw';
 import type { MoePlan, SwigluLinearGrads } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import { vec4Ok } from './elementwise';
-import { last, moeCombine, moeCombineBackward, moeGather, moeGatherBackward } from './moe_rows';
+import { last, moeCombine, moeCombineBackward, moeGather, moeGatherBackward, vec4Rows } from './moe_rows';
 import { moeExpertsSwigluBackwardComposed } from '../cpu/moe_dispatch';
 import { chooseThreads, coverThreads } from './matmul';
 import { DEFAULT_TUNING } from './tuning';
@@ -69,8 +68,7 @@ export function setGroupedScalarOnly(on: boolean): void {
  * vec4s (moe_grouped_fwd.wgsl); else the scalar path.
  */
 function vec4Path(be: WebGPUBackend, widths: number[], f32s: Tensor[]): 'v1' | 'v4' {
-  const ok = !scalarOnly && widths.every((w) => w % 4 === 0) && vec4Ok(f32s.map((t) => be.buf(t)));
-  return ok ? 'v4' : 'v1';
+  return !scalarOnly && vec4Rows(be, widths, f32s) ? 'v4' : 'v1';
 }
 
 /**

@@ -33,9 +33,13 @@ const COMBINE_DOT_THREADS = 8;
 
 export const last = (t: Tensor) => t.shape[t.shape.length - 1];
 
-/** Rows as vec4s when d % 4 == 0 and every f32 buffer can be viewed as vec4s (else scalars). */
-function vec4Rows(be: WebGPUBackend, d: number, f32s: Tensor[]): boolean {
-  return d % 4 === 0 && vec4Ok(f32s.map((t) => be.buf(t)));
+/**
+ * vec4 views of the MoE kernels' rows: every row width in `widths` a multiple of 4 and every f32
+ * buffer a whole number of vec4s (else scalar views). The row kernels here and the grouped GEMMs
+ * (moe_dispatch.ts) both ask this.
+ */
+export function vec4Rows(be: WebGPUBackend, widths: number[], f32s: Tensor[]): boolean {
+  return widths.every((w) => w % 4 === 0) && vec4Ok(f32s.map((t) => be.buf(t)));
 }
 
 /** Record one flat row kernel over `count(dv)` V-elements of its [rows, d] output. */
@@ -48,7 +52,7 @@ function recordRows(
   count: (dv: number) => number,
   K: number,
 ): void {
-  const v4 = vec4Rows(be, d, f32s);
+  const v4 = vec4Rows(be, [d], f32s);
   const dv = v4 ? d / 4 : d;
   const n = count(dv);
   be.rt.record({
@@ -116,7 +120,7 @@ export function moeCombineBackward(
   // One dispatch of DWG-thread workgroups: M dot products dWeight[a] (DWG / RD per workgroup,
   // RD threads each, a fixed-order tree of DWG lanes), then ceil(M·dv / DWG) workgroups writing
   // dy[m] = weight[a] · dOut[a / K].
-  const v4 = vec4Rows(be, d, [dOut, y, dy]);
+  const v4 = vec4Rows(be, [d], [dOut, y, dy]);
   const dv = v4 ? d / 4 : d;
   const dyGroups = Math.ceil((M * dv) / DWG);
   be.rt.record({
