@@ -7,11 +7,13 @@
 
 import biasManySrc from '../../../shaders/moe_bias_update.wgsl?raw';
 import routeSrc from '../../../shaders/moe_route.wgsl?raw';
+import routeSubgroupSrc from '../../../shaders/moe_route_subgroup.wgsl?raw';
 import planSrc from '../../../shaders/moe_route_plan.wgsl?raw';
 import sigmoidSrc from '../../../shaders/moe_route_sigmoid.wgsl?raw';
 import type { MoePlan, RouteConfig } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
+import { kernelPaths } from './device';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
@@ -59,6 +61,14 @@ export function sigmoidBackward(be: WebGPUBackend, y: Tensor, dy: Tensor): Tenso
 // ---- routing ----
 
 const ROUTE: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route' };
+/** moe_route.wgsl with the subgroup entries appended (shaders/moe_route_subgroup.wgsl). */
+const ROUTE_SUBGROUP_SRC = `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${routeSrc}\n${routeSubgroupSrc}`;
+const ROUTE_SUBGROUP: Kernel = { name: 'moe_route_subgroup', code: ROUTE_SUBGROUP_SRC, entry: 'route_subgroup' };
+const ROUTE_SIGMOID_SUBGROUP: Kernel = {
+  name: 'moe_route_subgroup',
+  code: ROUTE_SUBGROUP_SRC,
+  entry: 'route_sigmoid_subgroup',
+};
 const ROUTE_BWD: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_bwd' };
 const ROUTE_SIGMOID: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_sigmoid' };
 const ROUTE_SIGMOID_BWD: Kernel = { name: 'moe_route', code: routeSrc, entry: 'route_sigmoid_bwd' };
@@ -79,33 +89,59 @@ function routeShape(E: number): { TPR: number; ROWS: number; CAP: number } {
   return { TPR, ROWS, CAP };
 }
 
+/** Invocations per workgroup of the subgroup entries: a multiple of every subgroup size (4 … 128). */
+const ROUTE_SG_WG = 128;
+/** Most token rows a subgroup-routing workgroup stages (its subgroups share them out). */
+const ROUTE_SG_ROWS = 16;
+/** Most expert groups the subgroup entries take (their kept groups are a 64-bit mask). */
+const ROUTE_SG_GROUPS = 64;
+
+/** Which routing kernel this backend takes for G groups: the subgroup entries where the device has `subgroups` and the paths allow. */
+export function routePath(be: WebGPUBackend, nGroup: number): 'subgroup' | 'workgroup' {
+  return be.rt.features.subgroups && kernelPaths(be).subgroups && nGroup <= ROUTE_SG_GROUPS ? 'subgroup' : 'workgroup';
+}
+
 /**
  * Records one routing dispatch over N rows of E experts: `route` (buffers: scores, bias, idx,
- * weight) or `route_sigmoid` (logits, bias, idx, weight, scores), whose kernels hold `arrays`
- * CAP-slot arrays of 4 bytes in workgroup memory (four; five with sig).
+ * weight) or `route_sigmoid` (logits, bias, idx, weight, scores), or their subgroup entries
+ * (routePath). The workgroup kernels hold `arrays` CAP-slot arrays of 4 bytes in workgroup
+ * memory (four; five with sig), the subgroup ones two (sel, sig) of ROWS·E slots.
  */
 function recordRoute(
   be: WebGPUBackend,
   op: string,
-  kernel: Kernel,
+  kernels: { workgroup: Kernel; subgroup: Kernel },
   arrays: number,
   [N, E]: readonly number[],
   r: RouteConfig,
   bufs: Bindable[],
 ): void {
-  const { TPR, ROWS, CAP } = routeShape(E);
-  const wgBytes = arrays * 4 * CAP;
+  const subgroup = routePath(be, r.nGroup) === 'subgroup';
+  let overrides: Record<string, number>;
+  let rows: number;
+  let wgBytes: number;
+  if (subgroup) {
+    rows = Math.max(1, Math.min(ROUTE_SG_ROWS, Math.floor(1024 / E)));
+    const CAP = Math.ceil((rows * E) / 64) * 64;
+    overrides = { WG: ROUTE_SG_WG, ROWS: rows, CAP };
+    wgBytes = 2 * 4 * CAP + 4;
+  } else {
+    const { TPR, ROWS, CAP } = routeShape(E);
+    overrides = { WG: ROUTE_WG, TPR, ROWS, CAP };
+    rows = ROWS;
+    wgBytes = arrays * 4 * CAP;
+  }
   if (wgBytes > be.rt.limits.maxComputeWorkgroupStorageSize) {
     throw new Error(
       `${op}: ${E} experts need ${wgBytes} bytes of workgroup memory; this device allows ${be.rt.limits.maxComputeWorkgroupStorageSize}`,
     );
   }
   be.rt.record({
-    kernel,
-    overrides: { WG: ROUTE_WG, TPR, ROWS, CAP },
+    kernel: subgroup ? kernels.subgroup : kernels.workgroup,
+    overrides,
     buffers: bufs,
     uniform: packUniforms('uuuuuuf', [N, E, r.nGroup, r.topkGroup, r.topK, r.normTopk ? 1 : 0, r.scale]),
-    workgroups: grid1d(Math.ceil(N / ROWS), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: grid1d(Math.ceil(N / rows), 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
@@ -120,7 +156,12 @@ export function moeRoute(
   const idx = be.empty([N, K], 'i32');
   const weight = be.empty([N, K]);
   if (N === 0 || K === 0) return { idx, weight };
-  recordRoute(be, 'moeRoute', ROUTE, 4, scores.shape, r, [be.buf(scores), be.buf(bias), be.buf(idx), be.buf(weight)]);
+  recordRoute(be, 'moeRoute', { workgroup: ROUTE, subgroup: ROUTE_SUBGROUP }, 4, scores.shape, r, [
+    be.buf(scores),
+    be.buf(bias),
+    be.buf(idx),
+    be.buf(weight),
+  ]);
   return { idx, weight };
 }
 
@@ -138,7 +179,15 @@ export function moeRouteSigmoid(
   if (N === 0 || K === 0) return { idx, weight, scores: sigmoid(be, logits) };
   const scores = be.empty(logits.shape);
   const bufs = [be.buf(logits), be.buf(bias), be.buf(idx), be.buf(weight), be.buf(scores)];
-  recordRoute(be, 'moeRouteSigmoid', ROUTE_SIGMOID, 5, logits.shape, r, bufs);
+  recordRoute(
+    be,
+    'moeRouteSigmoid',
+    { workgroup: ROUTE_SIGMOID, subgroup: ROUTE_SIGMOID_SUBGROUP },
+    5,
+    logits.shape,
+    r,
+    bufs,
+  );
   return { idx, weight, scores };
 }
 
