@@ -25,6 +25,8 @@
 //   that is a few hundred workgroup-memory reads per thread, all broadcast (every thread of a
 //   row reads the same sel[f] at the same time), with no barrier inside the loops.
 //   Rows past N (the last workgroup) skip the work but still reach every barrier.
+//   (Where the device has `subgroups`, moe_route_subgroup.wgsl's entries replace route and
+//   route_sigmoid: the same choice in K rounds of subgroup argmax, no O(E²) rank counting.)
 //   Grid: one workgroup per ROWS rows, folded into 2-D: wgIndex = wid.x + wid.y·nwg.x.
 //
 // route_sigmoid (forward, fused with the router's gate): logits [N, E] f32, bias [E] f32 →

@@ -9,7 +9,8 @@
 // that used it is submitted, and tfjs defers releases the same way.
 
 import type { WebGPUBackend } from '../backends/webgpu/backend';
-import type { AttentionShape, QuantSpec } from '../engine/backend';
+import { withKernelPaths } from '../backends/webgpu/device';
+import type { AttentionShape, QuantSpec, RouteConfig } from '../engine/backend';
 import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
 import { Scope } from '../engine/scope';
@@ -323,6 +324,44 @@ function moeCase(ctx: SuiteContext, pass: 'fwd' | 'fwdbwd'): CaseDef {
   };
 }
 
+// ---------------------------------------------------------------- MoE routing
+
+/**
+ * V3's routing (256 experts in 8 groups, top-4 groups, top-8, the σ gate fused) over browser-v3's
+ * batch: ours takes the subgroup entries where the adapter has subgroups (its path says so), the
+ * peer is our workgroup kernel (rank counting) on the same rows.
+ */
+function routeCase(ctx: SuiteContext): CaseDef {
+  const { be } = ctx;
+  const N = browserV3().data.batch_size * browserV3().data.seq_len;
+  const E = 256;
+  const r: RouteConfig = { nGroup: 8, topkGroup: 4, topK: 8, normTopk: true, scale: 2.5 };
+  const runner = (name: string): Runner => {
+    const rng = new Rng(13);
+    const logits = randomTensor(be, rng, [N, E]);
+    const bias = randomTensor(be, rng, [E], 0.01);
+    return oursRunner(be, name, [logits, bias], () => {
+      const o = be.moeRouteSigmoid(logits, bias, r);
+      return [o.idx, o.weight, o.scores];
+    });
+  };
+  return {
+    name: 'moe_route_256',
+    group: 'moe',
+    shape: `N=${N} tokens (browser-v3's batch), E=${E} in ${r.nGroup} groups (top-${r.topkGroup}), top-${r.topK}, σ gate fused: V3's routing`,
+    flops: 0,
+    // logits in, scores out, idx and weight out, the bias
+    bytes: 4 * (2 * N * E + 2 * N * r.topK + E),
+    note: 'peer: OUR workgroup routing kernel (every kept expert ranked against the others in workgroup memory) on the same rows; ours finds the top-K in K rounds of subgroup argmax where the adapter has subgroups (path), else it is the same kernel',
+    ours: () => runner(OURS),
+    peerIsOurs: true,
+    peer: () => {
+      const w = runner('ours, workgroup kernel');
+      return { ...w, run: (reps) => withKernelPaths(be, { subgroups: false }, () => w.run(reps)) };
+    },
+  };
+}
+
 // ---------------------------------------------------------------- the list
 
 /** A case by name; `make` builds it (training cases construct their trainer there) only when it is run. */
@@ -389,7 +428,7 @@ export function buildCases(ctx: SuiteContext): CaseEntry[] {
     for (const T of [128, 512])
       for (const pass of ['fwd', 'fwdbwd'] as const) cases.push(now(attentionCase(ctx, kind, pass, T)));
   }
-  cases.push(now(moeCase(ctx, 'fwd')), now(moeCase(ctx, 'fwdbwd')));
+  cases.push(now(moeCase(ctx, 'fwd')), now(moeCase(ctx, 'fwdbwd')), now(routeCase(ctx)));
   for (const p of stepPresets())
     cases.push({ name: `train_step_${p.name}`, make: () => trainCase(ctx, p.name, p.config) });
   cases.push(...sweepCases(ctx));

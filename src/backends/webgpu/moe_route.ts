@@ -1,6 +1,7 @@
 // MoE routing on the GPU: the sigmoid gate (shaders/moe_route_sigmoid.wgsl), group-limited
 // top-K routing forward/backward (shaders/moe_route.wgsl, which also has both fused with the
-// gate: one dispatch each way), the deterministic dispatch plan (shaders/moe_route_plan.wgsl)
+// gate: one dispatch each way; its forward entries on subgroups, moe_route_subgroup.wgsl, where
+// the device has them), the deterministic dispatch plan (shaders/moe_route_plan.wgsl)
 // and the loss-free-balancing bias update (shaders/moe_bias_update.wgsl: every layer of a step in
 // one dispatch). The shaders explain the algorithms; this file picks launch shapes and allocates
 // outputs.
