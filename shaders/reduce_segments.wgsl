@@ -20,10 +20,20 @@
 // workgroup memory. Neighbouring threads still read neighbouring addresses. With R = 32 a
 // workgroup passes 6 barriers with 32 threads instead of 9 with 256: on lavapipe, where a
 // barrier costs per thread, browser-v3's gradient norm took 119 ms with R = WG.
+//
+// Two paths, as reduce.wgsl: reduce.ts builds the tree module (sections `kernel` + `tree entry`,
+// lanes_tree.wgsl appended) or, where the device has `subgroups`, the subgroup one
+// (lanes_subgroup.wgsl + `kernel` + `subgroup entry`): the tree's last log2(lanes) levels run as
+// subgroup shuffles — the same additions in the same order, the same bits — with lanes the
+// subgroup size capped by SG_CAP, or 1 (the tree all the way) when a subgroup is wider than the
+// R threads.
+
+// ==== kernel
 
 override WG: u32 = 256;    // lanes of the tree (power of two)
 override ITEMS: u32 = 8;   // elements each lane folds before the tree
 override R: u32 = 32;      // threads per workgroup (power of two ≤ WG)
+override SG_CAP: u32 = 128u; // most lanes the subgroup levels use (a power of two; tests lower it)
 override L: u32 = WG / R;  // lanes per thread
 const LMAX: u32 = 64u;
 
@@ -41,13 +51,15 @@ struct Params {
 
 var<workgroup> tree: array<f32, R>;
 
-@compute @workgroup_size(R)
-fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nwg: vec3<u32>) {
-  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
-  if (w >= p.groups) {
-    return;
-  }
+// Lanes of the register levels: the subgroup size (capped by SG_CAP), or 1 on the tree path
+// (size 1) and when a subgroup is wider than the R threads (it would not be full).
+fn shuffle_width(size: u32) -> u32 {
+  return select(1u, min(size, SG_CAP), size <= R);
+}
+
+// Slice w (of its segment): fold, register levels, the tree; thread 0 writes the partial. sg_lane
+// and sg_size are the subgroup builtins on the subgroup path, 0 and 1 on the tree path.
+fn reduce_segment_slice(w: u32, t: u32, sg_lane: u32, sg_size: u32) {
   // The last segment whose first slice is at or before w.
   var lo = 0u;
   var hi = p.segments - 1u;
@@ -81,13 +93,49 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   }
   tree[t] = lane[0];
   workgroupBarrier();
-  for (var s = R / 2u; s > 0u; s = s >> 1u) {
+  // Levels in workgroup memory down to the shuffle width (down to stride 1 on the tree path).
+  let lanes = shuffle_width(sg_size);
+  for (var s = R / 2u; s >= lanes; s = s >> 1u) {
     if (t < s) {
       tree[t] = tree[t] + tree[t + s];
     }
     workgroupBarrier();
   }
-  if (t == 0u) {
-    partials[w] = tree[0];
+  var total: f32;
+  if (lanes > 1u) {
+    // The remaining levels in registers: every subgroup reduces slots 0 .. lanes-1 the same way.
+    var v = tree[sg_lane & (lanes - 1u)];
+    for (var s = lanes / 2u; s > 0u; s = s >> 1u) {
+      v = v + lanes_down(v, s);
+    }
+    total = lanes_first(v);
+  } else {
+    total = tree[0];
   }
+  if (t == 0u) {
+    partials[w] = total;
+  }
+}
+
+// ==== tree entry
+@compute @workgroup_size(R)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform: returning keeps the barriers uniform
+  if (w >= p.groups) {
+    return;
+  }
+  reduce_segment_slice(w, t, 0u, 1u);
+}
+
+// ==== subgroup entry
+@compute @workgroup_size(R)
+fn main_subgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) sg_lane: u32,
+                 @builtin(subgroup_size) sg_size: u32) {
+  let w = wid.x + wid.y * nwg.x;  // workgroup-uniform, as in main
+  if (w >= p.groups) {
+    return;
+  }
+  reduce_segment_slice(w, t, sg_lane, sg_size);
 }

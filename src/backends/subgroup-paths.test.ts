@@ -1,5 +1,5 @@
 // The subgroup paths of the row and tree reductions (shaders/lanes_subgroup.wgsl): where the
-// device has `subgroups` (lavapipe does), sum / sumSquares / softmax / softmaxBackward / rmsnorm /
+// device has `subgroups` (lavapipe does), sum / sumSquares / sumSquaresSegments / softmax / softmaxBackward / rmsnorm /
 // addRmsnorm / rmsnormBackward take them, and they give the SAME BITS as the workgroup-tree path at every shuffle width from 2 up
 // (widths above the adapter's subgroup size run at its size), at odd sizes. Both paths are also
 // checked against the float64 reference by the op checks (`sum` and `sumTree`, `softmax` and
@@ -93,6 +93,35 @@ describe('subgroup reductions', () => {
       y.dispose();
     });
   }
+
+  // The gradient norm's one pass over an arena (reduce_segments): segments of 1 … 70001 elements,
+  // around one slice (2048) and two, in one flat buffer; its finish passes are reduce's.
+  it('sumSquaresSegments: subgroup bits = tree bits at every width; near float64', async () => {
+    const gpu = await gpuBackend();
+    const sizes = [1, 7, 2047, 2049, 130, 4099, 70001, 33];
+    const data = f32Normals(new Rng(29), sizes.reduce((a, b) => a + b, 0) + 5, 1, 0.25);
+    let offset = 3;
+    const segments = sizes.map((size) => {
+      const s = { offset, size };
+      offset += size;
+      return s;
+    });
+    const flat = gpu.fromArray(data, [data.length]);
+    const run = (be: Backend) => [be.sumSquaresSegments(flat, segments)];
+    const tree = await onPath(gpu, TREE, run);
+    expect(tree.kernels[0]).toBe('reduce_segments:main');
+    for (const lanes of LANES) {
+      const sg = await onPath(gpu, { subgroupLanes: lanes }, run);
+      expect(sg.kernels[0]).toBe('reduce_segments_subgroup:main_subgroup');
+      expect(sg.kernels.slice(1).every((k) => k === 'reduce_subgroup:main_subgroup')).toBe(true);
+      expect(sg.kernels.length).toBe(tree.kernels.length);
+      expect(bitsEqual(sg.outs[0], tree.outs[0]), `lanes ${lanes}`).toBe(true);
+    }
+    let want = 0;
+    for (const s of segments) for (let i = s.offset; i < s.offset + s.size; i++) want += data[i] * data[i];
+    expect(relErr(tree.outs[0], [want])).toBeLessThan(1e-5);
+    flat.dispose();
+  });
 
   // sumScaled (a mean: the factor applied by the sum's last pass) against scale(sum(x), f), on the
   // subgroup path (the device's lanes and a narrow width) and the tree path: the same bits, the

@@ -19,6 +19,7 @@ import type { WebGPUBackend, WebGPUFamily } from './backend';
 import { kernelPaths } from './device';
 import type { Kernel, Overrides } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
+import { section } from './template';
 
 const REDUCE: Kernel = { name: 'reduce', code: `${src}\n${lanesTree}`, entry: 'main' };
 const REDUCE_SUBGROUP: Kernel = {
@@ -26,7 +27,16 @@ const REDUCE_SUBGROUP: Kernel = {
   code: `${lanesSubgroup}\n${src}\n${subgroupEntry}`,
   entry: 'main_subgroup',
 };
-const REDUCE_SEGMENTS: Kernel = { name: 'reduce_segments', code: segSrc, entry: 'main' };
+const REDUCE_SEGMENTS: Kernel = {
+  name: 'reduce_segments',
+  code: `${section(segSrc, 'kernel')}\n${section(segSrc, 'tree entry')}\n${lanesTree}`,
+  entry: 'main',
+};
+const REDUCE_SEGMENTS_SUBGROUP: Kernel = {
+  name: 'reduce_segments_subgroup',
+  code: `${lanesSubgroup}\n${section(segSrc, 'kernel')}\n${section(segSrc, 'subgroup entry')}`,
+  entry: 'main_subgroup',
+};
 /** Threads running each reduce_segments workgroup's WG-lane tree (see the shader). */
 const SEGMENT_THREADS = 32;
 const WG = 256;
@@ -153,9 +163,13 @@ export function sumSquaresSegments(be: WebGPUBackend, flat: Tensor, segments: re
   const out = be.empty([1]);
   // One small segment: its single partial is the result (as sumSquares writes it straight to out).
   const parts = groups === 1 ? out : be.empty([groups]);
+  const paths = kernelPaths(be);
+  const subgroup = be.rt.features.subgroups && paths.subgroups;
   be.rt.record({
-    kernel: REDUCE_SEGMENTS,
-    overrides: { WG, ITEMS, R: SEGMENT_THREADS },
+    kernel: subgroup ? REDUCE_SEGMENTS_SUBGROUP : REDUCE_SEGMENTS,
+    overrides: subgroup
+      ? { WG, ITEMS, R: SEGMENT_THREADS, SG_CAP: paths.subgroupLanes }
+      : { WG, ITEMS, R: SEGMENT_THREADS },
     buffers: [be.buf(flat), be.buf(parts), be.buf(rows)],
     uniform: packUniforms('uuuu', [segs.length, groups, 1, 0]),
     workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),
