@@ -28,3 +28,14 @@ fn lanes_down(v: f32, d: u32) -> f32 {
 fn lanes_first(v: f32) -> f32 {
   return subgroupBroadcast(v, 0u);
 }
+
+// The register levels of a tree whose slot l is lane l's v, for l < lanes (a power of two, at
+// most the subgroup size): lane l adds lane l + h's value for h = lanes/2 … 1 (tree level h's
+// additions, operands in the same order), and every lane gets lane 0's total.
+fn lanes_sum(v: f32, lanes: u32) -> f32 {
+  var x = v;
+  for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
+    x = x + lanes_down(x, h);
+  }
+  return lanes_first(x);
+}

@@ -10,3 +10,7 @@ fn lanes_down(v: f32, d: u32) -> f32 {
 fn lanes_first(v: f32) -> f32 {
   return v;
 }
+
+fn lanes_sum(v: f32, lanes: u32) -> f32 {
+  return v;
+}

@@ -58,7 +58,7 @@
 // the route part goes through workgroup memory and a barrier before the add, so that it is
 // rounded to f32 first as the unfused path stored it (scale·dW + dExtra must not become one FMA).
 
-override WG: u32 = 64;    // = ROWS · TPR (route); invocations per workgroup (the backward entries)
+override WG: u32 = 64;    // invocations per workgroup: ROWS · TPR (route), 128 (the subgroup entries), any (backward)
 override TPR: u32 = 64;   // threads per token row
 override ROWS: u32 = 1;   // token rows per workgroup
 override CAP: u32 = 256;  // workgroup slots per array; the TS side ensures ROWS·E ≤ CAP
@@ -90,7 +90,7 @@ var<workgroup> sel: array<f32, CAP>;     // [ROWS, E] biased scores
 var<workgroup> gscore: array<f32, CAP>;  // [ROWS, G] group scores
 var<workgroup> gkeep: array<u32, CAP>;   // [ROWS, G] 1 if the group is kept
 var<workgroup> chosen: array<u32, CAP>;  // [ROWS, K] chosen experts by rank
-var<workgroup> sig: array<f32, CAP>;     // [ROWS, E] σ(logits) (route_sigmoid only)
+var<workgroup> sig: array<f32, CAP>;     // [ROWS, E] σ(logits) (route_sigmoid; the subgroup entries' scores)
 
 // a (value va, index ia) comes strictly before b in the routing order.
 fn before(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
@@ -122,6 +122,30 @@ fn row_of(p: RouteParams, lid: u32, wid: vec3<u32>, nwg: vec3<u32>) -> Row {
   return Row(n < p.n, lid - row * TPR, n, row * p.e, row * p.n_group, row * p.k, n * p.e);
 }
 
+// Step 2's score of group g (experts g·gs … g·gs + gs − 1) of the row whose sel starts at sb:
+// top-1 + top-2 (one f32 add), the single sel when gs = 1. The subgroup entries
+// (moe_route_subgroup.wgsl) score groups with it too.
+fn group_score(sb: u32, g: u32, gs: u32) -> f32 {
+  let first = sb + g * gs;
+  if (gs == 1u) {
+    return sel[first];
+  }
+  let a = sel[first];
+  let b = sel[first + 1u];
+  var m1 = max(a, b);
+  var m2 = min(a, b);
+  for (var j = 2u; j < gs; j++) {
+    let v = sel[first + j];
+    if (v > m1) {
+      m2 = m1;
+      m1 = v;
+    } else if (v > m2) {
+      m2 = v;
+    }
+  }
+  return m1 + m2;
+}
+
 // Steps 2–4, shared by route and route_sigmoid: from the biased scores of the row in sel to the
 // chosen experts in chosen[cb .. cb + K), each step ending in a barrier. Called in uniform control
 // flow; only the work inside depends on the row.
@@ -134,25 +158,7 @@ fn choose(p: RouteParams, w: Row) {
   // 2. group score = top-1 + top-2 of the group's sel (one f32 add)
   if (w.live) {
     for (var g = w.lane; g < G; g += TPR) {
-      let first = w.sb + g * gs;
-      if (gs == 1u) {
-        gscore[w.gb + g] = sel[first];
-      } else {
-        let a = sel[first];
-        let b = sel[first + 1u];
-        var m1 = max(a, b);
-        var m2 = min(a, b);
-        for (var j = 2u; j < gs; j++) {
-          let v = sel[first + j];
-          if (v > m1) {
-            m2 = m1;
-            m1 = v;
-          } else if (v > m2) {
-            m2 = v;
-          }
-        }
-        gscore[w.gb + g] = m1 + m2;
-      }
+      gscore[w.gb + g] = group_score(w.sb, g, gs);
     }
   }
   workgroupBarrier();

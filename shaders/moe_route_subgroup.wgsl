@@ -1,8 +1,9 @@
 // Group-limited top-K routing on subgroups: the entries route_subgroup and route_sigmoid_subgroup,
 // for adapters with `subgroups`. src/backends/webgpu/moe_route.ts builds the module as
 //   `enable subgroups;` + `diagnostic(off, subgroup_uniformity);` + moe_route.wgsl + this file,
-// so the bindings, RouteParams, Row, sigmoid1, write_choice and the workgroup arrays sel and sig
-// are moe_route.wgsl's. Same inputs, outputs and bits as its route / route_sigmoid: the selection
+// so the bindings, RouteParams, Row, sigmoid1, group_score, write_choice and the workgroup arrays
+// sel and sig are moe_route.wgsl's. Same inputs, outputs and bits as its route / route_sigmoid: the
+// selection
 // is exact (comparisons only), and the weights are the same f32 operations in the same order.
 //
 // What differs is how the K experts are found. route ranks every kept expert against every other
@@ -17,16 +18,22 @@
 // Order. "a before b" ⇔ val_a > val_b, or val_a == val_b and a < b (moe_route.wgsl's `before`).
 // Values are compared as u32 keys (key below): key(a) > key(b) ⇔ a > b for every non-NaN f32,
 // and −0 and +0 share a key as they compare equal. On NaN-free rows this is exactly route's
-// order; on rows with NaN the keys still order every candidate totally (NaN sorts first), so
-// each row still gets K distinct experts in [0, E) — route's rank counting has no such order.
+// order (on a device that flushes subnormals to zero in comparisons, route would also tie a
+// subnormal with 0, which the keys keep apart). On rows with NaN the keys still order every
+// candidate totally (a NaN sorts above +∞, or below −∞ with its sign bit set), so each row still
+// gets K distinct experts in [0, E) — route's rank counting has no such order.
 //
 // Rows and subgroups. The workgroup stages ROWS rows of sel (and sig) in workgroup memory with
 // all its threads, as route does (rows past N are skipped), then its subgroups take the rows:
 // each subgroup gets an ordinal from a workgroup counter, and subgroup o handles rows o, o + nsg,
 // … (nsg = the number of subgroups). Lanes are numbered by subgroupExclusiveAdd(1) and the width
 // w is subgroupAdd(1), so nothing assumes how invocations map to subgroups, nor full subgroups.
-// Control flow inside a row depends only on the row, uniform across the subgroup: the
-// subgroup_uniformity diagnostic, which cannot see that, is turned off for this module.
+// Every subgroup operation runs where the whole subgroup does: the loops over a lane's experts
+// (and groups, and outputs) take the same number of trips in every lane (base = 0, w, 2w, …;
+// the lane's own item is base + lane when it is in range), so lanes part only inside an `if`
+// and meet again at its end, and the loop over rows depends only on the subgroup's ordinal.
+// WGSL's uniformity analysis works per workgroup and cannot see the latter, so its
+// subgroup_uniformity diagnostic is turned off for this module.
 //
 // Outputs. Round j's winner is known to every lane; lane j mod w writes idx[n, j]. After the
 // rounds, the same lane reads it back (its own write) and writes weight[n, j] with S = the
@@ -40,9 +47,13 @@ var<workgroup> sg_count: atomic<u32>;
 
 const NONE: u32 = 0xffffffffu;
 
-// Order-preserving key of an f32: a > b ⇔ key(a) > key(b) (non-NaN), key(−0) = key(+0).
+// Order-preserving key of an f32: a > b ⇔ key(a) > key(b) (non-NaN), key(−0) = key(+0). All
+// integer operations: −0 is merged into +0 on its bits, which no float optimization can undo.
 fn key(v: f32) -> u32 {
-  let b = bitcast<u32>(select(v, 0.0, v == 0.0));
+  var b = bitcast<u32>(v);
+  if (b == 0x80000000u) {
+    b = 0u;
+  }
   return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
 }
 
@@ -56,28 +67,6 @@ fn after(k: u32, i: u32, pk: u32, pi: u32, first: bool) -> bool {
 fn sg_best(found: bool, k: u32, i: u32) -> vec2<u32> {
   let m = subgroupMax(select(0u, k, found));
   return vec2<u32>(m, subgroupMin(select(NONE, i, found && k == m)));
-}
-
-// The group score of group g of the row whose sel starts at sb (route's step 2: top-1 + top-2).
-fn group_score(sb: u32, g: u32, gs: u32) -> f32 {
-  let first = sb + g * gs;
-  if (gs == 1u) {
-    return sel[first];
-  }
-  let a = sel[first];
-  let b = sel[first + 1u];
-  var m1 = max(a, b);
-  var m2 = min(a, b);
-  for (var j = 2u; j < gs; j++) {
-    let v = sel[first + j];
-    if (v > m1) {
-      m2 = m1;
-      m1 = v;
-    } else if (v > m2) {
-      m2 = v;
-    }
-  }
-  return m1 + m2;
 }
 
 fn is_kept(kept: vec2<u32>, g: u32) -> bool {
@@ -98,12 +87,15 @@ fn kept_groups(p: RouteParams, sb: u32, lane: u32, w: u32) -> vec2<u32> {
     var found = false;
     var bk = 0u;
     var bi = NONE;
-    for (var g = lane; g < G; g += w) {
-      let k = key(group_score(sb, g, gs));
-      if (after(k, g, pk, pi, j == 0u) && (!found || k > bk)) {
-        found = true;
-        bk = k;
-        bi = g;
+    for (var base = 0u; base < G; base += w) {
+      let g = base + lane;
+      if (g < G) {
+        let k = key(group_score(sb, g, gs));
+        if (after(k, g, pk, pi, j == 0u) && (!found || k > bk)) {
+          found = true;
+          bk = k;
+          bi = g;
+        }
       }
     }
     let win = sg_best(found, bk, bi);
@@ -136,8 +128,9 @@ fn choose_rows(p: RouteParams, wid: vec3<u32>, nwg: vec3<u32>, ord: u32, nsg: u3
       var found = false;
       var bk = 0u;
       var bi = NONE;
-      for (var e = lane; e < E; e += w) {
-        if (is_kept(kept, e / gs)) {
+      for (var base = 0u; base < E; base += w) {
+        let e = base + lane;
+        if (e < E && is_kept(kept, e / gs)) {
           let k = key(sel[sb + e]);
           if (after(k, e, pk, pi, j == 0u) && (!found || k > bk)) {
             found = true;
@@ -155,9 +148,12 @@ fn choose_rows(p: RouteParams, wid: vec3<u32>, nwg: vec3<u32>, ord: u32, nsg: u3
       }
     }
     let r = Row(true, lane, n, sb, 0u, 0u, n * E);
-    for (var j = lane; j < K; j += w) {
-      let e = u32(r_idx[n * K + j]);
-      write_choice(p, r, j, e, sig[sb + e], S);
+    for (var base = 0u; base < K; base += w) {
+      let j = base + lane;
+      if (j < K) {
+        let e = u32(r_idx[n * K + j]);
+        write_choice(p, r, j, e, sig[sb + e], S);
+      }
     }
   }
 }

@@ -76,11 +76,7 @@ fn reduce_slice(w: u32, t: u32, lane: u32, sg: u32) {
   var total: f32;
   if (lanes > 1u) {
     // The remaining levels in registers: every subgroup reduces slots 0 .. lanes-1 the same way.
-    var v = tree[lane & (lanes - 1u)];
-    for (var s = lanes / 2u; s > 0u; s = s >> 1u) {
-      v = v + lanes_down(v, s);
-    }
-    total = lanes_first(v);
+    total = lanes_sum(tree[lane & (lanes - 1u)], lanes);
   } else {
     total = tree[0];
   }

@@ -107,11 +107,7 @@ fn row_sum(lid: u32, v: ptr<function, array<f32, VMAX>>, lane: u32, sg: u32) -> 
   }
   var mine = 0.0;
   for (var r = 0u; r < ROWS; r++) {
-    var lv = red[r * R + (lane & (lanes - 1u))];
-    for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
-      lv = lv + lanes_down(lv, h);
-    }
-    let total = lanes_first(lv);
+    let total = lanes_sum(red[r * R + (lane & (lanes - 1u))], lanes);
     if (r * R == rb) {
       mine = total;
     }
@@ -137,11 +133,7 @@ fn workgroup_sum_n(lid: u32, v: f32, lane: u32, sg: u32, n: u32) -> f32 {
   if (lanes == 1u) {
     return red[0];
   }
-  var lv = red[lane & (lanes - 1u)];
-  for (var h = lanes / 2u; h > 0u; h = h >> 1u) {
-    lv = lv + lanes_down(lv, h);
-  }
-  return lanes_first(lv);
+  return lanes_sum(red[lane & (lanes - 1u)], lanes);
 }
 
 // ---- forward ----

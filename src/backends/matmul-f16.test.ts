@@ -10,7 +10,7 @@ import { relErr } from '../check/harness';
 import type { MatmulOpts } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import type { Shape } from '../engine/tensor';
-import { gpuBackend } from '../test/gpu';
+import { gpuBackend, traced } from '../test/gpu';
 import { matmulModel, roundF16 } from './cpu/matmul';
 import type { WebGPUBackend } from './webgpu/backend';
 import { withKernelPaths } from './webgpu/device';
@@ -27,24 +27,13 @@ async function product(
   bShape: Shape,
   opts: MatmulOpts,
 ): Promise<{ c: Float64Array; kernels: string[]; codes: string[] }> {
-  const kernels: string[] = [];
-  const codes: string[] = [];
-  const rt = gpu.rt;
-  const record = rt.record;
-  rt.record = (d) => {
-    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
-    codes.push(d.kernel.code);
-    return record.call(rt, d);
-  };
   const ta = gpu.fromArray(a, aShape);
   const tb = gpu.fromArray(b, bShape);
-  let tc: ReturnType<WebGPUBackend['matmul']>;
-  try {
-    tc = withKernelPaths(gpu, { matmul: path }, () => gpu.matmul(ta, tb, opts));
-  } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
-  }
+  const {
+    value: tc,
+    kernels,
+    codes,
+  } = traced(gpu, () => withKernelPaths(gpu, { matmul: path }, () => gpu.matmul(ta, tb, opts)));
   const c = (await tc.read()) as Float64Array;
   for (const t of [ta, tb, tc]) t.dispose();
   return { c, kernels, codes };

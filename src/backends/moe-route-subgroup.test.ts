@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
-import { cpu, gpuBackend } from '../test/gpu';
+import { cpu, gpuBackend, traced } from '../test/gpu';
 import type { WebGPUBackend } from './webgpu/backend';
 import { type KernelPaths, withKernelPaths } from './webgpu/device';
 import { routePath } from './webgpu/moe_route';
@@ -23,20 +23,8 @@ async function onPath(
   paths: Partial<KernelPaths>,
   fn: () => Tensor[],
 ): Promise<{ outs: Array<Float64Array | Int32Array>; entries: string[] }> {
-  const entries: string[] = [];
-  const rt = gpu.rt;
-  const record = rt.record;
-  rt.record = (d) => {
-    entries.push(d.kernel.entry ?? '');
-    return record.call(rt, d);
-  };
-  let ts: Tensor[];
-  try {
-    ts = withKernelPaths(gpu, paths, fn);
-  } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
-  }
+  const { value: ts, kernels } = traced(gpu, () => withKernelPaths(gpu, paths, fn));
+  const entries = kernels.map((k) => k.slice(k.indexOf(':') + 1));
   const outs: Array<Float64Array | Int32Array> = [];
   for (const t of ts) {
     outs.push(await t.read());
@@ -72,8 +60,18 @@ describe('subgroup routing', () => {
     expect((await onPath(gpu, {}, route)).entries).toEqual(['route_subgroup', 'route_sigmoid_subgroup']);
     expect((await onPath(gpu, WORKGROUP, route)).entries).toEqual(['route', 'route_sigmoid']);
     expect(withKernelPaths(gpu, WORKGROUP, () => routePath(gpu, 8))).toBe('workgroup');
-    // More groups than the subgroup entries' 64-bit mask holds: the workgroup kernel.
+    // More groups than the subgroup entries' 64-bit mask holds: the workgroup kernel, still the CPU's choice.
     expect(routePath(gpu, 65)).toBe('workgroup');
+    const r65: RouteConfig = { nGroup: 65, topkGroup: 3, topK: 4, normTopk: true, scale: 1 };
+    const rng = new Rng(65);
+    const scores = Float64Array.from({ length: 9 * 130 }, () => rng.int(1, 7) / 8);
+    const bias = new Float64Array(130);
+    const want = await cpu.moeRoute(cpu.fromArray(scores, [9, 130]), cpu.fromArray(bias, [130]), r65).idx.read();
+    const g65 = await onPath(gpu, {}, () => [
+      gpu.moeRoute(gpu.fromArray(scores, [9, 130]), gpu.fromArray(bias, [130]), r65).idx,
+    ]);
+    expect(g65.entries).toEqual(['route']);
+    expect(Array.from(g65.outs[0])).toEqual(Array.from(want));
   });
 
   for (const [E, r] of CONFIGS) {
@@ -113,27 +111,50 @@ describe('subgroup routing', () => {
     });
   }
 
-  it('−0 and +0 tie (the lower index first), ±∞ order as values', async () => {
-    const gpu = await gpuBackend();
-    const r: RouteConfig = { nGroup: 1, topkGroup: 1, topK: 3, normTopk: false, scale: 1 };
-    const rows = [
-      [-0, 0, -0, 0, -1],
-      [0, -0, -1, -0, -2],
-      [-Infinity, -1, Infinity, -0, 2],
-    ];
-    const E = 5;
-    const flat = rows.flat();
-    // A bias of −0: sel = s + (−0) keeps each zero's sign (+0 would turn −0 into +0).
-    const negZero = new Float64Array(E).fill(-0);
-    const c = cpu.moeRoute(cpu.fromArray(flat, [3, E]), cpu.fromArray(negZero, [E]), r);
-    const want = Array.from(await c.idx.read());
-    expect(want).toEqual([0, 1, 2, 0, 1, 3, 2, 4, 3]);
-    const { outs } = await onPath(gpu, {}, () => {
-      const g = gpu.moeRoute(gpu.fromArray(flat, [3, E]), gpu.fromArray(negZero, [E]), r);
-      return [g.idx];
+  // sel = s + bias with a bias of −0 keeps each zero's sign (+0 would turn −0 into +0). Experts
+  // that tie at ±0, ±∞ among values, and groups whose scores are −0 (−0 + −0) and +0.
+  const SIGNED: Array<[string, RouteConfig, number[][], number[]]> = [
+    [
+      'experts',
+      { nGroup: 1, topkGroup: 1, topK: 3, normTopk: false, scale: 1 },
+      [
+        [-0, 0, -0, 0, -1, -3],
+        [0, -0, -1, -0, -2, -3],
+        [-Infinity, -1, Infinity, -0, 2, -3],
+      ],
+      [0, 1, 2, 0, 1, 3, 2, 4, 3],
+    ],
+    [
+      'groups',
+      { nGroup: 3, topkGroup: 1, topK: 2, normTopk: false, scale: 1 },
+      [
+        [-0, -0, 0, 0, -1, -1],
+        [-1, -1, 0, 0, -0, -0],
+      ],
+      [0, 1, 2, 3],
+    ],
+  ];
+  for (const [what, r, rows, expected] of SIGNED) {
+    it(`−0 and +0 tie (the lower index first), ±∞ order as values: ${what}`, async () => {
+      const gpu = await gpuBackend();
+      const E = rows[0].length;
+      const N = rows.length;
+      const flat = rows.flat();
+      const negZero = new Float64Array(E).fill(-0);
+      const c = cpu.moeRoute(cpu.fromArray(flat, [N, E]), cpu.fromArray(negZero, [E]), r);
+      expect(Array.from(await c.idx.read())).toEqual(expected);
+      const run = () => {
+        const g = gpu.moeRoute(gpu.fromArray(flat, [N, E]), gpu.fromArray(negZero, [E]), r);
+        return [g.idx, g.weight];
+      };
+      const sub = await onPath(gpu, {}, run);
+      const wg = await onPath(gpu, WORKGROUP, run);
+      expect(sub.entries).toEqual(['route_subgroup']);
+      expect(Array.from(sub.outs[0])).toEqual(expected);
+      expect(Array.from(wg.outs[0])).toEqual(expected);
+      expect(bits(sub.outs[1])).toEqual(bits(wg.outs[1]));
     });
-    expect(Array.from(outs[0])).toEqual(want);
-  });
+  }
 
   it('rows with NaN still get K distinct experts in range; the other rows are unchanged', async () => {
     const gpu = await gpuBackend();

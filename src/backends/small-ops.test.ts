@@ -13,7 +13,7 @@ import { Tensor } from '../engine/tensor';
 import type { WebGPUBackend } from './webgpu/backend';
 import { withKernelPaths } from './webgpu/device';
 import { setCrossEntropyWideRows } from './webgpu/xent';
-import { cpu, gpuBackend } from '../test/gpu';
+import { cpu, gpuBackend, traced } from '../test/gpu';
 
 describe('adamw op check', () => {
   it('its cases (seeds 1..3, as ops.test.ts runs them) include a clip that binds, and none at all', async () => {
@@ -292,23 +292,6 @@ describe('crossEntropy', () => {
 });
 
 const bits = async (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(await t.read()).buffer));
-
-/** fn's result and the kernels (name:entry) it dispatched on the GPU. */
-function traced<T>(gpu: WebGPUBackend, fn: () => T): { value: T; kernels: string[] } {
-  const kernels: string[] = [];
-  const rt = gpu.rt;
-  const record = rt.record;
-  rt.record = (d) => {
-    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
-    return record.call(rt, d);
-  };
-  try {
-    return { value: fn(), kernels };
-  } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
-  }
-}
 
 /** The loss's value and the gradient of dOut · loss for x, and the kernels forward and backward ran. */
 async function lossAndGrad(gpu: WebGPUBackend, x: Tensor, loss: () => Tensor, dOut: number) {

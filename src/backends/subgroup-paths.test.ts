@@ -9,7 +9,7 @@ import { relErr } from '../check/harness';
 import type { Backend } from '../engine/backend';
 import { Rng } from '../engine/rng';
 import type { Tensor } from '../engine/tensor';
-import { cpu, gpuBackend } from '../test/gpu';
+import { cpu, gpuBackend, traced } from '../test/gpu';
 import type { WebGPUBackend } from './webgpu/backend';
 import { type KernelPaths, withKernelPaths } from './webgpu/device';
 
@@ -31,20 +31,7 @@ async function onPath(
   paths: Partial<KernelPaths>,
   fn: (be: Backend) => Tensor[],
 ): Promise<{ outs: Float64Array[]; kernels: string[] }> {
-  const kernels: string[] = [];
-  const rt = gpu.rt;
-  const record = rt.record;
-  rt.record = (d) => {
-    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
-    return record.call(rt, d);
-  };
-  let ts: Tensor[];
-  try {
-    ts = withKernelPaths(gpu, paths, () => fn(gpu));
-  } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
-  }
+  const { value: ts, kernels } = traced(gpu, () => withKernelPaths(gpu, paths, () => fn(gpu)));
   const outs: Float64Array[] = [];
   for (const t of ts) {
     outs.push((await t.read()) as Float64Array);

@@ -9,7 +9,7 @@
 // that used it is submitted, and tfjs defers releases the same way.
 
 import type { WebGPUBackend } from '../backends/webgpu/backend';
-import { withKernelPaths } from '../backends/webgpu/device';
+import { type KernelPaths, withKernelPaths } from '../backends/webgpu/device';
 import type { AttentionShape, QuantSpec, RouteConfig } from '../engine/backend';
 import * as op from '../engine/ops';
 import { Rng } from '../engine/rng';
@@ -61,6 +61,11 @@ function tfRandom(tf: typeof TF, rng: Rng, shape: number[], std = 1): TF.Tensor 
     ),
     shape,
   );
+}
+
+/** A runner whose units are recorded with some kernel paths forced (device.ts KernelPaths). */
+export function onPaths(be: WebGPUBackend, r: Runner, paths: Partial<KernelPaths>, name = r.name): Runner {
+  return { ...r, name, run: (reps) => withKernelPaths(be, paths, () => r.run(reps)) };
 }
 
 /** A runner of ours: `unit` records one unit and returns what to release. */
@@ -355,10 +360,7 @@ function routeCase(ctx: SuiteContext): CaseDef {
     note: 'peer: OUR workgroup routing kernel (every kept expert ranked against the others in workgroup memory) on the same rows; ours finds the top-K in K rounds of subgroup argmax where the adapter has subgroups (path), else it is the same kernel',
     ours: () => runner(OURS),
     peerIsOurs: true,
-    peer: () => {
-      const w = runner('ours, workgroup kernel');
-      return { ...w, run: (reps) => withKernelPaths(be, { subgroups: false }, () => w.run(reps)) };
-    },
+    peer: () => onPaths(be, runner('ours, workgroup kernel'), { subgroups: false }),
   };
 }
 

@@ -4,8 +4,7 @@
 // all of them alike, and report medians. Runs in node (main.ts) and in the browser (page/).
 
 import type { WebGPUBackend } from '../backends/webgpu/backend';
-import { type KernelPaths, withKernelPaths } from '../backends/webgpu/device';
-import { buildCases, type CaseDef, type CaseEntry, type Runner } from './cases';
+import { buildCases, type CaseDef, type CaseEntry, onPaths, type Runner } from './cases';
 import { PROBE_BANDWIDTH, PROBE_FMA, PROBE_GEMM, probeCases } from './probes';
 import { mfuOf, pathOf, type Peaks, rooflineOf } from './roofline';
 import { gbpsOf, gflopsOf, overallTiming, type BenchReport, type CaseResult, type SideResult } from './report';
@@ -189,11 +188,6 @@ export async function runCase(def: CaseDef, ctx: SuiteContext, plan: PlanOptions
   } finally {
     for (const s of sides) s.runner.teardown();
   }
-}
-
-/** A runner whose units are recorded with some kernel paths forced (device.ts KernelPaths). */
-function onPaths(be: WebGPUBackend, r: Runner, paths: Partial<KernelPaths>, name = r.name): Runner {
-  return { ...r, name, run: (reps) => withKernelPaths(be, paths, () => r.run(reps)) };
 }
 
 /**

@@ -11,3 +11,22 @@ export function gpuBackend(): Promise<WebGPUBackend> {
 }
 
 export const cpu = new CpuBackend();
+
+/** fn's result and the dispatches it recorded on `gpu`: their kernels as `name:entry`, and their WGSL. */
+export function traced<T>(gpu: WebGPUBackend, fn: () => T): { value: T; kernels: string[]; codes: string[] } {
+  const kernels: string[] = [];
+  const codes: string[] = [];
+  const rt = gpu.rt;
+  const record = rt.record;
+  rt.record = (d) => {
+    kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
+    codes.push(d.kernel.code);
+    return record.call(rt, d);
+  };
+  try {
+    return { value: fn(), kernels, codes };
+  } finally {
+    rt.record = record;
+    delete (rt as { record?: unknown }).record;
+  }
+}

@@ -97,6 +97,15 @@ export function kernelPaths(be: object): Readonly<KernelPaths> {
   return pathsByBackend.get(be) ?? DEFAULT_PATHS;
 }
 
+/**
+ * The most lanes this backend's subgroup paths use (its KernelPaths' subgroupLanes), or null where
+ * they are off: the device lacks `subgroups`, or the paths say so.
+ */
+export function subgroupLanes(be: { rt: { features: GpuFeatures } }): number | null {
+  const paths = kernelPaths(be);
+  return be.rt.features.subgroups && paths.subgroups ? paths.subgroupLanes : null;
+}
+
 /** Set some of a backend's paths; returns the paths it had. */
 export function setKernelPaths(be: object, paths: Partial<KernelPaths>): Readonly<KernelPaths> {
   const before = kernelPaths(be);

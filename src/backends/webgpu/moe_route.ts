@@ -14,7 +14,7 @@ import sigmoidSrc from '../../../shaders/moe_route_sigmoid.wgsl?raw';
 import type { MoePlan, RouteConfig } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import { kernelPaths } from './device';
+import { subgroupLanes } from './device';
 import { scalarVariant, vec4Ok } from './elementwise';
 import type { Kernel } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
@@ -94,12 +94,14 @@ function routeShape(E: number): { TPR: number; ROWS: number; CAP: number } {
 const ROUTE_SG_WG = 128;
 /** Most token rows a subgroup-routing workgroup stages (its subgroups share them out). */
 const ROUTE_SG_ROWS = 16;
+/** Workgroup memory the subgroup entries' two row arrays may take (the browser's default limit is 16 KiB). */
+const ROUTE_SG_BYTES = 12288;
 /** Most expert groups the subgroup entries take (their kept groups are a 64-bit mask). */
 const ROUTE_SG_GROUPS = 64;
 
 /** Which routing kernel this backend takes for G groups: the subgroup entries where the device has `subgroups` and the paths allow. */
 export function routePath(be: WebGPUBackend, nGroup: number): 'subgroup' | 'workgroup' {
-  return be.rt.features.subgroups && kernelPaths(be).subgroups && nGroup <= ROUTE_SG_GROUPS ? 'subgroup' : 'workgroup';
+  return subgroupLanes(be) !== null && nGroup <= ROUTE_SG_GROUPS ? 'subgroup' : 'workgroup';
 }
 
 /**
@@ -122,10 +124,11 @@ function recordRoute(
   let rows: number;
   let wgBytes: number;
   if (subgroup) {
-    rows = Math.max(1, Math.min(ROUTE_SG_ROWS, Math.floor(1024 / E)));
+    // sel and sig (4 bytes per slot each) and the subgroup counter (16 bytes, as every variable).
+    rows = Math.max(1, Math.min(ROUTE_SG_ROWS, Math.floor(ROUTE_SG_BYTES / (8 * E))));
     const CAP = Math.ceil((rows * E) / 64) * 64;
     overrides = { WG: ROUTE_SG_WG, ROWS: rows, CAP };
-    wgBytes = 2 * 4 * CAP + 4;
+    wgBytes = 2 * 4 * CAP + 16;
   } else {
     const { TPR, ROWS, CAP } = routeShape(E);
     overrides = { WG: ROUTE_WG, TPR, ROWS, CAP };

@@ -16,7 +16,7 @@ import segSrc from '../../../shaders/reduce_segments.wgsl?raw';
 import type { Segment } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import { kernelPaths } from './device';
+import { subgroupLanes } from './device';
 import type { Kernel, Overrides } from './pipelines';
 import { type Bindable, grid1d, packUniforms } from './runtime';
 import { section } from './template';
@@ -50,9 +50,8 @@ function slices(n: number): number {
 
 /** The reduce pass this backend takes: the subgroup finish where the device has it and the paths allow. */
 export function reduceKernel(be: WebGPUBackend): { kernel: Kernel; overrides: Overrides } {
-  const paths = kernelPaths(be);
-  if (be.rt.features.subgroups && paths.subgroups)
-    return { kernel: REDUCE_SUBGROUP, overrides: { WG, ITEMS, SG_CAP: paths.subgroupLanes } };
+  const lanes = subgroupLanes(be);
+  if (lanes !== null) return { kernel: REDUCE_SUBGROUP, overrides: { WG, ITEMS, SG_CAP: lanes } };
   return { kernel: REDUCE, overrides: { WG, ITEMS } };
 }
 
@@ -163,13 +162,10 @@ export function sumSquaresSegments(be: WebGPUBackend, flat: Tensor, segments: re
   const out = be.empty([1]);
   // One small segment: its single partial is the result (as sumSquares writes it straight to out).
   const parts = groups === 1 ? out : be.empty([groups]);
-  const paths = kernelPaths(be);
-  const subgroup = be.rt.features.subgroups && paths.subgroups;
+  const lanes = subgroupLanes(be);
   be.rt.record({
-    kernel: subgroup ? REDUCE_SEGMENTS_SUBGROUP : REDUCE_SEGMENTS,
-    overrides: subgroup
-      ? { WG, ITEMS, R: SEGMENT_THREADS, SG_CAP: paths.subgroupLanes }
-      : { WG, ITEMS, R: SEGMENT_THREADS },
+    kernel: lanes !== null ? REDUCE_SEGMENTS_SUBGROUP : REDUCE_SEGMENTS,
+    overrides: lanes !== null ? { WG, ITEMS, R: SEGMENT_THREADS, SG_CAP: lanes } : { WG, ITEMS, R: SEGMENT_THREADS },
     buffers: [be.buf(flat), be.buf(parts), be.buf(rows)],
     uniform: packUniforms('uuuu', [segs.length, groups, 1, 0]),
     workgroups: grid1d(groups, 1, be.rt.limits.maxComputeWorkgroupsPerDimension),

@@ -13,7 +13,7 @@ import src from '../../../shaders/rmsnorm.wgsl?raw';
 import subgroupEntries from '../../../shaders/rmsnorm_subgroup.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import { kernelPaths } from './device';
+import { subgroupLanes } from './device';
 import type { Kernel, Overrides } from './pipelines';
 import { rmsnormSegments, rmsnormSegmentsBackward } from './rmsnorm_segments';
 import { grid1d, packUniforms, rowShape } from './runtime';
@@ -58,12 +58,12 @@ function rowKernel(
   D: number,
   parts = 1,
 ): { kernel: Kernel; overrides: Overrides; rows: number } {
-  const paths = kernelPaths(be);
-  const subgroup = be.rt.features.subgroups && paths.subgroups;
+  const lanes = subgroupLanes(be);
+  const subgroup = lanes !== null;
   const m = MODULES[subgroup ? 1 : 0][parts - 1];
   const { tpr, r, rows } = rowShape(N, D);
   const overrides: Overrides = { TPR: tpr, R: r, ROWS: rows };
-  if (subgroup) overrides.SG_CAP = paths.subgroupLanes;
+  if (subgroup) overrides.SG_CAP = lanes;
   return { kernel: { ...m, entry: subgroup ? `${entry}_subgroup` : entry }, overrides, rows };
 }
 

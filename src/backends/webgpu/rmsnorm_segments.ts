@@ -11,7 +11,7 @@ import segSrc from '../../../shaders/rmsnorm_segments.wgsl?raw';
 import type { NormSegment, NormSegmentsResult } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend } from './backend';
-import { kernelPaths } from './device';
+import { subgroupLanes } from './device';
 import type { Kernel } from './pipelines';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 import { instantiate, section } from './template';
@@ -113,10 +113,10 @@ function recordOn(
   uniformBlock: ArrayBuffer,
   groups: number,
 ) {
-  const paths = kernelPaths(be);
-  const subgroup = be.rt.features.subgroups && paths.subgroups;
+  const lanes = subgroupLanes(be);
+  const subgroup = lanes !== null;
   const overrides: Record<string, number> = { WG: p.wg, LANES: Math.min(LANES, p.wg) };
-  if (subgroup) overrides.SG_CAP = paths.subgroupLanes;
+  if (subgroup) overrides.SG_CAP = lanes;
   be.rt.record({
     kernel: kernel(
       pass,

@@ -12,7 +12,7 @@ import src from '../../../shaders/softmax.wgsl?raw';
 import subgroupEntries from '../../../shaders/softmax_subgroup.wgsl?raw';
 import type { Tensor } from '../../engine/tensor';
 import type { WebGPUBackend, WebGPUFamily } from './backend';
-import { kernelPaths } from './device';
+import { subgroupLanes } from './device';
 import type { Kernel, Overrides } from './pipelines';
 import { grid1d, packUniforms, rowThreads } from './runtime';
 
@@ -25,10 +25,9 @@ const BWD_SUBGROUP: Kernel = { name: 'softmax_subgroup', code: SUBGROUP_CODE, en
 
 /** The forward or backward kernel this backend takes for rows of Tk: the subgroup finish where it can. */
 function kernelFor(be: WebGPUBackend, fwd: boolean, Tk: number): { kernel: Kernel; overrides: Overrides } {
-  const paths = kernelPaths(be);
+  const lanes = subgroupLanes(be);
   const WG = rowThreads(Tk);
-  if (be.rt.features.subgroups && paths.subgroups)
-    return { kernel: fwd ? FWD_SUBGROUP : BWD_SUBGROUP, overrides: { WG, SG_CAP: paths.subgroupLanes } };
+  if (lanes !== null) return { kernel: fwd ? FWD_SUBGROUP : BWD_SUBGROUP, overrides: { WG, SG_CAP: lanes } };
   return { kernel: fwd ? FWD : BWD, overrides: { WG } };
 }
 
