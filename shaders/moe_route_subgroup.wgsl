@@ -158,6 +158,14 @@ fn choose_rows(p: RouteParams, wid: vec3<u32>, nwg: vec3<u32>, ord: u32, nsg: u3
   }
 }
 
+// The entries' start: the counter reset (before the staging's barrier) and the workgroup's first row.
+fn begin_rows(lid: u32, wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  if (lid == 0u) {
+    atomicStore(&sg_count, 0u);
+  }
+  return (wid.x + wid.y * nwg.x) * ROWS;
+}
+
 // This subgroup's ordinal in the workgroup (one atomic add per subgroup). Call after a barrier
 // that follows the counter's reset; read the count after the next barrier.
 fn subgroup_ordinal() -> u32 {
@@ -173,10 +181,7 @@ fn route_subgroup(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_
                   @builtin(num_workgroups) nwg: vec3<u32>) {
   let p = r_p;
   let E = p.e;
-  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
-  if (lid == 0u) {
-    atomicStore(&sg_count, 0u);
-  }
+  let n0 = begin_rows(lid, wid, nwg);
   // 1. the workgroup's rows: scores into sig (for the weights), biased scores into sel (f32 add,
   // as route)
   for (var i = lid; i < ROWS * E; i += WG) {
@@ -199,10 +204,7 @@ fn route_sigmoid_subgroup(@builtin(local_invocation_index) lid: u32, @builtin(wo
                           @builtin(num_workgroups) nwg: vec3<u32>) {
   let p = rs_p;
   let E = p.e;
-  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
-  if (lid == 0u) {
-    atomicStore(&sg_count, 0u);
-  }
+  let n0 = begin_rows(lid, wid, nwg);
   // 0. scores = σ(logits) into sig and out (route_sigmoid's step 0)
   for (var i = lid; i < ROWS * E; i += WG) {
     let n = n0 + i / E;
