@@ -2,9 +2,9 @@
 // for adapters with `subgroups`. src/backends/webgpu/moe_route.ts builds the module as
 //   `enable subgroups;` + `diagnostic(off, subgroup_uniformity);` + moe_route.wgsl + this file,
 // so the bindings, RouteParams, Row, sigmoid1, group_score, write_choice and the workgroup arrays
-// sel and sig are moe_route.wgsl's. Same inputs, outputs and bits as its route / route_sigmoid: the
-// selection
-// is exact (comparisons only), and the weights are the same f32 operations in the same order.
+// sel and sig are moe_route.wgsl's. Same inputs, outputs and bits as its route / route_sigmoid:
+// the selection is exact (comparisons only), and the weights are the same f32 operations in the
+// same order.
 //
 // What differs is how the K experts are found. route ranks every kept expert against every other
 // through workgroup memory (O(E²) compares per row, three barriers). Here one subgroup owns a row

@@ -99,6 +99,7 @@ describe('subgroup routing', () => {
       const sub = await onPath(gpu, {}, run);
       const wg = await onPath(gpu, WORKGROUP, run);
       expect(sub.entries).toEqual(['route_subgroup', 'route_sigmoid_subgroup']);
+      expect(wg.entries).toEqual(['route', 'route_sigmoid']);
       expect(Array.from(sub.outs[0])).toEqual(want);
       for (const [i, out] of sub.outs.entries())
         expect(i === 0 || i === 2 ? Array.from(out) : bits(out), `output ${i}`).toEqual(
@@ -150,6 +151,7 @@ describe('subgroup routing', () => {
       const sub = await onPath(gpu, {}, run);
       const wg = await onPath(gpu, WORKGROUP, run);
       expect(sub.entries).toEqual(['route_subgroup']);
+      expect(wg.entries).toEqual(['route']);
       expect(Array.from(sub.outs[0])).toEqual(expected);
       expect(Array.from(wg.outs[0])).toEqual(expected);
       expect(bits(sub.outs[1])).toEqual(bits(wg.outs[1]));

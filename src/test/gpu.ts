@@ -18,6 +18,7 @@ export function traced<T>(gpu: WebGPUBackend, fn: () => T): { value: T; kernels:
   const codes: string[] = [];
   const rt = gpu.rt;
   const record = rt.record;
+  const own = Object.hasOwn(rt, 'record'); // already wrapped by a caller: put that wrapper back
   rt.record = (d) => {
     kernels.push(`${d.kernel.name}:${d.kernel.entry}`);
     codes.push(d.kernel.code);
@@ -26,7 +27,7 @@ export function traced<T>(gpu: WebGPUBackend, fn: () => T): { value: T; kernels:
   try {
     return { value: fn(), kernels, codes };
   } finally {
-    rt.record = record;
-    delete (rt as { record?: unknown }).record;
+    if (own) rt.record = record;
+    else delete (rt as { record?: unknown }).record;
   }
 }

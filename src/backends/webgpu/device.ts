@@ -80,7 +80,7 @@ export async function acquireDevice(
  * matmul path), read when an op records its dispatch.
  */
 export interface KernelPaths {
-  /** Finish row and tree reductions (reduce, softmax) with subgroup shuffles where the device has `subgroups`. */
+  /** Where the device has `subgroups`: finish the row and tree reductions (reduce, the gradient norm's segments, softmax, RMSNorm) with subgroup shuffles, and route MoE tokens on subgroups. */
   subgroups: boolean;
   /** Most lanes those shuffles use (a power of two ≥ 2): tests lower it to run every width up to the adapter's. */
   subgroupLanes: number;

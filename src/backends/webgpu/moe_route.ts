@@ -108,7 +108,8 @@ export function routePath(be: WebGPUBackend, nGroup: number): 'subgroup' | 'work
  * Records one routing dispatch over N rows of E experts: `route` (buffers: scores, bias, idx,
  * weight) or `route_sigmoid` (logits, bias, idx, weight, scores), or their subgroup entries
  * (routePath). The workgroup kernels hold `arrays` CAP-slot arrays of 4 bytes in workgroup
- * memory (four; five with sig), the subgroup ones two (sel, sig) of ROWS·E slots.
+ * memory (four; five with sig), the subgroup ones two (sel, sig) of CAP ≥ ROWS·E slots and a
+ * counter.
  */
 function recordRoute(
   be: WebGPUBackend,
@@ -125,7 +126,8 @@ function recordRoute(
   let wgBytes: number;
   if (subgroup) {
     // sel and sig (4 bytes per slot each) and the subgroup counter (16 bytes, as every variable).
-    rows = Math.max(1, Math.min(ROUTE_SG_ROWS, Math.floor(ROUTE_SG_BYTES / (8 * E))));
+    // A power of two, so that the rows share out evenly over the workgroup's subgroups.
+    rows = 2 ** Math.floor(Math.log2(Math.max(1, Math.min(ROUTE_SG_ROWS, Math.floor(ROUTE_SG_BYTES / (8 * E))))));
     const CAP = Math.ceil((rows * E) / 64) * 64;
     overrides = { WG: ROUTE_SG_WG, ROWS: rows, CAP };
     wgBytes = 2 * 4 * CAP + 16;
