@@ -46,6 +46,7 @@
 var<workgroup> sg_count: atomic<u32>;
 
 const NONE: u32 = 0xffffffffu;
+const GPL: u32 = 16u; // groups per lane held in registers: 64 groups (the host's limit) over 4 lanes
 
 // Order-preserving key of an f32: a > b ⇔ key(a) > key(b) (non-NaN), key(−0) = key(+0). All
 // integer operations: −0 is merged into +0 on its bits, which no float optimization can undo.
@@ -80,6 +81,16 @@ fn kept_groups(p: RouteParams, sb: u32, lane: u32, w: u32) -> vec2<u32> {
     return vec2<u32>(NONE, NONE);
   }
   let gs = p.e / G;
+  // The keys of this lane's groups lane, lane + w, …: scored once, read every round. A full
+  // subgroup (4 lanes or more) has at most GPL of them; past GPL (a partial subgroup) a key is
+  // scored again each round.
+  var keys: array<u32, GPL>;
+  for (var base = 0u; base < G; base += w) {
+    let g = base + lane;
+    if (g < G && base / w < GPL) {
+      keys[base / w] = key(group_score(sb, g, gs));
+    }
+  }
   var kept = vec2<u32>(0u);
   var pk = 0u;
   var pi = 0u;
@@ -90,7 +101,12 @@ fn kept_groups(p: RouteParams, sb: u32, lane: u32, w: u32) -> vec2<u32> {
     for (var base = 0u; base < G; base += w) {
       let g = base + lane;
       if (g < G) {
-        let k = key(group_score(sb, g, gs));
+        var k: u32;
+        if (base / w < GPL) {
+          k = keys[base / w];
+        } else {
+          k = key(group_score(sb, g, gs));
+        }
         if (after(k, g, pk, pi, j == 0u) && (!found || k > bk)) {
           found = true;
           bk = k;
